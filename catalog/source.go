@@ -1,0 +1,63 @@
+package catalog
+
+import (
+	"context"
+
+	"github.com/shopspring/decimal"
+)
+
+// Source is what a supplier must offer to be synced: its whole catalog,
+// fetched at once. An error means the fetch as a whole failed; a partial
+// catalog must never be returned, because offers missing from it would be
+// marked removed.
+type Source interface {
+	FetchCatalog(ctx context.Context) (*SupplierCatalog, error)
+}
+
+// SupplierCatalog is one supplier's catalog as fetched, in the supplier's
+// own terms.
+type SupplierCatalog struct {
+	Games  []SupplierGame
+	Offers []Offer
+}
+
+// SupplierGame is a supplier's grouping of products: a Senpay provider
+// (e.g. "FFMAX-BJ-V3") or an Isipay product (e.g. "mobile-legends").
+type SupplierGame struct {
+	Code    string
+	Name    string
+	Active  bool
+	IconURL string
+	// Form lists the fields the supplier needs with an order. Empty when the
+	// supplier does not say (Isipay takes one free-form "data" string).
+	Form []Field
+}
+
+// Field is one input the supplier needs with an order.
+type Field struct {
+	Key     string   `json:"key"`
+	Label   string   `json:"label"`
+	Type    string   `json:"type"` // "text" or "dropdown"
+	Options []Option `json:"options,omitempty"`
+}
+
+// Option is one choice of a dropdown field.
+type Option struct {
+	Name string `json:"name"`
+	Code string `json:"code"`
+}
+
+// Offer is one product a supplier sells, as fetched.
+type Offer struct {
+	Code     string // the supplier's product code, used to order it
+	GameCode string // SupplierGame.Code it belongs to
+	Name     string
+	// Cost as the supplier sent it, possibly with a fraction; Sync stores it
+	// rounded up to a whole rupiah and keeps CostRaw for audit.
+	Cost    decimal.Decimal
+	CostRaw string
+	Active  bool
+	// ProcessDuration is Isipay's processDuration as sent (its unit is not
+	// documented); empty for Senpay.
+	ProcessDuration string
+}
