@@ -1,0 +1,114 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/syncd/syncd"
+)
+
+// SupplierStatus is what an operator needs to know about one supplier's
+// catalog: when it was last synced, whether that worked, and whether the
+// data syncd holds is still fresh.
+type SupplierStatus struct {
+	Supplier     string     `json:"supplier"`
+	State        string     `json:"state"` // never_synced | ok | failing | stale
+	Running      bool       `json:"running"`
+	Stale        bool       `json:"stale"`
+	LastAttempt  *time.Time `json:"last_attempt_at"`
+	LastSuccess  *time.Time `json:"last_success_at"`
+	LastDuration int64      `json:"last_duration_ms"`
+	// Counts of the last successful sync.
+	Seen    int `json:"seen"`
+	Added   int `json:"added"`
+	Changed int `json:"changed"`
+	Removed int `json:"removed"`
+	// LastError is the error of the last attempt, empty if it succeeded.
+	LastError string `json:"last_error"`
+	// Offers stored, and of those active and not removed.
+	Offers       int `json:"offers"`
+	ActiveOffers int `json:"active_offers"`
+}
+
+type runRow struct {
+	StartedAt  string `db:"started_at"`
+	OK         bool   `db:"ok"`
+	DurationMS int64  `db:"duration_ms"`
+	Seen       int    `db:"seen"`
+	Added      int    `db:"added"`
+	Changed    int    `db:"changed"`
+	Removed    int    `db:"removed"`
+	Error      string `db:"error"`
+}
+
+// Status reports each named supplier. A supplier whose last success is older
+// than staleAfter is stale: its offers are kept, and reported as such, but
+// must not be served as fresh.
+func (s *Syncer) Status(ctx context.Context, supplier string, staleAfter time.Duration) (SupplierStatus, error) {
+	const lastRun = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error
+		FROM sync_runs WHERE supplier = ? ORDER BY id DESC LIMIT 1`
+	const lastOK = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error
+		FROM sync_runs WHERE supplier = ? AND ok = 1 ORDER BY id DESC LIMIT 1`
+	const counts = `SELECT count(*) AS offers,
+		coalesce(sum(active = 1 AND removed_at IS NULL), 0) AS active_offers
+		FROM offers WHERE supplier = ?`
+
+	st := SupplierStatus{Supplier: supplier, State: "never_synced"}
+	s.mu.Lock()
+	st.Running = s.running[supplier]
+	s.mu.Unlock()
+
+	var last, ok runRow
+	err := s.db.Read.GetContext(ctx, &last, lastRun, supplier)
+	if errors.Is(err, sql.ErrNoRows) {
+		st.Stale = true
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("sync status %s: %w", supplier, err)
+	}
+	t, err := syncd.ParseTime(last.StartedAt)
+	if err != nil {
+		return st, fmt.Errorf("sync status %s: %w", supplier, err)
+	}
+	st.LastAttempt = &t
+	st.LastDuration = last.DurationMS
+	st.LastError = last.Error
+
+	err = s.db.Read.GetContext(ctx, &ok, lastOK, supplier)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return st, fmt.Errorf("sync status %s: %w", supplier, err)
+	default:
+		t, err := syncd.ParseTime(ok.StartedAt)
+		if err != nil {
+			return st, fmt.Errorf("sync status %s: %w", supplier, err)
+		}
+		st.LastSuccess = &t
+		st.Seen, st.Added, st.Changed, st.Removed = ok.Seen, ok.Added, ok.Changed, ok.Removed
+	}
+
+	var c struct {
+		Offers       int `db:"offers"`
+		ActiveOffers int `db:"active_offers"`
+	}
+	if err := s.db.Read.GetContext(ctx, &c, counts, supplier); err != nil {
+		return st, fmt.Errorf("sync status %s: %w", supplier, err)
+	}
+	st.Offers, st.ActiveOffers = c.Offers, c.ActiveOffers
+
+	st.Stale = st.LastSuccess == nil || s.now().Sub(*st.LastSuccess) > staleAfter
+	switch {
+	case st.Stale:
+		st.State = "stale"
+	case !last.OK:
+		st.State = "failing"
+	default:
+		st.State = "ok"
+	}
+	return st, nil
+}

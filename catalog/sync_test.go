@@ -1,0 +1,371 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	_ "modernc.org/sqlite"
+
+	"github.com/syncd/syncd"
+)
+
+// sourceFunc adapts a function to Source. Tests of the diff use it to state
+// a catalog exactly; the supplier simulators are exercised over HTTP in
+// sync_sim_test.go.
+type sourceFunc func(ctx context.Context) (*SupplierCatalog, error)
+
+func (f sourceFunc) FetchCatalog(ctx context.Context) (*SupplierCatalog, error) { return f(ctx) }
+
+func fixed(cat *SupplierCatalog) Source {
+	return sourceFunc(func(context.Context) (*SupplierCatalog, error) { return cat, nil })
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newTestSyncer(t *testing.T, opts ...SyncerOption) (*Syncer, *syncd.DB, *clock) {
+	t.Helper()
+	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c := &clock{t: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return NewSyncer(db, log, append([]SyncerOption{WithClock(c.now)}, opts...)...), db, c
+}
+
+// testCatalog has n active offers in one game, costs 1000, 1100, ...
+func testCatalog(n int) *SupplierCatalog {
+	cat := &SupplierCatalog{Games: []SupplierGame{{
+		Code: "MLBB", Name: "Mobile Legends", Active: true,
+		Form: []Field{{Key: "id", Label: "User ID", Type: "text"}},
+	}}}
+	for i := range n {
+		cost := decimal.NewFromInt(int64(1000 + 100*i))
+		cat.Offers = append(cat.Offers, Offer{
+			Code: fmt.Sprintf("MLBB_%d", i), GameCode: "MLBB", Name: fmt.Sprintf("%d Diamonds", i+1),
+			Cost: cost, CostRaw: cost.String(), Active: true,
+		})
+	}
+	return cat
+}
+
+func clone(cat *SupplierCatalog) *SupplierCatalog {
+	c := &SupplierCatalog{Games: append([]SupplierGame(nil), cat.Games...)}
+	c.Offers = append(c.Offers, cat.Offers...)
+	return c
+}
+
+// dump renders the stored catalog, to prove a failed sync changed nothing.
+func dump(t *testing.T, db *syncd.DB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT id, supplier, code, game_code, name, cost, cost_raw, active, updated_at, coalesce(removed_at, '') FROM offers ORDER BY id`,
+		`SELECT supplier, code, name, active, form, updated_at, coalesce(removed_at, '') FROM supplier_games ORDER BY code`,
+		`SELECT id, offer_id, coalesce(old_cost, -1), new_cost, raw, at FROM cost_history ORDER BY id`,
+	} {
+		rows, err := db.Read.Queryx(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			vals, err := rows.SliceScan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(&b, vals...)
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+func count(t *testing.T, db *syncd.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Read.Get(&n, q, args...); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestFirstSyncStoresEverything(t *testing.T) {
+	s, db, _ := newTestSyncer(t)
+	cat := testCatalog(5)
+	// A fractional cost is stored rounded up; the raw text is kept.
+	cat.Offers[0].Cost = decimal.RequireFromString("1864.50")
+	cat.Offers[0].CostRaw = "1864.50"
+
+	res, err := s.Sync(context.Background(), "senpay", fixed(cat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Seen != 5 || res.Added != 5 || res.Changed != 0 || res.Removed != 0 {
+		t.Fatalf("counts: got seen=%d added=%d changed=%d removed=%d, want 5/5/0/0", res.Seen, res.Added, res.Changed, res.Removed)
+	}
+	var cost int64
+	var raw string
+	if err := db.Read.QueryRow(`SELECT cost, cost_raw FROM offers WHERE code = 'MLBB_0'`).Scan(&cost, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if cost != 1865 || raw != "1864.50" {
+		t.Fatalf("fractional cost: got %d (raw %q), want 1865 (raw \"1864.50\")", cost, raw)
+	}
+	if n := count(t, db, `SELECT count(*) FROM cost_history WHERE old_cost IS NULL`); n != 5 {
+		t.Fatalf("first-sighting history rows: got %d, want 5", n)
+	}
+	var form string
+	if err := db.Read.Get(&form, `SELECT form FROM supplier_games WHERE code = 'MLBB'`); err != nil {
+		t.Fatal(err)
+	}
+	if want := `[{"key":"id","label":"User ID","type":"text"}]`; form != want {
+		t.Fatalf("stored form: got %s, want %s", form, want)
+	}
+}
+
+func TestResyncWritesOnlyChangedRows(t *testing.T) {
+	s, db, clk := newTestSyncer(t)
+	ctx := context.Background()
+	cat := testCatalog(100)
+	if _, err := s.Sync(ctx, "senpay", fixed(cat)); err != nil {
+		t.Fatal(err)
+	}
+	first := syncd.FormatTime(clk.now())
+	clk.advance(time.Minute)
+
+	next := clone(cat)
+	next.Offers[3].Cost = decimal.NewFromInt(9999)
+	next.Offers[3].CostRaw = "9999"
+	next.Offers[7].Name = "8 Diamonds (renamed)"
+	next.Offers[9].Active = false
+	res, err := s.Sync(ctx, "senpay", fixed(next))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Changed != 3 || res.Added != 0 || res.Removed != 0 {
+		t.Fatalf("counts: got added=%d changed=%d removed=%d, want 0/3/0", res.Added, res.Changed, res.Removed)
+	}
+	if n := count(t, db, `SELECT count(*) FROM offers WHERE updated_at != ?`, first); n != 3 {
+		t.Fatalf("rows rewritten: got %d, want 3", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM cost_history WHERE old_cost IS NOT NULL`); n != 1 {
+		t.Fatalf("cost changes recorded: got %d, want 1", n)
+	}
+	var old, cur int64
+	if err := db.Read.QueryRow(`SELECT old_cost, new_cost FROM cost_history WHERE old_cost IS NOT NULL`).Scan(&old, &cur); err != nil {
+		t.Fatal(err)
+	}
+	if old != 1300 || cur != 9999 {
+		t.Fatalf("history: got %d -> %d, want 1300 -> 9999", old, cur)
+	}
+	// Renames do not reprice; cost and activity changes do.
+	if len(res.CostChanged) != 2 {
+		t.Fatalf("offers to reprice: got %d, want 2", len(res.CostChanged))
+	}
+
+	// The same catalog again writes nothing.
+	clk.advance(time.Minute)
+	res, err = s.Sync(ctx, "senpay", fixed(next))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Changed+res.Added+res.Removed != 0 {
+		t.Fatalf("identical re-sync: got %+v, want no writes", res)
+	}
+}
+
+func TestRemovedOfferIsMarkedNotDeleted(t *testing.T) {
+	s, db, _ := newTestSyncer(t)
+	ctx := context.Background()
+	cat := testCatalog(10)
+	if _, err := s.Sync(ctx, "isipay", fixed(cat)); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := db.Read.Get(&id, `SELECT id FROM offers WHERE code = 'MLBB_4'`); err != nil {
+		t.Fatal(err)
+	}
+	less := clone(cat)
+	less.Offers = append(less.Offers[:4], less.Offers[5:]...)
+	res, err := s.Sync(ctx, "isipay", fixed(less))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != 1 {
+		t.Fatalf("removed: got %d, want 1", res.Removed)
+	}
+	if n := count(t, db, `SELECT count(*) FROM offers WHERE code = 'MLBB_4' AND removed_at IS NOT NULL`); n != 1 {
+		t.Fatalf("removed offer rows marked: got %d, want 1", n)
+	}
+	// It comes back with its id, not a new row.
+	if _, err := s.Sync(ctx, "isipay", fixed(cat)); err != nil {
+		t.Fatal(err)
+	}
+	var back int64
+	if err := db.Read.Get(&back, `SELECT id FROM offers WHERE code = 'MLBB_4' AND removed_at IS NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if back != id {
+		t.Fatalf("returning offer id: got %d, want %d", back, id)
+	}
+}
+
+func TestFailedSyncLeavesCatalogUntouched(t *testing.T) {
+	base := testCatalog(20)
+	shrunk := clone(base)
+	shrunk.Offers = shrunk.Offers[:9] // 11 of 20 gone: over half
+	deactivated := clone(base)
+	for i := range 15 {
+		deactivated.Offers[i].Active = false
+	}
+	gameOff := clone(base)
+	gameOff.Games[0].Active = false
+	dup := clone(base)
+	dup.Offers = append(dup.Offers, dup.Offers[0])
+	negative := clone(base)
+	negative.Offers[2].Cost = decimal.NewFromInt(-5)
+
+	tests := []struct {
+		name string
+		src  Source
+		want error
+	}{
+		{"outage", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
+			return nil, errors.New("connection refused")
+		}), nil},
+		{"empty", fixed(&SupplierCatalog{Games: base.Games}), ErrEmptyCatalog},
+		{"nil", fixed(nil), ErrEmptyCatalog},
+		{"shrunken", fixed(shrunk), ErrShrunkenCatalog},
+		{"mass deactivation", fixed(deactivated), ErrShrunkenCatalog},
+		{"game deactivated", fixed(gameOff), ErrShrunkenCatalog},
+		{"duplicate code", fixed(dup), ErrInvalidCatalog},
+		{"negative cost", fixed(negative), ErrInvalidCatalog},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, db, clk := newTestSyncer(t)
+			ctx := context.Background()
+			if _, err := s.Sync(ctx, "senpay", fixed(base)); err != nil {
+				t.Fatal(err)
+			}
+			before := dump(t, db)
+			clk.advance(time.Minute)
+
+			res, err := s.Sync(ctx, "senpay", tt.src)
+			if err == nil {
+				t.Fatal("got no error, want the sync refused")
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if res.Added+res.Changed+res.Removed != 0 {
+				t.Fatalf("failed sync reports writes: %+v", res)
+			}
+			if after := dump(t, db); after != before {
+				t.Fatalf("catalog changed by a failed sync:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			st, err := s.Status(ctx, "senpay", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.State != "failing" || st.LastError == "" || st.ActiveOffers != 20 {
+				t.Fatalf("status: got state=%s error=%q active=%d, want failing with an error and 20 active offers",
+					st.State, st.LastError, st.ActiveOffers)
+			}
+		})
+	}
+}
+
+func TestShrinkWithinLimitIsAccepted(t *testing.T) {
+	s, _, _ := newTestSyncer(t, WithMaxShrink(0.5))
+	ctx := context.Background()
+	base := testCatalog(20)
+	if _, err := s.Sync(ctx, "senpay", fixed(base)); err != nil {
+		t.Fatal(err)
+	}
+	half := clone(base)
+	half.Offers = half.Offers[:10] // exactly half gone: allowed
+	res, err := s.Sync(ctx, "senpay", fixed(half))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != 10 {
+		t.Fatalf("removed: got %d, want 10", res.Removed)
+	}
+}
+
+func TestSyncsOfOneSupplierNeverOverlap(t *testing.T) {
+	s, _, _ := newTestSyncer(t)
+	ctx := context.Background()
+	started, release := make(chan struct{}), make(chan struct{})
+	slow := sourceFunc(func(context.Context) (*SupplierCatalog, error) {
+		close(started)
+		<-release
+		return testCatalog(3), nil
+	})
+	done := make(chan error)
+	go func() { _, err := s.Sync(ctx, "senpay", slow); done <- err }()
+	<-started
+	if _, err := s.Sync(ctx, "senpay", fixed(testCatalog(3))); !errors.Is(err, ErrSyncRunning) {
+		t.Fatalf("overlapping sync: got %v, want ErrSyncRunning", err)
+	}
+	// Another supplier is not held up.
+	if _, err := s.Sync(ctx, "isipay", fixed(testCatalog(3))); err != nil {
+		t.Fatalf("other supplier: %v", err)
+	}
+	st, err := s.Status(ctx, "senpay", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Running {
+		t.Fatal("status while syncing: got running=false, want true")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStatusReportsStaleness(t *testing.T) {
+	s, _, clk := newTestSyncer(t)
+	ctx := context.Background()
+	st, err := s.Status(ctx, "senpay", 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != "never_synced" || !st.Stale {
+		t.Fatalf("before any sync: got state=%s stale=%v, want never_synced and stale", st.State, st.Stale)
+	}
+	if _, err := s.Sync(ctx, "senpay", fixed(testCatalog(4))); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = s.Status(ctx, "senpay", 15*time.Minute)
+	if st.State != "ok" || st.Stale || st.Seen != 4 || st.Added != 4 {
+		t.Fatalf("after sync: got %+v, want ok, fresh, 4 seen and added", st)
+	}
+	clk.advance(16 * time.Minute)
+	st, _ = s.Status(ctx, "senpay", 15*time.Minute)
+	if st.State != "stale" || !st.Stale || st.ActiveOffers != 4 {
+		t.Fatalf("after 16 minutes: got state=%s stale=%v active=%d, want stale with offers kept", st.State, st.Stale, st.ActiveOffers)
+	}
+}

@@ -1,0 +1,158 @@
+// Package syncd holds the SQLite schema and opens syncd's database. It
+// imports nothing of syncd's: every store package receives the *DB it opens.
+package syncd
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+//go:embed schema.sql
+var schemaSQL string
+
+// Migration is one numbered block of schema.sql.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+var migrationHeader = regexp.MustCompile(`(?m)^-- migration (\d+): (.*)$`)
+
+// Migrations parses schema.sql into its ordered migrations.
+func Migrations() ([]Migration, error) {
+	locs := migrationHeader.FindAllStringSubmatchIndex(schemaSQL, -1)
+	var out []Migration
+	for i, loc := range locs {
+		end := len(schemaSQL)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		v, _ := strconv.Atoi(schemaSQL[loc[2]:loc[3]])
+		if v != i+1 {
+			return nil, fmt.Errorf("schema.sql: migration %d found where %d was expected", v, i+1)
+		}
+		out = append(out, Migration{Version: v, Name: schemaSQL[loc[4]:loc[5]], SQL: schemaSQL[loc[1]:end]})
+	}
+	return out, nil
+}
+
+// DB is syncd's database: one writer connection, because SQLite has one
+// writer at a time and a pool of writers only queues on busy_timeout, and a
+// pool of readers that WAL lets run beside it.
+type DB struct {
+	Write *sqlx.DB
+	Read  *sqlx.DB
+}
+
+// dsn builds the modernc.org/sqlite DSN with the settings measured in
+// DESIGN.md. _txlock=immediate makes every write transaction take the write
+// lock at BEGIN, so two transactions never deadlock upgrading read locks.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path and migrates it to
+// the current schema. The caller must have registered the "sqlite" driver
+// (modernc.org/sqlite), which is imported in main and tests only.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open database: invalid path %q", path)
+	}
+	w, err := sqlx.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", path, err)
+	}
+	r, err := sqlx.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	return &DB{Write: w, Read: r}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	rerr := db.Read.Close()
+	if err := db.Write.Close(); err != nil {
+		return err
+	}
+	return rerr
+}
+
+// SchemaVersion reports the database's applied migration.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.Read.GetContext(ctx, &v, "PRAGMA user_version")
+	return v, err
+}
+
+func migrate(ctx context.Context, db *sqlx.DB) error {
+	ms, err := Migrations()
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := db.GetContext(ctx, &current, "PRAGMA user_version"); err != nil {
+		return err
+	}
+	if current > len(ms) {
+		return fmt.Errorf("database is at schema %d, newer than this program's %d", current, len(ms))
+	}
+	for _, m := range ms[current:] {
+		tx, err := db.BeginTxx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		// PRAGMA takes no parameters; Version is an int we parsed.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.Version)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", m.Version, err)
+		}
+	}
+	return nil
+}
+
+// timeLayout is RFC 3339 in UTC with a fixed nine-digit fraction, so stored
+// times compare correctly as text (RFC3339Nano trims zeros and does not).
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// FormatTime renders t for a TEXT time column.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// ParseTime reads a TEXT time column written by FormatTime.
+func ParseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }

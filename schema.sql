@@ -1,0 +1,73 @@
+-- syncd's SQLite schema, as an ordered list of migrations.
+--
+-- Each block starts with a "-- migration N: why" line and runs once, in one
+-- transaction, when PRAGMA user_version < N. Never edit an applied block:
+-- add a new one. Amounts are whole rupiah INTEGERs; rates are TEXT decimals;
+-- times are RFC 3339 UTC TEXT with nanoseconds, which sort as text.
+
+-- migration 1: supplier catalogs, cost history and sync bookkeeping
+
+-- A supplier's grouping of products: a Senpay provider or an Isipay product.
+CREATE TABLE supplier_games (
+    supplier    TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    active      INTEGER NOT NULL CHECK (active IN (0, 1)),
+    icon_url    TEXT NOT NULL DEFAULT '',
+    form        TEXT NOT NULL DEFAULT '[]', -- JSON array of catalog.Field
+    first_seen  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    removed_at  TEXT,                       -- gone from the supplier's listing
+    PRIMARY KEY (supplier, code)
+) STRICT;
+
+-- One product a supplier sells. Rows are never deleted: an offer that
+-- disappears is marked removed, so history and order attempts keep their
+-- referent, and an offer that comes back keeps its id.
+CREATE TABLE offers (
+    id               INTEGER PRIMARY KEY,
+    supplier         TEXT NOT NULL,
+    code             TEXT NOT NULL,
+    game_code        TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    cost             INTEGER NOT NULL CHECK (cost >= 0), -- rounded up
+    cost_raw         TEXT NOT NULL,                       -- as sent
+    active           INTEGER NOT NULL CHECK (active IN (0, 1)),
+    process_duration TEXT NOT NULL DEFAULT '',
+    first_seen       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    removed_at       TEXT,
+    UNIQUE (supplier, code)
+) STRICT;
+
+CREATE INDEX offers_game ON offers (supplier, game_code);
+
+-- Every cost an offer has had. old_cost is NULL for the first sighting.
+CREATE TABLE cost_history (
+    id        INTEGER PRIMARY KEY,
+    offer_id  INTEGER NOT NULL REFERENCES offers (id),
+    old_cost  INTEGER,
+    new_cost  INTEGER NOT NULL,
+    raw       TEXT NOT NULL,
+    source    TEXT NOT NULL CHECK (source IN ('sync', 'webhook', 'detail')),
+    at        TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX cost_history_offer ON cost_history (offer_id, at);
+
+-- One row per sync attempt, for operators and for staleness.
+CREATE TABLE sync_runs (
+    id           INTEGER PRIMARY KEY,
+    supplier     TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT NOT NULL,
+    ok           INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    duration_ms  INTEGER NOT NULL,
+    seen         INTEGER NOT NULL DEFAULT 0,
+    added        INTEGER NOT NULL DEFAULT 0,
+    changed      INTEGER NOT NULL DEFAULT 0,
+    removed      INTEGER NOT NULL DEFAULT 0,
+    error        TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE INDEX sync_runs_supplier ON sync_runs (supplier, id);
