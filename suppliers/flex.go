@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -53,10 +54,14 @@ func (a *Amount) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// groupedAmount matches Indonesian thousands grouping: "1.389", "1.220.380".
+var groupedAmount = regexp.MustCompile(`^-?[0-9]{1,3}(\.[0-9]{3})+$`)
+
 // ParseAmount parses a plain decimal number ("1480", "1480.50", "1.5e3").
-// Thousands separators are refused: "1.480" is ambiguous between a decimal
-// fraction and an Indonesian thousands separator, and guessing wrong on a
-// cost is a loss.
+// Thousands grouping is refused: "1.480" reads as 1.48 but an Indonesian
+// supplier almost surely meant 1480, no rupiah cost has three decimals, and
+// guessing the small reading would sell at a loss. Exponents are bounded so
+// that "1e9999" cannot become a ten-thousand-digit number.
 func ParseAmount(s string) (decimal.Decimal, error) {
 	if s == "" {
 		return decimal.Decimal{}, fmt.Errorf("amount: empty")
@@ -69,9 +74,15 @@ func ParseAmount(s string) (decimal.Decimal, error) {
 			return decimal.Decimal{}, fmt.Errorf("amount: %q is not a number", s)
 		}
 	}
+	if groupedAmount.MatchString(s) {
+		return decimal.Decimal{}, fmt.Errorf("amount: %q reads as thousands grouping; refusing to guess", s)
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return decimal.Decimal{}, fmt.Errorf("amount: %q is not a number", s)
+	}
+	if e := d.Exponent(); e > 18 || e < -18 {
+		return decimal.Decimal{}, fmt.Errorf("amount: %q is out of range", s)
 	}
 	return d, nil
 }

@@ -1,0 +1,178 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/syncd/syncd/catalog"
+)
+
+// Config is what the API needs from syncd's configuration.
+type Config struct {
+	// AdminToken bootstraps an admin (SYNCD_ADMIN_TOKEN); empty disables it.
+	AdminToken string
+	// Suppliers are the enabled suppliers, in display order.
+	Suppliers []string
+	// StaleAfter is how old a supplier's last successful sync may be before
+	// its data is reported stale.
+	StaleAfter time.Duration
+}
+
+// SyncTrigger starts a sync of one supplier in the background. It is the
+// scheduler's, so a triggered sync obeys the same one-at-a-time rule.
+type SyncTrigger func(supplier string) error
+
+// ReadyCheck reports whether syncd can serve: nil when it can.
+type ReadyCheck func(ctx context.Context) error
+
+// Server is syncd's HTTP handler.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	adminHash *[32]byte
+	syncer    *catalog.Syncer
+	trigger   SyncTrigger
+	ready     ReadyCheck
+	router    chi.Router
+}
+
+// New builds the router.
+func New(cfg Config, log *slog.Logger, syncer *catalog.Syncer, trigger SyncTrigger, ready ReadyCheck) *Server {
+	s := &Server{cfg: cfg, log: log, syncer: syncer, trigger: trigger, ready: ready}
+	if cfg.AdminToken != "" {
+		h := hashToken(cfg.AdminToken)
+		s.adminHash = &h
+	}
+	s.router = s.routes()
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// routes is every route syncd serves, in one table.
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.logRequests, s.recoverPanics)
+	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return errorf(http.StatusNotFound, "not_found", "no such endpoint")
+	}))
+	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return errorf(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
+	}))
+
+	r.Get("/healthz", s.handle(s.healthz))
+	r.Get("/readyz", s.handle(s.readyz))
+	r.Get("/openapi.json", s.handle(s.openapi))
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Group(func(r chi.Router) {
+			r.Use(s.require(RoleAdmin))
+			r.Get("/suppliers", s.handle(s.listSuppliers))
+			r.Post("/suppliers/{supplier}/sync", s.handle(s.syncSupplier))
+		})
+	})
+	return r
+}
+
+// handle adapts a handler that returns an error: the one place errors become
+// responses.
+func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, s.log, err)
+		}
+	}
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panic", "path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()), "panic", v)
+				writeError(w, r, s.log, errorf(http.StatusInternalServerError, "internal", "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		start := time.Now()
+		next.ServeHTTP(ww, r)
+		level := slog.LevelDebug
+		if ww.Status() >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+			"status", ww.Status(), "bytes", ww.BytesWritten(), "duration", time.Since(start),
+			"request_id", middleware.GetReqID(r.Context()))
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.ready != nil {
+		if err := s.ready(r.Context()); err != nil {
+			return &Error{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: err.Error()}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
+	out := make([]catalog.SupplierStatus, 0, len(s.cfg.Suppliers))
+	for _, name := range s.cfg.Suppliers {
+		st, err := s.syncer.Status(r.Context(), name, s.cfg.StaleAfter)
+		if err != nil {
+			return err
+		}
+		out = append(out, st)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"suppliers": out})
+	return nil
+}
+
+func (s *Server) syncSupplier(w http.ResponseWriter, r *http.Request) error {
+	name := chi.URLParam(r, "supplier")
+	if !slices.Contains(s.cfg.Suppliers, name) {
+		return errorf(http.StatusNotFound, "supplier_not_found", "no enabled supplier "+name)
+	}
+	st, err := s.syncer.Status(r.Context(), name, s.cfg.StaleAfter)
+	if err != nil {
+		return err
+	}
+	if st.Running {
+		return errorf(http.StatusConflict, "sync_running", "a sync of "+name+" is already running")
+	}
+	if err := s.trigger(name); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"supplier": name, "status": "started"})
+	return nil
+}
+
+//go:embed openapi.json
+var openapiDoc []byte
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, err := w.Write(openapiDoc)
+	return err
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/api"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/suppliers/isipay"
+	"github.com/syncd/syncd/suppliers/senpay"
+)
+
+func newLogger(c Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// sources builds a catalog source for every enabled supplier.
+func sources(c Config) map[string]catalog.Source {
+	out := map[string]catalog.Source{}
+	if c.SenpayEnabled() {
+		out["senpay"] = senpay.New(senpay.Config{
+			BaseURL: c.SenpayBaseURL, APIKey: c.SenpayAPIKey, SecretKey: c.SenpaySecretKey,
+			RatePerSecond: c.SenpayRateLimit,
+		})
+	}
+	if c.IsipayEnabled() {
+		out["isipay"] = isipay.New(isipay.Config{
+			BaseURL: c.IsipayBaseURL, APIToken: c.IsipayAPIToken,
+			RatePerSecond: c.IsipayRateLimit,
+		})
+	}
+	return out
+}
+
+// app is a running syncd: database, syncer, scheduler and HTTP server.
+type app struct {
+	cfg    Config
+	log    *slog.Logger
+	db     *syncd.DB
+	syncer *catalog.Syncer
+	sched  *scheduler
+}
+
+func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
+	db, err := syncd.Open(ctx, c.DB)
+	if err != nil {
+		return nil, err
+	}
+	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink))
+	sched, err := newScheduler(log, syncer, sources(c), c.SyncInterval)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &app{cfg: c, log: log, db: db, syncer: syncer, sched: sched}, nil
+}
+
+// ready is the readiness check: the database takes a write lock, and every
+// supplier's start-up sync has finished (succeeded or failed: a supplier
+// that is down must not keep syncd from serving what it already has).
+func (a *app) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	tx, err := a.db.Write.BeginTx(ctx, nil) // _txlock=immediate: takes the write lock
+	if err != nil {
+		return fmt.Errorf("database not writable: %w", err)
+	}
+	tx.Rollback()
+	if pending := a.sched.pendingFirstRuns(); len(pending) > 0 {
+		return fmt.Errorf("start-up sync not finished: %v", pending)
+	}
+	return nil
+}
+
+// serve runs until ctx is cancelled, then shuts down: the HTTP server stops
+// taking requests and drains, a running sync is cancelled and rolls back.
+// onListen, when set, learns the bound address (port 0 picks one).
+func (a *app) serve(ctx context.Context, onListen func(addr string)) error {
+	defer a.db.Close()
+	handler := api.New(api.Config{
+		AdminToken: a.cfg.AdminToken,
+		Suppliers:  a.cfg.Suppliers(),
+		StaleAfter: a.cfg.StaleAfter,
+	}, a.log, a.syncer, a.sched.trigger, a.ready)
+
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", a.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.log.Info("syncd starting", "config", a.cfg, "addr", ln.Addr().String())
+	if onListen != nil {
+		onListen(ln.Addr().String())
+	}
+	a.sched.start()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		a.sched.shutdown()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	herr := srv.Shutdown(shutCtx)
+	a.sched.shutdown()
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.log.Info("stopped")
+	return herr
+}

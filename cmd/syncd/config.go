@@ -1,0 +1,236 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything syncd is told at start-up. Each field comes from an
+// environment variable (the contract in DESIGN.md) and can be overridden by
+// the flag of the same name.
+type Config struct {
+	Addr         string
+	DB           string
+	SyncInterval time.Duration
+	StaleAfter   time.Duration
+	MaxShrink    float64
+	AdminToken   string
+	LogFormat    string
+	LogLevel     slog.Level
+
+	SenpayBaseURL      string
+	SenpayAPIKey       string
+	SenpaySecretKey    string
+	SenpayWebhookAllow []netip.Prefix
+	SenpayRateLimit    float64
+
+	IsipayBaseURL   string
+	IsipayAPIToken  string
+	IsipayRateLimit float64
+
+	TrustedProxies []netip.Prefix
+	NotifyURL      string
+	NotifySecret   string
+}
+
+// SenpayEnabled: a supplier is enabled when its credentials are set.
+func (c Config) SenpayEnabled() bool { return c.SenpayAPIKey != "" && c.SenpaySecretKey != "" }
+
+// IsipayEnabled: a supplier is enabled when its credentials are set.
+func (c Config) IsipayEnabled() bool { return c.IsipayAPIToken != "" }
+
+// Suppliers lists the enabled suppliers.
+func (c Config) Suppliers() []string {
+	var out []string
+	if c.SenpayEnabled() {
+		out = append(out, "senpay")
+	}
+	if c.IsipayEnabled() {
+		out = append(out, "isipay")
+	}
+	return out
+}
+
+// LogValue keeps secrets out of logs: only whether each is set is shown.
+func (c Config) LogValue() slog.Value {
+	set := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("db", c.DB),
+		slog.Duration("sync_interval", c.SyncInterval),
+		slog.Duration("stale_after", c.StaleAfter),
+		slog.String("admin_token", set(c.AdminToken)),
+		slog.String("senpay_base_url", c.SenpayBaseURL),
+		slog.String("senpay_credentials", set(c.SenpayAPIKey+c.SenpaySecretKey)),
+		slog.String("isipay_base_url", c.IsipayBaseURL),
+		slog.String("isipay_credentials", set(c.IsipayAPIToken)),
+		slog.Any("suppliers", c.Suppliers()),
+	)
+}
+
+// setting is one configuration entry: its environment variable, its flag,
+// its default and how it lands in Config.
+type setting struct {
+	env, flag, def, usage string
+	set                   func(*Config, string) error
+}
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func dur(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
+func num(p func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return err
+		}
+		*p(c) = f
+		return nil
+	}
+}
+
+func cidrs(p func(*Config) *[]netip.Prefix) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var out []netip.Prefix
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			if !strings.Contains(s, "/") {
+				a, err := netip.ParseAddr(s)
+				if err != nil {
+					return err
+				}
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+				continue
+			}
+			pr, err := netip.ParsePrefix(s)
+			if err != nil {
+				return err
+			}
+			out = append(out, pr.Masked())
+		}
+		*p(c) = out
+		return nil
+	}
+}
+
+var settings = []setting{
+	{"SYNCD_ADDR", "addr", "127.0.0.1:8080", "listen address", str(func(c *Config) *string { return &c.Addr })},
+	{"SYNCD_DB", "db", "syncd.db", "SQLite database file", str(func(c *Config) *string { return &c.DB })},
+	{"SYNCD_SYNC_INTERVAL", "sync-interval", "5m", "time between catalog syncs of each supplier", dur(func(c *Config) *time.Duration { return &c.SyncInterval })},
+	{"SYNCD_STALE_AFTER", "stale-after", "", "age of the last successful sync after which a supplier's data is stale (default 3 sync intervals)", dur(func(c *Config) *time.Duration { return &c.StaleAfter })},
+	{"SYNCD_MAX_SHRINK", "max-shrink", "0.5", "largest share of a supplier's active offers one sync may take away", num(func(c *Config) *float64 { return &c.MaxShrink })},
+	{"SYNCD_ADMIN_TOKEN", "admin-token", "", "bootstrap admin bearer token", str(func(c *Config) *string { return &c.AdminToken })},
+	{"SYNCD_LOG_FORMAT", "log-format", "text", "log format: text or json", str(func(c *Config) *string { return &c.LogFormat })},
+	{"SYNCD_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{"SENPAY_BASE_URL", "senpay-base-url", "https://senpay.id", "Senpay API base URL", str(func(c *Config) *string { return &c.SenpayBaseURL })},
+	{"SENPAY_API_KEY", "senpay-api-key", "", "Senpay API key", str(func(c *Config) *string { return &c.SenpayAPIKey })},
+	{"SENPAY_SECRET_KEY", "senpay-secret-key", "", "Senpay secret key", str(func(c *Config) *string { return &c.SenpaySecretKey })},
+	{"SENPAY_WEBHOOK_ALLOW", "senpay-webhook-allow", "206.189.83.1/32", "CIDRs allowed to send Senpay webhooks", cidrs(func(c *Config) *[]netip.Prefix { return &c.SenpayWebhookAllow })},
+	{"SENPAY_RATE_LIMIT", "senpay-rate-limit", "20", "requests per second to Senpay", num(func(c *Config) *float64 { return &c.SenpayRateLimit })},
+	{"ISIPAY_BASE_URL", "isipay-base-url", "", "Isipay API base URL", str(func(c *Config) *string { return &c.IsipayBaseURL })},
+	{"ISIPAY_API_TOKEN", "isipay-api-token", "", "Isipay API token", str(func(c *Config) *string { return &c.IsipayAPIToken })},
+	{"ISIPAY_RATE_LIMIT", "isipay-rate-limit", "10", "requests per second to Isipay", num(func(c *Config) *float64 { return &c.IsipayRateLimit })},
+	{"SYNCD_TRUSTED_PROXIES", "trusted-proxies", "", "CIDRs of proxies whose X-Forwarded-For is believed", cidrs(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
+	{"SYNCD_NOTIFY_URL", "notify-url", "", "storefront URL for order notifications", str(func(c *Config) *string { return &c.NotifyURL })},
+	{"SYNCD_NOTIFY_SECRET", "notify-secret", "", "HMAC secret for order notifications", str(func(c *Config) *string { return &c.NotifySecret })},
+}
+
+// parseConfig reads the environment, then the flags, then validates.
+func parseConfig(name string, args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	values := map[string]*string{}
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		usage := s.usage + " (" + s.env + ")"
+		values[s.env] = fs.String(s.flag, def, usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	for _, s := range settings {
+		if err := s.set(&c, *values[s.env]); err != nil {
+			return c, fmt.Errorf("%s: %w", s.env, err)
+		}
+	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = 3 * c.SyncInterval
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.SyncInterval < time.Second {
+		errs = append(errs, fmt.Errorf("SYNCD_SYNC_INTERVAL: %s is below 1s", c.SyncInterval))
+	}
+	if c.StaleAfter < c.SyncInterval {
+		errs = append(errs, fmt.Errorf("SYNCD_STALE_AFTER: %s is shorter than the sync interval", c.StaleAfter))
+	}
+	if c.MaxShrink <= 0 || c.MaxShrink > 1 {
+		errs = append(errs, fmt.Errorf("SYNCD_MAX_SHRINK: %v is not in (0, 1]", c.MaxShrink))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("SYNCD_LOG_FORMAT: %q is not text or json", c.LogFormat))
+	}
+	if (c.SenpayAPIKey == "") != (c.SenpaySecretKey == "") {
+		errs = append(errs, errors.New("SENPAY_API_KEY and SENPAY_SECRET_KEY must be set together"))
+	}
+	if c.SenpayEnabled() {
+		errs = append(errs, checkURL("SENPAY_BASE_URL", c.SenpayBaseURL))
+	}
+	if c.IsipayEnabled() {
+		errs = append(errs, checkURL("ISIPAY_BASE_URL", c.IsipayBaseURL))
+	}
+	if c.NotifyURL != "" {
+		errs = append(errs, checkURL("SYNCD_NOTIFY_URL", c.NotifyURL))
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(name, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s: %q is not an http(s) URL", name, v)
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigDefaultsAndOverrides(t *testing.T) {
+	env := map[string]string{"SYNCD_SYNC_INTERVAL": "2m", "SENPAY_API_KEY": "k", "SENPAY_SECRET_KEY": "s"}
+	c, err := parseConfig("serve", []string{"-addr", "127.0.0.1:9999"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9999" {
+		t.Errorf("flag over default: got addr %q", c.Addr)
+	}
+	if c.SyncInterval != 2*time.Minute || c.StaleAfter != 6*time.Minute {
+		t.Errorf("interval/stale: got %s/%s, want 2m/6m", c.SyncInterval, c.StaleAfter)
+	}
+	if c.DB != "syncd.db" || c.SenpayBaseURL != "https://senpay.id" {
+		t.Errorf("defaults: got db=%q senpay=%q", c.DB, c.SenpayBaseURL)
+	}
+	if len(c.SenpayWebhookAllow) != 1 || c.SenpayWebhookAllow[0].String() != "206.189.83.1/32" {
+		t.Errorf("webhook allow default: got %v", c.SenpayWebhookAllow)
+	}
+	if got := c.Suppliers(); len(got) != 1 || got[0] != "senpay" {
+		t.Errorf("enabled suppliers: got %v, want [senpay]", got)
+	}
+}
+
+func TestConfigRefusesBadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"bad interval", map[string]string{"SYNCD_SYNC_INTERVAL": "soon"}, "SYNCD_SYNC_INTERVAL"},
+		{"half senpay credentials", map[string]string{"SENPAY_API_KEY": "k"}, "SENPAY_SECRET_KEY"},
+		{"isipay without url", map[string]string{"ISIPAY_API_TOKEN": "t"}, "ISIPAY_BASE_URL"},
+		{"bad cidr", map[string]string{"SENPAY_WEBHOOK_ALLOW": "10.0.0.0/99"}, "SENPAY_WEBHOOK_ALLOW"},
+		{"bad shrink", map[string]string{"SYNCD_MAX_SHRINK": "2"}, "SYNCD_MAX_SHRINK"},
+		{"bad log format", map[string]string{"SYNCD_LOG_FORMAT": "xml"}, "SYNCD_LOG_FORMAT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig("serve", nil, func(k string) string { return tt.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigLogValueHidesSecrets(t *testing.T) {
+	env := map[string]string{"SENPAY_API_KEY": "sk-live-123", "SENPAY_SECRET_KEY": "very-secret", "SYNCD_ADMIN_TOKEN": "adm-456"}
+	c, err := parseConfig("serve", nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.LogValue().String()
+	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456"} {
+		if strings.Contains(s, secret) {
+			t.Fatalf("log value leaks %q: %s", secret, s)
+		}
+	}
+}

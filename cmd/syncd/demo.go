@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
+	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+)
+
+// runDemo starts both supplier simulators on loopback with the demo
+// catalogs, points syncd at them and serves. Nothing to set up: the
+// credentials are made up here and the database lives in a temporary
+// directory unless SYNCD_DB says otherwise.
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	senpayCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
+	if err != nil {
+		return fmt.Errorf("senpay demo catalog: %w", err)
+	}
+	isipayCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
+	if err != nil {
+		return fmt.Errorf("isipay demo catalog: %w", err)
+	}
+	senpayKey, senpaySecret, isipayToken := randomToken(), randomToken(), randomToken()
+	sp := senpaysim.New(senpayCat, senpaysim.Options{APIKey: senpayKey, SecretKey: senpaySecret, OrderDelay: 3 * time.Second})
+	ip := isipaysim.New(isipayCat, isipaysim.Options{APIToken: isipayToken, OrderDelay: 3 * time.Second, Balance: 50_000_000})
+
+	spURL, stopSP, err := serveLoopback(sp)
+	if err != nil {
+		return err
+	}
+	defer stopSP()
+	ipURL, stopIP, err := serveLoopback(ip)
+	if err != nil {
+		return err
+	}
+	defer stopIP()
+
+	dir, err := os.MkdirTemp("", "syncd-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	adminToken := getenv("SYNCD_ADMIN_TOKEN")
+	if adminToken == "" {
+		adminToken = "demo-admin-" + randomToken()[:12]
+	}
+	overrides := map[string]string{
+		"SENPAY_BASE_URL": spURL, "SENPAY_API_KEY": senpayKey, "SENPAY_SECRET_KEY": senpaySecret,
+		"ISIPAY_BASE_URL": ipURL, "ISIPAY_API_TOKEN": isipayToken,
+		"SYNCD_ADMIN_TOKEN": adminToken,
+	}
+	defaults := map[string]string{
+		"SYNCD_DB":            filepath.Join(dir, "syncd.db"),
+		"SYNCD_SYNC_INTERVAL": "30s",
+	}
+	demoEnv := func(k string) string {
+		if v, ok := overrides[k]; ok {
+			return v
+		}
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return defaults[k]
+	}
+	cfg, err := parseConfig("demo", args, demoEnv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	go moveMarket(ctx, sp, ip, senpayCat, isipayCat)
+	return a.serve(ctx, func(addr string) {
+		fmt.Fprintf(stdout, demoGuide, addr, spURL, ipURL, cfg.DB, cfg.SyncInterval, adminToken, addr, addr)
+	})
+}
+
+const demoGuide = `syncd: listening on http://%s
+
+  simulated Senpay:  %s
+  simulated Isipay:  %s
+  database:          %s (removed on exit)
+  sync interval:     %s; prices at the simulators drift every 20s
+
+Try:
+  export TOKEN=%s
+  curl -s -H "Authorization: Bearer $TOKEN" http://%s/v1/suppliers
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" http://%s/v1/suppliers/senpay/sync
+
+Ctrl-C stops everything.
+`
+
+// moveMarket nudges a few simulator prices every 20 seconds, so the demo's
+// syncs have changes to show.
+func moveMarket(ctx context.Context, sp *senpaysim.Sim, ip *isipaysim.Sim, spCat *senpaysim.Catalog, ipCat *isipaysim.Catalog) {
+	spCodes, ipCodes := spCat.ProductCodes(), ipCat.VariantCodes()
+	t := time.NewTicker(20 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for range 3 {
+			if len(spCodes) > 0 {
+				code := spCodes[mrand.N(len(spCodes))]
+				if p, ok := sp.Price(code); ok {
+					sp.SetPrice(code, drift(p))
+				}
+			}
+			if len(ipCodes) > 0 {
+				code := ipCodes[mrand.N(len(ipCodes))]
+				if p, ok := ip.Price(code); ok {
+					ip.SetPrice(code, drift(p))
+				}
+			}
+		}
+	}
+}
+
+// drift moves a price by up to ±3%.
+func drift(p int64) int64 {
+	d := p * int64(mrand.N(7)-3) / 100
+	if p+d <= 0 {
+		return p
+	}
+	return p + d
+}
+
+func serveLoopback(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on loopback: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "simulator:", err)
+		}
+	}()
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+func randomToken() string { return rand.Text() }

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/syncd/syncd/catalog"
+)
+
+// TestDemoEndToEnd builds the real binary, runs `syncd demo` on port 0 and
+// checks over HTTP that both simulated suppliers were synced, that a sync
+// can be triggered, and that SIGTERM shuts it down cleanly.
+func TestDemoEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "syncd")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	const token = "e2e-admin-token"
+	cmd := exec.Command(bin, "demo")
+	cmd.Env = append(os.Environ(), "SYNCD_ADDR=127.0.0.1:0", "SYNCD_ADMIN_TOKEN="+token, "SYNCD_LOG_LEVEL=warn")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	}()
+
+	base := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if addr, ok := strings.CutPrefix(sc.Text(), "syncd: listening on "); ok {
+				base <- addr
+			}
+		}
+	}()
+	var url string
+	select {
+	case url = <-base:
+	case err := <-exited:
+		t.Fatalf("demo exited before listening: %v\n%s", err, stderr.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("demo did not print its address\n%s", stderr.String())
+	}
+
+	get := func(method, path string) (int, []byte) {
+		req, _ := http.NewRequest(method, url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+
+	// Ready once the start-up syncs are done.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		status, _ := get("GET", "/readyz")
+		if status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	status, body := get("GET", "/v1/suppliers")
+	if status != 200 {
+		t.Fatalf("GET /v1/suppliers: got %d, want 200: %s", status, body)
+	}
+	var got struct {
+		Suppliers []catalog.SupplierStatus `json:"suppliers"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Suppliers) != 2 {
+		t.Fatalf("suppliers: got %d, want 2: %s", len(got.Suppliers), body)
+	}
+	for _, s := range got.Suppliers {
+		if s.State != "ok" || s.ActiveOffers < 20 || s.Added != s.Seen {
+			t.Errorf("%s: got state=%s active=%d seen=%d added=%d, want ok with its catalog added", s.Supplier, s.State, s.ActiveOffers, s.Seen, s.Added)
+		}
+	}
+
+	if status, body := get("POST", "/v1/suppliers/isipay/sync"); status != 202 {
+		t.Fatalf("trigger sync: got %d, want 202: %s", status, body)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop within 30s of SIGTERM")
+	}
+}
+
+// TestSyncCommand runs `syncd sync` in-process against the simulators.
+func TestSyncCommand(t *testing.T) {
+	sp, ip := startSims(t)
+	db := filepath.Join(t.TempDir(), "syncd.db")
+	env := map[string]string{
+		"SYNCD_DB": db, "SENPAY_BASE_URL": sp, "SENPAY_API_KEY": "k", "SENPAY_SECRET_KEY": "s",
+		"ISIPAY_BASE_URL": ip, "ISIPAY_API_TOKEN": "t",
+	}
+	var out, errOut strings.Builder
+	err := run(context.Background(), []string{"sync"}, func(k string) string { return env[k] }, &out, &errOut)
+	if err != nil {
+		t.Fatalf("sync: %v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"SUPPLIER", "senpay", "isipay", "ok"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	// With a wrong token, isipay fails, the exit is an error, and the
+	// catalog synced before is kept.
+	env["ISIPAY_API_TOKEN"] = "wrong"
+	out.Reset()
+	err = run(context.Background(), []string{"sync"}, func(k string) string { return env[k] }, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "isipay") {
+		t.Fatalf("sync with a bad token: got %v, want an error naming isipay", err)
+	}
+	if !strings.Contains(out.String(), "FAILED") {
+		t.Fatalf("summary does not show the failure:\n%s", out.String())
+	}
+	fmt.Fprint(io.Discard, out.String())
+}

@@ -1,0 +1,58 @@
+// Command syncd syncs supplier catalogs, prices them and serves them.
+//
+//	syncd serve   run the scheduler and the HTTP API
+//	syncd sync    sync every enabled supplier once, print a summary, exit
+//	syncd demo    run both supplier simulators on loopback, then serve
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+const usage = `usage: syncd <command> [flags]
+
+commands:
+  serve   run the sync scheduler and the HTTP API
+  sync    sync every enabled supplier once, print a summary and exit
+  demo    run simulated Senpay and Isipay on loopback and serve against them
+
+Run 'syncd <command> -h' for the flags; each flag also reads the
+environment variable named in its help.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "syncd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "sync":
+		return runSync(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+
+	"github.com/syncd/syncd/catalog"
+)
+
+// scheduler runs one gocron job per supplier: first at start, then every
+// interval, never two at once for one supplier.
+type scheduler struct {
+	log    *slog.Logger
+	cron   gocron.Scheduler
+	jobs   map[string]gocron.Job
+	syncer *catalog.Syncer
+
+	mu      sync.Mutex
+	pending map[string]bool // suppliers whose first sync has not finished
+}
+
+func newScheduler(log *slog.Logger, syncer *catalog.Syncer, srcs map[string]catalog.Source, interval time.Duration) (*scheduler, error) {
+	cron, err := gocron.NewScheduler(gocron.WithStopTimeout(20 * time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	s := &scheduler{log: log, cron: cron, jobs: map[string]gocron.Job{}, syncer: syncer, pending: map[string]bool{}}
+	for name, src := range srcs {
+		job, err := cron.NewJob(
+			gocron.DurationJob(interval),
+			gocron.NewTask(s.syncTask, name, src),
+			gocron.WithName("sync "+name),
+			gocron.WithStartAt(gocron.WithStartImmediately()),
+			// A slow sync must not pile up runs behind it.
+			gocron.WithSingletonMode(gocron.LimitModeReschedule),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("schedule sync of %s: %w", name, err)
+		}
+		s.jobs[name] = job
+		s.pending[name] = true
+	}
+	return s, nil
+}
+
+// syncTask is one scheduled sync. gocron passes a context it cancels on
+// shutdown; a cancelled sync rolls back and is recorded as failed.
+func (s *scheduler) syncTask(ctx context.Context, name string, src catalog.Source) {
+	defer s.firstRunDone(name)
+	defer func() {
+		// A panicking job would kill the process: log it and carry on.
+		if v := recover(); v != nil {
+			s.log.Error("sync panicked", "supplier", name, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	res, err := s.syncer.Sync(ctx, name, src)
+	if err != nil {
+		s.log.Error("sync failed", "supplier", name, "duration", res.Duration, "err", err)
+		return
+	}
+	s.log.Info("sync done", "supplier", name, "duration", res.Duration,
+		"seen", res.Seen, "added", res.Added, "changed", res.Changed, "removed", res.Removed)
+}
+
+func (s *scheduler) firstRunDone(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pending, name)
+}
+
+func (s *scheduler) pendingFirstRuns() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for name := range s.pending {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (s *scheduler) start() { s.cron.Start() }
+
+func (s *scheduler) shutdown() {
+	if err := s.cron.Shutdown(); err != nil {
+		s.log.Error("scheduler shutdown", "err", err)
+	}
+}
+
+// trigger runs a supplier's job now, outside its schedule.
+func (s *scheduler) trigger(name string) error {
+	job, ok := s.jobs[name]
+	if !ok {
+		return fmt.Errorf("no sync job for %s", name)
+	}
+	return job.RunNow()
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
+)
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("serve", args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if len(cfg.Suppliers()) == 0 {
+		log.Warn("no supplier enabled: set SENPAY_API_KEY+SENPAY_SECRET_KEY or ISIPAY_API_TOKEN+ISIPAY_BASE_URL")
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return a.serve(ctx, func(addr string) {
+		fmt.Fprintf(stdout, "syncd: listening on http://%s\n", addr)
+	})
+}
+
+// runSync syncs every enabled supplier once and prints a summary. It fails
+// if any supplier failed, so it can gate a deploy or a cron job.
+func runSync(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("sync", args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	srcs := sources(cfg)
+	if len(srcs) == 0 {
+		return fmt.Errorf("no supplier enabled: set SENPAY_API_KEY+SENPAY_SECRET_KEY or ISIPAY_API_TOKEN+ISIPAY_BASE_URL")
+	}
+	db, err := syncd.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(cfg.MaxShrink))
+
+	names := make([]string, 0, len(srcs))
+	for n := range srcs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUPPLIER\tRESULT\tSEEN\tADDED\tCHANGED\tREMOVED\tDURATION")
+	var failed []string
+	for _, n := range names {
+		res, err := syncer.Sync(ctx, n, srcs[n])
+		result := "ok"
+		if err != nil {
+			result = "FAILED: " + err.Error()
+			failed = append(failed, n)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", n, result, res.Seen, res.Added, res.Changed, res.Removed,
+			res.Duration.Round(time.Millisecond))
+	}
+	tw.Flush()
+	if len(failed) > 0 {
+		return fmt.Errorf("sync failed for %v", failed)
+	}
+	return nil
+}
