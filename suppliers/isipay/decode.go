@@ -183,4 +183,3 @@ func decodeOrderStatus(body []byte) (*OrderStatus, error) {
 		StatusCode:    string(w.StatusCode),
 	}, nil
 }
-
