@@ -369,3 +369,56 @@ func TestStatusReportsStaleness(t *testing.T) {
 		t.Fatalf("after 16 minutes: got state=%s stale=%v active=%d, want stale with offers kept", st.State, st.Stale, st.ActiveOffers)
 	}
 }
+
+// TestWriteAfterConcurrentChangeRereads covers a webhook writing an offer
+// between the sync's read (outside the write lock) and its write: the
+// guarded write notices, and the locked retry diffs against the new row.
+func TestWriteAfterConcurrentChangeRereads(t *testing.T) {
+	s, db, clk := newTestSyncer(t)
+	ctx := context.Background()
+	base := testCatalog(5)
+	if _, err := s.Sync(ctx, "senpay", fixed(base)); err != nil {
+		t.Fatal(err)
+	}
+	state, err := loadStored(ctx, db.Read, "senpay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(time.Second)
+	// The "webhook": offer 2's cost moves to 5000 after the read.
+	if _, err := db.Write.Exec(`UPDATE offers SET cost = 5000, cost_raw = '5000', updated_at = ? WHERE code = 'MLBB_2'`,
+		syncd.FormatTime(clk.now())); err != nil {
+		t.Fatal(err)
+	}
+	next := clone(base)
+	next.Offers[2].Cost = decimal.NewFromInt(6000)
+	next.Offers[2].CostRaw = "6000"
+	offers, err := normalise(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(time.Second)
+	res := SyncResult{Supplier: "senpay", Started: clk.now()}
+	if err := s.write(ctx, "senpay", next.Games, offers, state, &res); !errors.Is(err, errConcurrentWrite) {
+		t.Fatalf("write over a stale read: got %v, want errConcurrentWrite", err)
+	}
+	var cost int64
+	if err := db.Read.Get(&cost, `SELECT cost FROM offers WHERE code = 'MLBB_2'`); err != nil {
+		t.Fatal(err)
+	}
+	if cost != 5000 {
+		t.Fatalf("after the refused write: got cost %d, want the webhook's 5000 kept", cost)
+	}
+
+	res = SyncResult{Supplier: "senpay", Started: clk.now()}
+	if err := s.writeLocked(ctx, "senpay", next.Games, offers, map[string]bool{"MLBB": true}, &res); err != nil {
+		t.Fatal(err)
+	}
+	var old, cur int64
+	if err := db.Read.QueryRow(`SELECT old_cost, new_cost FROM cost_history WHERE old_cost IS NOT NULL ORDER BY id DESC LIMIT 1`).Scan(&old, &cur); err != nil {
+		t.Fatal(err)
+	}
+	if old != 5000 || cur != 6000 || res.Changed != 1 {
+		t.Fatalf("locked retry: got history %d -> %d, changed %d; want 5000 -> 6000, changed 1", old, cur, res.Changed)
+	}
+}

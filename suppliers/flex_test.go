@@ -99,3 +99,40 @@ func FuzzAmount(f *testing.F) {
 		}
 	})
 }
+
+func TestTextDecodesLikeEncodingJSON(t *testing.T) {
+	for _, in := range []string{`"plain"`, `"with \"quote\""`, `"tab\tx"`, `"é ü"`, `"\u00e9"`, `"a\\b"`, `""`, `10040400`, `null`} {
+		var got Text
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		var want string
+		if in != `10040400` && in != `null` {
+			json.Unmarshal([]byte(in), &want)
+		} else if in == `10040400` {
+			want = "10040400"
+		}
+		if string(got) != want {
+			t.Errorf("%s: got %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzText(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\"b"`, `"\u00e9"`, `"é"`, `12`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got Text
+		err := json.Unmarshal(data, &got)
+		var want string
+		werr := json.Unmarshal(data, &want)
+		if werr == nil && err == nil && string(got) != want {
+			t.Fatalf("%q: got %q, want %q as encoding/json decodes it", data, got, want)
+		}
+		if werr == nil && err != nil {
+			t.Fatalf("%q: encoding/json accepts it as a string, Text refused: %v", data, err)
+		}
+	})
+}

@@ -3,6 +3,7 @@
 //	syncd serve   run the scheduler and the HTTP API
 //	syncd sync    sync every enabled supplier once, print a summary, exit
 //	syncd demo    run both supplier simulators on loopback, then serve
+//	syncd bench   measure the sync against generated catalogs (BENCHMARKS.md)
 package main
 
 import (
@@ -22,6 +23,7 @@ commands:
   serve   run the sync scheduler and the HTTP API
   sync    sync every enabled supplier once, print a summary and exit
   demo    run simulated Senpay and Isipay on loopback and serve against them
+  bench   measure a full sync and a 1% re-sync of 2 x 50,000 generated offers
 
 Run 'syncd <command> -h' for the flags; each flag also reads the
 environment variable named in its help.
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSync(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

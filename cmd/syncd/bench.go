@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/suppliers/isipay"
+	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
+	"github.com/syncd/syncd/suppliers/senpay"
+	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+)
+
+// runBench measures the catalog sync the way BENCHMARKS.md reports it: two
+// generated supplier catalogs served by the simulators over loopback HTTP,
+// synced into a file database, against the SQLite floor measured in the
+// same run.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	groups := fs.Int("groups", 500, "Senpay providers and Isipay products per supplier")
+	per := fs.Int("per", 100, "products (variants) per group")
+	changed := fs.Float64("changed", 0.01, "share of costs changed before the re-sync")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the re-sync to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	spCat := senpaysim.Generate(*groups, *per, 1)
+	ipCat := isipaysim.Generate(*groups, *per, 2)
+	sp := senpaysim.New(spCat, senpaysim.Options{APIKey: "k", SecretKey: "s"})
+	ip := isipaysim.New(ipCat, isipaysim.Options{APIToken: "t"})
+	spURL, stopSP, err := serveLoopback(sp)
+	if err != nil {
+		return err
+	}
+	defer stopSP()
+	ipURL, stopIP, err := serveLoopback(ip)
+	if err != nil {
+		return err
+	}
+	defer stopIP()
+
+	dir, err := os.MkdirTemp("", "syncd-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	db, err := syncd.Open(ctx, filepath.Join(dir, "bench.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	syncer := catalog.NewSyncer(db, log)
+	// No client-side rate limit: the point is syncd's own cost, and the
+	// simulators on loopback need no protecting.
+	srcs := map[string]catalog.Source{
+		"senpay": senpay.New(senpay.Config{BaseURL: spURL, APIKey: "k", SecretKey: "s", RatePerSecond: -1}),
+		"isipay": isipay.New(isipay.Config{BaseURL: ipURL, APIToken: "t", RatePerSecond: -1}),
+	}
+
+	full, fullRes, err := syncBoth(ctx, syncer, srcs)
+	if err != nil {
+		return fmt.Errorf("first sync: %w", err)
+	}
+	offers := fullRes["senpay"].Seen + fullRes["isipay"].Seen
+	rssFirst := peakRSS()
+
+	// Change a share of costs at both simulators, spread across the catalog.
+	want := 0
+	for _, s := range []struct {
+		codes []string
+		price func(string) (int64, bool)
+		set   func(string, int64) error
+	}{
+		{spCat.ProductCodes(), sp.Price, sp.SetPrice},
+		{ipCat.VariantCodes(), ip.Price, ip.SetPrice},
+	} {
+		step := int(1 / *changed)
+		for i := 0; i < len(s.codes); i += step {
+			p, ok := s.price(s.codes[i])
+			if !ok {
+				continue
+			}
+			if err := s.set(s.codes[i], p+7); err != nil {
+				return err
+			}
+			want++
+		}
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	mark := time.Now()
+	re, reRes, err := syncBoth(ctx, syncer, srcs)
+	pprof.StopCPUProfile()
+	if err != nil {
+		return fmt.Errorf("re-sync: %w", err)
+	}
+	written := 0
+	for _, r := range reRes {
+		written += r.Added + r.Changed + r.Removed
+	}
+	var rowsTouched int
+	if err := db.Read.GetContext(ctx, &rowsTouched, `SELECT count(*) FROM offers WHERE updated_at >= ?`, syncd.FormatTime(mark)); err != nil {
+		return err
+	}
+
+	floor, err := sqliteFloor(ctx, filepath.Join(dir, "floor.db"), offers)
+	if err != nil {
+		return err
+	}
+
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "catalog\t2 suppliers x %d offers (%d in all), loopback HTTP, file database\n", *groups**per, offers)
+	fmt.Fprintf(tw, "first full sync of both\t%s\n", full.Round(time.Millisecond))
+	fmt.Fprintf(tw, "re-sync, %d costs changed\t%s\t(rows written %d, offer rows touched %d)\n", want, re.Round(time.Millisecond), written, rowsTouched)
+	fmt.Fprintf(tw, "SQLite floor: %d prepared upserts, one tx\t%s\n", offers, floor.Round(time.Millisecond))
+	fmt.Fprintf(tw, "first sync / floor\t%.1fx\n", float64(full)/float64(floor))
+	fmt.Fprintf(tw, "re-sync / floor\t%.2fx\n", float64(re)/float64(floor))
+	fmt.Fprintf(tw, "peak RSS after the first sync (syncd and both simulators)\t%s\n", rssFirst)
+	fmt.Fprintf(tw, "peak RSS at the end\t%s\n", peakRSS())
+	tw.Flush()
+	if written != want || rowsTouched != want {
+		return fmt.Errorf("re-sync wrote %d rows (touched %d), want exactly the %d changed", written, rowsTouched, want)
+	}
+	return nil
+}
+
+// syncBoth syncs every source at once, as the scheduler does.
+func syncBoth(ctx context.Context, syncer *catalog.Syncer, srcs map[string]catalog.Source) (time.Duration, map[string]catalog.SyncResult, error) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		res  = map[string]catalog.SyncResult{}
+		errs []error
+	)
+	start := time.Now()
+	for name, src := range srcs {
+		wg.Go(func() {
+			r, err := syncer.Sync(ctx, name, src)
+			mu.Lock()
+			defer mu.Unlock()
+			res[name] = r
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return 0, nil, errs[0]
+	}
+	return time.Since(start), res, nil
+}
+
+// sqliteFloor times the least a sync could do: n prepared upserts into the
+// offers table in one transaction, nothing fetched, nothing compared.
+func sqliteFloor(ctx context.Context, path string, n int) (time.Duration, error) {
+	db, err := syncd.Open(ctx, path)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	const q = `INSERT INTO offers
+		(supplier, code, game_code, name, cost, cost_raw, active, process_duration, first_seen, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, 1, '', ?, ?)
+		ON CONFLICT (supplier, code) DO UPDATE SET cost = excluded.cost, updated_at = excluded.updated_at`
+	start := time.Now()
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	now := syncd.FormatTime(start)
+	for i := range n {
+		code := fmt.Sprintf("GAME%d_ITEM_%d", i/100, i)
+		if _, err := stmt.ExecContext(ctx, "floor", code, "GAME", "86 Diamonds", 1000+i, "1000", now, now); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// peakRSS reads the process's high-water resident set from /proc.
+func peakRSS() string {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
