@@ -71,3 +71,74 @@ CREATE TABLE sync_runs (
 ) STRICT;
 
 CREATE INDEX sync_runs_supplier ON sync_runs (supplier, id);
+
+-- migration 2: canonical games and items, offer links, API tokens
+
+-- A game as storefronts see it, e.g. mobile-legends. Ids never change.
+CREATE TABLE games (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    icon_url    TEXT NOT NULL DEFAULT '',
+    -- Isipay takes one free-form "data" string; this template builds it
+    -- from the canonical form, e.g. "{user_id}({server})".
+    isipay_data_format TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+) STRICT;
+
+-- Which canonical game a supplier's game belongs to.
+CREATE TABLE game_links (
+    supplier   TEXT NOT NULL,
+    game_code  TEXT NOT NULL,
+    game_id    TEXT NOT NULL REFERENCES games (id),
+    method     TEXT NOT NULL,              -- name | manual
+    manual     INTEGER NOT NULL DEFAULT 0 CHECK (manual IN (0, 1)),
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (supplier, game_code)
+) STRICT;
+
+-- A sellable item, e.g. mobile-legends/diamonds-86. Ids are never reused:
+-- rows are never deleted, only left without offers.
+CREATE TABLE items (
+    id          TEXT PRIMARY KEY,
+    game_id     TEXT NOT NULL REFERENCES games (id),
+    match_key   TEXT NOT NULL,  -- what automatic matching links by; '' for items made by a split
+    name        TEXT NOT NULL,
+    renamed     INTEGER NOT NULL DEFAULT 0 CHECK (renamed IN (0, 1)),
+    chosen_offer_id INTEGER REFERENCES offers (id), -- remembered for hysteresis
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+) STRICT;
+
+CREATE UNIQUE INDEX items_match_key ON items (game_id, match_key) WHERE match_key != '';
+
+-- Which item an offer is. A manual link is never changed by matching.
+CREATE TABLE offer_links (
+    offer_id    INTEGER PRIMARY KEY REFERENCES offers (id),
+    item_id     TEXT NOT NULL REFERENCES items (id),
+    method      TEXT NOT NULL,          -- sku | denomination | unmatched | manual
+    confidence  TEXT NOT NULL,          -- decimal string in [0, 1]
+    manual      INTEGER NOT NULL DEFAULT 0 CHECK (manual IN (0, 1)),
+    review      INTEGER NOT NULL DEFAULT 0 CHECK (review IN (0, 1)), -- waiting for a merchandiser
+    decided_by  TEXT NOT NULL DEFAULT '',
+    updated_at  TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX offer_links_item ON offer_links (item_id);
+
+-- Bearer tokens, stored as SHA-256 of the secret.
+CREATE TABLE tokens (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('storefront', 'merchandiser', 'admin')),
+    hash        BLOB NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT
+) STRICT;
+
+-- Small named counters and settings that must outlive a restart, such as
+-- the catalog snapshot version.
+CREATE TABLE meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+) STRICT;

@@ -1,0 +1,137 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd"
+)
+
+// Config tunes how the merged catalog is chosen.
+type Config struct {
+	// StaleAfter: a supplier whose last successful sync is older than this
+	// has no eligible offers (its data is kept, not sold).
+	StaleAfter time.Duration
+	// Suppliers in order of preference, for ties on cost.
+	Suppliers []string
+	// SwitchMargin: keep an item's current supplier unless another
+	// eligible offer is cheaper by at least this many rupiah. Zero always
+	// takes the cheapest.
+	SwitchMargin decimal.Decimal
+	// History is how many snapshot versions the changes feed can span.
+	History int
+}
+
+// Catalog is the merged catalog: it links offers to canonical items,
+// chooses each item's offer, and publishes immutable snapshots that the
+// API serves without touching SQLite.
+type Catalog struct {
+	db  *syncd.DB
+	log *slog.Logger
+	cfg Config
+	now func() time.Time
+
+	mu      sync.Mutex // one rebuild at a time
+	history []change   // newest last, at most cfg.History
+	current atomic.Pointer[Snapshot]
+}
+
+// NewCatalog returns a Catalog with no snapshot yet; Refresh builds one.
+func NewCatalog(db *syncd.DB, log *slog.Logger, cfg Config) *Catalog {
+	if cfg.History <= 0 {
+		cfg.History = 256
+	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = 15 * time.Minute
+	}
+	return &Catalog{db: db, log: log, cfg: cfg, now: time.Now}
+}
+
+// Snapshot returns the current snapshot, nil before the first Refresh.
+func (c *Catalog) Snapshot() *Snapshot { return c.current.Load() }
+
+// Refresh links new offers, rebuilds the snapshot from SQLite and
+// publishes it. Readers keep the snapshot they hold; new reads see the new
+// one at once.
+func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	start := c.now()
+	linked, err := c.link(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, err := c.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prev := c.current.Load()
+	items, games := c.choose(in)
+	if err := c.rememberChoices(ctx, in, items); err != nil {
+		return nil, err
+	}
+	version, err := c.nextVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := build(version, c.now(), games, items)
+	if err != nil {
+		return nil, err
+	}
+	c.recordChanges(prev, snap)
+	snap.changes = c.history
+	c.current.Store(snap)
+	c.log.Info("catalog snapshot", "version", version, "games", len(snap.games), "items", len(snap.items),
+		"linked", linked, "duration", c.now().Sub(start))
+	return snap, nil
+}
+
+// nextVersion bumps the persisted snapshot version, so versions keep
+// growing across restarts and a storefront's old version is never mistaken
+// for a new one.
+func (c *Catalog) nextVersion(ctx context.Context) (int64, error) {
+	const q = `INSERT INTO meta (key, value) VALUES ('snapshot_version', '1')
+		ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
+		RETURNING value`
+	var v string
+	if err := c.db.Write.GetContext(ctx, &v, q); err != nil {
+		return 0, fmt.Errorf("snapshot version: %w", err)
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// rememberChoices stores each item's chosen offer where it changed, so the
+// switch margin still holds after a restart.
+func (c *Catalog) rememberChoices(ctx context.Context, in *input, items []*Item) error {
+	tx, err := c.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE items SET chosen_offer_id = ? WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, it := range items {
+		var chosen *int64
+		if it.Chosen != nil {
+			chosen = &it.Chosen.ID
+		}
+		before := in.items[it.ID].ChosenOfferID
+		if (chosen == nil) == (before == nil) && (chosen == nil || *chosen == *before) {
+			continue
+		}
+		if _, err := stmt.ExecContext(ctx, chosen, it.ID); err != nil {
+			return fmt.Errorf("remember choice of %s: %w", it.ID, err)
+		}
+	}
+	return tx.Commit()
+}

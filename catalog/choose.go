@@ -1,0 +1,235 @@
+package catalog
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Item is one canonical item with everything a merchandiser needs to see
+// why it sells as it does: every linked offer, whether it may be sold, and
+// which one was chosen and why.
+type Item struct {
+	ID     string
+	GameID string
+	Name   string
+	Offers []*OfferState // cheapest first
+	Chosen *OfferState   // nil: unavailable
+	Reason string        // why Chosen was chosen, or why there is none
+}
+
+// OfferState is one linked offer as the last snapshot judged it.
+type OfferState struct {
+	ID         int64  `json:"id"`
+	Supplier   string `json:"supplier"`
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Cost       int64  `json:"cost"`
+	Active     bool   `json:"active"`
+	Removed    bool   `json:"removed"`
+	UpdatedAt  string `json:"updated_at"`
+	Method     string `json:"match_method"`
+	Confidence string `json:"match_confidence"`
+	Manual     bool   `json:"manual"`
+	Review     bool   `json:"review"`
+	Eligible   bool   `json:"eligible"`
+	Ineligible string `json:"ineligible_reason,omitempty"`
+	Chosen     bool   `json:"chosen"`
+}
+
+// Game is a canonical game with its order form.
+type Game struct {
+	ID         string
+	Name       string
+	IconURL    string
+	Form       []FormField
+	IsipayData string // the template building Isipay's "data" from Form
+	Items      []*Item
+	// Unfit says, per supplier game ("senpay/MLBB-BJ"), why its form cannot
+	// be filled from the game's form.
+	Unfit map[string]string
+}
+
+// choose decides, per item, which offer sells it.
+func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
+	pref := map[string]int{}
+	for i, s := range c.cfg.Suppliers {
+		pref[s] = i + 1
+	}
+	rank := func(s string) int {
+		if r, ok := pref[s]; ok {
+			return r
+		}
+		return len(pref) + 1
+	}
+	now := c.now()
+	games := c.gameForms(in, rank)
+
+	byItem := map[string]*Item{}
+	for i := range in.offers {
+		o := &in.offers[i]
+		it := byItem[o.ItemID]
+		if it == nil {
+			row := in.items[o.ItemID]
+			if row == nil {
+				continue // a link to an item that vanished: impossible by foreign key
+			}
+			it = &Item{ID: row.ID, GameID: row.GameID, Name: row.Name}
+			byItem[o.ItemID] = it
+		}
+		st := &OfferState{ID: o.ID, Supplier: o.Supplier, Code: o.Code, Name: o.Name, Cost: o.Cost,
+			Active: o.Active, Removed: o.Removed, UpdatedAt: o.UpdatedAt, Method: o.Method,
+			Confidence: o.Confidence, Manual: o.Manual, Review: o.Review}
+		st.Ineligible = c.ineligible(in, games, o, now)
+		st.Eligible = st.Ineligible == ""
+		it.Offers = append(it.Offers, st)
+	}
+
+	items := make([]*Item, 0, len(byItem))
+	for _, it := range byItem {
+		slices.SortFunc(it.Offers, func(a, b *OfferState) int {
+			return cmp.Or(cmp.Compare(a.Cost, b.Cost), cmp.Compare(rank(a.Supplier), rank(b.Supplier)), cmp.Compare(a.Code, b.Code))
+		})
+		c.pick(it, in.items[it.ID].ChosenOfferID)
+		items = append(items, it)
+	}
+	slices.SortFunc(items, func(a, b *Item) int { return cmp.Compare(a.ID, b.ID) })
+	return items, games
+}
+
+// pick chooses the cheapest eligible offer, unless the current one is
+// still eligible and the cheapest beats it by less than the switch margin.
+func (c *Catalog) pick(it *Item, current *int64) {
+	var cheapest, kept *OfferState
+	eligible := 0
+	for _, o := range it.Offers {
+		if !o.Eligible {
+			continue
+		}
+		eligible++
+		if cheapest == nil {
+			cheapest = o
+		}
+		if current != nil && o.ID == *current {
+			kept = o
+		}
+	}
+	switch {
+	case cheapest == nil:
+		it.Reason = "no eligible offer"
+		if len(it.Offers) > 0 {
+			it.Reason = "no eligible offer: " + it.Offers[0].Supplier + " " + it.Offers[0].Ineligible
+		}
+		return
+	case kept != nil && kept != cheapest && c.cfg.SwitchMargin.IsPositive() &&
+		kept.Cost-cheapest.Cost < c.cfg.SwitchMargin.IntPart():
+		it.Chosen = kept
+		it.Reason = fmt.Sprintf("kept %s at %d: %s is cheaper by %d, under the switch margin of %s",
+			kept.Supplier, kept.Cost, cheapest.Supplier, kept.Cost-cheapest.Cost, c.cfg.SwitchMargin)
+	default:
+		it.Chosen = cheapest
+		switch {
+		case eligible == 1:
+			it.Reason = "the only eligible offer"
+		default:
+			next := nextEligible(it.Offers, cheapest)
+			if next.Cost == cheapest.Cost {
+				it.Reason = fmt.Sprintf("tied with %s at %d; %s is preferred", next.Supplier, next.Cost, cheapest.Supplier)
+			} else {
+				it.Reason = fmt.Sprintf("cheapest eligible: %d, next %s at %d", cheapest.Cost, next.Supplier, next.Cost)
+			}
+		}
+	}
+	it.Chosen.Chosen = true
+}
+
+func nextEligible(offers []*OfferState, not *OfferState) *OfferState {
+	for _, o := range offers {
+		if o.Eligible && o != not {
+			return o
+		}
+	}
+	return not
+}
+
+// ineligible says why an offer may not be sold now, or "" if it may.
+func (c *Catalog) ineligible(in *input, games map[string]*Game, o *offerRow, now time.Time) string {
+	sg := in.supplierGames[o.Supplier+"/"+o.GameCode]
+	h, synced := in.suppliers[o.Supplier]
+	switch {
+	case o.Removed:
+		return "removed from the supplier's catalog"
+	case !o.Active:
+		return "inactive at the supplier"
+	case sg == nil || sg.Removed:
+		return "its game is gone from the supplier's catalog"
+	case !sg.Active:
+		return "its game is inactive at the supplier"
+	case !synced || h.LastSuccess.IsZero():
+		return "the supplier has never synced successfully"
+	case h.LastFailed:
+		return "the supplier's last sync failed"
+	case now.Sub(h.LastSuccess) > c.cfg.StaleAfter:
+		return fmt.Sprintf("the supplier's data is stale (last sync %s ago)", now.Sub(h.LastSuccess).Round(time.Second))
+	case o.Cost <= 0:
+		return "zero cost"
+	}
+	if g := games[sg.GameID]; g != nil {
+		if why, ok := g.Unfit[o.Supplier+"/"+o.GameCode]; ok {
+			return "order form: " + why
+		}
+	}
+	return ""
+}
+
+// gameForms builds each game's canonical form from its suppliers' forms,
+// preferred supplier first, and notes which supplier games cannot be
+// ordered with it.
+func (c *Catalog) gameForms(in *input, rank func(string) int) map[string]*Game {
+	bySupplierGame := map[string][]*supplierGameRow{}
+	for _, sg := range in.supplierGames {
+		bySupplierGame[sg.GameID] = append(bySupplierGame[sg.GameID], sg)
+	}
+	games := make(map[string]*Game, len(in.games))
+	for id, row := range in.games {
+		sgs := bySupplierGame[id]
+		slices.SortFunc(sgs, func(a, b *supplierGameRow) int {
+			// Active channels define the form before inactive ones.
+			return cmp.Or(cmpBool(b.Active && !b.Removed, a.Active && !a.Removed),
+				cmp.Compare(rank(a.Supplier), rank(b.Supplier)), cmp.Compare(a.Code, b.Code))
+		})
+		var forms []supplierForm
+		for _, sg := range sgs {
+			if len(sg.Form) > 0 {
+				forms = append(forms, supplierForm{Supplier: sg.Supplier, GameCode: sg.Code, Fields: sg.Form})
+			}
+		}
+		form, unfit := mergeForms(forms)
+		g := &Game{ID: id, Name: row.Name, IconURL: row.IconURL, Form: form, IsipayData: row.IsipayData, Unfit: unfit}
+		if g.IsipayData == "" {
+			g.IsipayData = DefaultIsipayData(form)
+		}
+		// Suppliers that take a free-form string instead of a form
+		// (Isipay) are fit when the template carries every field.
+		for _, sg := range sgs {
+			if len(sg.Form) == 0 && sg.Supplier == "isipay" {
+				if err := CheckIsipayData(g.IsipayData, form); err != nil {
+					unfit[sg.Supplier+"/"+sg.Code] = "isipay data template: " + err.Error()
+				}
+			}
+		}
+		games[id] = g
+	}
+	return games
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}

@@ -1,0 +1,159 @@
+package catalog
+
+import (
+	"slices"
+	"strings"
+)
+
+// GameID returns the canonical game id of a supplier's game name, a slug of
+// [a-z0-9-] such as "mobile-legends" or "mobile-legends-my".
+//
+// Marketing tags, version tags and supplier channel codes are dropped
+// ("Mobile Legends [PROMO TERMURAH] V3" and "MOBILE LEGENDS BJ" are both
+// "mobile-legends"), as are case, punctuation and the difference between
+// "&" and "and". Well-known abbreviations are expanded (MLBB, FF, PUBGM,
+// HSR, GI, CODM).
+//
+// What changes the product is kept:
+//   - A region or server family at the end of the name becomes a suffix in
+//     one vocabulary (id, my, ph, sg, th, vn, global, sea, asia, ...):
+//     "Mobile Legends Malaysia" is "mobile-legends-my", "MLBB PH" and
+//     "Mobile Legends PH" are "mobile-legends-ph". Indonesia is the market
+//     both suppliers sell in and what an unqualified name means (Isipay's
+//     "Mobile Legends" sells MLBB_ID_ codes), so "id" alone is dropped:
+//     "Valorant Indonesia" is "valorant".
+//   - "Global" is a region family like any other: "PUBG Mobile (Global)"
+//     is "pubg-mobile-global", never "pubg-mobile". The global and the
+//     Indonesian listing of a game are often different top-up channels;
+//     when in doubt they are kept apart.
+//   - Free Fire MAX is "free-fire-max", not "free-fire". The two clients
+//     share accounts, but suppliers list them as separate products with
+//     their own codes, prices and denominations (FF MAX has 10 and 1000
+//     diamonds), and an order must name the right one.
+//   - Platform words (PC, Mobile, Android, iOS) are ordinary words of the
+//     name and so already keep products apart.
+func GameID(name string) string {
+	id, _, _ := gameIdentity(name)
+	return id
+}
+
+// defaultRegion is what a game name without a region means.
+const defaultRegion = "id"
+
+// gameIdentity returns GameID, the game's name without its region (words
+// joined by spaces), and the regions the game is sold for: those its name
+// states, or the default region.
+func gameIdentity(name string) (id, base string, regions []string) {
+	words := gameWords(name)
+	for len(words) > 1 {
+		r, ok := regionCode(words[len(words)-1])
+		if !ok {
+			break
+		}
+		regions = append(regions, r)
+		words = words[:len(words)-1]
+	}
+	base = strings.Join(words, " ")
+	if alias, ok := gameAliases[base]; ok {
+		base = alias
+	}
+	slices.Sort(regions)
+	regions = slices.Compact(regions)
+	if len(regions) == 1 && regions[0] == defaultRegion {
+		regions = nil
+	}
+	id = strings.Join(append(strings.Fields(base), regions...), "-")
+	if len(regions) == 0 {
+		regions = []string{defaultRegion}
+	}
+	return id, base, regions
+}
+
+// gameWords lower-cases a name, folds accents, reads "&" as "and", drops
+// apostrophes and noise words, and splits on everything else.
+func gameWords(name string) []string {
+	var words []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			if w := b.String(); !isNoise(w) {
+				words = append(words, w)
+			}
+			b.Reset()
+		}
+	}
+	for _, r := range name {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '\'' || r == '’':
+		case r == '&':
+			flush()
+			words = append(words, "and")
+		default:
+			if c := foldLetter(r); c != 0 {
+				b.WriteRune(c)
+			} else {
+				flush()
+			}
+		}
+	}
+	flush()
+	// Two-word region names read as one.
+	for i := 0; i+1 < len(words); i++ {
+		if pair := words[i] + " " + words[i+1]; pair == "southeast asia" || pair == "asia tenggara" {
+			words = slices.Replace(words, i, i+2, "sea")
+		}
+	}
+	return words
+}
+
+// gameAliases expands well-known abbreviations and alternative names. Keys
+// are whole names (words joined by spaces, region removed), never parts of
+// one, so "GI" expands but "GI Joe" does not.
+var gameAliases = map[string]string{
+	"mlbb":                       "mobile legends",
+	"mobile legends bang bang":   "mobile legends",
+	"mobile legend":              "mobile legends",
+	"ff":                         "free fire",
+	"garena free fire":           "free fire",
+	"ffmax":                      "free fire max",
+	"ff max":                     "free fire max",
+	"garena free fire max":       "free fire max",
+	"pubgm":                      "pubg mobile",
+	"pubg m":                     "pubg mobile",
+	"hsr":                        "honkai star rail",
+	"gi":                         "genshin impact",
+	"genshin":                    "genshin impact",
+	"codm":                       "call of duty mobile",
+	"cod mobile":                 "call of duty mobile",
+	"valo":                       "valorant",
+	"aov":                        "arena of valor",
+	"hok":                        "honor of kings",
+	"akv":                        "astra knights of veda",
+	"rox":                        "ragnarok x next generation",
+	"ragnarok x next gen":        "ragnarok x next generation",
+	"honkai starrail":            "honkai star rail",
+	"call of duty mobile garena": "call of duty mobile",
+}
+
+// regions maps region words, in names and codes, to one vocabulary. Words
+// that are also common English ("us", "in") are left out on purpose.
+var regions = map[string]string{
+	"id": "id", "indo": "id", "indonesia": "id",
+	"my": "my", "malaysia": "my",
+	"ph": "ph", "phil": "ph", "philippines": "ph", "philippine": "ph", "pilipinas": "ph",
+	"sg": "sg", "singapore": "sg",
+	"th": "th", "thailand": "th",
+	"vn": "vn", "vietnam": "vn",
+	"br": "br", "brazil": "br", "brasil": "br",
+	"kr": "kr", "korea": "kr",
+	"jp": "jp", "japan": "jp",
+	"tw": "tw", "taiwan": "tw",
+	"global": "global", "sea": "sea", "asia": "asia",
+}
+
+func regionCode(word string) (string, bool) {
+	r, ok := regions[strings.ToLower(word)]
+	return r, ok
+}

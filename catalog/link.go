@@ -1,0 +1,195 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
+)
+
+// reviewBelow is the confidence under which an automatic link waits for a
+// merchandiser in the review queue (it is still used meanwhile).
+const reviewBelow = 0.9
+
+// link gives every supplier game a canonical game and every offer an item,
+// in one transaction. Only what has no link yet is matched: an existing
+// link, automatic or manual, is never changed here, so item ids stay
+// stable and a merchandiser's decision is never undone by a sync.
+func (c *Catalog) link(ctx context.Context) (int, error) {
+	tx, err := c.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("link: begin: %w", err)
+	}
+	defer tx.Rollback()
+	now := syncd.FormatTime(c.now())
+	if err := linkGames(ctx, tx, now); err != nil {
+		return 0, err
+	}
+	n, err := linkOffers(ctx, tx, now)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("link: commit: %w", err)
+	}
+	return n, nil
+}
+
+func linkGames(ctx context.Context, tx *sqlx.Tx, now string) error {
+	const q = `SELECT sg.supplier, sg.code, sg.name, sg.icon_url FROM supplier_games sg
+		LEFT JOIN game_links gl ON gl.supplier = sg.supplier AND gl.game_code = sg.code
+		WHERE gl.game_id IS NULL ORDER BY sg.supplier, sg.code`
+	const game = `INSERT INTO games (id, name, icon_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET icon_url = excluded.icon_url WHERE games.icon_url = ''`
+	const gl = `INSERT INTO game_links (supplier, game_code, game_id, method, updated_at) VALUES (?, ?, ?, 'name', ?)`
+	var rows []struct {
+		Supplier string `db:"supplier"`
+		Code     string `db:"code"`
+		Name     string `db:"name"`
+		IconURL  string `db:"icon_url"`
+	}
+	if err := tx.SelectContext(ctx, &rows, q); err != nil {
+		return fmt.Errorf("link games: %w", err)
+	}
+	for _, r := range rows {
+		id := GameID(r.Name)
+		if id == "" {
+			// A name with nothing recognisable: its own game, never merged.
+			id = r.Supplier + "-" + slug(r.Code)
+		}
+		if _, err := tx.ExecContext(ctx, game, id, displayName(r.Name), r.IconURL, now, now); err != nil {
+			return fmt.Errorf("create game %s: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, gl, r.Supplier, r.Code, id, now); err != nil {
+			return fmt.Errorf("link game %s/%s: %w", r.Supplier, r.Code, err)
+		}
+	}
+	return nil
+}
+
+func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
+	const q = `SELECT o.id, o.supplier, o.code, o.game_code, o.name, gl.game_id, sg.name AS game_name
+		FROM offers o
+		JOIN game_links gl ON gl.supplier = o.supplier AND gl.game_code = o.game_code
+		JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
+		LEFT JOIN offer_links l ON l.offer_id = o.id
+		WHERE l.offer_id IS NULL
+		ORDER BY o.supplier, o.code`
+	var offers []struct {
+		ID       int64  `db:"id"`
+		Supplier string `db:"supplier"`
+		Code     string `db:"code"`
+		GameCode string `db:"game_code"`
+		Name     string `db:"name"`
+		GameID   string `db:"game_id"`
+		GameName string `db:"game_name"`
+	}
+	if err := tx.SelectContext(ctx, &offers, q); err != nil {
+		return 0, fmt.Errorf("link offers: %w", err)
+	}
+	if len(offers) == 0 {
+		return 0, nil
+	}
+	// Every item id and match key, to find an offer's item and keep new
+	// ids unique without a query per offer.
+	type itemKey struct{ game, key string }
+	byKey := map[itemKey]string{}
+	ids := map[string]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT id, game_id, match_key FROM items`)
+	if err != nil {
+		return 0, fmt.Errorf("link offers: %w", err)
+	}
+	for rows.Next() {
+		var id, game, key string
+		if err := rows.Scan(&id, &game, &key); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids[id] = true
+		if key != "" {
+			byKey[itemKey{game, key}] = id
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+
+	newItem, err := tx.PrepareContext(ctx, `INSERT INTO items (id, game_id, match_key, name, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer newItem.Close()
+	newLink, err := tx.PrepareContext(ctx, `INSERT INTO offer_links (offer_id, item_id, method, confidence, review, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer newLink.Close()
+
+	for _, o := range offers {
+		key, method, conf, ok := ItemKey(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name})
+		if !ok {
+			// When in doubt, do not match: the offer is an item of its own
+			// and waits for a merchandiser.
+			key, method, conf = "unmatched:"+o.Supplier+":"+o.Code, "unmatched", 0
+		}
+		item, found := byKey[itemKey{o.GameID, key}]
+		if !found {
+			item = uniqueID(ids, o.GameID+"/"+slug(strings.TrimPrefix(key, "unmatched:")))
+			if _, err := newItem.ExecContext(ctx, item, o.GameID, key, o.Name, now, now); err != nil {
+				return 0, fmt.Errorf("create item %s: %w", item, err)
+			}
+			ids[item] = true
+			byKey[itemKey{o.GameID, key}] = item
+		}
+		review := !ok || conf < reviewBelow
+		if _, err := newLink.ExecContext(ctx, o.ID, item, method, strconv.FormatFloat(conf, 'f', 2, 64), review, now); err != nil {
+			return 0, fmt.Errorf("link offer %s/%s: %w", o.Supplier, o.Code, err)
+		}
+	}
+	return len(offers), nil
+}
+
+// uniqueID returns id, or id with the first free numeric suffix: ids are
+// never reused, even for an item that has lost all its offers.
+func uniqueID(taken map[string]bool, id string) string {
+	if !taken[id] {
+		return id
+	}
+	for i := 2; ; i++ {
+		if c := fmt.Sprintf("%s-%d", id, i); !taken[c] {
+			return c
+		}
+	}
+}
+
+var slugSep = regexp.MustCompile(`[^a-z0-9]+`)
+
+func slug(s string) string {
+	return strings.Trim(slugSep.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
+
+var (
+	bracketed  = regexp.MustCompile(`\[[^\]]*\]|\([^)]*\)`)
+	channelTag = regexp.MustCompile(`(?i)^(v\d+|q\d+|bj|rcf|promo|termurah|murah)$`)
+)
+
+// displayName is a supplier game name without marketing tags and channel
+// codes: "Free Fire MAX [PROMO TERMURAH] V3" → "Free Fire MAX".
+func displayName(name string) string {
+	words := strings.Fields(bracketed.ReplaceAllString(name, " "))
+	for len(words) > 1 && channelTag.MatchString(words[len(words)-1]) {
+		words = words[:len(words)-1]
+	}
+	if len(words) == 0 {
+		return strings.TrimSpace(name)
+	}
+	return strings.Join(words, " ")
+}

@@ -1,0 +1,164 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/syncd/syncd"
+)
+
+// input is everything a snapshot is built from, read in one pass.
+type input struct {
+	games         map[string]*gameRow
+	supplierGames map[string]*supplierGameRow // by supplier + "/" + code
+	items         map[string]*itemRow
+	offers        []offerRow
+	suppliers     map[string]supplierHealth
+}
+
+type gameRow struct {
+	ID         string `db:"id"`
+	Name       string `db:"name"`
+	IconURL    string `db:"icon_url"`
+	IsipayData string `db:"isipay_data_format"`
+}
+
+type supplierGameRow struct {
+	Supplier string
+	Code     string
+	Name     string
+	Active   bool
+	Removed  bool
+	Form     []Field
+	GameID   string
+}
+
+type itemRow struct {
+	ID            string `db:"id"`
+	GameID        string `db:"game_id"`
+	Name          string `db:"name"`
+	ChosenOfferID *int64 `db:"chosen_offer_id"`
+}
+
+type offerRow struct {
+	ID         int64
+	Supplier   string
+	Code       string
+	GameCode   string
+	Name       string
+	Cost       int64
+	Active     bool
+	Removed    bool
+	UpdatedAt  string
+	ItemID     string
+	Method     string
+	Confidence string
+	Manual     bool
+	Review     bool
+}
+
+// supplierHealth is whether a supplier's stored offers may be sold.
+type supplierHealth struct {
+	LastSuccess time.Time
+	LastFailed  bool // the latest attempt failed
+}
+
+func (c *Catalog) load(ctx context.Context) (*input, error) {
+	in := &input{
+		games:         map[string]*gameRow{},
+		supplierGames: map[string]*supplierGameRow{},
+		items:         map[string]*itemRow{},
+		suppliers:     map[string]supplierHealth{},
+	}
+	// One read transaction: every table as of one moment.
+	tx, err := c.db.Read.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+	defer tx.Rollback()
+
+	var games []*gameRow
+	if err := tx.SelectContext(ctx, &games, `SELECT id, name, icon_url, isipay_data_format FROM games`); err != nil {
+		return nil, fmt.Errorf("load games: %w", err)
+	}
+	for _, g := range games {
+		in.games[g.ID] = g
+	}
+
+	rows, err := tx.QueryContext(ctx, `SELECT sg.supplier, sg.code, sg.name, sg.active, sg.removed_at IS NOT NULL, sg.form, gl.game_id
+		FROM supplier_games sg JOIN game_links gl ON gl.supplier = sg.supplier AND gl.game_code = sg.code`)
+	if err != nil {
+		return nil, fmt.Errorf("load supplier games: %w", err)
+	}
+	for rows.Next() {
+		var g supplierGameRow
+		var form string
+		if err := rows.Scan(&g.Supplier, &g.Code, &g.Name, &g.Active, &g.Removed, &form, &g.GameID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load supplier games: %w", err)
+		}
+		if err := json.Unmarshal([]byte(form), &g.Form); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("form of %s/%s: %w", g.Supplier, g.Code, err)
+		}
+		in.supplierGames[g.Supplier+"/"+g.Code] = &g
+	}
+	rows.Close()
+
+	var items []*itemRow
+	if err := tx.SelectContext(ctx, &items, `SELECT id, game_id, name, chosen_offer_id FROM items`); err != nil {
+		return nil, fmt.Errorf("load items: %w", err)
+	}
+	for _, it := range items {
+		in.items[it.ID] = it
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT o.id, o.supplier, o.code, o.game_code, o.name, o.cost, o.active,
+			o.removed_at IS NOT NULL, o.updated_at, l.item_id, l.method, l.confidence, l.manual, l.review
+		FROM offers o JOIN offer_links l ON l.offer_id = o.id`)
+	if err != nil {
+		return nil, fmt.Errorf("load offers: %w", err)
+	}
+	for rows.Next() {
+		var o offerRow
+		if err := rows.Scan(&o.ID, &o.Supplier, &o.Code, &o.GameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
+			&o.UpdatedAt, &o.ItemID, &o.Method, &o.Confidence, &o.Manual, &o.Review); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load offers: %w", err)
+		}
+		in.offers = append(in.offers, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load offers: %w", err)
+	}
+
+	var runs []struct {
+		Supplier string         `db:"supplier"`
+		LastOK   sql.NullString `db:"last_ok"`
+		LatestOK bool           `db:"latest_ok"`
+	}
+	const health = `SELECT r.supplier,
+			(SELECT max(started_at) FROM sync_runs k WHERE k.supplier = r.supplier AND k.ok = 1) AS last_ok,
+			r.ok AS latest_ok
+		FROM sync_runs r
+		WHERE r.id = (SELECT max(id) FROM sync_runs m WHERE m.supplier = r.supplier)`
+	if err := tx.SelectContext(ctx, &runs, health); err != nil {
+		return nil, fmt.Errorf("load supplier health: %w", err)
+	}
+	for _, r := range runs {
+		h := supplierHealth{LastFailed: !r.LatestOK}
+		if r.LastOK.Valid {
+			t, err := syncd.ParseTime(r.LastOK.String)
+			if err != nil {
+				return nil, err
+			}
+			h.LastSuccess = t
+		}
+		in.suppliers[r.Supplier] = h
+	}
+	return in, nil
+}

@@ -1,0 +1,305 @@
+package catalog
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// MatchInput is an offer as matching sees it: who sells it, in which of the
+// supplier's games, and under which code and name.
+type MatchInput struct {
+	Supplier string // "senpay", "isipay"
+	GameCode string // SupplierGame.Code
+	GameName string // SupplierGame.Name
+	Code     string // Offer.Code
+	Name     string // Offer.Name
+}
+
+// Method says how an offer was linked to its canonical item.
+type Method string
+
+const (
+	// MethodSKU: the denomination read from the name is confirmed by the
+	// supplier's SKU.
+	MethodSKU Method = "sku"
+	// MethodDenomination: the name alone was read; the SKU said nothing
+	// either way.
+	MethodDenomination Method = "denomination"
+	// MethodNone: not linked. The offer is its own item until a person
+	// reviews it.
+	MethodNone Method = "none"
+)
+
+// Link is where one offer belongs: its canonical game and, when it could be
+// read with confidence, its canonical item within that game.
+type Link struct {
+	Game string // GameID of the offer's game
+	// Item is the denomination key within Game; empty when !OK.
+	Item         string
+	SKU          string
+	Denomination Denomination
+	Method       Method
+	// Confidence is 1 when SKU and name agree, lower when only the name
+	// was read or its unit or pass was not in the vocabulary, near 0 when
+	// not linked.
+	Confidence float64
+	// OK is false when the offer must not be merged with any other: its
+	// name could not be read, or its SKU, game or name contradict each
+	// other. Reason says which.
+	OK     bool
+	Reason string
+}
+
+// Key identifies the canonical item, e.g. "mobile-legends/diamonds:86:78+8";
+// a store can derive stable item ids from it. It is empty when !OK.
+func (l Link) Key() string {
+	if !l.OK {
+		return ""
+	}
+	return l.Game + "/" + l.Item
+}
+
+// prefixedCodes lists the suppliers whose offer codes start with their
+// game's code: a Senpay product code is the provider code followed by the
+// SKU ("FFMAX-BJ-V3" + "FFMAX_ID_10").
+var prefixedCodes = map[string]bool{"senpay": true}
+
+// SKU returns the supplier's own product code, upper-cased: offerCode less
+// the gameCode prefix when it has one. Pass the Senpay provider code as
+// gameCode, and "" for suppliers whose codes carry no prefix (an Isipay
+// variant code is its SKU).
+func SKU(offerCode, gameCode string) string {
+	code := strings.ToUpper(strings.TrimSpace(offerCode))
+	prefix := strings.ToUpper(strings.TrimSpace(gameCode))
+	if prefix != "" && len(code) > len(prefix) && strings.HasPrefix(code, prefix) {
+		code = strings.TrimLeft(code[len(prefix):], "_-")
+	}
+	return code
+}
+
+// LinkOffer finds the canonical game and item of one offer. It trusts, in
+// order: the SKU when it confirms the name; the name's denomination when the
+// SKU says nothing. Whenever they disagree, or the name cannot be read, the
+// offer is not linked (OK false).
+func LinkOffer(in MatchInput) Link {
+	gameName := in.GameName
+	if strings.TrimSpace(gameName) == "" {
+		gameName = in.GameCode
+	}
+	game, base, gameRegions := gameIdentity(gameName)
+	l := Link{Game: game, Method: MethodNone}
+	if prefixedCodes[strings.ToLower(in.Supplier)] {
+		l.SKU = SKU(in.Code, in.GameCode)
+	} else {
+		l.SKU = SKU(in.Code, "")
+	}
+	if game == "" {
+		l.Reason = fmt.Sprintf("game name %q has no words left after normalising", gameName)
+		return l
+	}
+	d, ok := ParseDenomination(in.Name)
+	if !ok {
+		l.Reason = fmt.Sprintf("cannot read a denomination from name %q", in.Name)
+		return l
+	}
+	l.Denomination = d
+	if d.Region != "" {
+		if !slices.Contains(gameRegions, d.Region) {
+			l.Confidence = 0.1
+			l.Reason = fmt.Sprintf("name %q states region %s, game %s is %s", in.Name, d.Region, game, strings.Join(gameRegions, "+"))
+			return l
+		}
+		// The game already says it; keep the key the same as an offer
+		// that does not repeat it.
+		d.Region = ""
+	}
+	h := readSKU(l.SKU)
+	if why := h.conflict(d, base, gameRegions); why != "" {
+		l.Confidence = 0.1
+		l.Reason = fmt.Sprintf("sku %s %s, name %q", l.SKU, why, in.Name)
+		return l
+	}
+	l.OK, l.Item, l.Method = true, d.Key(), MethodDenomination
+	switch confirmed, known := h.confirms(), d.known(); {
+	case confirmed && known:
+		l.Method, l.Confidence = MethodSKU, 1
+	case confirmed:
+		l.Method, l.Confidence = MethodSKU, 0.85
+	case known:
+		l.Confidence = 0.9
+	default:
+		l.Confidence = 0.75
+	}
+	return l
+}
+
+// ItemKey is LinkOffer as a store needs it: the item key within the
+// offer's game, how it was found, and the confidence. ok is false when the
+// offer must become an item of its own and wait for review; the store pairs
+// the key with the game it has linked the offer's supplier game to.
+func ItemKey(in MatchInput) (key string, method string, confidence float64, ok bool) {
+	l := LinkOffer(in)
+	return l.Item, string(l.Method), l.Confidence, l.OK
+}
+
+// SameItem reports whether two offers are the same canonical item: both are
+// linked, to the same game and the same item key. The method is MethodSKU
+// only when both links are SKU-confirmed, and the confidence is the lower of
+// the two; a pair that is not the same reports MethodNone and 0.
+func SameItem(a, b MatchInput) (bool, Method, float64) {
+	la, lb := LinkOffer(a), LinkOffer(b)
+	if !la.OK || !lb.OK || la.Key() != lb.Key() {
+		return false, MethodNone, 0
+	}
+	m := MethodDenomination
+	if la.Method == MethodSKU && lb.Method == MethodSKU {
+		m = MethodSKU
+	}
+	return true, m, min(la.Confidence, lb.Confidence)
+}
+
+// Group is one canonical item and the offers that sell it.
+type Group struct {
+	// Key is Link.Key of its offers; for an offer that could not be linked,
+	// a key of its own ("<game>/review:<supplier>:<code>").
+	Key    string
+	Game   string
+	Offers []int // indexes into MatchOffers' input, in input order
+	Links  []Link
+	// Review is true when a person should look at the group: its offer
+	// could not be linked, or one supplier game lists two offers the
+	// matcher takes for the same item (a duplicate or a misreading).
+	Review bool
+}
+
+// MatchOffers groups offers into canonical items, in order of first
+// appearance. Offers that cannot be linked get a group of their own, marked
+// for review.
+func MatchOffers(offers []MatchInput) []Group {
+	var groups []Group
+	index := make(map[string]int)
+	listed := make(map[string]bool) // item key + supplier + supplier game
+	for i, in := range offers {
+		l := LinkOffer(in)
+		key := l.Key()
+		if key == "" {
+			key = l.Game + "/review:" + strings.ToLower(in.Supplier) + ":" + strings.TrimSpace(in.Code)
+		}
+		g, ok := index[key]
+		if !ok {
+			g = len(groups)
+			index[key] = g
+			groups = append(groups, Group{Key: key, Game: l.Game, Review: !l.OK})
+		}
+		listing := key + "\x00" + strings.ToLower(in.Supplier) + "\x00" + in.GameCode
+		if listed[listing] {
+			groups[g].Review = true
+		}
+		listed[listing] = true
+		groups[g].Offers = append(groups[g].Offers, i)
+		groups[g].Links = append(groups[g].Links, l)
+	}
+	return groups
+}
+
+// skuHint is what an SKU says about its offer, read from codes such as
+// "MLBB_ID_86", "PUBGM_60UC" or "MLBB_ID_WDP2". Zero fields say nothing.
+type skuHint struct {
+	game     string // expanded game abbreviation of the first segment
+	region   string
+	quantity int64
+	unit     string
+	pass     string
+	count    int64
+}
+
+// skuPasses are the pass codes suppliers use in SKUs.
+var skuPasses = map[string]string{
+	"WDP": "weekly-diamond-pass", "TP": "twilight-pass", "TWILIGHT": "twilight-pass",
+	"WELKIN": "welkin-moon", "BLESSING": "welkin-moon",
+	"EXPRESS": "express-supply-pass", "ESP": "express-supply-pass",
+	"MM": "weekly-membership", "MB": "monthly-membership",
+}
+
+// skuUnits are the unit codes suppliers glue to an SKU's amount ("60UC").
+var skuUnits = map[string]string{
+	"UC": "uc", "DM": "diamonds", "DIA": "diamonds", "VP": "vp", "CP": "cp",
+}
+
+func readSKU(sku string) skuHint {
+	var h skuHint
+	segs := strings.FieldsFunc(sku, func(r rune) bool { return r == '_' || r == '-' || r == '.' || r == ' ' })
+	if len(segs) == 0 {
+		return h
+	}
+	if len(segs) > 1 {
+		if g, ok := gameAliases[strings.ToLower(segs[0])]; ok {
+			h.game = g
+		}
+	}
+	for i := 1; i < len(segs)-1; i++ {
+		if r, ok := regionCode(segs[i]); ok {
+			h.region = r
+		}
+	}
+	last := segs[len(segs)-1]
+	lead := strings.IndexFunc(last, isDigit)
+	if lead < 0 {
+		h.pass, h.count = skuPasses[last], 1
+		if h.pass == "" {
+			h.count = 0
+		}
+		return h
+	}
+	end := lead + strings.IndexFunc(last[lead:], func(r rune) bool { return !isDigit(r) })
+	if end < lead {
+		end = len(last)
+	}
+	n, err := strconv.ParseInt(last[lead:end], 10, 64)
+	if err != nil || n <= 0 {
+		return h
+	}
+	letters, trail := last[:lead], last[end:]
+	switch {
+	case letters == "" && trail == "":
+		h.quantity = n
+	case letters == "":
+		if u, ok := skuUnits[trail]; ok {
+			h.quantity, h.unit = n, u
+		}
+	case trail == "":
+		if p, ok := skuPasses[letters]; ok {
+			h.pass, h.count = p, n
+		}
+	}
+	return h
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// confirms reports whether the SKU names a denomination at all; conflict
+// has already ruled out that it names a different one.
+func (h skuHint) confirms() bool { return h.quantity > 0 || h.pass != "" }
+
+// conflict says how the SKU contradicts the name's denomination or the
+// game, or returns "" when it does not. An SKU amount may be the total or,
+// when the name states a split, the base ("GI_300" for "300+30").
+func (h skuHint) conflict(d Denomination, gameBase string, gameRegions []string) string {
+	switch {
+	case h.game != "" && h.game != gameBase:
+		return "is for " + h.game + ", game is " + gameBase
+	case h.region != "" && !slices.Contains(gameRegions, h.region):
+		return "is for region " + h.region + ", game is " + strings.Join(gameRegions, "+")
+	case h.quantity > 0 && d.Pass != "":
+		return fmt.Sprintf("says an amount of %d", h.quantity)
+	case h.quantity > 0 && h.quantity != d.Quantity && h.quantity != d.Base:
+		return fmt.Sprintf("says %d", h.quantity)
+	case h.unit != "" && h.unit != d.Unit:
+		return "says unit " + h.unit
+	case h.pass != "" && (h.pass != d.Pass || h.count != d.Count):
+		return fmt.Sprintf("says pass %s x%d", h.pass, h.count)
+	}
+	return ""
+}

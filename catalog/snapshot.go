@@ -1,0 +1,240 @@
+package catalog
+
+import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"time"
+)
+
+// Currency of every price syncd serves.
+const Currency = "IDR"
+
+// Snapshot is one immutable version of the merged catalog. Storefront
+// bodies are encoded once, when the snapshot is built; requests only copy
+// bytes. Nothing in a Snapshot changes after it is published.
+type Snapshot struct {
+	Version int64
+	BuiltAt time.Time
+
+	games    []*Game
+	gameByID map[string]*Game
+	items    map[string]*Item
+
+	gamesBody   Body
+	catalogBody Body
+	gameBody    map[string]Body
+	itemBody    map[string]Body
+
+	changes []change // the versions before this one, oldest first
+}
+
+// Body is a pre-encoded JSON response with its ETag and, for large bodies,
+// a gzipped copy.
+type Body struct {
+	JSON []byte
+	Gzip []byte // nil when not worth compressing
+	ETag string
+}
+
+// gzipAbove is the size from which a body is also kept gzipped.
+const gzipAbove = 1024
+
+func newBody(v any) (Body, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return Body{}, err
+	}
+	return bodyOf(js)
+}
+
+func bodyOf(js []byte) (Body, error) {
+	sum := sha256.Sum256(js)
+	b := Body{JSON: js, ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+	if len(js) >= gzipAbove {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		zw.Write(js)
+		if err := zw.Close(); err != nil {
+			return Body{}, err
+		}
+		b.Gzip = buf.Bytes()
+	}
+	return b, nil
+}
+
+// The storefront's view. Prices are whole rupiah; an unavailable item has
+// a null price.
+
+// GameSummary is a game in GET /v1/games.
+type GameSummary struct {
+	ID          string      `json:"id"`
+	Name        string      `json:"name"`
+	IconURL     string      `json:"icon_url"`
+	Form        []FormField `json:"form"`
+	ItemCount   int         `json:"item_count"`
+	Available   int         `json:"available_count"`
+	LowestPrice *int64      `json:"lowest_price"`
+}
+
+// ItemView is an item as storefronts see it.
+type ItemView struct {
+	ID        string `json:"id"`
+	Game      string `json:"game"`
+	Name      string `json:"name"`
+	Price     *int64 `json:"price"`
+	Currency  string `json:"currency"`
+	Available bool   `json:"available"`
+}
+
+// GameView is a game with its items.
+type GameView struct {
+	GameSummary
+	Items []ItemView `json:"items"`
+}
+
+func itemView(it *Item) ItemView {
+	v := ItemView{ID: it.ID, Game: it.GameID, Name: it.Name, Currency: Currency}
+	if it.Chosen != nil {
+		price := it.Chosen.Cost // cost until margin rules price it
+		v.Price, v.Available = &price, true
+	}
+	return v
+}
+
+func build(version int64, now time.Time, gameMap map[string]*Game, items []*Item) (*Snapshot, error) {
+	s := &Snapshot{
+		Version:  version,
+		BuiltAt:  now,
+		gameByID: map[string]*Game{},
+		items:    make(map[string]*Item, len(items)),
+		gameBody: map[string]Body{},
+		itemBody: make(map[string]Body, len(items)),
+	}
+	for _, it := range items {
+		g := gameMap[it.GameID]
+		if g == nil {
+			continue
+		}
+		g.Items = append(g.Items, it)
+		s.items[it.ID] = it
+	}
+	for _, g := range gameMap {
+		if len(g.Items) == 0 {
+			continue // a game whose offers all moved elsewhere
+		}
+		// Cheapest first: the order a buyer scans; stable by id on ties.
+		slices.SortFunc(g.Items, func(a, b *Item) int {
+			return cmp.Or(cmp.Compare(floorCost(a), floorCost(b)), cmp.Compare(a.ID, b.ID))
+		})
+		s.games = append(s.games, g)
+		s.gameByID[g.ID] = g
+	}
+	slices.SortFunc(s.games, func(a, b *Game) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+
+	summaries := make([]GameSummary, 0, len(s.games))
+	full := make([]json.RawMessage, 0, len(s.games))
+	for _, g := range s.games {
+		views := make([]ItemView, len(g.Items))
+		for i, it := range g.Items {
+			views[i] = itemView(it)
+			b, err := newBody(struct {
+				Item ItemView `json:"item"`
+			}{views[i]})
+			if err != nil {
+				return nil, err
+			}
+			s.itemBody[it.ID] = b
+		}
+		gv := GameView{GameSummary: summary(g, views), Items: views}
+		summaries = append(summaries, gv.GameSummary)
+		js, err := json.Marshal(gv)
+		if err != nil {
+			return nil, err
+		}
+		full = append(full, js)
+		b, err := bodyOf(append(append([]byte(`{"game":`), js...), '}'))
+		if err != nil {
+			return nil, err
+		}
+		s.gameBody[g.ID] = b
+	}
+	var err error
+	if s.gamesBody, err = newBody(struct {
+		Games []GameSummary `json:"games"`
+	}{summaries}); err != nil {
+		return nil, err
+	}
+	if s.catalogBody, err = newBody(struct {
+		Version  int64             `json:"version"`
+		BuiltAt  time.Time         `json:"built_at"`
+		Currency string            `json:"currency"`
+		Games    []json.RawMessage `json:"games"`
+	}{version, now.UTC(), Currency, full}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func summary(g *Game, views []ItemView) GameSummary {
+	sum := GameSummary{ID: g.ID, Name: g.Name, IconURL: g.IconURL, Form: g.Form, ItemCount: len(views)}
+	for _, v := range views {
+		if !v.Available {
+			continue
+		}
+		sum.Available++
+		if sum.LowestPrice == nil || *v.Price < *sum.LowestPrice {
+			p := *v.Price
+			sum.LowestPrice = &p
+		}
+	}
+	return sum
+}
+
+// floorCost orders items: by the chosen price, unavailable items last.
+func floorCost(it *Item) int64 {
+	if it.Chosen == nil {
+		return 1 << 62
+	}
+	return it.Chosen.Cost
+}
+
+// Games is the body of GET /v1/games.
+func (s *Snapshot) Games() Body { return s.gamesBody }
+
+// Catalog is the body of GET /v1/catalog.
+func (s *Snapshot) Catalog() Body { return s.catalogBody }
+
+// GameBody is the body of GET /v1/games/{id}.
+func (s *Snapshot) GameBody(id string) (Body, bool) {
+	b, ok := s.gameBody[id]
+	return b, ok
+}
+
+// ItemBody is the body of GET /v1/items/{id}.
+func (s *Snapshot) ItemBody(id string) (Body, bool) {
+	b, ok := s.itemBody[id]
+	return b, ok
+}
+
+// Item returns an item with its offers, for merchandisers.
+func (s *Snapshot) Item(id string) (*Item, bool) {
+	it, ok := s.items[id]
+	return it, ok
+}
+
+// Game returns a game with its form and items.
+func (s *Snapshot) Game(id string) (*Game, bool) {
+	g, ok := s.gameByID[id]
+	return g, ok
+}
+
+// GameList returns the games, by name.
+func (s *Snapshot) GameList() []*Game { return s.games }
+
+// ItemCount is the number of items in the snapshot.
+func (s *Snapshot) ItemCount() int { return len(s.items) }
