@@ -3,11 +3,17 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 )
 
@@ -35,12 +41,28 @@ var domainErrors = []struct {
 	code   string
 }{
 	{catalog.ErrSyncRunning, http.StatusConflict, "sync_running"},
+	{auth.ErrNotFound, http.StatusNotFound, "token_not_found"},
+}
+
+// fieldErrors is a domain validation error: what is wrong with each field
+// of the request. Each becomes a 422 with the fields in details.
+type fieldErrors interface {
+	error
+	FieldErrors() map[string]string
 }
 
 func toAPIError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var fe fieldErrors
+	if errors.As(err, &fe) {
+		details := map[string]any{}
+		for f, msg := range fe.FieldErrors() {
+			details[f] = msg
+		}
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: fe.Error(), Details: details}
 	}
 	for _, d := range domainErrors {
 		if errors.Is(err, d.err) {
@@ -70,4 +92,68 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// maxBody bounds every request body.
+const maxBody = 1 << 20
+
+// decodeJSON reads one JSON object from the body into v. Unknown fields are
+// refused: a misspelt field would otherwise be silently ignored.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badJSON(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errorf(http.StatusBadRequest, "bad_json", "request body has more after the JSON object")
+	}
+	return nil
+}
+
+func badJSON(err error) *Error {
+	var (
+		tooLarge *http.MaxBytesError
+		syntax   *json.SyntaxError
+		typ      *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return errorf(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is over %d bytes", tooLarge.Limit))
+	case errors.Is(err, io.EOF):
+		return errorf(http.StatusBadRequest, "bad_json", "request body is empty; want a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(http.StatusBadRequest, "bad_json", "request body is truncated JSON")
+	case errors.As(err, &syntax):
+		return errorf(http.StatusBadRequest, "bad_json", fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
+	case errors.As(err, &typ):
+		e := errorf(http.StatusBadRequest, "bad_json", fmt.Sprintf("field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind())))
+		e.Details = map[string]any{"field": typ.Field}
+		return e
+	}
+	// encoding/json reports an unknown field only in its message.
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if name, uerr := strconv.Unquote(f); uerr == nil {
+			f = name
+		}
+		e := errorf(http.StatusBadRequest, "bad_json", fmt.Sprintf("unknown field %q", f))
+		e.Details = map[string]any{"field": f}
+		return e
+	}
+	return errorf(http.StatusBadRequest, "bad_json", "request body is not the JSON object expected")
+}
+
+// jsonKind names the JSON type a Go kind decodes from.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	}
+	return "number"
 }

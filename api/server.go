@@ -11,13 +11,12 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 )
 
 // Config is what the API needs from syncd's configuration.
 type Config struct {
-	// AdminToken bootstraps an admin (SYNCD_ADMIN_TOKEN); empty disables it.
-	AdminToken string
 	// Suppliers are the enabled suppliers, in display order.
 	Suppliers []string
 	// StaleAfter is how old a supplier's last successful sync may be before
@@ -34,22 +33,18 @@ type ReadyCheck func(ctx context.Context) error
 
 // Server is syncd's HTTP handler.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	adminHash *[32]byte
-	syncer    *catalog.Syncer
-	trigger   SyncTrigger
-	ready     ReadyCheck
-	router    chi.Router
+	cfg     Config
+	log     *slog.Logger
+	tokens  *auth.Store
+	syncer  *catalog.Syncer
+	trigger SyncTrigger
+	ready   ReadyCheck
+	router  chi.Router
 }
 
-// New builds the router.
-func New(cfg Config, log *slog.Logger, syncer *catalog.Syncer, trigger SyncTrigger, ready ReadyCheck) *Server {
-	s := &Server{cfg: cfg, log: log, syncer: syncer, trigger: trigger, ready: ready}
-	if cfg.AdminToken != "" {
-		h := hashToken(cfg.AdminToken)
-		s.adminHash = &h
-	}
+// New builds the router. tokens authenticates every /v1 request.
+func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *catalog.Syncer, trigger SyncTrigger, ready ReadyCheck) *Server {
+	s := &Server{cfg: cfg, log: log, tokens: tokens, syncer: syncer, trigger: trigger, ready: ready}
 	s.router = s.routes()
 	return s
 }
@@ -73,9 +68,12 @@ func (s *Server) routes() chi.Router {
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Group(func(r chi.Router) {
-			r.Use(s.require(RoleAdmin))
+			r.Use(s.require(auth.RoleAdmin))
 			r.Get("/suppliers", s.handle(s.listSuppliers))
 			r.Post("/suppliers/{supplier}/sync", s.handle(s.syncSupplier))
+			r.Get("/tokens", s.handle(s.listTokens))
+			r.Post("/tokens", s.handle(s.createToken))
+			r.Delete("/tokens/{id}", s.handle(s.revokeToken))
 		})
 	})
 	return r

@@ -22,8 +22,8 @@ func newMarket() *market {
 	sp := &SupplierCatalog{Games: []SupplierGame{{Code: "MLBB-BJ-V3", Name: "Mobile Legends [PROMO TERMURAH] V3", Active: true, Form: mlForm}}}
 	ip := &SupplierCatalog{Games: []SupplierGame{{Code: "mobile-legends", Name: "Mobile Legends", Active: true}}}
 	for _, o := range []struct {
-		sku, name  string
-		spC, ipC int64
+		sku, name string
+		spC, ipC  int64
 	}{
 		{"MLBB_ID_86", "86 (78+8) Diamonds", 20000, 19500},
 		{"MLBB_ID_172", "172 (156+16) Diamonds", 40000, 40000},

@@ -109,7 +109,7 @@ func TestRetryAfter(t *testing.T) {
 		{"0", 0, true},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
-		{"Sun, 01 Mar 2026 12:00:30 GMT", 30 * time.Second, true},
+		{"Sunday, 01-Mar-26 12:00:30 GMT", 30 * time.Second, true}, // RFC 850, which ParseTime also takes
 		{"", 0, false},
 		{"soon", 0, false},
 		{"1.5", 0, false},
@@ -137,8 +137,7 @@ func TestBackoff(t *testing.T) {
 		{Attempts: 10, Base: 3, Max: time.Hour}, // odd nanoseconds
 		{Attempts: 10, Base: time.Second, Max: 100 * time.Millisecond},
 		{Attempts: 10, Base: 0, Max: time.Second},
-		// Base << attempt overflows long before attempt 64; an overflow
-		// must not turn into a short (or negative) wait.
+		// Base << (attempt-1) overflows well before attempt 64.
 		{Attempts: 64, Base: time.Hour, Max: 2 * time.Hour},
 		{Attempts: 64, Base: 200 * time.Millisecond, Max: 24 * time.Hour},
 	}
@@ -363,8 +362,8 @@ func TestDoTransportFailures(t *testing.T) {
 		{"hang-up after reading a write", hangUp, writeReq, 5 * time.Second, KindUnknownOutcome, 1},
 		// net/http may itself resend a GET on a dropped connection.
 		{"hang-up on a read", hangUp, readReq, 5 * time.Second, KindUnavailable, -1},
-		{"client timeout on a write", nil, writeReq, 50 * time.Millisecond, KindUnknownOutcome, 1},
-		{"client timeout on a read", nil, readReq, 50 * time.Millisecond, KindUnavailable, 3},
+		{"client timeout on a write", nil, writeReq, 250 * time.Millisecond, KindUnknownOutcome, 1},
+		{"client timeout on a read", nil, readReq, 250 * time.Millisecond, KindUnavailable, 3},
 		{"body broken off on a write", breakOff, writeReq, 5 * time.Second, KindUnknownOutcome, 1},
 		{"body broken off on a read", breakOff, readReq, 5 * time.Second, KindUnavailable, 3},
 		{"read over MaxBody", huge, readReq, 30 * time.Second, KindBadReply, 1},
