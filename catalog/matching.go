@@ -1,0 +1,215 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
+)
+
+// Errors of the merchandiser's matching operations.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrInvalid  = errors.New("invalid")
+)
+
+// ReviewEntry is an offer waiting for a merchandiser: unmatched, or
+// matched with low confidence.
+type ReviewEntry struct {
+	Offer       *OfferState `json:"offer"`
+	Item        string      `json:"item"`
+	Game        string      `json:"game"`
+	Suggestions []string    `json:"suggestions"`
+}
+
+// Review lists the offers waiting for a merchandiser, unmatched first,
+// each with items of the same game that might be its match.
+func (s *Snapshot) Review() []ReviewEntry {
+	var out []ReviewEntry
+	for _, g := range s.games {
+		for _, it := range g.Items {
+			for _, o := range it.Offers {
+				if !o.Review {
+					continue
+				}
+				out = append(out, ReviewEntry{Offer: o, Item: it.ID, Game: g.ID, Suggestions: suggest(g, it, o)})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ReviewEntry) int {
+		ua, ub := a.Offer.Method == "unmatched", b.Offer.Method == "unmatched"
+		if ua != ub {
+			if ua {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Offer.Supplier+a.Offer.Code, b.Offer.Supplier+b.Offer.Code)
+	})
+	return out
+}
+
+var firstNumber = regexp.MustCompile(`\d[\d.,]*`)
+
+// suggest names up to five other items of the game whose names carry the
+// offer's first number: a cheap, explainable hint, not a match.
+func suggest(g *Game, own *Item, o *OfferState) []string {
+	n := strings.NewReplacer(".", "", ",", "").Replace(firstNumber.FindString(o.Name))
+	out := []string{}
+	if n == "" {
+		return out
+	}
+	for _, it := range g.Items {
+		if it == own || len(out) == 5 {
+			continue
+		}
+		for _, m := range firstNumber.FindAllString(it.Name, -1) {
+			if strings.NewReplacer(".", "", ",", "").Replace(m) == n {
+				out = append(out, it.ID)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// LinkOffer makes offer part of item, by a merchandiser's decision that no
+// sync will undo. The item must be of the offer's game.
+func (c *Catalog) LinkOffer(ctx context.Context, offerID int64, itemID, by string) error {
+	return c.decide(ctx, func(tx *sqlx.Tx, now string) error {
+		game, err := offerGame(ctx, tx, offerID)
+		if err != nil {
+			return err
+		}
+		var itemGame string
+		err = tx.GetContext(ctx, &itemGame, `SELECT game_id FROM items WHERE id = ?`, itemID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("item %s: %w", itemID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if itemGame != game {
+			return fmt.Errorf("%w: item %s is in game %s, the offer in %s", ErrInvalid, itemID, itemGame, game)
+		}
+		return setLink(ctx, tx, offerID, itemID, by, now)
+	})
+}
+
+// SplitOffer takes an offer out of its item into a new item of its own,
+// named after the offer, and returns the new item's id.
+func (c *Catalog) SplitOffer(ctx context.Context, offerID int64, by string) (string, error) {
+	var id string
+	err := c.decide(ctx, func(tx *sqlx.Tx, now string) error {
+		game, err := offerGame(ctx, tx, offerID)
+		if err != nil {
+			return err
+		}
+		var name string
+		if err := tx.GetContext(ctx, &name, `SELECT name FROM offers WHERE id = ?`, offerID); err != nil {
+			return err
+		}
+		var taken []string
+		if err := tx.SelectContext(ctx, &taken, `SELECT id FROM items WHERE game_id = ?`, game); err != nil {
+			return err
+		}
+		set := map[string]bool{}
+		for _, t := range taken {
+			set[t] = true
+		}
+		id = uniqueID(set, game+"/"+slug(name))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, game_id, match_key, name, created_at, updated_at)
+			VALUES (?, ?, '', ?, ?, ?)`, id, game, name, now, now); err != nil {
+			return fmt.Errorf("create item %s: %w", id, err)
+		}
+		return setLink(ctx, tx, offerID, id, by, now)
+	})
+	return id, err
+}
+
+// RenameItem sets the name storefronts show for an item.
+func (c *Catalog) RenameItem(ctx context.Context, itemID, name, by string) error {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 200 {
+		return fmt.Errorf("%w: a name must have 1 to 200 characters", ErrInvalid)
+	}
+	return c.decide(ctx, func(tx *sqlx.Tx, now string) error {
+		r, err := tx.ExecContext(ctx, `UPDATE items SET name = ?, renamed = 1, updated_at = ? WHERE id = ?`, name, now, itemID)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return fmt.Errorf("item %s: %w", itemID, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// SetIsipayData sets the template building Isipay's "data" string for a
+// game's orders; it must carry every field of the game's form.
+func (c *Catalog) SetIsipayData(ctx context.Context, gameID, tmpl string) error {
+	snap := c.Snapshot()
+	if snap == nil {
+		return fmt.Errorf("game %s: %w", gameID, ErrNotFound)
+	}
+	g, ok := snap.Game(gameID)
+	if !ok {
+		return fmt.Errorf("game %s: %w", gameID, ErrNotFound)
+	}
+	if err := CheckIsipayData(tmpl, g.Form); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return c.decide(ctx, func(tx *sqlx.Tx, now string) error {
+		_, err := tx.ExecContext(ctx, `UPDATE games SET isipay_data_format = ?, updated_at = ? WHERE id = ?`, tmpl, now, gameID)
+		return err
+	})
+}
+
+// decide runs a merchandiser's change in one transaction and publishes a
+// new snapshot, so the decision takes effect at once.
+func (c *Catalog) decide(ctx context.Context, fn func(tx *sqlx.Tx, now string) error) error {
+	tx, err := c.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx, syncd.FormatTime(c.now())); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	_, err = c.Refresh(ctx)
+	return err
+}
+
+func offerGame(ctx context.Context, tx *sqlx.Tx, offerID int64) (string, error) {
+	var game string
+	err := tx.GetContext(ctx, &game, `SELECT gl.game_id FROM offers o
+		JOIN game_links gl ON gl.supplier = o.supplier AND gl.game_code = o.game_code WHERE o.id = ?`, offerID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("offer %d: %w", offerID, ErrNotFound)
+	}
+	return game, err
+}
+
+func setLink(ctx context.Context, tx *sqlx.Tx, offerID int64, itemID, by, now string) error {
+	const q = `UPDATE offer_links SET item_id = ?, method = 'manual', confidence = '1.00', manual = 1,
+		review = 0, decided_by = ?, updated_at = ? WHERE offer_id = ?`
+	r, err := tx.ExecContext(ctx, q, itemID, by, now, offerID)
+	if err != nil {
+		return fmt.Errorf("link offer %d to %s: %w", offerID, itemID, err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return fmt.Errorf("offer %d: %w", offerID, ErrNotFound)
+	}
+	return nil
+}
