@@ -112,19 +112,19 @@ CREATE TABLE items (
 
 CREATE UNIQUE INDEX items_match_key ON items (game_id, match_key) WHERE match_key != '';
 
--- Which item an offer is. A manual link is never changed by matching.
-CREATE TABLE offer_links (
-    offer_id    INTEGER PRIMARY KEY REFERENCES offers (id),
-    item_id     TEXT NOT NULL REFERENCES items (id),
-    method      TEXT NOT NULL,          -- sku | denomination | unmatched | manual
-    confidence  TEXT NOT NULL,          -- decimal string in [0, 1]
-    manual      INTEGER NOT NULL DEFAULT 0 CHECK (manual IN (0, 1)),
-    review      INTEGER NOT NULL DEFAULT 0 CHECK (review IN (0, 1)), -- waiting for a merchandiser
-    decided_by  TEXT NOT NULL DEFAULT '',
-    updated_at  TEXT NOT NULL
-) STRICT;
+-- Which item an offer is, kept on the offer row itself so the snapshot
+-- loads offers and links in one sequential scan. A manual link is never
+-- changed by matching; a sync never touches these columns.
+ALTER TABLE offers ADD COLUMN item_id TEXT REFERENCES items (id);
+ALTER TABLE offers ADD COLUMN link_method TEXT NOT NULL DEFAULT '';      -- sku | denomination | unmatched | manual
+ALTER TABLE offers ADD COLUMN link_confidence TEXT NOT NULL DEFAULT '';  -- decimal string in [0, 1]
+ALTER TABLE offers ADD COLUMN link_manual INTEGER NOT NULL DEFAULT 0 CHECK (link_manual IN (0, 1));
+ALTER TABLE offers ADD COLUMN link_review INTEGER NOT NULL DEFAULT 0 CHECK (link_review IN (0, 1)); -- waiting for a merchandiser
+ALTER TABLE offers ADD COLUMN link_decided_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE offers ADD COLUMN link_updated_at TEXT;
 
-CREATE INDEX offer_links_item ON offer_links (item_id);
+-- Offers not linked yet: a tiny index that makes "anything to link?" free.
+CREATE INDEX offers_unlinked ON offers (id) WHERE item_id IS NULL;
 
 -- Bearer tokens, stored as SHA-256 of the secret.
 CREATE TABLE tokens (

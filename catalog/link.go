@@ -74,11 +74,10 @@ func linkGames(ctx context.Context, tx *sqlx.Tx, now string) error {
 
 func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 	const q = `SELECT o.id, o.supplier, o.code, o.game_code, o.name, gl.game_id, sg.name AS game_name
-		FROM offers o
+		FROM offers o INDEXED BY offers_unlinked
 		JOIN game_links gl ON gl.supplier = o.supplier AND gl.game_code = o.game_code
 		JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
-		LEFT JOIN offer_links l ON l.offer_id = o.id
-		WHERE l.offer_id IS NULL
+		WHERE o.item_id IS NULL
 		ORDER BY o.supplier, o.code`
 	var offers []struct {
 		ID       int64  `db:"id"`
@@ -126,8 +125,8 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 		return 0, err
 	}
 	defer newItem.Close()
-	newLink, err := tx.PrepareContext(ctx, `INSERT INTO offer_links (offer_id, item_id, method, confidence, review, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)`)
+	newLink, err := tx.PrepareContext(ctx, `UPDATE offers SET item_id = ?, link_method = ?, link_confidence = ?,
+		link_review = ?, link_updated_at = ? WHERE id = ?`)
 	if err != nil {
 		return 0, err
 	}
@@ -150,7 +149,7 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 			byKey[itemKey{o.GameID, key}] = item
 		}
 		review := !ok || conf < reviewBelow
-		if _, err := newLink.ExecContext(ctx, o.ID, item, method, strconv.FormatFloat(conf, 'f', 2, 64), review, now); err != nil {
+		if _, err := newLink.ExecContext(ctx, item, method, strconv.FormatFloat(conf, 'f', 2, 64), review, now, o.ID); err != nil {
 			return 0, fmt.Errorf("link offer %s/%s: %w", o.Supplier, o.Code, err)
 		}
 	}

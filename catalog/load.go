@@ -116,9 +116,9 @@ func (c *Catalog) load(ctx context.Context) (*input, error) {
 		in.items[it.ID] = it
 	}
 
-	rows, err = tx.QueryContext(ctx, `SELECT o.id, o.supplier, o.code, o.game_code, o.name, o.cost, o.active,
-			o.removed_at IS NOT NULL, o.updated_at, l.item_id, l.method, l.confidence, l.manual, l.review
-		FROM offers o JOIN offer_links l ON l.offer_id = o.id`)
+	rows, err = tx.QueryContext(ctx, `SELECT id, supplier, code, game_code, name, cost, active,
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review
+		FROM offers NOT INDEXED WHERE item_id IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("load offers: %w", err)
 	}

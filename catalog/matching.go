@@ -202,8 +202,8 @@ func offerGame(ctx context.Context, tx *sqlx.Tx, offerID int64) (string, error) 
 }
 
 func setLink(ctx context.Context, tx *sqlx.Tx, offerID int64, itemID, by, now string) error {
-	const q = `UPDATE offer_links SET item_id = ?, method = 'manual', confidence = '1.00', manual = 1,
-		review = 0, decided_by = ?, updated_at = ? WHERE offer_id = ?`
+	const q = `UPDATE offers SET item_id = ?, link_method = 'manual', link_confidence = '1.00', link_manual = 1,
+		link_review = 0, link_decided_by = ?, link_updated_at = ? WHERE id = ? AND item_id IS NOT NULL`
 	r, err := tx.ExecContext(ctx, q, itemID, by, now, offerID)
 	if err != nil {
 		return fmt.Errorf("link offer %d to %s: %w", offerID, itemID, err)

@@ -33,6 +33,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	per := fs.Int("per", 100, "products (variants) per group")
 	changed := fs.Float64("changed", 0.01, "share of costs changed before the re-sync")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the re-sync to this file")
+	refreshProfile := fs.String("refreshprofile", "", "write a CPU profile of the catalog refreshes to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -125,6 +126,34 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	// The merged catalog over the same 100,000 offers: the first refresh
+	// links every offer (matching, item rows), later ones only load, choose
+	// and encode.
+	merged := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{"senpay", "isipay"}})
+	if *refreshProfile != "" {
+		f, err := os.Create(*refreshProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	t0 := time.Now()
+	if _, err := merged.Refresh(ctx); err != nil {
+		return fmt.Errorf("first catalog refresh: %w", err)
+	}
+	firstRefresh := time.Since(t0)
+	t0 = time.Now()
+	snap, err := merged.Refresh(ctx)
+	if err != nil {
+		return fmt.Errorf("catalog refresh: %w", err)
+	}
+	refresh := time.Since(t0)
+	pprof.StopCPUProfile()
+	rssCatalog := peakRSS()
+
 	floor, err := sqliteFloor(ctx, filepath.Join(dir, "floor.db"), offers)
 	if err != nil {
 		return err
@@ -137,7 +166,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "SQLite floor: %d prepared upserts, one tx\t%s\n", offers, floor.Round(time.Millisecond))
 	fmt.Fprintf(tw, "first sync / floor\t%.1fx\n", float64(full)/float64(floor))
 	fmt.Fprintf(tw, "re-sync / floor\t%.2fx\n", float64(re)/float64(floor))
+	fmt.Fprintf(tw, "catalog: first refresh (match and link %d offers, choose, encode)\t%s\t(%d items, %d games)\n", offers, firstRefresh.Round(time.Millisecond), snap.ItemCount(), len(snap.GameList()))
+	fmt.Fprintf(tw, "catalog: refresh (load, choose, encode)\t%s\n", refresh.Round(time.Millisecond))
 	fmt.Fprintf(tw, "peak RSS after the first sync (syncd and both simulators)\t%s\n", rssFirst)
+	fmt.Fprintf(tw, "peak RSS after the catalog refreshes\t%s\n", rssCatalog)
 	fmt.Fprintf(tw, "peak RSS at the end\t%s\n", peakRSS())
 	tw.Flush()
 	if written != want || rowsTouched != want {
