@@ -126,6 +126,8 @@ func badJSON(err error) *Error {
 		return errorf(http.StatusBadRequest, "bad_json", "request body is truncated JSON")
 	case errors.As(err, &syntax):
 		return errorf(http.StatusBadRequest, "bad_json", fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
+	case errors.As(err, &typ) && typ.Field == "":
+		return errorf(http.StatusBadRequest, "bad_json", "request body must be a JSON "+jsonKind(typ.Type.Kind()))
 	case errors.As(err, &typ):
 		e := errorf(http.StatusBadRequest, "bad_json", fmt.Sprintf("field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind())))
 		e.Details = map[string]any{"field": typ.Field}

@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 )
 
@@ -33,6 +34,7 @@ func (f fixedSource) FetchCatalog(context.Context) (*catalog.SupplierCatalog, er
 type env struct {
 	srv       *httptest.Server
 	syncer    *catalog.Syncer
+	tokens    *auth.Store
 	mu        sync.Mutex
 	triggered []string
 	notReady  error
@@ -46,7 +48,11 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{syncer: catalog.NewSyncer(db, log)}
+	tokens, err := auth.NewStore(context.Background(), db, log, auth.WithAdminToken(adminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{syncer: catalog.NewSyncer(db, log), tokens: tokens}
 	trigger := func(name string) error {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -54,8 +60,8 @@ func newEnv(t *testing.T) *env {
 		return nil
 	}
 	ready := func(context.Context) error { return e.notReady }
-	s := New(Config{AdminToken: adminToken, Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour},
-		log, e.syncer, trigger, ready)
+	s := New(Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour},
+		log, tokens, e.syncer, trigger, ready)
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e
@@ -135,7 +141,11 @@ func TestAuthWithoutAdminTokenRefusesEveryone(t *testing.T) {
 	}
 	defer db.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(New(Config{}, log, catalog.NewSyncer(db, log), nil, nil))
+	tokens, err := auth.NewStore(context.Background(), db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(Config{}, log, tokens, catalog.NewSyncer(db, log), nil, nil))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/v1/suppliers", nil)
 	req.Header.Set("Authorization", "Bearer ")
@@ -273,7 +283,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Fatalf("openapi version: got %q, want 3.x", doc.OpenAPI)
 	}
 	served := map[string]bool{}
-	router := New(Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, nil).router
+	router := New(Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, nil, nil).router
 	err := chi.Walk(router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		key := strings.ToLower(method) + " " + route
 		served[key] = true

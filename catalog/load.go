@@ -108,13 +108,19 @@ func (c *Catalog) load(ctx context.Context) (*input, error) {
 	}
 	rows.Close()
 
-	var items []*itemRow
-	if err := tx.SelectContext(ctx, &items, `SELECT id, game_id, name, chosen_offer_id FROM items`); err != nil {
+	rows, err = tx.QueryContext(ctx, `SELECT id, game_id, name, chosen_offer_id FROM items`)
+	if err != nil {
 		return nil, fmt.Errorf("load items: %w", err)
 	}
-	for _, it := range items {
+	for rows.Next() {
+		it := &itemRow{}
+		if err := rows.Scan(&it.ID, &it.GameID, &it.Name, &it.ChosenOfferID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load items: %w", err)
+		}
 		in.items[it.ID] = it
 	}
+	rows.Close()
 
 	rows, err = tx.QueryContext(ctx, `SELECT id, supplier, code, game_code, name, cost, active,
 			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review

@@ -12,6 +12,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/api"
+	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
@@ -43,11 +44,13 @@ func sources(c Config) map[string]catalog.Source {
 	return out
 }
 
-// app is a running syncd: database, syncer, scheduler and HTTP server.
+// app is a running syncd: database, tokens, syncer, scheduler and HTTP
+// server.
 type app struct {
 	cfg    Config
 	log    *slog.Logger
 	db     *syncd.DB
+	tokens *auth.Store
 	syncer *catalog.Syncer
 	sched  *scheduler
 }
@@ -57,13 +60,18 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokens, err := auth.NewStore(ctx, db, log, auth.WithAdminToken(c.AdminToken))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink))
 	sched, err := newScheduler(log, syncer, sources(c), c.SyncInterval)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &app{cfg: c, log: log, db: db, syncer: syncer, sched: sched}, nil
+	return &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, sched: sched}, nil
 }
 
 // ready is the readiness check: the database takes a write lock, and every
@@ -89,10 +97,9 @@ func (a *app) ready(ctx context.Context) error {
 func (a *app) serve(ctx context.Context, onListen func(addr string)) error {
 	defer a.db.Close()
 	handler := api.New(api.Config{
-		AdminToken: a.cfg.AdminToken,
 		Suppliers:  a.cfg.Suppliers(),
 		StaleAfter: a.cfg.StaleAfter,
-	}, a.log, a.syncer, a.sched.trigger, a.ready)
+	}, a.log, a.tokens, a.syncer, a.sched.trigger, a.ready)
 
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {

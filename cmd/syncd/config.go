@@ -168,18 +168,23 @@ var settings = []setting{
 	{"SYNCD_NOTIFY_SECRET", "notify-secret", "", "HMAC secret for order notifications", str(func(c *Config) *string { return &c.NotifySecret })},
 }
 
+// define adds s's flag to fs, defaulting to the environment's value, then
+// to s's default.
+func (s setting) define(fs *flag.FlagSet, getenv func(string) string) *string {
+	def := s.def
+	if v := getenv(s.env); v != "" {
+		def = v
+	}
+	return fs.String(s.flag, def, s.usage+" ("+s.env+")")
+}
+
 // parseConfig reads the environment, then the flags, then validates.
 func parseConfig(name string, args []string, getenv func(string) string) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	values := map[string]*string{}
 	for _, s := range settings {
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
-		}
-		usage := s.usage + " (" + s.env + ")"
-		values[s.env] = fs.String(s.flag, def, usage)
+		values[s.env] = s.define(fs, getenv)
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err

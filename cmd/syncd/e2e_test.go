@@ -32,8 +32,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 
 	const token = "e2e-admin-token"
+	dbPath := filepath.Join(t.TempDir(), "syncd.db")
 	cmd := exec.Command(bin, "demo")
-	cmd.Env = append(os.Environ(), "SYNCD_ADDR=127.0.0.1:0", "SYNCD_ADMIN_TOKEN="+token, "SYNCD_LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "SYNCD_ADDR=127.0.0.1:0", "SYNCD_ADMIN_TOKEN="+token, "SYNCD_LOG_LEVEL=warn", "SYNCD_DB="+dbPath)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("demo did not print its address\n%s", stderr.String())
 	}
 
-	get := func(method, path string) (int, []byte) {
+	getAs := func(token, method, path string) (int, []byte) {
 		req, _ := http.NewRequest(method, url+path, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
@@ -80,6 +81,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, body
 	}
+	get := func(method, path string) (int, []byte) { return getAs(token, method, path) }
 
 	// Ready once the start-up syncs are done.
 	deadline := time.Now().Add(60 * time.Second)
@@ -116,6 +118,36 @@ func TestDemoEndToEnd(t *testing.T) {
 	if status, body := get("POST", "/v1/suppliers/isipay/sync"); status != 202 {
 		t.Fatalf("trigger sync: got %d, want 202: %s", status, body)
 	}
+
+	// `syncd token` beside the running server: a token it creates works
+	// within a second, and one it revokes stops working within seconds.
+	tokenCmd := func(args ...string) string {
+		c := exec.Command(bin, append([]string{"token"}, args...)...)
+		c.Env = append(os.Environ(), "SYNCD_DB="+dbPath)
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("syncd token %v: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	waitStatus := func(token string, want int, within time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for {
+			status, body := getAs(token, "GET", "/v1/suppliers")
+			if status == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET /v1/suppliers: got %d, want %d within %s: %s", status, want, within, body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	secret := tokenCmd("create", "-role", "admin", "-name", "e2e")
+	waitStatus(secret, 200, 5*time.Second)
+	tokenCmd("revoke", "1")
+	waitStatus(secret, 401, 20*time.Second)
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@
 //	syncd sync    sync every enabled supplier once, print a summary, exit
 //	syncd demo    run both supplier simulators on loopback, then serve
 //	syncd bench   measure the sync against generated catalogs (BENCHMARKS.md)
+//	syncd token   create, list or revoke API tokens
 package main
 
 import (
@@ -24,6 +25,10 @@ commands:
   sync    sync every enabled supplier once, print a summary and exit
   demo    run simulated Senpay and Isipay on loopback and serve against them
   bench   measure a full sync and a 1% re-sync of 2 x 50,000 generated offers
+  token   create, list or revoke API tokens:
+            token create -role ROLE -name NAME   (prints the secret once)
+            token list
+            token revoke ID
 
 Run 'syncd <command> -h' for the flags; each flag also reads the
 environment variable named in its help.
@@ -53,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
+	case "token":
+		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
