@@ -3,7 +3,6 @@ package catalog
 import (
 	"strconv"
 	"strings"
-	"unicode"
 )
 
 // Denomination is what an offer's name says the buyer gets: an amount of an
@@ -75,88 +74,6 @@ func (d Denomination) known() bool {
 		return knownPasses[d.Pass]
 	}
 	return knownUnits[d.Unit]
-}
-
-// units maps what suppliers write to a normalised unit. Anything else made
-// only of unknown words becomes its own unit ("60 Nyan Berry" is
-// "nyan-berry"); unknown words beside a known unit make the name unparseable.
-var units = map[string]string{
-	"diamond": "diamonds", "diamonds": "diamonds", "dm": "diamonds", "dms": "diamonds",
-	"uc": "uc", "unknown cash": "uc",
-	"genesis crystal": "genesis-crystals", "genesis crystals": "genesis-crystals",
-	"oneiric shard": "oneiric-shards", "oneiric shards": "oneiric-shards",
-	"vp": "vp", "valorant point": "vp", "valorant points": "vp",
-	"cp": "cp", "cod point": "cp", "cod points": "cp",
-	"shell": "shells", "shells": "shells", "garena shell": "shells", "garena shells": "shells",
-	"token": "tokens", "tokens": "tokens",
-	"coin": "coins", "coins": "coins",
-	"gem": "gems", "gems": "gems",
-	"crystal": "crystals", "crystals": "crystals",
-}
-
-// unitWords are the single words that, beside unknown words, make a unit
-// phrase doubtful ("86 Diamonds Spesial").
-var unitWords = map[string]bool{
-	"diamond": true, "diamonds": true, "uc": true, "vp": true, "cp": true,
-	"crystal": true, "crystals": true, "shard": true, "shards": true,
-	"shell": true, "shells": true, "point": true, "points": true,
-	"token": true, "tokens": true, "coin": true, "coins": true, "gem": true, "gems": true,
-}
-
-// passes maps pass and membership names (words joined by spaces, noise
-// removed) to a normalised name. Other names with a pass word become their
-// own slug, so "Elite Pass Plus" never equals "Elite Pass".
-var passes = map[string]string{
-	"weekly diamond pass": "weekly-diamond-pass", "wdp": "weekly-diamond-pass",
-	"twilight pass":               "twilight-pass",
-	"blessing of the welkin moon": "welkin-moon", "blessing of welkin moon": "welkin-moon",
-	"welkin moon": "welkin-moon", "welkin": "welkin-moon",
-	"express supply pass": "express-supply-pass", "express supply": "express-supply-pass",
-	"membership mingguan": "weekly-membership", "member mingguan": "weekly-membership",
-	"weekly membership": "weekly-membership", "weekly member": "weekly-membership",
-	"membership bulanan": "monthly-membership", "member bulanan": "monthly-membership",
-	"monthly membership": "monthly-membership", "monthly member": "monthly-membership",
-	"starlight member": "starlight-member", "starlight membership": "starlight-member",
-	"booyah pass": "booyah-pass",
-}
-
-// passWords mark a name as a pass or membership rather than a currency.
-var passWords = map[string]bool{
-	"pass": true, "membership": true, "member": true, "welkin": true,
-	"blessing": true, "subscription": true, "langganan": true,
-}
-
-var knownUnits, knownPasses = valueSet(units), valueSet(passes)
-
-func valueSet(m map[string]string) map[string]bool {
-	s := make(map[string]bool, len(m))
-	for _, v := range m {
-		s[v] = true
-	}
-	return s
-}
-
-// noiseWords are marketing tags and supplier channel codes that never change
-// the product. Version tags (v3, q2) are recognised by shape in isNoise.
-var noiseWords = map[string]bool{
-	"promo": true, "termurah": true, "murah": true, "hemat": true, "diskon": true,
-	"resmi": true, "official": true, "topup": true, "bj": true, "rcf": true,
-}
-
-func isNoise(w string) bool {
-	if noiseWords[w] {
-		return true
-	}
-	// Version and batch suffixes: v3, V10, Q2.
-	if len(w) >= 2 && (w[0] == 'v' || w[0] == 'q') {
-		for _, r := range w[1:] {
-			if r < '0' || r > '9' {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 type tokKind byte
@@ -444,34 +361,21 @@ func normaliseUnit(phrase string) (string, bool) {
 		if unitWords[w] || passWords[w] || w == "x" {
 			return "", false
 		}
-		if i == len(words)-1 && len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
-			words[i] = strings.TrimSuffix(w, "s")
+		if i == len(words)-1 {
+			words[i] = singular(w)
 		}
 	}
 	return strings.Join(words, "-"), true
 }
 
-// foldLetter lower-cases an ASCII letter or digit-free Latin letter and
-// strips common accents; it returns 0 for anything else.
-func foldLetter(r rune) rune {
+// singular undoes the common English plurals ("berries", "coins"), so that
+// a unit the vocabulary lacks still matches across singular and plural.
+func singular(w string) string {
 	switch {
-	case r >= 'a' && r <= 'z':
-		return r
-	case r >= 'A' && r <= 'Z':
-		return r + 'a' - 'A'
-	case r < 0x80:
-		return 0
+	case len(w) > 4 && strings.HasSuffix(w, "ies"):
+		return strings.TrimSuffix(w, "ies") + "y"
+	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):
+		return strings.TrimSuffix(w, "s")
 	}
-	if f, ok := accents[unicode.ToLower(r)]; ok {
-		return f
-	}
-	return 0
-}
-
-var accents = map[rune]rune{
-	'à': 'a', 'á': 'a', 'â': 'a', 'ã': 'a', 'ä': 'a', 'å': 'a',
-	'ç': 'c', 'è': 'e', 'é': 'e', 'ê': 'e', 'ë': 'e',
-	'ì': 'i', 'í': 'i', 'î': 'i', 'ï': 'i', 'ñ': 'n',
-	'ò': 'o', 'ó': 'o', 'ô': 'o', 'õ': 'o', 'ö': 'o',
-	'ù': 'u', 'ú': 'u', 'û': 'u', 'ü': 'u', 'ý': 'y', 'ÿ': 'y',
+	return w
 }

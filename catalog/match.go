@@ -79,11 +79,11 @@ func SKU(offerCode, gameCode string) string {
 	return code
 }
 
-// LinkOffer finds the canonical game and item of one offer. It trusts, in
+// MatchOffer finds the canonical game and item of one offer. It trusts, in
 // order: the SKU when it confirms the name; the name's denomination when the
 // SKU says nothing. Whenever they disagree, or the name cannot be read, the
 // offer is not linked (OK false).
-func LinkOffer(in MatchInput) Link {
+func MatchOffer(in MatchInput) Link {
 	gameName := in.GameName
 	if strings.TrimSpace(gameName) == "" {
 		gameName = in.GameCode
@@ -135,12 +135,12 @@ func LinkOffer(in MatchInput) Link {
 	return l
 }
 
-// ItemKey is LinkOffer as a store needs it: the item key within the
+// ItemKey is MatchOffer as a store needs it: the item key within the
 // offer's game, how it was found, and the confidence. ok is false when the
 // offer must become an item of its own and wait for review; the store pairs
 // the key with the game it has linked the offer's supplier game to.
 func ItemKey(in MatchInput) (key string, method string, confidence float64, ok bool) {
-	l := LinkOffer(in)
+	l := MatchOffer(in)
 	return l.Item, string(l.Method), l.Confidence, l.OK
 }
 
@@ -149,7 +149,7 @@ func ItemKey(in MatchInput) (key string, method string, confidence float64, ok b
 // only when both links are SKU-confirmed, and the confidence is the lower of
 // the two; a pair that is not the same reports MethodNone and 0.
 func SameItem(a, b MatchInput) (bool, Method, float64) {
-	la, lb := LinkOffer(a), LinkOffer(b)
+	la, lb := MatchOffer(a), MatchOffer(b)
 	if !la.OK || !lb.OK || la.Key() != lb.Key() {
 		return false, MethodNone, 0
 	}
@@ -182,7 +182,7 @@ func MatchOffers(offers []MatchInput) []Group {
 	index := make(map[string]int)
 	listed := make(map[string]bool) // item key + supplier + supplier game
 	for i, in := range offers {
-		l := LinkOffer(in)
+		l := MatchOffer(in)
 		key := l.Key()
 		if key == "" {
 			key = l.Game + "/review:" + strings.ToLower(in.Supplier) + ":" + strings.TrimSpace(in.Code)
@@ -213,19 +213,6 @@ type skuHint struct {
 	unit     string
 	pass     string
 	count    int64
-}
-
-// skuPasses are the pass codes suppliers use in SKUs.
-var skuPasses = map[string]string{
-	"WDP": "weekly-diamond-pass", "TP": "twilight-pass", "TWILIGHT": "twilight-pass",
-	"WELKIN": "welkin-moon", "BLESSING": "welkin-moon",
-	"EXPRESS": "express-supply-pass", "ESP": "express-supply-pass",
-	"MM": "weekly-membership", "MB": "monthly-membership",
-}
-
-// skuUnits are the unit codes suppliers glue to an SKU's amount ("60UC").
-var skuUnits = map[string]string{
-	"UC": "uc", "DM": "diamonds", "DIA": "diamonds", "VP": "vp", "CP": "cp",
 }
 
 func readSKU(sku string) skuHint {
@@ -288,7 +275,9 @@ func (h skuHint) confirms() bool { return h.quantity > 0 || h.pass != "" }
 // when the name states a split, the base ("GI_300" for "300+30").
 func (h skuHint) conflict(d Denomination, gameBase string, gameRegions []string) string {
 	switch {
-	case h.game != "" && h.game != gameBase:
+	case h.game != "" && h.game != gameBase && !strings.HasPrefix(gameBase, h.game+" "):
+		// The SKU may name the game's family (GI_ in "Genshin Impact PC"),
+		// never another game (FFMAX_ in "Free Fire").
 		return "is for " + h.game + ", game is " + gameBase
 	case h.region != "" && !slices.Contains(gameRegions, h.region):
 		return "is for region " + h.region + ", game is " + strings.Join(gameRegions, "+")

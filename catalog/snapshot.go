@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,25 +48,37 @@ type Body struct {
 // gzipAbove is the size from which a body is also kept gzipped.
 const gzipAbove = 1024
 
-func newBody(v any) (Body, error) {
+// encoder makes Bodies, reusing one gzip writer: a new one allocates about
+// a megabyte, and a snapshot has a body per game.
+type encoder struct {
+	zw  *gzip.Writer
+	buf bytes.Buffer
+}
+
+func newEncoder() *encoder {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return &encoder{zw: zw}
+}
+
+func (e *encoder) marshal(v any) (Body, error) {
 	js, err := json.Marshal(v)
 	if err != nil {
 		return Body{}, err
 	}
-	return bodyOf(js)
+	return e.body(js)
 }
 
-func bodyOf(js []byte) (Body, error) {
+func (e *encoder) body(js []byte) (Body, error) {
 	sum := sha256.Sum256(js)
 	b := Body{JSON: js, ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
 	if len(js) >= gzipAbove {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-		zw.Write(js)
-		if err := zw.Close(); err != nil {
+		e.buf.Reset()
+		e.zw.Reset(&e.buf)
+		e.zw.Write(js)
+		if err := e.zw.Close(); err != nil {
 			return Body{}, err
 		}
-		b.Gzip = buf.Bytes()
+		b.Gzip = bytes.Clone(e.buf.Bytes())
 	}
 	return b, nil
 }
@@ -139,6 +152,7 @@ func build(version int64, now time.Time, gameMap map[string]*Game, items []*Item
 	}
 	slices.SortFunc(s.games, func(a, b *Game) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
 
+	enc := newEncoder()
 	summaries := make([]GameSummary, 0, len(s.games))
 	full := make([]json.RawMessage, 0, len(s.games))
 	var buf []byte
@@ -151,7 +165,7 @@ func build(version int64, now time.Time, gameMap map[string]*Game, items []*Item
 			views[i] = itemView(it)
 			encoded[i] = appendItem(nil, views[i])
 			buf = append(append(append(buf[:0], `{"item":`...), encoded[i]...), '}')
-			b, err := bodyOf(slices.Clone(buf))
+			b, err := enc.body(slices.Clone(buf))
 			if err != nil {
 				return nil, err
 			}
@@ -172,19 +186,19 @@ func build(version int64, now time.Time, gameMap map[string]*Game, items []*Item
 		}
 		js = append(js, "]}"...)
 		full = append(full, js)
-		b, err := bodyOf(append(append([]byte(`{"game":`), js...), '}'))
+		b, err := enc.body(append(append([]byte(`{"game":`), js...), '}'))
 		if err != nil {
 			return nil, err
 		}
 		s.gameBody[g.ID] = b
 	}
 	var err error
-	if s.gamesBody, err = newBody(struct {
+	if s.gamesBody, err = enc.marshal(struct {
 		Games []GameSummary `json:"games"`
 	}{summaries}); err != nil {
 		return nil, err
 	}
-	if s.catalogBody, err = newBody(struct {
+	if s.catalogBody, err = enc.marshal(struct {
 		Version  int64             `json:"version"`
 		BuiltAt  time.Time         `json:"built_at"`
 		Currency string            `json:"currency"`
