@@ -101,7 +101,7 @@ func (h *harness) item(s *Snapshot, id string) *Item {
 	return it
 }
 
-const diamonds86 = "mobile-legends/diamonds-86-78-8"
+const diamonds86 = "mobile-legends.diamonds-86-78-8"
 
 func chosen(it *Item) string {
 	if it.Chosen == nil {
@@ -169,8 +169,8 @@ func TestSelection(t *testing.T) {
 			o := h.m.offer("isipay", "MLBB_ID_86")
 			o.Cost, o.CostRaw = decimal.Zero, "0"
 		}, diamonds86, "senpay", "zero cost"},
-		{"tie goes to the preferred supplier", Config{}, func(h *harness) {}, "mobile-legends/diamonds-172-156-16", "senpay", ""},
-		{"tie, other preference", Config{Suppliers: []string{"isipay", "senpay"}}, func(h *harness) {}, "mobile-legends/diamonds-172-156-16", "isipay", ""},
+		{"tie goes to the preferred supplier", Config{}, func(h *harness) {}, "mobile-legends.diamonds-172-156-16", "senpay", ""},
+		{"tie, other preference", Config{Suppliers: []string{"isipay", "senpay"}}, func(h *harness) {}, "mobile-legends.diamonds-172-156-16", "isipay", ""},
 		{"nothing eligible stays unavailable", Config{}, func(h *harness) {
 			h.m.offer("isipay", "MLBB_ID_86").Active = false
 			h.m.offer("senpay", "MLBB_ID_86").Active = false
@@ -315,8 +315,8 @@ func TestChangesFeed(t *testing.T) {
 		t.Fatalf("a future version: got %v, want ErrVersionGone", err)
 	}
 	// Unchanged items keep their ETag across versions.
-	b1, _ := first.ItemBody("mobile-legends/diamonds-172-156-16")
-	b2, _ := second.ItemBody("mobile-legends/diamonds-172-156-16")
+	b1, _ := first.ItemBody("mobile-legends.diamonds-172-156-16")
+	b2, _ := second.ItemBody("mobile-legends.diamonds-172-156-16")
 	if b1.ETag != b2.ETag {
 		t.Fatal("an unchanged item's ETag changed")
 	}

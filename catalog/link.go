@@ -141,7 +141,7 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 		}
 		item, found := byKey[itemKey{o.GameID, key}]
 		if !found {
-			item = uniqueID(ids, o.GameID+"/"+slug(strings.TrimPrefix(key, "unmatched:")))
+			item = uniqueID(ids, ItemID(o.GameID, strings.TrimPrefix(key, "unmatched:")))
 			if _, err := newItem.ExecContext(ctx, item, o.GameID, key, o.Name, now, now); err != nil {
 				return 0, fmt.Errorf("create item %s: %w", item, err)
 			}
@@ -155,6 +155,11 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 	}
 	return len(offers), nil
 }
+
+// ItemID makes an item id from its game and a key or name:
+// "mobile-legends.diamonds-86-78-8". A dot, not a slash, joins them so an
+// id is one URL path segment.
+func ItemID(game, key string) string { return game + "." + slug(key) }
 
 // uniqueID returns id, or id with the first free numeric suffix: ids are
 // never reused, even for an item that has lost all its offers.

@@ -125,7 +125,7 @@ func (c *Catalog) SplitOffer(ctx context.Context, offerID int64, by string) (str
 		for _, t := range taken {
 			set[t] = true
 		}
-		id = uniqueID(set, game+"/"+slug(name))
+		id = uniqueID(set, ItemID(game, name))
 		if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, game_id, match_key, name, created_at, updated_at)
 			VALUES (?, ?, '', ?, ?, ?)`, id, game, name, now, now); err != nil {
 			return fmt.Errorf("create item %s: %w", id, err)

@@ -23,7 +23,7 @@ func TestManualMatching(t *testing.T) {
 	ctx := context.Background()
 
 	// Link it to the weekly pass item by hand.
-	pass := "mobile-legends/pass-weekly-diamond-pass-x1"
+	pass := "mobile-legends.pass-weekly-diamond-pass-x1"
 	if _, ok := snap.Item(pass); !ok {
 		for _, g := range snap.GameList() {
 			for _, it := range g.Items {
