@@ -41,6 +41,9 @@ var domainErrors = []struct {
 	code   string
 }{
 	{catalog.ErrSyncRunning, http.StatusConflict, "sync_running"},
+	{catalog.ErrNotFound, http.StatusNotFound, "not_found"},
+	{catalog.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
+	{catalog.ErrVersionGone, http.StatusGone, "version_gone"},
 	{auth.ErrNotFound, http.StatusNotFound, "token_not_found"},
 }
 
@@ -66,7 +69,9 @@ func toAPIError(err error) *Error {
 	}
 	for _, d := range domainErrors {
 		if errors.Is(err, d.err) {
-			return &Error{Status: d.status, Code: d.code, Message: d.err.Error()}
+			// Domain errors are written for people and name what was
+			// wrong ("item x is in game y"); no driver text reaches them.
+			return &Error{Status: d.status, Code: d.code, Message: err.Error()}
 		}
 	}
 	return nil

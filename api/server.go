@@ -37,14 +37,15 @@ type Server struct {
 	log     *slog.Logger
 	tokens  *auth.Store
 	syncer  *catalog.Syncer
+	catalog *catalog.Catalog
 	trigger SyncTrigger
 	ready   ReadyCheck
 	router  chi.Router
 }
 
 // New builds the router. tokens authenticates every /v1 request.
-func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *catalog.Syncer, trigger SyncTrigger, ready ReadyCheck) *Server {
-	s := &Server{cfg: cfg, log: log, tokens: tokens, syncer: syncer, trigger: trigger, ready: ready}
+func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *catalog.Syncer, cat *catalog.Catalog, trigger SyncTrigger, ready ReadyCheck) *Server {
+	s := &Server{cfg: cfg, log: log, tokens: tokens, syncer: syncer, catalog: cat, trigger: trigger, ready: ready}
 	s.router = s.routes()
 	return s
 }
@@ -67,6 +68,24 @@ func (s *Server) routes() chi.Router {
 	r.Get("/openapi.json", s.handle(s.openapi))
 
 	r.Route("/v1", func(r chi.Router) {
+		r.Group(func(r chi.Router) {
+			r.Use(s.require(auth.RoleStorefront))
+			r.Get("/games", s.handle(s.listGames))
+			r.Get("/games/{game}", s.handle(s.getGame))
+			r.Get("/items/{item}", s.handle(s.getItem))
+			r.Get("/catalog", s.handle(s.getCatalog))
+			r.Get("/catalog/changes", s.handle(s.catalogChanges))
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(s.require(auth.RoleMerchandiser))
+			r.Get("/items/{item}/offers", s.handle(s.itemOffers))
+			r.Patch("/items/{item}", s.handle(s.patchItem))
+			r.Get("/games/{game}/form", s.handle(s.getGameForm))
+			r.Patch("/games/{game}/form", s.handle(s.patchGameForm))
+			r.Get("/matching/review", s.handle(s.reviewQueue))
+			r.Post("/offers/{offer}/link", s.handle(s.linkOffer))
+			r.Post("/offers/{offer}/split", s.handle(s.splitOffer))
+		})
 		r.Group(func(r chi.Router) {
 			r.Use(s.require(auth.RoleAdmin))
 			r.Get("/suppliers", s.handle(s.listSuppliers))

@@ -61,7 +61,7 @@ func newEnv(t *testing.T) *env {
 	}
 	ready := func(context.Context) error { return e.notReady }
 	s := New(Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour},
-		log, tokens, e.syncer, trigger, ready)
+		log, tokens, e.syncer, nil, trigger, ready)
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e
@@ -145,7 +145,7 @@ func TestAuthWithoutAdminTokenRefusesEveryone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Config{}, log, tokens, catalog.NewSyncer(db, log), nil, nil))
+	srv := httptest.NewServer(New(Config{}, log, tokens, catalog.NewSyncer(db, log), nil, nil, nil))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/v1/suppliers", nil)
 	req.Header.Set("Authorization", "Bearer ")
@@ -283,7 +283,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Fatalf("openapi version: got %q, want 3.x", doc.OpenAPI)
 	}
 	served := map[string]bool{}
-	router := New(Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, nil, nil).router
+	router := New(Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, nil, nil, nil).router
 	err := chi.Walk(router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		key := strings.ToLower(method) + " " + route
 		served[key] = true

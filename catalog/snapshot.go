@@ -113,6 +113,9 @@ type GameView struct {
 	Items []ItemView `json:"items"`
 }
 
+// ViewOf is an item as storefronts see it.
+func ViewOf(it *Item) ItemView { return itemView(it) }
+
 func itemView(it *Item) ItemView {
 	v := ItemView{ID: it.ID, Game: it.GameID, Name: it.Name, Currency: Currency}
 	if it.Chosen != nil {

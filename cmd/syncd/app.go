@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/api"
 	"github.com/syncd/syncd/auth"
@@ -51,8 +53,9 @@ type app struct {
 	log    *slog.Logger
 	db     *syncd.DB
 	tokens *auth.Store
-	syncer *catalog.Syncer
-	sched  *scheduler
+	syncer  *catalog.Syncer
+	catalog *catalog.Catalog
+	sched   *scheduler
 }
 
 func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
@@ -66,12 +69,24 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink))
+	merged := catalog.NewCatalog(db, log, catalog.Config{
+		StaleAfter:   c.StaleAfter,
+		Suppliers:    c.Preference,
+		SwitchMargin: decimal.NewFromInt(c.SwitchMargin),
+	})
 	sched, err := newScheduler(log, syncer, sources(c), c.SyncInterval)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, sched: sched}, nil
+	// Every sync, failed ones too, changes what may be sold: rebuild the
+	// merged catalog after each.
+	sched.afterSync = func(ctx context.Context) {
+		if _, err := merged.Refresh(ctx); err != nil {
+			log.Error("catalog refresh failed", "err", err)
+		}
+	}
+	return &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged, sched: sched}, nil
 }
 
 // ready is the readiness check: the database takes a write lock, and every
@@ -85,6 +100,9 @@ func (a *app) ready(ctx context.Context) error {
 		return fmt.Errorf("database not writable: %w", err)
 	}
 	tx.Rollback()
+	if a.catalog.Snapshot() == nil {
+		return errors.New("catalog snapshot not built yet")
+	}
 	if pending := a.sched.pendingFirstRuns(); len(pending) > 0 {
 		return fmt.Errorf("start-up sync not finished: %v", pending)
 	}
@@ -99,7 +117,13 @@ func (a *app) serve(ctx context.Context, onListen func(addr string)) error {
 	handler := api.New(api.Config{
 		Suppliers:  a.cfg.Suppliers(),
 		StaleAfter: a.cfg.StaleAfter,
-	}, a.log, a.tokens, a.syncer, a.sched.trigger, a.ready)
+	}, a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger, a.ready)
+
+	// Serve what the database holds from the first request: a restart
+	// must not empty the catalog until the next sync.
+	if _, err := a.catalog.Refresh(ctx); err != nil {
+		return fmt.Errorf("build catalog: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {

@@ -21,6 +21,11 @@ type Config struct {
 	SyncInterval time.Duration
 	StaleAfter   time.Duration
 	MaxShrink    float64
+	// SwitchMargin: rupiah another supplier must undercut an item's current
+	// one by before syncd switches (hysteresis); 0 always takes the cheapest.
+	SwitchMargin int64
+	// Preference orders suppliers for ties on cost.
+	Preference []string
 	AdminToken   string
 	LogFormat    string
 	LogLevel     slog.Level
@@ -151,6 +156,23 @@ var settings = []setting{
 	{"SYNCD_DB", "db", "syncd.db", "SQLite database file", str(func(c *Config) *string { return &c.DB })},
 	{"SYNCD_SYNC_INTERVAL", "sync-interval", "5m", "time between catalog syncs of each supplier", dur(func(c *Config) *time.Duration { return &c.SyncInterval })},
 	{"SYNCD_STALE_AFTER", "stale-after", "", "age of the last successful sync after which a supplier's data is stale (default 3 sync intervals)", dur(func(c *Config) *time.Duration { return &c.StaleAfter })},
+	{"SYNCD_SWITCH_MARGIN", "switch-margin", "0", "rupiah another supplier must undercut an item's current supplier by before syncd switches", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole, non-negative rupiah amount", v)
+		}
+		c.SwitchMargin = n
+		return nil
+	}},
+	{"SYNCD_SUPPLIER_PREFERENCE", "supplier-preference", "senpay,isipay", "suppliers in order of preference when costs tie", func(c *Config, v string) error {
+		c.Preference = nil
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.Preference = append(c.Preference, s)
+			}
+		}
+		return nil
+	}},
 	{"SYNCD_MAX_SHRINK", "max-shrink", "0.5", "largest share of a supplier's active offers one sync may take away", num(func(c *Config) *float64 { return &c.MaxShrink })},
 	{"SYNCD_ADMIN_TOKEN", "admin-token", "", "bootstrap admin bearer token", str(func(c *Config) *string { return &c.AdminToken })},
 	{"SYNCD_LOG_FORMAT", "log-format", "text", "log format: text or json", str(func(c *Config) *string { return &c.LogFormat })},

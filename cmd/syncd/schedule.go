@@ -22,6 +22,9 @@ type scheduler struct {
 	jobs   map[string]gocron.Job
 	syncer *catalog.Syncer
 
+	// afterSync, when set, runs after every sync attempt.
+	afterSync func(ctx context.Context)
+
 	mu      sync.Mutex
 	pending map[string]bool // suppliers whose first sync has not finished
 }
@@ -35,7 +38,10 @@ func newScheduler(log *slog.Logger, syncer *catalog.Syncer, srcs map[string]cata
 	for name, src := range srcs {
 		job, err := cron.NewJob(
 			gocron.DurationJob(interval),
-			gocron.NewTask(s.syncTask, name, src),
+			// A closure, not NewTask's parameters: gocron checks those by
+			// reflection and refuses any Source that is not a struct or a
+			// pointer to one (a func adapter, say) as the wrong type.
+			gocron.NewTask(func(ctx context.Context) { s.syncTask(ctx, name, src) }),
 			gocron.WithName("sync "+name),
 			gocron.WithStartAt(gocron.WithStartImmediately()),
 			// A slow sync must not pile up runs behind it.
@@ -61,6 +67,9 @@ func (s *scheduler) syncTask(ctx context.Context, name string, src catalog.Sourc
 		}
 	}()
 	res, err := s.syncer.Sync(ctx, name, src)
+	if s.afterSync != nil {
+		s.afterSync(ctx)
+	}
 	if err != nil {
 		s.log.Error("sync failed", "supplier", name, "duration", res.Duration, "err", err)
 		return

@@ -1,0 +1,301 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/syncd/syncd/catalog"
+)
+
+// snapshot returns the catalog being served, or a 503 before the first one
+// is built.
+func (s *Server) snapshot() (*catalog.Snapshot, error) {
+	if s.catalog != nil {
+		if snap := s.catalog.Snapshot(); snap != nil {
+			return snap, nil
+		}
+	}
+	return nil, errorf(http.StatusServiceUnavailable, "catalog_not_ready", "the catalog has not been built yet; retry shortly")
+}
+
+// serveBody writes a pre-encoded body: ETag and If-None-Match, gzip when
+// the client takes it. Storefronts revalidate (no-cache) so a price change
+// is seen on the next request, at the cost of a 304.
+func serveBody(w http.ResponseWriter, r *http.Request, b catalog.Body) {
+	h := w.Header()
+	h.Set("ETag", b.ETag)
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("Vary", "Accept-Encoding")
+	if etagMatches(r.Header.Get("If-None-Match"), b.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	body := b.JSON
+	if b.Gzip != nil && acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		body = b.Gzip
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// etagMatches implements If-None-Match's weak comparison over a list.
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		}
+	}
+	return false
+}
+
+func (s *Server) listGames(w http.ResponseWriter, r *http.Request) error {
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	serveBody(w, r, snap.Games())
+	return nil
+}
+
+func (s *Server) getGame(w http.ResponseWriter, r *http.Request) error {
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	id := chi.URLParam(r, "game")
+	b, ok := snap.GameBody(id)
+	if !ok {
+		return errorf(http.StatusNotFound, "game_not_found", "no game "+id)
+	}
+	serveBody(w, r, b)
+	return nil
+}
+
+func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	id := chi.URLParam(r, "item")
+	b, ok := snap.ItemBody(id)
+	if !ok {
+		return errorf(http.StatusNotFound, "item_not_found", "no item "+id)
+	}
+	serveBody(w, r, b)
+	return nil
+}
+
+func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	serveBody(w, r, snap.Catalog())
+	return nil
+}
+
+func (s *Server) catalogChanges(w http.ResponseWriter, r *http.Request) error {
+	raw := r.URL.Query().Get("since")
+	since, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || since < 0 {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_request",
+			Message: "since must be a catalog version (a non-negative integer)", Details: map[string]any{"since": raw}}
+	}
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	ch, err := snap.ChangesSince(since)
+	if err != nil {
+		return &Error{Status: http.StatusGone, Code: "version_gone",
+			Message: "the changes feed no longer reaches that version; download GET /v1/catalog",
+			Details: map[string]any{"since": since, "current": snap.Version}}
+	}
+	writeJSON(w, http.StatusOK, ch)
+	return nil
+}
+
+// itemDetail is the merchandiser's view of an item: every linked offer,
+// which one sells it, and why.
+type itemDetail struct {
+	catalog.ItemView
+	ChosenOffer *int64                `json:"chosen_offer"`
+	Reason      string                `json:"reason"`
+	Offers      []*catalog.OfferState `json:"offers"`
+}
+
+func detailOf(snap *catalog.Snapshot, id string) (*itemDetail, error) {
+	it, ok := snap.Item(id)
+	if !ok {
+		return nil, errorf(http.StatusNotFound, "item_not_found", "no item "+id)
+	}
+	d := &itemDetail{ItemView: catalog.ViewOf(it), Reason: it.Reason, Offers: it.Offers}
+	if it.Chosen != nil {
+		d.ChosenOffer = &it.Chosen.ID
+	}
+	return d, nil
+}
+
+func (s *Server) itemOffers(w http.ResponseWriter, r *http.Request) error {
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	d, err := detailOf(snap, chi.URLParam(r, "item"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"item": d})
+	return nil
+}
+
+func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	q := snap.Review()
+	if q == nil {
+		q = []catalog.ReviewEntry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"offers": q})
+	return nil
+}
+
+func offerID(r *http.Request) (int64, error) {
+	raw := chi.URLParam(r, "offer")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errorf(http.StatusNotFound, "not_found", "no offer "+raw)
+	}
+	return id, nil
+}
+
+func who(r *http.Request) string {
+	if p, ok := PrincipalFrom(r.Context()); ok {
+		return p.Name
+	}
+	return ""
+}
+
+func (s *Server) linkOffer(w http.ResponseWriter, r *http.Request) error {
+	id, err := offerID(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Item string `json:"item"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	if body.Item == "" {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: "item is required",
+			Details: map[string]any{"item": "required"}}
+	}
+	if err := s.catalog.LinkOffer(r.Context(), id, body.Item, who(r)); err != nil {
+		return err
+	}
+	return s.writeItem(w, http.StatusOK, body.Item)
+}
+
+func (s *Server) splitOffer(w http.ResponseWriter, r *http.Request) error {
+	id, err := offerID(r)
+	if err != nil {
+		return err
+	}
+	item, err := s.catalog.SplitOffer(r.Context(), id, who(r))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/items/"+item)
+	return s.writeItem(w, http.StatusCreated, item)
+}
+
+func (s *Server) patchItem(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	item := chi.URLParam(r, "item")
+	if err := s.catalog.RenameItem(r.Context(), item, body.Name, who(r)); err != nil {
+		return err
+	}
+	return s.writeItem(w, http.StatusOK, item)
+}
+
+func (s *Server) writeItem(w http.ResponseWriter, status int, id string) error {
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	d, err := detailOf(snap, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, map[string]any{"item": d})
+	return nil
+}
+
+// gameForm is the merchandiser's view of a game's order form.
+type gameForm struct {
+	Game       string              `json:"game"`
+	Form       []catalog.FormField `json:"form"`
+	IsipayData string              `json:"isipay_data_format"`
+	Unfit      map[string]string   `json:"unfit_suppliers"`
+}
+
+func (s *Server) getGameForm(w http.ResponseWriter, r *http.Request) error {
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	id := chi.URLParam(r, "game")
+	g, ok := snap.Game(id)
+	if !ok {
+		return errorf(http.StatusNotFound, "game_not_found", "no game "+id)
+	}
+	unfit := g.Unfit
+	if unfit == nil {
+		unfit = map[string]string{}
+	}
+	writeJSON(w, http.StatusOK, gameForm{Game: g.ID, Form: g.Form, IsipayData: g.IsipayData, Unfit: unfit})
+	return nil
+}
+
+func (s *Server) patchGameForm(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		IsipayData string `json:"isipay_data_format"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	if err := s.catalog.SetIsipayData(r.Context(), chi.URLParam(r, "game"), body.IsipayData); err != nil {
+		return err
+	}
+	return s.getGameForm(w, r)
+}
