@@ -49,10 +49,10 @@ func sources(c Config) map[string]catalog.Source {
 // app is a running syncd: database, tokens, syncer, scheduler and HTTP
 // server.
 type app struct {
-	cfg    Config
-	log    *slog.Logger
-	db     *syncd.DB
-	tokens *auth.Store
+	cfg     Config
+	log     *slog.Logger
+	db      *syncd.DB
+	tokens  *auth.Store
 	syncer  *catalog.Syncer
 	catalog *catalog.Catalog
 	sched   *scheduler

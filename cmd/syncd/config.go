@@ -26,9 +26,9 @@ type Config struct {
 	SwitchMargin int64
 	// Preference orders suppliers for ties on cost.
 	Preference []string
-	AdminToken   string
-	LogFormat    string
-	LogLevel     slog.Level
+	AdminToken string
+	LogFormat  string
+	LogLevel   slog.Level
 
 	SenpayBaseURL      string
 	SenpayAPIKey       string
