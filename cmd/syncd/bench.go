@@ -34,6 +34,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	changed := fs.Float64("changed", 0.01, "share of costs changed before the re-sync")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the re-sync to this file")
 	refreshProfile := fs.String("refreshprofile", "", "write a CPU profile of the catalog refreshes to this file")
+	httpFor := fs.Duration("http", 0, "also load GET /v1/games/{game} and GET /v1/catalog for this long per run (0: skip)")
+	conc := fs.Int("conc", 64, "concurrent connections for -http")
+	httpProfile := fs.String("httpprofile", "", "write a CPU profile of the -http runs to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -172,6 +175,22 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "peak RSS after the catalog refreshes\t%s\n", rssCatalog)
 	fmt.Fprintf(tw, "peak RSS at the end\t%s\n", peakRSS())
 	tw.Flush()
+	if *httpFor > 0 {
+		if *httpProfile != "" {
+			f, err := os.Create(*httpProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		if err := benchHTTP(ctx, stdout, db, log, merged, *conc, *httpFor); err != nil {
+			return err
+		}
+	}
 	if written != want || rowsTouched != want {
 		return fmt.Errorf("re-sync wrote %d rows (touched %d), want exactly the %d changed", written, rowsTouched, want)
 	}
