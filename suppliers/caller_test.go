@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,7 +239,7 @@ func TestDoSendsRequest(t *testing.T) {
 		ctype: "application/json", accept: "application/json", extra: "s", body: map[string]string{"code": "X"},
 	}
 	s := <-got
-	if fmt.Sprint(s) != fmt.Sprint(want) {
+	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got request %+v, want %+v", s, want)
 	}
 }
@@ -371,6 +372,7 @@ func TestDoTransportFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			base := ""
 			var reqs *counter
 			switch {
