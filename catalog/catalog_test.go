@@ -136,6 +136,9 @@ func TestMergedCatalogMatchesAcrossSuppliers(t *testing.T) {
 	if g.IsipayData != "{user_id}({server})" {
 		t.Fatalf("isipay data template: got %q, want {user_id}({server})", g.IsipayData)
 	}
+	if !json.Valid(snap.Catalog().JSON) || !json.Valid(snap.Games().JSON) {
+		t.Fatal("catalog or games body is not valid JSON")
+	}
 	body, ok := snap.GameBody("mobile-legends")
 	if !ok {
 		t.Fatal("no game body")

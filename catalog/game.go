@@ -3,6 +3,7 @@ package catalog
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 // GameID returns the canonical game id of a supplier's game name, a slug of
@@ -44,6 +45,38 @@ const defaultRegion = "id"
 // joined by spaces), and the regions the game is sold for: those its name
 // states, or the default region.
 func gameIdentity(name string) (id, base string, regions []string) {
+	identityMu.Lock()
+	c, ok := identities[name]
+	identityMu.Unlock()
+	if ok {
+		return c.id, c.base, c.regions
+	}
+	id, base, regions = parseGameIdentity(name)
+	identityMu.Lock()
+	if len(identities) < maxIdentities {
+		identities[name] = identity{id, base, regions}
+	}
+	identityMu.Unlock()
+	return id, base, regions
+}
+
+// Matching asks for the identity of the same few hundred game names once
+// per offer; parsing is cached. The cap keeps hostile input (a fuzzer, a
+// broken catalog) from growing the cache without bound. Callers must not
+// modify the returned regions.
+var (
+	identityMu sync.Mutex
+	identities = map[string]identity{}
+)
+
+const maxIdentities = 10_000
+
+type identity struct {
+	id, base string
+	regions  []string
+}
+
+func parseGameIdentity(name string) (id, base string, regions []string) {
 	words := gameWords(name)
 	for len(words) > 1 {
 		r, ok := regionCode(words[len(words)-1])

@@ -174,10 +174,22 @@ func uniqueID(taken map[string]bool, id string) string {
 	}
 }
 
-var slugSep = regexp.MustCompile(`[^a-z0-9]+`)
-
+// slug lowercases s and joins its runs of ASCII letters and digits with
+// single hyphens: "Diamonds:86:78+8" → "diamonds-86-78-8".
 func slug(s string) string {
-	return strings.Trim(slugSep.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') {
+			b = append(b, c)
+		} else if len(b) > 0 && b[len(b)-1] != '-' {
+			b = append(b, '-')
+		}
+	}
+	return strings.TrimRight(string(b), "-")
 }
 
 var (

@@ -201,12 +201,30 @@ func build(version int64, now time.Time, gameMap map[string]*Game, items []*Item
 	}{summaries}); err != nil {
 		return nil, err
 	}
-	if s.catalogBody, err = enc.marshal(struct {
-		Version  int64             `json:"version"`
-		BuiltAt  time.Time         `json:"built_at"`
-		Currency string            `json:"currency"`
-		Games    []json.RawMessage `json:"games"`
-	}{version, now.UTC(), Currency, full}); err != nil {
+	// The catalog body is assembled from the game bodies' bytes: handing
+	// 10 MB of json.RawMessage to json.Marshal would re-validate it all.
+	builtAt, err := now.UTC().MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	size := 100
+	for _, js := range full {
+		size += len(js) + 1
+	}
+	cat := make([]byte, 0, size)
+	cat = append(cat, `{"version":`...)
+	cat = strconv.AppendInt(cat, version, 10)
+	cat = append(cat, `,"built_at":`...)
+	cat = append(cat, builtAt...)
+	cat = append(cat, `,"currency":"`+Currency+`","games":[`...)
+	for i, js := range full {
+		if i > 0 {
+			cat = append(cat, ',')
+		}
+		cat = append(cat, js...)
+	}
+	cat = append(cat, "]}"...)
+	if s.catalogBody, err = enc.body(cat); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -85,7 +85,7 @@ func (s *Syncer) Sync(ctx context.Context, supplier string, src Source) (SyncRes
 	defer s.end(supplier)
 
 	res := SyncResult{Supplier: supplier, Started: s.now()}
-	err := s.sync(ctx, supplier, src, &res)
+	err := s.syncSafely(ctx, supplier, src, &res)
 	res.Duration = s.now().Sub(res.Started)
 	res.Err = err
 	if err != nil {
@@ -101,6 +101,17 @@ func (s *Syncer) Sync(ctx context.Context, supplier string, src Source) (SyncRes
 		return res, fmt.Errorf("sync %s: %w", supplier, err)
 	}
 	return res, nil
+}
+
+// syncSafely turns a panic in a source (a supplier adapter's bug) into a
+// failed sync, so it is recorded and shown to operators like any other.
+func (s *Syncer) syncSafely(ctx context.Context, supplier string, src Source, res *SyncResult) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return s.sync(ctx, supplier, src, res)
 }
 
 func (s *Syncer) begin(supplier string) bool {

@@ -422,3 +422,21 @@ func TestWriteAfterConcurrentChangeRereads(t *testing.T) {
 		t.Fatalf("locked retry: got history %d -> %d, changed %d; want 5000 -> 6000, changed 1", old, cur, res.Changed)
 	}
 }
+
+func TestPanickingSourceIsARecordedFailure(t *testing.T) {
+	s, _, _ := newTestSyncer(t)
+	ctx := context.Background()
+	_, err := s.Sync(ctx, "senpay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
+		panic("adapter bug")
+	}))
+	if err == nil || !strings.Contains(err.Error(), "adapter bug") {
+		t.Fatalf("got %v, want the panic as an error", err)
+	}
+	st, err := s.Status(ctx, "senpay", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LastAttempt == nil || !strings.Contains(st.LastError, "panic") || st.Running {
+		t.Fatalf("status after a panic: got %+v, want a recorded failure, not running", st)
+	}
+}

@@ -127,6 +127,10 @@ func (c *Caller) once(ctx context.Context, r Request, body []byte) (*Response, e
 			return nil, c.fail(r, KindUnavailable, 0, fmt.Errorf("rate limit wait: %w", err))
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		// Nothing was sent: never an unknown outcome, even for a write.
+		return nil, c.fail(r, KindUnavailable, 0, err)
+	}
 	u := strings.TrimRight(c.BaseURL, "/") + r.Path
 	if len(r.Query) > 0 {
 		u += "?" + r.Query.Encode()

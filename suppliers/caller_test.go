@@ -517,3 +517,19 @@ func TestSnippet(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteWithCancelledContextIsNotSent(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	c := &Caller{Supplier: "senpay", BaseURL: srv.URL, HTTP: srv.Client()}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/api/prepaid/transaction/create", Body: map[string]string{"a": "b"}})
+	if KindOf(err) != KindUnavailable {
+		t.Fatalf("got %v, want KindUnavailable: nothing was sent", err)
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("requests: got %d, want 0", hits.Load())
+	}
+}
