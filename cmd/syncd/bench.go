@@ -18,15 +18,14 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/suppliers/isipay"
-	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay"
-	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
 
 // runBench measures the catalog sync the way BENCHMARKS.md reports it: two
-// generated supplier catalogs served by the simulators over loopback HTTP,
-// synced into a file database, against the SQLite floor measured in the
-// same run.
+// generated supplier catalogs served by the simulators (in a child process)
+// over loopback HTTP, synced into a file database, against the SQLite floor
+// measured in the same run; then the merged catalog and, with -http, the
+// storefront reads.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	groups := fs.Int("groups", 500, "Senpay providers and Isipay products per supplier")
@@ -42,20 +41,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	spCat := senpaysim.Generate(*groups, *per, 1)
-	ipCat := isipaysim.Generate(*groups, *per, 2)
-	sp := senpaysim.New(spCat, senpaysim.Options{APIKey: "k", SecretKey: "s"})
-	ip := isipaysim.New(ipCat, isipaysim.Options{APIToken: "t"})
-	spURL, stopSP, err := serveLoopback(sp)
+	sims, err := startSimsProcess(*groups, *per)
 	if err != nil {
 		return err
 	}
-	defer stopSP()
-	ipURL, stopIP, err := serveLoopback(ip)
-	if err != nil {
-		return err
-	}
-	defer stopIP()
+	defer sims.stop()
+	spURL, ipURL := sims.senpayURL, sims.isipayURL
 
 	dir, err := os.MkdirTemp("", "syncd-bench-")
 	if err != nil {
@@ -83,26 +74,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rssFirst := peakRSS()
 
 	// Change a share of costs at both simulators, spread across the catalog.
-	want := 0
-	for _, s := range []struct {
-		codes []string
-		price func(string) (int64, bool)
-		set   func(string, int64) error
-	}{
-		{spCat.ProductCodes(), sp.Price, sp.SetPrice},
-		{ipCat.VariantCodes(), ip.Price, ip.SetPrice},
-	} {
-		step := int(1 / *changed)
-		for i := 0; i < len(s.codes); i += step {
-			p, ok := s.price(s.codes[i])
-			if !ok {
-				continue
-			}
-			if err := s.set(s.codes[i], p+7); err != nil {
-				return err
-			}
-			want++
-		}
+	want, err := sims.change(*changed)
+	if err != nil {
+		return err
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -171,7 +145,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "re-sync / floor\t%.2fx\n", float64(re)/float64(floor))
 	fmt.Fprintf(tw, "catalog: first refresh (match and link %d offers, choose, encode)\t%s\t(%d items, %d games)\n", offers, firstRefresh.Round(time.Millisecond), snap.ItemCount(), len(snap.GameList()))
 	fmt.Fprintf(tw, "catalog: refresh (load, choose, encode)\t%s\n", refresh.Round(time.Millisecond))
-	fmt.Fprintf(tw, "peak RSS after the first sync (syncd and both simulators)\t%s\n", rssFirst)
+	fmt.Fprintf(tw, "peak RSS of syncd after the syncs (simulators in another process)\t%s\n", rssFirst)
 	fmt.Fprintf(tw, "peak RSS after the catalog refreshes\t%s\n", rssCatalog)
 	fmt.Fprintf(tw, "peak RSS at the end\t%s\n", peakRSS())
 	tw.Flush()

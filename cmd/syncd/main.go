@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
+	case "bench-sims": // the child process of bench; not for people
+		return runBenchSims(ctx, rest, os.Stdin, stdout)
 	case "token":
 		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
