@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/syncd/syncd"
@@ -85,23 +86,30 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	go moveMarket(ctx, sp, ip, senpayCat, isipayCat)
 	return a.serve(ctx, func(addr string) {
-		fmt.Fprintf(stdout, demoGuide, addr, spURL, ipURL, cfg.DB, cfg.SyncInterval, adminToken, addr, addr)
+		fmt.Fprint(stdout, strings.NewReplacer("{addr}", addr, "{senpay}", spURL, "{isipay}", ipURL,
+			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken).Replace(demoGuide))
 	})
 }
 
-const demoGuide = `syncd: listening on http://%s
+const demoGuide = `syncd: listening on http://{addr}
 
-  simulated Senpay:  %s
-  simulated Isipay:  %s
-  database:          %s (removed on exit)
-  sync interval:     %s; prices at the simulators drift every 20s
+  simulated Senpay:  {senpay}
+  simulated Isipay:  {isipay}
+  database:          {db} (removed on exit)
+  sync interval:     {interval}; prices at the simulators drift every 20s
 
-Try:
-  export TOKEN=%s
-  curl -s -H "Authorization: Bearer $TOKEN" http://%s/v1/suppliers
-  curl -s -X POST -H "Authorization: Bearer $TOKEN" http://%s/v1/suppliers/senpay/sync
+Try (the admin token may do everything a storefront or merchandiser may):
+  export TOKEN={token}
+  curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/games
+  curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/games/mobile-legends
+  curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/items/mobile-legends.diamonds-86-78-8/offers
+  curl -s -H "Authorization: Bearer $TOKEN" "http://{addr}/v1/catalog/changes?since=1"
+  curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/matching/review
+  curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers/senpay/sync
+  go run ./cmd/syncd token create -db {db} -role storefront -name my-shop
 
-Ctrl-C stops everything.
+The API is described at http://{addr}/openapi.json. Ctrl-C stops everything.
 `
 
 // moveMarket nudges a few simulator prices every 20 seconds, so the demo's

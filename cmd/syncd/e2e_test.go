@@ -115,6 +115,33 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The merged catalog is served to storefronts.
+	status, body = get("GET", "/v1/games/mobile-legends")
+	if status != 200 {
+		t.Fatalf("GET /v1/games/mobile-legends: got %d, want 200: %s", status, body)
+	}
+	var game struct {
+		Game struct {
+			Items []struct {
+				ID        string `json:"id"`
+				Price     *int64 `json:"price"`
+				Available bool   `json:"available"`
+			} `json:"items"`
+		} `json:"game"`
+	}
+	if err := json.Unmarshal(body, &game); err != nil {
+		t.Fatal(err)
+	}
+	available := 0
+	for _, it := range game.Game.Items {
+		if it.Available && it.Price != nil && *it.Price > 0 {
+			available++
+		}
+	}
+	if available < 10 {
+		t.Fatalf("mobile-legends: %d available items with a price, want at least 10: %s", available, body)
+	}
+
 	if status, body := get("POST", "/v1/suppliers/isipay/sync"); status != 202 {
 		t.Fatalf("trigger sync: got %d, want 202: %s", status, body)
 	}
