@@ -21,21 +21,24 @@ type Item struct {
 
 // OfferState is one linked offer as the last snapshot judged it.
 type OfferState struct {
-	ID         int64  `json:"id"`
-	Supplier   string `json:"supplier"`
-	Code       string `json:"code"`
-	Name       string `json:"name"`
-	Cost       int64  `json:"cost"`
-	Active     bool   `json:"active"`
-	Removed    bool   `json:"removed"`
-	UpdatedAt  string `json:"updated_at"`
-	Method     string `json:"match_method"`
-	Confidence string `json:"match_confidence"`
-	Manual     bool   `json:"manual"`
-	Review     bool   `json:"review"`
-	Eligible   bool   `json:"eligible"`
-	Ineligible string `json:"ineligible_reason,omitempty"`
-	Chosen     bool   `json:"chosen"`
+	ID        int64  `json:"id"`
+	Supplier  string `json:"supplier"`
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	Cost      int64  `json:"cost"`
+	Active    bool   `json:"active"`
+	Removed   bool   `json:"removed"`
+	UpdatedAt string `json:"updated_at"`
+	// SyncedAt is the supplier's last successful sync: how fresh this
+	// offer's data is. Nil if the supplier never synced successfully.
+	SyncedAt   *time.Time `json:"synced_at"`
+	Method     string     `json:"match_method"`
+	Confidence string     `json:"match_confidence"`
+	Manual     bool       `json:"manual"`
+	Review     bool       `json:"review"`
+	Eligible   bool       `json:"eligible"`
+	Ineligible string     `json:"ineligible_reason,omitempty"`
+	Chosen     bool       `json:"chosen"`
 }
 
 // Game is a canonical game with its order form.
@@ -81,6 +84,9 @@ func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
 		st := &OfferState{ID: o.ID, Supplier: o.Supplier, Code: o.Code, Name: o.Name, Cost: o.Cost,
 			Active: o.Active, Removed: o.Removed, UpdatedAt: o.UpdatedAt, Method: o.Method,
 			Confidence: o.Confidence, Manual: o.Manual, Review: o.Review}
+		if h := in.suppliers[o.Supplier]; !h.LastSuccess.IsZero() {
+			st.SyncedAt = &h.LastSuccess
+		}
 		st.Ineligible = c.ineligible(in, games, o, now)
 		st.Eligible = st.Ineligible == ""
 		it.Offers = append(it.Offers, st)
