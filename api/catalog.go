@@ -60,12 +60,23 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
+// acceptsGzip reports whether the client takes gzip: listed with a
+// q-value above zero ("gzip;q=0", "gzip;q=0.0" and "gzip;q=0.000" all
+// refuse it).
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			continue
 		}
+		for _, p := range strings.Split(params, ";") {
+			k, v, _ := strings.Cut(p, "=")
+			if strings.EqualFold(strings.TrimSpace(k), "q") {
+				q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				return err == nil && q > 0
+			}
+		}
+		return true
 	}
 	return false
 }
@@ -288,6 +299,11 @@ func (s *Server) getGameForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchGameForm(w http.ResponseWriter, r *http.Request) error {
+	// Without a snapshot SetIsipayData cannot see the game's form and
+	// would call an existing game not found.
+	if _, err := s.snapshot(); err != nil {
+		return err
+	}
 	var body struct {
 		IsipayData string `json:"isipay_data_format"`
 	}

@@ -226,8 +226,12 @@ func TestPanickingSourceIsContained(t *testing.T) {
 	f := startScheduler(t, map[string]catalog.Source{"senpay": panicky, "isipay": countedSource(&fetches)}, time.Hour)
 	waitFor(t, "the first syncs", f.firstRunsDone)
 
-	if logs := f.log.String(); !strings.Contains(logs, `msg="sync panicked" supplier=senpay panic="decoder bug"`) {
-		t.Errorf("log: got\n%s\nwant the panic logged with its supplier", logs)
+	// The syncer turns the panic into a failed sync, logged and recorded.
+	if logs := f.log.String(); !strings.Contains(logs, `msg="sync failed" supplier=senpay`) || !strings.Contains(logs, "panic: decoder bug") {
+		t.Errorf("log: got\n%s\nwant the panic logged as a failed sync of senpay", logs)
+	}
+	if _, failed := f.runs(t, "senpay"); failed != 1 {
+		t.Errorf("senpay failed runs: got %d, want 1 recorded", failed)
 	}
 	// The other supplier is not held up.
 	if ok, _ := f.runs(t, "isipay"); ok != 1 {
