@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -204,6 +205,16 @@ func offerID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// fieldError gives a catalog validation failure the per-field details
+// DESIGN.md asks of every 422; other errors pass through.
+func fieldError(err error, field string) error {
+	if errors.Is(err, catalog.ErrInvalid) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: err.Error(),
+			Details: map[string]any{field: err.Error()}}
+	}
+	return err
+}
+
 func who(r *http.Request) string {
 	if p, ok := PrincipalFrom(r.Context()); ok {
 		return p.Name
@@ -227,7 +238,7 @@ func (s *Server) linkOffer(w http.ResponseWriter, r *http.Request) error {
 			Details: map[string]any{"item": "required"}}
 	}
 	if err := s.catalog.LinkOffer(r.Context(), id, body.Item, who(r)); err != nil {
-		return err
+		return fieldError(err, "item")
 	}
 	return s.writeItem(w, http.StatusOK, body.Item)
 }
@@ -254,7 +265,7 @@ func (s *Server) patchItem(w http.ResponseWriter, r *http.Request) error {
 	}
 	item := chi.URLParam(r, "item")
 	if err := s.catalog.RenameItem(r.Context(), item, body.Name, who(r)); err != nil {
-		return err
+		return fieldError(err, "name")
 	}
 	return s.writeItem(w, http.StatusOK, item)
 }
@@ -311,7 +322,7 @@ func (s *Server) patchGameForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.catalog.SetIsipayData(r.Context(), chi.URLParam(r, "game"), body.IsipayData); err != nil {
-		return err
+		return fieldError(err, "isipay_data_format")
 	}
 	return s.getGameForm(w, r)
 }

@@ -89,7 +89,10 @@ func BenchmarkMatchSelectBuild(b *testing.B) {
 		matchInMemory(in)
 		items, games := c.choose(in)
 		var err error
-		if snap, err = build(1, time.Now(), games, items); err != nil {
+		if snap, err = build(games, items); err != nil {
+			b.Fatal(err)
+		}
+		if err := snap.seal(1, time.Now()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -77,19 +77,32 @@ func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 	if err := c.rememberChoices(ctx, in, items); err != nil {
 		return nil, err
 	}
-	version, err := c.nextVersion(ctx)
+	snap, err := build(games, items)
 	if err != nil {
 		return nil, err
 	}
-	snap, err := build(version, c.now(), games, items)
-	if err != nil {
-		return nil, err
+	// The version moves only when a storefront could see a difference, so
+	// a caching storefront keeps getting 304 for /v1/catalog across syncs
+	// that changed nothing it shows. Merchandiser detail (reasons,
+	// freshness) is still replaced.
+	ch := diff(prev, snap)
+	if prev != nil && ch.empty() {
+		snap.Version, snap.BuiltAt, snap.catalogBody, snap.full = prev.Version, prev.BuiltAt, prev.catalogBody, nil
+	} else {
+		version, err := c.nextVersion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := snap.seal(version, c.now()); err != nil {
+			return nil, err
+		}
+		ch.Version = version
+		c.record(prev, ch)
 	}
-	c.recordChanges(prev, snap)
 	snap.changes = c.history
 	c.current.Store(snap)
-	c.log.Info("catalog snapshot", "version", version, "games", len(snap.games), "items", len(snap.items),
-		"linked", linked, "duration", c.now().Sub(start))
+	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", len(snap.items),
+		"changed_items", len(ch.Items), "linked", linked, "duration", c.now().Sub(start))
 	return snap, nil
 }
 

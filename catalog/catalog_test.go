@@ -297,9 +297,19 @@ func TestChangesFeed(t *testing.T) {
 	if _, err := first.ChangesSince(first.Version - 1); err != ErrVersionGone {
 		t.Fatalf("before the first snapshot: got %v, want ErrVersionGone", err)
 	}
+	// A sync that changes nothing a storefront sees keeps the version and
+	// the catalog's ETag: caching storefronts get their 304.
+	h.clk.advance(time.Minute)
+	same := h.round()
+	if same.Version != first.Version || same.Catalog().ETag != first.Catalog().ETag {
+		t.Fatalf("unchanged refresh: got version %d etag %s, want %d %s", same.Version, same.Catalog().ETag, first.Version, first.Catalog().ETag)
+	}
 	h.m.offer("isipay", "MLBB_ID_86").Cost = decimal.NewFromInt(19000)
 	h.clk.advance(time.Minute)
 	second := h.round()
+	if second.Version != first.Version+1 {
+		t.Fatalf("changed refresh: got version %d, want %d", second.Version, first.Version+1)
+	}
 	ch, err := second.ChangesSince(first.Version)
 	if err != nil {
 		t.Fatal(err)
@@ -310,9 +320,9 @@ func TestChangesFeed(t *testing.T) {
 	if len(ch.Games) != 1 || *ch.Games[0].LowestPrice != 19000 {
 		t.Fatalf("changed games: got %+v", ch.Games)
 	}
-	same, err := second.ChangesSince(second.Version)
-	if err != nil || len(same.Items) != 0 {
-		t.Fatalf("since the current version: got %+v, %v; want nothing", same, err)
+	none, err := second.ChangesSince(second.Version)
+	if err != nil || len(none.Items) != 0 {
+		t.Fatalf("since the current version: got %+v, %v; want nothing", none, err)
 	}
 	if _, err := second.ChangesSince(second.Version + 1); err != ErrVersionGone {
 		t.Fatalf("a future version: got %v, want ErrVersionGone", err)

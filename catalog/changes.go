@@ -16,17 +16,12 @@ type change struct {
 // (or it is from the future, as after a restore): download everything.
 var ErrVersionGone = errors.New("version too old for the changes feed")
 
-// recordChanges appends what next changed since prev to the history. The
-// history slice is copied, never appended in place: older snapshots hold
-// the previous slice.
-func (c *Catalog) recordChanges(prev, next *Snapshot) {
+// diff lists what next shows storefronts differently from prev.
+func diff(prev, next *Snapshot) change {
+	var ch change
 	if prev == nil {
-		// Nothing to compare with (a restart): the feed starts here, and
-		// older versions get ErrVersionGone.
-		c.history = nil
-		return
+		return ch
 	}
-	ch := change{Version: next.Version}
 	for id, b := range next.itemBody {
 		if pb, ok := prev.itemBody[id]; !ok || pb.ETag != b.ETag {
 			ch.Items = append(ch.Items, id)
@@ -49,6 +44,20 @@ func (c *Catalog) recordChanges(prev, next *Snapshot) {
 	}
 	slices.Sort(ch.Items)
 	slices.Sort(ch.Games)
+	return ch
+}
+
+func (ch change) empty() bool { return len(ch.Items) == 0 && len(ch.Games) == 0 }
+
+// record appends a new version's changes to the history. The slice is
+// copied, never appended in place: older snapshots hold the previous one.
+// With nothing to compare with (the first snapshot since start), the feed
+// starts afresh and older versions get ErrVersionGone.
+func (c *Catalog) record(prev *Snapshot, ch change) {
+	if prev == nil {
+		c.history = nil
+		return
+	}
 	h := append(slices.Clone(c.history), ch)
 	if len(h) > c.cfg.History {
 		h = h[len(h)-c.cfg.History:]

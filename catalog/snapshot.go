@@ -35,6 +35,8 @@ type Snapshot struct {
 	itemBody    map[string]Body
 
 	changes []change // the versions before this one, oldest first
+
+	full []json.RawMessage // each game's JSON, until seal assembles the catalog
 }
 
 // Body is a pre-encoded JSON response with its ETag and, for large bodies,
@@ -125,10 +127,10 @@ func itemView(it *Item) ItemView {
 	return v
 }
 
-func build(version int64, now time.Time, gameMap map[string]*Game, items []*Item) (*Snapshot, error) {
+// build encodes every storefront body but the whole catalog's, which
+// carries the version: seal adds it once the version is known.
+func build(gameMap map[string]*Game, items []*Item) (*Snapshot, error) {
 	s := &Snapshot{
-		Version:  version,
-		BuiltAt:  now,
 		gameByID: map[string]*Game{},
 		items:    make(map[string]*Item, len(items)),
 		gameBody: map[string]Body{},
@@ -201,14 +203,21 @@ func build(version int64, now time.Time, gameMap map[string]*Game, items []*Item
 	}{summaries}); err != nil {
 		return nil, err
 	}
-	// The catalog body is assembled from the game bodies' bytes: handing
-	// 10 MB of json.RawMessage to json.Marshal would re-validate it all.
+	s.full = full
+	return s, nil
+}
+
+// seal gives the snapshot its version and assembles the catalog body from
+// the game bodies' bytes: handing 10 MB of json.RawMessage to json.Marshal
+// would re-validate it all.
+func (s *Snapshot) seal(version int64, now time.Time) error {
+	s.Version, s.BuiltAt = version, now
 	builtAt, err := now.UTC().MarshalJSON()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	size := 100
-	for _, js := range full {
+	for _, js := range s.full {
 		size += len(js) + 1
 	}
 	cat := make([]byte, 0, size)
@@ -217,17 +226,16 @@ func build(version int64, now time.Time, gameMap map[string]*Game, items []*Item
 	cat = append(cat, `,"built_at":`...)
 	cat = append(cat, builtAt...)
 	cat = append(cat, `,"currency":"`+Currency+`","games":[`...)
-	for i, js := range full {
+	for i, js := range s.full {
 		if i > 0 {
 			cat = append(cat, ',')
 		}
 		cat = append(cat, js...)
 	}
 	cat = append(cat, "]}"...)
-	if s.catalogBody, err = enc.body(cat); err != nil {
-		return nil, err
-	}
-	return s, nil
+	s.catalogBody, err = newEncoder().body(cat)
+	s.full = nil
+	return err
 }
 
 // appendItem encodes an ItemView as encoding/json would, without

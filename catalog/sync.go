@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -432,7 +433,14 @@ func writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[
 	}
 	defer hist.Close()
 
-	for code, f := range fetched {
+	// In code order, so a first sync gives offers the same ids every time.
+	codes := make([]string, 0, len(fetched))
+	for code := range fetched {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	for _, code := range codes {
+		f := fetched[code]
 		old, exists := stored[code]
 		switch {
 		case !exists:
