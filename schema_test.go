@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
 	_ "modernc.org/sqlite"
 )
 
@@ -80,5 +81,52 @@ func TestReaderIsReadOnly(t *testing.T) {
 	defer db.Close()
 	if _, err := db.Read.ExecContext(ctx, `DELETE FROM offers`); err == nil {
 		t.Fatal("write through the reader pool: got no error, want query_only refusal")
+	}
+}
+
+// TestMigratesAnOlderDatabaseKeepingItsData opens a database left at
+// migration 1 (as an earlier syncd wrote it) and checks that Open brings it
+// to the current schema with its rows intact.
+func TestMigratesAnOlderDatabaseKeepingItsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) < 2 {
+		t.Skip("only one migration so far")
+	}
+	old, err := sqlx.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(ms[0].SQL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`INSERT INTO offers (supplier, code, game_code, name, cost, cost_raw, active, first_seen, updated_at)
+		VALUES ('isipay', 'MLBB_ID_86', 'mobile-legends', '86 Diamonds', 19500, '19500', 1, 't', 't')`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, _ := db.SchemaVersion(ctx); v != len(ms) {
+		t.Fatalf("schema version after migrating: got %d, want %d", v, len(ms))
+	}
+	var cost int64
+	var item *string
+	if err := db.Read.QueryRow(`SELECT cost, item_id FROM offers WHERE code = 'MLBB_ID_86'`).Scan(&cost, &item); err != nil {
+		t.Fatal(err)
+	}
+	if cost != 19500 || item != nil {
+		t.Fatalf("migrated offer: got cost %d item %v, want 19500 and no item yet", cost, item)
 	}
 }

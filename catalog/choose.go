@@ -68,6 +68,14 @@ func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
 	}
 	now := c.now()
 	games := c.gameForms(in, rank)
+	// One shared time per supplier, not one allocation per offer.
+	syncedAt := map[string]*time.Time{}
+	for name, h := range in.suppliers {
+		if !h.LastSuccess.IsZero() {
+			t := h.LastSuccess
+			syncedAt[name] = &t
+		}
+	}
 
 	byItem := map[string]*Item{}
 	for i := range in.offers {
@@ -84,9 +92,7 @@ func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
 		st := &OfferState{ID: o.ID, Supplier: o.Supplier, Code: o.Code, Name: o.Name, Cost: o.Cost,
 			Active: o.Active, Removed: o.Removed, UpdatedAt: o.UpdatedAt, Method: o.Method,
 			Confidence: o.Confidence, Manual: o.Manual, Review: o.Review}
-		if h := in.suppliers[o.Supplier]; !h.LastSuccess.IsZero() {
-			st.SyncedAt = &h.LastSuccess
-		}
+		st.SyncedAt = syncedAt[o.Supplier]
 		st.Ineligible = c.ineligible(in, games, o, now)
 		st.Eligible = st.Ineligible == ""
 		it.Offers = append(it.Offers, st)
