@@ -124,7 +124,11 @@ func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	serveBody(w, r, snap.Catalog())
+	b, err := snap.Catalog()
+	if err != nil {
+		return err
+	}
+	serveBody(w, r, b)
 	return nil
 }
 

@@ -92,7 +92,8 @@ func BenchmarkMatchSelectBuild(b *testing.B) {
 		if snap, err = build(games, items); err != nil {
 			b.Fatal(err)
 		}
-		if err := snap.seal(1, time.Now()); err != nil {
+		snap.seal(1, time.Now(), "bench")
+		if _, err := snap.Catalog(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -38,6 +39,7 @@ type Catalog struct {
 	cfg Config
 	now func() time.Time
 
+	epoch   string     // random per process, part of the catalog ETag
 	mu      sync.Mutex // one rebuild at a time
 	history []change   // newest last, at most cfg.History
 	current atomic.Pointer[Snapshot]
@@ -51,7 +53,7 @@ func NewCatalog(db *syncd.DB, log *slog.Logger, cfg Config) *Catalog {
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = 15 * time.Minute
 	}
-	return &Catalog{db: db, log: log, cfg: cfg, now: time.Now}
+	return &Catalog{db: db, log: log, cfg: cfg, now: time.Now, epoch: rand.Text()[:8]}
 }
 
 // Snapshot returns the current snapshot, nil before the first Refresh.
@@ -87,15 +89,13 @@ func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 	// freshness) is still replaced.
 	ch := diff(prev, snap)
 	if prev != nil && ch.empty() {
-		snap.Version, snap.BuiltAt, snap.catalogBody, snap.full = prev.Version, prev.BuiltAt, prev.catalogBody, nil
+		snap.Version, snap.BuiltAt, snap.catalog, snap.full = prev.Version, prev.BuiltAt, prev.catalog, nil
 	} else {
 		version, err := c.nextVersion(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if err := snap.seal(version, c.now()); err != nil {
-			return nil, err
-		}
+		snap.seal(version, c.now(), c.epoch)
 		ch.Version = version
 		c.record(prev, ch)
 	}

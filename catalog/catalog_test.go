@@ -136,7 +136,11 @@ func TestMergedCatalogMatchesAcrossSuppliers(t *testing.T) {
 	if g.IsipayData != "{user_id}({server})" {
 		t.Fatalf("isipay data template: got %q, want {user_id}({server})", g.IsipayData)
 	}
-	if !json.Valid(snap.Catalog().JSON) || !json.Valid(snap.Games().JSON) {
+	cb, err := snap.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(cb.JSON) || !json.Valid(snap.Games().JSON) {
 		t.Fatal("catalog or games body is not valid JSON")
 	}
 	body, ok := snap.GameBody("mobile-legends")
@@ -301,8 +305,10 @@ func TestChangesFeed(t *testing.T) {
 	// the catalog's ETag: caching storefronts get their 304.
 	h.clk.advance(time.Minute)
 	same := h.round()
-	if same.Version != first.Version || same.Catalog().ETag != first.Catalog().ETag {
-		t.Fatalf("unchanged refresh: got version %d etag %s, want %d %s", same.Version, same.Catalog().ETag, first.Version, first.Catalog().ETag)
+	sameBody, _ := same.Catalog()
+	firstBody, _ := first.Catalog()
+	if same.Version != first.Version || sameBody.ETag != firstBody.ETag {
+		t.Fatalf("unchanged refresh: got version %d etag %s, want %d %s", same.Version, sameBody.ETag, first.Version, firstBody.ETag)
 	}
 	h.m.offer("isipay", "MLBB_ID_86").Cost = decimal.NewFromInt(19000)
 	h.clk.advance(time.Minute)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -29,10 +30,10 @@ type Snapshot struct {
 	gameByID map[string]*Game
 	items    map[string]*Item
 
-	gamesBody   Body
-	catalogBody Body
-	gameBody    map[string]Body
-	itemBody    map[string]Body
+	gamesBody Body
+	catalog   *lazyBody
+	gameBody  map[string]Body
+	itemBody  map[string]Body
 
 	changes []change // the versions before this one, oldest first
 
@@ -207,17 +208,45 @@ func build(gameMap map[string]*Game, items []*Item) (*Snapshot, error) {
 	return s, nil
 }
 
-// seal gives the snapshot its version and assembles the catalog body from
-// the game bodies' bytes: handing 10 MB of json.RawMessage to json.Marshal
-// would re-validate it all.
-func (s *Snapshot) seal(version int64, now time.Time) error {
+// seal gives the snapshot its version. The whole-catalog body is made on
+// first request, not here: it is 10 MB and most versions are never
+// downloaded whole (storefronts follow the changes feed), and its ETag
+// needs no bytes because the version moves exactly when content does. The
+// epoch (random per process) keeps a database restored from a backup, whose
+// version counter goes back, from reusing an ETag for other content.
+func (s *Snapshot) seal(version int64, now time.Time, epoch string) {
 	s.Version, s.BuiltAt = version, now
+	s.catalog = &lazyBody{etag: `"v` + strconv.FormatInt(version, 10) + "-" + epoch + `"`, games: s.full}
+	s.full = nil
+}
+
+// lazyBody is the whole-catalog body, assembled once, when first asked for.
+type lazyBody struct {
+	etag  string
+	games []json.RawMessage
+	once  sync.Once
+	body  Body
+	err   error
+}
+
+func (l *lazyBody) get(version int64, builtAt time.Time) (Body, error) {
+	l.once.Do(func() {
+		l.body, l.err = assembleCatalog(version, builtAt, l.games)
+		l.body.ETag = l.etag
+		l.games = nil
+	})
+	return l.body, l.err
+}
+
+// assembleCatalog builds the catalog body from the game bodies' bytes:
+// handing 10 MB of json.RawMessage to json.Marshal would re-validate it.
+func assembleCatalog(version int64, now time.Time, games []json.RawMessage) (Body, error) {
 	builtAt, err := now.UTC().MarshalJSON()
 	if err != nil {
-		return err
+		return Body{}, err
 	}
 	size := 100
-	for _, js := range s.full {
+	for _, js := range games {
 		size += len(js) + 1
 	}
 	cat := make([]byte, 0, size)
@@ -226,16 +255,14 @@ func (s *Snapshot) seal(version int64, now time.Time) error {
 	cat = append(cat, `,"built_at":`...)
 	cat = append(cat, builtAt...)
 	cat = append(cat, `,"currency":"`+Currency+`","games":[`...)
-	for i, js := range s.full {
+	for i, js := range games {
 		if i > 0 {
 			cat = append(cat, ',')
 		}
 		cat = append(cat, js...)
 	}
 	cat = append(cat, "]}"...)
-	s.catalogBody, err = newEncoder().body(cat)
-	s.full = nil
-	return err
+	return newEncoder().body(cat)
 }
 
 // appendItem encodes an ItemView as encoding/json would, without
@@ -323,7 +350,7 @@ func floorCost(it *Item) int64 {
 func (s *Snapshot) Games() Body { return s.gamesBody }
 
 // Catalog is the body of GET /v1/catalog.
-func (s *Snapshot) Catalog() Body { return s.catalogBody }
+func (s *Snapshot) Catalog() (Body, error) { return s.catalog.get(s.Version, s.BuiltAt) }
 
 // GameBody is the body of GET /v1/games/{id}.
 func (s *Snapshot) GameBody(id string) (Body, bool) {

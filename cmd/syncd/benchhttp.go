@@ -49,7 +49,10 @@ func benchHTTP(ctx context.Context, w io.Writer, db *syncd.DB, log *slog.Logger,
 		}
 	}
 	gameBody, _ := snap.GameBody(game.ID)
-	catalogBody := snap.Catalog()
+	catalogBody, err := snap.Catalog()
+	if err != nil {
+		return err
+	}
 
 	syncdURL, stopSyncd, err := serveLoopback(api.New(api.Config{}, log, tokens, nil, merged, nil, nil))
 	if err != nil {
