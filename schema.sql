@@ -142,3 +142,63 @@ CREATE TABLE meta (
     key    TEXT PRIMARY KEY,
     value  TEXT NOT NULL
 ) STRICT;
+
+-- migration 3: margin rules, price tiers, rule audit, current prices and their history
+
+-- Storefront price tiers. "public" always exists and cannot be removed.
+CREATE TABLE tiers (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+) STRICT;
+
+INSERT INTO tiers (id, name, created_at) VALUES ('public', 'Public', '1970-01-01T00:00:00.000000000Z');
+
+-- Margin rules, each stored as its contract JSON (rates as decimal
+-- strings, amounts as integers). A delete keeps the row for the audit.
+CREATE TABLE rules (
+    id          TEXT PRIMARY KEY,
+    version     INTEGER NOT NULL CHECK (version >= 1),
+    body        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    deleted_at  TEXT
+) STRICT;
+
+-- Who changed which rule when, with the rule before and after.
+CREATE TABLE rule_audit (
+    id        INTEGER PRIMARY KEY,
+    rule_id   TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    action    TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete')),
+    actor     TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    before    TEXT,
+    after     TEXT
+) STRICT;
+
+CREATE INDEX rule_audit_rule ON rule_audit (rule_id, id);
+
+-- The price each item last had in each tier (NULL: not sellable, with the
+-- reason in blocked), so a restart can tell what changed.
+CREATE TABLE prices (
+    item_id     TEXT NOT NULL,
+    tier        TEXT NOT NULL,
+    price       INTEGER,
+    blocked     TEXT NOT NULL DEFAULT '',
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (item_id, tier)
+) STRICT, WITHOUT ROWID;
+
+-- Every change of an item's price in a tier, and what caused it.
+CREATE TABLE price_history (
+    id         INTEGER PRIMARY KEY,
+    item_id    TEXT NOT NULL,
+    tier       TEXT NOT NULL,
+    old_price  INTEGER,
+    new_price  INTEGER,
+    cause      TEXT NOT NULL,
+    at         TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX price_history_item ON price_history (item_id, tier, id);
