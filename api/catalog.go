@@ -82,22 +82,46 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-func (s *Server) listGames(w http.ResponseWriter, r *http.Request) error {
+// tierOf reads ?tier=, public by default.
+func tierOf(r *http.Request, snap *catalog.Snapshot) (string, error) {
+	tier := r.URL.Query().Get("tier")
+	if tier == "" {
+		return catalog.PublicTier, nil
+	}
+	if !snap.HasTier(tier) {
+		return "", &Error{Status: http.StatusBadRequest, Code: "unknown_tier", Message: "no price tier " + tier,
+			Details: map[string]any{"tier": tier, "tiers": snap.Tiers()}}
+	}
+	return tier, nil
+}
+
+// storefront returns the snapshot and the tier a storefront read is for.
+func (s *Server) storefront(r *http.Request) (*catalog.Snapshot, string, error) {
 	snap, err := s.snapshot()
+	if err != nil {
+		return nil, "", err
+	}
+	tier, err := tierOf(r, snap)
+	return snap, tier, err
+}
+
+func (s *Server) listGames(w http.ResponseWriter, r *http.Request) error {
+	snap, tier, err := s.storefront(r)
 	if err != nil {
 		return err
 	}
-	serveBody(w, r, snap.Games())
+	b, _ := snap.Games(tier)
+	serveBody(w, r, b)
 	return nil
 }
 
 func (s *Server) getGame(w http.ResponseWriter, r *http.Request) error {
-	snap, err := s.snapshot()
+	snap, tier, err := s.storefront(r)
 	if err != nil {
 		return err
 	}
 	id := chi.URLParam(r, "game")
-	b, ok := snap.GameBody(id)
+	b, ok := snap.GameBody(id, tier)
 	if !ok {
 		return errorf(http.StatusNotFound, "game_not_found", "no game "+id)
 	}
@@ -106,12 +130,12 @@ func (s *Server) getGame(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
-	snap, err := s.snapshot()
+	snap, tier, err := s.storefront(r)
 	if err != nil {
 		return err
 	}
 	id := chi.URLParam(r, "item")
-	b, ok := snap.ItemBody(id)
+	b, ok := snap.ItemBody(id, tier)
 	if !ok {
 		return errorf(http.StatusNotFound, "item_not_found", "no item "+id)
 	}
@@ -120,11 +144,11 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {
-	snap, err := s.snapshot()
+	snap, tier, err := s.storefront(r)
 	if err != nil {
 		return err
 	}
-	b, err := snap.Catalog()
+	b, _, err := snap.Catalog(tier)
 	if err != nil {
 		return err
 	}
@@ -139,11 +163,11 @@ func (s *Server) catalogChanges(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusBadRequest, Code: "bad_request",
 			Message: "since must be a catalog version (a non-negative integer)", Details: map[string]any{"since": raw}}
 	}
-	snap, err := s.snapshot()
+	snap, tier, err := s.storefront(r)
 	if err != nil {
 		return err
 	}
-	ch, err := snap.ChangesSince(since)
+	ch, err := snap.ChangesSince(since, tier)
 	if err != nil {
 		return &Error{Status: http.StatusGone, Code: "version_gone",
 			Message: "the changes feed no longer reaches that version; download GET /v1/catalog",
@@ -159,7 +183,14 @@ type itemDetail struct {
 	catalog.ItemView
 	ChosenOffer *int64                `json:"chosen_offer"`
 	Reason      string                `json:"reason"`
+	Prices      map[string]tierPrice  `json:"prices"`
 	Offers      []*catalog.OfferState `json:"offers"`
+}
+
+// tierPrice is an item's price in one tier, or why it has none.
+type tierPrice struct {
+	Price   *int64 `json:"price"`
+	Blocked string `json:"blocked,omitempty"`
 }
 
 func detailOf(snap *catalog.Snapshot, id string) (*itemDetail, error) {
@@ -167,7 +198,12 @@ func detailOf(snap *catalog.Snapshot, id string) (*itemDetail, error) {
 	if !ok {
 		return nil, errorf(http.StatusNotFound, "item_not_found", "no item "+id)
 	}
-	d := &itemDetail{ItemView: catalog.ViewOf(it), Reason: it.Reason, Offers: it.Offers}
+	d := &itemDetail{ItemView: catalog.ViewOf(it, catalog.PublicTier), Reason: it.Reason, Offers: it.Offers,
+		Prices: make(map[string]tierPrice, len(snap.Tiers()))}
+	for _, tier := range snap.Tiers() {
+		p := it.Prices[tier]
+		d.Prices[tier] = tierPrice{Price: p.Amount, Blocked: p.Blocked}
+	}
 	if it.Chosen != nil {
 		d.ChosenOffer = &it.Chosen.ID
 	}

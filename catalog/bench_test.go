@@ -88,12 +88,13 @@ func BenchmarkMatchSelectBuild(b *testing.B) {
 		b.StartTimer()
 		matchInMemory(in)
 		items, games := c.choose(in)
+		c.price(items, []string{PublicTier})
 		var err error
-		if snap, err = build(games, items); err != nil {
+		if snap, err = build(games, items, []string{PublicTier}); err != nil {
 			b.Fatal(err)
 		}
 		snap.seal(1, time.Now(), "bench")
-		if _, err := snap.Catalog(); err != nil {
+		if _, _, err := snap.Catalog(PublicTier); err != nil {
 			b.Fatal(err)
 		}
 	}

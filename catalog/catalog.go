@@ -79,7 +79,12 @@ func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 	if err := c.rememberChoices(ctx, in, items); err != nil {
 		return nil, err
 	}
-	snap, err := build(games, items)
+	tiers, err := c.tiers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.price(items, tiers)
+	snap, err := build(games, items, tiers)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +94,7 @@ func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 	// freshness) is still replaced.
 	ch := diff(prev, snap)
 	if prev != nil && ch.empty() {
-		snap.Version, snap.BuiltAt, snap.catalog, snap.full = prev.Version, prev.BuiltAt, prev.catalog, nil
+		snap.Version, snap.BuiltAt, snap.catalog = prev.Version, prev.BuiltAt, prev.catalog
 	} else {
 		version, err := c.nextVersion(ctx)
 		if err != nil {
@@ -101,9 +106,33 @@ func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 	}
 	snap.changes = c.history
 	c.current.Store(snap)
-	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", len(snap.items),
+	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", snap.items,
 		"changed_items", len(ch.Items), "linked", linked, "duration", c.now().Sub(start))
 	return snap, nil
+}
+
+// tiers lists the storefront price tiers, public first.
+func (c *Catalog) tiers(ctx context.Context) ([]string, error) {
+	var tiers []string
+	if err := c.db.Read.SelectContext(ctx, &tiers, `SELECT id FROM tiers ORDER BY id != 'public', id`); err != nil {
+		return nil, fmt.Errorf("load tiers: %w", err)
+	}
+	return tiers, nil
+}
+
+// price sets every item's price in every tier. Until margin rules apply,
+// an item sells at its chosen offer's cost.
+func (c *Catalog) price(items []*Item, tiers []string) {
+	for _, it := range items {
+		it.Prices = make(map[string]Price, len(tiers))
+		if it.Chosen == nil {
+			continue
+		}
+		cost := it.Chosen.Cost
+		for _, tier := range tiers {
+			it.Prices[tier] = Price{Amount: &cost}
+		}
+	}
 }
 
 // nextVersion bumps the persisted snapshot version, so versions keep

@@ -93,8 +93,10 @@ func (h *harness) item(s *Snapshot, id string) *Item {
 	it, ok := s.Item(id)
 	if !ok {
 		var ids []string
-		for k := range s.items {
-			ids = append(ids, k)
+		for _, g := range s.GameList() {
+			for _, it := range g.Items {
+				ids = append(ids, it.ID)
+			}
 		}
 		h.t.Fatalf("no item %s; have %v", id, ids)
 	}
@@ -136,14 +138,15 @@ func TestMergedCatalogMatchesAcrossSuppliers(t *testing.T) {
 	if g.IsipayData != "{user_id}({server})" {
 		t.Fatalf("isipay data template: got %q, want {user_id}({server})", g.IsipayData)
 	}
-	cb, err := snap.Catalog()
+	cb, _, err := snap.Catalog(PublicTier)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !json.Valid(cb.JSON) || !json.Valid(snap.Games().JSON) {
+	gb, _ := snap.Games(PublicTier)
+	if !json.Valid(cb.JSON) || !json.Valid(gb.JSON) {
 		t.Fatal("catalog or games body is not valid JSON")
 	}
-	body, ok := snap.GameBody("mobile-legends")
+	body, ok := snap.GameBody("mobile-legends", PublicTier)
 	if !ok {
 		t.Fatal("no game body")
 	}
@@ -206,7 +209,7 @@ func TestSelection(t *testing.T) {
 				}
 			}
 			if tt.want == "none" {
-				b, _ := snap.ItemBody(tt.item)
+				b, _ := snap.ItemBody(tt.item, PublicTier)
 				if !strings.Contains(string(b.JSON), `"price":null`) || !strings.Contains(string(b.JSON), `"available":false`) {
 					t.Fatalf("unavailable item body: got %s", b.JSON)
 				}
@@ -298,15 +301,15 @@ func TestUnsatisfiableFormIsNotEligible(t *testing.T) {
 func TestChangesFeed(t *testing.T) {
 	h := newHarness(t, Config{})
 	first := h.round()
-	if _, err := first.ChangesSince(first.Version - 1); err != ErrVersionGone {
+	if _, err := first.ChangesSince(first.Version - 1, PublicTier); err != ErrVersionGone {
 		t.Fatalf("before the first snapshot: got %v, want ErrVersionGone", err)
 	}
 	// A sync that changes nothing a storefront sees keeps the version and
 	// the catalog's ETag: caching storefronts get their 304.
 	h.clk.advance(time.Minute)
 	same := h.round()
-	sameBody, _ := same.Catalog()
-	firstBody, _ := first.Catalog()
+	sameBody, _, _ := same.Catalog(PublicTier)
+	firstBody, _, _ := first.Catalog(PublicTier)
 	if same.Version != first.Version || sameBody.ETag != firstBody.ETag {
 		t.Fatalf("unchanged refresh: got version %d etag %s, want %d %s", same.Version, sameBody.ETag, first.Version, firstBody.ETag)
 	}
@@ -316,7 +319,7 @@ func TestChangesFeed(t *testing.T) {
 	if second.Version != first.Version+1 {
 		t.Fatalf("changed refresh: got version %d, want %d", second.Version, first.Version+1)
 	}
-	ch, err := second.ChangesSince(first.Version)
+	ch, err := second.ChangesSince(first.Version, PublicTier)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,16 +329,16 @@ func TestChangesFeed(t *testing.T) {
 	if len(ch.Games) != 1 || *ch.Games[0].LowestPrice != 19000 {
 		t.Fatalf("changed games: got %+v", ch.Games)
 	}
-	none, err := second.ChangesSince(second.Version)
+	none, err := second.ChangesSince(second.Version, PublicTier)
 	if err != nil || len(none.Items) != 0 {
 		t.Fatalf("since the current version: got %+v, %v; want nothing", none, err)
 	}
-	if _, err := second.ChangesSince(second.Version + 1); err != ErrVersionGone {
+	if _, err := second.ChangesSince(second.Version + 1, PublicTier); err != ErrVersionGone {
 		t.Fatalf("a future version: got %v, want ErrVersionGone", err)
 	}
 	// Unchanged items keep their ETag across versions.
-	b1, _ := first.ItemBody("mobile-legends.diamonds-172-156-16")
-	b2, _ := second.ItemBody("mobile-legends.diamonds-172-156-16")
+	b1, _ := first.ItemBody("mobile-legends.diamonds-172-156-16", PublicTier)
+	b2, _ := second.ItemBody("mobile-legends.diamonds-172-156-16", PublicTier)
 	if b1.ETag != b2.ETag {
 		t.Fatal("an unchanged item's ETag changed")
 	}

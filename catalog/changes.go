@@ -16,33 +16,55 @@ type change struct {
 // (or it is from the future, as after a restore): download everything.
 var ErrVersionGone = errors.New("version too old for the changes feed")
 
-// diff lists what next shows storefronts differently from prev.
+// diff lists what next shows storefronts differently from prev, in any
+// tier. Game entries shared between the two are skipped unread.
 func diff(prev, next *Snapshot) change {
 	var ch change
 	if prev == nil {
 		return ch
 	}
-	for id, b := range next.itemBody {
-		if pb, ok := prev.itemBody[id]; !ok || pb.ETag != b.ETag {
-			ch.Items = append(ch.Items, id)
+	items := map[string]bool{}
+	for id, e := range next.gameByID {
+		pe, ok := prev.gameByID[id]
+		if ok && pe == e {
+			continue
 		}
-	}
-	for id := range prev.itemBody {
-		if _, ok := next.itemBody[id]; !ok {
-			ch.Items = append(ch.Items, id)
+		if !ok {
+			ch.Games = append(ch.Games, id)
+			for item := range e.items {
+				items[item] = true
+			}
+			continue
 		}
-	}
-	for id, b := range next.gameBody {
-		if pb, ok := prev.gameBody[id]; !ok || pb.ETag != b.ETag {
+		gameChanged := false
+		for _, tier := range next.tiers {
+			if pe.body[tier].ETag != e.body[tier].ETag {
+				gameChanged = true
+			}
+			for item, b := range e.itemBody[tier] {
+				if pb, ok := pe.itemBody[tier][item]; !ok || pb.ETag != b.ETag {
+					items[item] = true
+				}
+			}
+		}
+		for item := range pe.items {
+			if _, ok := e.items[item]; !ok {
+				items[item] = true
+			}
+		}
+		if gameChanged {
 			ch.Games = append(ch.Games, id)
 		}
 	}
-	for id := range prev.gameBody {
-		if _, ok := next.gameBody[id]; !ok {
+	for id, pe := range prev.gameByID {
+		if _, ok := next.gameByID[id]; !ok {
 			ch.Games = append(ch.Games, id)
+			for item := range pe.items {
+				items[item] = true
+			}
 		}
 	}
-	slices.Sort(ch.Items)
+	ch.Items = sortedKeys(items)
 	slices.Sort(ch.Games)
 	return ch
 }
@@ -77,8 +99,9 @@ type Changes struct {
 	RemovedItems []string      `json:"removed_items"`
 }
 
-// ChangesSince reports what changed after version since.
-func (s *Snapshot) ChangesSince(since int64) (*Changes, error) {
+// ChangesSince reports what changed after version since, as the tier's
+// storefronts see it.
+func (s *Snapshot) ChangesSince(since int64, tier string) (*Changes, error) {
 	out := &Changes{From: since, To: s.Version, Games: []GameSummary{}, Items: []ItemView{},
 		RemovedGames: []string{}, RemovedItems: []string{}}
 	if since == s.Version {
@@ -100,19 +123,15 @@ func (s *Snapshot) ChangesSince(since int64) (*Changes, error) {
 		}
 	}
 	for _, id := range sortedKeys(items) {
-		if it, ok := s.items[id]; ok {
-			out.Items = append(out.Items, itemView(it))
+		if it, ok := s.Item(id); ok {
+			out.Items = append(out.Items, itemView(it, tier))
 		} else {
 			out.RemovedItems = append(out.RemovedItems, id)
 		}
 	}
 	for _, id := range sortedKeys(games) {
-		if g, ok := s.gameByID[id]; ok {
-			views := make([]ItemView, len(g.Items))
-			for i, it := range g.Items {
-				views[i] = itemView(it)
-			}
-			out.Games = append(out.Games, summary(g, views))
+		if e, ok := s.gameByID[id]; ok {
+			out.Games = append(out.Games, e.summary[tier])
 		} else {
 			out.RemovedGames = append(out.RemovedGames, id)
 		}

@@ -17,6 +17,9 @@ type Item struct {
 	Offers []*OfferState // cheapest first
 	Chosen *OfferState   // nil: unavailable
 	Reason string        // why Chosen was chosen, or why there is none
+	// Prices by tier. An item whose chosen offer no price fits in a tier
+	// is blocked there: not sellable, with the reason.
+	Prices map[string]Price
 }
 
 // OfferState is one linked offer as the last snapshot judged it.

@@ -34,7 +34,8 @@ type ReviewEntry struct {
 // each with items of the same game that might be its match.
 func (s *Snapshot) Review() []ReviewEntry {
 	var out []ReviewEntry
-	for _, g := range s.games {
+	for _, e := range s.games {
+		g := e.game
 		for _, it := range g.Items {
 			for _, o := range it.Offers {
 				if !o.Review {

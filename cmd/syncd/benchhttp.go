@@ -48,8 +48,8 @@ func benchHTTP(ctx context.Context, w io.Writer, db *syncd.DB, log *slog.Logger,
 			game = g
 		}
 	}
-	gameBody, _ := snap.GameBody(game.ID)
-	catalogBody, err := snap.Catalog()
+	gameBody, _ := snap.GameBody(game.ID, catalog.PublicTier)
+	catalogBody, _, err := snap.Catalog(catalog.PublicTier)
 	if err != nil {
 		return err
 	}
