@@ -301,7 +301,7 @@ func TestUnsatisfiableFormIsNotEligible(t *testing.T) {
 func TestChangesFeed(t *testing.T) {
 	h := newHarness(t, Config{})
 	first := h.round()
-	if _, err := first.ChangesSince(first.Version - 1, PublicTier); err != ErrVersionGone {
+	if _, err := first.ChangesSince(first.Version-1, PublicTier); err != ErrVersionGone {
 		t.Fatalf("before the first snapshot: got %v, want ErrVersionGone", err)
 	}
 	// A sync that changes nothing a storefront sees keeps the version and
@@ -333,7 +333,7 @@ func TestChangesFeed(t *testing.T) {
 	if err != nil || len(none.Items) != 0 {
 		t.Fatalf("since the current version: got %+v, %v; want nothing", none, err)
 	}
-	if _, err := second.ChangesSince(second.Version + 1, PublicTier); err != ErrVersionGone {
+	if _, err := second.ChangesSince(second.Version+1, PublicTier); err != ErrVersionGone {
 		t.Fatalf("a future version: got %v, want ErrVersionGone", err)
 	}
 	// Unchanged items keep their ETag across versions.
