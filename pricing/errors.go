@@ -1,0 +1,75 @@
+package pricing
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// ErrInvalid is what every validation error of this package wraps.
+var ErrInvalid = errors.New("invalid")
+
+// FieldError says what is wrong with one field. Field is named as in a margin
+// rule's JSON ("action.value", "round.step", "guard.max_price"), so the API
+// can report it unchanged.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ValidationError lists every problem found in one value, in field order,
+// so a merchandiser sees all of them at once.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return strings.Join(parts, "; ")
+}
+
+// FieldErrors maps each field to its problem, the shape the API turns into
+// a 422's details.
+func (e *ValidationError) FieldErrors() map[string]string {
+	m := make(map[string]string, len(e.Fields))
+	for _, f := range e.Fields {
+		m[f.Field] = f.Message
+	}
+	return m
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// problems collects field errors; err returns nil when there are none, never
+// a typed nil.
+type problems []FieldError
+
+func (p *problems) add(field, format string, args ...any) {
+	*p = append(*p, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: p}
+}
+
+// checkAmount adds a problem unless x is a whole rupiah amount that is
+// above zero (positive) or at least zero (not positive).
+func (p *problems) checkAmount(field string, x decimal.Decimal, positive bool) {
+	switch {
+	case !x.IsInteger():
+		p.add(field, "must be a whole rupiah amount, got %s", x)
+	case positive && x.Sign() <= 0:
+		p.add(field, "must be above 0, got %s", x)
+	case !positive && x.Sign() < 0:
+		p.add(field, "must not be negative, got %s", x)
+	}
+}
