@@ -1,0 +1,190 @@
+package rules
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+)
+
+// ErrInvalid is what every *ValidationError is.
+var ErrInvalid = errors.New("invalid rule")
+
+// ValidationError says what is wrong with each field of a rule, keyed by
+// the field's JSON path ("action.value", "round.step", "valid_until").
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString("invalid rule")
+	for i, k := range keys {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(k + ": " + e.Fields[k])
+	}
+	return b.String()
+}
+
+// FieldErrors returns the problems by field, for a 422 response.
+func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }
+
+// Is makes a ValidationError match ErrInvalid.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Limits of a rule's fields.
+const (
+	MaxNameLen = 200  // characters
+	MaxNoteLen = 2000 // characters
+	MaxStep    = 1_000_000
+)
+
+var (
+	tierSyntax     = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+	supplierSyntax = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+	gameSyntax     = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+	itemSyntax     = regexp.MustCompile(`^[a-z0-9-]{1,64}\.[a-z0-9-]{1,128}$`)
+
+	// Windows are bounded to what RFC 3339 can write, from a year no
+	// price of ours predates.
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	hundred = decimal.NewFromInt(100)
+)
+
+const timeRange = "must be from 2000-01-01T00:00:00Z to the end of the year 9999"
+
+// Validate checks every field's range and returns a *ValidationError
+// naming each bad field, or nil.
+func (r Rule) Validate() error {
+	f := map[string]string{}
+	switch n := utf8.RuneCountInString(r.Name); {
+	case strings.TrimSpace(r.Name) == "":
+		f["name"] = "required"
+	case n > MaxNameLen:
+		f["name"] = "must have at most " + strconv.Itoa(MaxNameLen) + " characters"
+	}
+	if utf8.RuneCountInString(r.Note) > MaxNoteLen {
+		f["note"] = "must have at most " + strconv.Itoa(MaxNoteLen) + " characters"
+	}
+	if r.Version < 0 {
+		f["version"] = "must not be negative"
+	}
+	r.Match.validate(f)
+	r.Action.validate(f)
+	if r.Round != nil {
+		r.Round.validate(f)
+	}
+	if r.Guard != nil {
+		r.Guard.validate(f)
+	}
+	validTime(f, "valid_from", r.ValidFrom)
+	validTime(f, "valid_until", r.ValidUntil)
+	if !r.ValidFrom.IsZero() && !r.ValidUntil.IsZero() && !r.ValidUntil.After(r.ValidFrom) {
+		f["valid_until"] = "must be after valid_from"
+	}
+	if len(f) > 0 {
+		return &ValidationError{Fields: f}
+	}
+	return nil
+}
+
+func (m Match) validate(f map[string]string) {
+	check := func(field, v string, re *regexp.Regexp, what string) {
+		if v != "" && !re.MatchString(v) {
+			f["match."+field] = "must be " + what
+		}
+	}
+	check("game", m.Game, gameSyntax, "a game id of 1 to 64 characters a-z, 0-9 and -")
+	check("item", m.Item, itemSyntax, `an item id "<game id>.<key>" of a-z, 0-9 and -`)
+	check("supplier", m.Supplier, supplierSyntax, "a supplier id of 1 to 32 characters a-z, 0-9 and -")
+	check("tier", m.Tier, tierSyntax, "a tier of 1 to 32 characters a-z, 0-9 and -")
+	_, badGame := f["match.game"]
+	if m.Game != "" && m.Item != "" && !badGame && !strings.HasPrefix(m.Item, m.Game+".") {
+		f["match.item"] = "must be an item of game " + m.Game + " (start with " + strconv.Quote(m.Game+".") + ")"
+	}
+}
+
+func (a Action) validate(f map[string]string) {
+	v := a.Value
+	switch a.Kind {
+	case MarkupPercent:
+		if !v.GreaterThan(hundred.Neg()) {
+			f["action.value"] = "must be more than -100 (percent)"
+		}
+	case MarginPercent:
+		if v.IsNegative() || !v.LessThan(hundred) {
+			f["action.value"] = "must be at least 0 and less than 100 (percent)"
+		}
+	case CostPlus:
+		if !v.IsInteger() {
+			f["action.value"] = "must be a whole number of rupiah"
+		}
+	case FixedPrice:
+		if !v.IsPositive() || !v.IsInteger() {
+			f["action.value"] = "must be a positive whole number of rupiah"
+		}
+	case "":
+		f["action.kind"] = "required: one of " + kindList
+	default:
+		f["action.kind"] = "must be one of " + kindList
+	}
+	if a.Plus.IsNegative() || !a.Plus.IsInteger() {
+		f["action.plus"] = "must be a whole number of rupiah, 0 or more"
+	}
+}
+
+const kindList = "markup_percent, margin_percent, cost_plus, fixed_price"
+
+func (g Round) validate(f map[string]string) {
+	step := g.Step
+	if !step.IsPositive() || !step.IsInteger() || step.GreaterThan(decimal.NewFromInt(MaxStep)) {
+		f["round.step"] = "must be a whole number of rupiah from 1 to " + strconv.Itoa(MaxStep)
+	}
+	switch {
+	case g.Ending.IsNegative() || !g.Ending.IsInteger():
+		f["round.ending"] = "must be a whole number of rupiah, 0 or more"
+	case step.IsPositive() && !g.Ending.LessThan(step):
+		f["round.ending"] = "must be less than step"
+	}
+	switch g.Mode {
+	case Up, Down, Nearest:
+	default:
+		f["round.mode"] = "must be up, down or nearest"
+	}
+}
+
+func (g Guard) validate(f map[string]string) {
+	if g.MinMarginPercent.IsNegative() {
+		f["guard.min_margin_percent"] = "must not be negative"
+	}
+	if g.MinMarginAmount.IsNegative() || !g.MinMarginAmount.IsInteger() {
+		f["guard.min_margin_amount"] = "must be a whole number of rupiah, 0 or more"
+	}
+	if g.MaxPrice != nil && (!g.MaxPrice.IsPositive() || !g.MaxPrice.IsInteger()) {
+		f["guard.max_price"] = "must be a positive whole number of rupiah, or null for none"
+	}
+}
+
+func validTime(f map[string]string, field string, t time.Time) {
+	if !t.IsZero() && (t.Before(minTime) || !t.Before(maxTime)) {
+		f[field] = timeRange
+	}
+}
+
+func quote(s string) string { return strconv.Quote(s) }
