@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/rules"
 )
 
 var benchUnits = []struct{ game, unit string }{
@@ -81,6 +83,10 @@ func matchInMemory(in *input) {
 // `syncd bench`.
 func BenchmarkMatchSelectBuild(b *testing.B) {
 	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+	set, err := rules.NewSet(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	var snap *Snapshot
 	for range b.N {
 		b.StopTimer()
@@ -88,7 +94,7 @@ func BenchmarkMatchSelectBuild(b *testing.B) {
 		b.StartTimer()
 		matchInMemory(in)
 		items, games := c.choose(in)
-		c.price(items, []string{PublicTier})
+		c.price(items, []string{PublicTier}, set, time.Now())
 		var err error
 		if snap, err = build(games, items, []string{PublicTier}); err != nil {
 			b.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/pricing"
+	"github.com/syncd/syncd/rules"
 )
 
 // Config tunes how the merged catalog is chosen.
@@ -28,6 +30,9 @@ type Config struct {
 	SwitchMargin decimal.Decimal
 	// History is how many snapshot versions the changes feed can span.
 	History int
+	// Floor is the global guard every price obeys besides the rules'
+	// (DESIGN.md: default margin >= 0, which pricing always applies).
+	Floor []pricing.Guard
 }
 
 // Catalog is the merged catalog: it links offers to canonical items,
@@ -39,8 +44,12 @@ type Catalog struct {
 	cfg Config
 	now func() time.Time
 
+	rules *rules.Store
+
 	epoch   string     // random per process, part of the catalog ETag
-	mu      sync.Mutex // one rebuild at a time
+	mu      sync.Mutex // one rebuild or rule change at a time
+	set     *rules.Set // the compiled rules; nil until first needed
+	window  *time.Timer
 	history []change   // newest last, at most cfg.History
 	current atomic.Pointer[Snapshot]
 }
@@ -53,7 +62,8 @@ func NewCatalog(db *syncd.DB, log *slog.Logger, cfg Config) *Catalog {
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = 15 * time.Minute
 	}
-	return &Catalog{db: db, log: log, cfg: cfg, now: time.Now, epoch: rand.Text()[:8]}
+	return &Catalog{db: db, log: log, cfg: cfg, now: time.Now, epoch: rand.Text()[:8],
+		rules: rules.NewStore(db.Write, db.Read)}
 }
 
 // Snapshot returns the current snapshot, nil before the first Refresh.
@@ -65,6 +75,10 @@ func (c *Catalog) Snapshot() *Snapshot { return c.current.Load() }
 func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.refreshLocked(ctx, "sync")
+}
+
+func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, error) {
 	start := c.now()
 	linked, err := c.link(ctx)
 	if err != nil {
@@ -74,7 +88,6 @@ func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	prev := c.current.Load()
 	items, games := c.choose(in)
 	if err := c.rememberChoices(ctx, in, items); err != nil {
 		return nil, err
@@ -83,22 +96,40 @@ func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.price(items, tiers)
+	set, err := c.ruleSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := c.now()
+	c.price(items, tiers, set, now)
 	snap, err := build(games, items, tiers)
 	if err != nil {
 		return nil, err
 	}
-	// The version moves only when a storefront could see a difference, so
-	// a caching storefront keeps getting 304 for /v1/catalog across syncs
-	// that changed nothing it shows. Merchandiser detail (reasons,
-	// freshness) is still replaced.
+	snap.rules, snap.pricedAt, snap.floor = set, now, c.cfg.Floor
+	if err := c.publish(ctx, snap, cause); err != nil {
+		return nil, err
+	}
+	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", snap.items,
+		"cause", cause, "linked", linked, "duration", c.now().Sub(start))
+	return snap, nil
+}
+
+// publish versions snap against the current snapshot, swaps it in, records
+// price changes and arms the timer for the next rule window. The version
+// moves only when a storefront could see a difference, so a caching
+// storefront keeps getting 304 for /v1/catalog across syncs that changed
+// nothing it shows; merchandiser detail (reasons, freshness) is still
+// replaced.
+func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string) error {
+	prev := c.current.Load()
 	ch := diff(prev, snap)
 	if prev != nil && ch.empty() {
 		snap.Version, snap.BuiltAt, snap.catalog = prev.Version, prev.BuiltAt, prev.catalog
 	} else {
 		version, err := c.nextVersion(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		snap.seal(version, c.now(), c.epoch)
 		ch.Version = version
@@ -106,9 +137,12 @@ func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 	}
 	snap.changes = c.history
 	c.current.Store(snap)
-	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", snap.items,
-		"changed_items", len(ch.Items), "linked", linked, "duration", c.now().Sub(start))
-	return snap, nil
+	c.armWindow(snap)
+	if err := c.recordPrices(ctx, prev, snap, ch, cause); err != nil {
+		// The new prices are served; only their history is incomplete.
+		c.log.Error("record price history", "err", err)
+	}
+	return nil
 }
 
 // tiers lists the storefront price tiers, public first.
@@ -118,21 +152,6 @@ func (c *Catalog) tiers(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("load tiers: %w", err)
 	}
 	return tiers, nil
-}
-
-// price sets every item's price in every tier. Until margin rules apply,
-// an item sells at its chosen offer's cost.
-func (c *Catalog) price(items []*Item, tiers []string) {
-	for _, it := range items {
-		it.Prices = make(map[string]Price, len(tiers))
-		if it.Chosen == nil {
-			continue
-		}
-		cost := it.Chosen.Cost
-		for _, tier := range tiers {
-			it.Prices[tier] = Price{Amount: &cost}
-		}
-	}
 }
 
 // nextVersion bumps the persisted snapshot version, so versions keep

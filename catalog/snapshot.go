@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/syncd/syncd/pricing"
+	"github.com/syncd/syncd/rules"
 )
 
 // Currency of every price syncd serves.
@@ -35,6 +38,11 @@ type Snapshot struct {
 	catalog   map[string]*lazyBody // by tier
 
 	changes []change // the versions before this one, oldest first
+
+	// What the prices were computed from, for explaining them on demand.
+	rules    *rules.Set
+	pricedAt time.Time
+	floor    []pricing.Guard
 }
 
 // gameEntry is one game's part of a snapshot, in every tier.

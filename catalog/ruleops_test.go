@@ -1,0 +1,182 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/rules"
+)
+
+func mustRule(t *testing.T, js string) rules.Rule {
+	t.Helper()
+	r, err := rules.Decode([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// twoGames is the market plus a Free Fire item at Isipay, so a rule on
+// one game can be seen to leave the other alone.
+func twoGames(t *testing.T) *harness {
+	h := newHarness(t, Config{})
+	h.m.isipay.Games = append(h.m.isipay.Games, SupplierGame{Code: "free-fire", Name: "Free Fire", Active: true})
+	h.m.isipay.Offers = append(h.m.isipay.Offers, Offer{Code: "FF_ID_100", GameCode: "free-fire", Name: "100 Diamonds",
+		Cost: decimal.NewFromInt(14000), CostRaw: "14000", Active: true})
+	return h
+}
+
+func price(t *testing.T, s *Snapshot, item, tier string) int64 {
+	t.Helper()
+	it, ok := s.Item(item)
+	if !ok {
+		t.Fatalf("no item %s", item)
+	}
+	p := it.Prices[tier]
+	if p.Amount == nil {
+		t.Fatalf("%s/%s has no price: %s (%s)", item, tier, p.Blocked, it.Reason)
+	}
+	return *p.Amount
+}
+
+func TestRuleSavedRepricesOnlyItsGame(t *testing.T) {
+	h := twoGames(t)
+	before := h.round()
+	ctx := context.Background()
+	if got := price(t, before, diamonds86, PublicTier); got != 19500 {
+		t.Fatalf("price at cost: got %d, want 19500", got)
+	}
+	r := mustRule(t, `{"name": "MLBB +10%", "match": {"game": "mobile-legends"},
+		"action": {"kind": "markup_percent", "value": "10", "plus": 0}, "round": {"step": 100, "mode": "up", "ending": 0}}`)
+
+	imp, err := h.cat.Preview(ctx, []RuleChange{{Op: "create", Rule: r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, findings, err := h.cat.SaveRule(ctx, RuleChange{Op: "create", Rule: r}, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(findings.Errors) != 0 || saved.ID == "" {
+		t.Fatalf("save: got %+v, id %q", findings, saved.ID)
+	}
+	after := h.cat.Snapshot()
+	// 19500 × 1.10 = 21450, up the 100-grid: 21500.
+	if got := price(t, after, diamonds86, PublicTier); got != 21500 {
+		t.Fatalf("86 diamonds after +10%%: got %d, want 21500", got)
+	}
+	if after.Version != before.Version+1 {
+		t.Fatalf("version: got %d, want %d", after.Version, before.Version+1)
+	}
+	// Free Fire's entry is shared, untouched.
+	if after.gameByID["free-fire"] != before.gameByID["free-fire"] {
+		t.Fatal("a rule on mobile-legends re-encoded free-fire")
+	}
+	if got := price(t, after, "free-fire.diamonds-100", PublicTier); got != 14000 {
+		t.Fatalf("free fire: got %d, want 14000 unchanged", got)
+	}
+	// The preview said what saving did.
+	if imp.Changed != 3 || imp.Up != 3 || imp.Down != 0 {
+		t.Fatalf("preview: got changed %d up %d down %d, want 3/3/0", imp.Changed, imp.Up, imp.Down)
+	}
+	for _, m := range imp.LargestIncreases {
+		if got := price(t, after, m.Item, m.Tier); got != *m.After {
+			t.Fatalf("preview said %s → %d, saving gave %d", m.Item, *m.After, got)
+		}
+	}
+
+	// The explanation names the rule and reproduces the price.
+	ex, err := after.Explain(diamonds86, PublicTier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Rule == nil || ex.Rule.ID != saved.ID || ex.Quote == nil || *ex.Price != 21500 {
+		t.Fatalf("explain: got %+v", ex)
+	}
+	last := ex.Quote.Steps[len(ex.Quote.Steps)-1]
+	if last.Out != "21500" {
+		t.Fatalf("trace ends at %s, want 21500", last.Out)
+	}
+
+	// A stale edit is refused and changes nothing.
+	saved.Name = "stale"
+	if _, _, err := h.cat.SaveRule(ctx, RuleChange{Op: "update", Rule: saved, Version: 99}, "budi"); !errors.Is(err, rules.ErrStale) {
+		t.Fatalf("stale update: got %v, want ErrStale", err)
+	}
+	// A conflicting rule is refused by lint, naming the clash.
+	clash := mustRule(t, `{"name": "MLBB +12%", "match": {"game": "mobile-legends"},
+		"action": {"kind": "markup_percent", "value": "12", "plus": 0}}`)
+	if _, f, err := h.cat.SaveRule(ctx, RuleChange{Op: "create", Rule: clash}, "budi"); !errors.Is(err, rules.ErrConflict) || len(f.Errors) == 0 {
+		t.Fatalf("conflicting rule: got %v, %+v; want ErrConflict with findings", err, f)
+	}
+	if got := price(t, h.cat.Snapshot(), diamonds86, PublicTier); got != 21500 {
+		t.Fatalf("after refusals: got %d, want 21500", got)
+	}
+
+	// Deleting it brings the cost price back.
+	if _, _, err := h.cat.SaveRule(ctx, RuleChange{Op: "delete", ID: saved.ID, Version: saved.Version}, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if got := price(t, h.cat.Snapshot(), diamonds86, PublicTier); got != 19500 {
+		t.Fatalf("after delete: got %d, want 19500", got)
+	}
+	var n int
+	if err := h.cat.db.Read.Get(&n, `SELECT count(*) FROM price_history WHERE item_id = ? AND cause LIKE 'rule:%'`, diamonds86); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("price history rows for the rule: got %d, want 2 (up, then back)", n)
+	}
+}
+
+func TestGuardBlocksAndWindowsApplyOnTime(t *testing.T) {
+	h := twoGames(t)
+	h.round()
+	ctx := context.Background()
+	if _, err := h.cat.Rules().CreateTier(ctx, rules.Tier{ID: "member", Name: "Members"}); err != nil {
+		t.Fatal(err)
+	}
+	// A member price capped below cost: blocked in that tier only.
+	capped := mustRule(t, `{"name": "cap", "match": {"item": "mobile-legends.diamonds-86-78-8", "tier": "member"},
+		"action": {"kind": "fixed_price", "value": "15000", "plus": 0}, "guard": {"max_price": 18000}}`)
+	if _, _, err := h.cat.SaveRule(ctx, RuleChange{Op: "create", Rule: capped}, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := h.cat.Refresh(ctx) // picks up the new tier
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := snap.Item(diamonds86)
+	if p := it.Prices["member"]; p.Amount != nil || p.Blocked == "" {
+		t.Fatalf("member price under a ceiling below cost: got %+v, want blocked with a reason", p)
+	}
+	if got := price(t, snap, diamonds86, PublicTier); got != 19500 {
+		t.Fatalf("public price: got %d, want 19500", got)
+	}
+	body, _ := snap.ItemBody(diamonds86, "member")
+	if !strings.Contains(string(body.JSON), `"available":false`) {
+		t.Fatalf("blocked item body: %s", body.JSON)
+	}
+
+	// A promotion that starts in an hour: not yet, then on time.
+	start := h.clk.now().Add(time.Hour).UTC().Format(time.RFC3339)
+	promo := mustRule(t, `{"name": "promo", "match": {"item": "free-fire.diamonds-100"},
+		"action": {"kind": "cost_plus", "value": "500", "plus": 0}, "valid_from": "`+start+`"}`)
+	if _, _, err := h.cat.SaveRule(ctx, RuleChange{Op: "create", Rule: promo}, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if got := price(t, h.cat.Snapshot(), "free-fire.diamonds-100", PublicTier); got != 14000 {
+		t.Fatalf("before the window: got %d, want 14000", got)
+	}
+	h.clk.advance(time.Hour)
+	snap = h.round() // a sync an hour later: the suppliers stay fresh
+	if got := price(t, snap, "free-fire.diamonds-100", PublicTier); got != 14500 {
+		t.Fatalf("in the window: got %d, want 14500", got)
+	}
+	h.cat.Close()
+}
