@@ -50,7 +50,7 @@ type Catalog struct {
 	mu      sync.Mutex // one rebuild or rule change at a time
 	set     *rules.Set // the compiled rules; nil until first needed
 	window  *time.Timer
-	history []change   // newest last, at most cfg.History
+	history []change // newest last, at most cfg.History
 	current atomic.Pointer[Snapshot]
 }
 
