@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,4 +111,63 @@ func BenchmarkMatchSelectBuild(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-MB")
 	b.ReportMetric(float64(snap.ItemCount()), "items")
 	runtime.KeepAlive(snap)
+}
+
+// benchRules is 200 rules over benchInput's games: a markup per game for
+// 150 games, a member markup for 10 of them, a cost-plus on one item of
+// 40 others.
+func benchRules(b *testing.B, games []string, itemOf func(game string) string) *rules.Set {
+	var list []rules.Rule
+	add := func(js string) {
+		r, err := rules.Decode([]byte(js))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.ID = fmt.Sprintf("r%d", len(list))
+		list = append(list, r)
+	}
+	for i, g := range games[:150] {
+		add(fmt.Sprintf(`{"name": "g%d", "match": {"game": %q}, "action": {"kind": "markup_percent", "value": "%d.5", "plus": 0},
+			"round": {"step": 100, "mode": "up", "ending": 0}, "guard": {"min_margin_amount": 200}}`, i, g, 3+i%8))
+	}
+	for i, g := range games[:10] {
+		add(fmt.Sprintf(`{"name": "m%d", "match": {"game": %q, "tier": "member"}, "action": {"kind": "markup_percent", "value": "2", "plus": 0}}`, i, g))
+	}
+	for i, g := range games[150:190] {
+		add(fmt.Sprintf(`{"name": "i%d", "match": {"item": %q}, "action": {"kind": "cost_plus", "value": "1000", "plus": 0},
+			"round": {"step": 500, "mode": "nearest", "ending": 0}}`, i, itemOf(g)))
+	}
+	set, err := rules.NewSet(list)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return set
+}
+
+// BenchmarkReprice is issue 4's full reprice: every item of a 100,000-offer
+// catalog (80,000-odd items) in 3 tiers under 200 rules.
+func BenchmarkReprice(b *testing.B) {
+	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+	in := benchInput(500, 100)
+	matchInMemory(in)
+	items, games := c.choose(in)
+	var ids []string
+	for id := range games {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	first := map[string]string{}
+	for _, it := range items {
+		if _, ok := first[it.GameID]; !ok {
+			first[it.GameID] = it.ID
+		}
+	}
+	set := benchRules(b, ids, func(g string) string { return first[g] })
+	tiers := []string{PublicTier, "member", "reseller"}
+	now := time.Now()
+	b.ResetTimer()
+	for range b.N {
+		c.price(items, tiers, set, now)
+	}
+	b.ReportMetric(float64(len(items)*len(tiers)), "item-tiers")
 }

@@ -48,7 +48,6 @@ type Catalog struct {
 
 	epoch   string     // random per process, part of the catalog ETag
 	mu      sync.Mutex // one rebuild or rule change at a time
-	set     *rules.Set // the compiled rules; nil until first needed
 	window  *time.Timer
 	history []change // newest last, at most cfg.History
 	current atomic.Pointer[Snapshot]
@@ -62,8 +61,11 @@ func NewCatalog(db *syncd.DB, log *slog.Logger, cfg Config) *Catalog {
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = 15 * time.Minute
 	}
-	return &Catalog{db: db, log: log, cfg: cfg, now: time.Now, epoch: rand.Text()[:8],
-		rules: rules.NewStore(db.Write, db.Read)}
+	c := &Catalog{db: db, log: log, cfg: cfg, now: time.Now, epoch: rand.Text()[:8]}
+	if db != nil { // nil only in benchmarks of the in-memory stages
+		c.rules = rules.NewStore(db.Write, db.Read)
+	}
+	return c
 }
 
 // Snapshot returns the current snapshot, nil before the first Refresh.

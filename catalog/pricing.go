@@ -14,11 +14,10 @@ import (
 	"github.com/syncd/syncd/rules"
 )
 
-// ruleSet returns the compiled rules, loading them on first use.
+// ruleSet compiles the stored rules. It reads them on every rebuild (a
+// millisecond for hundreds of rules), so a rule stored by another process
+// is in force at the next sync.
 func (c *Catalog) ruleSet(ctx context.Context) (*rules.Set, error) {
-	if c.set != nil {
-		return c.set, nil
-	}
 	list, err := c.rules.List(ctx)
 	if err != nil {
 		return nil, err
@@ -27,7 +26,6 @@ func (c *Catalog) ruleSet(ctx context.Context) (*rules.Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile rules: %w", err)
 	}
-	c.set = set
 	return set, nil
 }
 
@@ -54,29 +52,25 @@ func priceItem(it *Item, tiers []string, set *rules.Set, now time.Time, floor []
 	if it.Chosen == nil {
 		return
 	}
+	cost := decimal.NewFromInt(it.Chosen.Cost)
 	for _, tier := range tiers {
-		q, err := quote(it, tier, set, now, floor)
-		switch {
-		case err != nil:
+		d := set.Evaluate(subject(it, tier), now)
+		in, err := d.Input(cost, floor...)
+		if err != nil {
+			// A rule conflict: no price can be decided.
 			it.Prices[tier] = Price{Blocked: err.Error()}
-		case q.Blocked:
-			it.Prices[tier] = Price{Blocked: q.Reason}
-		default:
-			p := q.Price.IntPart()
-			it.Prices[tier] = Price{Amount: &p}
+			continue
 		}
+		// The bulk path: the same price as pricing.Price, without the
+		// trace, which Explain rebuilds on demand.
+		p, blocked, reason := pricing.Amount(in)
+		if blocked {
+			it.Prices[tier] = Price{Blocked: reason}
+			continue
+		}
+		amount := p.IntPart()
+		it.Prices[tier] = Price{Amount: &amount}
 	}
-}
-
-// quote prices an item's chosen offer in a tier. The error is a rule
-// conflict: no price can be decided, and the item is blocked.
-func quote(it *Item, tier string, set *rules.Set, now time.Time, floor []pricing.Guard) (pricing.Quote, error) {
-	d := set.Evaluate(subject(it, tier), now)
-	in, err := d.Input(decimal.NewFromInt(it.Chosen.Cost), floor...)
-	if err != nil {
-		return pricing.Quote{}, err
-	}
-	return pricing.Price(in), nil
 }
 
 func subject(it *Item, tier string) rules.Subject {

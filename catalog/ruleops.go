@@ -61,6 +61,39 @@ func apply(current []rules.Rule, changes []RuleChange) ([]rules.Rule, []rules.Ru
 	return out, touched, nil
 }
 
+// subjectsReachedBy lists the subjects of the games any of touched can
+// match.
+func (s *Snapshot) subjectsReachedBy(touched []rules.Rule) []rules.Subject {
+	var out []rules.Subject
+	for _, e := range s.games {
+		if reaches(touched, e.game, s.tiers) {
+			for _, it := range e.game.Items {
+				out = append(out, subject(it, ""))
+			}
+		}
+	}
+	return out
+}
+
+// concerning keeps the findings that name one of the touched rules (or a
+// rule not saved yet, id "").
+func concerning(f rules.Findings, touched []rules.Rule) rules.Findings {
+	ids := map[string]bool{"": true}
+	for _, r := range touched {
+		ids[r.ID] = true
+	}
+	keep := func(list []rules.Finding) []rules.Finding {
+		out := []rules.Finding{}
+		for _, x := range list {
+			if slices.ContainsFunc(x.Rules, func(id string) bool { return ids[id] }) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	return rules.Findings{Errors: keep(f.Errors), Warnings: keep(f.Warnings)}
+}
+
 // subjects lists every (game, item, supplier) the snapshot prices, for lint.
 func (s *Snapshot) subjects() []rules.Subject {
 	out := make([]rules.Subject, 0, s.items)
@@ -98,11 +131,15 @@ func (c *Catalog) SaveRule(ctx context.Context, ch RuleChange, actor string) (ru
 	if err != nil {
 		return rules.Rule{}, rules.Findings{}, err
 	}
+	// Lint against the items the changed rule can reach, and keep what
+	// concerns it: the rest of the rule set was linted when it was saved,
+	// and scanning the whole catalog on every edit would cost more than
+	// the reprice.
 	var subjects []rules.Subject
 	if snap != nil {
-		subjects = snap.subjects()
+		subjects = snap.subjectsReachedBy(touched)
 	}
-	findings := rules.Lint(proposed, subjects, tiers, c.now())
+	findings := concerning(rules.Lint(proposed, subjects, tiers, c.now()), touched)
 	if err := findings.Err(); err != nil {
 		return rules.Rule{}, findings, err
 	}
@@ -118,7 +155,6 @@ func (c *Catalog) SaveRule(ctx context.Context, ch RuleChange, actor string) (ru
 	if err != nil {
 		return rules.Rule{}, findings, err
 	}
-	c.set = nil // recompiled from the store by the reprice
 	if ch.Op == "create" {
 		touched = []rules.Rule{saved}
 	}

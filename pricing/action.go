@@ -76,23 +76,34 @@ func (a Action) Validate() error {
 // apply returns the unrounded price a gives cost c and a line for the trace.
 // a must be valid.
 func (a Action) apply(c decimal.Decimal) (decimal.Decimal, string) {
-	var p decimal.Decimal
+	p := a.value(c)
 	var formula string
+	switch a.Kind {
+	case MarkupPercent:
+		formula = fmt.Sprintf("%s × (1 + %s/100)", c, a.Value)
+	case MarginPercent:
+		formula = fmt.Sprintf("%s / (1 − %s/100)", c, a.Value)
+	case CostPlus:
+		formula = fmt.Sprintf("%s + %s", c, a.Value)
+	case FixedPrice:
+		formula = a.Value.String()
+	}
+	return p, fmt.Sprintf("%s %s: %s + plus %s = %s", a.Kind, a.Value, formula, a.Plus, p)
+}
+
+// value is the action's unrounded price at cost c.
+func (a Action) value(c decimal.Decimal) decimal.Decimal {
+	var p decimal.Decimal
 	switch a.Kind {
 	case MarkupPercent:
 		// c·(100+v)/100 is exact: dividing by 100 only moves the point.
 		p = c.Mul(hundred.Add(a.Value)).Shift(-2)
-		formula = fmt.Sprintf("%s × (1 + %s/100)", c, a.Value)
 	case MarginPercent:
 		p = c.Mul(hundred).DivRound(hundred.Sub(a.Value), DivisionPrecision)
-		formula = fmt.Sprintf("%s / (1 − %s/100)", c, a.Value)
 	case CostPlus:
 		p = c.Add(a.Value)
-		formula = fmt.Sprintf("%s + %s", c, a.Value)
 	case FixedPrice:
 		p = a.Value
-		formula = a.Value.String()
 	}
-	p = p.Add(a.Plus)
-	return p, fmt.Sprintf("%s %s: %s + plus %s = %s", a.Kind, a.Value, formula, a.Plus, p)
+	return p.Add(a.Plus)
 }

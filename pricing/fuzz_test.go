@@ -87,6 +87,10 @@ func FuzzPrice(f *testing.F) {
 		if got, err := Replay(q); err != nil || !got.Equal(q.Price) {
 			t.Fatalf("Replay: got %s, %v, want %s", got, err, q.Price)
 		}
+		// Amount, the bulk path without a trace, gives the same answer.
+		if p, blocked, reason := Amount(in); !p.Equal(q.Price) || blocked != q.Blocked || reason != q.Reason {
+			t.Fatalf("Amount: got %s %v %q, Price gave %s %v %q", p, blocked, reason, q.Price, q.Blocked, q.Reason)
+		}
 
 		// Monotone: a higher cost under the same rules never lowers the
 		// price, and never unblocks (the floor only rises).

@@ -112,8 +112,7 @@ func Price(in Input) Quote {
 	if !fits(q.Floor, q.Ceiling, capped) {
 		// fits fails only above a ceiling: raise never leaves p under the floor.
 		q.Blocked = true
-		q.Reason = fmt.Sprintf("no grid price (step %s ending %s) lies between the floor %s and the ceiling %s",
-			g.Step, g.Ending, q.Floor, *q.Ceiling)
+		q.Reason = noFit(g, q.Floor, *q.Ceiling)
 		add(StageResult, capped, decimal.Zero, "blocked: "+q.Reason)
 		return q
 	}
@@ -128,6 +127,28 @@ func Price(in Input) Quote {
 	add(StageResult, capped, capped, fmt.Sprintf("price %s: margin %s, %s%% of the price, %s%% markup on cost",
 		capped, q.Margin, q.MarginPercent, q.MarkupPercent))
 	return q
+}
+
+func noFit(g Grid, floor, ceiling decimal.Decimal) string {
+	return fmt.Sprintf("no grid price (step %s ending %s) lies between the floor %s and the ceiling %s",
+		g.Step, g.Ending, floor, ceiling)
+}
+
+// Amount is Price without the explanation: the same price, Blocked and
+// Reason (the fuzz test holds it to that), for bulk repricing, where
+// building 300,000 traces' text would cost more than their arithmetic.
+func Amount(in Input) (price decimal.Decimal, blocked bool, reason string) {
+	in = in.withDefaults()
+	if err := in.validate(); err != nil {
+		return decimal.Zero, true, "invalid input: " + err.Error()
+	}
+	c, g := in.Cost, in.Grid
+	floor, ceiling := limits(bounds(c, in.Guards))
+	p := lower(g, ceiling, raise(g, floor, g.Round(in.Action.value(c))))
+	if !fits(floor, ceiling, p) {
+		return decimal.Zero, true, noFit(g, floor, *ceiling)
+	}
+	return p, false, ""
 }
 
 func (q *Quote) floorDetail(in, out decimal.Decimal) string {

@@ -38,6 +38,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	httpFor := fs.Duration("http", 0, "also load GET /v1/games/{game} and GET /v1/catalog for this long per run (0: skip)")
 	conc := fs.Int("conc", 64, "concurrent connections for -http")
 	httpProfile := fs.String("httpprofile", "", "write a CPU profile of the -http runs to this file")
+	withRules := fs.Bool("rules", true, "also measure margin rules: full reprice, a one-game rule edit, a global preview")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -134,6 +135,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	refresh, refreshHeap := time.Since(t0), stopSampling()
 	pprof.StopCPUProfile()
 	rssCatalog := peakRSS()
+	var rulesOut strings.Builder
+	if *withRules {
+		if err := benchRules(ctx, &rulesOut, merged); err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
+	}
 
 	floor, err := sqliteFloor(ctx, filepath.Join(dir, "floor.db"), offers)
 	if err != nil {
@@ -154,6 +161,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "peak RSS after the catalog refreshes\t%s\n", rssCatalog)
 	fmt.Fprintf(tw, "peak RSS at the end\t%s\n", peakRSS())
 	tw.Flush()
+	fmt.Fprint(stdout, rulesOut.String())
 	if *httpFor > 0 {
 		if *httpProfile != "" {
 			f, err := os.Create(*httpProfile)
