@@ -155,10 +155,21 @@ func (c *Catalog) SaveRule(ctx context.Context, ch RuleChange, actor string) (ru
 	if err != nil {
 		return rules.Rule{}, findings, err
 	}
-	if ch.Op == "create" {
+	// The stored rules are proposed with the saved rule's id and version:
+	// compile them here rather than read them back.
+	final := slices.Clone(proposed)
+	switch ch.Op {
+	case "create":
+		final[len(final)-1] = saved
 		touched = []rules.Rule{saved}
+	case "update":
+		final[slices.IndexFunc(final, func(r rules.Rule) bool { return r.ID == saved.ID })] = saved
 	}
-	if err := c.repriceLocked(ctx, touched, "rule:"+saved.ID); err != nil {
+	set, err := rules.NewSet(final)
+	if err != nil {
+		return saved, findings, err
+	}
+	if err := c.repriceLocked(ctx, set, touched, "rule:"+saved.ID); err != nil {
 		return saved, findings, err
 	}
 	return saved, findings, nil
@@ -168,12 +179,8 @@ func (c *Catalog) SaveRule(ctx context.Context, ch RuleChange, actor string) (ru
 // tier, and publishes a snapshot derived from the current one: games no
 // rule reaches keep their entries, so a rule on one game of a large
 // catalog costs that game alone.
-func (c *Catalog) repriceLocked(ctx context.Context, touched []rules.Rule, cause string) error {
+func (c *Catalog) repriceLocked(ctx context.Context, set *rules.Set, touched []rules.Rule, cause string) error {
 	prev := c.current.Load()
-	set, err := c.ruleSet(ctx)
-	if err != nil {
-		return err
-	}
 	if prev == nil {
 		_, err := c.refreshLocked(ctx, cause)
 		return err
