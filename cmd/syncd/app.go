@@ -16,6 +16,7 @@ import (
 	"github.com/syncd/syncd/api"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
@@ -46,6 +47,24 @@ func sources(c Config) map[string]catalog.Source {
 	return out
 }
 
+// globalFloor is the configured guard every price obeys; none when both
+// minimums are zero (pricing's no-loss floor always applies).
+func globalFloor(c Config) []pricing.Guard {
+	if c.MinMarginPercent.IsZero() && c.MinMarginAmount == 0 {
+		return nil
+	}
+	g := pricing.Guard{Source: "global"}
+	if !c.MinMarginPercent.IsZero() {
+		p := c.MinMarginPercent
+		g.MinMarginPercent = &p
+	}
+	if c.MinMarginAmount > 0 {
+		a := decimal.NewFromInt(c.MinMarginAmount)
+		g.MinMarginAmount = &a
+	}
+	return []pricing.Guard{g}
+}
+
 // app is a running syncd: database, tokens, syncer, scheduler and HTTP
 // server.
 type app struct {
@@ -73,6 +92,7 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		StaleAfter:   c.StaleAfter,
 		Suppliers:    c.Preference,
 		SwitchMargin: decimal.NewFromInt(c.SwitchMargin),
+		Floor:        globalFloor(c),
 	})
 	sched, err := newScheduler(log, syncer, sources(c), c.SyncInterval)
 	if err != nil {
@@ -156,6 +176,7 @@ func (a *app) serve(ctx context.Context, onListen func(addr string)) error {
 	defer cancel()
 	herr := srv.Shutdown(shutCtx)
 	a.sched.shutdown()
+	a.catalog.Close()
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Config is everything syncd is told at start-up. Each field comes from an
@@ -26,9 +28,13 @@ type Config struct {
 	SwitchMargin int64
 	// Preference orders suppliers for ties on cost.
 	Preference []string
-	AdminToken string
-	LogFormat  string
-	LogLevel   slog.Level
+	// MinMarginPercent and MinMarginAmount are the global floor every
+	// price obeys besides the rules' guards (DESIGN.md: default margin ≥ 0).
+	MinMarginPercent decimal.Decimal
+	MinMarginAmount  int64
+	AdminToken       string
+	LogFormat        string
+	LogLevel         slog.Level
 
 	SenpayBaseURL      string
 	SenpayAPIKey       string
@@ -171,6 +177,22 @@ var settings = []setting{
 				c.Preference = append(c.Preference, s)
 			}
 		}
+		return nil
+	}},
+	{"SYNCD_MIN_MARGIN_PERCENT", "min-margin-percent", "0", "global floor: every price at least cost × (1 + this/100)", func(c *Config, v string) error {
+		d, err := decimal.NewFromString(v)
+		if err != nil || d.IsNegative() || d.GreaterThan(decimal.NewFromInt(1000)) {
+			return fmt.Errorf("%q is not a percentage from 0 to 1000", v)
+		}
+		c.MinMarginPercent = d
+		return nil
+	}},
+	{"SYNCD_MIN_MARGIN_AMOUNT", "min-margin-amount", "0", "global floor: every price at least cost + this many rupiah", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole, non-negative rupiah amount", v)
+		}
+		c.MinMarginAmount = n
 		return nil
 	}},
 	{"SYNCD_MAX_SHRINK", "max-shrink", "0.5", "largest share of a supplier's active offers one sync may take away", num(func(c *Config) *float64 { return &c.MaxShrink })},
