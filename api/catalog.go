@@ -201,7 +201,7 @@ func detailOf(snap *catalog.Snapshot, id string) (*itemDetail, error) {
 	d := &itemDetail{ItemView: catalog.ViewOf(it, catalog.PublicTier), Reason: it.Reason, Offers: it.Offers,
 		Prices: make(map[string]tierPrice, len(snap.Tiers()))}
 	for _, tier := range snap.Tiers() {
-		p := it.Prices[tier]
+		p := it.PriceIn(tier)
 		d.Prices[tier] = tierPrice{Price: p.Amount, Blocked: p.Blocked}
 	}
 	if it.Chosen != nil {

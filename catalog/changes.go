@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 )
@@ -41,8 +42,8 @@ func diff(prev, next *Snapshot) change {
 			if pe.body[tier].ETag != e.body[tier].ETag {
 				gameChanged = true
 			}
-			for item, b := range e.itemBody[tier] {
-				if pb, ok := pe.itemBody[tier][item]; !ok || pb.ETag != b.ETag {
+			for item, js := range e.itemJSON[tier] {
+				if pjs, ok := pe.itemJSON[tier][item]; !ok || !bytes.Equal(pjs, js) {
 					items[item] = true
 				}
 			}

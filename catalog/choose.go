@@ -17,9 +17,26 @@ type Item struct {
 	Offers []*OfferState // cheapest first
 	Chosen *OfferState   // nil: unavailable
 	Reason string        // why Chosen was chosen, or why there is none
-	// Prices by tier. An item whose chosen offer no price fits in a tier
-	// is blocked there: not sellable, with the reason.
-	Prices map[string]Price
+	// Prices by tier, in the snapshot's tier order. An item whose chosen
+	// offer no price fits in a tier is blocked there: not sellable, with
+	// the reason. A slice, not a map: 80,000 items × a map each is memory.
+	Prices []TierPrice
+}
+
+// TierPrice is an item's price in one tier.
+type TierPrice struct {
+	Tier string
+	Price
+}
+
+// PriceIn returns the item's price in tier (none if it has no price there).
+func (it *Item) PriceIn(tier string) Price {
+	for _, p := range it.Prices {
+		if p.Tier == tier {
+			return p.Price
+		}
+	}
+	return Price{}
 }
 
 // OfferState is one linked offer as the last snapshot judged it.

@@ -48,28 +48,31 @@ func (c *Catalog) price(items []*Item, tiers []string, set *rules.Set, now time.
 }
 
 func priceItem(it *Item, tiers []string, set *rules.Set, now time.Time, floor []pricing.Guard) {
-	it.Prices = make(map[string]Price, len(tiers))
+	it.Prices = make([]TierPrice, len(tiers))
+	for i, tier := range tiers {
+		it.Prices[i].Tier = tier
+	}
 	if it.Chosen == nil {
 		return
 	}
 	cost := decimal.NewFromInt(it.Chosen.Cost)
-	for _, tier := range tiers {
+	for i, tier := range tiers {
 		d := set.Evaluate(subject(it, tier), now)
 		in, err := d.Input(cost, floor...)
 		if err != nil {
 			// A rule conflict: no price can be decided.
-			it.Prices[tier] = Price{Blocked: err.Error()}
+			it.Prices[i].Price = Price{Blocked: err.Error()}
 			continue
 		}
 		// The bulk path: the same price as pricing.Price, without the
 		// trace, which Explain rebuilds on demand.
 		p, blocked, reason := pricing.Amount(in)
 		if blocked {
-			it.Prices[tier] = Price{Blocked: reason}
+			it.Prices[i].Price = Price{Blocked: reason}
 			continue
 		}
 		amount := p.IntPart()
-		it.Prices[tier] = Price{Amount: &amount}
+		it.Prices[i].Price = Price{Amount: &amount}
 	}
 }
 
@@ -173,7 +176,7 @@ func (c *Catalog) recordPrices(ctx context.Context, prev, snap *Snapshot, ch cha
 		for _, tier := range snap.tiers {
 			var cur Price
 			if it != nil {
-				cur = it.Prices[tier]
+				cur = it.PriceIn(tier)
 			}
 			var was stored
 			switch {
@@ -184,7 +187,7 @@ func (c *Catalog) recordPrices(ctx context.Context, prev, snap *Snapshot, ch cha
 				}
 				was = st
 			case old != nil:
-				p := old.Prices[tier]
+				p := old.PriceIn(tier)
 				was = stored{p.Amount, p.Blocked}
 			}
 			if samePrice(was.price, cur.Amount) && was.blocked == cur.Blocked {

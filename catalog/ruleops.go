@@ -307,7 +307,7 @@ func (c *Catalog) Preview(ctx context.Context, changes []RuleChange) (*Impact, e
 			var cp Item = *it
 			priceItem(&cp, snap.tiers, set, now, c.cfg.Floor)
 			for _, tier := range snap.tiers {
-				before, after := it.Prices[tier], cp.Prices[tier]
+				before, after := it.PriceIn(tier), cp.PriceIn(tier)
 				imp.Priced++
 				if before.Amount != nil {
 					costBefore += it.Chosen.Cost
@@ -440,7 +440,7 @@ func (s *Snapshot) Explain(id, tier string) (*Explanation, error) {
 	if !s.HasTier(tier) {
 		return nil, fmt.Errorf("%w: no price tier %s", ErrInvalid, tier)
 	}
-	p := it.Prices[tier]
+	p := it.PriceIn(tier)
 	ex := &Explanation{Item: id, Tier: tier, Price: p.Amount, Blocked: p.Blocked, Offers: it.Offers,
 		Chosen: it.Chosen, Choice: it.Reason, Beaten: []BeatenRule{}, PricedAt: s.pricedAt}
 	if it.Chosen == nil {

@@ -37,7 +37,7 @@ func price(t *testing.T, s *Snapshot, item, tier string) int64 {
 	if !ok {
 		t.Fatalf("no item %s", item)
 	}
-	p := it.Prices[tier]
+	p := it.PriceIn(tier)
 	if p.Amount == nil {
 		t.Fatalf("%s/%s has no price: %s (%s)", item, tier, p.Blocked, it.Reason)
 	}
@@ -152,7 +152,7 @@ func TestGuardBlocksAndWindowsApplyOnTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	it, _ := snap.Item(diamonds86)
-	if p := it.Prices["member"]; p.Amount != nil || p.Blocked == "" {
+	if p := it.PriceIn("member"); p.Amount != nil || p.Blocked == "" {
 		t.Fatalf("member price under a ceiling below cost: got %+v, want blocked with a reason", p)
 	}
 	if got := price(t, snap, diamonds86, PublicTier); got != 19500 {

@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -51,7 +53,9 @@ type gameEntry struct {
 	items    map[string]*Item
 	summary  map[string]GameSummary     // by tier
 	body     map[string]Body            // by tier
-	itemBody map[string]map[string]Body // by tier, then item id
+	// itemJSON holds each item's JSON by tier, then item id: slices of
+	// json[tier], not copies; an item's body and ETag are made when asked.
+	itemJSON map[string]map[string][]byte
 	json     map[string]json.RawMessage // by tier: the game as it stands in /v1/catalog
 }
 
@@ -96,7 +100,7 @@ func ViewOf(it *Item, tier string) ItemView { return itemView(it, tier) }
 
 func itemView(it *Item, tier string) ItemView {
 	v := ItemView{ID: it.ID, Game: it.GameID, Name: it.Name, Currency: Currency}
-	if p := it.Prices[tier]; p.Amount != nil {
+	if p := it.PriceIn(tier); p.Amount != nil {
 		v.Price, v.Available = p.Amount, true
 	}
 	return v
@@ -189,26 +193,17 @@ func encodeGame(enc *encoder, g *Game, tiers []string) (*gameEntry, error) {
 		items:    make(map[string]*Item, len(g.Items)),
 		summary:  make(map[string]GameSummary, len(tiers)),
 		body:     make(map[string]Body, len(tiers)),
-		itemBody: make(map[string]map[string]Body, len(tiers)),
+		itemJSON: make(map[string]map[string][]byte, len(tiers)),
 		json:     make(map[string]json.RawMessage, len(tiers)),
 	}
 	for _, it := range g.Items {
 		e.items[it.ID] = it
 	}
 	views := make([]ItemView, len(g.Items))
-	encoded := make([][]byte, len(g.Items))
-	var buf []byte
+	bounds := make([][2]int, len(g.Items))
 	for _, tier := range tiers {
-		bodies := make(map[string]Body, len(g.Items))
 		for i, it := range g.Items {
 			views[i] = itemView(it, tier)
-			encoded[i] = appendItem(encoded[i][:0], views[i])
-			buf = append(append(append(buf[:0], `{"item":`...), encoded[i]...), '}')
-			b, err := enc.body(slices.Clone(buf))
-			if err != nil {
-				return nil, err
-			}
-			bodies[it.ID] = b
 		}
 		sum := summary(g, views)
 		head, err := json.Marshal(sum)
@@ -216,18 +211,24 @@ func encodeGame(enc *encoder, g *Game, tiers []string) (*gameEntry, error) {
 			return nil, err
 		}
 		js := append(head[:len(head)-1], `,"items":[`...)
-		for i, b := range encoded {
+		for i := range views {
 			if i > 0 {
 				js = append(js, ',')
 			}
-			js = append(js, b...)
+			bounds[i][0] = len(js)
+			js = appendItem(js, views[i])
+			bounds[i][1] = len(js)
 		}
 		js = append(js, "]}"...)
+		items := make(map[string][]byte, len(g.Items))
+		for i, it := range g.Items {
+			items[it.ID] = js[bounds[i][0]:bounds[i][1]:bounds[i][1]]
+		}
 		body, err := enc.body(append(append([]byte(`{"game":`), js...), '}'))
 		if err != nil {
 			return nil, err
 		}
-		e.summary[tier], e.body[tier], e.itemBody[tier], e.json[tier] = sum, body, bodies, js
+		e.summary[tier], e.body[tier], e.itemJSON[tier], e.json[tier] = sum, body, items, js
 	}
 	return e, nil
 }
@@ -312,8 +313,16 @@ func (s *Snapshot) ItemBody(id, tier string) (Body, bool) {
 	if !ok {
 		return Body{}, false
 	}
-	b, ok := e.itemBody[tier][id]
-	return b, ok
+	raw, ok := e.itemJSON[tier][id]
+	if !ok {
+		return Body{}, false
+	}
+	// Made per request: 200 bytes and a hash cost less than keeping
+	// 80,000 bodies per tier around.
+	js := make([]byte, 0, len(raw)+9)
+	js = append(append(append(js, `{"item":`...), raw...), '}')
+	sum := sha256.Sum256(js)
+	return Body{JSON: js, ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}, true
 }
 
 // Item returns an item with its offers, for merchandisers.
