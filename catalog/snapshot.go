@@ -49,10 +49,10 @@ type Snapshot struct {
 
 // gameEntry is one game's part of a snapshot, in every tier.
 type gameEntry struct {
-	game     *Game
-	items    map[string]*Item
-	summary  map[string]GameSummary     // by tier
-	body     map[string]Body            // by tier
+	game    *Game
+	items   map[string]*Item
+	summary map[string]GameSummary // by tier
+	body    map[string]Body        // by tier
 	// itemJSON holds each item's JSON by tier, then item id: slices of
 	// json[tier], not copies; an item's body and ETag are made when asked.
 	itemJSON map[string]map[string][]byte
