@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/rules"
 )
 
 // Error is an error meant for the client: a stable machine code, a message
@@ -45,6 +46,20 @@ var domainErrors = []struct {
 	{catalog.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
 	{catalog.ErrVersionGone, http.StatusGone, "version_gone"},
 	{auth.ErrNotFound, http.StatusNotFound, "token_not_found"},
+	{rules.ErrNotFound, http.StatusNotFound, "rule_not_found"},
+	{rules.ErrStale, http.StatusPreconditionFailed, "version_mismatch"},
+	{rules.ErrConflict, http.StatusConflict, "rule_conflict"},
+	{rules.ErrTierExists, http.StatusConflict, "tier_exists"},
+}
+
+// detailsOf are the machine-readable parts of a domain error: for a rule
+// refused by lint, its findings (the rules, example items and why).
+func detailsOf(err error) map[string]any {
+	var lint *rules.LintError
+	if errors.As(err, &lint) {
+		return map[string]any{"findings": lint.Findings}
+	}
+	return nil
 }
 
 // fieldErrors is a domain validation error: what is wrong with each field
@@ -71,7 +86,7 @@ func toAPIError(err error) *Error {
 		if errors.Is(err, d.err) {
 			// Domain errors are written for people and name what was
 			// wrong ("item x is in game y"); no driver text reaches them.
-			return &Error{Status: d.status, Code: d.code, Message: err.Error()}
+			return &Error{Status: d.status, Code: d.code, Message: err.Error(), Details: detailsOf(err)}
 		}
 	}
 	return nil
@@ -148,6 +163,28 @@ func badJSON(err error) *Error {
 		return e
 	}
 	return errorf(http.StatusBadRequest, "bad_json", "request body is not the JSON object expected")
+}
+
+// badRule turns a *rules.DecodeError (a request body that is not a rule
+// document) into a 400 naming the field, under path for a rule inside a
+// larger body; other errors pass through. It is applied where a request
+// is decoded, not in domainErrors: a stored rule that fails to decode is
+// our fault, never the client's.
+func badRule(err error, path string) error {
+	var de *rules.DecodeError
+	if !errors.As(err, &de) {
+		return err
+	}
+	field := de.Field
+	if path != "" {
+		field = strings.TrimSuffix(path+"."+de.Field, ".")
+	}
+	e := errorf(http.StatusBadRequest, "bad_json", "malformed rule: "+de.Reason)
+	if field != "" {
+		e.Message = "malformed rule: " + field + ": " + de.Reason
+		e.Details = map[string]any{"field": field}
+	}
+	return e
 }
 
 // jsonKind names the JSON type a Go kind decodes from.
