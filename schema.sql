@@ -202,3 +202,7 @@ CREATE TABLE price_history (
 ) STRICT;
 
 CREATE INDEX price_history_item ON price_history (item_id, tier, id);
+
+-- migration 4: offers by item, for repricing the items a sync or webhook touched
+
+CREATE INDEX offers_item ON offers (item_id);

@@ -198,7 +198,15 @@ func detailOf(snap *catalog.Snapshot, id string) (*itemDetail, error) {
 	if !ok {
 		return nil, errorf(http.StatusNotFound, "item_not_found", "no item "+id)
 	}
-	d := &itemDetail{ItemView: catalog.ViewOf(it, catalog.PublicTier), Reason: it.Reason, Offers: it.Offers,
+	// Offers are shared between snapshots: copy them to show each
+	// supplier's freshness as this snapshot knows it.
+	offers := make([]*catalog.OfferState, len(it.Offers))
+	for i, o := range it.Offers {
+		cp := *o
+		cp.SyncedAt = snap.SyncedAt(o.Supplier)
+		offers[i] = &cp
+	}
+	d := &itemDetail{ItemView: catalog.ViewOf(it, catalog.PublicTier), Reason: it.Reason, Offers: offers,
 		Prices: make(map[string]tierPrice, len(snap.Tiers()))}
 	for _, tier := range snap.Tiers() {
 		p := it.PriceIn(tier)

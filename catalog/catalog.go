@@ -86,7 +86,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 	if err != nil {
 		return nil, err
 	}
-	in, err := c.load(ctx)
+	in, err := c.load(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 	if err != nil {
 		return nil, err
 	}
-	snap.rules, snap.pricedAt, snap.floor = set, now, c.cfg.Floor
+	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, in.suppliers
 	if err := c.publish(ctx, snap, cause); err != nil {
 		return nil, err
 	}

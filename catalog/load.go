@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/syncd/syncd"
 )
 
@@ -66,7 +68,10 @@ type supplierHealth struct {
 	LastFailed  bool // the latest attempt failed
 }
 
-func (c *Catalog) load(ctx context.Context) (*input, error) {
+// load reads what a snapshot is built from: every game's items and offers,
+// or with games given, those games' alone (games, supplier games and
+// supplier health are always read whole: they are small).
+func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	in := &input{
 		games:         map[string]*gameRow{},
 		supplierGames: map[string]*supplierGameRow{},
@@ -80,11 +85,11 @@ func (c *Catalog) load(ctx context.Context) (*input, error) {
 	}
 	defer tx.Rollback()
 
-	var games []*gameRow
-	if err := tx.SelectContext(ctx, &games, `SELECT id, name, icon_url, isipay_data_format FROM games`); err != nil {
+	var gameRows []*gameRow
+	if err := tx.SelectContext(ctx, &gameRows, `SELECT id, name, icon_url, isipay_data_format FROM games`); err != nil {
 		return nil, fmt.Errorf("load games: %w", err)
 	}
-	for _, g := range games {
+	for _, g := range gameRows {
 		in.games[g.ID] = g
 	}
 
@@ -108,26 +113,32 @@ func (c *Catalog) load(ctx context.Context) (*input, error) {
 	}
 	rows.Close()
 
-	rows, err = tx.QueryContext(ctx, `SELECT id, game_id, name, chosen_offer_id FROM items`)
-	if err != nil {
-		return nil, fmt.Errorf("load items: %w", err)
+	// An item id starts with its game id and a dot: a game's items and
+	// offers are the id range [game+".", game+"/").
+	type span struct{ from, to string }
+	spans := []span{{"", "\U0010ffff"}}
+	if games != nil {
+		spans = spans[:0]
+		for _, g := range games {
+			spans = append(spans, span{g + ".", g + "/"})
+		}
 	}
-	for rows.Next() {
-		it := &itemRow{}
-		if err := rows.Scan(&it.ID, &it.GameID, &it.Name, &it.ChosenOfferID); err != nil {
-			rows.Close()
+	for _, sp := range spans {
+		rows, err = tx.QueryContext(ctx, `SELECT id, game_id, name, chosen_offer_id FROM items WHERE id >= ? AND id < ?`, sp.from, sp.to)
+		if err != nil {
 			return nil, fmt.Errorf("load items: %w", err)
 		}
-		in.items[it.ID] = it
+		for rows.Next() {
+			it := &itemRow{}
+			if err := rows.Scan(&it.ID, &it.GameID, &it.Name, &it.ChosenOfferID); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("load items: %w", err)
+			}
+			in.items[it.ID] = it
+		}
+		rows.Close()
 	}
-	rows.Close()
 
-	rows, err = tx.QueryContext(ctx, `SELECT id, supplier, code, game_code, name, cost, active,
-			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review
-		FROM offers NOT INDEXED WHERE item_id IS NOT NULL`)
-	if err != nil {
-		return nil, fmt.Errorf("load offers: %w", err)
-	}
 	// Supplier, game code, method and confidence repeat across 100,000
 	// rows; interning them saves a third of the load's allocations.
 	intern := map[string]string{}
@@ -139,22 +150,49 @@ func (c *Catalog) load(ctx context.Context) (*input, error) {
 		intern[s] = s
 		return s
 	}
+	const allOffers = `SELECT id, supplier, code, game_code, name, cost, active,
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review
+		FROM offers NOT INDEXED WHERE item_id IS NOT NULL AND item_id >= ? AND item_id < ?`
+	// A few games: through offers_item, not a scan of the whole table.
+	const someOffers = `SELECT id, supplier, code, game_code, name, cost, active,
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review
+		FROM offers INDEXED BY offers_item WHERE item_id >= ? AND item_id < ?`
+	q := allOffers
+	if games != nil {
+		q = someOffers
+	}
 	var supplier, gameCode, method, confidence sql.RawBytes
-	for rows.Next() {
-		var o offerRow
-		if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
-			&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual, &o.Review); err != nil {
-			rows.Close()
+	for _, sp := range spans {
+		rows, err = tx.QueryContext(ctx, q, sp.from, sp.to)
+		if err != nil {
 			return nil, fmt.Errorf("load offers: %w", err)
 		}
-		o.Supplier, o.GameCode, o.Method, o.Confidence = in1(supplier), in1(gameCode), in1(method), in1(confidence)
-		in.offers = append(in.offers, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load offers: %w", err)
+		for rows.Next() {
+			var o offerRow
+			if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
+				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual, &o.Review); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("load offers: %w", err)
+			}
+			o.Supplier, o.GameCode, o.Method, o.Confidence = in1(supplier), in1(gameCode), in1(method), in1(confidence)
+			in.offers = append(in.offers, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("load offers: %w", err)
+		}
 	}
 
+	if in.suppliers, err = loadHealth(ctx, tx); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// loadHealth reads each supplier's last successful sync and whether its
+// latest attempt failed.
+func loadHealth(ctx context.Context, tx sqlx.QueryerContext) (map[string]supplierHealth, error) {
+	out := map[string]supplierHealth{}
 	var runs []struct {
 		Supplier string         `db:"supplier"`
 		LastOK   sql.NullString `db:"last_ok"`
@@ -165,7 +203,7 @@ func (c *Catalog) load(ctx context.Context) (*input, error) {
 			r.ok AS latest_ok
 		FROM sync_runs r
 		WHERE r.id = (SELECT max(id) FROM sync_runs m WHERE m.supplier = r.supplier)`
-	if err := tx.SelectContext(ctx, &runs, health); err != nil {
+	if err := sqlx.SelectContext(ctx, tx, &runs, health); err != nil {
 		return nil, fmt.Errorf("load supplier health: %w", err)
 	}
 	for _, r := range runs {
@@ -177,7 +215,12 @@ func (c *Catalog) load(ctx context.Context) (*input, error) {
 			}
 			h.LastSuccess = t
 		}
-		in.suppliers[r.Supplier] = h
+		out[r.Supplier] = h
 	}
-	return in, nil
+	return out, nil
+}
+
+// loadHealth reads the suppliers' health from the reader pool.
+func (c *Catalog) loadHealth(ctx context.Context) (map[string]supplierHealth, error) {
+	return loadHealth(ctx, c.db.Read)
 }

@@ -180,3 +180,63 @@ func TestGuardBlocksAndWindowsApplyOnTime(t *testing.T) {
 	}
 	h.cat.Close()
 }
+
+// TestAfterSyncRepricesOnlyTouchedGames checks the incremental path
+// against the full rebuild: same bodies, fewer games re-encoded.
+func TestAfterSyncRepricesOnlyTouchedGames(t *testing.T) {
+	h := twoGames(t)
+	before := h.round()
+	ctx := context.Background()
+
+	h.m.offer("isipay", "MLBB_ID_86").Cost = decimal.NewFromInt(18800)
+	h.clk.advance(time.Minute)
+	res, err := h.syncer.Sync(ctx, "isipay", fixed(clone(h.m.isipay)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := h.cat.AfterSync(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Version != before.Version+1 {
+		t.Fatalf("version: got %d, want %d", inc.Version, before.Version+1)
+	}
+	if inc.gameByID["free-fire"] != before.gameByID["free-fire"] {
+		t.Fatal("a cost change in mobile-legends re-encoded free-fire")
+	}
+	if got := price(t, inc, diamonds86, PublicTier); got != 18800 {
+		t.Fatalf("86 diamonds: got %d, want 18800", got)
+	}
+	ch, err := inc.ChangesSince(before.Version, PublicTier)
+	if err != nil || len(ch.Items) != 1 || ch.Items[0].ID != diamonds86 {
+		t.Fatalf("changes: got %+v, %v; want only 86 diamonds", ch, err)
+	}
+	// The same inputs through the full rebuild give the same bodies.
+	full, err := h.cat.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Version != inc.Version {
+		t.Fatalf("full rebuild after the incremental one: version %d, want %d (nothing left to change)", full.Version, inc.Version)
+	}
+	for _, g := range []string{"mobile-legends", "free-fire"} {
+		a, _ := inc.GameBody(g, PublicTier)
+		b, _ := full.GameBody(g, PublicTier)
+		if string(a.JSON) != string(b.JSON) {
+			t.Fatalf("%s: incremental and full bodies differ:\n%s\n%s", g, a.JSON, b.JSON)
+		}
+	}
+
+	// A failed sync is a full rebuild: its supplier's offers stop selling.
+	h.clk.advance(time.Minute)
+	res, _ = h.syncer.Sync(ctx, "isipay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
+		return nil, context.DeadlineExceeded
+	}))
+	snap, err := h.cat.AfterSync(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := price(t, snap, diamonds86, PublicTier); got != 20000 {
+		t.Fatalf("after isipay failed: got %d, want senpay's 20000", got)
+	}
+}

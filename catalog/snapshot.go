@@ -45,6 +45,11 @@ type Snapshot struct {
 	rules    *rules.Set
 	pricedAt time.Time
 	floor    []pricing.Guard
+
+	// offerItem finds an offer's item, to reprice only what a sync
+	// touched; health is the suppliers' as of the last sync.
+	offerItem map[int64]string
+	health    map[string]supplierHealth
 }
 
 // gameEntry is one game's part of a snapshot, in every tier.
@@ -114,6 +119,12 @@ func build(gameMap map[string]*Game, items []*Item, tiers []string) (*Snapshot, 
 		}
 	}
 	enc := newEncoder()
+	offerItem := make(map[int64]string, len(items))
+	for _, it := range items {
+		for _, o := range it.Offers {
+			offerItem[o.ID] = it.ID
+		}
+	}
 	entries := make(map[string]*gameEntry, len(gameMap))
 	for id, g := range gameMap {
 		if len(g.Items) == 0 {
@@ -125,7 +136,12 @@ func build(gameMap map[string]*Game, items []*Item, tiers []string) (*Snapshot, 
 		}
 		entries[id] = e
 	}
-	return index(enc, entries, tiers)
+	s, err := index(enc, entries, tiers)
+	if err != nil {
+		return nil, err
+	}
+	s.offerItem = offerItem
+	return s, nil
 }
 
 // derive makes a snapshot from prev in which the given games are replaced
@@ -148,7 +164,13 @@ func derive(prev *Snapshot, changed map[string]*Game) (*Snapshot, error) {
 		}
 		entries[id] = e
 	}
-	return index(enc, entries, prev.tiers)
+	s, err := index(enc, entries, prev.tiers)
+	if err != nil {
+		return nil, err
+	}
+	// Links do not change without a full rebuild, so neither does this.
+	s.offerItem, s.health = prev.offerItem, prev.health
+	return s, nil
 }
 
 // index orders the games and encodes the game list of each tier.
@@ -273,6 +295,17 @@ func floorCost(it *Item) int64 {
 		return 1 << 62
 	}
 	return it.Chosen.Cost
+}
+
+// SyncedAt is the supplier's last successful sync as the snapshot knows
+// it, nil if it never synced successfully.
+func (s *Snapshot) SyncedAt(supplier string) *time.Time {
+	h, ok := s.health[supplier]
+	if !ok || h.LastSuccess.IsZero() {
+		return nil
+	}
+	t := h.LastSuccess
+	return &t
 }
 
 // Tiers lists the price tiers the snapshot has bodies for.

@@ -73,6 +73,9 @@ type SyncResult struct {
 	// CostChanged lists offers whose cost, activity or presence changed:
 	// the offers whose items need repricing.
 	CostChanged []int64 `json:"-"`
+	// GamesChanged counts supplier games added, changed or removed: their
+	// forms and activity reach every item of the game.
+	GamesChanged int `json:"-"`
 	Err         error   `json:"-"`
 }
 
@@ -91,7 +94,7 @@ func (s *Syncer) Sync(ctx context.Context, supplier string, src Source) (SyncRes
 	res.Err = err
 	if err != nil {
 		// The transaction rolled back: nothing was added or changed.
-		res.Added, res.Changed, res.Removed, res.CostChanged = 0, 0, 0, nil
+		res.Added, res.Changed, res.Removed, res.CostChanged, res.GamesChanged = 0, 0, 0, nil, 0
 		// Record the failure even if ctx was cancelled mid-sync: an
 		// operator must see it.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -243,7 +246,7 @@ func (s *Syncer) writeLocked(ctx context.Context, supplier string, games []Suppl
 
 func (s *Syncer) apply(ctx context.Context, tx *sqlx.Tx, supplier string, games []SupplierGame, offers map[string]fetchedOffer, state stored, res *SyncResult) error {
 	now := syncd.FormatTime(s.now())
-	if err := writeGames(ctx, tx, supplier, games, state.games, now); err != nil {
+	if err := writeGames(ctx, tx, supplier, games, state.games, now, res); err != nil {
 		return err
 	}
 	if err := writeOffers(ctx, tx, supplier, offers, state.offers, now, res); err != nil {
@@ -365,7 +368,7 @@ func loadGames(ctx context.Context, q sqlx.QueryerContext, supplier string) (map
 	return out, nil
 }
 
-func writeGames(ctx context.Context, tx *sqlx.Tx, supplier string, games []SupplierGame, stored map[string]storedGame, now string) error {
+func writeGames(ctx context.Context, tx *sqlx.Tx, supplier string, games []SupplierGame, stored map[string]storedGame, now string, res *SyncResult) error {
 	const upsert = `INSERT INTO supplier_games (supplier, code, name, active, icon_url, form, first_seen, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (supplier, code) DO UPDATE SET
@@ -393,12 +396,14 @@ func writeGames(ctx context.Context, tx *sqlx.Tx, supplier string, games []Suppl
 		if _, err := tx.ExecContext(ctx, upsert, supplier, g.Code, g.Name, g.Active, g.IconURL, string(formJSON), now, now); err != nil {
 			return fmt.Errorf("upsert game %s/%s: %w", supplier, g.Code, err)
 		}
+		res.GamesChanged++
 	}
 	for code, old := range stored {
 		if !seen[code] && !old.RemovedAt.Valid {
 			if _, err := tx.ExecContext(ctx, remove, now, now, supplier, code); err != nil {
 				return fmt.Errorf("remove game %s/%s: %w", supplier, code, err)
 			}
+			res.GamesChanged++
 		}
 	}
 	return nil

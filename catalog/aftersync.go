@@ -1,0 +1,92 @@
+package catalog
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// AfterSync brings the catalog up to date after a sync of one supplier.
+// When the sync only changed costs or activity of offers syncd already
+// links, and no supplier's health moved across the line of what may be
+// sold, only the games of those offers are reloaded, rechosen and
+// repriced; every other game's entry is shared with the current snapshot.
+// Anything else (a failed sync, new offers to link, a changed supplier
+// game, a supplier going stale or recovering) rebuilds everything.
+func (c *Catalog) AfterSync(ctx context.Context, res SyncResult) (*Snapshot, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev := c.current.Load()
+	if prev == nil || res.Err != nil || res.Added > 0 || res.GamesChanged > 0 {
+		return c.refreshLocked(ctx, "sync")
+	}
+	health, err := c.loadHealth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := c.now()
+	for name, h := range health {
+		if c.sellable(prev.health[name], prev.pricedAt) != c.sellable(h, now) {
+			return c.refreshLocked(ctx, "sync")
+		}
+	}
+	games := map[string]bool{}
+	for _, id := range res.CostChanged {
+		item, ok := prev.offerItem[id]
+		if !ok {
+			return c.refreshLocked(ctx, "sync")
+		}
+		games[gameOf(item)] = true
+	}
+	ids := make([]string, 0, len(games))
+	for g := range games {
+		ids = append(ids, g)
+	}
+	slices.Sort(ids)
+
+	in, err := c.load(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	items, gameMap := c.choose(in)
+	if err := c.rememberChoices(ctx, in, items); err != nil {
+		return nil, err
+	}
+	set, err := c.ruleSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.price(items, prev.tiers, set, now)
+	changed := make(map[string]*Game, len(ids))
+	for _, id := range ids {
+		if g := gameMap[id]; g != nil {
+			g.Items = nil
+			changed[id] = g
+		} else {
+			changed[id] = nil
+		}
+	}
+	for _, it := range items {
+		if g := changed[it.GameID]; g != nil {
+			g.Items = append(g.Items, it)
+		}
+	}
+	snap, err := derive(prev, changed)
+	if err != nil {
+		return nil, err
+	}
+	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, health
+	if err := c.publish(ctx, snap, "sync"); err != nil {
+		return nil, err
+	}
+	c.log.Info("catalog repriced after sync", "supplier", res.Supplier, "version", snap.Version,
+		"games", len(ids), "offers", len(res.CostChanged), "duration", c.now().Sub(now))
+	return snap, nil
+}
+
+// sellable reports whether a supplier's offers may be sold at t as far as
+// its health goes (the rest of eligibility is per offer): the same test
+// ineligible applies.
+func (c *Catalog) sellable(h supplierHealth, t time.Time) bool {
+	return !h.LastSuccess.IsZero() && !h.LastFailed && t.Sub(h.LastSuccess) <= c.cfg.StaleAfter
+}
