@@ -75,8 +75,8 @@ type SyncResult struct {
 	CostChanged []int64 `json:"-"`
 	// GamesChanged counts supplier games added, changed or removed: their
 	// forms and activity reach every item of the game.
-	GamesChanged int `json:"-"`
-	Err         error   `json:"-"`
+	GamesChanged int   `json:"-"`
+	Err          error `json:"-"`
 }
 
 // Sync fetches src's catalog and stores what changed, in one transaction.
