@@ -101,8 +101,8 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	}
 	// Every sync, failed ones too, changes what may be sold: rebuild the
 	// merged catalog after each.
-	sched.afterSync = func(ctx context.Context) {
-		if _, err := merged.Refresh(ctx); err != nil {
+	sched.afterSync = func(ctx context.Context, res catalog.SyncResult) {
+		if _, err := merged.AfterSync(ctx, res); err != nil {
 			log.Error("catalog refresh failed", "err", err)
 		}
 	}

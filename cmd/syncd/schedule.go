@@ -22,8 +22,8 @@ type scheduler struct {
 	jobs   map[string]gocron.Job
 	syncer *catalog.Syncer
 
-	// afterSync, when set, runs after every sync attempt.
-	afterSync func(ctx context.Context)
+	// afterSync, when set, runs after every sync attempt with its result.
+	afterSync func(ctx context.Context, res catalog.SyncResult)
 
 	mu      sync.Mutex
 	pending map[string]bool // suppliers whose first sync has not finished
@@ -68,7 +68,7 @@ func (s *scheduler) syncTask(ctx context.Context, name string, src catalog.Sourc
 	}()
 	res, err := s.syncer.Sync(ctx, name, src)
 	if s.afterSync != nil {
-		s.afterSync(ctx)
+		s.afterSync(ctx, res)
 	}
 	if err != nil {
 		s.log.Error("sync failed", "supplier", name, "duration", res.Duration, "err", err)
