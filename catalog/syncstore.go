@@ -1,0 +1,312 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
+)
+
+// The sync's storage: reading a supplier's stored catalog, and writing the
+// diff with every update guarded by what was read.
+
+// stored is a supplier's catalog as stored.
+type stored struct {
+	offers map[string]storedOffer
+	games  map[string]storedGame
+}
+
+func loadStored(ctx context.Context, q sqlx.QueryerContext, supplier string) (stored, error) {
+	offers, err := loadOffers(ctx, q, supplier)
+	if err != nil {
+		return stored{}, err
+	}
+	games, err := loadGames(ctx, q, supplier)
+	if err != nil {
+		return stored{}, err
+	}
+	return stored{offers: offers, games: games}, nil
+}
+
+// write applies the diff of offers against state in one transaction, with
+// every update guarded by the row's updated_at as read.
+func (s *Syncer) write(ctx context.Context, supplier string, games []SupplierGame, offers map[string]fetchedOffer, state stored, res *SyncResult) error {
+	tx, err := s.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.apply(ctx, tx, supplier, games, offers, state, res); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// writeLocked rereads the stored catalog inside the write transaction, so
+// the diff cannot go stale, and applies it.
+func (s *Syncer) writeLocked(ctx context.Context, supplier string, games []SupplierGame, offers map[string]fetchedOffer, gameActive map[string]bool, res *SyncResult) error {
+	tx, err := s.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	state, err := loadStored(ctx, tx, supplier)
+	if err != nil {
+		return err
+	}
+	if err := s.checkShrink(state, offers, gameActive); err != nil {
+		return err
+	}
+	if err := s.apply(ctx, tx, supplier, games, offers, state, res); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Syncer) apply(ctx context.Context, tx *sqlx.Tx, supplier string, games []SupplierGame, offers map[string]fetchedOffer, state stored, res *SyncResult) error {
+	now := syncd.FormatTime(s.now())
+	if err := writeGames(ctx, tx, supplier, games, state.games, now, res); err != nil {
+		return err
+	}
+	if err := writeOffers(ctx, tx, supplier, offers, state.offers, now, res); err != nil {
+		return err
+	}
+	return s.recordRun(ctx, tx, res)
+}
+
+type storedOffer struct {
+	ID              int64          `db:"id"`
+	Code            string         `db:"code"`
+	GameCode        string         `db:"game_code"`
+	Name            string         `db:"name"`
+	Cost            int64          `db:"cost"`
+	CostRaw         string         `db:"cost_raw"`
+	Active          bool           `db:"active"`
+	ProcessDuration string         `db:"process_duration"`
+	UpdatedAt       string         `db:"updated_at"`
+	RemovedAt       sql.NullString `db:"removed_at"`
+}
+
+func loadOffers(ctx context.Context, tx sqlx.QueryerContext, supplier string) (map[string]storedOffer, error) {
+	// NOT INDEXED: reading most of the table through the (supplier, code)
+	// index costs a table lookup per row; a sequential scan is 2x faster.
+	const q = `SELECT id, code, game_code, name, cost, cost_raw, active, process_duration, updated_at, removed_at
+		FROM offers NOT INDEXED WHERE supplier = ?`
+	rows, err := tx.QueryContext(ctx, q, supplier)
+	if err != nil {
+		return nil, fmt.Errorf("load offers %s: %w", supplier, err)
+	}
+	defer rows.Close()
+	out := map[string]storedOffer{}
+	for rows.Next() {
+		var o storedOffer
+		if err := rows.Scan(&o.ID, &o.Code, &o.GameCode, &o.Name, &o.Cost, &o.CostRaw, &o.Active, &o.ProcessDuration, &o.UpdatedAt, &o.RemovedAt); err != nil {
+			return nil, fmt.Errorf("load offers %s: %w", supplier, err)
+		}
+		out[o.Code] = o
+	}
+	return out, rows.Err()
+}
+
+type storedGame struct {
+	Code      string         `db:"code"`
+	Name      string         `db:"name"`
+	Active    bool           `db:"active"`
+	IconURL   string         `db:"icon_url"`
+	Form      string         `db:"form"`
+	RemovedAt sql.NullString `db:"removed_at"`
+}
+
+func loadGames(ctx context.Context, q sqlx.QueryerContext, supplier string) (map[string]storedGame, error) {
+	const query = `SELECT code, name, active, icon_url, form, removed_at FROM supplier_games WHERE supplier = ?`
+	var rows []storedGame
+	if err := sqlx.SelectContext(ctx, q, &rows, query, supplier); err != nil {
+		return nil, fmt.Errorf("load games %s: %w", supplier, err)
+	}
+	out := make(map[string]storedGame, len(rows))
+	for _, g := range rows {
+		out[g.Code] = g
+	}
+	return out, nil
+}
+
+func writeGames(ctx context.Context, tx *sqlx.Tx, supplier string, games []SupplierGame, stored map[string]storedGame, now string, res *SyncResult) error {
+	const upsert = `INSERT INTO supplier_games (supplier, code, name, active, icon_url, form, first_seen, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (supplier, code) DO UPDATE SET
+			name = excluded.name, active = excluded.active, icon_url = excluded.icon_url,
+			form = excluded.form, updated_at = excluded.updated_at, removed_at = NULL`
+	const remove = `UPDATE supplier_games SET removed_at = ?, updated_at = ? WHERE supplier = ? AND code = ?`
+	seen := make(map[string]bool, len(games))
+	for _, g := range games {
+		if g.Code == "" || seen[g.Code] {
+			return fmt.Errorf("%w: game code %q empty or listed twice", ErrInvalidCatalog, g.Code)
+		}
+		seen[g.Code] = true
+		form := g.Form
+		if form == nil {
+			form = []Field{}
+		}
+		formJSON, err := json.Marshal(form)
+		if err != nil {
+			return fmt.Errorf("encode form of %s/%s: %w", supplier, g.Code, err)
+		}
+		if old, ok := stored[g.Code]; ok && !old.RemovedAt.Valid && old.Name == g.Name &&
+			old.Active == g.Active && old.IconURL == g.IconURL && old.Form == string(formJSON) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, upsert, supplier, g.Code, g.Name, g.Active, g.IconURL, string(formJSON), now, now); err != nil {
+			return fmt.Errorf("upsert game %s/%s: %w", supplier, g.Code, err)
+		}
+		res.GamesChanged++
+	}
+	for code, old := range stored {
+		if !seen[code] && !old.RemovedAt.Valid {
+			if _, err := tx.ExecContext(ctx, remove, now, now, supplier, code); err != nil {
+				return fmt.Errorf("remove game %s/%s: %w", supplier, code, err)
+			}
+			res.GamesChanged++
+		}
+	}
+	return nil
+}
+
+func writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[string]fetchedOffer, stored map[string]storedOffer, now string, res *SyncResult) error {
+	// Each write is guarded by what the diff read: an offer inserted or
+	// updated since (by a webhook) makes the write affect no row, and the
+	// sync rereads under the lock instead of overwriting newer data.
+	const insert = `INSERT INTO offers
+		(supplier, code, game_code, name, cost, cost_raw, active, process_duration, first_seen, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (supplier, code) DO NOTHING`
+	const update = `UPDATE offers SET game_code = ?, name = ?, cost = ?, cost_raw = ?, active = ?,
+		process_duration = ?, updated_at = ?, removed_at = NULL WHERE id = ? AND updated_at = ?`
+	const remove = `UPDATE offers SET removed_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?`
+	const history = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at)
+		VALUES (?, ?, ?, ?, 'sync', ?)`
+
+	ins, err := tx.PrepareContext(ctx, insert)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	upd, err := tx.PrepareContext(ctx, update)
+	if err != nil {
+		return err
+	}
+	defer upd.Close()
+	hist, err := tx.PrepareContext(ctx, history)
+	if err != nil {
+		return err
+	}
+	defer hist.Close()
+
+	// In code order, so a first sync gives offers the same ids every time.
+	codes := make([]string, 0, len(fetched))
+	for code := range fetched {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	for _, code := range codes {
+		f := fetched[code]
+		old, exists := stored[code]
+		switch {
+		case !exists:
+			r, err := ins.ExecContext(ctx, supplier, code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now, now)
+			if err != nil {
+				return fmt.Errorf("insert offer %s/%s: %w", supplier, code, err)
+			}
+			if err := oneRow(r); err != nil {
+				return err
+			}
+			id, err := r.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if _, err := hist.ExecContext(ctx, id, nil, f.cost, f.CostRaw, now); err != nil {
+				return fmt.Errorf("cost history %s/%s: %w", supplier, code, err)
+			}
+			res.Added++
+			res.CostChanged = append(res.CostChanged, id)
+		case old.GameCode != f.GameCode || old.Name != f.Name || old.Cost != f.cost || old.CostRaw != f.CostRaw ||
+			old.Active != f.Active || old.ProcessDuration != f.ProcessDuration || old.RemovedAt.Valid:
+			r, err := upd.ExecContext(ctx, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now, old.ID, old.UpdatedAt)
+			if err != nil {
+				return fmt.Errorf("update offer %s/%s: %w", supplier, code, err)
+			}
+			if err := oneRow(r); err != nil {
+				return err
+			}
+			if old.Cost != f.cost || old.CostRaw != f.CostRaw {
+				if _, err := hist.ExecContext(ctx, old.ID, old.Cost, f.cost, f.CostRaw, now); err != nil {
+					return fmt.Errorf("cost history %s/%s: %w", supplier, code, err)
+				}
+			}
+			if old.Cost != f.cost || old.Active != f.Active || old.RemovedAt.Valid || old.GameCode != f.GameCode {
+				res.CostChanged = append(res.CostChanged, old.ID)
+			}
+			res.Changed++
+		}
+	}
+	for code, old := range stored {
+		if _, ok := fetched[code]; ok || old.RemovedAt.Valid {
+			continue
+		}
+		r, err := tx.ExecContext(ctx, remove, now, now, old.ID, old.UpdatedAt)
+		if err != nil {
+			return fmt.Errorf("remove offer %s/%s: %w", supplier, code, err)
+		}
+		if err := oneRow(r); err != nil {
+			return err
+		}
+		res.Removed++
+		res.CostChanged = append(res.CostChanged, old.ID)
+	}
+	return nil
+}
+
+// oneRow turns a guarded write that matched no row into errConcurrentWrite.
+func oneRow(r sql.Result) error {
+	n, err := r.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return errConcurrentWrite
+	}
+	return nil
+}
+
+// runRetention is how long sync attempts are kept for operators.
+const runRetention = 30 * 24 * time.Hour
+
+func (s *Syncer) recordRun(ctx context.Context, db sqlx.ExecerContext, res *SyncResult) error {
+	const q = `INSERT INTO sync_runs
+		(supplier, started_at, finished_at, ok, duration_ms, seen, added, changed, removed, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	const prune = `DELETE FROM sync_runs WHERE supplier = ? AND started_at < ?`
+	finished := s.now()
+	errText := ""
+	if res.Err != nil {
+		errText = res.Err.Error()
+	}
+	if _, err := db.ExecContext(ctx, q, res.Supplier, syncd.FormatTime(res.Started), syncd.FormatTime(finished),
+		res.Err == nil, finished.Sub(res.Started).Milliseconds(), res.Seen, res.Added, res.Changed, res.Removed, errText); err != nil {
+		return fmt.Errorf("record sync run %s: %w", res.Supplier, err)
+	}
+	if _, err := db.ExecContext(ctx, prune, res.Supplier, syncd.FormatTime(finished.Add(-runRetention))); err != nil {
+		return fmt.Errorf("prune sync runs %s: %w", res.Supplier, err)
+	}
+	return nil
+}
