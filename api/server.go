@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -22,6 +23,12 @@ type Config struct {
 	// StaleAfter is how old a supplier's last successful sync may be before
 	// its data is reported stale.
 	StaleAfter time.Duration
+	// Metrics, when set, is served at GET /metrics to admins. Nil when
+	// metrics are served on a listener of their own (or not at all).
+	Metrics http.Handler
+	// Observe, when set, learns every request served: the route pattern
+	// ("/v1/games/{game}"; "" when no route matched), never the raw path.
+	Observe func(route, method string, status int, d time.Duration)
 }
 
 // SyncTrigger starts a sync of one supplier in the background. It is the
@@ -55,7 +62,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 // routes is every route syncd serves, in one table.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.logRequests, s.recoverPanics)
+	r.Use(requestID, s.logRequests, s.recoverPanics)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "not_found", "no such endpoint")
 	}))
@@ -66,6 +73,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	r.Get("/openapi.json", s.handle(s.openapi))
+	r.With(s.require(auth.RoleAdmin)).Get("/metrics", s.handle(s.metrics))
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Group(func(r chi.Router) {
@@ -134,19 +142,68 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
+// logRequests logs every request with its request id and route, and
+// tells Observe about it.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		start := time.Now()
 		next.ServeHTTP(ww, r)
+		d := time.Since(start)
+		status := ww.Status()
+		if status == 0 { // nothing written: net/http sends 200
+			status = http.StatusOK
+		}
+		var route string
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			route = rc.RoutePattern()
+		}
+		if s.cfg.Observe != nil {
+			s.cfg.Observe(route, r.Method, status, d)
+		}
 		level := slog.LevelDebug
-		if ww.Status() >= 500 {
+		if status >= 500 {
 			level = slog.LevelWarn
 		}
-		s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
-			"status", ww.Status(), "bytes", ww.BytesWritten(), "duration", time.Since(start),
+		s.log.Log(r.Context(), level, "http request", "method", r.Method, "route", route, "path", r.URL.Path,
+			"status", status, "bytes", ww.BytesWritten(), "duration", d,
 			"request_id", middleware.GetReqID(r.Context()))
 	})
+}
+
+// requestID gives every request an id, in its context for the logs and in
+// the X-Request-Id response header for the client to quote. A caller's own
+// X-Request-Id (a proxy's, a storefront's) is kept when it is a plausible
+// id; anything else is replaced, so a client cannot put arbitrary text in
+// syncd's logs.
+func requestID(next http.Handler) http.Handler {
+	inner := middleware.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(middleware.RequestIDHeader, middleware.GetReqID(r.Context()))
+		next.ServeHTTP(w, r)
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := r.Header.Get(middleware.RequestIDHeader); id != "" && !plausibleID(id) {
+			r.Header.Del(middleware.RequestIDHeader)
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// plausibleID accepts up to 128 characters of letters, digits and
+// -_.:/+= (UUIDs, ULIDs, chi's host/random-000001, base64).
+func plausibleID(id string) bool {
+	if len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("-_.:/+=", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
@@ -161,6 +218,16 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+// metrics serves the Prometheus scrape to admins, unless metrics have a
+// listener of their own (SYNCD_METRICS_ADDR), which then serves them.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Metrics == nil {
+		return errorf(http.StatusNotFound, "not_found", "metrics are not served on this address")
+	}
+	s.cfg.Metrics.ServeHTTP(w, r)
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/syncd/syncd/api"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
@@ -29,19 +30,26 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// sources builds a catalog source for every enabled supplier.
-func sources(c Config) map[string]catalog.Source {
+// sources builds a catalog source for every enabled supplier. onRetry, when
+// set, learns each retried supplier read.
+func sources(c Config, onRetry func(supplier string)) map[string]catalog.Source {
+	retried := func(supplier string) func(op string, err error) {
+		if onRetry == nil {
+			return nil
+		}
+		return func(string, error) { onRetry(supplier) }
+	}
 	out := map[string]catalog.Source{}
 	if c.SenpayEnabled() {
 		out["senpay"] = senpay.New(senpay.Config{
 			BaseURL: c.SenpayBaseURL, APIKey: c.SenpayAPIKey, SecretKey: c.SenpaySecretKey,
-			RatePerSecond: c.SenpayRateLimit,
+			RatePerSecond: c.SenpayRateLimit, OnRetry: retried("senpay"),
 		})
 	}
 	if c.IsipayEnabled() {
 		out["isipay"] = isipay.New(isipay.Config{
 			BaseURL: c.IsipayBaseURL, APIToken: c.IsipayAPIToken,
-			RatePerSecond: c.IsipayRateLimit,
+			RatePerSecond: c.IsipayRateLimit, OnRetry: retried("isipay"),
 		})
 	}
 	return out
@@ -75,6 +83,7 @@ type app struct {
 	syncer  *catalog.Syncer
 	catalog *catalog.Catalog
 	sched   *scheduler
+	metrics *metrics.Metrics
 }
 
 func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
@@ -94,32 +103,40 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		SwitchMargin: decimal.NewFromInt(c.SwitchMargin),
 		Floor:        globalFloor(c),
 	})
-	sched, err := newScheduler(log, syncer, sources(c), c.SyncInterval)
+	m := metrics.New(c.Suppliers())
+	m.RegisterDB("write", db.Write.DB)
+	m.RegisterDB("read", db.Read.DB)
+	m.WatchCatalog(catalogGauges(merged))
+	sched, err := newScheduler(log, syncer, sources(c, m.Retry), c.SyncInterval)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	// Every sync, failed ones too, changes what may be sold: rebuild the
-	// merged catalog after each.
+	// Every sync, failed ones too, changes what may be sold: bring the
+	// merged catalog up to date after each.
 	sched.afterSync = func(ctx context.Context, res catalog.SyncResult) {
+		m.Sync(syncRun(res))
+		start := time.Now()
 		if _, err := merged.AfterSync(ctx, res); err != nil {
+			m.RepriceFailed("sync")
 			log.Error("catalog refresh failed", "err", err)
+			return
 		}
+		m.Repriced("sync", time.Since(start))
 	}
-	return &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged, sched: sched}, nil
+	return &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged, sched: sched, metrics: m}, nil
 }
 
-// ready is the readiness check: the database takes a write lock, and every
-// supplier's start-up sync has finished (succeeded or failed: a supplier
-// that is down must not keep syncd from serving what it already has).
+// ready is the readiness check: the database takes a write, the first
+// catalog snapshot is built, and every supplier's start-up sync has
+// finished (succeeded or failed: a supplier that is down must not keep
+// syncd from serving what it already has).
 func (a *app) ready(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	tx, err := a.db.Write.BeginTx(ctx, nil) // _txlock=immediate: takes the write lock
-	if err != nil {
-		return fmt.Errorf("database not writable: %w", err)
+	if err := a.writable(ctx); err != nil {
+		// The driver's text is for the log, not for whoever probes.
+		a.log.Warn("not ready: database not writable", "err", err)
+		return errors.New("database not writable")
 	}
-	tx.Rollback()
 	if a.catalog.Snapshot() == nil {
 		return errors.New("catalog snapshot not built yet")
 	}
@@ -129,56 +146,115 @@ func (a *app) ready(ctx context.Context) error {
 	return nil
 }
 
-// serve runs until ctx is cancelled, then shuts down: the HTTP server stops
-// taking requests and drains, a running sync is cancelled and rolls back.
-// onListen, when set, learns the bound address (port 0 picks one).
-func (a *app) serve(ctx context.Context, onListen func(addr string)) error {
+// writable commits a one-row write. Taking the write lock alone would pass
+// on a full disk or a file system remounted read-only: the rolled-back
+// transaction never reaches the file. In WAL mode with synchronous=NORMAL
+// the commit costs a page in the WAL and no fsync.
+func (a *app) writable(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	const q = `INSERT INTO meta (key, value) VALUES ('ready_probe', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+	_, err := a.db.Write.ExecContext(ctx, q, syncd.FormatTime(time.Now()))
+	return err
+}
+
+// listening is where a started syncd can be reached.
+type listening struct {
+	API     string // host:port of the API
+	Metrics string // host:port of the metrics listener; "" when metrics are on the API's
+}
+
+// serve runs until ctx is cancelled, then shuts down: the HTTP servers stop
+// taking requests and drain, a running sync is cancelled and rolls back.
+// onListen, when set, learns the bound addresses (port 0 picks one).
+func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	defer a.db.Close()
-	handler := api.New(api.Config{
+	apiCfg := api.Config{
 		Suppliers:  a.cfg.Suppliers(),
 		StaleAfter: a.cfg.StaleAfter,
-	}, a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger, a.ready)
+		Observe:    a.metrics.HTTP,
+	}
+	if a.cfg.MetricsAddr == "" {
+		apiCfg.Metrics = a.metrics.Handler()
+	}
+	handler := api.New(apiCfg, a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger, a.ready)
 
 	// Serve what the database holds from the first request: a restart
 	// must not empty the catalog until the next sync.
+	start := time.Now()
 	if _, err := a.catalog.Refresh(ctx); err != nil {
 		return fmt.Errorf("build catalog: %w", err)
 	}
+	a.metrics.Repriced("sync", time.Since(start))
+	a.seedLastSuccess(ctx)
 
-	ln, err := net.Listen("tcp", a.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", a.cfg.Addr, err)
+	var servers []*http.Server
+	errc := make(chan error, 2)
+	listen := func(addr string, h http.Handler) (string, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", fmt.Errorf("listen %s: %w", addr, err)
+		}
+		srv := &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		}
+		servers = append(servers, srv)
+		go func() { errc <- srv.Serve(ln) }()
+		return ln.Addr().String(), nil
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	shutdown := func() error {
+		shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		var errs []error
+		for _, srv := range servers {
+			errs = append(errs, srv.Shutdown(shutCtx))
+		}
+		return errors.Join(errs...)
 	}
-	a.log.Info("syncd starting", "config", a.cfg, "addr", ln.Addr().String())
+
+	var at listening
+	var err error
+	if at.API, err = listen(a.cfg.Addr, handler); err != nil {
+		return err
+	}
+	if a.cfg.MetricsAddr != "" {
+		// Its own listener, usually bound where only the scraper reaches
+		// it: no token to provision in Prometheus.
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metrics.Handler())
+		if at.Metrics, err = listen(a.cfg.MetricsAddr, mux); err != nil {
+			shutdown()
+			return err
+		}
+	}
+	a.log.Info("syncd starting", "config", a.cfg, "addr", at.API, "metrics_addr", at.Metrics)
 	if onListen != nil {
-		onListen(ln.Addr().String())
+		onListen(at)
 	}
 	a.sched.start()
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		shutdown()
 		a.sched.shutdown()
+		a.catalog.Close()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	a.log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	herr := srv.Shutdown(shutCtx)
+	herr := shutdown()
 	a.sched.shutdown()
 	a.catalog.Close()
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	a.log.Info("stopped")
 	return herr

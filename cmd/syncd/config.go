@@ -35,6 +35,9 @@ type Config struct {
 	AdminToken       string
 	LogFormat        string
 	LogLevel         slog.Level
+	// MetricsAddr, when set, serves /metrics there without a token instead
+	// of to admins on Addr.
+	MetricsAddr string
 
 	SenpayBaseURL      string
 	SenpayAPIKey       string
@@ -79,6 +82,7 @@ func (c Config) LogValue() slog.Value {
 	}
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("db", c.DB),
 		slog.Duration("sync_interval", c.SyncInterval),
 		slog.Duration("stale_after", c.StaleAfter),
@@ -159,6 +163,7 @@ func cidrs(p func(*Config) *[]netip.Prefix) func(*Config, string) error {
 
 var settings = []setting{
 	{"SYNCD_ADDR", "addr", "127.0.0.1:8080", "listen address", str(func(c *Config) *string { return &c.Addr })},
+	{"SYNCD_METRICS_ADDR", "metrics-addr", "", "listen address for GET /metrics without a token (default: on the main address, admin token required)", str(func(c *Config) *string { return &c.MetricsAddr })},
 	{"SYNCD_DB", "db", "syncd.db", "SQLite database file", str(func(c *Config) *string { return &c.DB })},
 	{"SYNCD_SYNC_INTERVAL", "sync-interval", "5m", "time between catalog syncs of each supplier", dur(func(c *Config) *time.Duration { return &c.SyncInterval })},
 	{"SYNCD_STALE_AFTER", "stale-after", "", "age of the last successful sync after which a supplier's data is stale (default 3 sync intervals)", dur(func(c *Config) *time.Duration { return &c.StaleAfter })},
@@ -257,6 +262,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxShrink <= 0 || c.MaxShrink > 1 {
 		errs = append(errs, fmt.Errorf("SYNCD_MAX_SHRINK: %v is not in (0, 1]", c.MaxShrink))
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+		errs = append(errs, fmt.Errorf("SYNCD_METRICS_ADDR: %s is SYNCD_ADDR; leave it unset to serve metrics there to admins", c.MetricsAddr))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("SYNCD_LOG_FORMAT: %q is not text or json", c.LogFormat))

@@ -41,6 +41,7 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"bad cidr", map[string]string{"SENPAY_WEBHOOK_ALLOW": "10.0.0.0/99"}, "SENPAY_WEBHOOK_ALLOW"},
 		{"bad shrink", map[string]string{"SYNCD_MAX_SHRINK": "2"}, "SYNCD_MAX_SHRINK"},
 		{"bad log format", map[string]string{"SYNCD_LOG_FORMAT": "xml"}, "SYNCD_LOG_FORMAT"},
+		{"metrics on the api address", map[string]string{"SYNCD_METRICS_ADDR": "127.0.0.1:8080"}, "SYNCD_METRICS_ADDR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

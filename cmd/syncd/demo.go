@@ -85,8 +85,12 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	go moveMarket(ctx, sp, ip, senpayCat, isipayCat)
-	return a.serve(ctx, func(addr string) {
-		fmt.Fprint(stdout, strings.NewReplacer("{addr}", addr, "{senpay}", spURL, "{isipay}", ipURL,
+	return a.serve(ctx, func(at listening) {
+		metricsURL := "http://" + at.API + "/metrics (admin token)"
+		if at.Metrics != "" {
+			metricsURL = "http://" + at.Metrics + "/metrics"
+		}
+		fmt.Fprint(stdout, strings.NewReplacer("{addr}", at.API, "{metrics}", metricsURL, "{senpay}", spURL, "{isipay}", ipURL,
 			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken).Replace(demoGuide))
 	})
 }
@@ -109,7 +113,8 @@ Try (the admin token may do everything a storefront or merchandiser may):
   curl -s -X POST -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers/senpay/sync
   go run ./cmd/syncd token create -db {db} -role storefront -name my-shop
 
-The API is described at http://{addr}/openapi.json. Ctrl-C stops everything.
+The API is described at http://{addr}/openapi.json; Prometheus metrics are at
+{metrics}. Ctrl-C stops everything.
 `
 
 // moveMarket nudges a few simulator prices every 20 seconds, so the demo's

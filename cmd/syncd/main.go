@@ -5,6 +5,7 @@
 //	syncd demo    run both supplier simulators on loopback, then serve
 //	syncd bench   measure the sync against generated catalogs (BENCHMARKS.md)
 //	syncd token   create, list or revoke API tokens
+//	syncd backup  copy the database consistently, while serve runs
 package main
 
 import (
@@ -29,6 +30,8 @@ commands:
             token create -role ROLE -name NAME   (prints the secret once)
             token list
             token revoke ID
+  backup  copy the database to a new file, consistently, while serve runs:
+            backup [-db FILE] BACKUP
 
 Run 'syncd <command> -h' for the flags; each flag also reads the
 environment variable named in its help.
@@ -62,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBenchSims(ctx, rest, os.Stdin, stdout)
 	case "token":
 		return runToken(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

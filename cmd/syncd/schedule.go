@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -67,6 +68,12 @@ func (s *scheduler) syncTask(ctx context.Context, name string, src catalog.Sourc
 		}
 	}()
 	res, err := s.syncer.Sync(ctx, name, src)
+	if errors.Is(err, catalog.ErrSyncRunning) {
+		// Another sync of this supplier holds it (one started outside the
+		// scheduler): nothing was attempted, nothing changed.
+		s.log.Warn("sync skipped", "supplier", name, "err", err)
+		return
+	}
 	if s.afterSync != nil {
 		s.afterSync(ctx, res)
 	}

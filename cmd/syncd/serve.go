@@ -25,8 +25,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	return a.serve(ctx, func(addr string) {
-		fmt.Fprintf(stdout, "syncd: listening on http://%s\n", addr)
+	return a.serve(ctx, func(at listening) {
+		fmt.Fprintf(stdout, "syncd: listening on http://%s\n", at.API)
+		if at.Metrics != "" {
+			fmt.Fprintf(stdout, "syncd: metrics on http://%s/metrics\n", at.Metrics)
+		}
 	})
 }
 
@@ -38,7 +41,7 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	srcs := sources(cfg)
+	srcs := sources(cfg, nil)
 	if len(srcs) == 0 {
 		return fmt.Errorf("no supplier enabled: set SENPAY_API_KEY+SENPAY_SECRET_KEY or ISIPAY_API_TOKEN+ISIPAY_BASE_URL")
 	}

@@ -1,0 +1,227 @@
+// Package metrics owns syncd's Prometheus collectors and serves them in the
+// text exposition format. It imports nothing of syncd's: cmd/syncd feeds it
+// sync results, catalog rebuilds, supplier retries and HTTP requests
+// through the small methods below, so catalog and api stay free of
+// Prometheus.
+//
+// Every label has a bounded set of values: supplier names, tiers, causes,
+// route patterns, methods and status codes; never an item id, a path or a
+// reference.
+package metrics
+
+import (
+	"database/sql"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Item states in syncd_catalog_items.
+const (
+	Available   = "available"   // has a price in the tier
+	Unavailable = "unavailable" // no eligible offer
+	Blocked     = "blocked"     // an offer, but no price fits the guards
+)
+
+// Metrics is syncd's registry and its collectors. Its methods are safe for
+// concurrent use.
+type Metrics struct {
+	reg *prometheus.Registry
+	now func() time.Time
+
+	syncRuns     *prometheus.CounterVec
+	syncDuration *prometheus.HistogramVec
+	syncOffers   *prometheus.GaugeVec
+	retries      *prometheus.CounterVec
+	build        prometheus.Histogram
+	reprices     *prometheus.CounterVec
+	repriceFails *prometheus.CounterVec
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+
+	mu          sync.Mutex
+	lastSuccess map[string]time.Time
+	catalog     func() (CatalogState, bool)
+}
+
+// New registers syncd's collectors, with the Go runtime's and the
+// process's, on a registry of its own (never the global one, so tests can
+// make as many as they like). suppliers are the enabled ones: their series
+// start at zero rather than appearing with the first event, so rate() and
+// alerts see every supplier from the first scrape.
+func New(suppliers []string) *Metrics {
+	m := &Metrics{
+		reg:         prometheus.NewRegistry(),
+		now:         time.Now,
+		lastSuccess: map[string]time.Time{},
+		syncRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_sync_runs_total",
+			Help: "Catalog syncs attempted, by supplier and result (ok or error).",
+		}, []string{"supplier", "result"}),
+		syncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "syncd_sync_duration_seconds",
+			Help:    "Time a catalog sync took, fetch and store, successful or not.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 12), // 50 ms to ~100 s
+		}, []string{"supplier"}),
+		syncOffers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "syncd_sync_offers",
+			Help: "Offers in the last successful sync, by supplier and change: seen in the catalog, added, changed or removed by it.",
+		}, []string{"supplier", "change"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_supplier_request_retries_total",
+			Help: "Supplier reads retried after a network error, a 429 or a 5xx.",
+		}, []string{"supplier"}),
+		build: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "syncd_catalog_build_seconds",
+			Help:    "Time to link, choose, price and publish a catalog snapshot.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12), // 1 ms to ~24 s
+		}),
+		reprices: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_reprices_total",
+			Help: "Catalog repricings, by cause: sync, rule or window.",
+		}, []string{"cause"}),
+		repriceFails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_reprice_failures_total",
+			Help: "Catalog repricings that failed, by cause; the previous snapshot stays served.",
+		}, []string{"cause"}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_http_requests_total",
+			Help: "HTTP requests served, by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "syncd_http_request_duration_seconds",
+			Help:    "Time to serve an HTTP request, by route pattern and method.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+	}
+	for _, s := range suppliers {
+		m.syncRuns.WithLabelValues(s, "ok")
+		m.syncRuns.WithLabelValues(s, "error")
+		m.retries.WithLabelValues(s)
+	}
+	for _, c := range []string{"sync", "rule", "window"} {
+		m.reprices.WithLabelValues(c)
+		m.repriceFails.WithLabelValues(c)
+	}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(),
+		m.syncRuns, m.syncDuration, m.syncOffers, m.retries,
+		m.build, m.reprices, m.repriceFails, m.httpRequests, m.httpDuration,
+		stateCollector{m},
+	)
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format (or
+// OpenMetrics when the scraper asks for it).
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		Registry:          m.reg, // counts its own scrapes and errors
+		EnableOpenMetrics: true,
+	})
+}
+
+// RegisterDB adds the connection pool statistics of db (go_sql_*, labelled
+// db_name=name): a writer pool that is always busy shows up here first.
+func (m *Metrics) RegisterDB(name string, db *sql.DB) {
+	m.reg.MustRegister(collectors.NewDBStatsCollector(db, name))
+}
+
+// SyncRun is one finished sync of one supplier.
+type SyncRun struct {
+	Supplier string
+	OK       bool
+	Started  time.Time
+	Duration time.Duration
+	Seen     int
+	Added    int
+	Changed  int
+	Removed  int
+}
+
+// Sync records a finished sync. The offer counts and the last success
+// move only when it succeeded: a failed sync changes nothing stored.
+func (m *Metrics) Sync(r SyncRun) {
+	result := "error"
+	if r.OK {
+		result = "ok"
+	}
+	m.syncRuns.WithLabelValues(r.Supplier, result).Inc()
+	m.syncDuration.WithLabelValues(r.Supplier).Observe(r.Duration.Seconds())
+	if !r.OK {
+		return
+	}
+	for change, n := range map[string]int{"seen": r.Seen, "added": r.Added, "changed": r.Changed, "removed": r.Removed} {
+		m.syncOffers.WithLabelValues(r.Supplier, change).Set(float64(n))
+	}
+	m.LastSuccess(r.Supplier, r.Started)
+}
+
+// LastSuccess sets when a supplier's data was last fetched successfully:
+// from the database at start-up, then by every successful Sync.
+func (m *Metrics) LastSuccess(supplier string, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if at.After(m.lastSuccess[supplier]) {
+		m.lastSuccess[supplier] = at
+	}
+}
+
+// Retry counts one retried supplier read. Its signature fits the suppliers'
+// OnRetry hooks once the supplier is bound.
+func (m *Metrics) Retry(supplier string) {
+	m.retries.WithLabelValues(supplier).Inc()
+}
+
+// Repriced records a catalog repricing that took d. cause is the catalog's:
+// "sync", "window", or "rule:<id>", which counts as "rule" (a label per rule
+// id would grow without bound).
+func (m *Metrics) Repriced(cause string, d time.Duration) {
+	m.reprices.WithLabelValues(causeLabel(cause)).Inc()
+	m.build.Observe(d.Seconds())
+}
+
+// RepriceFailed records a repricing that failed.
+func (m *Metrics) RepriceFailed(cause string) {
+	m.repriceFails.WithLabelValues(causeLabel(cause)).Inc()
+}
+
+func causeLabel(cause string) string {
+	cause, _, _ = strings.Cut(cause, ":")
+	switch cause {
+	case "sync", "rule", "window", "webhook":
+		return cause
+	}
+	return "other"
+}
+
+// HTTP records one served request. route is the router's pattern
+// ("/v1/games/{game}"), never the raw path; "" (no route matched) is
+// recorded as "unmatched". Its signature is api.Config.Observe's.
+func (m *Metrics) HTTP(route, method string, status int, d time.Duration) {
+	if route == "" {
+		route = "unmatched"
+	}
+	method = knownMethod(method)
+	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.httpDuration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// knownMethod keeps the method label bounded: a client can send any token
+// as a method.
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
+}
