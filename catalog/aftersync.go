@@ -76,7 +76,7 @@ func (c *Catalog) AfterSync(ctx context.Context, res SyncResult) (*Snapshot, err
 		return nil, err
 	}
 	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, health
-	if err := c.publish(ctx, snap, "sync"); err != nil {
+	if err := c.publish(ctx, snap, "sync", now); err != nil {
 		return nil, err
 	}
 	c.log.Info("catalog repriced after sync", "supplier", res.Supplier, "version", snap.Version,

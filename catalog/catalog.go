@@ -33,6 +33,10 @@ type Config struct {
 	// Floor is the global guard every price obeys besides the rules'
 	// (DESIGN.md: default margin >= 0, which pricing always applies).
 	Floor []pricing.Guard
+	// OnPublish, when set, learns of every snapshot published: what caused
+	// it ("sync", "rule:<id>", "window", "matching") and how long the
+	// rebuild or reprice took. For metrics; it must not block.
+	OnPublish func(cause string, took time.Duration)
 }
 
 // Catalog is the merged catalog: it links offers to canonical items,
@@ -109,7 +113,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 		return nil, err
 	}
 	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, in.suppliers
-	if err := c.publish(ctx, snap, cause); err != nil {
+	if err := c.publish(ctx, snap, cause, start); err != nil {
 		return nil, err
 	}
 	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", snap.items,
@@ -123,7 +127,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 // storefront keeps getting 304 for /v1/catalog across syncs that changed
 // nothing it shows; merchandiser detail (reasons, freshness) is still
 // replaced.
-func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string) error {
+func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string, start time.Time) error {
 	prev := c.current.Load()
 	ch := diff(prev, snap)
 	if prev != nil && ch.empty() {
@@ -139,6 +143,9 @@ func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string) err
 	}
 	snap.changes = c.history
 	c.current.Store(snap)
+	if c.cfg.OnPublish != nil {
+		c.cfg.OnPublish(cause, c.now().Sub(start))
+	}
 	c.armWindow(snap)
 	if err := c.recordPrices(ctx, prev, snap, ch, cause); err != nil {
 		// The new prices are served; only their history is incomplete.

@@ -188,7 +188,9 @@ func (c *Catalog) decide(ctx context.Context, fn func(tx *sqlx.Tx, now string) e
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	_, err = c.Refresh(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err = c.refreshLocked(ctx, "matching")
 	return err
 }
 

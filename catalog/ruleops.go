@@ -200,7 +200,7 @@ func (c *Catalog) repriceLocked(ctx context.Context, set *rules.Set, touched []r
 		return err
 	}
 	snap.rules, snap.pricedAt, snap.floor = set, now, c.cfg.Floor
-	if err := c.publish(ctx, snap, cause); err != nil {
+	if err := c.publish(ctx, snap, cause, now); err != nil {
 		return err
 	}
 	c.log.Info("catalog repriced", "version", snap.Version, "games", len(changed), "cause", cause,

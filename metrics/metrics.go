@@ -197,7 +197,7 @@ func (m *Metrics) RepriceFailed(cause string) {
 func causeLabel(cause string) string {
 	cause, _, _ = strings.Cut(cause, ":")
 	switch cause {
-	case "sync", "rule", "window", "webhook":
+	case "sync", "rule", "window", "matching", "webhook":
 		return cause
 	}
 	return "other"

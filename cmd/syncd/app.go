@@ -97,13 +97,14 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink))
+	m := metrics.New(c.Suppliers())
 	merged := catalog.NewCatalog(db, log, catalog.Config{
 		StaleAfter:   c.StaleAfter,
 		Suppliers:    c.Preference,
 		SwitchMargin: decimal.NewFromInt(c.SwitchMargin),
 		Floor:        globalFloor(c),
+		OnPublish:    func(cause string, took time.Duration) { m.Repriced(cause, took) },
 	})
-	m := metrics.New(c.Suppliers())
 	m.RegisterDB("write", db.Write.DB)
 	m.RegisterDB("read", db.Read.DB)
 	m.WatchCatalog(catalogGauges(merged))
@@ -116,13 +117,10 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	// merged catalog up to date after each.
 	sched.afterSync = func(ctx context.Context, res catalog.SyncResult) {
 		m.Sync(syncRun(res))
-		start := time.Now()
 		if _, err := merged.AfterSync(ctx, res); err != nil {
 			m.RepriceFailed("sync")
 			log.Error("catalog refresh failed", "err", err)
-			return
 		}
-		m.Repriced("sync", time.Since(start))
 	}
 	return &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged, sched: sched, metrics: m}, nil
 }
@@ -182,11 +180,9 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 
 	// Serve what the database holds from the first request: a restart
 	// must not empty the catalog until the next sync.
-	start := time.Now()
 	if _, err := a.catalog.Refresh(ctx); err != nil {
 		return fmt.Errorf("build catalog: %w", err)
 	}
-	a.metrics.Repriced("sync", time.Since(start))
 	a.seedLastSuccess(ctx)
 
 	var servers []*http.Server
