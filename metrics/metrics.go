@@ -39,6 +39,7 @@ type Metrics struct {
 	syncDuration *prometheus.HistogramVec
 	syncOffers   *prometheus.GaugeVec
 	retries      *prometheus.CounterVec
+	waits        *prometheus.CounterVec
 	build        prometheus.Histogram
 	reprices     *prometheus.CounterVec
 	repriceFails *prometheus.CounterVec
@@ -77,6 +78,10 @@ func New(suppliers []string) *Metrics {
 			Name: "syncd_supplier_request_retries_total",
 			Help: "Supplier reads retried after a network error, a 429 or a 5xx.",
 		}, []string{"supplier"}),
+		waits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_supplier_rate_limit_wait_seconds_total",
+			Help: "Time supplier requests spent held back by syncd's own rate limit.",
+		}, []string{"supplier"}),
 		build: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "syncd_catalog_build_seconds",
 			Help:    "Time to link, choose, price and publish a catalog snapshot.",
@@ -104,6 +109,7 @@ func New(suppliers []string) *Metrics {
 		m.syncRuns.WithLabelValues(s, "ok")
 		m.syncRuns.WithLabelValues(s, "error")
 		m.retries.WithLabelValues(s)
+		m.waits.WithLabelValues(s)
 	}
 	for _, c := range []string{"sync", "rule", "window"} {
 		m.reprices.WithLabelValues(c)
@@ -113,7 +119,7 @@ func New(suppliers []string) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
-		m.syncRuns, m.syncDuration, m.syncOffers, m.retries,
+		m.syncRuns, m.syncDuration, m.syncOffers, m.retries, m.waits,
 		m.build, m.reprices, m.repriceFails, m.httpRequests, m.httpDuration,
 		stateCollector{m},
 	)
@@ -179,6 +185,11 @@ func (m *Metrics) LastSuccess(supplier string, at time.Time) {
 // OnRetry hooks once the supplier is bound.
 func (m *Metrics) Retry(supplier string) {
 	m.retries.WithLabelValues(supplier).Inc()
+}
+
+// RateLimitWait adds time a supplier request waited for the rate limit.
+func (m *Metrics) RateLimitWait(supplier string, d time.Duration) {
+	m.waits.WithLabelValues(supplier).Add(d.Seconds())
 }
 
 // Repriced records a catalog repricing that took d. cause is the catalog's:

@@ -46,6 +46,8 @@ type Caller struct {
 	Retry     Retry                      // zero: DefaultRetry
 	Authorize func(*http.Request)        // sets credentials on every request
 	OnRetry   func(op string, err error) // observes each retry (metrics, logs)
+	// OnWait observes each time the rate limiter held a request back.
+	OnWait func(op string, waited time.Duration)
 }
 
 // Request is one call. Body, when not nil, is sent as JSON.
@@ -122,9 +124,14 @@ func (c *Caller) Do(ctx context.Context, r Request) (*Response, error) {
 
 func (c *Caller) once(ctx context.Context, r Request, body []byte) (*Response, error) {
 	if c.Limiter != nil {
+		start := time.Now()
 		if err := c.Limiter.Wait(ctx); err != nil {
 			// Nothing was sent: safe to treat as unavailable even for writes.
 			return nil, c.fail(r, KindUnavailable, 0, fmt.Errorf("rate limit wait: %w", err))
+		}
+		// A token at hand returns at once; only a real wait is reported.
+		if waited := time.Since(start); waited > time.Millisecond && c.OnWait != nil {
+			c.OnWait(r.Op(), waited)
 		}
 	}
 	if err := ctx.Err(); err != nil {

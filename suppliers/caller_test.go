@@ -533,3 +533,22 @@ func TestWriteWithCancelledContextIsNotSent(t *testing.T) {
 		t.Fatalf("requests: got %d, want 0", hits.Load())
 	}
 }
+
+func TestRateLimitWaitIsObserved(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	var waits atomic.Int32
+	c := &Caller{Supplier: "isipay", BaseURL: srv.URL, HTTP: srv.Client(),
+		// One token, refilled every 20 ms: the second call must wait.
+		Limiter: rate.NewLimiter(rate.Every(20*time.Millisecond), 1),
+		OnWait:  func(op string, d time.Duration) { waits.Add(1) },
+	}
+	for range 2 {
+		if _, err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "/api/v1/balance", Idempotent: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := waits.Load(); got != 1 {
+		t.Fatalf("observed waits: got %d, want 1 (the first call had a token)", got)
+	}
+}

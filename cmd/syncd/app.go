@@ -32,24 +32,30 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 
 // sources builds a catalog source for every enabled supplier. onRetry, when
 // set, learns each retried supplier read.
-func sources(c Config, onRetry func(supplier string)) map[string]catalog.Source {
+func sources(c Config, m *metrics.Metrics) map[string]catalog.Source {
 	retried := func(supplier string) func(op string, err error) {
-		if onRetry == nil {
+		if m == nil {
 			return nil
 		}
-		return func(string, error) { onRetry(supplier) }
+		return func(string, error) { m.Retry(supplier) }
+	}
+	waited := func(supplier string) func(op string, d time.Duration) {
+		if m == nil {
+			return nil
+		}
+		return func(_ string, d time.Duration) { m.RateLimitWait(supplier, d) }
 	}
 	out := map[string]catalog.Source{}
 	if c.SenpayEnabled() {
 		out["senpay"] = senpay.New(senpay.Config{
 			BaseURL: c.SenpayBaseURL, APIKey: c.SenpayAPIKey, SecretKey: c.SenpaySecretKey,
-			RatePerSecond: c.SenpayRateLimit, OnRetry: retried("senpay"),
+			RatePerSecond: c.SenpayRateLimit, OnRetry: retried("senpay"), OnWait: waited("senpay"),
 		})
 	}
 	if c.IsipayEnabled() {
 		out["isipay"] = isipay.New(isipay.Config{
 			BaseURL: c.IsipayBaseURL, APIToken: c.IsipayAPIToken,
-			RatePerSecond: c.IsipayRateLimit, OnRetry: retried("isipay"),
+			RatePerSecond: c.IsipayRateLimit, OnRetry: retried("isipay"), OnWait: waited("isipay"),
 		})
 	}
 	return out
@@ -108,7 +114,7 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	m.RegisterDB("write", db.Write.DB)
 	m.RegisterDB("read", db.Read.DB)
 	m.WatchCatalog(catalogGauges(merged))
-	sched, err := newScheduler(log, syncer, sources(c, m.Retry), c.SyncInterval)
+	sched, err := newScheduler(log, syncer, sources(c, m), c.SyncInterval)
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -54,6 +54,8 @@ type Config struct {
 	Concurrency int
 	// OnRetry, if set, observes each retried read (metrics, logs).
 	OnRetry func(op string, err error)
+	// OnWait, if set, observes every time the rate limit held a request back.
+	OnWait func(op string, waited time.Duration)
 }
 
 // Validate reports a configuration that cannot work, for start-up checks.
@@ -112,6 +114,7 @@ func New(cfg Config) *Client {
 				r.Header.Set("Authorization", "Bearer "+token)
 			},
 			OnRetry: cfg.OnRetry,
+			OnWait:  cfg.OnWait,
 		},
 		concurrency: conc,
 		invalid:     cfg.Validate(),

@@ -64,6 +64,8 @@ type Config struct {
 	Concurrency   int             // product listings FetchCatalog fetches at once; 0 means 8
 	// OnRetry, if set, observes every retried read (for metrics or logs).
 	OnRetry func(op string, err error)
+	// OnWait, if set, observes every time the rate limit held a request back.
+	OnWait func(op string, waited time.Duration)
 }
 
 // String keeps the keys out of logs and error messages.
@@ -130,6 +132,7 @@ func New(cfg Config) *Client {
 				r.Header.Set("Authorization", "Bearer "+apiKey)
 			},
 			OnRetry: cfg.OnRetry,
+			OnWait:  cfg.OnWait,
 		},
 		secretKey:   cfg.SecretKey,
 		concurrency: cfg.Concurrency,
