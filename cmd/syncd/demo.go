@@ -109,6 +109,10 @@ Try (the admin token may do everything a storefront or merchandiser may):
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/items/mobile-legends.diamonds-86-78-8/offers
   curl -s -H "Authorization: Bearer $TOKEN" "http://{addr}/v1/catalog/changes?since=1"
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/matching/review
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" http://{addr}/v1/rules -d '{"name": "MLBB +8%",
+    "match": {"game": "mobile-legends"}, "action": {"kind": "markup_percent", "value": "8", "plus": 0},
+    "round": {"step": 100, "mode": "up", "ending": 0}}'
+  curl -s -H "Authorization: Bearer $TOKEN" "http://{addr}/v1/items/mobile-legends.diamonds-86-78-8/pricing?tier=public"
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers
   curl -s -X POST -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers/senpay/sync
   go run ./cmd/syncd token create -db {db} -role storefront -name my-shop
