@@ -206,3 +206,25 @@ CREATE INDEX price_history_item ON price_history (item_id, tier, id);
 -- migration 4: offers by item, for repricing the items a sync or webhook touched
 
 CREATE INDEX offers_item ON offers (item_id);
+
+-- migration 5: when each offer's cost was true, so a late webhook cannot overwrite a newer cost
+
+-- For a sync: when the sync started; for a price_update webhook: its
+-- sent_at. A cost update dated before this is out of order and ignored.
+ALTER TABLE offers ADD COLUMN cost_at TEXT NOT NULL DEFAULT '';
+
+-- Deliveries of supplier webhooks, stored raw before they are applied.
+CREATE TABLE webhook_inbox (
+    id           INTEGER PRIMARY KEY,
+    supplier     TEXT NOT NULL,
+    kind         TEXT NOT NULL,              -- price_update | transaction_status | unknown
+    digest       TEXT NOT NULL,              -- SHA-256 of the body: a duplicate delivery is the same digest
+    body         TEXT NOT NULL,
+    remote       TEXT NOT NULL DEFAULT '',
+    received_at  TEXT NOT NULL,
+    processed_at TEXT,
+    outcome      TEXT NOT NULL DEFAULT '',   -- what applying it did, or why it was refused
+    UNIQUE (supplier, digest)
+) STRICT;
+
+CREATE INDEX webhook_inbox_pending ON webhook_inbox (id) WHERE processed_at IS NULL;

@@ -38,12 +38,25 @@ func (c *Catalog) AfterSync(ctx context.Context, res SyncResult) (*Snapshot, err
 		}
 		games[gameOf(item)] = true
 	}
+	snap, err := c.repriceGamesLocked(ctx, prev, games, health, now, "sync")
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("catalog repriced after sync", "supplier", res.Supplier, "version", snap.Version,
+		"games", len(games), "offers", len(res.CostChanged), "duration", c.now().Sub(now))
+	return snap, nil
+}
+
+// repriceGamesLocked reloads, rechooses and reprices the given games and
+// publishes a snapshot derived from prev; every other game's entry is
+// shared.
+func (c *Catalog) repriceGamesLocked(ctx context.Context, prev *Snapshot, games map[string]bool,
+	health map[string]supplierHealth, now time.Time, cause string) (*Snapshot, error) {
 	ids := make([]string, 0, len(games))
 	for g := range games {
 		ids = append(ids, g)
 	}
 	slices.Sort(ids)
-
 	in, err := c.load(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -76,11 +89,9 @@ func (c *Catalog) AfterSync(ctx context.Context, res SyncResult) (*Snapshot, err
 		return nil, err
 	}
 	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, health
-	if err := c.publish(ctx, snap, "sync", now); err != nil {
+	if err := c.publish(ctx, snap, cause, now); err != nil {
 		return nil, err
 	}
-	c.log.Info("catalog repriced after sync", "supplier", res.Supplier, "version", snap.Version,
-		"games", len(ids), "offers", len(res.CostChanged), "duration", c.now().Sub(now))
 	return snap, nil
 }
 

@@ -240,3 +240,57 @@ func TestAfterSyncRepricesOnlyTouchedGames(t *testing.T) {
 		t.Fatalf("after isipay failed: got %d, want senpay's 20000", got)
 	}
 }
+
+func TestApplyCostsRepricesOnlyTheirGames(t *testing.T) {
+	h := twoGames(t)
+	before := h.round()
+	ctx := context.Background()
+	old := decimal.NewFromInt(20000)
+	up, err := h.cat.ApplyCosts(ctx, "senpay", []CostChange{
+		{Code: "MLBB-BJ-V3MLBB_ID_86", Old: &old, New: decimal.NewFromInt(18000), Raw: "18000"},
+		{Code: "MLBB-BJ-V3MLBB_ID_172", Old: &old, New: decimal.NewFromInt(40000), Raw: "40000"}, // old was 40000: a discrepancy
+		{Code: "NOPE", New: decimal.NewFromInt(1)},
+	}, h.clk.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up.Applied) != 1 || len(up.Unchanged) != 1 || len(up.Unknown) != 1 || len(up.Discrepancies) != 1 {
+		t.Fatalf("update: got %+v", up)
+	}
+	snap := h.cat.Snapshot()
+	if up.Version != snap.Version || snap.Version != before.Version+1 {
+		t.Fatalf("versions: update says %d, served %d, before %d", up.Version, snap.Version, before.Version)
+	}
+	// Senpay now undercuts Isipay's 19500.
+	if got := price(t, snap, diamonds86, PublicTier); got != 18000 {
+		t.Fatalf("86 diamonds: got %d, want 18000", got)
+	}
+	if snap.gameByID["free-fire"] != before.gameByID["free-fire"] {
+		t.Fatal("a cost change in mobile-legends re-encoded free-fire")
+	}
+	// An older word does not overwrite the newer cost.
+	up, err = h.cat.ApplyCosts(ctx, "senpay", []CostChange{{Code: "MLBB-BJ-V3MLBB_ID_86", New: decimal.NewFromInt(25000)}},
+		h.clk.now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up.Stale) != 1 || price(t, h.cat.Snapshot(), diamonds86, PublicTier) != 18000 {
+		t.Fatalf("out-of-order update: got %+v, price %d", up, price(t, h.cat.Snapshot(), diamonds86, PublicTier))
+	}
+	// Nor does a sync that started before the webhook: its fetch is older.
+	h.clk.advance(-time.Minute)
+	if _, err := h.syncer.Sync(ctx, "senpay", fixed(clone(h.m.senpay))); err != nil {
+		t.Fatal(err)
+	}
+	var cost int64
+	if err := h.cat.db.Read.Get(&cost, `SELECT cost FROM offers WHERE code = 'MLBB-BJ-V3MLBB_ID_86'`); err != nil {
+		t.Fatal(err)
+	}
+	if cost != 18000 {
+		t.Fatalf("after a sync that began before the webhook: cost %d, want the webhook's 18000", cost)
+	}
+	var n int
+	if err := h.cat.db.Read.Get(&n, `SELECT count(*) FROM cost_history WHERE source = 'webhook'`); err != nil || n != 1 {
+		t.Fatalf("webhook cost history rows: got %d, %v; want 1", n, err)
+	}
+}

@@ -96,13 +96,14 @@ type storedOffer struct {
 	Active          bool           `db:"active"`
 	ProcessDuration string         `db:"process_duration"`
 	UpdatedAt       string         `db:"updated_at"`
+	CostAt          string         `db:"cost_at"`
 	RemovedAt       sql.NullString `db:"removed_at"`
 }
 
 func loadOffers(ctx context.Context, tx sqlx.QueryerContext, supplier string) (map[string]storedOffer, error) {
 	// NOT INDEXED: reading most of the table through the (supplier, code)
 	// index costs a table lookup per row; a sequential scan is 2x faster.
-	const q = `SELECT id, code, game_code, name, cost, cost_raw, active, process_duration, updated_at, removed_at
+	const q = `SELECT id, code, game_code, name, cost, cost_raw, active, process_duration, updated_at, cost_at, removed_at
 		FROM offers NOT INDEXED WHERE supplier = ?`
 	rows, err := tx.QueryContext(ctx, q, supplier)
 	if err != nil {
@@ -112,7 +113,7 @@ func loadOffers(ctx context.Context, tx sqlx.QueryerContext, supplier string) (m
 	out := map[string]storedOffer{}
 	for rows.Next() {
 		var o storedOffer
-		if err := rows.Scan(&o.ID, &o.Code, &o.GameCode, &o.Name, &o.Cost, &o.CostRaw, &o.Active, &o.ProcessDuration, &o.UpdatedAt, &o.RemovedAt); err != nil {
+		if err := rows.Scan(&o.ID, &o.Code, &o.GameCode, &o.Name, &o.Cost, &o.CostRaw, &o.Active, &o.ProcessDuration, &o.UpdatedAt, &o.CostAt, &o.RemovedAt); err != nil {
 			return nil, fmt.Errorf("load offers %s: %w", supplier, err)
 		}
 		out[o.Code] = o
@@ -188,10 +189,12 @@ func writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[
 	// updated since (by a webhook) makes the write affect no row, and the
 	// sync rereads under the lock instead of overwriting newer data.
 	const insert = `INSERT INTO offers
-		(supplier, code, game_code, name, cost, cost_raw, active, process_duration, first_seen, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (supplier, code) DO NOTHING`
+		(supplier, code, game_code, name, cost, cost_raw, active, process_duration, first_seen, updated_at, cost_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (supplier, code) DO NOTHING`
 	const update = `UPDATE offers SET game_code = ?, name = ?, cost = ?, cost_raw = ?, active = ?,
-		process_duration = ?, updated_at = ?, removed_at = NULL WHERE id = ? AND updated_at = ?`
+		process_duration = ?, updated_at = ?, removed_at = NULL,
+		cost_at = CASE WHEN cost = ? AND cost_raw = ? THEN cost_at ELSE ? END
+		WHERE id = ? AND updated_at = ?`
 	const remove = `UPDATE offers SET removed_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?`
 	const history = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at)
 		VALUES (?, ?, ?, ?, 'sync', ?)`
@@ -218,12 +221,18 @@ func writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[
 		codes = append(codes, code)
 	}
 	slices.Sort(codes)
+	// The fetch began no later than the sync did: its costs are true as of
+	// then. A cost a webhook stored since is newer, and stays.
+	costAt := syncd.FormatTime(res.Started)
 	for _, code := range codes {
 		f := fetched[code]
 		old, exists := stored[code]
+		if exists && old.CostAt > costAt {
+			f.cost, f.CostRaw = old.Cost, old.CostRaw
+		}
 		switch {
 		case !exists:
-			r, err := ins.ExecContext(ctx, supplier, code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now, now)
+			r, err := ins.ExecContext(ctx, supplier, code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now, now, costAt)
 			if err != nil {
 				return fmt.Errorf("insert offer %s/%s: %w", supplier, code, err)
 			}
@@ -241,7 +250,8 @@ func writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[
 			res.CostChanged = append(res.CostChanged, id)
 		case old.GameCode != f.GameCode || old.Name != f.Name || old.Cost != f.cost || old.CostRaw != f.CostRaw ||
 			old.Active != f.Active || old.ProcessDuration != f.ProcessDuration || old.RemovedAt.Valid:
-			r, err := upd.ExecContext(ctx, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now, old.ID, old.UpdatedAt)
+			r, err := upd.ExecContext(ctx, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now,
+				f.cost, f.CostRaw, costAt, old.ID, old.UpdatedAt)
 			if err != nil {
 				return fmt.Errorf("update offer %s/%s: %w", supplier, code, err)
 			}

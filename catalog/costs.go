@@ -1,0 +1,145 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd"
+)
+
+// CostChange is a supplier's word that one product's cost changed, as
+// Senpay's price_update webhook sends it.
+type CostChange struct {
+	Code string
+	Old  *decimal.Decimal // the cost the supplier believes it replaced, if it said
+	New  decimal.Decimal
+	Raw  string // New as sent, for the cost history
+}
+
+// CostUpdate says what ApplyCosts did with each change.
+type CostUpdate struct {
+	Applied   []string `json:"applied"`
+	Unchanged []string `json:"unchanged"`
+	// Stale changes are older than the cost stored (a sync or a later
+	// webhook already said something newer): not applied.
+	Stale []string `json:"stale"`
+	// Unknown codes are no offer syncd has.
+	Unknown []string `json:"unknown"`
+	// Discrepancies are applied changes whose old price was not the cost
+	// syncd had: the new price is still the newest word.
+	Discrepancies []string `json:"discrepancies"`
+	Version       int64    `json:"version"`
+}
+
+// ApplyCosts stores new costs for a supplier's offers, true as of at, and
+// reprices only the games of the offers whose cost moved, so a cost rise
+// is in the served prices (or blocks the item) before the next order.
+// Costs are rounded up to whole rupiah like a sync's; a change dated
+// before the stored cost is not applied.
+func (c *Catalog) ApplyCosts(ctx context.Context, supplier string, changes []CostChange, at time.Time) (*CostUpdate, error) {
+	up := &CostUpdate{Applied: []string{}, Unchanged: []string{}, Stale: []string{}, Unknown: []string{}, Discrepancies: []string{}}
+	for _, ch := range changes {
+		if ch.Code == "" || ch.New.IsNegative() || ch.New.GreaterThan(decimal.NewFromInt(1<<53)) {
+			return nil, fmt.Errorf("%w: cost change %q to %s", ErrInvalid, ch.Code, ch.New)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	moved, err := c.storeCosts(ctx, supplier, changes, at, up)
+	if err != nil {
+		return nil, err
+	}
+	prev := c.current.Load()
+	if prev == nil {
+		return up, nil
+	}
+	up.Version = prev.Version
+	if len(moved) == 0 {
+		return up, nil
+	}
+	games := map[string]bool{}
+	for _, id := range moved {
+		item, ok := prev.offerItem[id]
+		if !ok {
+			// An offer stored since the last rebuild, not linked yet.
+			snap, err := c.refreshLocked(ctx, "webhook")
+			if err != nil {
+				return nil, err
+			}
+			up.Version = snap.Version
+			return up, nil
+		}
+		games[gameOf(item)] = true
+	}
+	health, err := c.loadHealth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := c.now()
+	snap, err := c.repriceGamesLocked(ctx, prev, games, health, now, "webhook")
+	if err != nil {
+		return nil, err
+	}
+	up.Version = snap.Version
+	return up, nil
+}
+
+// storeCosts writes the changes in one transaction and returns the ids of
+// the offers whose cost moved.
+func (c *Catalog) storeCosts(ctx context.Context, supplier string, changes []CostChange, at time.Time, up *CostUpdate) ([]int64, error) {
+	const get = `SELECT id, cost, cost_raw, cost_at FROM offers WHERE supplier = ? AND code = ?`
+	const set = `UPDATE offers SET cost = ?, cost_raw = ?, cost_at = ?, updated_at = ? WHERE id = ?`
+	const history = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at) VALUES (?, ?, ?, ?, 'webhook', ?)`
+	tx, err := c.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	atText, now := syncd.FormatTime(at), syncd.FormatTime(c.now())
+	var moved []int64
+	for _, ch := range changes {
+		var id, cost int64
+		var raw, costAt string
+		err := tx.QueryRowContext(ctx, get, supplier, ch.Code).Scan(&id, &cost, &raw, &costAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			up.Unknown = append(up.Unknown, ch.Code)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cost of %s/%s: %w", supplier, ch.Code, err)
+		}
+		if costAt > atText {
+			up.Stale = append(up.Stale, ch.Code)
+			continue
+		}
+		if ch.Old != nil && ch.Old.Ceil().IntPart() != cost {
+			up.Discrepancies = append(up.Discrepancies, fmt.Sprintf("%s: syncd had %d, the supplier says it was %s", ch.Code, cost, ch.Old))
+		}
+		newCost := ch.New.Ceil().IntPart()
+		newRaw := ch.Raw
+		if newRaw == "" {
+			newRaw = ch.New.String()
+		}
+		if _, err := tx.ExecContext(ctx, set, newCost, newRaw, atText, now, id); err != nil {
+			return nil, fmt.Errorf("set cost of %s/%s: %w", supplier, ch.Code, err)
+		}
+		if newCost == cost && newRaw == raw {
+			up.Unchanged = append(up.Unchanged, ch.Code)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, history, id, cost, newCost, newRaw, now); err != nil {
+			return nil, fmt.Errorf("cost history of %s/%s: %w", supplier, ch.Code, err)
+		}
+		up.Applied = append(up.Applied, ch.Code)
+		moved = append(moved, id)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return moved, nil
+}
