@@ -25,8 +25,6 @@ type Impact struct {
 	MarginBefore     string         `json:"margin_percent_before"` // realised margin over the reached pairs
 	MarginAfter      string         `json:"margin_percent_after"`
 	Lint             rules.Findings `json:"lint"`
-	Proposed         []rules.Rule   `json:"-"`
-	touchedRules     []rules.Rule
 }
 
 // ImpactItem is one (item, tier) in an impact report.
