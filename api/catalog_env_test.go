@@ -50,6 +50,7 @@ const (
 type catalogEnv struct {
 	*env
 	server       *Server
+	db           *syncd.DB
 	cat          *catalog.Catalog
 	senpay       *senpaysim.Sim
 	isipay       *isipaysim.Sim
@@ -164,27 +165,31 @@ var demoDB = sync.OnceValues(func() ([]byte, error) {
 
 // newCatalogEnv starts the simulators with the demo catalogs and serves the
 // API over a catalog with no snapshot yet, of an empty database.
-func newCatalogEnv(t *testing.T) *catalogEnv {
+func newCatalogEnv(t *testing.T, configure ...configureFunc) *catalogEnv {
 	t.Helper()
-	return startCatalogEnv(t, nil)
+	return startCatalogEnv(t, nil, configure...)
 }
 
 // newSyncedCatalogEnv is newCatalogEnv over the demo catalogs as synced
 // from the simulators, with a snapshot built.
-func newSyncedCatalogEnv(t *testing.T) *catalogEnv {
+func newSyncedCatalogEnv(t *testing.T, configure ...configureFunc) *catalogEnv {
 	t.Helper()
 	file, err := demoDB()
 	if err != nil {
 		t.Fatalf("demo database: %v", err)
 	}
-	c := startCatalogEnv(t, file)
+	c := startCatalogEnv(t, file, configure...)
 	if _, err := c.cat.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func startCatalogEnv(t *testing.T, file []byte) *catalogEnv {
+// configureFunc adds to the API's configuration what a test needs (the
+// webhook's), over the env's database and catalog.
+type configureFunc func(cfg *Config, db *syncd.DB, cat *catalog.Catalog)
+
+func startCatalogEnv(t *testing.T, file []byte, configure ...configureFunc) *catalogEnv {
 	t.Helper()
 	s, err := startSims()
 	if err != nil {
@@ -209,13 +214,17 @@ func startCatalogEnv(t *testing.T, file []byte) *catalogEnv {
 	}
 	cat := catalog.NewCatalog(db, log, catalogConfig())
 	e := &env{syncer: catalog.NewSyncer(db, log), tokens: tokens}
-	srv := New(Config{Suppliers: supplierNames, StaleAfter: time.Hour}, log, tokens, e.syncer, cat, func(string) error { return nil }, nil)
+	cfg := Config{Suppliers: supplierNames, StaleAfter: time.Hour}
+	for _, f := range configure {
+		f(&cfg, db, cat)
+	}
+	srv := New(cfg, log, tokens, e.syncer, cat, func(string) error { return nil }, nil)
 	e.srv = httptest.NewServer(srv)
 	t.Cleanup(e.srv.Close)
 	tr := &http.Transport{DisableCompression: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &catalogEnv{
-		env: e, server: srv, cat: cat, senpay: s.senpay, isipay: s.isipay, sources: s.sources,
+		env: e, server: srv, db: db, cat: cat, senpay: s.senpay, isipay: s.isipay, sources: s.sources,
 		storefront: e.token(t, auth.RoleStorefront), merchandiser: e.token(t, auth.RoleMerchandiser),
 		client: &http.Client{Transport: tr}, doc: loadAPIDoc(t), seen: map[string]bool{},
 	}

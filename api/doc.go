@@ -3,5 +3,10 @@
 // OpenAPI document that describes it all.
 //
 // Handlers parse, call one domain method and encode. api imports auth,
-// catalog, rules and orders; nothing imports api but cmd.
+// catalog, rules, inbox and orders; nothing imports api but cmd.
+//
+// Supplier webhooks (POST /v1/webhooks/senpay) take no bearer token (the
+// sender's address and an optional signature decide) and answer in the
+// supplier's shape, {"status": 400, "message": "..."}, not in syncd's
+// error envelope: the sender is Senpay, and its document fixes that shape.
 package api

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,12 @@ type Config struct {
 	// Observe, when set, learns every request served: the route pattern
 	// ("/v1/games/{game}"; "" when no route matched), never the raw path.
 	Observe func(route, method string, status int, d time.Duration)
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// (SYNCD_TRUSTED_PROXIES), where a caller's address matters.
+	TrustedProxies []netip.Prefix
+	// SenpayWebhook, when set, receives Senpay's webhooks; nil answers
+	// POST /v1/webhooks/senpay with 404.
+	SenpayWebhook *SenpayWebhook
 }
 
 // SyncTrigger starts a sync of one supplier in the background. It is the
@@ -76,6 +83,9 @@ func (s *Server) routes() chi.Router {
 	r.With(s.require(auth.RoleAdmin)).Get("/metrics", s.handle(s.metrics))
 
 	r.Route("/v1", func(r chi.Router) {
+		// Suppliers send no bearer token: the handler checks the source
+		// address and the optional signature itself.
+		r.Post("/webhooks/senpay", s.senpayHandle(s.senpayWebhook))
 		r.Group(func(r chi.Router) {
 			r.Use(s.require(auth.RoleStorefront))
 			r.Get("/games", s.handle(s.listGames))

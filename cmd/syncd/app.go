@@ -16,6 +16,7 @@ import (
 	"github.com/syncd/syncd/api"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/inbox"
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/suppliers/isipay"
@@ -79,8 +80,8 @@ func globalFloor(c Config) []pricing.Guard {
 	return []pricing.Guard{g}
 }
 
-// app is a running syncd: database, tokens, syncer, scheduler and HTTP
-// server.
+// app is a running syncd: database, tokens, syncer, webhook inbox,
+// scheduler and HTTP server.
 type app struct {
 	cfg     Config
 	log     *slog.Logger
@@ -88,6 +89,7 @@ type app struct {
 	tokens  *auth.Store
 	syncer  *catalog.Syncer
 	catalog *catalog.Catalog
+	inbox   *inbox.Inbox
 	sched   *scheduler
 	metrics *metrics.Metrics
 }
@@ -128,7 +130,8 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 			log.Error("catalog refresh failed", "err", err)
 		}
 	}
-	return &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged, sched: sched, metrics: m}, nil
+	return &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged,
+		inbox: inbox.New(db, merged, log), sched: sched, metrics: m}, nil
 }
 
 // ready is the readiness check: the database takes a write, the first
@@ -175,15 +178,29 @@ type listening struct {
 func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	defer a.db.Close()
 	apiCfg := api.Config{
-		Suppliers:  a.cfg.Suppliers(),
-		StaleAfter: a.cfg.StaleAfter,
-		Observe:    a.metrics.HTTP,
+		Suppliers:      a.cfg.Suppliers(),
+		StaleAfter:     a.cfg.StaleAfter,
+		Observe:        a.metrics.HTTP,
+		TrustedProxies: a.cfg.TrustedProxies,
 	}
 	if a.cfg.MetricsAddr == "" {
 		apiCfg.Metrics = a.metrics.Handler()
 	}
+	if a.cfg.SenpayEnabled() {
+		apiCfg.SenpayWebhook = &api.SenpayWebhook{
+			Inbox: a.inbox, Allow: a.cfg.SenpayWebhookAllow,
+			Secret: a.cfg.SenpayWebhookSecret, SignatureHeader: a.cfg.SenpayWebhookSignatureHeader,
+		}
+	}
 	handler := api.New(apiCfg, a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger, a.ready)
 
+	// Deliveries stored but never applied (a crash between the two) go
+	// first, in the order received, so the first snapshot has them.
+	if n, err := a.inbox.Replay(ctx); err != nil {
+		return fmt.Errorf("replay webhooks: %w", err)
+	} else if n > 0 {
+		a.log.Info("webhooks replayed", "count", n)
+	}
 	// Serve what the database holds from the first request: a restart
 	// must not empty the catalog until the next sync.
 	if _, err := a.catalog.Refresh(ctx); err != nil {

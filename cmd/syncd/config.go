@@ -43,7 +43,11 @@ type Config struct {
 	SenpayAPIKey       string
 	SenpaySecretKey    string
 	SenpayWebhookAllow []netip.Prefix
-	SenpayRateLimit    float64
+	// SenpayWebhookSecret, when set, requires every Senpay webhook to be
+	// signed in the SenpayWebhookSignatureHeader header.
+	SenpayWebhookSecret          string
+	SenpayWebhookSignatureHeader string
+	SenpayRateLimit              float64
 
 	IsipayBaseURL   string
 	IsipayAPIToken  string
@@ -89,6 +93,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("admin_token", set(c.AdminToken)),
 		slog.String("senpay_base_url", c.SenpayBaseURL),
 		slog.String("senpay_credentials", set(c.SenpayAPIKey+c.SenpaySecretKey)),
+		slog.Any("senpay_webhook_allow", c.SenpayWebhookAllow),
+		slog.String("senpay_webhook_secret", set(c.SenpayWebhookSecret)),
+		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("isipay_base_url", c.IsipayBaseURL),
 		slog.String("isipay_credentials", set(c.IsipayAPIToken)),
 		slog.Any("suppliers", c.Suppliers()),
@@ -208,6 +215,8 @@ var settings = []setting{
 	{"SENPAY_API_KEY", "senpay-api-key", "", "Senpay API key", str(func(c *Config) *string { return &c.SenpayAPIKey })},
 	{"SENPAY_SECRET_KEY", "senpay-secret-key", "", "Senpay secret key", str(func(c *Config) *string { return &c.SenpaySecretKey })},
 	{"SENPAY_WEBHOOK_ALLOW", "senpay-webhook-allow", "206.189.83.1/32", "CIDRs allowed to send Senpay webhooks", cidrs(func(c *Config) *[]netip.Prefix { return &c.SenpayWebhookAllow })},
+	{"SENPAY_WEBHOOK_SECRET", "senpay-webhook-secret", "", "shared secret Senpay webhooks must be signed with (unset: no signature checked)", str(func(c *Config) *string { return &c.SenpayWebhookSecret })},
+	{"SENPAY_WEBHOOK_SIGNATURE_HEADER", "senpay-webhook-signature-header", "X-Signature", "header carrying a Senpay webhook's signature: hex HMAC-SHA256 of the body under the secret, or the secret itself", str(func(c *Config) *string { return &c.SenpayWebhookSignatureHeader })},
 	{"SENPAY_RATE_LIMIT", "senpay-rate-limit", "20", "requests per second to Senpay", num(func(c *Config) *float64 { return &c.SenpayRateLimit })},
 	{"ISIPAY_BASE_URL", "isipay-base-url", "", "Isipay API base URL", str(func(c *Config) *string { return &c.IsipayBaseURL })},
 	{"ISIPAY_API_TOKEN", "isipay-api-token", "", "Isipay API token", str(func(c *Config) *string { return &c.IsipayAPIToken })},
@@ -275,6 +284,9 @@ func (c Config) validate() error {
 	if c.SenpayEnabled() {
 		errs = append(errs, checkURL("SENPAY_BASE_URL", c.SenpayBaseURL))
 	}
+	if !headerName(c.SenpayWebhookSignatureHeader) {
+		errs = append(errs, fmt.Errorf("SENPAY_WEBHOOK_SIGNATURE_HEADER: %q is not an HTTP header name", c.SenpayWebhookSignatureHeader))
+	}
 	if c.IsipayEnabled() {
 		errs = append(errs, checkURL("ISIPAY_BASE_URL", c.IsipayBaseURL))
 	}
@@ -282,6 +294,19 @@ func (c Config) validate() error {
 		errs = append(errs, checkURL("SYNCD_NOTIFY_URL", c.NotifyURL))
 	}
 	return errors.Join(errs...)
+}
+
+// headerName reports whether s is an HTTP header name (RFC 9110 token).
+func headerName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
 }
 
 func checkURL(name, v string) error {

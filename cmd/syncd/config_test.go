@@ -24,6 +24,9 @@ func TestConfigDefaultsAndOverrides(t *testing.T) {
 	if len(c.SenpayWebhookAllow) != 1 || c.SenpayWebhookAllow[0].String() != "206.189.83.1/32" {
 		t.Errorf("webhook allow default: got %v", c.SenpayWebhookAllow)
 	}
+	if c.SenpayWebhookSecret != "" || c.SenpayWebhookSignatureHeader != "X-Signature" {
+		t.Errorf("webhook signature defaults: got secret %q, header %q; want none, X-Signature", c.SenpayWebhookSecret, c.SenpayWebhookSignatureHeader)
+	}
 	if got := c.Suppliers(); len(got) != 1 || got[0] != "senpay" {
 		t.Errorf("enabled suppliers: got %v, want [senpay]", got)
 	}
@@ -39,6 +42,8 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"half senpay credentials", map[string]string{"SENPAY_API_KEY": "k"}, "SENPAY_SECRET_KEY"},
 		{"isipay without url", map[string]string{"ISIPAY_API_TOKEN": "t"}, "ISIPAY_BASE_URL"},
 		{"bad cidr", map[string]string{"SENPAY_WEBHOOK_ALLOW": "10.0.0.0/99"}, "SENPAY_WEBHOOK_ALLOW"},
+		{"bad signature header", map[string]string{"SENPAY_WEBHOOK_SIGNATURE_HEADER": "X Signature:"}, "SENPAY_WEBHOOK_SIGNATURE_HEADER"},
+		{"bad trusted proxy", map[string]string{"SYNCD_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, "SYNCD_TRUSTED_PROXIES"},
 		{"bad shrink", map[string]string{"SYNCD_MAX_SHRINK": "2"}, "SYNCD_MAX_SHRINK"},
 		{"bad log format", map[string]string{"SYNCD_LOG_FORMAT": "xml"}, "SYNCD_LOG_FORMAT"},
 		{"metrics on the api address", map[string]string{"SYNCD_METRICS_ADDR": "127.0.0.1:8080"}, "SYNCD_METRICS_ADDR"},
@@ -54,13 +59,14 @@ func TestConfigRefusesBadValues(t *testing.T) {
 }
 
 func TestConfigLogValueHidesSecrets(t *testing.T) {
-	env := map[string]string{"SENPAY_API_KEY": "sk-live-123", "SENPAY_SECRET_KEY": "very-secret", "SYNCD_ADMIN_TOKEN": "adm-456"}
+	env := map[string]string{"SENPAY_API_KEY": "sk-live-123", "SENPAY_SECRET_KEY": "very-secret", "SYNCD_ADMIN_TOKEN": "adm-456",
+		"SENPAY_WEBHOOK_SECRET": "hook-789"}
 	c, err := parseConfig("serve", nil, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.LogValue().String()
-	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456"} {
+	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456", "hook-789"} {
 		if strings.Contains(s, secret) {
 			t.Fatalf("log value leaks %q: %s", secret, s)
 		}

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,13 +81,15 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	// The simulated Senpay posts its webhooks from loopback.
+	cfg.SenpayWebhookAllow = append(cfg.SenpayWebhookAllow, netip.MustParsePrefix("127.0.0.1/32"))
 	log := newLogger(cfg, stderr)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	go moveMarket(ctx, sp, ip, senpayCat, isipayCat)
 	return a.serve(ctx, func(at listening) {
+		go moveMarket(ctx, log, sp, ip, senpayCat, isipayCat, "http://"+loopbackAddr(at.API)+"/v1/webhooks/senpay")
 		metricsURL := "http://" + at.API + "/metrics (admin token)"
 		if at.Metrics != "" {
 			metricsURL = "http://" + at.Metrics + "/metrics"
@@ -100,7 +104,9 @@ const demoGuide = `syncd: listening on http://{addr}
   simulated Senpay:  {senpay}
   simulated Isipay:  {isipay}
   database:          {db} (removed on exit)
-  sync interval:     {interval}; prices at the simulators drift every 20s
+  sync interval:     {interval}; prices at the simulators drift every 20s:
+                     Isipay's reach syncd at its next sync, Senpay's at once
+                     through its price_update webhook (see the log)
 
 Try (the admin token may do everything a storefront or merchandiser may):
   export TOKEN={token}
@@ -115,15 +121,20 @@ Try (the admin token may do everything a storefront or merchandiser may):
   curl -s -H "Authorization: Bearer $TOKEN" "http://{addr}/v1/items/mobile-legends.diamonds-86-78-8/pricing?tier=public"
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers
   curl -s -X POST -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers/senpay/sync
+  curl -s -X POST http://{addr}/v1/webhooks/senpay -d '{"webhook_type": "price_update",
+    "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_old": 22870, "price_new": 19000}]}'
+    (a Senpay webhook as the simulator sends them: no token, loopback is allowed in the demo;
+    86 Diamonds is 19000 at once, until a sync brings back the simulator's price)
   go run ./cmd/syncd token create -db {db} -role storefront -name my-shop
 
 The API is described at http://{addr}/openapi.json; Prometheus metrics are at
 {metrics}. Ctrl-C stops everything.
 `
 
-// moveMarket nudges a few simulator prices every 20 seconds, so the demo's
-// syncs have changes to show.
-func moveMarket(ctx context.Context, sp *senpaysim.Sim, ip *isipaysim.Sim, spCat *senpaysim.Catalog, ipCat *isipaysim.Catalog) {
+// moveMarket nudges a few simulator prices every 20 seconds, so the demo
+// has changes to show: Isipay's for its syncs to find, Senpay's pushed to
+// webhookURL as Senpay's price_update webhook, applied as they arrive.
+func moveMarket(ctx context.Context, log *slog.Logger, sp *senpaysim.Sim, ip *isipaysim.Sim, spCat *senpaysim.Catalog, ipCat *isipaysim.Catalog, webhookURL string) {
 	spCodes, ipCodes := spCat.ProductCodes(), ipCat.VariantCodes()
 	t := time.NewTicker(20 * time.Second)
 	defer t.Stop()
@@ -133,11 +144,14 @@ func moveMarket(ctx context.Context, sp *senpaysim.Sim, ip *isipaysim.Sim, spCat
 			return
 		case <-t.C:
 		}
+		var changes []senpaysim.PriceChange
+		seen := map[string]bool{}
 		for range 3 {
 			if len(spCodes) > 0 {
 				code := spCodes[mrand.N(len(spCodes))]
-				if p, ok := sp.Price(code); ok {
-					sp.SetPrice(code, drift(p))
+				if p, ok := sp.Price(code); ok && !seen[code] {
+					seen[code] = true
+					changes = append(changes, senpaysim.PriceChange{Code: code, Price: drift(p)})
 				}
 			}
 			if len(ipCodes) > 0 {
@@ -147,7 +161,29 @@ func moveMarket(ctx context.Context, sp *senpaysim.Sim, ip *isipaysim.Sim, spCat
 				}
 			}
 		}
+		if len(changes) == 0 {
+			continue
+		}
+		// The simulator changes its prices even if the post fails, as
+		// Senpay would: the next sync then catches up.
+		if err := sp.SendPriceUpdate(ctx, webhookURL, changes); err != nil && ctx.Err() == nil {
+			log.Warn("demo: senpay price webhook failed", "err", err)
+		}
 	}
+}
+
+// loopbackAddr is where this machine reaches a listener bound to addr:
+// an unspecified host (":8080", "0.0.0.0:8080", "[::]:8080") is reached
+// on 127.0.0.1, which the demo allows to send webhooks.
+func loopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if a, err := netip.ParseAddr(host); host == "" || err == nil && a.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // drift moves a price by up to ±3%.

@@ -142,6 +142,23 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("mobile-legends: %d available items with a price, want at least 10: %s", available, body)
 	}
 
+	// The demo takes Senpay webhooks from loopback, as its simulator posts
+	// them: a price_update is served at once.
+	hook := `{"webhook_type": "price_update", "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_new": 19000}]}`
+	resp, err := http.Post(url+"/v1/webhooks/senpay", "application/json", strings.NewReader(hook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(reply), `"status":200`) {
+		t.Fatalf("POST /v1/webhooks/senpay: got %d %s, want 200", resp.StatusCode, reply)
+	}
+	_, body = get("GET", "/v1/items/mobile-legends.diamonds-86-78-8")
+	if !strings.Contains(string(body), `"price":19000`) {
+		t.Fatalf("86 diamonds after the webhook: %s, want price 19000", body)
+	}
+
 	if status, body := get("POST", "/v1/suppliers/isipay/sync"); status != 202 {
 		t.Fatalf("trigger sync: got %d, want 202: %s", status, body)
 	}

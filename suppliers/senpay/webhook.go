@@ -26,6 +26,10 @@ type Webhook struct {
 	Type   string
 	Prices []PriceChange // price_update
 	Status *StatusUpdate // transaction_status
+	// SentAt is the body's sent_at, zero if absent or unreadable. Senpay's
+	// document shows it on transaction_status only; a price_update that
+	// carries one is dated by it.
+	SentAt time.Time
 }
 
 // PriceChange is one product's new cost. OldRaw/NewRaw keep the text as
@@ -76,13 +80,14 @@ func ParseWebhook(body []byte) (*Webhook, error) {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("senpay webhook: %w", err)
 	}
+	sentAt := parseTime(string(w.SentAt))
 	switch string(w.Type) {
 	case WebhookPriceUpdate:
 		prices, err := priceChanges(w.Data)
 		if err != nil {
 			return nil, fmt.Errorf("senpay webhook price_update: %w", err)
 		}
-		return &Webhook{Type: WebhookPriceUpdate, Prices: prices}, nil
+		return &Webhook{Type: WebhookPriceUpdate, Prices: prices, SentAt: sentAt}, nil
 	case WebhookTransactionStatus:
 		if blank(w.Reference) {
 			return nil, errors.New("senpay webhook transaction_status: no reference")
@@ -96,8 +101,8 @@ func ParseWebhook(body []byte) (*Webhook, error) {
 			Status:           strings.ToLower(strings.TrimSpace(string(w.Status))),
 			SN:               string(w.SN),
 			Note:             string(w.Note),
-			SentAt:           parseTime(string(w.SentAt)),
-		}}, nil
+			SentAt:           sentAt,
+		}, SentAt: sentAt}, nil
 	default:
 		return nil, fmt.Errorf("senpay webhook: unknown webhook_type %q", suppliers.Snippet([]byte(w.Type)))
 	}

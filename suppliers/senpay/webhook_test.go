@@ -20,7 +20,7 @@ func TestParseWebhook(t *testing.T) {
 		}
 		s := w.Status
 		wantAt := time.Date(2024, 7, 2, 13, 11, 43, 249729000, time.UTC)
-		if w.Type != WebhookTransactionStatus || s == nil || s.Reference != "TRX24070385294000934" ||
+		if w.Type != WebhookTransactionStatus || s == nil || !w.SentAt.Equal(s.SentAt) || s.Reference != "TRX24070385294000934" ||
 			s.PartnerReference != "INV12345678" || s.Status != StatusSuccess || s.SN != "N/A" ||
 			s.Note != "Transaksi berhasil pada 2024/07/02 20:11:27 WIB" || !s.SentAt.Equal(wantAt) {
 			t.Errorf("got %+v %+v", w, s)
@@ -43,6 +43,19 @@ func TestParseWebhook(t *testing.T) {
 			if c.ProductCode != want[i].code || !c.Old.Equal(dec(want[i].old)) || !c.New.Equal(dec(want[i].new)) {
 				t.Errorf("change %d: got %+v, want %+v", i, c, want[i])
 			}
+		}
+	})
+	t.Run("price_update with sent_at", func(t *testing.T) {
+		w, err := ParseWebhook([]byte(`{"webhook_type": "price_update", "sent_at": "2024-07-02T13:11:43.249729Z",
+			"data": [{"product_code": "A", "price_new": 1}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := time.Date(2024, 7, 2, 13, 11, 43, 249729000, time.UTC); !w.SentAt.Equal(want) {
+			t.Errorf("sent_at: got %v, want %v", w.SentAt, want)
+		}
+		if w, err := ParseWebhook(recorded(t, "webhook_price_update.json")); err != nil || !w.SentAt.IsZero() {
+			t.Errorf("without sent_at: got %v, %v; want a zero time", w.SentAt, err)
 		}
 	})
 	t.Run("price_update quirks", func(t *testing.T) {

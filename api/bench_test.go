@@ -1,0 +1,173 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/inbox"
+)
+
+// benchPerGame is how many offers each supplier has per game.
+const benchPerGame = 100
+
+var benchGames = []struct{ name, unit string }{
+	{"Mobile Legends", "Diamonds"}, {"Free Fire", "Diamonds"}, {"PUBG Mobile", "UC"},
+	{"Genshin Impact", "Genesis Crystals"}, {"Valorant", "VP"}, {"Honkai Star Rail", "Oneiric Shards"},
+}
+
+// benchCatalog is one supplier's catalog of games × benchPerGame offers:
+// every game its own canonical game ("Valorant 17"), each offer the same
+// item at both suppliers, so every game has benchPerGame items whatever
+// the catalog's size.
+func benchCatalog(supplier string, games int) *catalog.SupplierCatalog {
+	cat := &catalog.SupplierCatalog{}
+	for g := range games {
+		u := benchGames[g%len(benchGames)]
+		code := fmt.Sprintf("G%d", g)
+		sg := catalog.SupplierGame{Code: code, Name: fmt.Sprintf("%s %d", u.name, g), Active: true}
+		if supplier == "senpay" {
+			sg.Form = []catalog.Field{{Key: "id", Label: "User ID", Type: "text"}}
+		}
+		cat.Games = append(cat.Games, sg)
+		for i := range benchPerGame {
+			cost := int64(1000 + 137*i + len(supplier))
+			cat.Offers = append(cat.Offers, catalog.Offer{
+				Code: fmt.Sprintf("%sX_%d", code, 10*(i+1)), GameCode: code, Name: fmt.Sprintf("%d %s", 10*(i+1), u.unit),
+				Cost: decimal.NewFromInt(cost), CostRaw: strconv.FormatInt(cost, 10), Active: true,
+			})
+		}
+	}
+	return cat
+}
+
+// BenchmarkPriceUpdate is issue 6's measure: a Senpay price_update of 50
+// products of one game, from the request to the new prices being served
+// by GET /v1/games/{game}, over real HTTP, the real router, inbox and
+// catalog, and a file database. One iteration is the POST (stored,
+// applied, repriced, answered) and the GET that serves the new prices
+// (checked by its ETag each time and by the prices at the end). The
+// touched game is the same size in both catalogs, so the two figures
+// differ only by what the rest of the catalog costs.
+//
+//	go test -run '^$' -bench PriceUpdate -benchtime 200x ./api
+func BenchmarkPriceUpdate(b *testing.B) {
+	for _, games := range []int{5, 500} {
+		b.Run(fmt.Sprintf("offers=%d", 2*games*benchPerGame), func(b *testing.B) { benchPriceUpdate(b, games) })
+	}
+}
+
+func benchPriceUpdate(b *testing.B, games int) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	db, err := syncd.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	syncer := catalog.NewSyncer(db, log)
+	for _, s := range supplierNames {
+		if _, err := syncer.Sync(ctx, s, fixedSource{benchCatalog(s, games)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cat := catalog.NewCatalog(db, log, catalogConfig())
+	defer cat.Close()
+	if _, err := cat.Refresh(ctx); err != nil {
+		b.Fatal(err)
+	}
+	tokens, err := auth.NewStore(ctx, db, log, auth.WithAdminToken(adminToken))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hook := &SenpayWebhook{Inbox: inbox.New(db, cat, log), Allow: loopback}
+	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, SenpayWebhook: hook},
+		log, tokens, syncer, cat, nil, nil))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+
+	g := games / 2
+	game := catalog.GameID(fmt.Sprintf("%s %d", benchGames[g%len(benchGames)].name, g))
+	gameURL := srv.URL + "/v1/games/" + game
+	// Prices far below Isipay's, so Senpay's offers sell and their new
+	// costs are the served prices, moving every iteration; sent_at makes
+	// every body new, so no delivery is a redelivery.
+	price := func(k, i int) int64 { return int64(100 + k + i%2) }
+	body := func(i int) []byte {
+		var buf bytes.Buffer
+		fmt.Fprintf(&buf, `{"webhook_type": "price_update", "sent_at": %q, "data": [`, time.Now().UTC().Format(time.RFC3339Nano))
+		for k := range 50 {
+			if k > 0 {
+				buf.WriteString(", ")
+			}
+			fmt.Fprintf(&buf, `{"product_code": "G%dX_%d", "price_new": %d}`, g, 10*(k+1), price(k, i))
+		}
+		buf.WriteString(`]}`)
+		return buf.Bytes()
+	}
+	do := func(req *http.Request) (*http.Response, []byte) {
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, err := io.ReadAll(resp.Body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("%s %s: got %d: %.200s", req.Method, req.URL.Path, resp.StatusCode, out)
+		}
+		return resp, out
+	}
+	var etag string
+	var page []byte
+	i := 0
+	for ; b.Loop(); i++ {
+		req, _ := http.NewRequest("POST", srv.URL+hookPath, bytes.NewReader(body(i)))
+		do(req)
+		req, _ = http.NewRequest("GET", gameURL, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, out := do(req)
+		if tag := resp.Header.Get("ETag"); tag == etag {
+			b.Fatalf("iteration %d: the game's ETag did not change", i)
+		} else {
+			etag, page = tag, out
+		}
+	}
+
+	// The last GET served the last update's prices.
+	var v struct{ Game struct{ Items []wireItem } }
+	if err := json.Unmarshal(page, &v); err != nil {
+		b.Fatal(err)
+	}
+	want := map[int64]bool{}
+	for k := range 50 {
+		want[price(k, i-1)] = true
+	}
+	served := 0
+	for _, it := range v.Game.Items {
+		if it.Price != nil && want[*it.Price] {
+			served++
+		}
+	}
+	if served != 50 {
+		b.Fatalf("game %s: %d items at the last update's prices, want 50", game, served)
+	}
+	b.ReportMetric(float64(len(v.Game.Items)), "game_items")
+	b.ReportMetric(float64(cat.Snapshot().ItemCount()), "catalog_items")
+}

@@ -1,0 +1,346 @@
+package inbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/suppliers/senpay"
+)
+
+// ErrInvalid is a body that is not a webhook syncd can take: not JSON, an
+// unknown webhook_type, a missing field, a negative or absurd price.
+// Nothing is stored and nothing changes.
+var ErrInvalid = errors.New("invalid webhook")
+
+// Senpay's replies, worded as its document words them ("diuperbarui" is
+// the document's own spelling: a sender may compare the text). An accepted
+// transaction_status will answer "Webhook berhasil diproses" once there
+// are orders to apply it to.
+const (
+	MessagePricesUpdated = "Harga berhasil diuperbarui"
+	messageNoTransaction = "Transaksi tidak ditemukan: "
+)
+
+// DefaultRetention is how long a processed delivery is kept, and so how
+// long a redelivery of the same body is recognised.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// pruneEvery spaces the deletion of expired deliveries: webhook_inbox has
+// no index on received_at, and a scan per delivery would cost more than
+// the delivery.
+const pruneEvery = time.Hour
+
+// Outcome is what receiving a delivery came to, stored as JSON in
+// webhook_inbox.outcome and answered to the supplier.
+type Outcome struct {
+	// Accepted is false for a delivery that was stored but that syncd
+	// could not act on (a transaction it has no order for).
+	Accepted bool   `json:"accepted"`
+	Message  string `json:"message"` // the reply, in the supplier's wording
+	// Costs is what a price_update did to each product it named.
+	Costs *catalog.CostUpdate `json:"costs,omitempty"`
+}
+
+// Result is a received delivery: its row in webhook_inbox and its outcome.
+type Result struct {
+	ID   int64
+	Kind string // the webhook type: price_update, transaction_status
+	// Duplicate: the same body was received before. It was not applied
+	// again; Outcome is the first one's (or, if the first was stored but
+	// never applied, what applying it now did).
+	Duplicate bool
+	Outcome
+}
+
+// Inbox receives supplier webhooks into webhook_inbox and applies them.
+type Inbox struct {
+	db        *syncd.DB
+	cat       *catalog.Catalog
+	log       *slog.Logger
+	now       func() time.Time
+	retention time.Duration
+
+	// mu makes storing and applying one delivery one step: a redelivery
+	// racing the first waits and is answered with its outcome, and Replay
+	// never applies a delivery Receive is applying.
+	mu        sync.Mutex
+	lastPrune time.Time
+
+	// afterStore, in tests, stands for a crash between storing a
+	// delivery and applying it: an error stops Receive there.
+	afterStore func(id int64) error
+}
+
+// Option configures an Inbox.
+type Option func(*Inbox)
+
+// WithClock sets the receive time's clock (default time.Now).
+func WithClock(now func() time.Time) Option { return func(in *Inbox) { in.now = now } }
+
+// WithRetention sets how long processed deliveries are kept (default
+// DefaultRetention).
+func WithRetention(d time.Duration) Option { return func(in *Inbox) { in.retention = d } }
+
+// New returns the inbox over db, applying price changes to cat.
+func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, opts ...Option) *Inbox {
+	in := &Inbox{db: db, cat: cat, log: log, now: time.Now, retention: DefaultRetention}
+	for _, o := range opts {
+		o(in)
+	}
+	return in
+}
+
+// Receive takes one delivery of supplier's webhook, body exactly as sent,
+// from remote (the sender's address, for the record). A body that does not
+// parse is refused with ErrInvalid and stored nowhere. Otherwise the body
+// is stored, then applied, then marked processed with its outcome; a body
+// received before (same SHA-256) is answered with the stored outcome.
+//
+// A price_update is dated by its sent_at if it has one (never later than
+// its receipt), otherwise by the moment it was received: Senpay's
+// document shows no sent_at on price_update, so the order deliveries
+// arrive in is the order their prices are believed in, and a cost a sync
+// fetched after a delivery arrived wins over it.
+//
+// Once stored, a delivery is applied even if ctx is cancelled (the sender
+// hung up): it is ours now. An error after storing leaves it pending for
+// the sender's redelivery or for Replay at the next start.
+func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remote string) (Result, error) {
+	w, err := parse(supplier, body)
+	if err != nil {
+		return Result{}, err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	d, err := in.store(ctx, supplier, w.Type, body, remote)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{ID: d.id, Kind: w.Type, Duplicate: d.duplicate}
+	if d.processed {
+		res.Outcome = d.outcome
+		in.log.Info("webhook redelivered", "supplier", supplier, "kind", w.Type, "inbox_id", d.id, "remote", remote)
+		return res, nil
+	}
+	if in.afterStore != nil {
+		if err := in.afterStore(d.id); err != nil {
+			return res, err
+		}
+	}
+	ctx = context.WithoutCancel(ctx)
+	out, err := in.apply(ctx, supplier, w, d.receivedAt)
+	if err != nil {
+		return res, fmt.Errorf("webhook %s/%d: %w", supplier, d.id, err)
+	}
+	if err := in.finish(ctx, d.id, out); err != nil {
+		return res, err
+	}
+	in.logOutcome(supplier, w.Type, d.id, remote, out)
+	res.Outcome = out
+	return res, nil
+}
+
+// Replay applies every stored delivery that was never marked processed
+// (a crash between storing and applying, or an apply that failed), in
+// the order they were received, each dated by its receipt as Receive
+// would have. Applying costs again is harmless: a change already stored
+// finds its cost unchanged. It returns how many it applied.
+func (in *Inbox) Replay(ctx context.Context) (int, error) {
+	const q = `SELECT id, supplier, body, received_at FROM webhook_inbox
+		WHERE processed_at IS NULL ORDER BY id`
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	type pending struct {
+		ID         int64  `db:"id"`
+		Supplier   string `db:"supplier"`
+		Body       string `db:"body"`
+		ReceivedAt string `db:"received_at"`
+	}
+	var rows []pending
+	if err := in.db.Read.SelectContext(ctx, &rows, q); err != nil {
+		return 0, fmt.Errorf("pending webhooks: %w", err)
+	}
+	for i, p := range rows {
+		var out Outcome
+		w, err := parse(p.Supplier, []byte(p.Body))
+		if err != nil {
+			// Stored because it parsed when it came: only a change of
+			// parser can refuse it now. Record why instead of retrying
+			// it at every start.
+			out = Outcome{Message: "refused on replay: " + err.Error()}
+		} else {
+			received, err := syncd.ParseTime(p.ReceivedAt)
+			if err != nil {
+				return i, fmt.Errorf("webhook %s/%d: received_at %q: %w", p.Supplier, p.ID, p.ReceivedAt, err)
+			}
+			if out, err = in.apply(ctx, p.Supplier, w, received); err != nil {
+				return i, fmt.Errorf("replay webhook %s/%d: %w", p.Supplier, p.ID, err)
+			}
+		}
+		if err := in.finish(ctx, p.ID, out); err != nil {
+			return i, err
+		}
+		in.log.Info("webhook replayed", "supplier", p.Supplier, "inbox_id", p.ID, "accepted", out.Accepted, "message", out.Message)
+	}
+	return len(rows), nil
+}
+
+func parse(supplier string, body []byte) (*senpay.Webhook, error) {
+	if supplier != senpay.Name {
+		return nil, fmt.Errorf("%w: syncd takes no webhooks from %q", ErrInvalid, supplier)
+	}
+	w, err := senpay.ParseWebhook(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return w, nil
+}
+
+// delivery is a stored delivery as store found or made it.
+type delivery struct {
+	id         int64
+	receivedAt time.Time
+	duplicate  bool
+	processed  bool
+	outcome    Outcome
+}
+
+// store inserts the delivery, or finds the earlier one with the same
+// body, and now and then deletes expired processed deliveries.
+func (in *Inbox) store(ctx context.Context, supplier, kind string, body []byte, remote string) (delivery, error) {
+	const insert = `INSERT INTO webhook_inbox (supplier, kind, digest, body, remote, received_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (supplier, digest) DO NOTHING RETURNING id`
+	const earlier = `SELECT id, received_at, processed_at, outcome FROM webhook_inbox
+		WHERE supplier = ? AND digest = ?`
+	const prune = `DELETE FROM webhook_inbox WHERE processed_at IS NOT NULL AND received_at < ?`
+	sum := sha256.Sum256(body)
+	digest := hex.EncodeToString(sum[:])
+	now := in.now()
+	tx, err := in.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return delivery{}, fmt.Errorf("store webhook: %w", err)
+	}
+	defer tx.Rollback()
+	pruned := false
+	if now.Sub(in.lastPrune) >= pruneEvery {
+		r, err := tx.ExecContext(ctx, prune, syncd.FormatTime(now.Add(-in.retention)))
+		if err != nil {
+			return delivery{}, fmt.Errorf("prune webhook inbox: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			in.log.Info("webhook inbox pruned", "deleted", n, "older_than", in.retention)
+		}
+		pruned = true
+	}
+	d := delivery{receivedAt: now}
+	err = tx.QueryRowContext(ctx, insert, supplier, kind, digest, string(body), remote, syncd.FormatTime(now)).Scan(&d.id)
+	if errors.Is(err, sql.ErrNoRows) {
+		d.duplicate = true
+		var received, outcome string
+		var processed sql.NullString
+		if err := tx.QueryRowContext(ctx, earlier, supplier, digest).Scan(&d.id, &received, &processed, &outcome); err != nil {
+			return delivery{}, fmt.Errorf("webhook %s %s: %w", supplier, digest, err)
+		}
+		if d.receivedAt, err = syncd.ParseTime(received); err != nil {
+			return delivery{}, fmt.Errorf("webhook %s/%d: received_at %q: %w", supplier, d.id, received, err)
+		}
+		if d.processed = processed.Valid; d.processed {
+			if err := json.Unmarshal([]byte(outcome), &d.outcome); err != nil {
+				return delivery{}, fmt.Errorf("webhook %s/%d: outcome: %w", supplier, d.id, err)
+			}
+		}
+	} else if err != nil {
+		return delivery{}, fmt.Errorf("store webhook %s: %w", supplier, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return delivery{}, fmt.Errorf("store webhook %s: %w", supplier, err)
+	}
+	if pruned {
+		in.lastPrune = now
+	}
+	return d, nil
+}
+
+// apply does what a delivery says, dated as of received.
+func (in *Inbox) apply(ctx context.Context, supplier string, w *senpay.Webhook, received time.Time) (Outcome, error) {
+	switch w.Type {
+	case senpay.WebhookPriceUpdate:
+		at := received
+		if !w.SentAt.IsZero() && w.SentAt.Before(at) {
+			at = w.SentAt
+		}
+		up, err := in.cat.ApplyCosts(ctx, supplier, costChanges(w.Prices), at)
+		if errors.Is(err, catalog.ErrInvalid) {
+			// ParseWebhook refuses whatever ApplyCosts would; if the two
+			// ever disagree, the delivery is refused, not retried forever.
+			return Outcome{Message: err.Error()}, nil
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+		return Outcome{Accepted: true, Message: MessagePricesUpdated, Costs: up}, nil
+	case senpay.WebhookTransactionStatus:
+		// There are no orders yet: no transaction is syncd's. Senpay's
+		// document answers an unknown one like this.
+		return Outcome{Message: messageNoTransaction + w.Status.Reference}, nil
+	}
+	return Outcome{}, fmt.Errorf("webhook type %q has no handler", w.Type)
+}
+
+func costChanges(prices []senpay.PriceChange) []catalog.CostChange {
+	out := make([]catalog.CostChange, len(prices))
+	for i, p := range prices {
+		out[i] = catalog.CostChange{Code: p.ProductCode, New: p.New, Raw: p.NewRaw}
+		if p.OldRaw != "" {
+			old := p.Old
+			out[i].Old = &old
+		}
+	}
+	return out
+}
+
+// finish marks a delivery processed with its outcome.
+func (in *Inbox) finish(ctx context.Context, id int64, out Outcome) error {
+	const q = `UPDATE webhook_inbox SET processed_at = ?, outcome = ? WHERE id = ?`
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	if _, err := in.db.Write.ExecContext(ctx, q, syncd.FormatTime(in.now()), string(b), id); err != nil {
+		return fmt.Errorf("mark webhook %d processed: %w", id, err)
+	}
+	return nil
+}
+
+func (in *Inbox) logOutcome(supplier, kind string, id int64, remote string, out Outcome) {
+	attrs := []any{"supplier", supplier, "kind", kind, "inbox_id", id, "remote", remote}
+	if !out.Accepted {
+		in.log.Warn("webhook not applied", append(attrs, "message", out.Message)...)
+		return
+	}
+	if c := out.Costs; c != nil {
+		attrs = append(attrs, "applied", len(c.Applied), "unchanged", len(c.Unchanged), "stale", len(c.Stale),
+			"unknown", len(c.Unknown), "version", c.Version)
+		if len(c.Unknown) > 0 {
+			// An offer the next sync will add; until then its price
+			// cannot be stored.
+			in.log.Warn("webhook names offers syncd does not have", "supplier", supplier, "inbox_id", id, "codes", first(c.Unknown, 20))
+		}
+		if len(c.Discrepancies) > 0 {
+			in.log.Info("webhook old prices differ from syncd's", "supplier", supplier, "inbox_id", id, "discrepancies", first(c.Discrepancies, 20))
+		}
+	}
+	in.log.Info("webhook applied", attrs...)
+}
+
+func first(s []string, n int) []string { return s[:min(len(s), n)] }

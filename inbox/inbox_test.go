@@ -1,0 +1,520 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/suppliers"
+	"github.com/syncd/syncd/suppliers/senpay"
+	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+)
+
+// Products of the demo catalog the tests move. 86 Diamonds is also sold by
+// a second Senpay provider, so the item stays in the catalog whatever one
+// offer does.
+const (
+	code86  = "MLBB-BJ-V3-ALLMLBB_ID_86" // 22870 in the demo catalog
+	code172 = "MLBB-BJ-V3-ALLMLBB_ID_172"
+)
+
+// clock is a settable clock for the inbox; it reads the real time until
+// set.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		return time.Now()
+	}
+	return c.t
+}
+
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// harness is an inbox over a real database holding Senpay's demo catalog,
+// synced from the simulator by the real client, with a snapshot built.
+type harness struct {
+	db    *syncd.DB
+	cat   *catalog.Catalog
+	in    *Inbox
+	clk   *clock
+	sim   *senpaysim.Sim
+	synct time.Time // when the sync started: the offers' cost_at
+}
+
+func demoCatalog() (*senpaysim.Catalog, error) {
+	file, err := os.ReadFile(filepath.Join("..", "testdata", "senpay", "catalog.json"))
+	if err != nil {
+		return nil, err
+	}
+	return senpaysim.LoadCatalog(file)
+}
+
+// synced is a database file with the demo catalog synced, made once per
+// test binary: migrating and syncing afresh for each test would dominate
+// their time under -race.
+var synced = sync.OnceValues(func() (syncedDB, error) {
+	ctx := context.Background()
+	simCat, err := demoCatalog()
+	if err != nil {
+		return syncedDB{}, err
+	}
+	sim := senpaysim.New(simCat, senpaysim.Options{})
+	srv := httptest.NewServer(sim)
+	defer func() { sim.Close(); srv.Close() }()
+	dir, err := os.MkdirTemp("", "syncd-inbox-test")
+	if err != nil {
+		return syncedDB{}, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "syncd.db")
+	db, err := syncd.Open(ctx, path)
+	if err != nil {
+		return syncedDB{}, err
+	}
+	defer db.Close()
+	src := senpay.New(senpay.Config{BaseURL: srv.URL, APIKey: "k", HTTP: &http.Client{Timeout: 5 * time.Second},
+		RatePerSecond: -1, Retry: suppliers.Retry{Attempts: 1}})
+	res, err := catalog.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, senpay.Name, src)
+	if err != nil {
+		return syncedDB{}, err
+	}
+	if _, err := db.Write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return syncedDB{}, err
+	}
+	file, err := os.ReadFile(path)
+	return syncedDB{file: file, started: res.Started}, err
+})
+
+type syncedDB struct {
+	file    []byte
+	started time.Time
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	t.Parallel()
+	s, err := synced()
+	if err != nil {
+		t.Fatalf("synced database: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "syncd.db")
+	if err := os.WriteFile(path, s.file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := syncd.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	log := slog.New(slog.DiscardHandler)
+	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{senpay.Name}})
+	if _, err := cat.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	simCat, err := demoCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := senpaysim.New(simCat, senpaysim.Options{})
+	t.Cleanup(sim.Close)
+	clk := &clock{}
+	return &harness{db: db, cat: cat, clk: clk, sim: sim, synct: s.started, in: New(db, cat, log, WithClock(clk.now))}
+}
+
+func priceUpdate(changes ...string) []byte {
+	var items []string
+	for i := 0; i+2 < len(changes); i += 3 {
+		items = append(items, fmt.Sprintf(`{"product_code": %q, "price_old": %s, "price_new": %s}`, changes[i], changes[i+1], changes[i+2]))
+	}
+	return []byte(`{"webhook_type": "price_update", "data": [` + strings.Join(items, ", ") + `]}`)
+}
+
+func (h *harness) cost(t *testing.T, code string) int64 {
+	t.Helper()
+	var c int64
+	if err := h.db.Read.Get(&c, `SELECT cost FROM offers WHERE supplier = 'senpay' AND code = ?`, code); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (h *harness) webhookHistory(t *testing.T, code string) int {
+	t.Helper()
+	var n int
+	const q = `SELECT count(*) FROM cost_history JOIN offers ON offers.id = offer_id
+		WHERE source = 'webhook' AND supplier = 'senpay' AND code = ?`
+	if err := h.db.Read.Get(&n, q, code); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+type row struct {
+	ID          int64   `db:"id"`
+	Kind        string  `db:"kind"`
+	Remote      string  `db:"remote"`
+	Body        string  `db:"body"`
+	ReceivedAt  string  `db:"received_at"`
+	ProcessedAt *string `db:"processed_at"`
+	Outcome     string  `db:"outcome"`
+	Digest      string  `db:"digest"`
+	Supplier    string  `db:"supplier"`
+}
+
+func (h *harness) rows(t *testing.T) []row {
+	t.Helper()
+	var rs []row
+	if err := h.db.Read.Select(&rs, `SELECT id, supplier, kind, digest, body, remote, received_at, processed_at, outcome FROM webhook_inbox ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func TestReceivePriceUpdate(t *testing.T) {
+	h := newHarness(t)
+	before := h.cat.Snapshot().Version
+	body := priceUpdate(code86, "22870", "21000", "NOPE-1", "100", "200")
+	res, err := h.in.Receive(context.Background(), senpay.Name, body, "206.189.83.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Accepted || res.Message != MessagePricesUpdated || res.Duplicate || res.Kind != senpay.WebhookPriceUpdate {
+		t.Fatalf("result: got %+v", res)
+	}
+	if c := res.Costs; c == nil || len(c.Applied) != 1 || len(c.Unknown) != 1 || c.Unknown[0] != "NOPE-1" || c.Version != before+1 {
+		t.Fatalf("costs: got %+v, want %s applied, NOPE-1 unknown, version %d", res.Costs, code86, before+1)
+	}
+	if got := h.cost(t, code86); got != 21000 {
+		t.Fatalf("cost: got %d, want 21000", got)
+	}
+	if v := h.cat.Snapshot().Version; v != before+1 {
+		t.Fatalf("snapshot: got version %d, want %d", v, before+1)
+	}
+	rs := h.rows(t)
+	if len(rs) != 1 {
+		t.Fatalf("inbox: got %d rows, want 1", len(rs))
+	}
+	r := rs[0]
+	if r.ID != res.ID || r.Kind != "price_update" || r.Remote != "206.189.83.1" || r.Body != string(body) || r.ProcessedAt == nil || len(r.Digest) != 64 {
+		t.Fatalf("inbox row: got %+v", r)
+	}
+	var out Outcome
+	if err := json.Unmarshal([]byte(r.Outcome), &out); err != nil || !out.Accepted || out.Costs == nil || out.Costs.Unknown[0] != "NOPE-1" {
+		t.Fatalf("stored outcome: got %s (%v)", r.Outcome, err)
+	}
+}
+
+func TestDuplicateIsAppliedOnce(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	first := priceUpdate(code86, "22870", "21000")
+	r1, err := h.in.Receive(ctx, senpay.Name, first, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A newer word moves the price on; then the first is delivered again.
+	if _, err := h.in.Receive(ctx, senpay.Name, priceUpdate(code86, "21000", "23000"), "a"); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := h.in.Receive(ctx, senpay.Name, first, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r2.Duplicate || r2.ID != r1.ID || r2.Message != r1.Message || r2.Accepted != r1.Accepted ||
+		len(r2.Costs.Applied) != 1 || r2.Costs.Version != r1.Costs.Version {
+		t.Fatalf("redelivery: got %+v, want the first's outcome %+v", r2, r1)
+	}
+	if got := h.cost(t, code86); got != 23000 {
+		t.Fatalf("cost after the redelivery: got %d, want the newer 23000", got)
+	}
+	if n := h.webhookHistory(t, code86); n != 2 {
+		t.Fatalf("webhook cost history: got %d rows, want 2 (one per distinct delivery)", n)
+	}
+	if n := len(h.rows(t)); n != 2 {
+		t.Fatalf("inbox: got %d rows, want 2", n)
+	}
+}
+
+func TestBadInputStoresNothing(t *testing.T) {
+	h := newHarness(t)
+	before := h.cat.Snapshot().Version
+	for name, body := range map[string]string{
+		"not json":          `<html>502 Bad Gateway</html>`,
+		"empty":             ``,
+		"unknown type":      `{"webhook_type": "balance_update", "data": []}`,
+		"no type":           `{"data": [{"product_code": "x", "price_new": 1}]}`,
+		"no data":           `{"webhook_type": "price_update"}`,
+		"no price_new":      `{"webhook_type": "price_update", "data": [{"product_code": "` + code86 + `", "price_old": 1}]}`,
+		"no product_code":   `{"webhook_type": "price_update", "data": [{"price_new": 1}]}`,
+		"negative":          string(priceUpdate(code86, "22870", "-1")),
+		"absurd":            string(priceUpdate(code86, "22870", "1e12")),
+		"listed twice":      string(priceUpdate(code86, "1", "2", code86, "1", "3")),
+		"no reference":      `{"webhook_type": "transaction_status", "status": "success"}`,
+		"trailing garbage":  string(priceUpdate(code86, "22870", "21000")) + `}`,
+		"price as an array": `{"webhook_type": "price_update", "data": [{"product_code": "x", "price_new": [1]}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := h.in.Receive(context.Background(), senpay.Name, []byte(body), "a")
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("got %+v, %v; want ErrInvalid", res, err)
+			}
+		})
+	}
+	if _, err := h.in.Receive(context.Background(), "isipay", priceUpdate(code86, "1", "2"), "a"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("another supplier: got %v, want ErrInvalid", err)
+	}
+	if n := len(h.rows(t)); n != 0 {
+		t.Fatalf("inbox: got %d rows, want none", n)
+	}
+	if got := h.cost(t, code86); got != 22870 {
+		t.Fatalf("cost: got %d, want 22870", got)
+	}
+	if v := h.cat.Snapshot().Version; v != before {
+		t.Fatalf("snapshot version: got %d, want %d", v, before)
+	}
+}
+
+// A crash between storing and applying: the delivery waits in the inbox
+// and Replay applies it once, dated by its receipt.
+func TestReplayAfterCrash(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	crash := errors.New("crash")
+	h.in.afterStore = func(int64) error { return crash }
+	if _, err := h.in.Receive(ctx, senpay.Name, priceUpdate(code86, "22870", "21000"), "a"); !errors.Is(err, crash) {
+		t.Fatalf("got %v, want the crash", err)
+	}
+	if _, err := h.in.Receive(ctx, senpay.Name, priceUpdate(code172, "45610", "47000"), "a"); !errors.Is(err, crash) {
+		t.Fatalf("got %v, want the crash", err)
+	}
+	if got := h.cost(t, code86); got != 22870 {
+		t.Fatalf("cost before replay: got %d, want 22870", got)
+	}
+	rs := h.rows(t)
+	if len(rs) != 2 || rs[0].ProcessedAt != nil || rs[1].ProcessedAt != nil {
+		t.Fatalf("inbox before replay: got %+v, want two pending rows", rs)
+	}
+
+	// A restarted process: a new inbox over the same database.
+	in := New(h.db, h.cat, slog.New(slog.DiscardHandler))
+	n, err := in.Replay(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("replay: got %d, %v; want 2", n, err)
+	}
+	if h.cost(t, code86) != 21000 || h.cost(t, code172) != 47000 {
+		t.Fatalf("after replay: costs %d, %d; want 21000, 47000", h.cost(t, code86), h.cost(t, code172))
+	}
+	var costAt string
+	if err := h.db.Read.Get(&costAt, `SELECT cost_at FROM offers WHERE code = ?`, code86); err != nil || costAt != rs[0].ReceivedAt {
+		t.Fatalf("cost_at: got %q (%v), want the receipt %q", costAt, err, rs[0].ReceivedAt)
+	}
+	if n, err := in.Replay(ctx); err != nil || n != 0 {
+		t.Fatalf("second replay: got %d, %v; want nothing to do", n, err)
+	}
+	// The sender's redelivery now gets the stored outcome.
+	res, err := in.Receive(ctx, senpay.Name, priceUpdate(code86, "22870", "21000"), "a")
+	if err != nil || !res.Duplicate || !res.Accepted || res.Message != MessagePricesUpdated {
+		t.Fatalf("redelivery: got %+v, %v", res, err)
+	}
+	if n := h.webhookHistory(t, code86); n != 1 {
+		t.Fatalf("webhook cost history: got %d rows, want 1", n)
+	}
+}
+
+// A redelivery of a delivery stored but never applied applies it.
+func TestRedeliveryAppliesPending(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.in.afterStore = func(int64) error { return errors.New("crash") }
+	body := priceUpdate(code86, "22870", "21000")
+	if _, err := h.in.Receive(ctx, senpay.Name, body, "a"); err == nil {
+		t.Fatal("no crash")
+	}
+	h.in.afterStore = nil
+	res, err := h.in.Receive(ctx, senpay.Name, body, "a")
+	if err != nil || !res.Duplicate || !res.Accepted || len(res.Costs.Applied) != 1 {
+		t.Fatalf("redelivery: got %+v, %v", res, err)
+	}
+	if got := h.cost(t, code86); got != 21000 {
+		t.Fatalf("cost: got %d, want 21000", got)
+	}
+}
+
+// Replay applies pending deliveries in the order received: the later
+// price stands.
+func TestReplayInOrder(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	const insert = `INSERT INTO webhook_inbox (supplier, kind, digest, body, received_at) VALUES ('senpay', 'price_update', ?, ?, ?)`
+	now := time.Now()
+	for i, price := range []string{"21000", "21500", "20500"} {
+		body := priceUpdate(code86, "0", price)
+		if _, err := h.db.Write.Exec(insert, fmt.Sprint(i), string(body), syncd.FormatTime(now.Add(time.Duration(i)*time.Millisecond))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := h.in.Replay(ctx); err != nil || n != 3 {
+		t.Fatalf("replay: got %d, %v", n, err)
+	}
+	if got := h.cost(t, code86); got != 20500 {
+		t.Fatalf("cost: got %d, want the last delivery's 20500", got)
+	}
+}
+
+// Out of order: a delivery dated before the stored cost (its sent_at, or
+// for a replay its receipt, is older than the last sync) is not applied.
+func TestOlderThanStoredIsNotApplied(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	old := h.synct.Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	body := []byte(`{"webhook_type": "price_update", "sent_at": "` + old + `",
+		"data": [{"product_code": "` + code86 + `", "price_old": 22870, "price_new": 1000}]}`)
+	res, err := h.in.Receive(ctx, senpay.Name, body, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Accepted || len(res.Costs.Stale) != 1 || len(res.Costs.Applied) != 0 {
+		t.Fatalf("result: got %+v, want accepted with the change stale", res.Costs)
+	}
+	if got := h.cost(t, code86); got != 22870 {
+		t.Fatalf("cost: got %d, want the sync's 22870", got)
+	}
+
+	// A delivery received before the last sync, left pending by a crash.
+	const insert = `INSERT INTO webhook_inbox (supplier, kind, digest, body, received_at) VALUES ('senpay', 'price_update', 'x', ?, ?)`
+	if _, err := h.db.Write.Exec(insert, string(priceUpdate(code86, "22870", "1000")), syncd.FormatTime(h.synct.Add(-time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.in.Replay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.cost(t, code86); got != 22870 {
+		t.Fatalf("cost after replaying an older delivery: got %d, want 22870", got)
+	}
+}
+
+// A sent_at ahead of syncd's clock dates the change at its receipt: a
+// sender's clock must not put a cost beyond the reach of later syncs.
+func TestFutureSentAtIsClamped(t *testing.T) {
+	h := newHarness(t)
+	received := time.Now().Add(time.Second)
+	h.clk.set(received)
+	body := []byte(`{"webhook_type": "price_update", "sent_at": "2099-01-01T00:00:00Z",
+		"data": [{"product_code": "` + code86 + `", "price_new": 21000}]}`)
+	if _, err := h.in.Receive(context.Background(), senpay.Name, body, "a"); err != nil {
+		t.Fatal(err)
+	}
+	var costAt string
+	if err := h.db.Read.Get(&costAt, `SELECT cost_at FROM offers WHERE code = ?`, code86); err != nil {
+		t.Fatal(err)
+	}
+	if costAt != syncd.FormatTime(received) {
+		t.Fatalf("cost_at: got %s, want the receipt %s", costAt, syncd.FormatTime(received))
+	}
+}
+
+func TestTransactionStatusIsKept(t *testing.T) {
+	h := newHarness(t)
+	before := h.cat.Snapshot().Version
+	body := []byte(`{"webhook_type": "transaction_status", "reference": "TRX24070385294000934",
+		"partner_reference": "INV12345678", "status": "success", "sn": "N\/A", "sent_at": "2024-07-02T13:11:43.249729Z"}`)
+	for i := range 2 {
+		res, err := h.in.Receive(context.Background(), senpay.Name, body, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Accepted || res.Message != "Transaksi tidak ditemukan: TRX24070385294000934" || res.Duplicate != (i == 1) {
+			t.Fatalf("delivery %d: got %+v", i, res)
+		}
+	}
+	rs := h.rows(t)
+	if len(rs) != 1 || rs[0].Kind != "transaction_status" || rs[0].ProcessedAt == nil || !strings.Contains(rs[0].Outcome, "Transaksi tidak ditemukan") {
+		t.Fatalf("inbox: got %+v", rs)
+	}
+	if v := h.cat.Snapshot().Version; v != before {
+		t.Fatalf("snapshot version: got %d, want %d", v, before)
+	}
+}
+
+// Processed deliveries older than the retention go; pending ones stay.
+func TestPrune(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	start := time.Now()
+	h.clk.set(start)
+	h.in.retention = 24 * time.Hour
+	const insert = `INSERT INTO webhook_inbox (supplier, kind, digest, body, received_at) VALUES ('senpay', 'price_update', 'pending', ?, ?)`
+	if _, err := h.db.Write.Exec(insert, string(priceUpdate(code172, "1", "45610")), syncd.FormatTime(start.Add(-48*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.in.Receive(ctx, senpay.Name, priceUpdate(code86, "22870", "21000"), "a"); err != nil {
+		t.Fatal(err)
+	}
+	// Two days on: the first delivery has expired; the pending row stays.
+	h.clk.set(start.Add(48 * time.Hour))
+	if _, err := h.in.Receive(ctx, senpay.Name, priceUpdate(code86, "21000", "22000"), "a"); err != nil {
+		t.Fatal(err)
+	}
+	rs := h.rows(t)
+	if len(rs) != 2 || rs[0].Digest != "pending" || !strings.Contains(rs[1].Body, "22000") {
+		t.Fatalf("inbox after pruning: got %+v, want the pending row and the new delivery", rs)
+	}
+	// Expired, a redelivery of the first body is a new delivery.
+	res, err := h.in.Receive(ctx, senpay.Name, priceUpdate(code86, "22870", "21000"), "a")
+	if err != nil || res.Duplicate {
+		t.Fatalf("after expiry: got %+v, %v; want a new delivery", res, err)
+	}
+}
+
+// The simulator's price_update, as Senpay would post it, goes in whole.
+func TestSimulatorPriceUpdate(t *testing.T) {
+	h := newHarness(t)
+	var got Result
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Error(err)
+		}
+		res, err := h.in.Receive(r.Context(), senpay.Name, body, r.RemoteAddr)
+		if err != nil {
+			t.Error(err)
+		}
+		got = res
+		fmt.Fprintf(w, `{"status": 200, "message": %q}`, res.Message)
+	}))
+	defer recv.Close()
+	if err := h.sim.SendPriceUpdate(context.Background(), recv.URL, []senpaysim.PriceChange{{Code: code86, Price: 21900}, {Code: code172, Price: 44000}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Costs.Applied) != 2 || len(got.Costs.Discrepancies) != 0 {
+		t.Fatalf("got %+v, want both applied, no discrepancy", got.Costs)
+	}
+	if h.cost(t, code86) != 21900 || h.cost(t, code172) != 44000 {
+		t.Fatalf("costs: got %d, %d", h.cost(t, code86), h.cost(t, code172))
+	}
+}
