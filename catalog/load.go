@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -85,8 +86,18 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	}
 	defer tx.Rollback()
 
+	// With games given, only those games and their suppliers' games: a
+	// price webhook on one game must not decode every game's form.
+	gameFilter, sgFilter, args := "", "", []any{}
+	if games != nil {
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(games)), ",")
+		gameFilter, sgFilter = " WHERE id IN ("+marks+")", " WHERE gl.game_id IN ("+marks+")"
+		for _, g := range games {
+			args = append(args, g)
+		}
+	}
 	var gameRows []*gameRow
-	if err := tx.SelectContext(ctx, &gameRows, `SELECT id, name, icon_url, isipay_data_format FROM games`); err != nil {
+	if err := tx.SelectContext(ctx, &gameRows, `SELECT id, name, icon_url, isipay_data_format FROM games`+gameFilter, args...); err != nil {
 		return nil, fmt.Errorf("load games: %w", err)
 	}
 	for _, g := range gameRows {
@@ -94,7 +105,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	}
 
 	rows, err := tx.QueryContext(ctx, `SELECT sg.supplier, sg.code, sg.name, sg.active, sg.removed_at IS NOT NULL, sg.form, gl.game_id
-		FROM supplier_games sg JOIN game_links gl ON gl.supplier = sg.supplier AND gl.game_code = sg.code`)
+		FROM supplier_games sg JOIN game_links gl ON gl.supplier = sg.supplier AND gl.game_code = sg.code`+sgFilter, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load supplier games: %w", err)
 	}
