@@ -50,6 +50,9 @@ type Catalog struct {
 
 	rules *rules.Store
 
+	costQueue costQueue
+	costsDone uint64 // the last cost batch repriced; under mu
+
 	epoch   string     // random per process, part of the catalog ETag
 	mu      sync.Mutex // one rebuild or rule change at a time
 	window  *time.Timer

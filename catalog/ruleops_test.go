@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -292,5 +293,47 @@ func TestApplyCostsRepricesOnlyTheirGames(t *testing.T) {
 	var n int
 	if err := h.cat.db.Read.Get(&n, `SELECT count(*) FROM cost_history WHERE source = 'webhook'`); err != nil || n != 1 {
 		t.Fatalf("webhook cost history rows: got %d, %v; want 1", n, err)
+	}
+}
+
+// TestConcurrentCostUpdatesAreBatched sends many price webhooks at once:
+// every cost ends up served, and the catalog reprices fewer times than it
+// was called.
+func TestConcurrentCostUpdatesAreBatched(t *testing.T) {
+	h := twoGames(t)
+	before := h.round()
+	ctx := context.Background()
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			cost := decimal.NewFromInt(int64(15000 + i))
+			code := "MLBB-BJ-V3MLBB_ID_86"
+			if i%2 == 1 {
+				code = "MLBB-BJ-V3MLBB_ID_172"
+			}
+			// Each its own instant, so none is older than another's.
+			_, err := h.cat.ApplyCosts(ctx, "senpay", []CostChange{{Code: code, New: cost}}, h.clk.now().Add(time.Duration(i)*time.Millisecond))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap := h.cat.Snapshot()
+	if snap.Version-before.Version >= n {
+		t.Fatalf("versions: %d reprices for %d updates, want them batched", snap.Version-before.Version, n)
+	}
+	// The last word for each offer (the latest instant) is what is served.
+	if got := price(t, snap, diamonds86, PublicTier); got != 15018 {
+		t.Fatalf("86 diamonds: got %d, want 15018", got)
+	}
+	if got := price(t, snap, "mobile-legends.diamonds-172-156-16", PublicTier); got != 15019 {
+		t.Fatalf("172 diamonds: got %d, want 15019", got)
 	}
 }
