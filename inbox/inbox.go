@@ -70,10 +70,15 @@ type Inbox struct {
 	now       func() time.Time
 	retention time.Duration
 
-	// mu makes storing and applying one delivery one step: a redelivery
-	// racing the first waits and is answered with its outcome, and Replay
-	// never applies a delivery Receive is applying.
-	mu        sync.Mutex
+	// mu lets Replay run alone (it holds it exclusively; Receives share
+	// it). Different deliveries are received and applied concurrently, so
+	// the catalog can reprice a stream of them in batches; the same body
+	// is serialised by its digest, so a redelivery racing the first waits
+	// and is answered with its outcome.
+	mu        sync.RWMutex
+	keysMu    sync.Mutex
+	keys      map[string]*keyLock
+	pruneMu   sync.Mutex
 	lastPrune time.Time
 
 	// afterStore, in tests, stands for a crash between storing a
@@ -120,8 +125,11 @@ func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remo
 	if err != nil {
 		return Result{}, err
 	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	sum := sha256.Sum256(body)
+	unlock := in.lock(supplier + "/" + hex.EncodeToString(sum[:]))
+	defer unlock()
 	d, err := in.store(ctx, supplier, w.Type, body, remote)
 	if err != nil {
 		return Result{}, err
@@ -232,7 +240,10 @@ func (in *Inbox) store(ctx context.Context, supplier, kind string, body []byte, 
 	}
 	defer tx.Rollback()
 	pruned := false
-	if now.Sub(in.lastPrune) >= pruneEvery {
+	in.pruneMu.Lock()
+	due := now.Sub(in.lastPrune) >= pruneEvery
+	in.pruneMu.Unlock()
+	if due {
 		r, err := tx.ExecContext(ctx, prune, syncd.FormatTime(now.Add(-in.retention)))
 		if err != nil {
 			return delivery{}, fmt.Errorf("prune webhook inbox: %w", err)
@@ -266,9 +277,41 @@ func (in *Inbox) store(ctx context.Context, supplier, kind string, body []byte, 
 		return delivery{}, fmt.Errorf("store webhook %s: %w", supplier, err)
 	}
 	if pruned {
+		in.pruneMu.Lock()
 		in.lastPrune = now
+		in.pruneMu.Unlock()
 	}
 	return d, nil
+}
+
+// keyLock serialises the deliveries of one body.
+type keyLock struct {
+	mu      sync.Mutex
+	holders int
+}
+
+// lock takes the lock of key and returns its release.
+func (in *Inbox) lock(key string) func() {
+	in.keysMu.Lock()
+	if in.keys == nil {
+		in.keys = map[string]*keyLock{}
+	}
+	k := in.keys[key]
+	if k == nil {
+		k = &keyLock{}
+		in.keys[key] = k
+	}
+	k.holders++
+	in.keysMu.Unlock()
+	k.mu.Lock()
+	return func() {
+		k.mu.Unlock()
+		in.keysMu.Lock()
+		if k.holders--; k.holders == 0 {
+			delete(in.keys, key)
+		}
+		in.keysMu.Unlock()
+	}
 }
 
 // apply does what a delivery says, dated as of received.
