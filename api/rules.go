@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/rules"
@@ -165,7 +166,7 @@ func (s *Server) savedDespite(r *http.Request, saved rules.Rule, err error) erro
 	if err == nil || saved.ID == "" {
 		return err
 	}
-	s.log.Error("rule saved, reprice failed", "rule", saved.ID, "path", r.URL.Path, "err", err)
+	s.log.Error("rule saved, reprice failed", "rule", saved.ID, "path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()), "err", err)
 	return nil
 }
 
@@ -323,7 +324,7 @@ func (s *Server) createTier(w http.ResponseWriter, r *http.Request) error {
 	if s.catalog.Snapshot() != nil {
 		if _, err := s.catalog.Refresh(saveContext(r)); err != nil {
 			// The tier is stored; the next sync's refresh serves it.
-			s.log.Error("refresh after creating a tier", "tier", tier.ID, "err", err)
+			s.log.Error("refresh after creating a tier", "tier", tier.ID, "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
 	}
 	writeJSON(w, http.StatusCreated, tier)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
 )
@@ -44,7 +45,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	by, _ := PrincipalFrom(r.Context())
-	s.log.Info("token created", "token", tok.ID, "name", tok.Name, "role", tok.Role.String(), "by", by.Name)
+	s.log.Info("token created", "token", tok.ID, "name", tok.Name, "role", tok.Role.String(), "by", by.Name,
+		"request_id", middleware.GetReqID(r.Context()))
 	w.Header().Set("Location", "/v1/tokens/"+strconv.FormatInt(tok.ID, 10))
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, createdToken{
@@ -62,7 +64,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	by, _ := PrincipalFrom(r.Context())
-	s.log.Info("token revoked", "token", id, "by", by.Name)
+	s.log.Info("token revoked", "token", id, "by", by.Name, "request_id", middleware.GetReqID(r.Context()))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
