@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -262,7 +263,7 @@ func (s *Store) CreateTier(ctx context.Context, t Tier) (Tier, error) {
 	if !tierID.MatchString(t.ID) {
 		fields["id"] = "want 1 to 32 of a-z, 0-9 and -"
 	}
-	if t.Name == "" || len(t.Name) > 100 {
+	if t.Name == "" || utf8.RuneCountInString(t.Name) > 100 {
 		fields["name"] = "want 1 to 100 characters"
 	}
 	if len(fields) > 0 {
