@@ -71,14 +71,18 @@ func BenchmarkPriceUpdate(b *testing.B) {
 	}
 }
 
-func benchPriceUpdate(b *testing.B, games int) {
+// benchServer syncs two benchCatalogs of games into a file database,
+// builds the merged catalog and serves the real router with the Senpay
+// webhook over httptest; everything is closed when b ends.
+func benchServer(b *testing.B, games int) (*syncd.DB, *catalog.Catalog, *httptest.Server) {
+	b.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	db, err := syncd.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	syncer := catalog.NewSyncer(db, log)
 	for _, s := range supplierNames {
 		if _, err := syncer.Sync(ctx, s, fixedSource{benchCatalog(s, games)}); err != nil {
@@ -86,7 +90,7 @@ func benchPriceUpdate(b *testing.B, games int) {
 		}
 	}
 	cat := catalog.NewCatalog(db, log, catalogConfig())
-	defer cat.Close()
+	b.Cleanup(cat.Close)
 	if _, err := cat.Refresh(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -97,7 +101,12 @@ func benchPriceUpdate(b *testing.B, games int) {
 	hook := &SenpayWebhook{Inbox: inbox.New(db, cat, log), Allow: loopback}
 	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, SenpayWebhook: hook},
 		log, tokens, syncer, cat, nil, nil))
-	defer srv.Close()
+	b.Cleanup(srv.Close)
+	return db, cat, srv
+}
+
+func benchPriceUpdate(b *testing.B, games int) {
+	_, cat, srv := benchServer(b, games)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 
 	g := games / 2

@@ -2,25 +2,18 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
-	"github.com/syncd/syncd/inbox"
 )
 
 // BenchmarkSustainedWebhooks is issue 6's load target: 200 price_update
@@ -40,32 +33,7 @@ func BenchmarkSustainedWebhooks(b *testing.B) {
 		}
 	}
 	const games = 500
-	ctx := context.Background()
-	log := slog.New(slog.DiscardHandler)
-	db, err := syncd.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	syncer := catalog.NewSyncer(db, log)
-	for _, s := range supplierNames {
-		if _, err := syncer.Sync(ctx, s, fixedSource{benchCatalog(s, games)}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cat := catalog.NewCatalog(db, log, catalogConfig())
-	defer cat.Close()
-	if _, err := cat.Refresh(ctx); err != nil {
-		b.Fatal(err)
-	}
-	tokens, err := auth.NewStore(ctx, db, log, auth.WithAdminToken(adminToken))
-	if err != nil {
-		b.Fatal(err)
-	}
-	hook := &SenpayWebhook{Inbox: inbox.New(db, cat, log), Allow: loopback}
-	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, SenpayWebhook: hook},
-		log, tokens, syncer, cat, nil, nil))
-	defer srv.Close()
+	db, _, srv := benchServer(b, games)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 256}}
 	gameID := func(g int) string { return catalog.GameID(fmt.Sprintf("%s %d", benchGames[g%len(benchGames)].name, g)) }
 
