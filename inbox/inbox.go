@@ -14,6 +14,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/keylock"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
 
@@ -76,8 +77,7 @@ type Inbox struct {
 	// is serialised by its digest, so a redelivery racing the first waits
 	// and is answered with its outcome.
 	mu        sync.RWMutex
-	keysMu    sync.Mutex
-	keys      map[string]*keyLock
+	keys      keylock.Map // one body applied at a time
 	pruneMu   sync.Mutex
 	lastPrune time.Time
 
@@ -128,7 +128,7 @@ func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remo
 	in.mu.RLock()
 	defer in.mu.RUnlock()
 	sum := sha256.Sum256(body)
-	unlock := in.lock(supplier + "/" + hex.EncodeToString(sum[:]))
+	unlock := in.keys.Lock(supplier + "/" + hex.EncodeToString(sum[:]))
 	defer unlock()
 	d, err := in.store(ctx, supplier, w.Type, body, remote)
 	if err != nil {
@@ -282,36 +282,6 @@ func (in *Inbox) store(ctx context.Context, supplier, kind string, body []byte, 
 		in.pruneMu.Unlock()
 	}
 	return d, nil
-}
-
-// keyLock serialises the deliveries of one body.
-type keyLock struct {
-	mu      sync.Mutex
-	holders int
-}
-
-// lock takes the lock of key and returns its release.
-func (in *Inbox) lock(key string) func() {
-	in.keysMu.Lock()
-	if in.keys == nil {
-		in.keys = map[string]*keyLock{}
-	}
-	k := in.keys[key]
-	if k == nil {
-		k = &keyLock{}
-		in.keys[key] = k
-	}
-	k.holders++
-	in.keysMu.Unlock()
-	k.mu.Lock()
-	return func() {
-		k.mu.Unlock()
-		in.keysMu.Lock()
-		if k.holders--; k.holders == 0 {
-			delete(in.keys, key)
-		}
-		in.keysMu.Unlock()
-	}
 }
 
 // apply does what a delivery says, dated as of received.
