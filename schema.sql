@@ -228,3 +228,105 @@ CREATE TABLE webhook_inbox (
 ) STRICT;
 
 CREATE INDEX webhook_inbox_pending ON webhook_inbox (id) WHERE processed_at IS NULL;
+
+-- migration 6: storefront orders, their supplier attempts and events, the notification outbox, supplier balances
+
+-- A storefront's order. reference is the storefront's own key: the same
+-- reference with the same request (request_hash) is the same order.
+CREATE TABLE orders (
+    id            TEXT PRIMARY KEY,
+    reference     TEXT NOT NULL UNIQUE,
+    request_hash  TEXT NOT NULL,              -- SHA-256 of the canonical request
+    storefront    TEXT NOT NULL DEFAULT '',   -- the token that placed it
+    item_id       TEXT NOT NULL,
+    game_id       TEXT NOT NULL,
+    item_name     TEXT NOT NULL,
+    tier          TEXT NOT NULL,
+    fields        TEXT NOT NULL,              -- JSON object of canonical form values
+    price         INTEGER NOT NULL CHECK (price > 0),
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'success', 'failed', 'attention')),
+    reason        TEXT NOT NULL DEFAULT '',   -- why failed or attention; empty otherwise
+    supplier      TEXT NOT NULL DEFAULT '',   -- who delivered (or holds the open attempt)
+    cost          INTEGER,                    -- what that supplier charges
+    sn            TEXT NOT NULL DEFAULT '',   -- the supplier's serial / proof of delivery
+    explain       TEXT NOT NULL DEFAULT '',   -- the price's explain trace when ordered
+    catalog_version INTEGER NOT NULL DEFAULT 0,
+    version       INTEGER NOT NULL DEFAULT 1, -- bumps on every status change
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    settle_by     TEXT NOT NULL               -- after this, no new supplier is tried
+) STRICT;
+
+CREATE INDEX orders_status ON orders (status, created_at);
+CREATE INDEX orders_created ON orders (created_at);
+
+-- One try at one supplier. Stored ('prepared') before the supplier is
+-- called; supplier_ref is derived from the order and seq, so a restart
+-- resends the same reference, never a new one.
+CREATE TABLE order_attempts (
+    order_id      TEXT NOT NULL REFERENCES orders (id),
+    seq           INTEGER NOT NULL,
+    supplier      TEXT NOT NULL,
+    offer_id      INTEGER NOT NULL,
+    product_code  TEXT NOT NULL,
+    cost          INTEGER NOT NULL,
+    supplier_ref  TEXT NOT NULL UNIQUE,       -- partner_reference / referenceNumber
+    -- prepared: stored, maybe sent; rejected: not taken; unknown: maybe
+    -- taken; taken: the supplier has it (a resend was refused as a
+    -- duplicate) but gave no id; accepted: taken, with the supplier's id;
+    -- succeeded / failed: final.
+    state         TEXT NOT NULL CHECK (state IN ('prepared', 'rejected', 'unknown', 'taken', 'accepted', 'succeeded', 'failed')),
+    purchase      TEXT NOT NULL,              -- JSON of what is sent, so a resend sends the same
+    supplier_txn  TEXT NOT NULL DEFAULT '',   -- Senpay reference / Isipay invoiceNumber
+    supplier_status TEXT NOT NULL DEFAULT '', -- as the supplier last said it
+    message       TEXT NOT NULL DEFAULT '',
+    sn            TEXT NOT NULL DEFAULT '',
+    checks        INTEGER NOT NULL DEFAULT 0, -- status polls or reconcile tries so far
+    next_check_at TEXT,                       -- NULL: nothing to poll
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (order_id, seq)
+) STRICT;
+
+CREATE INDEX order_attempts_due ON order_attempts (next_check_at) WHERE next_check_at IS NOT NULL;
+CREATE INDEX order_attempts_txn ON order_attempts (supplier, supplier_txn) WHERE supplier_txn != '';
+
+-- What happened to an order: routing decisions, supplier answers, status
+-- changes, operator settlements. Append-only.
+CREATE TABLE order_events (
+    id        INTEGER PRIMARY KEY,
+    order_id  TEXT NOT NULL REFERENCES orders (id),
+    at        TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    actor     TEXT NOT NULL DEFAULT 'syncd',
+    detail    TEXT NOT NULL                 -- JSON
+) STRICT;
+
+CREATE INDEX order_events_order ON order_events (order_id, id);
+
+-- Storefront notifications of order status changes, written in the same
+-- transaction as the change and delivered until the storefront takes them.
+CREATE TABLE notify_outbox (
+    id           INTEGER PRIMARY KEY,
+    delivery_id  TEXT NOT NULL UNIQUE,
+    order_id     TEXT NOT NULL REFERENCES orders (id),
+    status       TEXT NOT NULL,             -- the order status it announces
+    body         TEXT NOT NULL,             -- the exact bytes signed and sent
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      TEXT,                      -- NULL once delivered or given up
+    delivered_at TEXT,
+    failed_at    TEXT,                      -- given up
+    last_error   TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX notify_outbox_due ON notify_outbox (next_at) WHERE next_at IS NOT NULL;
+
+-- A supplier's balance as last asked, for operators and for skipping an
+-- attempt the balance cannot pay.
+CREATE TABLE supplier_balances (
+    supplier    TEXT PRIMARY KEY,
+    balance     INTEGER,                    -- NULL: unknown
+    error       TEXT NOT NULL DEFAULT '',
+    checked_at  TEXT NOT NULL
+) STRICT;

@@ -19,6 +19,8 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrInvalid  = errors.New("invalid")
+	// ErrNotReady: no snapshot has been built yet.
+	ErrNotReady = errors.New("catalog not built yet")
 )
 
 // ReviewEntry is an offer waiting for a merchandiser: unmatched, or

@@ -108,3 +108,11 @@ func describe(bs []Bound, ceilings bool) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// Floor is the lowest price guards allow at cost c: the cost itself,
+// raised by every minimum margin. An order is only bought from a supplier
+// whose cost keeps the order's price at or above it.
+func Floor(c decimal.Decimal, guards []Guard) decimal.Decimal {
+	f, _ := limits(bounds(c, guards))
+	return f
+}

@@ -1,0 +1,100 @@
+package catalog
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/pricing"
+	"github.com/syncd/syncd/rules"
+)
+
+// Candidate is an offer an order for an item may be placed with, as it
+// stands in the database now: a price webhook may have moved its cost
+// since the snapshot was built.
+type Candidate struct {
+	OfferID  int64
+	Supplier string
+	Code     string // the supplier's product code
+	GameCode string // the supplier's game
+	Cost     int64  // now
+	// Form is the supplier game's own order form; IsipayData the game's
+	// template for Isipay's data string.
+	Form       []Field
+	IsipayData string
+	// Eligible is the snapshot's judgement (supplier health, form fit)
+	// and the offer's current state (active, not removed); Ineligible
+	// says why not.
+	Eligible   bool
+	Ineligible string
+}
+
+// Candidates lists the offers linked to itemID in the current snapshot,
+// cheapest first by current cost (ties keep the snapshot's order, which
+// follows the supplier preference).
+func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, error) {
+	snap := c.Snapshot()
+	if snap == nil {
+		return nil, fmt.Errorf("candidates for %s: %w", itemID, ErrNotReady)
+	}
+	it, ok := snap.Item(itemID)
+	if !ok {
+		return nil, fmt.Errorf("item %s: %w", itemID, ErrNotFound)
+	}
+	g, _ := snap.Game(it.GameID)
+	const q = `SELECT o.game_code, o.cost, o.active, o.removed_at IS NOT NULL, sg.form, sg.active, sg.removed_at IS NOT NULL
+		FROM offers o JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
+		WHERE o.id = ?`
+	out := make([]Candidate, 0, len(it.Offers))
+	for _, o := range it.Offers {
+		var (
+			cand             = Candidate{OfferID: o.ID, Supplier: o.Supplier, Code: o.Code, Eligible: o.Eligible, Ineligible: o.Ineligible}
+			active, removed  bool
+			gActive, gRemove bool
+			form             string
+		)
+		if g != nil {
+			cand.IsipayData = g.IsipayData
+		}
+		err := c.db.Read.QueryRowContext(ctx, q, o.ID).Scan(&cand.GameCode, &cand.Cost, &active, &removed, &form, &gActive, &gRemove)
+		if err != nil {
+			return nil, fmt.Errorf("offer %d of %s: %w", o.ID, itemID, err)
+		}
+		if err := json.Unmarshal([]byte(form), &cand.Form); err != nil {
+			return nil, fmt.Errorf("form of offer %d: %w", o.ID, err)
+		}
+		switch {
+		case !cand.Eligible:
+		case removed || gRemove:
+			cand.Eligible, cand.Ineligible = false, "removed from the supplier's catalog"
+		case !active || !gActive:
+			cand.Eligible, cand.Ineligible = false, "inactive at the supplier"
+		case cand.Cost <= 0:
+			cand.Eligible, cand.Ineligible = false, "zero cost"
+		}
+		out = append(out, cand)
+	}
+	slices.SortStableFunc(out, func(a, b Candidate) int { return cmp.Compare(a.Cost, b.Cost) })
+	return out, nil
+}
+
+// MinPrice is the lowest price the margin guards allow for itemID in tier
+// when bought from supplier at cost: the floor of the rules as this
+// snapshot holds them, evaluated at now.
+func (s *Snapshot) MinPrice(itemID, tier, supplier string, cost int64, now time.Time) (decimal.Decimal, error) {
+	it, ok := s.Item(itemID)
+	if !ok {
+		return decimal.Decimal{}, fmt.Errorf("item %s: %w", itemID, ErrNotFound)
+	}
+	d := s.rules.Evaluate(rules.Subject{Game: it.GameID, Item: it.ID, Supplier: supplier, Tier: tier}, now)
+	in, err := d.Input(decimal.NewFromInt(cost), s.floor...)
+	if err != nil {
+		return decimal.Decimal{}, err
+	}
+	return pricing.Floor(in.Cost, in.Guards), nil
+}

@@ -1,0 +1,199 @@
+package orders
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Status is an order's status as storefronts see it.
+type Status string
+
+// The statuses. pending → processing → success | failed, and attention
+// for an outcome an operator must settle. Never backwards; success and
+// failed are final.
+const (
+	Pending    Status = "pending"    // stored, no supplier has it yet
+	Processing Status = "processing" // a supplier has (or may have) it
+	Success    Status = "success"
+	Failed     Status = "failed"
+	Attention  Status = "attention" // unknown outcome nobody could settle
+)
+
+// Final reports whether s can no longer change.
+func (s Status) Final() bool { return s == Success || s == Failed }
+
+// next lists where each status may go.
+var next = map[Status][]Status{
+	Pending:    {Processing, Success, Failed, Attention},
+	Processing: {Success, Failed, Attention},
+	Attention:  {Success, Failed},
+}
+
+// canMove reports whether from → to moves forward.
+func canMove(from, to Status) bool {
+	for _, s := range next[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Order is a storefront's order as the API shows it.
+type Order struct {
+	ID        string            `json:"id"`
+	Reference string            `json:"reference"`
+	Item      string            `json:"item"`
+	Game      string            `json:"game"`
+	ItemName  string            `json:"item_name"`
+	Tier      string            `json:"tier"`
+	Fields    map[string]string `json:"fields"`
+	Price     int64             `json:"price"`
+	Currency  string            `json:"currency"`
+	Status    Status            `json:"status"`
+	Reason    string            `json:"reason,omitempty"`
+	Supplier  string            `json:"supplier,omitempty"`
+	SN        string            `json:"sn,omitempty"`
+	// Version counts the order's status changes, so a storefront can tell
+	// a late notification from a newer one.
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Request is a storefront's order, as POST /v1/orders takes it.
+type Request struct {
+	Reference     string            `json:"reference"`
+	Item          string            `json:"item"`
+	Tier          string            `json:"tier"`
+	Fields        map[string]string `json:"fields"`
+	ExpectedPrice int64             `json:"expected_price"`
+}
+
+// Limits on a request: generous for any real storefront, small enough
+// that a hostile one cannot make syncd store or send megabytes.
+const (
+	MaxRequestBytes = 16 << 10
+	maxFields       = 16
+	maxValueLen     = 128
+	// maxPrice is far above any top-up item (a thousand million rupiah)
+	// and far below where int64 or a supplier's integer would overflow.
+	maxPrice = 1_000_000_000
+)
+
+var referencePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$`)
+
+// DecodeRequest reads a request strictly: one JSON object, no unknown
+// members (a typo such as "expected_prise" must not be ignored), an
+// integer price. The tier defaults to public. It checks the request's
+// shape; whether the item, tier and fields fit the catalog is Create's.
+func DecodeRequest(data []byte) (Request, error) {
+	var req Request
+	if len(data) > MaxRequestBytes {
+		return req, invalid("body", fmt.Sprintf("larger than %d bytes", MaxRequestBytes))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	var raw struct {
+		Reference     *string           `json:"reference"`
+		Item          *string           `json:"item"`
+		Tier          *string           `json:"tier"`
+		Fields        map[string]string `json:"fields"`
+		ExpectedPrice *json.Number      `json:"expected_price"`
+	}
+	if err := dec.Decode(&raw); err != nil {
+		return req, &ValidationError{Fields: map[string]string{"body": jsonProblem(err)}}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return req, invalid("body", "must be one JSON object")
+	}
+	fe := map[string]string{}
+	if raw.Reference == nil || !referencePattern.MatchString(*raw.Reference) {
+		fe["reference"] = "required: 1 to 64 letters, digits or . _ : -, starting with a letter or digit"
+	} else {
+		req.Reference = *raw.Reference
+	}
+	if raw.Item == nil || strings.TrimSpace(*raw.Item) == "" || len(*raw.Item) > 200 {
+		fe["item"] = "required: an item id from the catalog"
+	} else {
+		req.Item = *raw.Item
+	}
+	req.Tier = "public"
+	if raw.Tier != nil {
+		req.Tier = *raw.Tier
+		if strings.TrimSpace(req.Tier) == "" || len(req.Tier) > 64 {
+			fe["tier"] = "must be a price tier name"
+		}
+	}
+	switch {
+	case raw.ExpectedPrice == nil:
+		fe["expected_price"] = "required: the price shown to the buyer, whole rupiah"
+	default:
+		p, err := raw.ExpectedPrice.Int64()
+		if err != nil || p <= 0 || p > maxPrice {
+			fe["expected_price"] = fmt.Sprintf("must be a whole number of rupiah between 1 and %d, got %s", maxPrice, clip(raw.ExpectedPrice.String()))
+		}
+		req.ExpectedPrice = p
+	}
+	if len(raw.Fields) > maxFields {
+		fe["fields"] = fmt.Sprintf("at most %d fields", maxFields)
+	}
+	req.Fields = make(map[string]string, len(raw.Fields))
+	for k, v := range raw.Fields {
+		if len(k) > 64 || !utf8.ValidString(v) || len(v) > maxValueLen || strings.ContainsAny(v, "\x00\r\n") {
+			fe["fields."+clip(k)] = fmt.Sprintf("must be at most %d characters on one line", maxValueLen)
+			continue
+		}
+		req.Fields[k] = v
+	}
+	if len(fe) > 0 {
+		return req, &ValidationError{Fields: fe}
+	}
+	return req, nil
+}
+
+// jsonProblem words a decoding error for the client, without Go's type
+// names where a plainer word serves.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%s has the wrong type (%s)", te.Field, te.Value)
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return "unknown member " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	return "not a valid JSON object: " + err.Error()
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+// hash is the request's identity for idempotency: the same reference with
+// a different hash is a different order, refused. json.Marshal sorts map
+// keys, so field order does not matter.
+func (r Request) hash() string {
+	b, _ := json.Marshal(struct {
+		Item   string            `json:"item"`
+		Tier   string            `json:"tier"`
+		Fields map[string]string `json:"fields"`
+		Price  int64             `json:"price"`
+	}{r.Item, r.Tier, r.Fields, r.ExpectedPrice})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

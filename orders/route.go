@@ -1,0 +1,396 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
+)
+
+// Decision is what routing made of one candidate offer.
+type Decision struct {
+	Offer    int64  `json:"offer"`
+	Supplier string `json:"supplier"`
+	Cost     int64  `json:"cost"`
+	MinPrice string `json:"min_price,omitempty"` // the guards' floor at this cost
+	// Verdict: "tried", "skipped", or "spare" (viable, not needed).
+	Verdict string `json:"verdict"`
+	Why     string `json:"why,omitempty"`
+}
+
+// dispatchAsync routes an order in the background and returns a channel
+// closed when the step is done; nil once the service is closing.
+func (s *Service) dispatchAsync(id string) <-chan struct{} {
+	if !s.begin() {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer s.work.Done()
+		defer close(done)
+		unlock := s.orders.Lock(id)
+		defer unlock()
+		// Not the request's context: a storefront hanging up must not
+		// cut a purchase in half.
+		if err := s.route(context.Background(), id); err != nil {
+			s.log.Error("route order", "order", id, "err", err)
+		}
+	}()
+	return done
+}
+
+// begin registers a step of work unless the service is closing; the
+// caller must call s.work.Done when the step ends.
+func (s *Service) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.work.Add(1)
+	return true
+}
+
+func (s *Service) closing() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// route moves an order as far as it can go now; the order's lock held.
+// Each pass either sends a prepared attempt, prepares the next one, or
+// leaves the order to status tracking (an attempt in flight) or to an
+// operator. A closing service stops between steps: every step's state is
+// stored, and the next start resumes from it.
+func (s *Service) route(ctx context.Context, id string) error {
+	for range 50 { // more candidates than any item has; a bound, not a plan
+		// The reader sees every committed write, and every write to this
+		// order is made under the lock the caller holds.
+		row, err := getOrder(ctx, s.db.Read, id)
+		if err != nil {
+			return err
+		}
+		if row.Status.Final() || row.Status == Attention {
+			return nil
+		}
+		atts, err := attemptsOf(ctx, s.db.Read, id)
+		if err != nil {
+			return err
+		}
+		if n := len(atts); n > 0 {
+			switch last := &atts[n-1]; last.State {
+			case statePrepared:
+				// Stored, and maybe sent before a crash: resend exactly it,
+				// with the same reference. Never skip it for another
+				// supplier: the first send may have landed. The supplier
+				// refuses a reference it already has (see ErrTaken).
+				if err := s.send(ctx, row, last, false); err != nil {
+					return err
+				}
+				continue
+			case stateUnknown, stateTaken, stateAccepted:
+				return nil // status tracking follows it
+			}
+		}
+		if s.closing() {
+			return nil
+		}
+		a, err := s.prepare(ctx, row, atts)
+		if err != nil || a == nil {
+			return err
+		}
+		if len(atts) > 0 {
+			s.observe("fallback", a.Supplier, "")
+		}
+		if err := s.send(ctx, row, a, true); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("order %s: routing did not settle", id)
+}
+
+// prepare picks the next supplier for an order and stores the attempt
+// before anything is sent. With no supplier left it fails the order.
+func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow) (*attemptRow, error) {
+	now := s.cfg.Now()
+	snap := s.cat.Snapshot()
+	if snap == nil {
+		return nil, ErrNotReady
+	}
+	var decisions []Decision
+	var pick *catalog.Candidate
+	why := ""
+	switch cands, err := s.cat.Candidates(ctx, row.ItemID); {
+	case errors.Is(err, catalog.ErrNotFound):
+		why = "the item is no longer in the catalog"
+	case err != nil:
+		return nil, err
+	case now.After(row.settleBy()):
+		why = fmt.Sprintf("no supplier delivered within %s of the order", s.cfg.RerouteWindow)
+	default:
+		decisions, pick, err = s.judge(ctx, row, atts, cands, snap, now)
+		if err != nil {
+			return nil, err
+		}
+		if pick == nil {
+			why = "no supplier can deliver at the order's price"
+			if len(cands) == 0 {
+				why = "the item has no offers"
+			}
+		}
+	}
+	var prepared *attemptRow
+	var moved *orderRow
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := addEvent(ctx, tx, row.ID, "route", "syncd", now, map[string]any{"candidates": decisions, "why": why}); err != nil {
+			return err
+		}
+		if pick == nil {
+			var err error
+			moved, err = s.move(ctx, tx, row, change{to: Failed, reason: why + summary(decisions)}, "syncd", now)
+			return err
+		}
+		var fields map[string]string
+		if err := json.Unmarshal([]byte(row.Fields), &fields); err != nil {
+			return fmt.Errorf("order %s fields: %w", row.ID, err)
+		}
+		seq := len(atts) + 1
+		p := Purchase{Ref: supplierRef(row.ID, seq), Code: pick.Code, GameCode: pick.GameCode, Form: pick.Form,
+			Values: fields, IsipayData: pick.IsipayData, Cost: pick.Cost}
+		b, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("purchase of order %s: %w", row.ID, err)
+		}
+		stamp := syncd.FormatTime(now)
+		prepared = &attemptRow{OrderID: row.ID, Seq: seq, Supplier: pick.Supplier, OfferID: pick.OfferID,
+			ProductCode: pick.Code, Cost: pick.Cost, Ref: p.Ref, State: statePrepared, Purchase: string(b),
+			// A prepared attempt is due for a check at once: if syncd dies
+			// before the answer is stored, the poller resends it.
+			NextCheckAt: sql.NullString{String: syncd.FormatTime(now.Add(s.cfg.PollBase)), Valid: true},
+			CreatedAt:   stamp, UpdatedAt: stamp}
+		return insertAttempt(ctx, tx, prepared)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.changed(moved)
+	return prepared, nil
+}
+
+// judge goes through the candidates cheapest first and picks the first
+// that may be tried: eligible, not tried before for this order, a
+// supplier syncd can order from, a cost that still leaves the guards'
+// minimum margin at the order's price, and within a known balance.
+func (s *Service) judge(ctx context.Context, row *orderRow, atts []attemptRow, cands []catalog.Candidate,
+	snap *catalog.Snapshot, now time.Time) ([]Decision, *catalog.Candidate, error) {
+	tried := map[int64]string{}
+	for _, a := range atts {
+		tried[a.OfferID] = a.State
+	}
+	balances, err := s.balances(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var pick *catalog.Candidate
+	out := make([]Decision, 0, len(cands))
+	for i := range cands {
+		c := &cands[i]
+		d := Decision{Offer: c.OfferID, Supplier: c.Supplier, Cost: c.Cost}
+		if st, ok := tried[c.OfferID]; ok {
+			d.Why = "tried before for this order (" + st + ")"
+		} else if !c.Eligible {
+			d.Why = c.Ineligible
+		} else if s.cfg.Suppliers[c.Supplier] == nil {
+			d.Why = "syncd cannot order from " + c.Supplier
+		} else if floor, err := snap.MinPrice(row.ItemID, row.Tier, c.Supplier, c.Cost, now); err != nil {
+			d.Why = "no price can be decided: " + err.Error()
+		} else {
+			d.MinPrice = floor.String()
+			bal, known := balances[c.Supplier]
+			switch {
+			case floor.GreaterThan(decimal.NewFromInt(row.Price)):
+				d.Why = fmt.Sprintf("cost %d needs a price of at least %s; the order is at %d", c.Cost, floor, row.Price)
+			case known && c.Cost > bal:
+				d.Why = fmt.Sprintf("balance %d is below the cost %d", bal, c.Cost)
+			}
+		}
+		switch {
+		case d.Why != "":
+			d.Verdict = "skipped"
+		case pick == nil:
+			d.Verdict, pick = "tried", c
+		default:
+			d.Verdict = "spare"
+		}
+		out = append(out, d)
+	}
+	return out, pick, nil
+}
+
+func summary(ds []Decision) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, fmt.Sprintf("%s %d: %s", d.Supplier, d.Offer, d.Why))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// send places a prepared attempt with its supplier and stores what came
+// of it. Only the supplier's verdict decides what happens next: a clear
+// refusal lets route try the next candidate; anything unclear leaves the
+// attempt to be reconciled at this supplier. first is true when this
+// process prepared the attempt and has not sent it: only then is a
+// refusal proof that the supplier does not have the order.
+func (s *Service) send(ctx context.Context, row *orderRow, a *attemptRow, first bool) error {
+	sup := s.cfg.Suppliers[a.Supplier]
+	if sup == nil {
+		// Configured when the attempt was stored, not now: it may have
+		// been sent, so it is the operator's.
+		return s.toAttention(ctx, row, a, a.Supplier+" is no longer configured; the attempt may have been sent")
+	}
+	var p Purchase
+	if err := json.Unmarshal([]byte(a.Purchase), &p); err != nil {
+		return fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
+	}
+	rc, err := sup.Place(ctx, p)
+	return s.record(ctx, row.ID, a.Seq, rc, err, first)
+}
+
+// record stores a supplier's answer to a send (first) or a resend.
+func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, placeErr error, first bool) error {
+	now := s.cfg.Now()
+	outcome, supplier := "", ""
+	var moved *orderRow
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		row, a, err := s.loadAttempt(ctx, tx, id, seq)
+		if err != nil {
+			return err
+		}
+		supplier = a.Supplier
+		wasPrepared := a.State == statePrepared
+		a.UpdatedAt = syncd.FormatTime(now)
+		a.Checks++
+		switch {
+		case placeErr == nil:
+			outcome = stateAccepted
+			moved, err = s.applyReceipt(ctx, tx, row, a, rc, now)
+			if err != nil {
+				return err
+			}
+		case errors.Is(placeErr, ErrNotTaken) && first:
+			outcome = stateRejected
+			a.State, a.Message, a.NextCheckAt = stateRejected, clipMessage(placeErr), sql.NullString{}
+		case errors.Is(placeErr, ErrNotTaken):
+			// A refusal of a resend proves nothing: a supplier may check
+			// the product before the reference, and the first send may
+			// have landed. It stays (or becomes) unknown.
+			outcome = stateUnknown
+			a.State, a.Message = stateUnknown, "resend refused, outcome still unknown: "+clipMessage(placeErr)
+			a.NextCheckAt = s.nextCheck(a, now)
+		case errors.Is(placeErr, ErrTaken):
+			outcome = stateTaken
+			a.State, a.Message, a.NextCheckAt = stateTaken, clipMessage(placeErr), s.nextCheck(a, now)
+		default:
+			outcome = stateUnknown
+			a.State, a.Message, a.NextCheckAt = stateUnknown, clipMessage(placeErr), s.nextCheck(a, now)
+		}
+		if a.State == stateUnknown || a.State == stateTaken {
+			moved, err = s.move(ctx, tx, row, change{to: Processing, supplier: a.Supplier, cost: &a.Cost}, "syncd", now)
+			if err != nil {
+				return err
+			}
+		}
+		if err := saveAttempt(ctx, tx, a); err != nil {
+			return err
+		}
+		if wasPrepared && a.State != stateRejected {
+			// Taken, or maybe taken: the supplier may have charged it, so
+			// a known balance is lowered until the next balance check.
+			if _, err := tx.ExecContext(ctx, `UPDATE supplier_balances SET balance = balance - ?
+				WHERE supplier = ? AND balance IS NOT NULL`, a.Cost, a.Supplier); err != nil {
+				return fmt.Errorf("balance of %s: %w", a.Supplier, err)
+			}
+		}
+		return addEvent(ctx, tx, id, "attempt", "syncd", now, map[string]any{"seq": a.Seq, "supplier": a.Supplier,
+			"supplier_ref": a.Ref, "outcome": outcome, "state": a.State, "message": a.Message, "supplier_status": a.SupplierStatus})
+	})
+	if err != nil {
+		return err
+	}
+	s.observe("attempt", supplier, outcome)
+	s.changed(moved)
+	return nil
+}
+
+func clipMessage(err error) string {
+	m := err.Error()
+	if len(m) > 500 {
+		m = m[:500] + "…"
+	}
+	return m
+}
+
+func (s *Service) loadAttempt(ctx context.Context, q sqlx.QueryerContext, id string, seq int) (*orderRow, *attemptRow, error) {
+	row, err := getOrder(ctx, q, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var a attemptRow
+	if err := sqlx.GetContext(ctx, q, &a, `SELECT `+attemptColumns+` FROM order_attempts WHERE order_id = ? AND seq = ?`, id, seq); err != nil {
+		return nil, nil, fmt.Errorf("attempt %d of order %s: %w", seq, id, err)
+	}
+	return row, &a, nil
+}
+
+// nextCheck is when an attempt is next polled or reconciled: PollBase,
+// doubling with each check, at most PollMax.
+func (s *Service) nextCheck(a *attemptRow, now time.Time) sql.NullString {
+	d := s.cfg.PollBase
+	for i := 1; i < a.Checks && d < s.cfg.PollMax; i++ {
+		d *= 2
+	}
+	return sql.NullString{String: syncd.FormatTime(now.Add(min(d, s.cfg.PollMax))), Valid: true}
+}
+
+// toAttention hands an order to an operator, closing nothing: the open
+// attempt stays as it is, and a late word from the supplier can still
+// settle it.
+func (s *Service) toAttention(ctx context.Context, row *orderRow, a *attemptRow, why string) error {
+	now := s.cfg.Now()
+	var moved *orderRow
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		fresh, err := getOrder(ctx, tx, row.ID)
+		if err != nil {
+			return err
+		}
+		if a.State != stateAccepted {
+			// Nothing left to ask the supplier; only a webhook or a person.
+			if _, err := tx.ExecContext(ctx, `UPDATE order_attempts SET next_check_at = NULL, message = ?, updated_at = ?
+				WHERE order_id = ? AND seq = ?`, why, syncd.FormatTime(now), a.OrderID, a.Seq); err != nil {
+				return fmt.Errorf("attempt %s: %w", a.Ref, err)
+			}
+		}
+		moved, err = s.move(ctx, tx, fresh, change{to: Attention, reason: why, supplier: a.Supplier, cost: &a.Cost}, "syncd", now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.changed(moved)
+	return nil
+}

@@ -1,0 +1,530 @@
+package orders
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/keylock"
+)
+
+// Config is how orders are routed and tracked.
+type Config struct {
+	// Suppliers that can take orders, by name. A candidate offer of a
+	// supplier not here is skipped.
+	Suppliers map[string]Supplier
+	// RerouteWindow is how long after intake a new supplier may still be
+	// tried (after a clear rejection, or a failure after acceptance).
+	// After it, an order nobody delivered fails.
+	RerouteWindow time.Duration
+	// ReconcileTimeout is how long an unknown outcome is reconciled
+	// before the order goes to attention for an operator.
+	ReconcileTimeout time.Duration
+	// StuckAfter is how long an accepted purchase may stay in flight at
+	// its supplier before the order goes to attention.
+	StuckAfter time.Duration
+	// PollBase and PollMax bound the backoff of status checks.
+	PollBase, PollMax time.Duration
+	// DispatchWait is how long Create waits for the first routing step
+	// before answering with the order as it stands.
+	DispatchWait time.Duration
+	// Observe, when set, learns each routing event: "attempt" with
+	// outcome accepted|rejected|unknown|taken, "fallback", "status" with
+	// the new status. For metrics; called outside any lock.
+	Observe func(event, supplier, outcome string)
+	Now     func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.RerouteWindow == 0 {
+		c.RerouteWindow = 10 * time.Minute
+	}
+	if c.ReconcileTimeout == 0 {
+		c.ReconcileTimeout = 15 * time.Minute
+	}
+	if c.StuckAfter == 0 {
+		c.StuckAfter = 2 * time.Hour
+	}
+	if c.PollBase == 0 {
+		c.PollBase = 5 * time.Second
+	}
+	if c.PollMax == 0 {
+		c.PollMax = 5 * time.Minute
+	}
+	if c.DispatchWait == 0 {
+		c.DispatchWait = 15 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Service takes, routes and tracks orders. One Service per database: the
+// per-order lock is in memory, which is sound because SQLite has one
+// writer process.
+type Service struct {
+	db     *syncd.DB
+	cat    *catalog.Catalog
+	log    *slog.Logger
+	cfg    Config
+	notify *Notifier // nil: no storefront notifications
+
+	orders keylock.Map // one routing step per order at a time
+	work   sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+	stop   chan struct{} // closed by Close: background work ends its step
+}
+
+// New returns a Service. notify may be nil.
+func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, notify *Notifier, cfg Config) *Service {
+	cfg.defaults()
+	return &Service{db: db, cat: cat, log: log, cfg: cfg, notify: notify, stop: make(chan struct{})}
+}
+
+// Create takes a storefront's order. The same reference with the same
+// request returns the order already taken (created false); with a
+// different request it is ErrReferenceReused. A new order is committed
+// before any supplier is called, then routed in the background; Create
+// waits up to DispatchWait for the first routing step to finish, so the
+// storefront usually learns at once whether a supplier took it.
+func (s *Service) Create(ctx context.Context, req Request, storefront string) (o *Order, created bool, err error) {
+	hash := req.hash()
+	// Most replays are answered from the reader, without the writer.
+	if row, err := orderByReference(ctx, s.db.Read, req.Reference); err != nil {
+		return nil, false, err
+	} else if row != nil {
+		return replay(row, hash)
+	}
+	var row *orderRow
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Checked again under the write lock: two requests racing past the
+		// reader both land here, one after the other.
+		existing, err := orderByReference(ctx, tx, req.Reference)
+		if err != nil || existing != nil {
+			row = existing
+			return err
+		}
+		row, err = s.admit(ctx, tx, req, hash, storefront)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if row.RequestHash != hash || row.Status != Pending || row.Version != 1 {
+		return replay(row, hash)
+	}
+	created = true
+	done := s.dispatchAsync(row.ID)
+	if done != nil {
+		select {
+		case <-done:
+		case <-time.After(s.cfg.DispatchWait):
+		case <-ctx.Done():
+		}
+	}
+	o, err = s.Get(context.WithoutCancel(ctx), row.ID)
+	return o, created, err
+}
+
+func replay(row *orderRow, hash string) (*Order, bool, error) {
+	if row.RequestHash != hash {
+		return nil, false, fmt.Errorf("reference %q: %w", row.Reference, ErrReferenceReused)
+	}
+	o, err := row.view()
+	return o, false, err
+}
+
+// admit validates req against the catalog as it stands and stores it as a
+// pending order, inside tx.
+func (s *Service) admit(ctx context.Context, tx *sqlx.Tx, req Request, hash, storefront string) (*orderRow, error) {
+	snap := s.cat.Snapshot()
+	if snap == nil {
+		return nil, ErrNotReady
+	}
+	it, ok := snap.Item(req.Item)
+	if !ok {
+		return nil, invalid("item", "no such item: "+clip(req.Item))
+	}
+	if !snap.HasTier(req.Tier) {
+		return nil, invalid("tier", "no such price tier: "+clip(req.Tier))
+	}
+	game, ok := snap.Game(it.GameID)
+	if !ok {
+		return nil, invalid("item", "the item's game is gone")
+	}
+	if err := checkFields(game.Form, req.Fields); err != nil {
+		return nil, err
+	}
+	price := it.PriceIn(req.Tier)
+	if price.Amount == nil {
+		why := it.Reason
+		if price.Blocked != "" {
+			why = price.Blocked
+		}
+		return nil, fmt.Errorf("%w: %s: %s", ErrUnavailable, it.ID, why)
+	}
+	if *price.Amount != req.ExpectedPrice {
+		return nil, &PriceChangedError{Expected: req.ExpectedPrice, Current: price.Amount}
+	}
+	fields, _ := json.Marshal(req.Fields)
+	var explain []byte
+	if ex, err := snap.Explain(it.ID, req.Tier); err == nil {
+		explain, _ = json.Marshal(ex)
+	}
+	now := s.cfg.Now()
+	row := &orderRow{
+		ID: newOrderID(), Reference: req.Reference, RequestHash: hash, Storefront: storefront,
+		ItemID: it.ID, GameID: it.GameID, ItemName: it.Name, Tier: req.Tier, Fields: string(fields),
+		Price: req.ExpectedPrice, Status: Pending, Version: 1,
+		CreatedAt: syncd.FormatTime(now), UpdatedAt: syncd.FormatTime(now),
+		SettleBy: syncd.FormatTime(now.Add(s.cfg.RerouteWindow)),
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, reference, request_hash, storefront, item_id, game_id,
+		item_name, tier, fields, price, status, explain, catalog_version, version, created_at, updated_at, settle_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+		row.ID, row.Reference, hash, storefront, row.ItemID, row.GameID, row.ItemName, row.Tier, row.Fields,
+		row.Price, Pending, string(explain), snap.Version, row.CreatedAt, row.UpdatedAt, row.SettleBy)
+	if err != nil {
+		return nil, fmt.Errorf("store order %s: %w", req.Reference, err)
+	}
+	err = addEvent(ctx, tx, row.ID, "created", actorOr(storefront), now, map[string]any{
+		"price": row.Price, "tier": row.Tier, "catalog_version": snap.Version, "chosen": supplierOf(it)})
+	return row, err
+}
+
+func supplierOf(it *catalog.Item) string {
+	if it.Chosen == nil {
+		return ""
+	}
+	return it.Chosen.Supplier
+}
+
+func actorOr(name string) string {
+	if name == "" {
+		return "storefront"
+	}
+	return name
+}
+
+// checkFields holds the buyer's answers to the game's canonical form:
+// every field answered, dropdowns with one of their options, nothing the
+// form does not ask (a misspelt key must not be dropped silently).
+func checkFields(form []catalog.FormField, values map[string]string) error {
+	fe := map[string]string{}
+	known := map[string]bool{}
+	for _, f := range form {
+		known[f.Key] = true
+		v := strings.TrimSpace(values[f.Key])
+		switch {
+		case v == "":
+			fe["fields."+f.Key] = "required (" + f.Label + ")"
+		case f.Type == "dropdown" && !slices.ContainsFunc(f.Options, func(o catalog.Option) bool { return o.Code == values[f.Key] }):
+			fe["fields."+f.Key] = "must be one of the form's options"
+		}
+	}
+	for k := range values {
+		if !known[k] {
+			fe["fields."+clip(k)] = "not a field of this game's form"
+		}
+	}
+	if len(fe) > 0 {
+		return &ValidationError{Fields: fe}
+	}
+	return nil
+}
+
+// newOrderID is "ord_" and 16 random base32 characters (80 bits).
+func newOrderID() string {
+	var b [10]byte
+	rand.Read(b[:])
+	return "ord_" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+}
+
+// supplierRef is the reference of attempt seq of an order: deterministic,
+// so a resend after a crash reuses it, and letters and digits only, which
+// any supplier accepts ("SD" + the order id's 16 characters + seq).
+func supplierRef(orderID string, seq int) string {
+	return fmt.Sprintf("SD%s%02d", strings.ToUpper(strings.TrimPrefix(orderID, "ord_")), seq)
+}
+
+// Get returns an order.
+func (s *Service) Get(ctx context.Context, id string) (*Order, error) {
+	row, err := getOrder(ctx, s.db.Read, id)
+	if err != nil {
+		return nil, err
+	}
+	return row.view()
+}
+
+// ByReference returns the order with a storefront's reference.
+func (s *Service) ByReference(ctx context.Context, ref string) (*Order, error) {
+	row, err := orderByReference(ctx, s.db.Read, ref)
+	if err != nil {
+		return nil, err
+	}
+	if row == nil {
+		return nil, fmt.Errorf("order with reference %q: %w", ref, ErrNotFound)
+	}
+	return row.view()
+}
+
+// Filter selects orders for operators.
+type Filter struct {
+	Status Status    // "" for any
+	Since  time.Time // created at or after; zero for any
+	Until  time.Time // created before; zero for any
+	Limit  int       // default 100, at most 1000
+}
+
+// List returns orders newest first; attention orders come first whatever
+// the filter, because they wait for a person.
+func (s *Service) List(ctx context.Context, f Filter) ([]*Order, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = min(max(f.Limit, 100), 1000)
+	}
+	q := `SELECT ` + orderColumns + ` FROM orders WHERE 1=1`
+	var args []any
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if !f.Since.IsZero() {
+		q += ` AND created_at >= ?`
+		args = append(args, syncd.FormatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND created_at < ?`
+		args = append(args, syncd.FormatTime(f.Until))
+	}
+	q += ` ORDER BY status = 'attention' DESC, created_at DESC LIMIT ?`
+	args = append(args, f.Limit)
+	var rows []orderRow
+	if err := s.db.Read.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	out := make([]*Order, 0, len(rows))
+	for i := range rows {
+		o, err := rows[i].view()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// Routing is an order's whole story, for operators: every attempt and
+// every event, routing decisions included, and the price's explanation
+// as it was when the order was taken.
+type Routing struct {
+	Order    *Order          `json:"order"`
+	Cost     *int64          `json:"cost"`
+	Attempts []attemptRow    `json:"attempts"`
+	Events   []Event         `json:"events"`
+	Explain  json.RawMessage `json:"explain"`
+}
+
+// Routing returns an order's attempts and events.
+func (s *Service) Routing(ctx context.Context, id string) (*Routing, error) {
+	row, err := getOrder(ctx, s.db.Read, id)
+	if err != nil {
+		return nil, err
+	}
+	o, err := row.view()
+	if err != nil {
+		return nil, err
+	}
+	r := &Routing{Order: o, Attempts: []attemptRow{}}
+	if row.Cost.Valid {
+		r.Cost = &row.Cost.Int64
+	}
+	if r.Attempts, err = attemptsOf(ctx, s.db.Read, id); err != nil {
+		return nil, err
+	}
+	if r.Attempts == nil {
+		r.Attempts = []attemptRow{}
+	}
+	if r.Events, err = eventsOf(ctx, s.db.Read, id); err != nil {
+		return nil, err
+	}
+	var explain string
+	if err := s.db.Read.GetContext(ctx, &explain, `SELECT explain FROM orders WHERE id = ?`, id); err != nil {
+		return nil, fmt.Errorf("explain of order %s: %w", id, err)
+	}
+	if explain != "" {
+		r.Explain = json.RawMessage(explain)
+	} else {
+		r.Explain = json.RawMessage("null")
+	}
+	return r, nil
+}
+
+// Counts returns how many orders are in each status.
+func (s *Service) Counts(ctx context.Context) (map[Status]int, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT status, count(*) FROM orders GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count orders: %w", err)
+	}
+	defer rows.Close()
+	out := map[Status]int{Pending: 0, Processing: 0, Success: 0, Failed: 0, Attention: 0}
+	for rows.Next() {
+		var st Status
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count orders: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// Settlement is an operator's decision on an order in attention.
+type Settlement struct {
+	Succeeded bool
+	SN        string
+	Note      string // why: required, it is the audit trail
+}
+
+// Settle decides an order in attention by hand: the operator checked
+// with the supplier. The open attempt is closed the same way; the
+// decision, note and actor are kept in the order's events.
+func (s *Service) Settle(ctx context.Context, id string, st Settlement, actor string) (*Order, error) {
+	if strings.TrimSpace(st.Note) == "" || len(st.Note) > 1000 {
+		return nil, invalid("note", "required: what was checked, at most 1000 characters")
+	}
+	unlock := s.orders.Lock(id)
+	defer unlock()
+	var changed *orderRow
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		row, err := getOrder(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if row.Status != Attention {
+			return fmt.Errorf("order %s is %s: %w", id, row.Status, ErrNotSettleable)
+		}
+		atts, err := attemptsOf(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		now := s.cfg.Now()
+		ch := change{to: Failed, reason: "settled by an operator: " + st.Note}
+		if st.Succeeded {
+			ch = change{to: Success, sn: st.SN}
+		}
+		for i := range atts {
+			a := &atts[i]
+			if !a.open() {
+				continue
+			}
+			a.State, a.Message, a.NextCheckAt, a.UpdatedAt = stateFailed, "settled by "+actor, sql.NullString{}, syncd.FormatTime(now)
+			if st.Succeeded {
+				a.State, a.SN = stateSucceeded, st.SN
+				ch.supplier, ch.cost = a.Supplier, &a.Cost
+			}
+			if err := saveAttempt(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		if err := addEvent(ctx, tx, id, "settled", actor, now, map[string]any{"succeeded": st.Succeeded, "sn": st.SN, "note": st.Note}); err != nil {
+			return err
+		}
+		changed, err = s.move(ctx, tx, row, ch, actor, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.changed(changed)
+	return changed.view()
+}
+
+// change is a status change and what comes with it.
+type change struct {
+	to       Status
+	reason   string
+	supplier string
+	cost     *int64
+	sn       string
+}
+
+// move changes an order's status inside tx, forward only, and queues the
+// storefront's notification in the same transaction. Moving to the status
+// it has is a no-op (nil row), as is any move backwards.
+func (s *Service) move(ctx context.Context, tx *sqlx.Tx, row *orderRow, ch change, actor string, now time.Time) (*orderRow, error) {
+	if !canMove(row.Status, ch.to) {
+		return nil, nil
+	}
+	up := *row
+	up.Status, up.Reason, up.Version, up.UpdatedAt = ch.to, ch.reason, row.Version+1, syncd.FormatTime(now)
+	if ch.supplier != "" {
+		up.Supplier = ch.supplier
+	}
+	if ch.cost != nil {
+		up.Cost = sql.NullInt64{Int64: *ch.cost, Valid: true}
+	}
+	if ch.sn != "" {
+		up.SN = ch.sn
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = ?, reason = ?, supplier = ?, cost = ?, sn = ?,
+		version = ?, updated_at = ? WHERE id = ? AND status = ? AND version = ?`,
+		up.Status, up.Reason, up.Supplier, up.Cost, up.SN, up.Version, up.UpdatedAt, row.ID, row.Status, row.Version)
+	if err != nil {
+		return nil, fmt.Errorf("order %s to %s: %w", row.ID, ch.to, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, fmt.Errorf("order %s to %s: changed meanwhile", row.ID, ch.to)
+	}
+	if err := addEvent(ctx, tx, row.ID, "status", actor, now, map[string]any{"from": row.Status, "to": ch.to, "reason": ch.reason}); err != nil {
+		return nil, err
+	}
+	if s.notify != nil {
+		view, err := up.view()
+		if err != nil {
+			return nil, err
+		}
+		body, err := json.Marshal(view)
+		if err != nil {
+			return nil, fmt.Errorf("notification of order %s: %w", row.ID, err)
+		}
+		if _, err := s.notify.Enqueue(ctx, tx, row.ID, string(ch.to), body); err != nil {
+			return nil, err
+		}
+	}
+	return &up, nil
+}
+
+// changed runs after a status change committed.
+func (s *Service) changed(row *orderRow) {
+	if row == nil {
+		return
+	}
+	if s.notify != nil {
+		s.notify.Kick()
+	}
+	s.observe("status", row.Supplier, string(row.Status))
+	s.log.Info("order status", "order", row.ID, "reference", row.Reference, "status", row.Status,
+		"supplier", row.Supplier, "reason", row.Reason)
+}
+
+func (s *Service) observe(event, supplier, outcome string) {
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(event, supplier, outcome)
+	}
+}
+
+var errClosed = errors.New("orders: service closed")

@@ -1,0 +1,222 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
+)
+
+// orderRow is an order as stored.
+type orderRow struct {
+	ID          string        `db:"id"`
+	Reference   string        `db:"reference"`
+	RequestHash string        `db:"request_hash"`
+	Storefront  string        `db:"storefront"`
+	ItemID      string        `db:"item_id"`
+	GameID      string        `db:"game_id"`
+	ItemName    string        `db:"item_name"`
+	Tier        string        `db:"tier"`
+	Fields      string        `db:"fields"`
+	Price       int64         `db:"price"`
+	Status      Status        `db:"status"`
+	Reason      string        `db:"reason"`
+	Supplier    string        `db:"supplier"`
+	Cost        sql.NullInt64 `db:"cost"`
+	SN          string        `db:"sn"`
+	Version     int64         `db:"version"`
+	CreatedAt   string        `db:"created_at"`
+	UpdatedAt   string        `db:"updated_at"`
+	SettleBy    string        `db:"settle_by"`
+}
+
+const orderColumns = `id, reference, request_hash, storefront, item_id, game_id, item_name, tier, fields,
+	price, status, reason, supplier, cost, sn, version, created_at, updated_at, settle_by`
+
+func (r *orderRow) view() (*Order, error) {
+	o := &Order{ID: r.ID, Reference: r.Reference, Item: r.ItemID, Game: r.GameID, ItemName: r.ItemName,
+		Tier: r.Tier, Price: r.Price, Currency: catalog.Currency, Status: r.Status, Reason: r.Reason,
+		Supplier: r.Supplier, SN: r.SN, Version: r.Version}
+	if err := json.Unmarshal([]byte(r.Fields), &o.Fields); err != nil {
+		return nil, fmt.Errorf("order %s fields: %w", r.ID, err)
+	}
+	var err1, err2 error
+	o.CreatedAt, err1 = syncd.ParseTime(r.CreatedAt)
+	o.UpdatedAt, err2 = syncd.ParseTime(r.UpdatedAt)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("order %s times: %w", r.ID, err)
+	}
+	return o, nil
+}
+
+func (r *orderRow) settleBy() time.Time {
+	t, _ := syncd.ParseTime(r.SettleBy)
+	return t
+}
+
+func getOrder(ctx context.Context, q sqlx.QueryerContext, id string) (*orderRow, error) {
+	var r orderRow
+	err := sqlx.GetContext(ctx, q, &r, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("order %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get order %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// orderByReference returns nil, nil when no order has the reference.
+func orderByReference(ctx context.Context, q sqlx.QueryerContext, ref string) (*orderRow, error) {
+	var r orderRow
+	err := sqlx.GetContext(ctx, q, &r, `SELECT `+orderColumns+` FROM orders WHERE reference = ?`, ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get order by reference %q: %w", ref, err)
+	}
+	return &r, nil
+}
+
+// Attempt states; see the order_attempts table.
+const (
+	statePrepared  = "prepared"
+	stateRejected  = "rejected"
+	stateUnknown   = "unknown"
+	stateTaken     = "taken"
+	stateAccepted  = "accepted"
+	stateSucceeded = "succeeded"
+	stateFailed    = "failed"
+)
+
+// attemptRow is one try at one supplier.
+type attemptRow struct {
+	OrderID        string         `db:"order_id" json:"-"`
+	Seq            int            `db:"seq" json:"seq"`
+	Supplier       string         `db:"supplier" json:"supplier"`
+	OfferID        int64          `db:"offer_id" json:"offer"`
+	ProductCode    string         `db:"product_code" json:"product_code"`
+	Cost           int64          `db:"cost" json:"cost"`
+	Ref            string         `db:"supplier_ref" json:"supplier_ref"`
+	State          string         `db:"state" json:"state"`
+	Purchase       string         `db:"purchase" json:"-"`
+	Txn            string         `db:"supplier_txn" json:"supplier_txn,omitempty"`
+	SupplierStatus string         `db:"supplier_status" json:"supplier_status,omitempty"`
+	Message        string         `db:"message" json:"message,omitempty"`
+	SN             string         `db:"sn" json:"sn,omitempty"`
+	Checks         int            `db:"checks" json:"checks"`
+	NextCheckAt    sql.NullString `db:"next_check_at" json:"-"`
+	CreatedAt      string         `db:"created_at" json:"created_at"`
+	UpdatedAt      string         `db:"updated_at" json:"updated_at"`
+}
+
+const attemptColumns = `order_id, seq, supplier, offer_id, product_code, cost, supplier_ref, state, purchase,
+	supplier_txn, supplier_status, message, sn, checks, next_check_at, created_at, updated_at`
+
+// open reports whether the attempt may still deliver.
+func (a *attemptRow) open() bool {
+	switch a.State {
+	case statePrepared, stateUnknown, stateTaken, stateAccepted:
+		return true
+	}
+	return false
+}
+
+func (a *attemptRow) created() time.Time {
+	t, _ := syncd.ParseTime(a.CreatedAt)
+	return t
+}
+
+func attemptsOf(ctx context.Context, q sqlx.QueryerContext, orderID string) ([]attemptRow, error) {
+	var out []attemptRow
+	if err := sqlx.SelectContext(ctx, q, &out, `SELECT `+attemptColumns+` FROM order_attempts WHERE order_id = ? ORDER BY seq`, orderID); err != nil {
+		return nil, fmt.Errorf("attempts of order %s: %w", orderID, err)
+	}
+	return out, nil
+}
+
+func insertAttempt(ctx context.Context, tx *sqlx.Tx, a *attemptRow) error {
+	_, err := tx.NamedExecContext(ctx, `INSERT INTO order_attempts (`+attemptColumns+`) VALUES (:order_id, :seq, :supplier,
+		:offer_id, :product_code, :cost, :supplier_ref, :state, :purchase, :supplier_txn, :supplier_status, :message,
+		:sn, :checks, :next_check_at, :created_at, :updated_at)`, a)
+	if err != nil {
+		return fmt.Errorf("store attempt %s: %w", a.Ref, err)
+	}
+	return nil
+}
+
+// saveAttempt writes an attempt's mutable columns.
+func saveAttempt(ctx context.Context, tx *sqlx.Tx, a *attemptRow) error {
+	_, err := tx.NamedExecContext(ctx, `UPDATE order_attempts SET state = :state, supplier_txn = :supplier_txn,
+		supplier_status = :supplier_status, message = :message, sn = :sn, checks = :checks,
+		next_check_at = :next_check_at, updated_at = :updated_at
+		WHERE order_id = :order_id AND seq = :seq`, a)
+	if err != nil {
+		return fmt.Errorf("update attempt %s: %w", a.Ref, err)
+	}
+	return nil
+}
+
+// Event is one entry of an order's history.
+type Event struct {
+	At     time.Time       `json:"at"`
+	Kind   string          `json:"kind"`
+	Actor  string          `json:"actor"`
+	Detail json.RawMessage `json:"detail"`
+}
+
+func addEvent(ctx context.Context, tx *sqlx.Tx, orderID, kind, actor string, at time.Time, detail any) error {
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return fmt.Errorf("event %s of order %s: %w", kind, orderID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
+		orderID, syncd.FormatTime(at), kind, actor, string(b)); err != nil {
+		return fmt.Errorf("event %s of order %s: %w", kind, orderID, err)
+	}
+	return nil
+}
+
+func eventsOf(ctx context.Context, q sqlx.QueryerContext, orderID string) ([]Event, error) {
+	rows, err := q.QueryxContext(ctx, `SELECT at, kind, actor, detail FROM order_events WHERE order_id = ? ORDER BY id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("events of order %s: %w", orderID, err)
+	}
+	defer rows.Close()
+	out := []Event{}
+	for rows.Next() {
+		var e Event
+		var at, detail string
+		if err := rows.Scan(&at, &e.Kind, &e.Actor, &detail); err != nil {
+			return nil, fmt.Errorf("events of order %s: %w", orderID, err)
+		}
+		e.At, _ = syncd.ParseTime(at)
+		e.Detail = json.RawMessage(detail)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// inTx runs fn in one write transaction.
+func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,356 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
+)
+
+// applyReceipt takes a supplier's word on an open attempt, inside tx:
+// delivered ends the order in success; not delivered closes the attempt
+// (reroute reports that route should try the next supplier); in flight
+// keeps it polled. It returns the order if its status moved.
+func (s *Service) applyReceipt(ctx context.Context, tx *sqlx.Tx, row *orderRow, a *attemptRow, rc Receipt, now time.Time) (*orderRow, error) {
+	if rc.Txn != "" {
+		a.Txn = rc.Txn
+	}
+	if rc.Status != "" {
+		a.SupplierStatus = rc.Status
+	}
+	if rc.SN != "" {
+		a.SN = rc.SN
+	}
+	if rc.Note != "" {
+		a.Message = rc.Note
+	}
+	a.UpdatedAt = syncd.FormatTime(now)
+	switch rc.Progress {
+	case Delivered:
+		a.State, a.NextCheckAt = stateSucceeded, sql.NullString{}
+		return s.move(ctx, tx, row, change{to: Success, supplier: a.Supplier, cost: &a.Cost, sn: a.SN}, "syncd", now)
+	case NotDelivered:
+		a.State, a.NextCheckAt = stateFailed, sql.NullString{}
+		if row.Status == Attention {
+			// Nothing will be rerouted for an order a person holds; the
+			// supplier's final word settles it.
+			return s.move(ctx, tx, row, change{to: Failed, reason: a.Supplier + " reported " + a.SupplierStatus}, "syncd", now)
+		}
+		return nil, nil // route decides: the next supplier, or failed
+	}
+	if a.Txn == "" {
+		// In flight, but with no id to ask by: keep waiting for a webhook.
+		a.State = stateTaken
+	} else {
+		a.State = stateAccepted
+	}
+	a.NextCheckAt = s.nextCheck(a, now)
+	return s.move(ctx, tx, row, change{to: Processing, supplier: a.Supplier, cost: &a.Cost}, "syncd", now)
+}
+
+// Poll checks every attempt that is due: in-flight purchases are asked
+// for their status, unknown outcomes are reconciled by resending the same
+// reference, and orders nobody routes (after a crash) are routed. It
+// returns how many attempts it checked. gocron runs it on a schedule;
+// checks run a few at a time so one hanging supplier does not hold up
+// the rest.
+func (s *Service) Poll(ctx context.Context) (int, error) {
+	now := syncd.FormatTime(s.cfg.Now())
+	type due struct {
+		OrderID string `db:"order_id"`
+		Seq     int    `db:"seq"`
+	}
+	var rows []due
+	if err := s.db.Read.SelectContext(ctx, &rows, `SELECT order_id, seq FROM order_attempts
+		WHERE next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT 500`, now); err != nil {
+		return 0, fmt.Errorf("due attempts: %w", err)
+	}
+	var orphans []string
+	if err := s.db.Read.SelectContext(ctx, &orphans, `SELECT id FROM orders o
+		WHERE status IN ('pending', 'processing') AND updated_at <= ? AND NOT EXISTS (
+			SELECT 1 FROM order_attempts a WHERE a.order_id = o.id AND a.state IN ('prepared', 'unknown', 'taken', 'accepted'))
+		LIMIT 500`, syncd.FormatTime(s.cfg.Now().Add(-s.cfg.PollBase))); err != nil {
+		return 0, fmt.Errorf("orders to route: %w", err)
+	}
+	for _, id := range orphans {
+		s.dispatchAsync(id)
+	}
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, d := range rows {
+		if s.closing() {
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := s.check(ctx, d.OrderID, d.Seq); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return len(rows), errors.Join(errs...)
+}
+
+// check does what a due attempt needs, under its order's lock.
+func (s *Service) check(ctx context.Context, id string, seq int) error {
+	if !s.begin() {
+		return nil
+	}
+	defer s.work.Done()
+	unlock := s.orders.Lock(id)
+	defer unlock()
+	row, a, err := s.loadAttempt(ctx, s.db.Read, id, seq)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	if !a.open() || !a.NextCheckAt.Valid || a.NextCheckAt.String > syncd.FormatTime(now) || row.Status.Final() {
+		return nil // someone else dealt with it
+	}
+	sup := s.cfg.Suppliers[a.Supplier]
+	age := now.Sub(a.created())
+	switch {
+	case a.State == statePrepared:
+		return s.route(ctx, id)
+	case sup == nil:
+		return s.toAttention(ctx, row, a, a.Supplier+" is no longer configured")
+	case a.State == stateAccepted:
+		rc, err := sup.Check(ctx, a.Txn)
+		if err != nil {
+			if age > s.cfg.StuckAfter && row.Status != Attention {
+				return s.toAttention(ctx, row, a, fmt.Sprintf("%s has not answered a status check for %s: %s", a.Supplier, age.Round(time.Second), clipMessage(err)))
+			}
+			return s.postpone(ctx, a, "status check failed: "+clipMessage(err))
+		}
+		if rc.Progress == InFlight && age > s.cfg.StuckAfter && row.Status != Attention {
+			if err := s.update(ctx, id, seq, rc); err != nil {
+				return err
+			}
+			return s.toAttention(ctx, row, a, fmt.Sprintf("%s still reports %q after %s", a.Supplier, rc.Status, age.Round(time.Second)))
+		}
+		return s.update(ctx, id, seq, rc)
+	case row.Status == Attention:
+		// Unknown or taken, and already with a person: stop probing.
+		return s.postpone(ctx, a, "")
+	case age > s.cfg.ReconcileTimeout:
+		return s.toAttention(ctx, row, a, fmt.Sprintf("outcome at %s unknown after %s: %s", a.Supplier, age.Round(time.Second), a.Message))
+	case a.State == stateTaken:
+		// The supplier has it and gave no id: only its webhook can say more.
+		return s.postpone(ctx, a, "")
+	default: // unknown
+		// Resend the same purchase with the same reference: the supplier
+		// either takes it now (the first send never landed) or refuses the
+		// reference as already used (it did). Senpay documents that a
+		// partner_reference is unique for 24 hours; Isipay's document is
+		// silent and its reference is assumed unique too (see the isipay
+		// client). Either way it is the same order, never a second one.
+		var p Purchase
+		if err := json.Unmarshal([]byte(a.Purchase), &p); err != nil {
+			return fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
+		}
+		rc, err := sup.Place(ctx, p)
+		return s.record(ctx, id, seq, rc, err, false)
+	}
+}
+
+// postpone schedules an attempt's next check with backoff.
+func (s *Service) postpone(ctx context.Context, a *attemptRow, msg string) error {
+	now := s.cfg.Now()
+	a.Checks++
+	next := s.nextCheck(a, now)
+	if msg == "" {
+		msg = a.Message
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE order_attempts SET checks = ?, next_check_at = ?, message = ?, updated_at = ?
+			WHERE order_id = ? AND seq = ?`, a.Checks, next, msg, syncd.FormatTime(now), a.OrderID, a.Seq)
+		return err
+	})
+}
+
+// update applies a receipt to an attempt and, if the supplier did not
+// deliver, routes the order on.
+func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) error {
+	now := s.cfg.Now()
+	var moved *orderRow
+	reroute := false
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		row, a, err := s.loadAttempt(ctx, tx, id, seq)
+		if err != nil {
+			return err
+		}
+		if !a.open() {
+			// Final already: a duplicate or late word changes nothing.
+			return addEvent(ctx, tx, id, "supplier_update_ignored", a.Supplier, now, map[string]any{
+				"seq": seq, "state": a.State, "status": rc.Status})
+		}
+		a.Checks++
+		if moved, err = s.applyReceipt(ctx, tx, row, a, rc, now); err != nil {
+			return err
+		}
+		reroute = a.State == stateFailed && row.Status != Attention
+		if err := saveAttempt(ctx, tx, a); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, id, "supplier_update", a.Supplier, now, map[string]any{
+			"seq": seq, "status": rc.Status, "progress": rc.Progress.String(), "sn": rc.SN, "note": rc.Note})
+	})
+	if err != nil {
+		return err
+	}
+	s.changed(moved)
+	if reroute {
+		// A failure after acceptance: like an aggregator's backup seller,
+		// the next supplier may take it while the order is in its window
+		// and its price still covers the cost; otherwise it fails.
+		return s.route(ctx, id)
+	}
+	return nil
+}
+
+// Apply takes a supplier's unsolicited word on a purchase (Senpay's
+// transaction_status webhook), found by the supplier's transaction id or
+// else by our reference. ErrNotFound if neither is ours. Duplicate and
+// out-of-order updates are harmless: a final attempt ignores them, and an
+// order's status only moves forward.
+func (s *Service) Apply(ctx context.Context, u Update) error {
+	var key struct {
+		OrderID string `db:"order_id"`
+		Seq     int    `db:"seq"`
+	}
+	err := sql.ErrNoRows
+	if u.Txn != "" {
+		err = s.db.Read.GetContext(ctx, &key, `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_txn = ?`, u.Supplier, u.Txn)
+	}
+	if errors.Is(err, sql.ErrNoRows) && u.Ref != "" {
+		err = s.db.Read.GetContext(ctx, &key, `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_ref = ?`, u.Supplier, u.Ref)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s transaction %q (reference %q): %w", u.Supplier, u.Txn, u.Ref, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("find attempt of %s transaction %q: %w", u.Supplier, u.Txn, err)
+	}
+	if !s.begin() {
+		return errClosed
+	}
+	defer s.work.Done()
+	unlock := s.orders.Lock(key.OrderID)
+	defer unlock()
+	return s.update(ctx, key.OrderID, key.Seq, u.Receipt)
+}
+
+// Resume routes every order a previous run left mid-way. Attempts in
+// flight are picked up by Poll from their stored schedule.
+func (s *Service) Resume(ctx context.Context) (int, error) {
+	var ids []string
+	if err := s.db.Read.SelectContext(ctx, &ids, `SELECT id FROM orders o
+		WHERE status IN ('pending', 'processing') AND NOT EXISTS (
+			SELECT 1 FROM order_attempts a WHERE a.order_id = o.id AND a.state IN ('unknown', 'taken', 'accepted'))`); err != nil {
+		return 0, fmt.Errorf("orders to resume: %w", err)
+	}
+	for _, id := range ids {
+		s.dispatchAsync(id)
+	}
+	return len(ids), nil
+}
+
+// Close stops routing new steps and waits for the steps in progress (a
+// supplier call and the storing of its answer) to finish, so nothing is
+// left half-written. Everything not done resumes at the next start.
+func (s *Service) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.stop)
+	}
+	s.mu.Unlock()
+	s.work.Wait()
+}
+
+// Balance is a supplier's balance as syncd last knew it.
+type Balance struct {
+	Supplier  string    `json:"supplier"`
+	Balance   *int64    `json:"balance"`
+	Error     string    `json:"error,omitempty"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// RecordBalance stores a supplier's balance, or the error asking for it
+// (the last known balance is kept then, for an operator to see beside
+// the error; routing no longer trusts it).
+func (s *Service) RecordBalance(ctx context.Context, supplier string, balance int64, askErr error) error {
+	now := syncd.FormatTime(s.cfg.Now())
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if askErr != nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO supplier_balances (supplier, balance, error, checked_at) VALUES (?, NULL, ?, ?)
+				ON CONFLICT (supplier) DO UPDATE SET error = excluded.error, checked_at = excluded.checked_at`,
+				supplier, clipMessage(askErr), now)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO supplier_balances (supplier, balance, error, checked_at) VALUES (?, ?, '', ?)
+				ON CONFLICT (supplier) DO UPDATE SET balance = excluded.balance, error = '', checked_at = excluded.checked_at`,
+				supplier, balance, now)
+		}
+		if err != nil {
+			return fmt.Errorf("record balance of %s: %w", supplier, err)
+		}
+		return nil
+	})
+}
+
+// Balances lists what syncd knows of its suppliers' balances.
+func (s *Service) Balances(ctx context.Context) ([]Balance, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT supplier, balance, error, checked_at FROM supplier_balances ORDER BY supplier`)
+	if err != nil {
+		return nil, fmt.Errorf("balances: %w", err)
+	}
+	defer rows.Close()
+	var out []Balance
+	for rows.Next() {
+		var b Balance
+		var bal sql.NullInt64
+		var at string
+		if err := rows.Scan(&b.Supplier, &bal, &b.Error, &at); err != nil {
+			return nil, fmt.Errorf("balances: %w", err)
+		}
+		if bal.Valid {
+			b.Balance = &bal.Int64
+		}
+		b.CheckedAt, _ = syncd.ParseTime(at)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// balances are the balances routing may trust: known, and not in error.
+func (s *Service) balances(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.db.Write.QueryContext(ctx, `SELECT supplier, balance FROM supplier_balances WHERE balance IS NOT NULL AND error = ''`)
+	if err != nil {
+		return nil, fmt.Errorf("balances: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var sup string
+		var b int64
+		if err := rows.Scan(&sup, &b); err != nil {
+			return nil, fmt.Errorf("balances: %w", err)
+		}
+		out[sup] = b
+	}
+	return out, rows.Err()
+}
