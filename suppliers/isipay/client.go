@@ -32,6 +32,13 @@ const (
 	DefaultConcurrency   = 4
 )
 
+// ErrDuplicateReference is the Err of an order refusal that concerns its
+// referenceNumber (see Client.Order). A reference is only ever sent again
+// when an earlier send with it may have reached Isipay, so such a refusal
+// is read as that earlier order standing: it is reported as
+// KindUnknownOutcome, never as a clean rejection.
+var ErrDuplicateReference = errors.New("reference number already used")
+
 // Config is how to reach one Isipay account.
 type Config struct {
 	// BaseURL is required: Isipay's document names no default host.
@@ -148,8 +155,8 @@ func (c *Client) Variants(ctx context.Context, productCode string) ([]Variant, e
 // does not say what it does with a reference it has seen; we assume it
 // refuses it. Such a refusal does not prove the first order failed, so any
 // refusal that mentions the reference (or a duplicate, or code 409) is
-// KindUnknownOutcome, never KindRejected: the router must reconcile rather
-// than buy elsewhere.
+// KindUnknownOutcome with Err ErrDuplicateReference, never KindRejected: the
+// router must reconcile rather than buy elsewhere.
 //
 // Failures are classified for routing: KindRejected when Isipay clearly
 // refused (e.g. "Saldo tidak mencukupi"), KindUnavailable when nothing was
@@ -237,7 +244,7 @@ func call[T any](ctx context.Context, c *Client, req suppliers.Request, decode f
 	}
 	e := c.caller.Judge(req, resp, re.code, re.message, re.err)
 	if !req.Idempotent && e.Kind == suppliers.KindRejected && aboutReference(resp.Status, re) {
-		e.Kind = suppliers.KindUnknownOutcome
+		e.Kind, e.Err = suppliers.KindUnknownOutcome, ErrDuplicateReference
 	}
 	return zero, e
 }

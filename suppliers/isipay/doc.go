@@ -1,14 +1,15 @@
 // Package isipay is syncd's adapter for Isipay (isipay.top), a game top-up
 // supplier. It owns Isipay's wire format and nothing else: the HTTP client for
 // its five POST endpoints, the decoding of its reply envelope into syncd's
-// domain types, the classification of every failure as a suppliers.Error, and
-// FetchCatalog, which makes Client a catalog.Source.
+// domain types, the classification of every failure as a suppliers.Error,
+// FetchCatalog, which makes Client a catalog.Source, and Place and Check,
+// which make it an orders.Supplier.
 //
 // The wire format follows Isipay's own API document (version 1.9.0,
 // shared/suppliers/isipay-api.txt). Where the document is silent the choice
 // made is written beside the code that makes it and pinned by a test.
 //
-// The package may import suppliers and catalog (for the Source types). It
-// must not import senpay, orders' internals, api or cmd. Its simulator lives
-// beside it in isipaysim.
+// The package may import suppliers, catalog (for the Source types) and
+// orders (for the Supplier types). It must not import senpay, orders'
+// internals, api or cmd. Its simulator lives beside it in isipaysim.
 package isipay

@@ -2,13 +2,15 @@
 // top-up supplier. It owns Senpay's wire format: the HTTP client for the
 // provider, product and transaction endpoints, the decoding of every reply
 // into syncd's types, the conversion of Senpay's catalog into a
-// catalog.SupplierCatalog, and the parsing of the webhooks Senpay posts.
+// catalog.SupplierCatalog, the parsing of the webhooks Senpay posts, and
+// the reading of its transactions as orders.Supplier (Place, Check) and
+// orders.Update (Webhook.OrderUpdate) for the order router.
 //
 // Every failure is a classified *suppliers.Error, so sync and order routing
 // can act on it: in particular a create-transaction call that may have
 // reached Senpay is never reported as anything but KindUnknownOutcome.
 //
 // The simulator in senpaysim speaks the same protocol for tests and the demo.
-// This package may import catalog and suppliers; it must not import api, cmd
-// or the other supplier adapters.
+// This package may import catalog, orders (for its Supplier types) and
+// suppliers; it must not import api, cmd or the other supplier adapters.
 package senpay

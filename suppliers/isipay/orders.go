@@ -1,0 +1,106 @@
+package isipay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/suppliers"
+)
+
+var _ orders.Supplier = (*Client)(nil)
+
+// Place sends p as one order, never retried. Its error wraps
+// orders.ErrNotTaken, orders.ErrTaken or orders.ErrUnknownOutcome (see
+// placeOutcome) and keeps the client's *suppliers.Error in the chain.
+//
+// Isipay's order reply carries only the invoice number, so the receipt is
+// in flight with no status word; Check tells the rest.
+func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, error) {
+	// Every placeholder stands for a field of the game's form, which the
+	// buyer must fill (catalog.CheckIsipayData). A blank one would send a
+	// half target such as "12345678()"; an entirely empty data string is
+	// refused by Order itself.
+	if key, ok := blankPlaceholder(p.IsipayData, p.Values); ok {
+		err := notSent(suppliers.Request{Method: http.MethodPost, Path: pathOrder}, suppliers.KindRejected,
+			fmt.Errorf("no value for {%s} in data template %q", key, p.IsipayData))
+		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, orders.ErrNotTaken, err)
+	}
+	o, err := c.Order(ctx, OrderRequest{
+		Code:            p.Code,
+		ReferenceNumber: p.Ref,
+		Data:            catalog.IsipayData(p.IsipayData, p.Values),
+	})
+	if err != nil {
+		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, placeOutcome(err), err)
+	}
+	return orders.Receipt{Txn: o.InvoiceNumber, Ref: p.Ref, Progress: orders.InFlight}, nil
+}
+
+// placeholder is catalog's syntax for a value in an Isipay data template;
+// catalog does not export its own. TestBlankPlaceholder pins the two
+// together through catalog.IsipayData.
+var placeholder = regexp.MustCompile(`\{([a-z0-9_]+)\}`)
+
+// blankPlaceholder returns the first placeholder of tmpl that values leaves
+// missing or blank.
+func blankPlaceholder(tmpl string, values map[string]string) (string, bool) {
+	for _, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
+		if strings.TrimSpace(values[m[1]]) == "" {
+			return m[1], true
+		}
+	}
+	return "", false
+}
+
+// placeOutcome says what Isipay did with an order that failed with err. A
+// refusal of the referenceNumber means an earlier send with it landed.
+// Only a clear refusal, or a request that never left, is "not taken":
+// everything else may have created the order.
+func placeOutcome(err error) error {
+	if errors.Is(err, ErrDuplicateReference) {
+		return orders.ErrTaken
+	}
+	switch suppliers.KindOf(err) {
+	case suppliers.KindRejected, suppliers.KindUnauthorized, suppliers.KindRateLimited, suppliers.KindUnavailable:
+		return orders.ErrNotTaken
+	}
+	return orders.ErrUnknownOutcome
+}
+
+// Check asks where an order stands by its invoice number. Its errors are
+// the client's, unmapped: a failed lookup changes nothing about the order.
+// Isipay's status reply echoes neither our reference nor a time, so the
+// receipt has neither.
+func (c *Client) Check(ctx context.Context, txn string) (orders.Receipt, error) {
+	st, err := c.OrderStatus(ctx, txn)
+	if err != nil {
+		return orders.Receipt{}, fmt.Errorf("isipay check %s: %w", txn, err)
+	}
+	return orders.Receipt{Txn: st.InvoiceNumber, Progress: Progress(st.StatusCode), Status: st.StatusCode}, nil
+}
+
+// Progress maps an Isipay statusCode to syncd's terms, ignoring case and
+// surrounding space.
+//
+// Isipay documents only "Success". The other words are assumptions: the
+// English and Indonesian words such panels use for a delivered order
+// (Sukses, Berhasil, Completed, Done) and for one that is over without
+// delivery (Failed, Gagal, Cancel(l)ed, Batal, Refund(ed), Expired).
+// Pending, Process(ing), Proses, Diproses and any word not listed are in
+// flight: reading an unknown word as a failure would let the router buy
+// the order elsewhere while Isipay may yet deliver it.
+func Progress(status string) orders.Progress {
+	switch strings.ToLower(strings.TrimSpace(status)) {
+	case "success", "sukses", "berhasil", "completed", "done":
+		return orders.Delivered
+	case "failed", "gagal", "cancel", "cancelled", "canceled", "batal", "refund", "refunded", "expired":
+		return orders.NotDelivered
+	}
+	return orders.InFlight
+}
