@@ -7,10 +7,10 @@
 // A body that cannot be read as the supplier's webhook is refused whole
 // (ErrInvalid) and stored nowhere: the inbox keeps what was accepted, for
 // replay and audit, not what a sender got wrong; the refusal goes to the
-// log. A price_update becomes catalog.ApplyCosts; a transaction_status has
-// no orders to update yet and is kept, answered "Transaksi tidak
-// ditemukan".
+// log. A price_update becomes catalog.ApplyCosts; a transaction_status
+// goes to the order service (WithOrders), and one for a transaction that
+// is not syncd's is kept and answered "Transaksi tidak ditemukan".
 //
-// inbox imports catalog and suppliers/senpay; nothing imports it but api
-// and cmd.
+// inbox imports catalog, orders (its Update type) and suppliers/senpay;
+// nothing imports it but api and cmd.
 package inbox

@@ -15,6 +15,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/keylock"
+	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
 
@@ -24,11 +25,10 @@ import (
 var ErrInvalid = errors.New("invalid webhook")
 
 // Senpay's replies, worded as its document words them ("diuperbarui" is
-// the document's own spelling: a sender may compare the text). An accepted
-// transaction_status will answer "Webhook berhasil diproses" once there
-// are orders to apply it to.
+// the document's own spelling: a sender may compare the text).
 const (
 	MessagePricesUpdated = "Harga berhasil diuperbarui"
+	MessageStatusApplied = "Webhook berhasil diproses"
 	messageNoTransaction = "Transaksi tidak ditemukan: "
 )
 
@@ -70,6 +70,9 @@ type Inbox struct {
 	log       *slog.Logger
 	now       func() time.Time
 	retention time.Duration
+	// orders takes transaction_status updates; nil refuses them all as
+	// unknown transactions.
+	orders func(ctx context.Context, u orders.Update) error
 
 	// mu lets Replay run alone (it holds it exclusively; Receives share
 	// it). Different deliveries are received and applied concurrently, so
@@ -95,6 +98,14 @@ func WithClock(now func() time.Time) Option { return func(in *Inbox) { in.now = 
 // WithRetention sets how long processed deliveries are kept (default
 // DefaultRetention).
 func WithRetention(d time.Duration) Option { return func(in *Inbox) { in.retention = d } }
+
+// WithOrders sends every transaction_status to apply: the order service's
+// Apply, which returns an error wrapping orders.ErrNotFound for a
+// transaction that is not one of syncd's orders. Without it every
+// transaction_status is answered as an unknown transaction.
+func WithOrders(apply func(ctx context.Context, u orders.Update) error) Option {
+	return func(in *Inbox) { in.orders = apply }
+}
 
 // New returns the inbox over db, applying price changes to cat.
 func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, opts ...Option) *Inbox {
@@ -303,9 +314,22 @@ func (in *Inbox) apply(ctx context.Context, supplier string, w *senpay.Webhook, 
 		}
 		return Outcome{Accepted: true, Message: MessagePricesUpdated, Costs: up}, nil
 	case senpay.WebhookTransactionStatus:
-		// There are no orders yet: no transaction is syncd's. Senpay's
-		// document answers an unknown one like this.
-		return Outcome{Message: messageNoTransaction + w.Status.Reference}, nil
+		// Senpay's document answers a transaction it does not know like
+		// this, with 400; the delivery is kept all the same.
+		unknown := Outcome{Message: messageNoTransaction + w.Status.Reference}
+		u, ok := w.OrderUpdate()
+		if in.orders == nil || !ok {
+			return unknown, nil
+		}
+		err := in.orders(ctx, u)
+		if errors.Is(err, orders.ErrNotFound) {
+			return unknown, nil
+		}
+		if err != nil {
+			// Left pending: the sender's redelivery or Replay applies it.
+			return Outcome{}, err
+		}
+		return Outcome{Accepted: true, Message: MessageStatusApplied}, nil
 	}
 	return Outcome{}, fmt.Errorf("webhook type %q has no handler", w.Type)
 }

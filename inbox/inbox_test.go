@@ -20,6 +20,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
@@ -458,6 +459,132 @@ func TestTransactionStatusIsKept(t *testing.T) {
 	}
 	if v := h.cat.Snapshot().Version; v != before {
 		t.Fatalf("snapshot version: got %d, want %d", v, before)
+	}
+}
+
+// updater stands for the order service behind WithOrders: it knows the
+// transactions in known, fails while fail is set, and records every call.
+type updater struct {
+	mu    sync.Mutex
+	known map[string]bool // Senpay references of syncd's orders
+	fail  error
+	calls []orders.Update
+}
+
+func (u *updater) apply(_ context.Context, up orders.Update) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.calls = append(u.calls, up)
+	if u.fail != nil {
+		return u.fail
+	}
+	if !u.known[up.Txn] {
+		return fmt.Errorf("%s transaction %q: %w", up.Supplier, up.Txn, orders.ErrNotFound)
+	}
+	return nil
+}
+
+func (u *updater) called() []orders.Update {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]orders.Update(nil), u.calls...)
+}
+
+// withOrders is h's inbox again, sending transaction_status to u.
+func (h *harness) withOrders(u *updater) *Inbox {
+	return New(h.db, h.cat, slog.New(slog.DiscardHandler), WithClock(h.clk.now), WithOrders(u.apply))
+}
+
+const statusBody = `{"webhook_type": "transaction_status", "reference": "TRX24070385294000934",
+	"partner_reference": "SDABCDEFGHIJKLMNOP01", "status": "success", "sn": "SN-123", "note": "Transaksi berhasil",
+	"sent_at": "2024-07-02T13:11:43.249729Z"}`
+
+// A transaction the order service does not know is refused as Senpay's
+// document refuses it, and kept.
+func TestTransactionStatusUnknownOrder(t *testing.T) {
+	h := newHarness(t)
+	u := &updater{}
+	in := h.withOrders(u)
+	res, err := in.Receive(context.Background(), senpay.Name, []byte(statusBody), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted || res.Message != "Transaksi tidak ditemukan: TRX24070385294000934" {
+		t.Fatalf("result: got %+v, want refused as an unknown transaction", res)
+	}
+	if n := len(u.called()); n != 1 {
+		t.Fatalf("order service: got %d calls, want 1", n)
+	}
+	rs := h.rows(t)
+	if len(rs) != 1 || rs[0].Kind != "transaction_status" || rs[0].ProcessedAt == nil || !strings.Contains(rs[0].Outcome, "Transaksi tidak ditemukan") {
+		t.Fatalf("inbox: got %+v, want the delivery kept, processed, with the refusal", rs)
+	}
+}
+
+// A status for one of syncd's orders reaches the order service once, in
+// its terms, however often Senpay delivers it.
+func TestTransactionStatusApplied(t *testing.T) {
+	h := newHarness(t)
+	u := &updater{known: map[string]bool{"TRX24070385294000934": true}}
+	in := h.withOrders(u)
+	for i := range 2 {
+		res, err := in.Receive(context.Background(), senpay.Name, []byte(statusBody), "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Accepted || res.Message != MessageStatusApplied || res.Duplicate != (i == 1) {
+			t.Fatalf("delivery %d: got %+v, want accepted, %q", i, res, MessageStatusApplied)
+		}
+	}
+	calls := u.called()
+	if len(calls) != 1 {
+		t.Fatalf("order service: got %d calls, want 1", len(calls))
+	}
+	got := calls[0]
+	if got.Supplier != senpay.Name || got.Txn != "TRX24070385294000934" || got.Ref != "SDABCDEFGHIJKLMNOP01" ||
+		got.Progress != orders.Delivered || got.Status != "success" || got.SN != "SN-123" || got.At.IsZero() {
+		t.Fatalf("update: got %+v", got)
+	}
+	if rs := h.rows(t); len(rs) != 1 || rs[0].ProcessedAt == nil {
+		t.Fatalf("inbox: got %+v, want one processed row", rs)
+	}
+}
+
+// An order service that fails leaves the delivery pending; Replay applies
+// it later, once.
+func TestTransactionStatusFailedApplyIsReplayed(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	down := errors.New("database is locked")
+	u := &updater{known: map[string]bool{"TRX24070385294000934": true}, fail: down}
+	in := h.withOrders(u)
+	if _, err := in.Receive(ctx, senpay.Name, []byte(statusBody), "a"); !errors.Is(err, down) {
+		t.Fatalf("receive: got %v, want the order service's error", err)
+	}
+	if rs := h.rows(t); len(rs) != 1 || rs[0].ProcessedAt != nil {
+		t.Fatalf("inbox: got %+v, want one pending row", rs)
+	}
+
+	u.mu.Lock()
+	u.fail = nil
+	u.mu.Unlock()
+	if n, err := in.Replay(ctx); err != nil || n != 1 {
+		t.Fatalf("replay: got %d, %v; want 1", n, err)
+	}
+	if n := len(u.called()); n != 2 {
+		t.Fatalf("order service: got %d calls, want 2 (the failed one and the replay)", n)
+	}
+	rs := h.rows(t)
+	if len(rs) != 1 || rs[0].ProcessedAt == nil || !strings.Contains(rs[0].Outcome, MessageStatusApplied) {
+		t.Fatalf("inbox after replay: got %+v, want processed with %q", rs, MessageStatusApplied)
+	}
+	// The sender's redelivery is answered from the inbox.
+	res, err := in.Receive(ctx, senpay.Name, []byte(statusBody), "a")
+	if err != nil || !res.Duplicate || !res.Accepted {
+		t.Fatalf("redelivery: got %+v, %v", res, err)
+	}
+	if n := len(u.called()); n != 2 {
+		t.Fatalf("order service after the redelivery: got %d calls, want still 2", n)
 	}
 }
 
