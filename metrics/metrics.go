@@ -1,12 +1,12 @@
 // Package metrics owns syncd's Prometheus collectors and serves them in the
 // text exposition format. It imports nothing of syncd's: cmd/syncd feeds it
-// sync results, catalog rebuilds, supplier retries and HTTP requests
-// through the small methods below, so catalog and api stay free of
-// Prometheus.
+// sync results, catalog rebuilds, supplier retries, HTTP requests, order
+// routing events and notification attempts through the small methods
+// below, so catalog, orders and api stay free of Prometheus.
 //
 // Every label has a bounded set of values: supplier names, tiers, causes,
-// route patterns, methods and status codes; never an item id, a path or a
-// reference.
+// route patterns, methods, status codes, order statuses and outcomes; never
+// an item id, a path, an order or a reference.
 package metrics
 
 import (
@@ -45,6 +45,8 @@ type Metrics struct {
 	repriceFails *prometheus.CounterVec
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
+	orderMetrics
+	suppliers map[string]bool // the enabled ones, the supplier label's values
 
 	mu          sync.Mutex
 	lastSuccess map[string]time.Time
@@ -105,7 +107,10 @@ func New(suppliers []string) *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method"}),
 	}
+	m.orderMetrics = newOrderMetrics(suppliers)
+	m.suppliers = map[string]bool{}
 	for _, s := range suppliers {
+		m.suppliers[s] = true
 		m.syncRuns.WithLabelValues(s, "ok")
 		m.syncRuns.WithLabelValues(s, "error")
 		m.retries.WithLabelValues(s)
@@ -121,8 +126,9 @@ func New(suppliers []string) *Metrics {
 		collectors.NewBuildInfoCollector(),
 		m.syncRuns, m.syncDuration, m.syncOffers, m.retries, m.waits,
 		m.build, m.reprices, m.repriceFails, m.httpRequests, m.httpDuration,
-		stateCollector{m},
+		stateCollector{m}, orderCollector{m},
 	)
+	m.reg.MustRegister(m.orderMetrics.collectors()...)
 	return m
 }
 

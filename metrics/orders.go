@@ -1,0 +1,190 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The values the order labels take; anything else is counted as "other".
+var (
+	orderStatuses    = []string{"pending", "processing", "success", "failed", "attention"}
+	attemptOutcomes  = []string{"accepted", "rejected", "unknown", "taken"}
+	deliveryOutcomes = []string{"delivered", "retry", "failed"}
+)
+
+const otherLabel = "other"
+
+// orderMetrics are the counters of order routing and notifications; the
+// gauges (orders by status, balances, the outbox) are read at scrape time
+// through WatchOrders.
+type orderMetrics struct {
+	attempts      *prometheus.CounterVec
+	fallbacks     *prometheus.CounterVec
+	unknowns      *prometheus.CounterVec
+	transitions   *prometheus.CounterVec
+	notifications *prometheus.CounterVec
+	balanceErrors *prometheus.CounterVec
+	state         func() (OrderState, bool)
+}
+
+func newOrderMetrics(suppliers []string) orderMetrics {
+	o := orderMetrics{
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_order_attempts_total",
+			Help: "Purchases sent to suppliers, first sends and reconciling resends, by supplier and outcome: accepted, rejected (definitely not taken), unknown (maybe taken) or taken (a resend found the first send had landed).",
+		}, []string{"supplier", "outcome"}),
+		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_order_fallbacks_total",
+			Help: "Orders routed to a next supplier after an earlier one did not take or deliver them, by the supplier tried next.",
+		}, []string{"supplier"}),
+		unknowns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_order_unknown_outcomes_total",
+			Help: "Sends whose outcome is unknown (timeout, 5xx, unreadable reply), by supplier: each is reconciled at that supplier, never rerouted.",
+		}, []string{"supplier"}),
+		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_order_status_changes_total",
+			Help: "Order status changes, by the status reached.",
+		}, []string{"status"}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_notifications_total",
+			Help: "Storefront notification attempts, by outcome: delivered, retry (will be tried again) or failed (given up).",
+		}, []string{"outcome"}),
+		balanceErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_supplier_balance_check_errors_total",
+			Help: "Supplier balance checks that failed; routing stops trusting the last known balance until one succeeds.",
+		}, []string{"supplier"}),
+	}
+	for _, s := range suppliers {
+		for _, out := range attemptOutcomes {
+			o.attempts.WithLabelValues(s, out)
+		}
+		o.fallbacks.WithLabelValues(s)
+		o.unknowns.WithLabelValues(s)
+		o.balanceErrors.WithLabelValues(s)
+	}
+	for _, st := range orderStatuses {
+		o.transitions.WithLabelValues(st)
+	}
+	for _, out := range deliveryOutcomes {
+		o.notifications.WithLabelValues(out)
+	}
+	return o
+}
+
+func (o *orderMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{o.attempts, o.fallbacks, o.unknowns, o.transitions, o.notifications, o.balanceErrors}
+}
+
+// OrderEvent records one routing event. Its signature is
+// orders.Config.Observe's: "attempt" with outcome accepted, rejected,
+// unknown or taken; "fallback" with the supplier tried next; "status" with
+// the status reached.
+func (m *Metrics) OrderEvent(event, supplier, outcome string) {
+	switch event {
+	case "attempt":
+		outcome = bounded(outcome, attemptOutcomes)
+		m.attempts.WithLabelValues(m.supplierLabel(supplier), outcome).Inc()
+		if outcome == "unknown" {
+			m.unknowns.WithLabelValues(m.supplierLabel(supplier)).Inc()
+		}
+	case "fallback":
+		m.fallbacks.WithLabelValues(m.supplierLabel(supplier)).Inc()
+	case "status":
+		m.transitions.WithLabelValues(bounded(outcome, orderStatuses)).Inc()
+	}
+}
+
+// Notification records one storefront notification attempt. Its signature
+// is orders.NotifyConfig.OnAttempt's.
+func (m *Metrics) Notification(outcome string) {
+	m.notifications.WithLabelValues(bounded(outcome, deliveryOutcomes)).Inc()
+}
+
+// BalanceCheckFailed counts a failed balance check of supplier.
+func (m *Metrics) BalanceCheckFailed(supplier string) {
+	m.balanceErrors.WithLabelValues(m.supplierLabel(supplier)).Inc()
+}
+
+// supplierLabel keeps the supplier label to the suppliers New was given:
+// routing only ever names those, but a label must not grow on a mistake.
+func (m *Metrics) supplierLabel(s string) string {
+	if m.suppliers[s] {
+		return s
+	}
+	return otherLabel
+}
+
+func bounded(v string, known []string) string {
+	for _, k := range known {
+		if v == k {
+			return v
+		}
+	}
+	return otherLabel
+}
+
+// OrderState is what the order gauges report, read at every scrape.
+type OrderState struct {
+	Statuses map[string]int // orders by status
+	// Balances are the suppliers' balances as syncd knows them (lowered
+	// by every purchase since the last check), for those it knows.
+	Balances      map[string]int64
+	NotifyPending int // notifications waiting to be delivered
+	NotifyFailed  int // notifications given up
+}
+
+// WatchOrders sets where the order gauges come from: state is called at
+// every scrape and reports false when it cannot be read (the series are
+// then left out of that scrape). It reads the database, so it should be
+// cheap queries on indexes and bounded by a timeout.
+func (m *Metrics) WatchOrders(state func() (OrderState, bool)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.orderMetrics.state = state
+}
+
+var (
+	ordersDesc = prometheus.NewDesc("syncd_orders",
+		"Orders by status: pending, processing, success, failed or attention.", []string{"status"}, nil)
+	attentionDesc = prometheus.NewDesc("syncd_orders_attention",
+		"Orders waiting for an operator: an outcome at a supplier syncd could not settle.", nil, nil)
+	balanceDesc = prometheus.NewDesc("syncd_supplier_balance_rupiah",
+		"The supplier's balance as syncd knows it: the last check, less what was bought since; absent while unknown.",
+		[]string{"supplier"}, nil)
+	notifyPendingDesc = prometheus.NewDesc("syncd_notifications_pending",
+		"Storefront notifications waiting to be delivered.", nil, nil)
+	notifyFailedDesc = prometheus.NewDesc("syncd_notifications_given_up",
+		"Storefront notifications given up after their last attempt, kept for operators.", nil, nil)
+)
+
+// orderCollector reports the order gauges from WatchOrders's state.
+type orderCollector struct{ m *Metrics }
+
+func (c orderCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{ordersDesc, attentionDesc, balanceDesc, notifyPendingDesc, notifyFailedDesc} {
+		ch <- d
+	}
+}
+
+func (c orderCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	state := c.m.orderMetrics.state
+	c.m.mu.Unlock()
+	if state == nil {
+		return
+	}
+	st, ok := state()
+	if !ok {
+		return
+	}
+	for _, s := range orderStatuses {
+		ch <- prometheus.MustNewConstMetric(ordersDesc, prometheus.GaugeValue, float64(st.Statuses[s]), s)
+	}
+	ch <- prometheus.MustNewConstMetric(attentionDesc, prometheus.GaugeValue, float64(st.Statuses["attention"]))
+	for s, b := range st.Balances {
+		if c.m.suppliers[s] { // a supplier no longer enabled is no one's concern
+			ch <- prometheus.MustNewConstMetric(balanceDesc, prometheus.GaugeValue, float64(b), s)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(notifyPendingDesc, prometheus.GaugeValue, float64(st.NotifyPending))
+	ch <- prometheus.MustNewConstMetric(notifyFailedDesc, prometheus.GaugeValue, float64(st.NotifyFailed))
+}
