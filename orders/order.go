@@ -110,7 +110,7 @@ func DecodeRequest(data []byte) (Request, error) {
 		Item          *string           `json:"item"`
 		Tier          *string           `json:"tier"`
 		Fields        map[string]string `json:"fields"`
-		ExpectedPrice *json.Number      `json:"expected_price"`
+		ExpectedPrice json.RawMessage   `json:"expected_price"`
 	}
 	if err := dec.Decode(&raw); err != nil {
 		return req, &ValidationError{Fields: map[string]string{"body": jsonProblem(err)}}
@@ -137,12 +137,15 @@ func DecodeRequest(data []byte) (Request, error) {
 		}
 	}
 	switch {
-	case raw.ExpectedPrice == nil:
+	case raw.ExpectedPrice == nil || string(raw.ExpectedPrice) == "null":
 		fe["expected_price"] = "required: the price shown to the buyer, whole rupiah"
 	default:
-		p, err := raw.ExpectedPrice.Int64()
-		if err != nil || p <= 0 || p > maxPrice {
-			fe["expected_price"] = fmt.Sprintf("must be a whole number of rupiah between 1 and %d, got %s", maxPrice, clip(raw.ExpectedPrice.String()))
+		// A quoted number decodes into json.Number too; amounts are JSON
+		// integers, so "1480" is refused like 1480.5.
+		quoted := len(raw.ExpectedPrice) > 0 && raw.ExpectedPrice[0] == '"'
+		p, err := json.Number(raw.ExpectedPrice).Int64()
+		if quoted || err != nil || p <= 0 || p > maxPrice {
+			fe["expected_price"] = fmt.Sprintf("must be a whole number of rupiah between 1 and %d, got %s", maxPrice, clip(string(raw.ExpectedPrice)))
 		}
 		req.ExpectedPrice = p
 	}

@@ -119,15 +119,15 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 			return err
 		}
 		row, err = s.admit(ctx, tx, req, hash, storefront)
+		created = err == nil
 		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	if row.RequestHash != hash || row.Status != Pending || row.Version != 1 {
+	if !created {
 		return replay(row, hash)
 	}
-	created = true
 	done := s.dispatchAsync(row.ID)
 	if done != nil {
 		select {

@@ -1,0 +1,291 @@
+package orders_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/rules"
+	"github.com/syncd/syncd/suppliers"
+	"github.com/syncd/syncd/suppliers/isipay"
+	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
+	"github.com/syncd/syncd/suppliers/senpay"
+	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+)
+
+const (
+	key = "sim-key"
+	// diamonds86 has three offers: Isipay's at 20350, Senpay's at 22870
+	// and another Senpay provider's at 23581; Isipay is the cheapest. The
+	// tests' 20% markup prices it at 24420.
+	diamonds86 = "mobile-legends.diamonds-86-78-8"
+)
+
+// clock is a movable clock for the order service: tests jump past poll
+// intervals and timeouts instead of sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// env is order routing end to end: both supplier simulators over real
+// HTTP, synced by the real clients into a real SQLite file, a catalog
+// priced with a 20% markup, and an order service over all of it. Senpay's
+// simulator sends its transaction_status webhooks to a real endpoint that
+// hands them to the service, as syncd's inbox does.
+type env struct {
+	t       *testing.T
+	path    string
+	db      *syncd.DB
+	cat     *catalog.Catalog
+	syncer  *catalog.Syncer
+	svc     *orders.Service
+	notify  *orders.Notifier
+	senpay  *senpaysim.Sim
+	isipay  *isipaysim.Sim
+	spc     *senpay.Client
+	ipc     *isipay.Client
+	clock   *clock
+	cfg     orders.Config
+	hook    *httptest.Server
+	// hold, when set, makes the webhook endpoint wait until it is closed:
+	// a test decides when Senpay's word arrives.
+	hold chan struct{}
+}
+
+type option func(*env, *orders.Config, *orders.NotifyConfig)
+
+func newEnv(t *testing.T, opts ...option) *env {
+	t.Helper()
+	ctx := context.Background()
+	e := &env{t: t, clock: &clock{t: time.Now().UTC()}}
+	e.hook = httptest.NewServer(http.HandlerFunc(e.serveWebhook))
+	t.Cleanup(e.hook.Close)
+
+	spCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.senpay = senpaysim.New(spCat, senpaysim.Options{APIKey: key, SecretKey: key, WebhookURL: e.hook.URL})
+	spSrv := httptest.NewServer(e.senpay)
+	ipCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.isipay = isipaysim.New(ipCat, isipaysim.Options{APIToken: key})
+	e.isipay.SetBalance(10_000_000)
+	ipSrv := httptest.NewServer(e.isipay)
+	hc := &http.Client{Timeout: 2 * time.Second}
+	t.Cleanup(func() {
+		e.senpay.Close()
+		spSrv.Close()
+		ipSrv.Close()
+		hc.CloseIdleConnections()
+	})
+	retry := suppliers.Retry{Attempts: 1}
+	e.spc = senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: key, SecretKey: key, HTTP: hc, RatePerSecond: -1, Retry: retry})
+	e.ipc = isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: key, HTTP: hc, RatePerSecond: -1, Retry: retry})
+
+	e.path = filepath.Join(t.TempDir(), "syncd.db")
+	e.open()
+	log := slog.New(slog.DiscardHandler)
+	e.syncer = catalog.NewSyncer(e.db, log)
+	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{senpay.Name, isipay.Supplier}})
+	t.Cleanup(e.cat.Close)
+	e.sync(senpay.Name)
+	e.sync(isipay.Supplier)
+	if _, err := e.cat.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	markup, err := rules.Decode([]byte(`{"name": "+20%", "action": {"kind": "markup_percent", "value": "20", "plus": 0}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.cat.SaveRule(ctx, catalog.RuleChange{Op: "create", Rule: markup}, "test"); err != nil {
+		t.Fatal(err)
+	}
+
+	e.cfg = orders.Config{
+		Suppliers:        map[string]orders.Supplier{senpay.Name: e.spc, isipay.Supplier: e.ipc},
+		PollBase:         time.Second,
+		PollMax:          time.Minute,
+		RerouteWindow:    10 * time.Minute,
+		ReconcileTimeout: 15 * time.Minute,
+		Now:              e.clock.Now,
+	}
+	var ncfg orders.NotifyConfig
+	for _, o := range opts {
+		o(e, &e.cfg, &ncfg)
+	}
+	e.t.Cleanup(func() {
+		if e.hold != nil {
+			select {
+			case <-e.hold:
+			default:
+				close(e.hold)
+			}
+		}
+	})
+	e.start(ncfg)
+	return e
+}
+
+func (e *env) open() {
+	e.t.Helper()
+	db, err := syncd.Open(context.Background(), e.path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.db = db
+	e.t.Cleanup(func() { db.Close() })
+}
+
+func (e *env) start(ncfg orders.NotifyConfig) {
+	if ncfg.URL != "" {
+		e.notify = orders.NewNotifier(e.db, slog.New(slog.DiscardHandler), ncfg)
+	}
+	e.svc = orders.New(e.db, e.cat, slog.New(slog.DiscardHandler), e.notify, e.cfg)
+	e.t.Cleanup(e.svc.Close)
+}
+
+func (e *env) sync(supplier string) {
+	e.t.Helper()
+	src := map[string]catalog.Source{senpay.Name: e.spc, isipay.Supplier: e.ipc}[supplier]
+	if _, err := e.syncer.Sync(context.Background(), supplier, src); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// serveWebhook is syncd's webhook endpoint reduced to what orders need:
+// Senpay's wire format parsed by the real parser, applied by the service.
+func (e *env) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	if e.hold != nil {
+		<-e.hold
+	}
+	body, _ := io.ReadAll(r.Body)
+	wh, err := senpay.ParseWebhook(body)
+	if err != nil {
+		http.Error(w, `{"status": 400, "message": "bad webhook"}`, http.StatusBadRequest)
+		return
+	}
+	u, ok := wh.OrderUpdate()
+	if !ok {
+		w.Write([]byte(`{"status": 200, "message": "ignored"}`))
+		return
+	}
+	if err := e.svc.Apply(r.Context(), u); errors.Is(err, orders.ErrNotFound) {
+		w.Write([]byte(`{"status": 400, "message": "Transaksi tidak ditemukan"}`))
+		return
+	} else if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Write([]byte(`{"status": 200, "message": "Webhook berhasil diproses"}`))
+}
+
+// price is the item's current price in the public tier.
+func (e *env) price(item string) int64 {
+	e.t.Helper()
+	it, ok := e.cat.Snapshot().Item(item)
+	if !ok {
+		e.t.Fatalf("no item %s", item)
+	}
+	p := it.PriceIn("public")
+	if p.Amount == nil {
+		e.t.Fatalf("item %s has no price: %s", item, p.Blocked)
+	}
+	return *p.Amount
+}
+
+func (e *env) request(ref string) orders.Request {
+	return orders.Request{Reference: ref, Item: diamonds86, Tier: "public",
+		Fields: map[string]string{"user_id": "12345678", "server": "1234"}, ExpectedPrice: e.price(diamonds86)}
+}
+
+func (e *env) create(req orders.Request) *orders.Order {
+	e.t.Helper()
+	o, created, err := e.svc.Create(context.Background(), req, "shop")
+	if err != nil {
+		e.t.Fatalf("create %s: %v", req.Reference, err)
+	}
+	if !created {
+		e.t.Fatalf("create %s: got a replay, want a new order", req.Reference)
+	}
+	return o
+}
+
+func (e *env) get(id string) *orders.Order {
+	e.t.Helper()
+	o, err := e.svc.Get(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return o
+}
+
+// poll moves the clock past the next check and runs the poller.
+func (e *env) poll(d time.Duration) {
+	e.t.Helper()
+	e.clock.Add(d)
+	if _, err := e.svc.Poll(context.Background()); err != nil {
+		e.t.Fatalf("poll: %v", err)
+	}
+}
+
+// waitStatus polls until the order reaches want; background routing and
+// webhooks run on the real clock, so this waits on events, bounded.
+func (e *env) waitStatus(id string, want orders.Status) *orders.Order {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		o := e.get(id)
+		if o.Status == want {
+			return o
+		}
+		if time.Now().After(deadline) {
+			r, _ := e.svc.Routing(context.Background(), id)
+			e.t.Fatalf("order %s: status %s (%s), want %s; routing %+v", id, o.Status, o.Reason, want, r)
+		}
+		time.Sleep(5 * time.Millisecond)
+		runtime.Gosched()
+	}
+}
+
+// purchases counts orders at both simulators.
+func (e *env) purchases() (senpayN, isipayN int) {
+	return len(e.senpay.Transactions()), len(e.isipay.Orders())
+}
+
+func (e *env) routing(id string) *orders.Routing {
+	e.t.Helper()
+	r, err := e.svc.Routing(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
