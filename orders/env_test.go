@@ -59,20 +59,20 @@ func (c *clock) Add(d time.Duration) {
 // simulator sends its transaction_status webhooks to a real endpoint that
 // hands them to the service, as syncd's inbox does.
 type env struct {
-	t       *testing.T
-	path    string
-	db      *syncd.DB
-	cat     *catalog.Catalog
-	syncer  *catalog.Syncer
-	svc     *orders.Service
-	notify  *orders.Notifier
-	senpay  *senpaysim.Sim
-	isipay  *isipaysim.Sim
-	spc     *senpay.Client
-	ipc     *isipay.Client
-	clock   *clock
-	cfg     orders.Config
-	hook    *httptest.Server
+	t      *testing.T
+	path   string
+	db     *syncd.DB
+	cat    *catalog.Catalog
+	syncer *catalog.Syncer
+	svc    *orders.Service
+	notify *orders.Notifier
+	senpay *senpaysim.Sim
+	isipay *isipaysim.Sim
+	spc    *senpay.Client
+	ipc    *isipay.Client
+	clock  *clock
+	cfg    orders.Config
+	hook   *httptest.Server
 	// hold, when set, makes the webhook endpoint wait until it is closed:
 	// a test decides when Senpay's word arrives.
 	hold chan struct{}
