@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -47,32 +48,58 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 		return nil, fmt.Errorf("item %s: %w", itemID, ErrNotFound)
 	}
 	g, _ := snap.Game(it.GameID)
-	const q = `SELECT o.game_code, o.cost, o.active, o.removed_at IS NOT NULL, sg.form, sg.active, sg.removed_at IS NOT NULL
+	if len(it.Offers) == 0 {
+		return nil, nil
+	}
+	// One query for all of the item's offers: this runs for every order.
+	ids := make([]any, len(it.Offers))
+	for i, o := range it.Offers {
+		ids[i] = o.ID
+	}
+	q := `SELECT o.id, o.game_code, o.cost, o.active, o.removed_at IS NOT NULL, sg.form, sg.active, sg.removed_at IS NOT NULL
 		FROM offers o JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
-		WHERE o.id = ?`
+		WHERE o.id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	rows, err := c.db.Read.QueryContext(ctx, q, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("offers of %s: %w", itemID, err)
+	}
+	defer rows.Close()
+	type current struct {
+		gameCode, form                    string
+		cost                              int64
+		active, removed, gActive, gRemove bool
+	}
+	now := make(map[int64]current, len(ids))
+	for rows.Next() {
+		var id int64
+		var c current
+		if err := rows.Scan(&id, &c.gameCode, &c.cost, &c.active, &c.removed, &c.form, &c.gActive, &c.gRemove); err != nil {
+			return nil, fmt.Errorf("offers of %s: %w", itemID, err)
+		}
+		now[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("offers of %s: %w", itemID, err)
+	}
 	out := make([]Candidate, 0, len(it.Offers))
 	for _, o := range it.Offers {
-		var (
-			cand             = Candidate{OfferID: o.ID, Supplier: o.Supplier, Code: o.Code, Eligible: o.Eligible, Ineligible: o.Ineligible}
-			active, removed  bool
-			gActive, gRemove bool
-			form             string
-		)
+		cur, ok := now[o.ID]
+		if !ok {
+			return nil, fmt.Errorf("offer %d of %s: %w", o.ID, itemID, ErrNotFound)
+		}
+		cand := Candidate{OfferID: o.ID, Supplier: o.Supplier, Code: o.Code, GameCode: cur.gameCode, Cost: cur.cost,
+			Eligible: o.Eligible, Ineligible: o.Ineligible}
 		if g != nil {
 			cand.IsipayData = g.IsipayData
 		}
-		err := c.db.Read.QueryRowContext(ctx, q, o.ID).Scan(&cand.GameCode, &cand.Cost, &active, &removed, &form, &gActive, &gRemove)
-		if err != nil {
-			return nil, fmt.Errorf("offer %d of %s: %w", o.ID, itemID, err)
-		}
-		if err := json.Unmarshal([]byte(form), &cand.Form); err != nil {
+		if err := json.Unmarshal([]byte(cur.form), &cand.Form); err != nil {
 			return nil, fmt.Errorf("form of offer %d: %w", o.ID, err)
 		}
 		switch {
 		case !cand.Eligible:
-		case removed || gRemove:
+		case cur.removed || cur.gRemove:
 			cand.Eligible, cand.Ineligible = false, "removed from the supplier's catalog"
-		case !active || !gActive:
+		case !cur.active || !cur.gActive:
 			cand.Eligible, cand.Ineligible = false, "inactive at the supplier"
 		case cand.Cost <= 0:
 			cand.Eligible, cand.Ineligible = false, "zero cost"

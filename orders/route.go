@@ -96,7 +96,7 @@ func (s *Service) route(ctx context.Context, id string) error {
 				// with the same reference. Never skip it for another
 				// supplier: the first send may have landed. The supplier
 				// refuses a reference it already has (see ErrTaken).
-				if err := s.send(ctx, row, last, false); err != nil {
+				if st, err := s.send(ctx, row, last, false); err != nil || !closed(st) {
 					return err
 				}
 				continue
@@ -114,7 +114,9 @@ func (s *Service) route(ctx context.Context, id string) error {
 		if len(atts) > 0 {
 			s.observe("fallback", a.Supplier, "")
 		}
-		if err := s.send(ctx, row, a, true); err != nil {
+		// An attempt still open is status tracking's from here; only a
+		// closed one sends route round again, to the next candidate.
+		if st, err := s.send(ctx, row, a, true); err != nil || !closed(st) {
 			return err
 		}
 	}
@@ -256,25 +258,30 @@ func summary(ds []Decision) string {
 // attempt to be reconciled at this supplier. first is true when this
 // process prepared the attempt and has not sent it: only then is a
 // refusal proof that the supplier does not have the order.
-func (s *Service) send(ctx context.Context, row *orderRow, a *attemptRow, first bool) error {
+// It returns the attempt's new state.
+func (s *Service) send(ctx context.Context, row *orderRow, a *attemptRow, first bool) (string, error) {
 	sup := s.cfg.Suppliers[a.Supplier]
 	if sup == nil {
 		// Configured when the attempt was stored, not now: it may have
 		// been sent, so it is the operator's.
-		return s.toAttention(ctx, row, a, a.Supplier+" is no longer configured; the attempt may have been sent")
+		return a.State, s.toAttention(ctx, row, a, a.Supplier+" is no longer configured; the attempt may have been sent")
 	}
 	var p Purchase
 	if err := json.Unmarshal([]byte(a.Purchase), &p); err != nil {
-		return fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
+		return a.State, fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
 	}
 	rc, err := sup.Place(ctx, p)
 	return s.record(ctx, row.ID, a.Seq, rc, err, first)
 }
 
+// closed reports whether an attempt state leaves the order to the next
+// candidate.
+func closed(state string) bool { return state == stateRejected || state == stateFailed }
+
 // record stores a supplier's answer to a send (first) or a resend.
-func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, placeErr error, first bool) error {
+func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, placeErr error, first bool) (string, error) {
 	now := s.cfg.Now()
-	outcome, supplier := "", ""
+	outcome, supplier, state := "", "", ""
 	var moved *orderRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		row, a, err := s.loadAttempt(ctx, tx, id, seq)
@@ -318,6 +325,7 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 		if err := saveAttempt(ctx, tx, a); err != nil {
 			return err
 		}
+		state = a.State
 		if wasPrepared && a.State != stateRejected {
 			// Taken, or maybe taken: the supplier may have charged it, so
 			// a known balance is lowered until the next balance check.
@@ -330,11 +338,11 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 			"supplier_ref": a.Ref, "outcome": outcome, "state": a.State, "message": a.Message, "supplier_status": a.SupplierStatus})
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	s.observe("attempt", supplier, outcome)
 	s.changed(moved)
-	return nil
+	return state, nil
 }
 
 func clipMessage(err error) string {

@@ -162,7 +162,12 @@ func (s *Service) check(ctx context.Context, id string, seq int) error {
 			return fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
 		}
 		rc, err := sup.Place(ctx, p)
-		return s.record(ctx, id, seq, rc, err, false)
+		if _, err := s.record(ctx, id, seq, rc, err, false); err != nil {
+			return err
+		}
+		// A resend can end in "not delivered" (the supplier took it and
+		// failed it at once): route on.
+		return s.route(ctx, id)
 	}
 }
 
@@ -338,7 +343,7 @@ func (s *Service) Balances(ctx context.Context) ([]Balance, error) {
 
 // balances are the balances routing may trust: known, and not in error.
 func (s *Service) balances(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.db.Write.QueryContext(ctx, `SELECT supplier, balance FROM supplier_balances WHERE balance IS NOT NULL AND error = ''`)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT supplier, balance FROM supplier_balances WHERE balance IS NOT NULL AND error = ''`)
 	if err != nil {
 		return nil, fmt.Errorf("balances: %w", err)
 	}
