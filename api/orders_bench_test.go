@@ -1,0 +1,175 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/suppliers/isipay"
+	"github.com/syncd/syncd/suppliers/senpay"
+)
+
+// timed is a supplier that measures the time spent waiting on it, per
+// supplier reference, so a benchmark can tell syncd's own time from the
+// supplier's. It adds nothing else: the real client does the work.
+type timed struct {
+	orders.Supplier
+	mu    sync.Mutex
+	spent map[string]time.Duration
+}
+
+func (t *timed) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, error) {
+	start := time.Now()
+	rc, err := t.Supplier.Place(ctx, p)
+	d := time.Since(start)
+	t.mu.Lock()
+	t.spent[p.Ref] += d
+	t.mu.Unlock()
+	return rc, err
+}
+
+func (t *timed) waited(ref string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.spent[ref]
+}
+
+// BenchmarkOrders is orders end to end: POST /v1/orders over loopback
+// HTTP, intake and attempt committed to SQLite (synchronous=FULL), the
+// purchase placed at Isipay's simulator over loopback with no added
+// latency, the answer stored, the response written, with storefronts
+// placing orders with distinct references over 1 and over 16
+// connections. It reports orders per second and syncd's own time per
+// order: the request's latency minus the time spent waiting on the
+// supplier (which, at 16 connections on 2 cores, is mostly queueing).
+//
+//	go test ./api -run '^$' -bench BenchmarkOrders -benchtime 2000x
+func BenchmarkOrders(b *testing.B) {
+	for _, conns := range []int{1, 16} {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) { benchOrders(b, conns) })
+	}
+}
+
+func benchOrders(b *testing.B, conns int) {
+	ctx := context.Background()
+	file, err := demoDB()
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "syncd.db")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	db, err := syncd.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	s, err := startSims()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.close)
+	s.isipay.SetBalance(1 << 50)
+	log := slog.New(slog.DiscardHandler)
+	cat := catalog.NewCatalog(db, log, catalogConfig())
+	b.Cleanup(cat.Close)
+	if _, err := cat.Refresh(ctx); err != nil {
+		b.Fatal(err)
+	}
+	tokens, err := auth.NewStore(ctx, db, log, auth.WithAdminToken(adminToken))
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, _, err := tokens.Create(ctx, "bench-shop", auth.RoleStorefront)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ip := &timed{Supplier: s.sources[isipay.Supplier].(*isipay.Client), spent: map[string]time.Duration{}}
+	sp := &timed{Supplier: s.sources[senpay.Name].(*senpay.Client), spent: map[string]time.Duration{}}
+	svc := orders.New(db, cat, log, nil, orders.Config{Suppliers: map[string]orders.Supplier{isipay.Supplier: ip, senpay.Name: sp}})
+	b.Cleanup(svc.Close)
+	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, Orders: svc}, log, tokens,
+		catalog.NewSyncer(db, log), cat, nil, nil))
+	b.Cleanup(srv.Close)
+	it, _ := cat.Snapshot().Item(diamonds86)
+	price := *it.PriceIn("public").Amount
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
+	b.Cleanup(client.CloseIdleConnections)
+	var next atomic.Int64
+	latency := make([]time.Duration, b.N)
+	overhead := make([]time.Duration, b.N)
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				body := fmt.Sprintf(`{"reference": "bench-%s-%d", "item": %q, "fields": {"user_id": "%d", "server": "1234"}, "expected_price": %d}`,
+					run, i, diamonds86, 10000000+i, price)
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/orders", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				var buf bytes.Buffer
+				buf.ReadFrom(resp.Body)
+				resp.Body.Close()
+				d := time.Since(t0)
+				var o orders.Order
+				if resp.StatusCode != http.StatusCreated || json.Unmarshal(buf.Bytes(), &o) != nil || o.Status != orders.Processing {
+					b.Errorf("order %d: http %d %s", i, resp.StatusCode, buf.String())
+					return
+				}
+				ref := "SD" + strings.ToUpper(strings.TrimPrefix(o.ID, "ord_")) + "01"
+				latency[i] = d
+				overhead[i] = d - ip.waited(ref) - sp.waited(ref)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if b.Failed() {
+		return
+	}
+	slices.Sort(latency)
+	slices.Sort(overhead)
+	pct := func(xs []time.Duration, p float64) float64 {
+		return float64(xs[min(len(xs)-1, int(float64(len(xs))*p))].Microseconds()) / 1000
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "orders/s")
+	b.ReportMetric(pct(latency, 0.50), "p50-ms")
+	b.ReportMetric(pct(latency, 0.99), "p99-ms")
+	b.ReportMetric(pct(overhead, 0.50), "own-p50-ms")
+	b.ReportMetric(pct(overhead, 0.99), "own-p99-ms")
+	if n := len(s.isipay.Orders()) + len(s.senpay.Transactions()); n != b.N {
+		b.Fatalf("purchases: got %d, want %d", n, b.N)
+	}
+}
