@@ -186,8 +186,9 @@ func newSyncedCatalogEnv(t *testing.T, configure ...configureFunc) *catalogEnv {
 }
 
 // configureFunc adds to the API's configuration what a test needs (the
-// webhook's), over the env's database and catalog.
-type configureFunc func(cfg *Config, db *syncd.DB, cat *catalog.Catalog)
+// webhook's, the order service's), over the env's database, catalog and
+// clients of its simulators.
+type configureFunc func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]catalog.Source)
 
 func startCatalogEnv(t *testing.T, file []byte, configure ...configureFunc) *catalogEnv {
 	t.Helper()
@@ -216,7 +217,7 @@ func startCatalogEnv(t *testing.T, file []byte, configure ...configureFunc) *cat
 	e := &env{syncer: catalog.NewSyncer(db, log), tokens: tokens}
 	cfg := Config{Suppliers: supplierNames, StaleAfter: time.Hour}
 	for _, f := range configure {
-		f(&cfg, db, cat)
+		f(&cfg, db, cat, s.sources)
 	}
 	srv := New(cfg, log, tokens, e.syncer, cat, func(string) error { return nil }, nil)
 	e.srv = httptest.NewServer(srv)

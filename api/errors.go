@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -50,14 +51,28 @@ var domainErrors = []struct {
 	{rules.ErrStale, http.StatusPreconditionFailed, "version_mismatch"},
 	{rules.ErrConflict, http.StatusConflict, "rule_conflict"},
 	{rules.ErrTierExists, http.StatusConflict, "tier_exists"},
+	{orders.ErrNotFound, http.StatusNotFound, "order_not_found"},
+	{orders.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
+	{orders.ErrReferenceReused, http.StatusConflict, "reference_conflict"},
+	{orders.ErrPriceChanged, http.StatusConflict, "price_changed"},
+	{orders.ErrUnavailable, http.StatusConflict, "item_unavailable"},
+	{orders.ErrNotReady, http.StatusServiceUnavailable, "catalog_not_ready"},
+	{orders.ErrNotSettleable, http.StatusConflict, "not_settleable"},
+	{orders.ErrDeliveryFilter, http.StatusBadRequest, "bad_request"},
 }
 
 // detailsOf are the machine-readable parts of a domain error: for a rule
-// refused by lint, its findings (the rules, example items and why).
+// refused by lint, its findings (the rules, example items and why); for
+// an order at a stale price, the price sent and the price now (null when
+// the item has none).
 func detailsOf(err error) map[string]any {
 	var lint *rules.LintError
 	if errors.As(err, &lint) {
 		return map[string]any{"findings": lint.Findings}
+	}
+	var pc *orders.PriceChangedError
+	if errors.As(err, &pc) {
+		return map[string]any{"expected": pc.Expected, "current": pc.Current}
 	}
 	return nil
 }

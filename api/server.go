@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/orders"
 )
 
 // Config is what the API needs from syncd's configuration.
@@ -36,6 +37,12 @@ type Config struct {
 	// SenpayWebhook, when set, receives Senpay's webhooks; nil answers
 	// POST /v1/webhooks/senpay with 404.
 	SenpayWebhook *SenpayWebhook
+	// Orders, when set, takes and tracks storefront orders; nil answers
+	// the /v1/orders routes with 404 and lists suppliers without balances.
+	Orders *orders.Service
+	// Notifier, when set, lists the storefront notifications at
+	// GET /v1/notifications; nil answers it with 404.
+	Notifier *orders.Notifier
 }
 
 // SyncTrigger starts a sync of one supplier in the background. It is the
@@ -93,6 +100,9 @@ func (s *Server) routes() chi.Router {
 			r.Get("/items/{item}", s.handle(s.getItem))
 			r.Get("/catalog", s.handle(s.getCatalog))
 			r.Get("/catalog/changes", s.handle(s.catalogChanges))
+			r.Post("/orders", s.handle(s.createOrder))
+			r.Get("/orders", s.handle(s.listOrders)) // without ?reference=, admins only
+			r.Get("/orders/{id}", s.handle(s.getOrder))
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(s.require(auth.RoleMerchandiser))
@@ -122,6 +132,9 @@ func (s *Server) routes() chi.Router {
 			r.Get("/tokens", s.handle(s.listTokens))
 			r.Post("/tokens", s.handle(s.createToken))
 			r.Delete("/tokens/{id}", s.handle(s.revokeToken))
+			r.Get("/orders/{id}/routing", s.handle(s.orderRouting))
+			r.Post("/orders/{id}/settle", s.handle(s.settleOrder))
+			r.Get("/notifications", s.handle(s.listNotifications))
 		})
 	})
 	return r
@@ -241,14 +254,40 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// supplierEntry is a supplier's sync status and, when syncd takes
+// orders, its balance as last checked.
+type supplierEntry struct {
+	catalog.SupplierStatus
+	Balance          *int64     `json:"balance"`
+	BalanceError     string     `json:"balance_error"`
+	BalanceCheckedAt *time.Time `json:"balance_checked_at"`
+}
+
 func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
-	out := make([]catalog.SupplierStatus, 0, len(s.cfg.Suppliers))
+	balances := map[string]orders.Balance{}
+	if s.cfg.Orders != nil {
+		list, err := s.cfg.Orders.Balances(r.Context())
+		if err != nil {
+			return err
+		}
+		for _, b := range list {
+			balances[b.Supplier] = b
+		}
+	}
+	out := make([]supplierEntry, 0, len(s.cfg.Suppliers))
 	for _, name := range s.cfg.Suppliers {
 		st, err := s.syncer.Status(r.Context(), name, s.cfg.StaleAfter)
 		if err != nil {
 			return err
 		}
-		out = append(out, st)
+		e := supplierEntry{SupplierStatus: st}
+		if b, ok := balances[name]; ok {
+			e.Balance, e.BalanceError = b.Balance, b.Error
+			if !b.CheckedAt.IsZero() {
+				e.BalanceCheckedAt = &b.CheckedAt
+			}
+		}
+		out = append(out, e)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"suppliers": out})
 	return nil

@@ -40,7 +40,7 @@ var (
 // withWebhook serves Senpay's webhook, hook configured as given, from an
 // inbox over the env's database and catalog.
 func withWebhook(hook SenpayWebhook, trusted ...netip.Prefix) configureFunc {
-	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog) {
+	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, _ map[string]catalog.Source) {
 		hook.Inbox = inbox.New(db, cat, slog.New(slog.DiscardHandler))
 		cfg.SenpayWebhook = &hook
 		cfg.TrustedProxies = trusted
