@@ -231,13 +231,15 @@ CREATE INDEX webhook_inbox_pending ON webhook_inbox (id) WHERE processed_at IS N
 
 -- migration 6: storefront orders, their supplier attempts and events, the notification outbox, supplier balances
 
--- A storefront's order. reference is the storefront's own key: the same
--- reference with the same request (request_hash) is the same order.
+-- A storefront's order. reference is the storefront's own key, unique per
+-- storefront (the name of the token that placed it: a rotated token keeps
+-- its name): the same reference with the same request (request_hash) is
+-- the same order.
 CREATE TABLE orders (
     id            TEXT PRIMARY KEY,
-    reference     TEXT NOT NULL UNIQUE,
+    reference     TEXT NOT NULL,
     request_hash  TEXT NOT NULL,              -- SHA-256 of the canonical request
-    storefront    TEXT NOT NULL DEFAULT '',   -- the token that placed it
+    storefront    TEXT NOT NULL DEFAULT '',
     item_id       TEXT NOT NULL,
     game_id       TEXT NOT NULL,
     item_name     TEXT NOT NULL,
@@ -254,7 +256,8 @@ CREATE TABLE orders (
     version       INTEGER NOT NULL DEFAULT 1, -- bumps on every status change
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
-    settle_by     TEXT NOT NULL               -- after this, no new supplier is tried
+    settle_by     TEXT NOT NULL,              -- after this, no new supplier is tried
+    UNIQUE (storefront, reference)
 ) STRICT;
 
 CREATE INDEX orders_status ON orders (status, created_at);

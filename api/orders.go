@@ -76,12 +76,22 @@ func badOrderBody(err error) error {
 	return errorf(http.StatusBadRequest, "bad_json", "malformed order: "+msg)
 }
 
+// ownOrders is whose orders the caller may see: a storefront its own (by
+// its token's name, which a rotated token keeps), anyone above every
+// storefront's ("").
+func ownOrders(r *http.Request) string {
+	if p, _ := PrincipalFrom(r.Context()); p.Role == auth.RoleStorefront {
+		return p.Name
+	}
+	return ""
+}
+
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) error {
 	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
-	o, err := svc.Get(r.Context(), chi.URLParam(r, "id"))
+	o, err := svc.Get(r.Context(), chi.URLParam(r, "id"), ownOrders(r))
 	if err != nil {
 		return err
 	}
@@ -98,15 +108,11 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	if ref := q.Get("reference"); ref != "" {
-		o, err := svc.ByReference(r.Context(), ref)
-		switch {
-		case errors.Is(err, orders.ErrNotFound):
-			writeJSON(w, http.StatusOK, map[string]any{"orders": []*orders.Order{}})
-			return nil
-		case err != nil:
+		list, err := svc.ByReference(r.Context(), ownOrders(r), ref)
+		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"orders": []*orders.Order{o}})
+		writeJSON(w, http.StatusOK, map[string]any{"orders": list})
 		return nil
 	}
 	if p, _ := PrincipalFrom(r.Context()); p.Role < auth.RoleAdmin {

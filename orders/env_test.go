@@ -241,7 +241,7 @@ func (e *env) create(req orders.Request) *orders.Order {
 
 func (e *env) get(id string) *orders.Order {
 	e.t.Helper()
-	o, err := e.svc.Get(context.Background(), id)
+	o, err := e.svc.Get(context.Background(), id, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}

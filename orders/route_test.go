@@ -473,3 +473,24 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 	})
 }
+
+// References are each storefront's own, and so are its orders.
+func TestReferencesAndOrdersArePerStorefront(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	req := e.request("INV-1")
+	a, createdA, errA := e.svc.Create(ctx, req, "shop-a")
+	b, createdB, errB := e.svc.Create(ctx, req, "shop-b")
+	if errA != nil || errB != nil || !createdA || !createdB || a.ID == b.ID {
+		t.Fatalf("two storefronts, one reference: got %v %v %v / %v %v %v, want two orders", a, createdA, errA, b, createdB, errB)
+	}
+	if _, err := e.svc.Get(ctx, a.ID, "shop-b"); !errors.Is(err, orders.ErrNotFound) {
+		t.Fatalf("another storefront's order: got %v, want ErrNotFound", err)
+	}
+	if list, err := e.svc.ByReference(ctx, "shop-a", "INV-1"); err != nil || len(list) != 1 || list[0].ID != a.ID {
+		t.Fatalf("by reference for shop-a: got %v, %v", list, err)
+	}
+	if list, err := e.svc.ByReference(ctx, "", "INV-1"); err != nil || len(list) != 2 {
+		t.Fatalf("by reference for an operator: got %d orders, %v; want 2", len(list), err)
+	}
+}

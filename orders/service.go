@@ -95,16 +95,17 @@ func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, notify *Notifier,
 	return &Service{db: db, cat: cat, log: log, cfg: cfg, notify: notify, stop: make(chan struct{})}
 }
 
-// Create takes a storefront's order. The same reference with the same
-// request returns the order already taken (created false); with a
-// different request it is ErrReferenceReused. A new order is committed
+// Create takes a storefront's order. References are the storefront's own:
+// the same reference from the same storefront with the same request
+// returns the order already taken (created false); with a different
+// request it is ErrReferenceReused. A new order is committed
 // before any supplier is called, then routed in the background; Create
 // waits up to DispatchWait for the first routing step to finish, so the
 // storefront usually learns at once whether a supplier took it.
 func (s *Service) Create(ctx context.Context, req Request, storefront string) (o *Order, created bool, err error) {
 	hash := req.hash()
 	// Most replays are answered from the reader, without the writer.
-	if row, err := orderByReference(ctx, s.db.Read, req.Reference); err != nil {
+	if row, err := orderByReference(ctx, s.db.Read, storefront, req.Reference); err != nil {
 		return nil, false, err
 	} else if row != nil {
 		return replay(row, hash)
@@ -113,7 +114,7 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Checked again under the write lock: two requests racing past the
 		// reader both land here, one after the other.
-		existing, err := orderByReference(ctx, tx, req.Reference)
+		existing, err := orderByReference(ctx, tx, storefront, req.Reference)
 		if err != nil || existing != nil {
 			row = existing
 			return err
@@ -136,7 +137,7 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 		case <-ctx.Done():
 		}
 	}
-	o, err = s.Get(context.WithoutCancel(ctx), row.ID)
+	o, err = s.Get(context.WithoutCancel(ctx), row.ID, "")
 	return o, created, err
 }
 
@@ -261,25 +262,40 @@ func supplierRef(orderID string, seq int) string {
 	return fmt.Sprintf("SD%s%02d", strings.ToUpper(strings.TrimPrefix(orderID, "ord_")), seq)
 }
 
-// Get returns an order.
-func (s *Service) Get(ctx context.Context, id string) (*Order, error) {
+// Get returns an order. A storefront sees only its own orders: with
+// storefront set, another storefront's order is ErrNotFound; "" (an
+// operator) sees every order.
+func (s *Service) Get(ctx context.Context, id, storefront string) (*Order, error) {
 	row, err := getOrder(ctx, s.db.Read, id)
 	if err != nil {
 		return nil, err
 	}
+	if storefront != "" && row.Storefront != storefront {
+		return nil, fmt.Errorf("order %s: %w", id, ErrNotFound)
+	}
 	return row.view()
 }
 
-// ByReference returns the order with a storefront's reference.
-func (s *Service) ByReference(ctx context.Context, ref string) (*Order, error) {
-	row, err := orderByReference(ctx, s.db.Read, ref)
-	if err != nil {
-		return nil, err
+// ByReference returns the orders with a reference: a storefront's one
+// (zero or one), or with storefront "" every storefront's.
+func (s *Service) ByReference(ctx context.Context, storefront, ref string) ([]*Order, error) {
+	q, args := `SELECT `+orderColumns+` FROM orders WHERE reference = ?`, []any{ref}
+	if storefront != "" {
+		q, args = q+` AND storefront = ?`, append(args, storefront)
 	}
-	if row == nil {
-		return nil, fmt.Errorf("order with reference %q: %w", ref, ErrNotFound)
+	var rows []orderRow
+	if err := s.db.Read.SelectContext(ctx, &rows, q+` ORDER BY created_at`, args...); err != nil {
+		return nil, fmt.Errorf("orders with reference %q: %w", ref, err)
 	}
-	return row.view()
+	out := make([]*Order, 0, len(rows))
+	for i := range rows {
+		o, err := rows[i].view()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // Filter selects orders for operators.

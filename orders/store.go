@@ -73,10 +73,11 @@ func getOrder(ctx context.Context, q sqlx.QueryerContext, id string) (*orderRow,
 	return &r, nil
 }
 
-// orderByReference returns nil, nil when no order has the reference.
-func orderByReference(ctx context.Context, q sqlx.QueryerContext, ref string) (*orderRow, error) {
+// orderByReference returns a storefront's order by its reference, or nil,
+// nil when it has none.
+func orderByReference(ctx context.Context, q sqlx.QueryerContext, storefront, ref string) (*orderRow, error) {
 	var r orderRow
-	err := sqlx.GetContext(ctx, q, &r, `SELECT `+orderColumns+` FROM orders WHERE reference = ?`, ref)
+	err := sqlx.GetContext(ctx, q, &r, `SELECT `+orderColumns+` FROM orders WHERE storefront = ? AND reference = ?`, storefront, ref)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
