@@ -59,7 +59,9 @@ func newOrderMetrics(suppliers []string) orderMetrics {
 		}
 		o.fallbacks.WithLabelValues(s)
 		o.unknowns.WithLabelValues(s)
-		o.balanceErrors.WithLabelValues(s)
+		// Not balanceErrors: not every supplier has a balance to check
+		// (Senpay documents none), and a zero would claim checks that
+		// never ran.
 	}
 	for _, st := range orderStatuses {
 		o.transitions.WithLabelValues(st)
