@@ -56,6 +56,17 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	NotifyURL      string
 	NotifySecret   string
+
+	// Orders (orders.Config): how long another supplier may still be
+	// tried, how long an unknown outcome is reconciled and an accepted
+	// purchase may stay in flight before an operator is asked, and how
+	// often due attempts are checked (also the first backoff step).
+	OrderRerouteWindow    time.Duration
+	OrderReconcileTimeout time.Duration
+	OrderStuckAfter       time.Duration
+	OrderPollInterval     time.Duration
+	// BalanceInterval is how often Isipay's balance is asked.
+	BalanceInterval time.Duration
 }
 
 // SenpayEnabled: a supplier is enabled when its credentials are set.
@@ -99,6 +110,14 @@ func (c Config) LogValue() slog.Value {
 		slog.String("isipay_base_url", c.IsipayBaseURL),
 		slog.String("isipay_credentials", set(c.IsipayAPIToken)),
 		slog.Any("suppliers", c.Suppliers()),
+		// The URL may carry a storefront's token in its path or query.
+		slog.String("notify_url", set(c.NotifyURL)),
+		slog.String("notify_secret", set(c.NotifySecret)),
+		slog.Duration("order_reroute_window", c.OrderRerouteWindow),
+		slog.Duration("order_reconcile_timeout", c.OrderReconcileTimeout),
+		slog.Duration("order_stuck_after", c.OrderStuckAfter),
+		slog.Duration("order_poll_interval", c.OrderPollInterval),
+		slog.Duration("balance_interval", c.BalanceInterval),
 	)
 }
 
@@ -224,6 +243,11 @@ var settings = []setting{
 	{"SYNCD_TRUSTED_PROXIES", "trusted-proxies", "", "CIDRs of proxies whose X-Forwarded-For is believed", cidrs(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 	{"SYNCD_NOTIFY_URL", "notify-url", "", "storefront URL for order notifications", str(func(c *Config) *string { return &c.NotifyURL })},
 	{"SYNCD_NOTIFY_SECRET", "notify-secret", "", "HMAC secret for order notifications", str(func(c *Config) *string { return &c.NotifySecret })},
+	{"SYNCD_ORDER_REROUTE_WINDOW", "order-reroute-window", "10m", "how long after an order another supplier may still be tried; after it an undelivered order fails", dur(func(c *Config) *time.Duration { return &c.OrderRerouteWindow })},
+	{"SYNCD_ORDER_RECONCILE_TIMEOUT", "order-reconcile-timeout", "15m", "how long an unknown outcome at a supplier is reconciled before the order needs an operator (attention)", dur(func(c *Config) *time.Duration { return &c.OrderReconcileTimeout })},
+	{"SYNCD_ORDER_STUCK_AFTER", "order-stuck-after", "2h", "how long a supplier may keep an accepted order in flight before it needs an operator (attention)", dur(func(c *Config) *time.Duration { return &c.OrderStuckAfter })},
+	{"SYNCD_ORDER_POLL_INTERVAL", "order-poll-interval", "5s", "how often due order attempts are checked at their supplier; also the first backoff step", dur(func(c *Config) *time.Duration { return &c.OrderPollInterval })},
+	{"SYNCD_BALANCE_INTERVAL", "balance-interval", "1m", "how often Isipay's balance is asked (routing skips a supplier whose balance cannot pay)", dur(func(c *Config) *time.Duration { return &c.BalanceInterval })},
 }
 
 // define adds s's flag to fs, defaulting to the environment's value, then
@@ -292,6 +316,22 @@ func (c Config) validate() error {
 	}
 	if c.NotifyURL != "" {
 		errs = append(errs, checkURL("SYNCD_NOTIFY_URL", c.NotifyURL))
+	}
+	for _, d := range []struct {
+		env      string
+		v        time.Duration
+		min, max time.Duration
+	}{
+		{"SYNCD_ORDER_REROUTE_WINDOW", c.OrderRerouteWindow, time.Second, 24 * time.Hour},
+		{"SYNCD_ORDER_RECONCILE_TIMEOUT", c.OrderReconcileTimeout, time.Second, 7 * 24 * time.Hour},
+		{"SYNCD_ORDER_STUCK_AFTER", c.OrderStuckAfter, time.Second, 7 * 24 * time.Hour},
+		// At most the status checks' longest backoff (orders.Config.PollMax).
+		{"SYNCD_ORDER_POLL_INTERVAL", c.OrderPollInterval, 100 * time.Millisecond, 5 * time.Minute},
+		{"SYNCD_BALANCE_INTERVAL", c.BalanceInterval, time.Second, 24 * time.Hour},
+	} {
+		if d.v < d.min || d.v > d.max {
+			errs = append(errs, fmt.Errorf("%s: %s is not between %s and %s", d.env, d.v, d.min, d.max))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -27,6 +27,11 @@ func TestConfigDefaultsAndOverrides(t *testing.T) {
 	if c.SenpayWebhookSecret != "" || c.SenpayWebhookSignatureHeader != "X-Signature" {
 		t.Errorf("webhook signature defaults: got secret %q, header %q; want none, X-Signature", c.SenpayWebhookSecret, c.SenpayWebhookSignatureHeader)
 	}
+	if c.OrderRerouteWindow != 10*time.Minute || c.OrderReconcileTimeout != 15*time.Minute || c.OrderStuckAfter != 2*time.Hour ||
+		c.OrderPollInterval != 5*time.Second || c.BalanceInterval != time.Minute {
+		t.Errorf("order defaults: got reroute %s, reconcile %s, stuck %s, poll %s, balance %s; want 10m, 15m, 2h, 5s, 1m",
+			c.OrderRerouteWindow, c.OrderReconcileTimeout, c.OrderStuckAfter, c.OrderPollInterval, c.BalanceInterval)
+	}
 	if got := c.Suppliers(); len(got) != 1 || got[0] != "senpay" {
 		t.Errorf("enabled suppliers: got %v, want [senpay]", got)
 	}
@@ -47,6 +52,12 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"bad shrink", map[string]string{"SYNCD_MAX_SHRINK": "2"}, "SYNCD_MAX_SHRINK"},
 		{"bad log format", map[string]string{"SYNCD_LOG_FORMAT": "xml"}, "SYNCD_LOG_FORMAT"},
 		{"metrics on the api address", map[string]string{"SYNCD_METRICS_ADDR": "127.0.0.1:8080"}, "SYNCD_METRICS_ADDR"},
+		{"bad notify url", map[string]string{"SYNCD_NOTIFY_URL": "shop.example/hook"}, "SYNCD_NOTIFY_URL"},
+		{"bad reroute window", map[string]string{"SYNCD_ORDER_REROUTE_WINDOW": "ten minutes"}, "SYNCD_ORDER_REROUTE_WINDOW"},
+		{"zero reconcile timeout", map[string]string{"SYNCD_ORDER_RECONCILE_TIMEOUT": "0s"}, "SYNCD_ORDER_RECONCILE_TIMEOUT"},
+		{"negative stuck after", map[string]string{"SYNCD_ORDER_STUCK_AFTER": "-1h"}, "SYNCD_ORDER_STUCK_AFTER"},
+		{"poll interval too long", map[string]string{"SYNCD_ORDER_POLL_INTERVAL": "10m"}, "SYNCD_ORDER_POLL_INTERVAL"},
+		{"balance interval too short", map[string]string{"SYNCD_BALANCE_INTERVAL": "10ms"}, "SYNCD_BALANCE_INTERVAL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,13 +71,14 @@ func TestConfigRefusesBadValues(t *testing.T) {
 
 func TestConfigLogValueHidesSecrets(t *testing.T) {
 	env := map[string]string{"SENPAY_API_KEY": "sk-live-123", "SENPAY_SECRET_KEY": "very-secret", "SYNCD_ADMIN_TOKEN": "adm-456",
-		"SENPAY_WEBHOOK_SECRET": "hook-789"}
+		"SENPAY_WEBHOOK_SECRET": "hook-789", "SYNCD_NOTIFY_URL": "https://shop.example/hook?key=url-key-012",
+		"SYNCD_NOTIFY_SECRET": "notify-345"}
 	c, err := parseConfig("serve", nil, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.LogValue().String()
-	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456", "hook-789"} {
+	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456", "hook-789", "url-key-012", "notify-345"} {
 		if strings.Contains(s, secret) {
 			t.Fatalf("log value leaks %q: %s", secret, s)
 		}
