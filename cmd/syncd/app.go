@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -18,9 +19,8 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/inbox"
 	"github.com/syncd/syncd/metrics"
+	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/pricing"
-	"github.com/syncd/syncd/suppliers/isipay"
-	"github.com/syncd/syncd/suppliers/senpay"
 )
 
 func newLogger(c Config, w io.Writer) *slog.Logger {
@@ -29,37 +29,6 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// sources builds a catalog source for every enabled supplier. onRetry, when
-// set, learns each retried supplier read.
-func sources(c Config, m *metrics.Metrics) map[string]catalog.Source {
-	retried := func(supplier string) func(op string, err error) {
-		if m == nil {
-			return nil
-		}
-		return func(string, error) { m.Retry(supplier) }
-	}
-	waited := func(supplier string) func(op string, d time.Duration) {
-		if m == nil {
-			return nil
-		}
-		return func(_ string, d time.Duration) { m.RateLimitWait(supplier, d) }
-	}
-	out := map[string]catalog.Source{}
-	if c.SenpayEnabled() {
-		out["senpay"] = senpay.New(senpay.Config{
-			BaseURL: c.SenpayBaseURL, APIKey: c.SenpayAPIKey, SecretKey: c.SenpaySecretKey,
-			RatePerSecond: c.SenpayRateLimit, OnRetry: retried("senpay"), OnWait: waited("senpay"),
-		})
-	}
-	if c.IsipayEnabled() {
-		out["isipay"] = isipay.New(isipay.Config{
-			BaseURL: c.IsipayBaseURL, APIToken: c.IsipayAPIToken,
-			RatePerSecond: c.IsipayRateLimit, OnRetry: retried("isipay"), OnWait: waited("isipay"),
-		})
-	}
-	return out
 }
 
 // globalFloor is the configured guard every price obeys; none when both
@@ -80,18 +49,25 @@ func globalFloor(c Config) []pricing.Guard {
 	return []pricing.Guard{g}
 }
 
-// app is a running syncd: database, tokens, syncer, webhook inbox,
-// scheduler and HTTP server.
+// app is a running syncd: database, tokens, syncer, catalog, orders and
+// their notifications, webhook inbox, scheduler and HTTP server.
 type app struct {
-	cfg     Config
-	log     *slog.Logger
-	db      *syncd.DB
-	tokens  *auth.Store
-	syncer  *catalog.Syncer
-	catalog *catalog.Catalog
-	inbox   *inbox.Inbox
-	sched   *scheduler
-	metrics *metrics.Metrics
+	cfg      Config
+	log      *slog.Logger
+	db       *syncd.DB
+	tokens   *auth.Store
+	syncer   *catalog.Syncer
+	catalog  *catalog.Catalog
+	orders   *orders.Service
+	notifier *orders.Notifier
+	inbox    *inbox.Inbox
+	sched    *scheduler
+	metrics  *metrics.Metrics
+
+	// apiListener, when set, is where the API serves instead of a new
+	// listener on cfg.Addr: the demo binds it first, to give the
+	// simulated Senpay its webhook address.
+	apiListener net.Listener
 }
 
 func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
@@ -116,7 +92,8 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	m.RegisterDB("write", db.Write.DB)
 	m.RegisterDB("read", db.Read.DB)
 	m.WatchCatalog(catalogGauges(merged))
-	sched, err := newScheduler(log, syncer, sources(c, m), c.SyncInterval)
+	cl := newClients(c, m)
+	sched, err := newScheduler(log, syncer, cl.sources(), c.SyncInterval)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -130,8 +107,18 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 			log.Error("catalog refresh failed", "err", err)
 		}
 	}
-	return &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged,
-		inbox: inbox.New(db, merged, log), sched: sched, metrics: m}, nil
+	notifier := orders.NewNotifier(db, log, orders.NotifyConfig{URL: c.NotifyURL, Secret: c.NotifySecret, OnAttempt: m.Notification})
+	svc := orders.New(db, merged, log, notifier, orderConfig(c, cl, m))
+	m.WatchOrders(orderGauges(svc, notifier, log))
+	a := &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged,
+		orders: svc, notifier: notifier, inbox: inbox.New(db, merged, log, inbox.WithOrders(svc.Apply)),
+		sched: sched, metrics: m}
+	if err := a.scheduleOrders(cl.isipay); err != nil {
+		sched.shutdown()
+		db.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // ready is the readiness check: the database takes a write, the first
@@ -172,9 +159,13 @@ type listening struct {
 	Metrics string // host:port of the metrics listener; "" when metrics are on the API's
 }
 
-// serve runs until ctx is cancelled, then shuts down: the HTTP servers stop
-// taking requests and drain, a running sync is cancelled and rolls back.
-// onListen, when set, learns the bound addresses (port 0 picks one).
+// serve runs until ctx is cancelled, then shuts down in order: the HTTP
+// servers stop taking requests and drain; the scheduler stops (a running
+// sync is cancelled and rolls back) while the order service lets every
+// step in flight finish its supplier call and store the answer; the
+// notifier records the delivery it is sending; then the catalog and the
+// database close. onListen, when set, learns the bound addresses (port 0
+// picks one).
 func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	defer a.db.Close()
 	apiCfg := api.Config{
@@ -182,6 +173,8 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 		StaleAfter:     a.cfg.StaleAfter,
 		Observe:        a.metrics.HTTP,
 		TrustedProxies: a.cfg.TrustedProxies,
+		Orders:         a.orders,
+		Notifier:       a.notifier,
 	}
 	if a.cfg.MetricsAddr == "" {
 		apiCfg.Metrics = a.metrics.Handler()
@@ -194,27 +187,49 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	}
 	handler := api.New(apiCfg, a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger, a.ready)
 
+	// Serve what the database holds from the first request: a restart
+	// must not empty the catalog until the next sync.
+	if _, err := a.catalog.Refresh(ctx); err != nil {
+		a.abandon()
+		return fmt.Errorf("build catalog: %w", err)
+	}
 	// Deliveries stored but never applied (a crash between the two) go
-	// first, in the order received, so the first snapshot has them.
+	// next, in the order received, before anything is served. After the
+	// first build, not before: a transaction_status may send its order
+	// to the next supplier, which routing does from the snapshot.
 	if n, err := a.inbox.Replay(ctx); err != nil {
+		a.abandon()
 		return fmt.Errorf("replay webhooks: %w", err)
 	} else if n > 0 {
 		a.log.Info("webhooks replayed", "count", n)
 	}
-	// Serve what the database holds from the first request: a restart
-	// must not empty the catalog until the next sync.
-	if _, err := a.catalog.Refresh(ctx); err != nil {
-		return fmt.Errorf("build catalog: %w", err)
-	}
 	a.seedLastSuccess(ctx)
+	// Orders the last run left before any supplier had them are routed
+	// again; attempts in flight are Poll's, on their stored schedule.
+	if n, err := a.orders.Resume(ctx); err != nil {
+		a.abandon()
+		return fmt.Errorf("resume orders: %w", err)
+	} else if n > 0 {
+		a.log.Info("orders resumed", "count", n)
+	}
+	// Not ctx: notifications of the changes made while shutting down
+	// still go out, until stopNotifier.
+	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
+	notified := make(chan struct{})
+	go func() {
+		defer close(notified)
+		a.notifier.Run(notifyCtx)
+	}()
+	stopBackground := func() {
+		a.stopOrders()
+		stopNotify()
+		<-notified
+		a.catalog.Close()
+	}
 
 	var servers []*http.Server
 	errc := make(chan error, 2)
-	listen := func(addr string, h http.Handler) (string, error) {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return "", fmt.Errorf("listen %s: %w", addr, err)
-		}
+	serveOn := func(ln net.Listener, h http.Handler) string {
 		srv := &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 5 * time.Second,
@@ -225,7 +240,14 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 		}
 		servers = append(servers, srv)
 		go func() { errc <- srv.Serve(ln) }()
-		return ln.Addr().String(), nil
+		return ln.Addr().String()
+	}
+	listen := func(addr string, h http.Handler) (string, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", fmt.Errorf("listen %s: %w", addr, err)
+		}
+		return serveOn(ln, h), nil
 	}
 	shutdown := func() error {
 		shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -239,7 +261,10 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 
 	var at listening
 	var err error
-	if at.API, err = listen(a.cfg.Addr, handler); err != nil {
+	if a.apiListener != nil {
+		at.API = serveOn(a.apiListener, handler)
+	} else if at.API, err = listen(a.cfg.Addr, handler); err != nil {
+		stopBackground()
 		return err
 	}
 	if a.cfg.MetricsAddr != "" {
@@ -249,6 +274,7 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 		mux.Handle("GET /metrics", a.metrics.Handler())
 		if at.Metrics, err = listen(a.cfg.MetricsAddr, mux); err != nil {
 			shutdown()
+			stopBackground()
 			return err
 		}
 	}
@@ -261,15 +287,13 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	select {
 	case err := <-errc:
 		shutdown()
-		a.sched.shutdown()
-		a.catalog.Close()
+		stopBackground()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	a.log.Info("shutting down")
 	herr := shutdown()
-	a.sched.shutdown()
-	a.catalog.Close()
+	stopBackground()
 	for range servers {
 		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -277,4 +301,26 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	}
 	a.log.Info("stopped")
 	return herr
+}
+
+// stopOrders stops the scheduler and the order service together. gocron's
+// shutdown waits for a running poll; closing the service at the same time
+// makes that poll end after the checks in flight (each finishes its
+// supplier call and stores the answer) instead of working through every
+// due attempt first. Nothing new is routed after it returns.
+func (a *app) stopOrders() {
+	var wg sync.WaitGroup
+	wg.Go(a.sched.shutdown)
+	a.orders.Close()
+	wg.Wait()
+}
+
+// abandon stops what a serve that fails before listening may have
+// started, and closes a listener bound for it.
+func (a *app) abandon() {
+	if a.apiListener != nil {
+		a.apiListener.Close()
+	}
+	a.stopOrders()
+	a.catalog.Close()
 }

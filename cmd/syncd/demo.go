@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
@@ -24,7 +27,9 @@ import (
 // runDemo starts both supplier simulators on loopback with the demo
 // catalogs, points syncd at them and serves. Nothing to set up: the
 // credentials are made up here and the database lives in a temporary
-// directory unless SYNCD_DB says otherwise.
+// directory unless SYNCD_DB says otherwise. Orders complete at the
+// simulators a few seconds after they are placed: Senpay's by its
+// transaction_status webhook, Isipay's when syncd polls their status.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	senpayCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
 	if err != nil {
@@ -34,20 +39,17 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("isipay demo catalog: %w", err)
 	}
-	senpayKey, senpaySecret, isipayToken := randomToken(), randomToken(), randomToken()
-	sp := senpaysim.New(senpayCat, senpaysim.Options{APIKey: senpayKey, SecretKey: senpaySecret, OrderDelay: 3 * time.Second})
-	ip := isipaysim.New(isipayCat, isipaysim.Options{APIToken: isipayToken, OrderDelay: 3 * time.Second, Balance: 50_000_000})
-
-	spURL, stopSP, err := serveLoopback(sp)
+	spLn, err := listenLoopback()
 	if err != nil {
 		return err
 	}
-	defer stopSP()
-	ipURL, stopIP, err := serveLoopback(ip)
+	defer spLn.Close()
+	ipLn, err := listenLoopback()
 	if err != nil {
 		return err
 	}
-	defer stopIP()
+	defer ipLn.Close()
+	spURL, ipURL := "http://"+spLn.Addr().String(), "http://"+ipLn.Addr().String()
 
 	dir, err := os.MkdirTemp("", "syncd-demo-")
 	if err != nil {
@@ -55,6 +57,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer os.RemoveAll(dir)
 
+	senpayKey, senpaySecret, isipayToken := randomToken(), randomToken(), randomToken()
 	adminToken := getenv("SYNCD_ADMIN_TOKEN")
 	if adminToken == "" {
 		adminToken = "demo-admin-" + randomToken()[:12]
@@ -83,24 +86,101 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	// The simulated Senpay posts its webhooks from loopback.
 	cfg.SenpayWebhookAllow = append(cfg.SenpayWebhookAllow, netip.MustParsePrefix("127.0.0.1/32"))
+
+	// The API's address first (SYNCD_ADDR may ask for port 0): the
+	// simulated Senpay needs it for its transaction_status webhooks.
+	apiLn, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	webhookURL := "http://" + loopbackAddr(apiLn.Addr().String()) + "/v1/webhooks/senpay"
+	sp := senpaysim.New(senpayCat, senpaysim.Options{APIKey: senpayKey, SecretKey: senpaySecret,
+		OrderDelay: 3 * time.Second, WebhookURL: webhookURL})
+	defer sp.Close()
+	ip := isipaysim.New(isipayCat, isipaysim.Options{APIToken: isipayToken, OrderDelay: 3 * time.Second, Balance: 50_000_000})
+	defer serveSim(spLn, sp)()
+	defer serveSim(ipLn, ip)()
+
 	log := newLogger(cfg, stderr)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
+		apiLn.Close()
 		return err
 	}
+	a.apiListener = apiLn
+	shopToken, _, err := a.tokens.Create(ctx, "demo-shop", auth.RoleStorefront)
+	if err != nil {
+		a.abandon()
+		a.db.Close()
+		return fmt.Errorf("demo storefront token: %w", err)
+	}
 	return a.serve(ctx, func(at listening) {
-		go moveMarket(ctx, log, sp, ip, senpayCat, isipayCat, "http://"+loopbackAddr(at.API)+"/v1/webhooks/senpay")
+		go moveMarket(ctx, log, sp, ip, senpayCat, isipayCat, webhookURL)
+		fmt.Fprintf(stdout, "syncd: listening on http://%s\n", at.API)
 		metricsURL := "http://" + at.API + "/metrics (admin token)"
 		if at.Metrics != "" {
 			metricsURL = "http://" + at.Metrics + "/metrics"
 		}
-		fmt.Fprint(stdout, strings.NewReplacer("{addr}", at.API, "{metrics}", metricsURL, "{senpay}", spURL, "{isipay}", ipURL,
-			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken).Replace(demoGuide))
+		guide := strings.NewReplacer("{addr}", at.API, "{metrics}", metricsURL, "{senpay}", spURL, "{isipay}", ipURL,
+			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken, "{shop}", shopToken)
+		// The order example quotes a current price: printed once the
+		// start-up syncs have priced the catalog.
+		go func() {
+			if order, ok := a.orderExample(ctx); ok {
+				fmt.Fprint(stdout, guide.Replace(demoGuide+order))
+			}
+		}()
 	})
 }
 
-const demoGuide = `syncd: listening on http://{addr}
+// demoItem is the item the guide orders.
+const demoItem = "mobile-legends.diamonds-86-78-8"
 
+// orderExample waits for the start-up syncs and returns the guide's order
+// example: demoItem at its current public price, with a made-up answer
+// to each field of its game's form. false if ctx ends first.
+func (a *app) orderExample(ctx context.Context) (string, bool) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for a.catalog.Snapshot() == nil || len(a.sched.pendingFirstRuns()) > 0 {
+		select {
+		case <-ctx.Done():
+			return "", false
+		case <-t.C:
+		}
+	}
+	snap := a.catalog.Snapshot()
+	it, ok := snap.Item(demoItem)
+	if !ok || it.PriceIn("public").Amount == nil {
+		return "\n(" + demoItem + " has no price now: pick an item from /v1/games/mobile-legends to order.)\n", true
+	}
+	var fields map[string]string
+	if g, ok := snap.Game(it.GameID); ok {
+		fields = exampleFields(g.Form)
+	}
+	fj, _ := json.Marshal(fields)
+	return strings.NewReplacer("{item}", it.ID, "{name}", it.Name, "{price}", fmt.Sprint(*it.PriceIn("public").Amount),
+		"{fields}", string(fj)).Replace(demoOrder), true
+}
+
+// exampleFields answers every field of a game's order form with a
+// made-up buyer's value.
+func exampleFields(form []catalog.FormField) map[string]string {
+	fields := map[string]string{}
+	for _, f := range form {
+		switch {
+		case f.Type == "dropdown" && len(f.Options) > 0:
+			fields[f.Key] = f.Options[0].Code
+		case f.Key == "server":
+			fields[f.Key] = "2001"
+		default:
+			fields[f.Key] = "12345678"
+		}
+	}
+	return fields
+}
+
+const demoGuide = `
   simulated Senpay:  {senpay}
   simulated Isipay:  {isipay}
   database:          {db} (removed on exit)
@@ -108,8 +188,10 @@ const demoGuide = `syncd: listening on http://{addr}
                      Isipay's reach syncd at its next sync, Senpay's at once
                      through its price_update webhook (see the log)
 
-Try (the admin token may do everything a storefront or merchandiser may):
+Try (the admin token may do everything a storefront or merchandiser may;
+SHOP is the token of a storefront, made for this demo):
   export TOKEN={token}
+  export SHOP={shop}
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/games
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/games/mobile-legends
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/items/mobile-legends.diamonds-86-78-8/offers
@@ -129,6 +211,17 @@ Try (the admin token may do everything a storefront or merchandiser may):
 
 The API is described at http://{addr}/openapi.json; Prometheus metrics are at
 {metrics}. Ctrl-C stops everything.
+`
+
+const demoOrder = `
+Order {name} as the storefront, at its price now ({price}; a price that has
+moved since is refused with 409 price_changed and the current price):
+  curl -s -X POST -H "Authorization: Bearer $SHOP" http://{addr}/v1/orders -d '{"reference": "demo-1",
+    "item": "{item}", "expected_price": {price}, "fields": {fields}}'
+  curl -s -H "Authorization: Bearer $SHOP" "http://{addr}/v1/orders?reference=demo-1"
+    (processing, then success within seconds: the simulated Senpay posts its
+    transaction_status webhook; Isipay's orders are polled)
+  curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/orders/ORDER_ID/routing
 `
 
 // moveMarket nudges a few simulator prices every 20 seconds, so the demo
@@ -195,23 +288,37 @@ func drift(p int64) int64 {
 	return p + d
 }
 
+// serveLoopback serves h on a new loopback port; it returns the base URL
+// and what stops it.
 func serveLoopback(h http.Handler) (string, func(), error) {
+	ln, err := listenLoopback()
+	if err != nil {
+		return "", nil, err
+	}
+	return "http://" + ln.Addr().String(), serveSim(ln, h), nil
+}
+
+func listenLoopback() (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, fmt.Errorf("listen on loopback: %w", err)
+		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}
+	return ln, nil
+}
+
+// serveSim serves a simulator on ln and returns what stops it.
+func serveSim(ln net.Listener, h http.Handler) func() {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fmt.Fprintln(os.Stderr, "simulator:", err)
 		}
 	}()
-	stop := func() {
+	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 	}
-	return "http://" + ln.Addr().String(), stop, nil
 }
 
 func randomToken() string { return rand.Text() }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,11 +17,14 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/orders"
 )
 
 // TestDemoEndToEnd builds the real binary, runs `syncd demo` on port 0 and
 // checks over HTTP that both simulated suppliers were synced, that a sync
-// can be triggered, and that SIGTERM shuts it down cleanly.
+// can be triggered, that orders placed with the storefront token the demo
+// prints complete at the simulators, and that SIGTERM shuts it down
+// cleanly.
 func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -52,12 +56,15 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	}()
 
-	base := make(chan string, 1)
+	base, shop := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if addr, ok := strings.CutPrefix(sc.Text(), "syncd: listening on "); ok {
 				base <- addr
+			}
+			if token, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export SHOP="); ok {
+				shop <- token
 			}
 		}
 	}()
@@ -142,6 +149,24 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("mobile-legends: %d available items with a price, want at least 10: %s", available, body)
 	}
 
+	// The guide, printed once the start-up syncs are done, names a
+	// storefront's token.
+	var shopToken string
+	select {
+	case shopToken = <-shop:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("demo printed no storefront token\n%s", stderr.String())
+	}
+	order := func(ref string) string {
+		t.Helper()
+		return placeDemoOrder(t, url, shopToken, ref, "mobile-legends.diamonds-86-78-8")
+	}
+	// 86 Diamonds is cheapest at the simulated Isipay now (its order is
+	// polled to success); after the price_update below, at Senpay (its
+	// order is settled by the simulator's transaction_status webhook).
+	// Prices drift while the demo runs, so neither supplier is asserted.
+	firstOrder := order("e2e-1")
+
 	// The demo takes Senpay webhooks from loopback, as its simulator posts
 	// them: a price_update is served at once.
 	hook := `{"webhook_type": "price_update", "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_new": 19000}]}`
@@ -159,20 +184,30 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("86 diamonds after the webhook: %s, want price 19000", body)
 	}
 
+	secondOrder := order("e2e-2")
+	for _, id := range []string{firstOrder, secondOrder} {
+		o := waitDemoOrder(t, url, shopToken, id, 30*time.Second)
+		if o.Status != "success" {
+			t.Errorf("order %s: got %s (%s) at %s, want success", id, o.Status, o.Reason, o.Supplier)
+		}
+	}
+
 	if status, body := get("POST", "/v1/suppliers/isipay/sync"); status != 202 {
 		t.Fatalf("trigger sync: got %d, want 202: %s", status, body)
 	}
 
 	// `syncd token` beside the running server: a token it creates works
 	// within a second, and one it revokes stops working within seconds.
-	tokenCmd := func(args ...string) string {
+	tokenCmd := func(args ...string) (stdout, stderr string) {
 		c := exec.Command(bin, append([]string{"token"}, args...)...)
 		c.Env = append(os.Environ(), "SYNCD_DB="+dbPath)
+		var errOut strings.Builder
+		c.Stderr = &errOut
 		out, err := c.Output()
 		if err != nil {
-			t.Fatalf("syncd token %v: %v", args, err)
+			t.Fatalf("syncd token %v: %v\n%s", args, err, errOut.String())
 		}
-		return strings.TrimSpace(string(out))
+		return strings.TrimSpace(string(out)), errOut.String()
 	}
 	waitStatus := func(token string, want int, within time.Duration) {
 		t.Helper()
@@ -188,9 +223,13 @@ func TestDemoEndToEnd(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	secret := tokenCmd("create", "-role", "admin", "-name", "e2e")
+	secret, said := tokenCmd("create", "-role", "admin", "-name", "e2e")
+	var id int
+	if _, err := fmt.Sscanf(said, "syncd: created token %d", &id); err != nil {
+		t.Fatalf("token create said %q: %v", said, err)
+	}
 	waitStatus(secret, 200, 5*time.Second)
-	tokenCmd("revoke", "1")
+	tokenCmd("revoke", fmt.Sprint(id))
 	waitStatus(secret, 401, 20*time.Second)
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -203,6 +242,61 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("demo did not stop within 30s of SIGTERM")
+	}
+}
+
+// placeDemoOrder orders item at its current price as a storefront and
+// returns the order's id. A price that moved between the read and the
+// order (the demo drifts prices) is read again.
+func placeDemoOrder(t *testing.T, base, token, ref, item string) string {
+	t.Helper()
+	for range 5 {
+		resp, body := get(t, base+"/v1/items/"+item, token)
+		var it struct {
+			Item struct {
+				Price *int64 `json:"price"`
+			} `json:"item"`
+		}
+		if err := json.Unmarshal(body, &it); resp.StatusCode != 200 || err != nil || it.Item.Price == nil {
+			t.Fatalf("GET /v1/items/%s: got %d %s (%v), want a price", item, resp.StatusCode, body, err)
+		}
+		order, _ := json.Marshal(map[string]any{"reference": ref, "item": item, "expected_price": *it.Item.Price,
+			"fields": map[string]string{"user_id": "12345678", "server": "2001"}})
+		req, _ := http.NewRequest("POST", base+"/v1/orders", bytes.NewReader(order))
+		req.Header.Set("Authorization", "Bearer "+token)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode == http.StatusConflict && strings.Contains(string(reply), "price_changed") {
+			continue
+		}
+		var o orders.Order
+		if r.StatusCode != http.StatusCreated || json.Unmarshal(reply, &o) != nil {
+			t.Fatalf("POST /v1/orders: got %d %s, want 201", r.StatusCode, reply)
+		}
+		return o.ID
+	}
+	t.Fatalf("order %s: the price kept changing", ref)
+	return ""
+}
+
+// waitDemoOrder reads an order until it is final or within has passed.
+func waitDemoOrder(t *testing.T, base, token, id string, within time.Duration) orders.Order {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		resp, body := get(t, base+"/v1/orders/"+id, token)
+		var o orders.Order
+		if resp.StatusCode != 200 || json.Unmarshal(body, &o) != nil {
+			t.Fatalf("GET /v1/orders/%s: got %d %s", id, resp.StatusCode, body)
+		}
+		if o.Status.Final() || time.Now().After(deadline) {
+			return o
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

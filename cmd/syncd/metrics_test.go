@@ -159,14 +159,21 @@ func one(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels ma
 }
 
 // TestMetricsAfterSync serves against both simulators and checks that a
-// scrape after the start-up syncs shows them: sync runs, offers, data age,
-// the catalog's version and items, the reprice, and the HTTP requests.
+// scrape after the start-up syncs, one order and the Senpay webhook that
+// settles it shows them: sync runs, offers, data age, the catalog's version
+// and items, the reprice, the HTTP requests, the order's attempt and
+// status changes, its notifications and Isipay's balance.
 func TestMetricsAfterSync(t *testing.T) {
-	sp, ip := startSims(t)
-	r := startServe(t, map[string]string{
-		"SENPAY_BASE_URL": sp, "SENPAY_API_KEY": "k", "SENPAY_SECRET_KEY": "s",
-		"ISIPAY_BASE_URL": ip, "ISIPAY_API_TOKEN": "t",
-	})
+	s := newSims(t)
+	notes := newNotifyReceiver(t)
+	env := s.env()
+	env["SENPAY_WEBHOOK_ALLOW"] = "127.0.0.1/32"
+	env["SYNCD_NOTIFY_URL"] = notes.url
+	env["SYNCD_NOTIFY_SECRET"] = notifySecret
+	// Longer than the test: the webhook, not a status poll, settles the
+	// order.
+	env["SYNCD_ORDER_POLL_INTERVAL"] = "5m"
+	r := startServe(t, env)
 	base := "http://" + r.at.API
 	if r.at.Metrics != "" {
 		t.Fatalf("metrics listener: got %q, want none by default", r.at.Metrics)
@@ -176,10 +183,39 @@ func TestMetricsAfterSync(t *testing.T) {
 		t.Fatalf("GET /v1/games: got %d: %s", resp.StatusCode, body)
 	}
 
+	// One order, to Senpay, settled by its transaction_status webhook.
+	item, price, fields := cheapestAt(t, r.app.catalog.Snapshot(), "senpay")
+	o := placeOrder(t, base, testAdmin, "metrics-1", item, price, fields)
+	if o.Status != "processing" || o.Supplier != "senpay" {
+		t.Fatalf("order: got %s at %q, want processing at senpay", o.Status, o.Supplier)
+	}
+	txs := s.senpay.Transactions()
+	if len(txs) != 1 {
+		t.Fatalf("senpay transactions: got %d, want 1", len(txs))
+	}
+	if err := s.senpay.SendTransactionStatus(context.Background(), base+"/v1/webhooks/senpay", txs[0].Reference); err != nil {
+		t.Fatalf("transaction_status webhook: %v", err)
+	}
+	if got := orderStatus(t, base, testAdmin, o.ID); got.Status != "success" || got.SN == "" {
+		t.Fatalf("order after the webhook: got %s (sn %q), want success with the supplier's sn", got.Status, got.SN)
+	}
+	waitFor(t, "both notifications", func() bool { return notes.count() == 2 })
+
 	if resp, _ := get(t, base+"/metrics", ""); resp.StatusCode != 401 {
 		t.Errorf("GET /metrics without a token: got %d, want 401", resp.StatusCode)
 	}
-	fams := scrape(t, base+"/metrics", testAdmin)
+	// The notifier counts a delivery just after recording it, a scrape
+	// reads the outbox and the counters at slightly different moments, and
+	// the balance is checked beside the start-up syncs: scrape until all
+	// three agree.
+	var fams map[string]*dto.MetricFamily
+	waitFor(t, "the notifications and the balance in a scrape", func() bool {
+		fams = scrape(t, base+"/metrics", testAdmin)
+		delivered := series(fams, "syncd_notifications_total", map[string]string{"outcome": "delivered"})
+		pending := series(fams, "syncd_notifications_pending", nil)
+		return len(delivered) == 1 && delivered[0] == 2 && len(pending) == 1 && pending[0] == 0 &&
+			len(series(fams, "syncd_supplier_balance_rupiah", nil)) == 1
+	})
 
 	for _, s := range []string{"senpay", "isipay"} {
 		sup := map[string]string{"supplier": s}
@@ -217,6 +253,33 @@ func TestMetricsAfterSync(t *testing.T) {
 	}
 	if v := one(t, fams, "syncd_http_request_duration_seconds", map[string]string{"route": "/v1/games"}); v != 1 {
 		t.Errorf("GET /v1/games latencies: got %v, want 1", v)
+	}
+	if v := one(t, fams, "syncd_http_requests_total", map[string]string{"route": "/v1/webhooks/senpay", "code": "200"}); v != 1 {
+		t.Errorf("Senpay webhooks answered 200: got %v, want 1", v)
+	}
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"syncd_order_attempts_total", map[string]string{"supplier": "senpay", "outcome": "accepted"}, 1},
+		{"syncd_order_attempts_total", map[string]string{"supplier": "senpay", "outcome": "unknown"}, 0},
+		{"syncd_order_unknown_outcomes_total", map[string]string{"supplier": "senpay"}, 0},
+		{"syncd_order_fallbacks_total", map[string]string{"supplier": "isipay"}, 0},
+		{"syncd_order_status_changes_total", map[string]string{"status": "processing"}, 1},
+		{"syncd_order_status_changes_total", map[string]string{"status": "success"}, 1},
+		{"syncd_orders", map[string]string{"status": "success"}, 1},
+		{"syncd_orders", map[string]string{"status": "processing"}, 0},
+		{"syncd_orders_attention", nil, 0},
+		{"syncd_notifications_total", map[string]string{"outcome": "delivered"}, 2},
+		{"syncd_notifications_total", map[string]string{"outcome": "retry"}, 0},
+		{"syncd_notifications_pending", nil, 0},
+		// The balance checked at start (the order went to Senpay).
+		{"syncd_supplier_balance_rupiah", map[string]string{"supplier": "isipay"}, 10_000_000},
+	} {
+		if v := one(t, fams, c.name, c.labels); v != c.want {
+			t.Errorf("%s%v: got %v, want %v", c.name, c.labels, v, c.want)
+		}
 	}
 	if len(series(fams, "go_sql_open_connections", map[string]string{"db_name": "write"})) != 1 {
 		t.Error("writer pool stats: absent, want go_sql_* for db_name=write")

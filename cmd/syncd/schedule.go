@@ -102,6 +102,30 @@ func (s *scheduler) pendingFirstRuns() []string {
 	return out
 }
 
+// every adds a job that runs task first at start, then every interval,
+// never two runs at once. It is for work beside the syncs (order polls,
+// balance checks): it has no first run readiness waits for.
+func (s *scheduler) every(name string, interval time.Duration, task func(ctx context.Context)) error {
+	_, err := s.cron.NewJob(
+		gocron.DurationJob(interval),
+		gocron.NewTask(func(ctx context.Context) {
+			defer func() {
+				if v := recover(); v != nil {
+					s.log.Error("job panicked", "job", name, "panic", v, "stack", string(debug.Stack()))
+				}
+			}()
+			task(ctx)
+		}),
+		gocron.WithName(name),
+		gocron.WithStartAt(gocron.WithStartImmediately()),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule),
+	)
+	if err != nil {
+		return fmt.Errorf("schedule %s: %w", name, err)
+	}
+	return nil
+}
+
 func (s *scheduler) start() { s.cron.Start() }
 
 func (s *scheduler) shutdown() {

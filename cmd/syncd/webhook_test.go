@@ -70,6 +70,26 @@ func TestServeWebhooks(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(reply), "Harga berhasil diuperbarui") {
 		t.Fatalf("signed webhook: got %d %s", resp.StatusCode, reply)
 	}
+	// A transaction that is none of syncd's orders: kept, and refused as
+	// Senpay's document refuses it.
+	status := `{"webhook_type": "transaction_status", "reference": "TRX24070385294000934",
+		"partner_reference": "SDNOTOURS0000000001", "status": "success", "sn": "N\/A"}`
+	req, _ = http.NewRequest("POST", url, strings.NewReader(status))
+	req.Header.Set("Signature", "s3cret")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(reply), "Transaksi tidak ditemukan: TRX24070385294000934") {
+		t.Fatalf("unknown transaction: got %d %s, want 400 Transaksi tidak ditemukan", resp.StatusCode, reply)
+	}
+	var kept int
+	if err := r.app.db.Read.QueryRow(`SELECT count(*) FROM webhook_inbox WHERE kind = 'transaction_status' AND processed_at IS NOT NULL`).Scan(&kept); err != nil || kept != 1 {
+		t.Fatalf("unknown transaction in the inbox: got %d rows (%v), want 1 processed", kept, err)
+	}
+
 	resp, page := get(t, "http://"+r.at.API+"/v1/games/mobile-legends", testAdmin)
 	if resp.StatusCode != 200 {
 		t.Fatalf("game: got %d", resp.StatusCode)
