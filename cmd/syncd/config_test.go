@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +83,24 @@ func TestConfigLogValueHidesSecrets(t *testing.T) {
 	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456", "hook-789", "url-key-012", "notify-345"} {
 		if strings.Contains(s, secret) {
 			t.Fatalf("log value leaks %q: %s", secret, s)
+		}
+	}
+}
+
+// TestConfigDocumented: every setting has its row in the README's
+// configuration table, with its flag and default.
+func TestConfigDocumented(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		row := "| `" + s.env + "` | `-" + s.flag + "` |"
+		if s.def != "" {
+			row += " `" + s.def + "` |"
+		}
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README configuration table: no row starting %q", row)
 		}
 	}
 }
