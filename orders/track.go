@@ -220,8 +220,10 @@ func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) er
 	if reroute {
 		// A failure after acceptance: like an aggregator's backup seller,
 		// the next supplier may take it while the order is in its window
-		// and its price still covers the cost; otherwise it fails.
-		return s.route(ctx, id)
+		// and its price still covers the cost; otherwise it fails. In the
+		// background, once the caller lets go of the order: a webhook's
+		// sender should not wait on another supplier's answer.
+		s.dispatchAsync(id)
 	}
 	return nil
 }
