@@ -78,14 +78,14 @@ func (s *Service) route(ctx context.Context, id string) error {
 	for range 50 { // more candidates than any item has; a bound, not a plan
 		// The reader sees every committed write, and every write to this
 		// order is made under the lock the caller holds.
-		row, err := getOrder(ctx, s.db.Read, id)
+		row, err := getOrder(ctx, s.r(), id)
 		if err != nil {
 			return err
 		}
 		if row.Status.Final() || row.Status == Attention {
 			return nil
 		}
-		atts, err := attemptsOf(ctx, s.db.Read, id)
+		atts, err := attemptsOf(ctx, s.r(), id)
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow)
 	var prepared *attemptRow
 	var moved *orderRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := addEvent(ctx, tx, row.ID, "route", "syncd", now, map[string]any{"candidates": decisions, "why": why}); err != nil {
+		if err := addEvent(ctx, s.w(tx), row.ID, "route", "syncd", now, map[string]any{"candidates": decisions, "why": why}); err != nil {
 			return err
 		}
 		if pick == nil {
@@ -182,7 +182,7 @@ func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow)
 			// before the answer is stored, the poller resends it.
 			NextCheckAt: sql.NullString{String: syncd.FormatTime(now.Add(s.cfg.PollBase)), Valid: true},
 			CreatedAt:   stamp, UpdatedAt: stamp}
-		return insertAttempt(ctx, tx, prepared)
+		return insertAttempt(ctx, s.w(tx), prepared)
 	})
 	if err != nil {
 		return nil, err
@@ -284,7 +284,7 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 	outcome, supplier, state := "", "", ""
 	var moved *orderRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		row, a, err := s.loadAttempt(ctx, tx, id, seq)
+		row, a, err := s.loadAttempt(ctx, s.w(tx), id, seq)
 		if err != nil {
 			return err
 		}
@@ -322,19 +322,18 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 				return err
 			}
 		}
-		if err := saveAttempt(ctx, tx, a); err != nil {
+		if err := saveAttempt(ctx, s.w(tx), a); err != nil {
 			return err
 		}
 		state = a.State
 		if wasPrepared && a.State != stateRejected {
 			// Taken, or maybe taken: the supplier may have charged it, so
 			// a known balance is lowered until the next balance check.
-			if _, err := tx.ExecContext(ctx, `UPDATE supplier_balances SET balance = balance - ?
-				WHERE supplier = ? AND balance IS NOT NULL`, a.Cost, a.Supplier); err != nil {
+			if _, err := s.w(tx).ExecContext(ctx, qSpendBalance, a.Cost, a.Supplier); err != nil {
 				return fmt.Errorf("balance of %s: %w", a.Supplier, err)
 			}
 		}
-		return addEvent(ctx, tx, id, "attempt", "syncd", now, map[string]any{"seq": a.Seq, "supplier": a.Supplier,
+		return addEvent(ctx, s.w(tx), id, "attempt", "syncd", now, map[string]any{"seq": a.Seq, "supplier": a.Supplier,
 			"supplier_ref": a.Ref, "outcome": outcome, "state": a.State, "message": a.Message, "supplier_status": a.SupplierStatus})
 	})
 	if err != nil {
@@ -359,7 +358,7 @@ func (s *Service) loadAttempt(ctx context.Context, q sqlx.QueryerContext, id str
 		return nil, nil, err
 	}
 	var a attemptRow
-	if err := sqlx.GetContext(ctx, q, &a, `SELECT `+attemptColumns+` FROM order_attempts WHERE order_id = ? AND seq = ?`, id, seq); err != nil {
+	if err := sqlx.GetContext(ctx, q, &a, qAttempt, id, seq); err != nil {
 		return nil, nil, fmt.Errorf("attempt %d of order %s: %w", seq, id, err)
 	}
 	return row, &a, nil
@@ -382,7 +381,7 @@ func (s *Service) toAttention(ctx context.Context, row *orderRow, a *attemptRow,
 	now := s.cfg.Now()
 	var moved *orderRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		fresh, err := getOrder(ctx, tx, row.ID)
+		fresh, err := getOrder(ctx, s.w(tx), row.ID)
 		if err != nil {
 			return err
 		}

@@ -82,6 +82,8 @@ type Service struct {
 	cfg    Config
 	notify *Notifier // nil: no storefront notifications
 
+	stmts  stmts
+	warm   sync.Once
 	orders keylock.Map // one routing step per order at a time
 	work   sync.WaitGroup
 	mu     sync.Mutex
@@ -105,7 +107,7 @@ func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, notify *Notifier,
 func (s *Service) Create(ctx context.Context, req Request, storefront string) (o *Order, created bool, err error) {
 	hash := req.hash()
 	// Most replays are answered from the reader, without the writer.
-	if row, err := orderByReference(ctx, s.db.Read, storefront, req.Reference); err != nil {
+	if row, err := orderByReference(ctx, s.r(), storefront, req.Reference); err != nil {
 		return nil, false, err
 	} else if row != nil {
 		return replay(row, hash)
@@ -114,7 +116,7 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Checked again under the write lock: two requests racing past the
 		// reader both land here, one after the other.
-		existing, err := orderByReference(ctx, tx, storefront, req.Reference)
+		existing, err := orderByReference(ctx, s.w(tx), storefront, req.Reference)
 		if err != nil || existing != nil {
 			row = existing
 			return err
@@ -194,15 +196,12 @@ func (s *Service) admit(ctx context.Context, tx *sqlx.Tx, req Request, hash, sto
 		CreatedAt: syncd.FormatTime(now), UpdatedAt: syncd.FormatTime(now),
 		SettleBy: syncd.FormatTime(now.Add(s.cfg.RerouteWindow)),
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, reference, request_hash, storefront, item_id, game_id,
-		item_name, tier, fields, price, status, explain, catalog_version, version, created_at, updated_at, settle_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-		row.ID, row.Reference, hash, storefront, row.ItemID, row.GameID, row.ItemName, row.Tier, row.Fields,
+	_, err := s.w(tx).ExecContext(ctx, qInsertOrder, row.ID, row.Reference, hash, storefront, row.ItemID, row.GameID, row.ItemName, row.Tier, row.Fields,
 		row.Price, Pending, string(explain), snap.Version, row.CreatedAt, row.UpdatedAt, row.SettleBy)
 	if err != nil {
 		return nil, fmt.Errorf("store order %s: %w", req.Reference, err)
 	}
-	err = addEvent(ctx, tx, row.ID, "created", actorOr(storefront), now, map[string]any{
+	err = addEvent(ctx, s.w(tx), row.ID, "created", actorOr(storefront), now, map[string]any{
 		"price": row.Price, "tier": row.Tier, "catalog_version": snap.Version, "chosen": supplierOf(it)})
 	return row, err
 }
@@ -266,7 +265,7 @@ func supplierRef(orderID string, seq int) string {
 // storefront set, another storefront's order is ErrNotFound; "" (an
 // operator) sees every order.
 func (s *Service) Get(ctx context.Context, id, storefront string) (*Order, error) {
-	row, err := getOrder(ctx, s.db.Read, id)
+	row, err := getOrder(ctx, s.r(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +355,7 @@ type Routing struct {
 
 // Routing returns an order's attempts and events.
 func (s *Service) Routing(ctx context.Context, id string) (*Routing, error) {
-	row, err := getOrder(ctx, s.db.Read, id)
+	row, err := getOrder(ctx, s.r(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -426,14 +425,14 @@ func (s *Service) Settle(ctx context.Context, id string, st Settlement, actor st
 	defer unlock()
 	var changed *orderRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		row, err := getOrder(ctx, tx, id)
+		row, err := getOrder(ctx, s.w(tx), id)
 		if err != nil {
 			return err
 		}
 		if row.Status != Attention {
 			return fmt.Errorf("order %s is %s: %w", id, row.Status, ErrNotSettleable)
 		}
-		atts, err := attemptsOf(ctx, tx, id)
+		atts, err := attemptsOf(ctx, s.w(tx), id)
 		if err != nil {
 			return err
 		}
@@ -452,11 +451,11 @@ func (s *Service) Settle(ctx context.Context, id string, st Settlement, actor st
 				a.State, a.SN = stateSucceeded, st.SN
 				ch.supplier, ch.cost = a.Supplier, &a.Cost
 			}
-			if err := saveAttempt(ctx, tx, a); err != nil {
+			if err := saveAttempt(ctx, s.w(tx), a); err != nil {
 				return err
 			}
 		}
-		if err := addEvent(ctx, tx, id, "settled", actor, now, map[string]any{"succeeded": st.Succeeded, "sn": st.SN, "note": st.Note}); err != nil {
+		if err := addEvent(ctx, s.w(tx), id, "settled", actor, now, map[string]any{"succeeded": st.Succeeded, "sn": st.SN, "note": st.Note}); err != nil {
 			return err
 		}
 		changed, err = s.move(ctx, tx, row, ch, actor, now)
@@ -496,16 +495,14 @@ func (s *Service) move(ctx context.Context, tx *sqlx.Tx, row *orderRow, ch chang
 	if ch.sn != "" {
 		up.SN = ch.sn
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = ?, reason = ?, supplier = ?, cost = ?, sn = ?,
-		version = ?, updated_at = ? WHERE id = ? AND status = ? AND version = ?`,
-		up.Status, up.Reason, up.Supplier, up.Cost, up.SN, up.Version, up.UpdatedAt, row.ID, row.Status, row.Version)
+	res, err := s.w(tx).ExecContext(ctx, qMoveOrder, up.Status, up.Reason, up.Supplier, up.Cost, up.SN, up.Version, up.UpdatedAt, row.ID, row.Status, row.Version)
 	if err != nil {
 		return nil, fmt.Errorf("order %s to %s: %w", row.ID, ch.to, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return nil, fmt.Errorf("order %s to %s: changed meanwhile", row.ID, ch.to)
 	}
-	if err := addEvent(ctx, tx, row.ID, "status", actor, now, map[string]any{"from": row.Status, "to": ch.to, "reason": ch.reason}); err != nil {
+	if err := addEvent(ctx, s.w(tx), row.ID, "status", actor, now, map[string]any{"from": row.Status, "to": ch.to, "reason": ch.reason}); err != nil {
 		return nil, err
 	}
 	if s.notify != nil {

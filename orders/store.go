@@ -63,7 +63,7 @@ func (r *orderRow) settleBy() time.Time {
 
 func getOrder(ctx context.Context, q sqlx.QueryerContext, id string) (*orderRow, error) {
 	var r orderRow
-	err := sqlx.GetContext(ctx, q, &r, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, id)
+	err := sqlx.GetContext(ctx, q, &r, qOrderByID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("order %s: %w", id, ErrNotFound)
 	}
@@ -77,7 +77,7 @@ func getOrder(ctx context.Context, q sqlx.QueryerContext, id string) (*orderRow,
 // nil when it has none.
 func orderByReference(ctx context.Context, q sqlx.QueryerContext, storefront, ref string) (*orderRow, error) {
 	var r orderRow
-	err := sqlx.GetContext(ctx, q, &r, `SELECT `+orderColumns+` FROM orders WHERE storefront = ? AND reference = ?`, storefront, ref)
+	err := sqlx.GetContext(ctx, q, &r, qOrderByReference, storefront, ref)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -138,16 +138,16 @@ func (a *attemptRow) created() time.Time {
 
 func attemptsOf(ctx context.Context, q sqlx.QueryerContext, orderID string) ([]attemptRow, error) {
 	var out []attemptRow
-	if err := sqlx.SelectContext(ctx, q, &out, `SELECT `+attemptColumns+` FROM order_attempts WHERE order_id = ? ORDER BY seq`, orderID); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &out, qAttempts, orderID); err != nil {
 		return nil, fmt.Errorf("attempts of order %s: %w", orderID, err)
 	}
 	return out, nil
 }
 
-func insertAttempt(ctx context.Context, tx *sqlx.Tx, a *attemptRow) error {
-	_, err := tx.NamedExecContext(ctx, `INSERT INTO order_attempts (`+attemptColumns+`) VALUES (:order_id, :seq, :supplier,
-		:offer_id, :product_code, :cost, :supplier_ref, :state, :purchase, :supplier_txn, :supplier_status, :message,
-		:sn, :checks, :next_check_at, :created_at, :updated_at)`, a)
+func insertAttempt(ctx context.Context, tx execer, a *attemptRow) error {
+	_, err := tx.ExecContext(ctx, qInsertAttempt, a.OrderID, a.Seq, a.Supplier, a.OfferID, a.ProductCode, a.Cost,
+		a.Ref, a.State, a.Purchase, a.Txn, a.SupplierStatus, a.Message, a.SN, a.Checks, a.NextCheckAt,
+		a.CreatedAt, a.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("store attempt %s: %w", a.Ref, err)
 	}
@@ -155,11 +155,9 @@ func insertAttempt(ctx context.Context, tx *sqlx.Tx, a *attemptRow) error {
 }
 
 // saveAttempt writes an attempt's mutable columns.
-func saveAttempt(ctx context.Context, tx *sqlx.Tx, a *attemptRow) error {
-	_, err := tx.NamedExecContext(ctx, `UPDATE order_attempts SET state = :state, supplier_txn = :supplier_txn,
-		supplier_status = :supplier_status, message = :message, sn = :sn, checks = :checks,
-		next_check_at = :next_check_at, updated_at = :updated_at
-		WHERE order_id = :order_id AND seq = :seq`, a)
+func saveAttempt(ctx context.Context, tx execer, a *attemptRow) error {
+	_, err := tx.ExecContext(ctx, qSaveAttempt, a.State, a.Txn, a.SupplierStatus, a.Message, a.SN, a.Checks,
+		a.NextCheckAt, a.UpdatedAt, a.OrderID, a.Seq)
 	if err != nil {
 		return fmt.Errorf("update attempt %s: %w", a.Ref, err)
 	}
@@ -174,13 +172,12 @@ type Event struct {
 	Detail json.RawMessage `json:"detail"`
 }
 
-func addEvent(ctx context.Context, tx *sqlx.Tx, orderID, kind, actor string, at time.Time, detail any) error {
+func addEvent(ctx context.Context, tx execer, orderID, kind, actor string, at time.Time, detail any) error {
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return fmt.Errorf("event %s of order %s: %w", kind, orderID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`,
-		orderID, syncd.FormatTime(at), kind, actor, string(b)); err != nil {
+	if _, err := tx.ExecContext(ctx, qInsertEvent, orderID, syncd.FormatTime(at), kind, actor, string(b)); err != nil {
 		return fmt.Errorf("event %s of order %s: %w", kind, orderID, err)
 	}
 	return nil
@@ -206,8 +203,45 @@ func eventsOf(ctx context.Context, q sqlx.QueryerContext, orderID string) ([]Eve
 	return out, rows.Err()
 }
 
+// The statements an order runs, prepared once (see stmts). Those a write
+// transaction runs are listed in writeQueries and prepared before the
+// first one.
+const (
+	qOrderByID        = `SELECT ` + orderColumns + ` FROM orders WHERE id = ?`
+	qOrderByReference = `SELECT ` + orderColumns + ` FROM orders WHERE storefront = ? AND reference = ?`
+	qAttempts         = `SELECT ` + attemptColumns + ` FROM order_attempts WHERE order_id = ? ORDER BY seq`
+	qAttempt          = `SELECT ` + attemptColumns + ` FROM order_attempts WHERE order_id = ? AND seq = ?`
+	qInsertAttempt    = `INSERT INTO order_attempts (` + attemptColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qSaveAttempt = `UPDATE order_attempts SET state = ?, supplier_txn = ?, supplier_status = ?, message = ?, sn = ?,
+		checks = ?, next_check_at = ?, updated_at = ? WHERE order_id = ? AND seq = ?`
+	qInsertEvent = `INSERT INTO order_events (order_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`
+	qInsertOrder = `INSERT INTO orders (id, reference, request_hash, storefront, item_id, game_id,
+		item_name, tier, fields, price, status, explain, catalog_version, version, created_at, updated_at, settle_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`
+	qMoveOrder = `UPDATE orders SET status = ?, reason = ?, supplier = ?, cost = ?, sn = ?,
+		version = ?, updated_at = ? WHERE id = ? AND status = ? AND version = ?`
+	qSpendBalance = `UPDATE supplier_balances SET balance = balance - ? WHERE supplier = ? AND balance IS NOT NULL`
+)
+
+var writeQueries = []string{qOrderByID, qOrderByReference, qAttempts, qAttempt, qInsertAttempt, qSaveAttempt,
+	qInsertEvent, qInsertOrder, qMoveOrder, qSpendBalance}
+
+// r runs reads on the reader pool; w runs statements inside tx.
+func (s *Service) r() runner           { return runner{c: &s.stmts, db: s.db.Read} }
+func (s *Service) w(tx *sqlx.Tx) runner { return runner{c: &s.stmts, db: s.db.Write, tx: tx} }
+
 // inTx runs fn in one write transaction.
 func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	s.warm.Do(func() {
+		// No transaction is open here: the writer's connection is free
+		// to prepare on. A failure only means slower statements.
+		for _, q := range writeQueries {
+			if _, err := s.stmts.get(ctx, s.db.Write, q, false); err != nil {
+				s.log.Warn("prepare order statement", "err", err)
+			}
+		}
+	})
 	tx, err := s.db.Write.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -112,7 +112,7 @@ func (s *Service) check(ctx context.Context, id string, seq int) error {
 	defer s.work.Done()
 	unlock := s.orders.Lock(id)
 	defer unlock()
-	row, a, err := s.loadAttempt(ctx, s.db.Read, id, seq)
+	row, a, err := s.loadAttempt(ctx, s.r(), id, seq)
 	if err != nil {
 		return err
 	}
@@ -193,13 +193,13 @@ func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) er
 	var moved *orderRow
 	reroute := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		row, a, err := s.loadAttempt(ctx, tx, id, seq)
+		row, a, err := s.loadAttempt(ctx, s.w(tx), id, seq)
 		if err != nil {
 			return err
 		}
 		if !a.open() {
 			// Final already: a duplicate or late word changes nothing.
-			return addEvent(ctx, tx, id, "supplier_update_ignored", a.Supplier, now, map[string]any{
+			return addEvent(ctx, s.w(tx), id, "supplier_update_ignored", a.Supplier, now, map[string]any{
 				"seq": seq, "state": a.State, "status": rc.Status})
 		}
 		a.Checks++
@@ -207,10 +207,10 @@ func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) er
 			return err
 		}
 		reroute = a.State == stateFailed && row.Status != Attention
-		if err := saveAttempt(ctx, tx, a); err != nil {
+		if err := saveAttempt(ctx, s.w(tx), a); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, id, "supplier_update", a.Supplier, now, map[string]any{
+		return addEvent(ctx, s.w(tx), id, "supplier_update", a.Supplier, now, map[string]any{
 			"seq": seq, "status": rc.Status, "progress": rc.Progress.String(), "sn": rc.SN, "note": rc.Note})
 	})
 	if err != nil {
@@ -240,10 +240,10 @@ func (s *Service) Apply(ctx context.Context, u Update) error {
 	}
 	err := sql.ErrNoRows
 	if u.Txn != "" {
-		err = s.db.Read.GetContext(ctx, &key, `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_txn = ?`, u.Supplier, u.Txn)
+		err = sqlx.GetContext(ctx, s.r(), &key, `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_txn = ?`, u.Supplier, u.Txn)
 	}
 	if errors.Is(err, sql.ErrNoRows) && u.Ref != "" {
-		err = s.db.Read.GetContext(ctx, &key, `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_ref = ?`, u.Supplier, u.Ref)
+		err = sqlx.GetContext(ctx, s.r(), &key, `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_ref = ?`, u.Supplier, u.Ref)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s transaction %q (reference %q): %w", u.Supplier, u.Txn, u.Ref, ErrNotFound)
@@ -286,6 +286,7 @@ func (s *Service) Close() {
 	}
 	s.mu.Unlock()
 	s.work.Wait()
+	s.stmts.close()
 }
 
 // Balance is a supplier's balance as syncd last knew it.
@@ -345,7 +346,7 @@ func (s *Service) Balances(ctx context.Context) ([]Balance, error) {
 
 // balances are the balances routing may trust: known, and not in error.
 func (s *Service) balances(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT supplier, balance FROM supplier_balances WHERE balance IS NOT NULL AND error = ''`)
+	rows, err := s.r().QueryContext(ctx, `SELECT supplier, balance FROM supplier_balances WHERE balance IS NOT NULL AND error = ''`)
 	if err != nil {
 		return nil, fmt.Errorf("balances: %w", err)
 	}
