@@ -228,7 +228,7 @@ var writeQueries = []string{qOrderByID, qOrderByReference, qAttempts, qAttempt, 
 	qInsertEvent, qInsertOrder, qMoveOrder, qSpendBalance}
 
 // r runs reads on the reader pool; w runs statements inside tx.
-func (s *Service) r() runner           { return runner{c: &s.stmts, db: s.db.Read} }
+func (s *Service) r() runner            { return runner{c: &s.stmts, db: s.db.Read} }
 func (s *Service) w(tx *sqlx.Tx) runner { return runner{c: &s.stmts, db: s.db.Write, tx: tx} }
 
 // inTx runs fn in one write transaction.
