@@ -56,6 +56,27 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Principal, err
 	return Principal{}, ErrInvalidToken
 }
 
+// Digest is the SHA-256 of a secret: what a session keeps instead of the
+// secret itself, to check later that the token still authenticates.
+func Digest(secret string) [sha256.Size]byte { return sha256.Sum256([]byte(secret)) }
+
+// Recheck resolves the digest of a secret that Authenticate accepted
+// earlier to its Principal now, or ErrInvalidToken once the token is
+// revoked (or, for the bootstrap admin, no longer configured). It reads
+// memory only and refreshes an old copy in the background as
+// Authenticate does, so a revocation by another process is seen within
+// seconds. For sessions (the console's), which must not keep secrets.
+func (s *Store) Recheck(digest [sha256.Size]byte) (Principal, error) {
+	if s.admin != nil && subtle.ConstantTimeCompare(digest[:], s.admin[:]) == 1 {
+		return bootstrapAdmin, nil
+	}
+	if p, ok := s.lookup(digest); ok {
+		s.refreshIfOld()
+		return p, nil
+	}
+	return Principal{}, ErrInvalidToken
+}
+
 func (s *Store) lookup(h [sha256.Size]byte) (Principal, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

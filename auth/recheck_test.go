@@ -1,0 +1,35 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+// A session keeps a token's digest; Recheck follows the token: its
+// principal while it lives, ErrInvalidToken once it is revoked.
+func TestRecheck(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithAdminToken("boot-secret"))
+	secret, tok, err := s.Create(ctx, "merch", RoleMerchandiser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Recheck(Digest(secret))
+	if err != nil || p.TokenID != tok.ID || p.Role != RoleMerchandiser {
+		t.Fatalf("live token: got %+v, %v; want token %d, merchandiser", p, err, tok.ID)
+	}
+	if p, err := s.Recheck(Digest("boot-secret")); err != nil || p != bootstrapAdmin {
+		t.Fatalf("bootstrap admin: got %+v, %v", p, err)
+	}
+	if err := s.Revoke(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recheck(Digest(secret)); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("revoked token: got %v, want ErrInvalidToken", err)
+	}
+	if _, err := s.Recheck(Digest("syncd_never-made")); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("unknown digest: got %v, want ErrInvalidToken", err)
+	}
+}
