@@ -149,3 +149,50 @@ func TestNotificationsFollowTheOrder(t *testing.T) {
 		t.Fatalf("notification of another order: %+v", got[0])
 	}
 }
+
+// Close lets a purchase in progress finish its step: the supplier's answer
+// is stored before Close returns, and no new step starts after it.
+func TestCloseFinishesTheStepInProgress(t *testing.T) {
+	e := newEnv(t)
+	e.isipay.SetLatency(300 * time.Millisecond)
+	done := make(chan *orders.Order)
+	go func() {
+		o, _, err := e.svc.Create(context.Background(), e.request("shop-close"), "shop")
+		if err != nil {
+			t.Error(err)
+		}
+		done <- o
+	}()
+	// Wait until the attempt is stored and the call is under way.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := e.db.Read.Get(&n, `SELECT count(*) FROM order_attempts WHERE state = 'prepared'`); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no attempt was prepared")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	e.svc.Close()
+	var state string
+	if err := e.db.Read.Get(&state, `SELECT state FROM order_attempts`); err != nil {
+		t.Fatal(err)
+	}
+	if state != "accepted" {
+		t.Fatalf("after Close: attempt %s, want accepted (the answer stored)", state)
+	}
+	if o := <-done; o == nil || o.Status != orders.Processing {
+		t.Fatalf("order after Close: %+v", o)
+	}
+	if _, err := e.svc.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.isipay.Orders()); n != 1 {
+		t.Fatalf("purchases: %d, want 1", n)
+	}
+}
