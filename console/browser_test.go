@@ -1,0 +1,236 @@
+package console_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/syncd/syncd/orders"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts headless Chromium with a fresh profile and returns a tab's
+// context. Without Chromium the test is skipped, except under CI, where
+// .ci/run installs it and a skip would hide a broken console.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("no %s (apt-get install chromium); CI runs this test", chromiumPath)
+		}
+		t.Fatalf("CI must run the browser test: %v", err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // start the browser without a deadline
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// shots saves full-page screenshots where SYNCD_SCREENSHOTS says (never
+// committed), else in the test's temporary directory.
+type shots struct {
+	t   *testing.T
+	ctx context.Context
+	dir string
+}
+
+func newShots(t *testing.T, ctx context.Context) *shots {
+	dir := os.Getenv("SYNCD_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &shots{t: t, ctx: ctx, dir: dir}
+}
+
+func (s *shots) take(name string) {
+	s.t.Helper()
+	png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		s.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, name+".png"), png, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// TestBrowserFlow drives the console in a real browser: a merchandiser
+// signs in, writes a rule, previews its impact, saves it and sees the
+// catalog price change, links an unmatched offer; an admin settles an
+// order in attention. Every page is photographed at laptop and phone
+// width.
+func TestBrowserFlow(t *testing.T) {
+	e := newEnv(t)
+	order := e.attentionOrder("browser-1")
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	shot := newShots(t, ctx)
+	base := e.srv.URL + "/console"
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	signIn := func(token string) {
+		t.Helper()
+		do("sign in",
+			chromedp.Navigate(base+"/catalog"), // redirected to sign-in
+			chromedp.WaitVisible(chromedp.CSS("#token")),
+			chromedp.SendKeys(chromedp.CSS("#token"), token),
+			chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button`)),
+			chromedp.WaitVisible(chromedp.CSS("table.catalog")),
+		)
+	}
+
+	do("sign-in page", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.CSS("#token")))
+	shot.take("signin")
+	signIn(e.merch)
+	shot.take("catalog")
+
+	// The item's price before the rule: its cheapest offer's cost.
+	priceCell := "table.catalog tbody td[data-label=Price]"
+	do("catalog search", chromedp.Navigate(base+"/catalog?q="+diamonds86), chromedp.WaitVisible(chromedp.CSS(priceCell)))
+	before := text(priceCell)
+
+	// A rule: +10% on Mobile Legends, rounded up to 100. Preview, then save.
+	do("new rule",
+		chromedp.Navigate(base+"/rules/new"),
+		chromedp.WaitVisible(chromedp.CSS("#f-name")),
+		chromedp.SendKeys(chromedp.CSS("#f-name"), "MLBB +10%"),
+		chromedp.SendKeys(chromedp.CSS("#f-match-game"), "mobile-legends"),
+		chromedp.SendKeys(chromedp.CSS("#f-action-value"), "10"),
+		chromedp.SendKeys(chromedp.CSS("#f-round-step"), "100"),
+		chromedp.Click(chromedp.CSS("#preview-button")),
+		chromedp.WaitVisible(chromedp.CSS("#impact-changed")),
+	)
+	if changed := text("#impact-changed"); changed == "0" || changed == "" {
+		t.Fatalf("preview: %q prices changed, want some", changed)
+	}
+	if n, _ := e.cat.Rules().List(context.Background()); len(n) != 0 {
+		t.Fatalf("the preview saved a rule: %+v", n)
+	}
+	shot.take("rule-preview")
+	do("save rule",
+		chromedp.Click(chromedp.CSS("#save-button")),
+		chromedp.WaitVisible(chromedp.CSS(".flash.ok")),
+	)
+	if msg := text(".flash.ok"); !strings.Contains(msg, "Saved rule") {
+		t.Fatalf("after save: got %q", msg)
+	}
+	shot.take("rule-saved")
+	do("catalog after", chromedp.Navigate(base+"/catalog?q="+diamonds86), chromedp.WaitVisible(chromedp.CSS(priceCell)))
+	after := text(priceCell)
+	if after == before || after != "22.400" { // 20,350 × 1.1 = 22,385, up to 22,400
+		t.Fatalf("catalog price: before %s, after %s; want 22.400 after", before, after)
+	}
+	do("rules list", chromedp.Navigate(base+"/rules"), chromedp.WaitVisible(chromedp.CSS("table.rules")))
+	shot.take("rules")
+	do("item", chromedp.Navigate(base+"/items/"+diamonds86), chromedp.WaitVisible(chromedp.CSS("figure.chart svg")))
+	shot.take("item")
+
+	// Link the offer the matcher could not place.
+	do("matching", chromedp.Navigate(base+"/matching"), chromedp.WaitVisible(chromedp.CSS("ul.review")))
+	shot.take("matching")
+	offerID := e.reviewOffer(bundleCode)
+	input := "#link-" + offerID
+	do("link",
+		chromedp.SetValue(chromedp.CSS(input), twilightPass),
+		chromedp.Click(chromedp.CSS("#offer-"+offerID+` form[action$="/link"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash.ok")),
+	)
+	if msg := text(".flash.ok"); !strings.Contains(msg, "Linked offer "+offerID) {
+		t.Fatalf("after link: got %q", msg)
+	}
+	if it, _ := e.cat.Snapshot().Item(twilightPass); !hasOffer(it.Offers, bundleCode) {
+		t.Fatalf("%s does not hold the linked offer after the link", twilightPass)
+	}
+
+	// An admin settles the order in attention.
+	do("sign out", chromedp.Click(chromedp.CSS(`form.who button`)), chromedp.WaitVisible(chromedp.CSS("#token")))
+	signIn(e.admin)
+	do("suppliers", chromedp.Navigate(base+"/suppliers"), chromedp.WaitVisible(chromedp.CSS("article.supplier")))
+	shot.take("suppliers")
+	do("orders", chromedp.Navigate(base+"/orders"), chromedp.WaitVisible(chromedp.CSS("table.orders")))
+	shot.take("orders")
+	do("settle",
+		chromedp.Navigate(base+"/orders/"+order.ID),
+		chromedp.WaitVisible(chromedp.CSS("#note")),
+	)
+	shot.take("order")
+	do("settle",
+		chromedp.SendKeys(chromedp.CSS("#sn"), "SN-123"),
+		chromedp.SendKeys(chromedp.CSS("#note"), "Isipay support confirmed delivery"),
+		chromedp.Click(chromedp.CSS(`form[action$="/settle"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash.ok")),
+	)
+	if o, err := e.svc.Get(context.Background(), order.ID, ""); err != nil || o.Status != orders.Success || o.SN != "SN-123" {
+		t.Fatalf("after settling: got %+v, %v; want success with SN-123", o, err)
+	}
+	shot.take("order-settled")
+
+	// Phone width: every page again.
+	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, p := range []struct{ name, path, wait string }{
+		{"catalog", "/catalog?game=mobile-legends", "table.catalog"},
+		{"item", "/items/" + diamonds86, "figure.chart"},
+		{"rules", "/rules", "table.rules"},
+		{"matching", "/matching", "main h1"},
+		{"suppliers", "/suppliers", "article.supplier"},
+		{"orders", "/orders", "table.orders"},
+		{"order", "/orders/" + order.ID, "main h1"},
+	} {
+		do(p.name+" on a phone", chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.wait)))
+		shot.take("phone-" + p.name)
+	}
+	do("rule form on a phone",
+		chromedp.Navigate(base+"/rules/new"),
+		chromedp.WaitVisible(chromedp.CSS("#f-name")),
+		chromedp.SendKeys(chromedp.CSS("#f-name"), "Free Fire"),
+		chromedp.SendKeys(chromedp.CSS("#f-match-game"), "free-fire"),
+		chromedp.SendKeys(chromedp.CSS("#f-action-value"), "abc"),
+		chromedp.Click(chromedp.CSS("#save-button")),
+		chromedp.WaitVisible(chromedp.CSS(".summary")),
+	)
+	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#f-name"))); v != "Free Fire" {
+		t.Fatalf("after a refused save the name is %q, want what was typed", v)
+	}
+	shot.take("phone-rule-errors")
+	t.Logf("screenshots in %s", shot.dir)
+}

@@ -1,0 +1,398 @@
+package console_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/api"
+	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/console"
+	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/suppliers"
+	"github.com/syncd/syncd/suppliers/isipay"
+	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
+	"github.com/syncd/syncd/suppliers/senpay"
+	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+)
+
+const (
+	simKey = "sim-key"
+	// diamonds86 has three offers; Isipay's is the cheapest.
+	diamonds86 = "mobile-legends.diamonds-86-78-8"
+	// bundle is an Isipay offer no denomination reading can place: it
+	// waits in the matching review as an item of its own.
+	bundleCode   = "MLBB_BUNDLE_SPESIAL"
+	twilightPass = "mobile-legends.pass-twilight-pass-x1"
+)
+
+var supplierNames = []string{senpay.Name, isipay.Supplier}
+
+// clock is a movable clock for the order service: tests jump past
+// reconcile timeouts instead of sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// env is the console end to end: both supplier simulators over HTTP,
+// synced by the real clients into SQLite in t.TempDir(), merged by a real
+// Catalog, an order service routing to the simulators, and the console
+// mounted in the real API router, served over real HTTP.
+type env struct {
+	t       *testing.T
+	db      *syncd.DB
+	cat     *catalog.Catalog
+	syncer  *catalog.Syncer
+	svc     *orders.Service
+	tokens  *auth.Store
+	isipay  *isipaysim.Sim
+	senpay  *senpaysim.Sim
+	sources map[string]catalog.Source
+	clock   *clock
+	srv     *httptest.Server
+
+	admin, merch, shop string // tokens
+
+	mu       sync.Mutex
+	triggers []string // suppliers the sync button asked for
+}
+
+// sims starts both simulators with the demo catalogs plus the bundle
+// offer, and returns real clients of them.
+func sims(t testing.TB) (*senpaysim.Sim, *isipaysim.Sim, *senpay.Client, *isipay.Client) {
+	spCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := senpaysim.New(spCat, senpaysim.Options{APIKey: simKey, SecretKey: simKey})
+	spSrv := httptest.NewServer(sp)
+	ip := isipaysim.New(ipCat, isipaysim.Options{APIToken: simKey})
+	ip.SetBalance(10_000_000)
+	if err := ip.Add("mobile-legends", isipaysim.NewVariant(bundleCode, "Paket Spesial Ramadhan", 99000)); err != nil {
+		t.Fatal(err)
+	}
+	ipSrv := httptest.NewServer(ip)
+	hc := &http.Client{Timeout: 5 * time.Second}
+	t.Cleanup(func() {
+		sp.Close()
+		spSrv.Close()
+		ipSrv.Close()
+		hc.CloseIdleConnections()
+	})
+	retry := suppliers.Retry{Attempts: 1}
+	spc := senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: simKey, SecretKey: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry})
+	ipc := isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry})
+	return sp, ip, spc, ipc
+}
+
+// demoDB is a database file with both demo catalogs synced from the
+// simulators and linked, made once per test binary and copied into each
+// test's directory: syncing and matching afresh per test would dominate
+// the time under -race.
+var demoDB = sync.OnceValues(func() ([]byte, error) {
+	t := &onceT{}
+	defer t.cleanup()
+	dir, err := os.MkdirTemp("", "syncd-console-test")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	_, _, spc, ipc := sims(t)
+	if t.err != nil {
+		return nil, t.err
+	}
+	ctx := context.Background()
+	path := filepath.Join(dir, "syncd.db")
+	db, err := syncd.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	log := slog.New(slog.DiscardHandler)
+	syncer := catalog.NewSyncer(db, log)
+	for name, src := range map[string]catalog.Source{senpay.Name: spc, isipay.Supplier: ipc} {
+		if _, err := syncer.Sync(ctx, name, src); err != nil {
+			return nil, err
+		}
+	}
+	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames})
+	defer cat.Close()
+	if _, err := cat.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := db.Write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
+
+// onceT is the little of testing.TB that sims needs outside a test.
+type onceT struct {
+	testing.TB
+	err      error
+	cleanups []func()
+}
+
+func (o *onceT) Fatal(args ...any) { o.err = errors.New(fmt.Sprint(args...)) }
+func (o *onceT) Cleanup(f func())  { o.cleanups = append(o.cleanups, f) }
+func (o *onceT) cleanup() {
+	for i := len(o.cleanups) - 1; i >= 0; i-- {
+		o.cleanups[i]()
+	}
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	file, err := demoDB()
+	if err != nil {
+		t.Fatalf("demo database: %v", err)
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "syncd.db")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, clock: &clock{t: time.Now().UTC()}}
+	var spc *senpay.Client
+	var ipc *isipay.Client
+	e.senpay, e.isipay, spc, ipc = sims(t)
+	e.sources = map[string]catalog.Source{senpay.Name: spc, isipay.Supplier: ipc}
+	if e.db, err = syncd.Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.db.Close() })
+	log := slog.New(slog.DiscardHandler)
+	e.syncer = catalog.NewSyncer(e.db, log)
+	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames})
+	t.Cleanup(e.cat.Close)
+	if _, err := e.cat.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.svc = orders.New(e.db, e.cat, log, nil, orders.Config{
+		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Supplier: ipc},
+		PollBase:  time.Second, PollMax: time.Minute, Now: e.clock.Now,
+	})
+	t.Cleanup(e.svc.Close)
+	e.admin = "admin-" + strings.Repeat("x", 20)
+	if e.tokens, err = auth.NewStore(ctx, e.db, log, auth.WithAdminToken(e.admin)); err != nil {
+		t.Fatal(err)
+	}
+	if e.merch, _, err = e.tokens.Create(ctx, "mia", auth.RoleMerchandiser); err != nil {
+		t.Fatal(err)
+	}
+	if e.shop, _, err = e.tokens.Create(ctx, "shop", auth.RoleStorefront); err != nil {
+		t.Fatal(err)
+	}
+	trigger := func(supplier string) error {
+		e.mu.Lock()
+		e.triggers = append(e.triggers, supplier)
+		e.mu.Unlock()
+		return nil
+	}
+	con, err := console.New(console.Config{Suppliers: supplierNames, StaleAfter: 24 * time.Hour, Orders: e.svc},
+		log, e.tokens, e.syncer, e.cat, trigger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router := api.New(api.Config{Suppliers: supplierNames, StaleAfter: 24 * time.Hour, Orders: e.svc, Console: con},
+		log, e.tokens, e.syncer, e.cat, trigger, nil)
+	e.srv = httptest.NewServer(router)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *env) triggered() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.triggers...)
+}
+
+// attentionOrder makes an order whose purchase Isipay took but whose
+// answer was lost, reconciled until the timeout: it waits in attention.
+func (e *env) attentionOrder(ref string) *orders.Order {
+	e.t.Helper()
+	ctx := context.Background()
+	it, ok := e.cat.Snapshot().Item(diamonds86)
+	if !ok || it.PriceIn("public").Amount == nil {
+		e.t.Fatalf("%s has no public price", diamonds86)
+	}
+	e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathOrder, Mode: isipaysim.FaultAcceptDrop, Count: 1})
+	o, _, err := e.svc.Create(ctx, orders.Request{Reference: ref, Item: diamonds86, Tier: "public",
+		Fields: map[string]string{"user_id": "12345678", "server": "1234"}, ExpectedPrice: *it.PriceIn("public").Amount}, "shop")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, d := range []time.Duration{2 * time.Second, 16 * time.Minute} {
+		e.clock.Add(d)
+		if _, err := e.svc.Poll(ctx); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	if o, err = e.svc.Get(ctx, o.ID, ""); err != nil {
+		e.t.Fatal(err)
+	}
+	if o.Status != orders.Attention {
+		e.t.Fatalf("order %s: got %s (%s), want attention", o.ID, o.Status, o.Reason)
+	}
+	return o
+}
+
+// client is a browser of the console: cookies, no redirects followed
+// (tests look at each answer).
+type client struct {
+	t    *testing.T
+	e    *env
+	http *http.Client
+	csrf string // the session's, read from the last page
+}
+
+func (e *env) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: e.t, e: e, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// signedIn is a client signed in with token.
+func (e *env) signedIn(token string) *client {
+	c := e.client()
+	resp, body := c.signIn(token)
+	if resp.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("sign in: got %d, want 303: %s", resp.StatusCode, body)
+	}
+	c.get("/console/catalog", http.StatusOK)
+	return c
+}
+
+// signIn posts the sign-in form as a browser would after loading it.
+func (c *client) signIn(token string) (*http.Response, string) {
+	c.t.Helper()
+	_, page := c.get("/console/signin", http.StatusOK)
+	return c.post("/console/signin", url.Values{"csrf": {formCSRF(c.t, page)}, "token": {token}})
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func formCSRF(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf field in the page: %.300s", page)
+	}
+	return m[1]
+}
+
+func (c *client) do(req *http.Request) (*http.Response, string) {
+	c.t.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	body := string(b)
+	if m := csrfField.FindStringSubmatch(body); m != nil && strings.Contains(resp.Header.Get("Content-Type"), "text/html") && !strings.Contains(body, `action="/console/signin"`) {
+		c.csrf = m[1]
+	}
+	return resp, body
+}
+
+// get fetches path and checks the status.
+func (c *client) get(path string, want int) (*http.Response, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.e.srv.URL+path, nil)
+	resp, body := c.do(req)
+	if resp.StatusCode != want {
+		c.t.Fatalf("GET %s: got %d, want %d: %.500s", path, resp.StatusCode, want, body)
+	}
+	return resp, body
+}
+
+// post sends a form as is (tests of CSRF set or leave out its token).
+func (c *client) post(path string, form url.Values) (*http.Response, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest("POST", c.e.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// submit posts a form with the session's CSRF token and checks the status.
+func (c *client) submit(path string, form url.Values, want int) (*http.Response, string) {
+	c.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf", c.csrf)
+	resp, body := c.post(path, form)
+	if resp.StatusCode != want {
+		c.t.Fatalf("POST %s: got %d, want %d: %.800s", path, resp.StatusCode, want, body)
+	}
+	return resp, body
+}
+
+func mustContain(t *testing.T, what, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s: no %q in the page", what, w)
+		}
+	}
+}
+
+// reviewOffer is the id of the offer with code in the matching review.
+func (e *env) reviewOffer(code string) string {
+	e.t.Helper()
+	for _, r := range e.cat.Snapshot().Review() {
+		if r.Offer.Code == code {
+			return strconv.FormatInt(r.Offer.ID, 10)
+		}
+	}
+	e.t.Fatalf("offer %s is not in the review queue", code)
+	return ""
+}
+
+func hasOffer(list []*catalog.OfferState, code string) bool {
+	for _, o := range list {
+		if o.Code == code {
+			return true
+		}
+	}
+	return false
+}

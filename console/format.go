@@ -1,0 +1,200 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/catalog"
+)
+
+// parsePages parses each page template with the layout and the shared
+// partials. assets gives the static files' URLs their content hashes.
+func parsePages(assets map[string]asset) (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"idr":     idr,
+		"idrp":    idrp,
+		"when":    when,
+		"whenp":   whenp,
+		"ago":     ago,
+		"agop":    agop,
+		"pct":     pct,
+		"add":     func(a, b int) int { return a + b },
+		"field":   fieldID,
+		"asset":   func(name string) string { return Prefix + "/static/" + name + "?v=" + assets[name].hash },
+		"escpath": url.PathEscape,
+		"deref":   func(p *int64) int64 { return *p },
+		// Arguments of the rule form's partials.
+		"in": func(path, name, label, value string, errors map[string]string, placeholder, kind string) map[string]any {
+			return map[string]any{"path": path, "name": name, "label": label, "value": value, "errors": errors,
+				"placeholder": placeholder, "kind": kind}
+		},
+		"fe": func(path string, errors map[string]string) map[string]any {
+			return map[string]any{"path": path, "errors": errors}
+		},
+		"mv": func(title string, list []catalog.ImpactItem) map[string]any {
+			return map[string]any{"title": title, "list": list}
+		},
+	}
+	entries, err := templateFS.ReadDir("templates")
+	if err != nil {
+		return nil, err
+	}
+	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".html")
+		if name == "layout" || name == "parts" {
+			continue
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.ParseFS(templateFS, "templates/"+e.Name()); err != nil {
+			return nil, err
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// idr writes whole rupiah the Indonesian way: 1.234.500.
+func idr(v int64) string {
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	s := strconv.FormatInt(v, 10)
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(ch)
+	}
+	if neg {
+		return "−" + b.String()
+	}
+	return b.String()
+}
+
+// idrp is idr of an optional amount, a dash for none.
+func idrp(v *int64) string {
+	if v == nil {
+		return "—"
+	}
+	return idr(*v)
+}
+
+const timeLayout = "2006-01-02 15:04 UTC"
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+func whenp(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return when(*t)
+}
+
+// ago says how long before now t was, roughly.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t)
+	switch {
+	case d < 0:
+		return "in the future"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1f h ago", d.Hours())
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+func agop(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return ago(*t)
+}
+
+// pct writes a decimal string as a percentage, two places at most.
+func pct(s string) string {
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return s
+	}
+	return d.Round(2).String() + "%"
+}
+
+// fieldID is the HTML id of a form field named by its JSON path.
+func fieldID(path string) string { return "f-" + strings.NewReplacer(".", "-", "_", "-").Replace(path) }
+
+// pageOf reads ?page=, from 1.
+func pageOf(q url.Values) int {
+	n, err := strconv.Atoi(q.Get("page"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// pager is a page of a longer list, and the links to its neighbours.
+type pager struct {
+	Page, Size, Total int
+	From, To          int // 1-based positions shown
+	Prev, Next        string
+}
+
+// newPager describes page (from 1) of total entries, size a page; link
+// makes the URL of another page.
+func newPager(page, size, total int, link func(page int) string) pager {
+	p := pager{Page: page, Size: size, Total: total}
+	if total > 0 {
+		p.From = min((page-1)*size+1, total+1)
+		p.To = min(page*size, total)
+	}
+	if page > 1 {
+		p.Prev = link(page - 1)
+	}
+	if page*size < total {
+		p.Next = link(page + 1)
+	}
+	return p
+}
+
+// withPage is u's query with page set.
+func withPage(base string, q url.Values, page int) string {
+	q2 := url.Values{}
+	for k, v := range q {
+		if k != "page" && len(v) > 0 && v[0] != "" {
+			q2[k] = v[:1]
+		}
+	}
+	if page > 1 {
+		q2.Set("page", strconv.Itoa(page))
+	}
+	if len(q2) == 0 {
+		return base
+	}
+	return base + "?" + q2.Encode()
+}

@@ -1,0 +1,82 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/orders"
+)
+
+type supplierRow struct {
+	catalog.SupplierStatus
+	Balance          *int64
+	BalanceError     string
+	BalanceCheckedAt time.Time
+	HasBalance       bool
+}
+
+func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
+	balances := map[string]orders.Balance{}
+	if c.cfg.Orders != nil {
+		list, err := c.cfg.Orders.Balances(r.Context())
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		for _, b := range list {
+			balances[b.Supplier] = b
+		}
+	}
+	var rows []supplierRow
+	for _, name := range c.cfg.Suppliers {
+		st, err := c.syncer.Status(r.Context(), name, c.cfg.StaleAfter)
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		row := supplierRow{SupplierStatus: st}
+		if b, ok := balances[name]; ok {
+			row.Balance, row.BalanceError, row.BalanceCheckedAt, row.HasBalance = b.Balance, b.Error, b.CheckedAt, true
+		}
+		rows = append(rows, row)
+	}
+	c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: rows})
+}
+
+// syncSupplier starts a sync through the scheduler, which runs one sync
+// of a supplier at a time, as the API's sync endpoint does.
+func (c *Console) syncSupplier(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "supplier")
+	if !slices.Contains(c.cfg.Suppliers, name) {
+		c.fail(w, r, http.StatusNotFound, "No such supplier", "No enabled supplier is called "+name+".")
+		return
+	}
+	st, err := c.syncer.Status(r.Context(), name, c.cfg.StaleAfter)
+	if err != nil {
+		c.internal(w, r, err)
+		return
+	}
+	to := Prefix + "/suppliers"
+	switch {
+	case st.Running:
+		c.back(w, r, to, "A sync of "+name+" is already running.", false)
+	case c.trigger == nil:
+		c.back(w, r, to, "Syncs cannot be started from this server.", false)
+	default:
+		err := c.trigger(name)
+		switch {
+		case err == nil:
+			c.back(w, r, to, "Sync of "+name+" started; reload this page to see its result.", true)
+		case errors.Is(err, catalog.ErrSyncRunning):
+			c.back(w, r, to, "A sync of "+name+" is already running.", false)
+		default:
+			c.log.Error("console sync trigger", "supplier", name, "err", err)
+			c.back(w, r, to, "The sync of "+name+" could not be started; see syncd's log.", false)
+		}
+	}
+}
