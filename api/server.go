@@ -43,6 +43,10 @@ type Config struct {
 	// Notifier, when set, lists the storefront notifications at
 	// GET /v1/notifications; nil answers it with 404.
 	Notifier *orders.Notifier
+	// Console, when set, is the merchandiser and operator web console,
+	// served under /console/ with its own sign-in (cookies, not bearer
+	// tokens); nil: /console/ is not served.
+	Console http.Handler
 }
 
 // SyncTrigger starts a sync of one supplier in the background. It is the
@@ -88,6 +92,9 @@ func (s *Server) routes() chi.Router {
 	r.Get("/readyz", s.handle(s.readyz))
 	r.Get("/openapi.json", s.handle(s.openapi))
 	r.With(s.require(auth.RoleAdmin)).Get("/metrics", s.handle(s.metrics))
+	if s.cfg.Console != nil {
+		r.Mount("/console", s.cfg.Console)
+	}
 
 	r.Route("/v1", func(r chi.Router) {
 		// Suppliers send no bearer token: the handler checks the source
