@@ -218,6 +218,9 @@ func TestBrowserFlow(t *testing.T) {
 	} {
 		do(p.name+" on a phone", chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.wait)))
 		shot.take("phone-" + p.name)
+		if wide, err := chromedp.Run(ctx, chromedp.Evaluate[string](overflowJS)); err != nil || wide != "" {
+			t.Errorf("%s on a phone is wider than the screen (%v): %s", p.name, err, wide)
+		}
 	}
 	do("rule form on a phone",
 		chromedp.Navigate(base+"/rules/new"),
@@ -234,3 +237,15 @@ func TestBrowserFlow(t *testing.T) {
 	shot.take("phone-rule-errors")
 	t.Logf("screenshots in %s", shot.dir)
 }
+
+// overflowJS names the elements that stick out past the right edge of
+// the screen, the innermost first; "" when the page fits.
+const overflowJS = `(() => {
+  const w = document.documentElement.clientWidth, out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest(".scroll")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.right > w + 1 && r.width > 0) out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className ? "." + String(el.className).replace(/ /g, ".") : "") + " right=" + Math.round(r.right));
+  }
+  return out.reverse().slice(0, 5).join(", ");
+})()`

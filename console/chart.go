@@ -69,6 +69,7 @@ func priceChart(changes []catalog.PriceChange, tiers []string, now time.Time) ch
 		ch.Empty = true // never had a price
 		return ch
 	}
+	realLo, realHi := lo, hi
 	pad := (hi - lo) / 10
 	if pad == 0 {
 		pad = max(hi/20, 1)
@@ -80,7 +81,7 @@ func priceChart(changes []catalog.PriceChange, tiers []string, now time.Time) ch
 	y := func(p int64) int {
 		return padT + int(float64(chartH-padT-padB)*float64(hi-p)/float64(hi-lo))
 	}
-	ch.YMax, ch.YMin, ch.YMaxAt, ch.YMinAt = idr(hi), idr(lo), padT, chartH-padB
+	ch.YMax, ch.YMin, ch.YMaxAt, ch.YMinAt = idr(realHi), idr(realLo), y(realHi), y(realLo)
 	ch.XFrom, ch.XTo = t0.UTC().Format("2006-01-02 15:04"), t1.UTC().Format("2006-01-02 15:04")
 
 	for i, tier := range tiers {

@@ -29,6 +29,7 @@ func parsePages(assets map[string]asset) (map[string]*template.Template, error) 
 		"asset":   func(name string) string { return Prefix + "/static/" + name + "?v=" + assets[name].hash },
 		"escpath": url.PathEscape,
 		"deref":   func(p *int64) int64 { return *p },
+		"stamp":   stamp,
 		// Arguments of the rule form's partials.
 		"in": func(path, name, label, value string, errors map[string]string, placeholder, kind string) map[string]any {
 			return map[string]any{"path": path, "name": name, "label": label, "value": value, "errors": errors,
@@ -109,6 +110,15 @@ func whenp(t *time.Time) string {
 		return "never"
 	}
 	return when(*t)
+}
+
+// stamp is a stored time (syncd.FormatTime's text) as when writes it.
+func stamp(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return when(t)
 }
 
 // ago says how long before now t was, roughly.

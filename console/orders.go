@@ -104,6 +104,20 @@ type orderData struct {
 type eventRow struct {
 	orders.Event
 	Detail string
+	Route  *routeDecision // a "route" event's candidates, read for people
+}
+
+// routeDecision is the detail of a "route" event: each candidate offer
+// and the verdict on it.
+type routeDecision struct {
+	Candidates []struct {
+		Supplier string `json:"supplier"`
+		Cost     int64  `json:"cost"`
+		MinPrice string `json:"min_price"`
+		Verdict  string `json:"verdict"`
+		Why      string `json:"why"`
+	} `json:"candidates"`
+	Why string `json:"why"`
 }
 
 // settleForm is the settle form as typed, and what is wrong with it.
@@ -134,7 +148,14 @@ func (c *Console) renderOrder(w http.ResponseWriter, r *http.Request, status int
 	}
 	d := orderData{Routing: rt, Settle: sf}
 	for _, e := range rt.Events {
-		d.Events = append(d.Events, eventRow{Event: e, Detail: compact(e.Detail)})
+		row := eventRow{Event: e, Detail: compact(e.Detail)}
+		if e.Kind == "route" {
+			var rd routeDecision
+			if json.Unmarshal(e.Detail, &rd) == nil && len(rd.Candidates) > 0 {
+				row.Route = &rd
+			}
+		}
+		d.Events = append(d.Events, row)
 	}
 	if len(rt.Explain) > 0 && string(rt.Explain) != "null" {
 		var ex catalog.Explanation
