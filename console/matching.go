@@ -55,6 +55,7 @@ func (c *Console) renderMatching(w http.ResponseWriter, r *http.Request, status 
 	d := matchingData{Page: page, Pager: newPager(page, reviewPageSize, len(all), func(p int) string {
 		return Prefix + "/matching?page=" + strconv.Itoa(p)
 	})}
+	placed := false
 	for i := (page - 1) * reviewPageSize; i < len(all) && i < page*reviewPageSize; i++ {
 		e := reviewEntry{ReviewEntry: all[i]}
 		if it, ok := snap.Item(e.Item); ok {
@@ -64,14 +65,18 @@ func (c *Console) renderMatching(w http.ResponseWriter, r *http.Request, status 
 			e.LinkTo = e.Suggestions[0]
 		}
 		if in.offer == e.Offer.ID {
-			e.LinkTo, e.LinkErr = in.link, in.linkErr
+			e.LinkTo, e.LinkErr, placed = in.link, in.linkErr, true
 		}
 		if in.item != "" && in.item == e.Item {
-			e.Rename, e.RenameErr = in.name, in.err
+			e.Rename, e.RenameErr, placed = in.name, in.err, true
 		}
 		d.Entries = append(d.Entries, e)
 	}
-	c.render(w, r, status, "matching", view{Title: "Matching review", Nav: "matching", Data: d})
+	v := view{Title: "Matching review", Nav: "matching", Data: d}
+	if msg := in.linkErr + in.err; msg != "" && !placed {
+		v.Flash = msg // its offer is not on this page: say it at the top
+	}
+	c.render(w, r, status, "matching", v)
 }
 
 func atoi(s string) int {
