@@ -17,6 +17,7 @@ import (
 	"github.com/syncd/syncd/api"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/console"
 	"github.com/syncd/syncd/inbox"
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/orders"
@@ -185,6 +186,13 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 			Secret: a.cfg.SenpayWebhookSecret, SignatureHeader: a.cfg.SenpayWebhookSignatureHeader,
 		}
 	}
+	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders},
+		a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger)
+	if cerr != nil {
+		a.abandon()
+		return fmt.Errorf("console: %w", cerr)
+	}
+	apiCfg.Console = con
 	handler := api.New(apiCfg, a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger, a.ready)
 
 	// Serve what the database holds from the first request: a restart

@@ -114,6 +114,12 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		a.db.Close()
 		return fmt.Errorf("demo storefront token: %w", err)
 	}
+	merchToken, _, err := a.tokens.Create(ctx, "demo-merchandiser", auth.RoleMerchandiser)
+	if err != nil {
+		a.abandon()
+		a.db.Close()
+		return fmt.Errorf("demo merchandiser token: %w", err)
+	}
 	return a.serve(ctx, func(at listening) {
 		go moveMarket(ctx, log, sp, ip, senpayCat, isipayCat, webhookURL)
 		fmt.Fprintf(stdout, "syncd: listening on http://%s\n", at.API)
@@ -122,7 +128,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			metricsURL = "http://" + at.Metrics + "/metrics"
 		}
 		guide := strings.NewReplacer("{addr}", at.API, "{metrics}", metricsURL, "{senpay}", spURL, "{isipay}", ipURL,
-			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken, "{shop}", shopToken)
+			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken, "{shop}", shopToken,
+			"{merch}", merchToken)
 		// The order example quotes a current price: printed once the
 		// start-up syncs have priced the catalog.
 		go func() {
@@ -181,6 +188,9 @@ func exampleFields(form []catalog.FormField) map[string]string {
 }
 
 const demoGuide = `
+  console:           http://{addr}/console/ (sign in with a token:
+                     merchandiser {merch}
+                     admin        {token})
   simulated Senpay:  {senpay}
   simulated Isipay:  {isipay}
   database:          {db} (removed on exit)

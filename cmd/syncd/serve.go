@@ -27,6 +27,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	return a.serve(ctx, func(at listening) {
 		fmt.Fprintf(stdout, "syncd: listening on http://%s\n", at.API)
+		fmt.Fprintf(stdout, "syncd: console on http://%s/console/ (sign in with a merchandiser or admin token)\n", at.API)
 		if at.Metrics != "" {
 			fmt.Fprintf(stdout, "syncd: metrics on http://%s/metrics\n", at.Metrics)
 		}
