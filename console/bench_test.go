@@ -39,7 +39,9 @@ var benchNames = []struct{ name, unit string }{
 
 type fixedSource struct{ cat *catalog.SupplierCatalog }
 
-func (f fixedSource) FetchCatalog(context.Context) (*catalog.SupplierCatalog, error) { return f.cat, nil }
+func (f fixedSource) FetchCatalog(context.Context) (*catalog.SupplierCatalog, error) {
+	return f.cat, nil
+}
 
 // benchCatalog mirrors api's: every game its own canonical game
 // ("Valorant 17"), each offer the same item at both suppliers.
