@@ -28,8 +28,10 @@ type Decision struct {
 }
 
 // dispatchAsync routes an order in the background and returns a channel
-// closed when the step is done; nil once the service is closing.
-func (s *Service) dispatchAsync(id string) <-chan struct{} {
+// closed when the step is done; nil once the service is closing. fresh is
+// the attempt this process prepared and has not sent (0: none): only its
+// send is a first send.
+func (s *Service) dispatchAsync(id string, fresh int) <-chan struct{} {
 	if !s.begin() {
 		return nil
 	}
@@ -41,7 +43,7 @@ func (s *Service) dispatchAsync(id string) <-chan struct{} {
 		defer unlock()
 		// Not the request's context: a storefront hanging up must not
 		// cut a purchase in half.
-		if err := s.route(context.Background(), id); err != nil {
+		if err := s.route(context.Background(), id, fresh); err != nil {
 			s.log.Error("route order", "order", id, "err", err)
 		}
 	}()
@@ -74,7 +76,7 @@ func (s *Service) closing() bool {
 // leaves the order to status tracking (an attempt in flight) or to an
 // operator. A closing service stops between steps: every step's state is
 // stored, and the next start resumes from it.
-func (s *Service) route(ctx context.Context, id string) error {
+func (s *Service) route(ctx context.Context, id string, fresh int) error {
 	for range 50 { // more candidates than any item has; a bound, not a plan
 		// The reader sees every committed write, and every write to this
 		// order is made under the lock the caller holds.
@@ -92,11 +94,14 @@ func (s *Service) route(ctx context.Context, id string) error {
 		if n := len(atts); n > 0 {
 			switch last := &atts[n-1]; last.State {
 			case statePrepared:
-				// Stored, and maybe sent before a crash: resend exactly it,
-				// with the same reference. Never skip it for another
-				// supplier: the first send may have landed. The supplier
-				// refuses a reference it already has (see ErrTaken).
-				if st, err := s.send(ctx, row, last, false); err != nil || !closed(st) {
+				// Prepared by intake for this step (fresh), or stored and
+				// maybe sent before a crash: then resend exactly it, with
+				// the same reference. Never skip it for another supplier:
+				// the first send may have landed. The supplier refuses a
+				// reference it already has (see ErrTaken).
+				first := last.Seq == fresh
+				fresh = 0
+				if st, err := s.send(ctx, row, last, first); err != nil || !closed(st) {
 					return err
 				}
 				continue
@@ -126,10 +131,29 @@ func (s *Service) route(ctx context.Context, id string) error {
 // prepare picks the next supplier for an order and stores the attempt
 // before anything is sent. With no supplier left it fails the order.
 func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow) (*attemptRow, error) {
+	var prepared *attemptRow
+	var moved *orderRow
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		prepared, moved, err = s.prepareIn(ctx, tx, row, atts)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.changed(moved)
+	return prepared, nil
+}
+
+// prepareIn is prepare inside tx, so that intake commits an order and its
+// first attempt together: one fsync fewer per order, and still both are
+// stored before any supplier is called. It returns the attempt, or the
+// order if it failed for want of a supplier.
+func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, atts []attemptRow) (*attemptRow, *orderRow, error) {
 	now := s.cfg.Now()
 	snap := s.cat.Snapshot()
 	if snap == nil {
-		return nil, ErrNotReady
+		return nil, nil, ErrNotReady
 	}
 	var decisions []Decision
 	var pick *catalog.Candidate
@@ -138,13 +162,13 @@ func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow)
 	case errors.Is(err, catalog.ErrNotFound):
 		why = "the item is no longer in the catalog"
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case now.After(row.settleBy()):
 		why = fmt.Sprintf("no supplier delivered within %s of the order", s.cfg.RerouteWindow)
 	default:
 		decisions, pick, err = s.judge(ctx, row, atts, cands, snap, now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if pick == nil {
 			why = "no supplier can deliver at the order's price"
@@ -153,42 +177,32 @@ func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow)
 			}
 		}
 	}
-	var prepared *attemptRow
-	var moved *orderRow
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := addEvent(ctx, s.w(tx), row.ID, "route", "syncd", now, map[string]any{"candidates": decisions, "why": why}); err != nil {
-			return err
-		}
-		if pick == nil {
-			var err error
-			moved, err = s.move(ctx, tx, row, change{to: Failed, reason: why + summary(decisions)}, "syncd", now)
-			return err
-		}
-		var fields map[string]string
-		if err := json.Unmarshal([]byte(row.Fields), &fields); err != nil {
-			return fmt.Errorf("order %s fields: %w", row.ID, err)
-		}
-		seq := len(atts) + 1
-		p := Purchase{Ref: supplierRef(row.ID, seq), Code: pick.Code, GameCode: pick.GameCode, Form: pick.Form,
-			Values: fields, IsipayData: pick.IsipayData, Cost: pick.Cost}
-		b, err := json.Marshal(p)
-		if err != nil {
-			return fmt.Errorf("purchase of order %s: %w", row.ID, err)
-		}
-		stamp := syncd.FormatTime(now)
-		prepared = &attemptRow{OrderID: row.ID, Seq: seq, Supplier: pick.Supplier, OfferID: pick.OfferID,
-			ProductCode: pick.Code, Cost: pick.Cost, Ref: p.Ref, State: statePrepared, Purchase: string(b),
-			// A prepared attempt is due for a check at once: if syncd dies
-			// before the answer is stored, the poller resends it.
-			NextCheckAt: sql.NullString{String: syncd.FormatTime(now.Add(s.cfg.PollBase)), Valid: true},
-			CreatedAt:   stamp, UpdatedAt: stamp}
-		return insertAttempt(ctx, s.w(tx), prepared)
-	})
-	if err != nil {
-		return nil, err
+	if err := addEvent(ctx, s.w(tx), row.ID, "route", "syncd", now, map[string]any{"candidates": decisions, "why": why}); err != nil {
+		return nil, nil, err
 	}
-	s.changed(moved)
-	return prepared, nil
+	if pick == nil {
+		moved, err := s.move(ctx, tx, row, change{to: Failed, reason: why + summary(decisions)}, "syncd", now)
+		return nil, moved, err
+	}
+	var fields map[string]string
+	if err := json.Unmarshal([]byte(row.Fields), &fields); err != nil {
+		return nil, nil, fmt.Errorf("order %s fields: %w", row.ID, err)
+	}
+	seq := len(atts) + 1
+	p := Purchase{Ref: supplierRef(row.ID, seq), Code: pick.Code, GameCode: pick.GameCode, Form: pick.Form,
+		Values: fields, IsipayData: pick.IsipayData, Cost: pick.Cost}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("purchase of order %s: %w", row.ID, err)
+	}
+	stamp := syncd.FormatTime(now)
+	prepared := &attemptRow{OrderID: row.ID, Seq: seq, Supplier: pick.Supplier, OfferID: pick.OfferID,
+		ProductCode: pick.Code, Cost: pick.Cost, Ref: p.Ref, State: statePrepared, Purchase: string(b),
+		// A prepared attempt is due for a check at once: if syncd dies
+		// before the answer is stored, the poller resends it.
+		NextCheckAt: sql.NullString{String: syncd.FormatTime(now.Add(s.cfg.PollBase)), Valid: true},
+		CreatedAt:   stamp, UpdatedAt: stamp}
+	return prepared, nil, insertAttempt(ctx, s.w(tx), prepared)
 }
 
 // judge goes through the candidates cheapest first and picks the first

@@ -100,10 +100,11 @@ func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, notify *Notifier,
 // Create takes a storefront's order. References are the storefront's own:
 // the same reference from the same storefront with the same request
 // returns the order already taken (created false); with a different
-// request it is ErrReferenceReused. A new order is committed
-// before any supplier is called, then routed in the background; Create
-// waits up to DispatchWait for the first routing step to finish, so the
-// storefront usually learns at once whether a supplier took it.
+// request it is ErrReferenceReused. A new order is committed with its
+// first attempt (or, with no supplier able to deliver, as failed) before
+// any supplier is called, then routed in the background; Create waits up
+// to DispatchWait for that step to finish, so the storefront usually
+// learns at once whether a supplier took it.
 func (s *Service) Create(ctx context.Context, req Request, storefront string) (o *Order, created bool, err error) {
 	hash := req.hash()
 	// Most replays are answered from the reader, without the writer.
@@ -112,7 +113,8 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	} else if row != nil {
 		return replay(row, hash)
 	}
-	var row *orderRow
+	var row, failed *orderRow
+	var first *attemptRow
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Checked again under the write lock: two requests racing past the
 		// reader both land here, one after the other.
@@ -121,8 +123,11 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 			row = existing
 			return err
 		}
-		row, err = s.admit(ctx, tx, req, hash, storefront)
-		created = err == nil
+		if row, err = s.admit(ctx, tx, req, hash, storefront); err != nil {
+			return err
+		}
+		created = true
+		first, failed, err = s.prepareIn(ctx, tx, row, nil)
 		return err
 	})
 	if err != nil {
@@ -131,7 +136,11 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	if !created {
 		return replay(row, hash)
 	}
-	done := s.dispatchAsync(row.ID)
+	s.changed(failed)
+	var done <-chan struct{}
+	if first != nil {
+		done = s.dispatchAsync(row.ID, first.Seq)
+	}
 	if done != nil {
 		select {
 		case <-done:

@@ -80,7 +80,7 @@ func (s *Service) Poll(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("orders to route: %w", err)
 	}
 	for _, id := range orphans {
-		s.dispatchAsync(id)
+		s.dispatchAsync(id, 0)
 	}
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
@@ -124,7 +124,7 @@ func (s *Service) check(ctx context.Context, id string, seq int) error {
 	age := now.Sub(a.created())
 	switch {
 	case a.State == statePrepared:
-		return s.route(ctx, id)
+		return s.route(ctx, id, 0)
 	case sup == nil:
 		return s.toAttention(ctx, row, a, a.Supplier+" is no longer configured")
 	case a.State == stateAccepted:
@@ -167,7 +167,7 @@ func (s *Service) check(ctx context.Context, id string, seq int) error {
 		}
 		// A resend can end in "not delivered" (the supplier took it and
 		// failed it at once): route on.
-		return s.route(ctx, id)
+		return s.route(ctx, id, 0)
 	}
 }
 
@@ -223,7 +223,7 @@ func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) er
 		// and its price still covers the cost; otherwise it fails. In the
 		// background, once the caller lets go of the order: a webhook's
 		// sender should not wait on another supplier's answer.
-		s.dispatchAsync(id)
+		s.dispatchAsync(id, 0)
 	}
 	return nil
 }
@@ -270,7 +270,7 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("orders to resume: %w", err)
 	}
 	for _, id := range ids {
-		s.dispatchAsync(id)
+		s.dispatchAsync(id, 0)
 	}
 	return len(ids), nil
 }
