@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,6 +107,42 @@ type eventRow struct {
 	orders.Event
 	Detail string
 	Route  *routeDecision // a "route" event's candidates, read for people
+	Fields []eventField   // any other event's detail, member by member
+}
+
+// eventField is one member of an event's detail: "to: success".
+type eventField struct{ Name, Value string }
+
+// fieldsOf lays a detail object out as name: value pairs in name order,
+// leaving out empty values; nil if it is not a flat object.
+func fieldsOf(detail json.RawMessage) []eventField {
+	var m map[string]any
+	if json.Unmarshal(detail, &m) != nil {
+		return nil
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var out []eventField
+	for _, k := range names {
+		var v string
+		switch x := m[k].(type) {
+		case nil:
+			continue
+		case string:
+			v = x
+		case float64, bool:
+			v = fmt.Sprint(x)
+		default:
+			return nil // nested: shown as JSON
+		}
+		if v != "" {
+			out = append(out, eventField{k, v})
+		}
+	}
+	return out
 }
 
 // routeDecision is the detail of a "route" event: each candidate offer
@@ -148,7 +186,7 @@ func (c *Console) renderOrder(w http.ResponseWriter, r *http.Request, status int
 	}
 	d := orderData{Routing: rt, Settle: sf}
 	for _, e := range rt.Events {
-		row := eventRow{Event: e, Detail: compact(e.Detail)}
+		row := eventRow{Event: e, Detail: compact(e.Detail), Fields: fieldsOf(e.Detail)}
 		if e.Kind == "route" {
 			var rd routeDecision
 			if json.Unmarshal(e.Detail, &rd) == nil && len(rd.Candidates) > 0 {
