@@ -333,3 +333,8 @@ CREATE TABLE supplier_balances (
     error       TEXT NOT NULL DEFAULT '',
     checked_at  TEXT NOT NULL
 ) STRICT;
+
+-- migration 7: notification outbox by order and given-up deliveries, for listing and the metrics scrape
+
+CREATE INDEX notify_outbox_order ON notify_outbox (order_id, id);
+CREATE INDEX notify_outbox_failed ON notify_outbox (failed_at) WHERE failed_at IS NOT NULL;
