@@ -55,6 +55,10 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
 	if created {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/v1/orders/"+o.ID)
+		// The line that ties this request's id to the order's: every
+		// later line about the order carries the order id.
+		s.log.Info("order taken", "order", o.ID, "reference", o.Reference, "storefront", p.Name, "item", o.Item,
+			"price", o.Price, "status", o.Status, "supplier", o.Supplier, "request_id", middleware.GetReqID(r.Context()))
 	}
 	writeJSON(w, status, o)
 	return nil
