@@ -2,6 +2,7 @@ package syncd
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -128,5 +129,53 @@ func TestMigratesAnOlderDatabaseKeepingItsData(t *testing.T) {
 	}
 	if cost != 19500 || item != nil {
 		t.Fatalf("migrated offer: got cost %d item %v, want 19500 and no item yet", cost, item)
+	}
+}
+
+// A durable transaction commits with synchronous=FULL and leaves the
+// writer at NORMAL for everything else, also when it fails.
+func TestInDurableTx(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "syncd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	level := func(q interface {
+		QueryRowxContext(context.Context, string, ...any) *sqlx.Row
+	}) int {
+		var n int
+		if err := q.QueryRowxContext(ctx, "PRAGMA synchronous").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := level(db.Write); got != 1 {
+		t.Fatalf("writer: synchronous %d, want 1 (NORMAL)", got)
+	}
+	for _, fail := range []bool{false, true} {
+		err := db.InDurableTx(ctx, func(tx *sqlx.Tx) error {
+			if got := level(tx); got != 2 {
+				t.Errorf("inside: synchronous %d, want 2 (FULL)", got)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('durable', 'x')
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value`); err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("refused")
+			}
+			return nil
+		})
+		if fail != (err != nil) {
+			t.Fatalf("fail %v: got %v", fail, err)
+		}
+		if got := level(db.Write); got != 1 {
+			t.Fatalf("after (fail %v): synchronous %d, want 1 (NORMAL)", fail, got)
+		}
+	}
+	var v string
+	if err := db.Read.GetContext(ctx, &v, `SELECT value FROM meta WHERE key = 'durable'`); err != nil || v != "x" {
+		t.Fatalf("committed row: %q, %v", v, err)
 	}
 }

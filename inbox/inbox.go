@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/keylock"
@@ -245,47 +247,49 @@ func (in *Inbox) store(ctx context.Context, supplier, kind string, body []byte, 
 	sum := sha256.Sum256(body)
 	digest := hex.EncodeToString(sum[:])
 	now := in.now()
-	tx, err := in.db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return delivery{}, fmt.Errorf("store webhook: %w", err)
-	}
-	defer tx.Rollback()
+	// Durable: once stored, a delivery is answered and never asked for
+	// again, so it must survive a power cut. Applying it need not: the
+	// WAL keeps commits in order, so a lost apply is a lost mark too, and
+	// Replay applies the delivery again.
 	pruned := false
-	in.pruneMu.Lock()
-	due := now.Sub(in.lastPrune) >= pruneEvery
-	in.pruneMu.Unlock()
-	if due {
-		r, err := tx.ExecContext(ctx, prune, syncd.FormatTime(now.Add(-in.retention)))
-		if err != nil {
-			return delivery{}, fmt.Errorf("prune webhook inbox: %w", err)
-		}
-		if n, _ := r.RowsAffected(); n > 0 {
-			in.log.Info("webhook inbox pruned", "deleted", n, "older_than", in.retention)
-		}
-		pruned = true
-	}
 	d := delivery{receivedAt: now}
-	err = tx.QueryRowContext(ctx, insert, supplier, kind, digest, string(body), remote, syncd.FormatTime(now)).Scan(&d.id)
-	if errors.Is(err, sql.ErrNoRows) {
-		d.duplicate = true
-		var received, outcome string
-		var processed sql.NullString
-		if err := tx.QueryRowContext(ctx, earlier, supplier, digest).Scan(&d.id, &received, &processed, &outcome); err != nil {
-			return delivery{}, fmt.Errorf("webhook %s %s: %w", supplier, digest, err)
-		}
-		if d.receivedAt, err = syncd.ParseTime(received); err != nil {
-			return delivery{}, fmt.Errorf("webhook %s/%d: received_at %q: %w", supplier, d.id, received, err)
-		}
-		if d.processed = processed.Valid; d.processed {
-			if err := json.Unmarshal([]byte(outcome), &d.outcome); err != nil {
-				return delivery{}, fmt.Errorf("webhook %s/%d: outcome: %w", supplier, d.id, err)
+	err := in.db.InDurableTx(ctx, func(tx *sqlx.Tx) error {
+		in.pruneMu.Lock()
+		due := now.Sub(in.lastPrune) >= pruneEvery
+		in.pruneMu.Unlock()
+		if due {
+			r, err := tx.ExecContext(ctx, prune, syncd.FormatTime(now.Add(-in.retention)))
+			if err != nil {
+				return fmt.Errorf("prune webhook inbox: %w", err)
 			}
+			if n, _ := r.RowsAffected(); n > 0 {
+				in.log.Info("webhook inbox pruned", "deleted", n, "older_than", in.retention)
+			}
+			pruned = true
 		}
-	} else if err != nil {
-		return delivery{}, fmt.Errorf("store webhook %s: %w", supplier, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return delivery{}, fmt.Errorf("store webhook %s: %w", supplier, err)
+		err := tx.QueryRowContext(ctx, insert, supplier, kind, digest, string(body), remote, syncd.FormatTime(now)).Scan(&d.id)
+		if errors.Is(err, sql.ErrNoRows) {
+			d.duplicate = true
+			var received, outcome string
+			var processed sql.NullString
+			if err := tx.QueryRowContext(ctx, earlier, supplier, digest).Scan(&d.id, &received, &processed, &outcome); err != nil {
+				return fmt.Errorf("webhook %s %s: %w", supplier, digest, err)
+			}
+			if d.receivedAt, err = syncd.ParseTime(received); err != nil {
+				return fmt.Errorf("webhook %s/%d: received_at %q: %w", supplier, d.id, received, err)
+			}
+			if d.processed = processed.Valid; d.processed {
+				if err := json.Unmarshal([]byte(outcome), &d.outcome); err != nil {
+					return fmt.Errorf("webhook %s/%d: outcome: %w", supplier, d.id, err)
+				}
+			}
+		} else if err != nil {
+			return fmt.Errorf("store webhook %s: %w", supplier, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return delivery{}, err
 	}
 	if pruned {
 		in.pruneMu.Lock()

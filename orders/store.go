@@ -242,16 +242,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 			}
 		}
 	})
-	tx, err := s.db.Write.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	// Durable: an order, attempt or status a storefront or supplier may
+	// have been told of must survive a power cut.
+	return s.db.InDurableTx(ctx, fn)
 }
