@@ -1,0 +1,188 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
+)
+
+// What operators do with orders: list and read them whole, count them,
+// and settle the ones in attention.
+
+// Filter selects orders for operators.
+type Filter struct {
+	Status Status    // "" for any
+	Since  time.Time // created at or after; zero for any
+	Until  time.Time // created before; zero for any
+	Limit  int       // default 100, at most 1000
+}
+
+// List returns orders newest first; attention orders come first whatever
+// the filter, because they wait for a person.
+func (s *Service) List(ctx context.Context, f Filter) ([]*Order, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = min(max(f.Limit, 100), 1000)
+	}
+	q := `SELECT ` + orderColumns + ` FROM orders WHERE 1=1`
+	var args []any
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if !f.Since.IsZero() {
+		q += ` AND created_at >= ?`
+		args = append(args, syncd.FormatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND created_at < ?`
+		args = append(args, syncd.FormatTime(f.Until))
+	}
+	q += ` ORDER BY status = 'attention' DESC, created_at DESC LIMIT ?`
+	args = append(args, f.Limit)
+	var rows []orderRow
+	if err := s.db.Read.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	out := make([]*Order, 0, len(rows))
+	for i := range rows {
+		o, err := rows[i].view()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// Routing is an order's whole story, for operators: every attempt and
+// every event, routing decisions included, and the price's explanation
+// as it was when the order was taken.
+type Routing struct {
+	Order    *Order          `json:"order"`
+	Cost     *int64          `json:"cost"`
+	Attempts []attemptRow    `json:"attempts"`
+	Events   []Event         `json:"events"`
+	Explain  json.RawMessage `json:"explain"`
+}
+
+// Routing returns an order's attempts and events.
+func (s *Service) Routing(ctx context.Context, id string) (*Routing, error) {
+	row, err := getOrder(ctx, s.r(), id)
+	if err != nil {
+		return nil, err
+	}
+	o, err := row.view()
+	if err != nil {
+		return nil, err
+	}
+	r := &Routing{Order: o, Attempts: []attemptRow{}}
+	if row.Cost.Valid {
+		r.Cost = &row.Cost.Int64
+	}
+	if r.Attempts, err = attemptsOf(ctx, s.db.Read, id); err != nil {
+		return nil, err
+	}
+	if r.Attempts == nil {
+		r.Attempts = []attemptRow{}
+	}
+	if r.Events, err = eventsOf(ctx, s.db.Read, id); err != nil {
+		return nil, err
+	}
+	var explain string
+	if err := s.db.Read.GetContext(ctx, &explain, `SELECT explain FROM orders WHERE id = ?`, id); err != nil {
+		return nil, fmt.Errorf("explain of order %s: %w", id, err)
+	}
+	if explain != "" {
+		r.Explain = json.RawMessage(explain)
+	} else {
+		r.Explain = json.RawMessage("null")
+	}
+	return r, nil
+}
+
+// Counts returns how many orders are in each status.
+func (s *Service) Counts(ctx context.Context) (map[Status]int, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT status, count(*) FROM orders GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count orders: %w", err)
+	}
+	defer rows.Close()
+	out := map[Status]int{Pending: 0, Processing: 0, Success: 0, Failed: 0, Attention: 0}
+	for rows.Next() {
+		var st Status
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count orders: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// Settlement is an operator's decision on an order in attention.
+type Settlement struct {
+	Succeeded bool
+	SN        string
+	Note      string // why: required, it is the audit trail
+}
+
+// Settle decides an order in attention by hand: the operator checked
+// with the supplier. The open attempt is closed the same way; the
+// decision, note and actor are kept in the order's events.
+func (s *Service) Settle(ctx context.Context, id string, st Settlement, actor string) (*Order, error) {
+	if strings.TrimSpace(st.Note) == "" || len(st.Note) > 1000 {
+		return nil, invalid("note", "required: what was checked, at most 1000 characters")
+	}
+	unlock := s.orders.Lock(id)
+	defer unlock()
+	var changed *orderRow
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		row, err := getOrder(ctx, s.w(tx), id)
+		if err != nil {
+			return err
+		}
+		if row.Status != Attention {
+			return fmt.Errorf("order %s is %s: %w", id, row.Status, ErrNotSettleable)
+		}
+		atts, err := attemptsOf(ctx, s.w(tx), id)
+		if err != nil {
+			return err
+		}
+		now := s.cfg.Now()
+		ch := change{to: Failed, reason: "settled by an operator: " + st.Note}
+		if st.Succeeded {
+			ch = change{to: Success, sn: st.SN}
+		}
+		for i := range atts {
+			a := &atts[i]
+			if !a.open() {
+				continue
+			}
+			a.State, a.Message, a.NextCheckAt, a.UpdatedAt = stateFailed, "settled by "+actor, sql.NullString{}, syncd.FormatTime(now)
+			if st.Succeeded {
+				a.State, a.SN = stateSucceeded, st.SN
+				ch.supplier, ch.cost = a.Supplier, &a.Cost
+			}
+			if err := saveAttempt(ctx, s.w(tx), a); err != nil {
+				return err
+			}
+		}
+		if err := addEvent(ctx, s.w(tx), id, "settled", actor, now, map[string]any{"succeeded": st.Succeeded, "sn": st.SN, "note": st.Note}); err != nil {
+			return err
+		}
+		changed, err = s.move(ctx, tx, row, ch, actor, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.changed(changed)
+	return changed.view()
+}

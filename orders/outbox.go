@@ -1,0 +1,122 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/syncd/syncd"
+)
+
+// Delivery is one notification as operators see it.
+type Delivery struct {
+	ID          string     `json:"id"`
+	Order       string     `json:"order"`
+	Status      string     `json:"status"` // the order status it announces
+	State       string     `json:"state"`  // pending, delivered or failed
+	Attempts    int        `json:"attempts"`
+	NextAt      *time.Time `json:"next_at"` // the next try; nil unless pending
+	DeliveredAt *time.Time `json:"delivered_at"`
+	FailedAt    *time.Time `json:"failed_at"` // when it was given up
+	LastError   string     `json:"last_error"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+// DeliveryFilter selects deliveries for List. Zero fields select all.
+type DeliveryFilter struct {
+	State string // pending, delivered or failed
+	Order string
+	Limit int // default 100, at most 1000
+}
+
+// List returns deliveries, newest first.
+func (n *Notifier) List(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+	const q = `SELECT delivery_id, order_id, status, attempts, next_at, delivered_at, failed_at, last_error, created_at
+		FROM notify_outbox WHERE `
+	var where []string
+	var args []any
+	switch f.State {
+	case "":
+	case DeliveryPending:
+		where = append(where, "next_at IS NOT NULL")
+	case DeliveryDelivered:
+		where = append(where, "delivered_at IS NOT NULL")
+	case DeliveryFailed:
+		where = append(where, "failed_at IS NOT NULL")
+	default:
+		return nil, fmt.Errorf("%w: state %q, want pending, delivered or failed", ErrDeliveryFilter, f.State)
+	}
+	if f.Order != "" {
+		where = append(where, "order_id = ?")
+		args = append(args, f.Order)
+	}
+	if len(where) == 0 {
+		where = append(where, "1")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, min(limit, 1000))
+	type row struct {
+		ID          string         `db:"delivery_id"`
+		Order       string         `db:"order_id"`
+		Status      string         `db:"status"`
+		Attempts    int            `db:"attempts"`
+		NextAt      sql.NullString `db:"next_at"`
+		DeliveredAt sql.NullString `db:"delivered_at"`
+		FailedAt    sql.NullString `db:"failed_at"`
+		LastError   string         `db:"last_error"`
+		CreatedAt   string         `db:"created_at"`
+	}
+	var rows []row
+	if err := n.db.Read.SelectContext(ctx, &rows, q+strings.Join(where, " AND ")+" ORDER BY id DESC LIMIT ?", args...); err != nil {
+		return nil, fmt.Errorf("list notifications: %w", err)
+	}
+	out := make([]Delivery, len(rows))
+	for i, r := range rows {
+		d := Delivery{ID: r.ID, Order: r.Order, Status: r.Status, Attempts: r.Attempts, LastError: r.LastError}
+		var err error
+		if d.CreatedAt, err = syncd.ParseTime(r.CreatedAt); err != nil {
+			return nil, fmt.Errorf("notification %s: created_at %q: %w", r.ID, r.CreatedAt, err)
+		}
+		for _, t := range []struct {
+			col string
+			s   sql.NullString
+			dst **time.Time
+		}{{"next_at", r.NextAt, &d.NextAt}, {"delivered_at", r.DeliveredAt, &d.DeliveredAt}, {"failed_at", r.FailedAt, &d.FailedAt}} {
+			if !t.s.Valid {
+				continue
+			}
+			v, err := syncd.ParseTime(t.s.String)
+			if err != nil {
+				return nil, fmt.Errorf("notification %s: %s %q: %w", r.ID, t.col, t.s.String, err)
+			}
+			*t.dst = &v
+		}
+		switch {
+		case d.DeliveredAt != nil:
+			d.State = DeliveryDelivered
+		case d.FailedAt != nil:
+			d.State = DeliveryFailed
+		default:
+			d.State = DeliveryPending
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// Stats counts the deliveries still pending and those given up, for
+// metrics.
+func (n *Notifier) Stats(ctx context.Context) (pending, failed int, err error) {
+	const q = `SELECT
+		(SELECT COUNT(*) FROM notify_outbox WHERE next_at IS NOT NULL),
+		(SELECT COUNT(*) FROM notify_outbox WHERE failed_at IS NOT NULL)`
+	if err := n.db.Read.QueryRowContext(ctx, q).Scan(&pending, &failed); err != nil {
+		return 0, 0, fmt.Errorf("notification stats: %w", err)
+	}
+	return pending, failed, nil
+}
