@@ -178,6 +178,18 @@ func IsipayData(tmpl string, values map[string]string) string {
 	})
 }
 
+// BlankIsipayValue returns the first placeholder of tmpl that values
+// leaves missing or blank: filling it would send Isipay half a target
+// such as "12345678()".
+func BlankIsipayValue(tmpl string, values map[string]string) (key string, blank bool) {
+	for _, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
+		if strings.TrimSpace(values[m[1]]) == "" {
+			return m[1], true
+		}
+	}
+	return "", false
+}
+
 // SenpayFields maps the buyer's canonical values to a Senpay provider's
 // own form keys.
 func SenpayFields(fields []Field, values map[string]string) map[string]string {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/syncd/syncd/catalog"
@@ -26,7 +25,7 @@ func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, 
 	// buyer must fill (catalog.CheckIsipayData). A blank one would send a
 	// half target such as "12345678()"; an entirely empty data string is
 	// refused by Order itself.
-	if key, ok := blankPlaceholder(p.IsipayData, p.Values); ok {
+	if key, ok := catalog.BlankIsipayValue(p.IsipayData, p.Values); ok {
 		err := notSent(suppliers.Request{Method: http.MethodPost, Path: pathOrder}, suppliers.KindRejected,
 			fmt.Errorf("no value for {%s} in data template %q", key, p.IsipayData))
 		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, orders.ErrNotTaken, err)
@@ -40,22 +39,6 @@ func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, 
 		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, placeOutcome(err), err)
 	}
 	return orders.Receipt{Txn: o.InvoiceNumber, Ref: p.Ref, Progress: orders.InFlight}, nil
-}
-
-// placeholder is catalog's syntax for a value in an Isipay data template;
-// catalog does not export its own. TestBlankPlaceholder pins the two
-// together through catalog.IsipayData.
-var placeholder = regexp.MustCompile(`\{([a-z0-9_]+)\}`)
-
-// blankPlaceholder returns the first placeholder of tmpl that values leaves
-// missing or blank.
-func blankPlaceholder(tmpl string, values map[string]string) (string, bool) {
-	for _, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
-		if strings.TrimSpace(values[m[1]]) == "" {
-			return m[1], true
-		}
-	}
-	return "", false
 }
 
 // placeOutcome says what Isipay did with an order that failed with err. A

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
@@ -327,33 +326,6 @@ func TestProgress(t *testing.T) {
 	for _, tt := range tests {
 		if got := Progress(tt.status); got != tt.want {
 			t.Errorf("Progress(%q): got %s, want %s", tt.status, got, tt.want)
-		}
-	}
-}
-
-// blankPlaceholder must see exactly the placeholders catalog.IsipayData
-// fills, or a value could go missing unnoticed.
-func TestBlankPlaceholder(t *testing.T) {
-	templates := []string{
-		"{user_id}", "{user_id}({server})", "{user_id}|{server}|{character_name}",
-		"id={user_id};zone={zone_2}", "plain", "{User_ID}", "{a-b}", "{}", "{{user_id}}",
-	}
-	for _, tmpl := range templates {
-		values := map[string]string{}
-		for _, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
-			if _, blank := blankPlaceholder(tmpl, values); !blank {
-				t.Errorf("%q with %v: got no blank placeholder, want {%s}", tmpl, values, m[1])
-			}
-			values[m[1]] = "<" + m[1] + ">"
-		}
-		if key, blank := blankPlaceholder(tmpl, values); blank {
-			t.Errorf("%q with %v: got {%s} blank, want none", tmpl, values, key)
-		}
-		for _, vs := range []map[string]string{nil, values} {
-			want := placeholder.ReplaceAllStringFunc(tmpl, func(m string) string { return vs[m[1:len(m)-1]] })
-			if got := catalog.IsipayData(tmpl, vs); got != want {
-				t.Errorf("IsipayData(%q, %v): got %q, want %q, as blankPlaceholder reads it", tmpl, vs, got, want)
-			}
 		}
 	}
 }
