@@ -10,50 +10,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
-
-	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/catalog/catalogtest"
 	"github.com/syncd/syncd/inbox"
 )
-
-// benchPerGame is how many offers each supplier has per game.
-const benchPerGame = 100
-
-var benchGames = []struct{ name, unit string }{
-	{"Mobile Legends", "Diamonds"}, {"Free Fire", "Diamonds"}, {"PUBG Mobile", "UC"},
-	{"Genshin Impact", "Genesis Crystals"}, {"Valorant", "VP"}, {"Honkai Star Rail", "Oneiric Shards"},
-}
-
-// benchCatalog is one supplier's catalog of games × benchPerGame offers:
-// every game its own canonical game ("Valorant 17"), each offer the same
-// item at both suppliers, so every game has benchPerGame items whatever
-// the catalog's size.
-func benchCatalog(supplier string, games int) *catalog.SupplierCatalog {
-	cat := &catalog.SupplierCatalog{}
-	for g := range games {
-		u := benchGames[g%len(benchGames)]
-		code := fmt.Sprintf("G%d", g)
-		sg := catalog.SupplierGame{Code: code, Name: fmt.Sprintf("%s %d", u.name, g), Active: true}
-		if supplier == "senpay" {
-			sg.Form = []catalog.Field{{Key: "id", Label: "User ID", Type: "text"}}
-		}
-		cat.Games = append(cat.Games, sg)
-		for i := range benchPerGame {
-			cost := int64(1000 + 137*i + len(supplier))
-			cat.Offers = append(cat.Offers, catalog.Offer{
-				Code: fmt.Sprintf("%sX_%d", code, 10*(i+1)), GameCode: code, Name: fmt.Sprintf("%d %s", 10*(i+1), u.unit),
-				Cost: decimal.NewFromInt(cost), CostRaw: strconv.FormatInt(cost, 10), Active: true,
-			})
-		}
-	}
-	return cat
-}
 
 // BenchmarkPriceUpdate is issue 6's measure: a Senpay price_update of 50
 // products of one game, from the request to the new prices being served
@@ -67,11 +32,11 @@ func benchCatalog(supplier string, games int) *catalog.SupplierCatalog {
 //	go test -run '^$' -bench PriceUpdate -benchtime 200x ./api
 func BenchmarkPriceUpdate(b *testing.B) {
 	for _, games := range []int{5, 500} {
-		b.Run(fmt.Sprintf("offers=%d", 2*games*benchPerGame), func(b *testing.B) { benchPriceUpdate(b, games) })
+		b.Run(fmt.Sprintf("offers=%d", 2*games*catalogtest.PerGame), func(b *testing.B) { benchPriceUpdate(b, games) })
 	}
 }
 
-// benchServer syncs two benchCatalogs of games into a file database,
+// benchServer syncs two generated catalogs (catalogtest) of games into a file database,
 // builds the merged catalog and serves the real router with the Senpay
 // webhook over httptest; everything is closed when b ends.
 func benchServer(b *testing.B, games int) (*syncd.DB, *catalog.Catalog, *httptest.Server) {
@@ -85,7 +50,7 @@ func benchServer(b *testing.B, games int) (*syncd.DB, *catalog.Catalog, *httptes
 	b.Cleanup(func() { db.Close() })
 	syncer := catalog.NewSyncer(db, log)
 	for _, s := range supplierNames {
-		if _, err := syncer.Sync(ctx, s, fixedSource{benchCatalog(s, games)}); err != nil {
+		if _, err := syncer.Sync(ctx, s, catalogtest.Fixed{Catalog: catalogtest.Generate(s, games)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -110,7 +75,7 @@ func benchPriceUpdate(b *testing.B, games int) {
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 
 	g := games / 2
-	game := catalog.GameID(fmt.Sprintf("%s %d", benchGames[g%len(benchGames)].name, g))
+	game := catalog.GameID(catalogtest.GameName(g))
 	gameURL := srv.URL + "/v1/games/" + game
 	// Prices far below Isipay's, so Senpay's offers sell and their new
 	// costs are the served prices, moving every iteration; sent_at makes

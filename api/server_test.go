@@ -21,15 +21,10 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/catalog/catalogtest"
 )
 
 const adminToken = "test-admin-token"
-
-type fixedSource struct{ cat *catalog.SupplierCatalog }
-
-func (f fixedSource) FetchCatalog(context.Context) (*catalog.SupplierCatalog, error) {
-	return f.cat, nil
-}
 
 type env struct {
 	srv       *httptest.Server
@@ -168,7 +163,7 @@ func TestListSuppliers(t *testing.T) {
 			{Code: "MLBB_ID_12", GameCode: "MLBB", Name: "12 Diamonds", Cost: decimal.NewFromInt(3350), Active: false},
 		},
 	}
-	if _, err := e.syncer.Sync(context.Background(), "senpay", fixedSource{cat}); err != nil {
+	if _, err := e.syncer.Sync(context.Background(), "senpay", catalogtest.Fixed{Catalog: cat}); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := e.do(t, "GET", "/v1/suppliers", adminToken)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/catalog/catalogtest"
 )
 
 // BenchmarkSustainedWebhooks is issue 6's load target: 200 price_update
@@ -35,7 +36,7 @@ func BenchmarkSustainedWebhooks(b *testing.B) {
 	const games = 500
 	db, _, srv := benchServer(b, games)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 256}}
-	gameID := func(g int) string { return catalog.GameID(fmt.Sprintf("%s %d", benchGames[g%len(benchGames)].name, g)) }
+	gameID := func(g int) string { return catalog.GameID(catalogtest.GameName(g)) }
 
 	for range b.N {
 		stop := make(chan struct{})

@@ -9,62 +9,23 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/api"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/catalog/catalogtest"
 	"github.com/syncd/syncd/console"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 )
 
-// benchGames × benchPerGame offers at each of two suppliers: 100,000
-// offers, 50,000 items, as api's benchmark catalog.
-const (
-	benchGames   = 500
-	benchPerGame = 100
-)
-
-var benchNames = []struct{ name, unit string }{
-	{"Mobile Legends", "Diamonds"}, {"Free Fire", "Diamonds"}, {"PUBG Mobile", "UC"},
-	{"Genshin Impact", "Genesis Crystals"}, {"Valorant", "VP"}, {"Honkai Star Rail", "Oneiric Shards"},
-}
-
-type fixedSource struct{ cat *catalog.SupplierCatalog }
-
-func (f fixedSource) FetchCatalog(context.Context) (*catalog.SupplierCatalog, error) {
-	return f.cat, nil
-}
-
-// benchCatalog mirrors api's: every game its own canonical game
-// ("Valorant 17"), each offer the same item at both suppliers.
-func benchCatalog(supplier string) *catalog.SupplierCatalog {
-	cat := &catalog.SupplierCatalog{}
-	for g := range benchGames {
-		u := benchNames[g%len(benchNames)]
-		code := fmt.Sprintf("G%d", g)
-		sg := catalog.SupplierGame{Code: code, Name: fmt.Sprintf("%s %d", u.name, g), Active: true}
-		if supplier == "senpay" {
-			sg.Form = []catalog.Field{{Key: "id", Label: "User ID", Type: "text"}}
-		}
-		cat.Games = append(cat.Games, sg)
-		for i := range benchPerGame {
-			cost := int64(1000 + 137*i + len(supplier))
-			cat.Offers = append(cat.Offers, catalog.Offer{
-				Code: fmt.Sprintf("%sX_%d", code, 10*(i+1)), GameCode: code, Name: fmt.Sprintf("%d %s", 10*(i+1), u.unit),
-				Cost: decimal.NewFromInt(cost), CostRaw: strconv.FormatInt(cost, 10), Active: true,
-			})
-		}
-	}
-	return cat
-}
+// benchGames × catalogtest.PerGame offers at each of two suppliers:
+// 100,000 offers, 50,000 items, as api's benchmark catalog.
+const benchGames = 500
 
 // BenchmarkPages renders each console page, server-side (the real router
 // and middleware, a recorder instead of a socket), on the 100,000-offer
@@ -81,7 +42,7 @@ func BenchmarkPages(b *testing.B) {
 	b.Cleanup(func() { db.Close() })
 	syncer := catalog.NewSyncer(db, log)
 	for _, s := range supplierNames {
-		if _, err := syncer.Sync(ctx, s, fixedSource{benchCatalog(s)}); err != nil {
+		if _, err := syncer.Sync(ctx, s, catalogtest.Fixed{Catalog: catalogtest.Generate(s, benchGames)}); err != nil {
 			b.Fatal(err)
 		}
 	}
