@@ -71,7 +71,14 @@ func priceItem(it *Item, tiers []string, set *rules.Set, now time.Time, floor []
 			it.Prices[i].Price = Price{Blocked: reason}
 			continue
 		}
-		amount := p.IntPart()
+		// Price keeps every price within pricing.MaxPrice, so this never
+		// fails; were it to, the item is blocked, never served a wrapped
+		// amount.
+		amount, err := pricing.Rupiah(p)
+		if err != nil {
+			it.Prices[i].Price = Price{Blocked: err.Error()}
+			continue
+		}
 		it.Prices[i].Price = Price{Amount: &amount}
 	}
 }

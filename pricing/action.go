@@ -43,26 +43,40 @@ func DefaultAction() Action { return Action{Kind: MarkupPercent} }
 // Validate reports every problem with a, field by field:
 //
 //   - markup_percent: value above −100 (a discount is allowed; the floor
-//     still applies), so the price rises with the cost;
+//     still applies), so the price rises with the cost, and at most
+//     MaxPercent;
 //   - margin_percent: 0 ≤ value < 100;
-//   - cost_plus: value a whole rupiah amount, negative allowed;
-//   - fixed_price: value a whole rupiah amount above 0;
-//   - plus: a whole rupiah amount, not negative (a discount is what a lower
-//     value is for).
+//   - cost_plus: value a whole rupiah amount, negative allowed, within
+//     ±MaxPrice;
+//   - fixed_price: value a whole rupiah amount above 0, at most MaxPrice;
+//   - plus: a whole rupiah amount from 0 (a discount is what a lower value
+//     is for) to MaxPrice.
+//
+// Percentages have at most MaxRateDecimals decimal places.
 func (a Action) Validate() error {
 	var p problems
 	switch a.Kind {
 	case MarkupPercent:
-		if a.Value.Cmp(hundred.Neg()) <= 0 {
+		switch {
+		case a.Value.Cmp(hundred.Neg()) <= 0:
 			p.add("action.value", "markup_percent must be above -100, got %s", a.Value)
+		case a.Value.Cmp(maxPercent) > 0:
+			p.add("action.value", "markup_percent must be at most %s, got %s", maxPercent, a.Value)
+		default:
+			p.checkRate("action.value", a.Value)
 		}
 	case MarginPercent:
 		if a.Value.Sign() < 0 || a.Value.Cmp(hundred) >= 0 {
 			p.add("action.value", "margin_percent must be at least 0 and below 100, got %s", a.Value)
+		} else {
+			p.checkRate("action.value", a.Value)
 		}
 	case CostPlus:
-		if !a.Value.IsInteger() {
+		switch {
+		case !a.Value.IsInteger():
 			p.add("action.value", "cost_plus must be a whole rupiah amount, got %s", a.Value)
+		case a.Value.Abs().Cmp(maxPrice) > 0:
+			p.add("action.value", "cost_plus must be between -%s and %s, got %s", maxPrice, maxPrice, a.Value)
 		}
 	case FixedPrice:
 		p.checkAmount("action.value", a.Value, true)

@@ -62,7 +62,8 @@ func (p problems) err() error {
 }
 
 // checkAmount adds a problem unless x is a whole rupiah amount that is
-// above zero (positive) or at least zero (not positive).
+// above zero (positive) or at least zero (not positive), and at most
+// MaxPrice.
 func (p *problems) checkAmount(field string, x decimal.Decimal, positive bool) {
 	switch {
 	case !x.IsInteger():
@@ -71,5 +72,7 @@ func (p *problems) checkAmount(field string, x decimal.Decimal, positive bool) {
 		p.add(field, "must be above 0, got %s", x)
 	case !positive && x.Sign() < 0:
 		p.add(field, "must not be negative, got %s", x)
+	default:
+		p.checkMax(field, x, maxPrice)
 	}
 }

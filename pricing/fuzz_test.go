@@ -7,9 +7,10 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// fuzzInput builds a valid Input from fuzzed integers: costs and
-// percentages with two decimals, whole amounts, steps up to 5000, and up to
-// three guards.
+// fuzzInput builds a valid Input from fuzzed integers: costs with two
+// decimals, percentages with up to four and as high as the limits allow
+// (so margin_percent 99.9999 drives a price past MaxPrice), whole amounts,
+// steps up to 5000, and up to three guards.
 func fuzzInput(cost uint32, kind uint8, value int32, plus, step, ending uint16, mode, guards uint8, amount, pct uint16, maxPrice uint32) Input {
 	v := int64(value)
 	if v < 0 {
@@ -17,14 +18,14 @@ func fuzzInput(cost uint32, kind uint8, value int32, plus, step, ending uint16, 
 	}
 	var a Action
 	switch kind % 4 {
-	case 0: // −99.99 .. 500.00
-		a = Action{Kind: MarkupPercent, Value: decimal.New(v%60000-9999, -2)}
-	case 1: // 0 .. 99.99
-		a = Action{Kind: MarginPercent, Value: decimal.New(v%10000, -2)}
+	case 0: // −99.99 .. 1000.00
+		a = Action{Kind: MarkupPercent, Value: decimal.New(v%110000-9999, -2)}
+	case 1: // 0 .. 99.9999
+		a = Action{Kind: MarginPercent, Value: decimal.New(v%1_000_000, -4)}
 	case 2: // −500000 .. 500000
 		a = Action{Kind: CostPlus, Value: decimal.NewFromInt(int64(value) % 500001)}
 	case 3:
-		a = Action{Kind: FixedPrice, Value: decimal.NewFromInt(1 + v%10_000_000)}
+		a = Action{Kind: FixedPrice, Value: decimal.NewFromInt(1 + v%MaxPrice)}
 	}
 	a.Plus = decimal.NewFromInt(int64(plus % 10000))
 	s := int64(step%5000) + 1
@@ -53,6 +54,8 @@ func FuzzPrice(f *testing.F) {
 	f.Add(uint32(1_300_000), uint8(0), int32(19999), uint16(0), uint16(999), uint16(900), uint8(1), uint8(6), uint16(0), uint16(250), uint32(1_400_000), uint32(7))
 	f.Add(uint32(1_000_000), uint8(3), int32(9000), uint16(0), uint16(0), uint16(0), uint8(0), uint8(2), uint16(0), uint16(0), uint32(9499), uint32(0))
 	f.Add(uint32(0), uint8(2), int32(-300), uint16(500), uint16(499), uint16(99), uint8(2), uint8(7), uint16(10), uint16(10), uint32(12345), uint32(99999))
+	f.Add(uint32(1_333_800), uint8(1), int32(999_999), uint16(0), uint16(0), uint16(0), uint8(0), uint8(0), uint16(0), uint16(0), uint32(0), uint32(0))     // margin 99.9999% on 13338: past MaxPrice, blocked
+	f.Add(uint32(99_999_999), uint8(0), int32(109_999), uint16(9999), uint16(0), uint16(0), uint8(0), uint8(0), uint16(0), uint16(0), uint32(0), uint32(0)) // markup 1000% on ~1M: 11M, sells
 	f.Fuzz(func(t *testing.T, cost uint32, kind uint8, value int32, plus, step, ending uint16, mode, guards uint8, amount, pct uint16, maxPrice, rise uint32) {
 		in := fuzzInput(cost, kind, value, plus, step, ending, mode, guards, amount, pct, maxPrice)
 		q := Price(in)
@@ -63,12 +66,16 @@ func FuzzPrice(f *testing.F) {
 		if q.Floor.LessThan(in.Cost) {
 			t.Fatalf("floor %s below cost %s", q.Floor, in.Cost)
 		}
-		// Blocked exactly when no grid price lies in [floor, ceiling].
+		// Blocked when no grid price lies in [floor, ceiling]; otherwise
+		// only when the price would pass MaxPrice (the oracle checks which).
 		noRoom := q.Ceiling != nil && g.Up(q.Floor).GreaterThan(*q.Ceiling)
-		if q.Blocked != noRoom {
-			t.Fatalf("blocked %t (%s), but first grid price over floor %s is %s, ceiling %s", q.Blocked, q.Reason, q.Floor, g.Up(q.Floor), show(q.Ceiling))
+		if noRoom && !q.Blocked {
+			t.Fatalf("sells at %s, but first grid price over floor %s is %s, ceiling %s", q.Price, q.Floor, g.Up(q.Floor), show(q.Ceiling))
 		}
 		if !q.Blocked {
+			if n, err := Rupiah(q.Price); err != nil || n > MaxPrice || n < 0 {
+				t.Fatalf("price %s is no amount to publish: %d, %v", q.Price, n, err)
+			}
 			switch {
 			case !g.Contains(q.Price) || !q.Price.IsInteger() || !g.Round(q.Price).Equal(q.Price):
 				t.Fatalf("price %s is not on the grid %s", q.Price, g)
@@ -123,7 +130,7 @@ func sameQuote(a, b Quote) bool {
 
 // oracle prices in with exact rational arithmetic, in closed form rather
 // than stage by stage: price = min(max(round(raw), up(floor)), down(ceiling)),
-// blocked when up(floor) > ceiling.
+// blocked when up(floor) > ceiling or the price is above MaxPrice.
 func oracle(in Input) (*big.Rat, bool) {
 	r := func(x decimal.Decimal) *big.Rat { return x.Rat() }
 	c, v, s, e := r(in.Cost), r(in.Action.Value), r(in.Grid.Step), r(in.Grid.Ending)
@@ -187,6 +194,9 @@ func oracle(in Input) (*big.Rat, bool) {
 	price = maxRat(price, lowest)
 	if ceiling != nil && price.Cmp(ceiling) > 0 {
 		price = at(ceiling, false)
+	}
+	if price.Cmp(big.NewRat(MaxPrice, 1)) > 0 {
+		return new(big.Rat), true
 	}
 	return price, false
 }

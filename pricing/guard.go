@@ -20,11 +20,20 @@ type Guard struct {
 }
 
 // Validate reports every problem with g: minimum margins not negative (the
-// amount a whole rupiah amount), the maximum price a whole amount above 0.
+// percentage at most MaxPercent with at most MaxRateDecimals places, the
+// amount a whole rupiah amount), the maximum price a whole amount above 0;
+// amounts at most MaxPrice.
 func (g Guard) Validate() error {
 	var p problems
-	if g.MinMarginPercent != nil && g.MinMarginPercent.Sign() < 0 {
-		p.add("guard.min_margin_percent", "must not be negative, got %s", *g.MinMarginPercent)
+	if pct := g.MinMarginPercent; pct != nil {
+		switch {
+		case pct.Sign() < 0:
+			p.add("guard.min_margin_percent", "must not be negative, got %s", *pct)
+		case pct.Cmp(maxPercent) > 0:
+			p.add("guard.min_margin_percent", "must be at most %s, got %s", maxPercent, *pct)
+		default:
+			p.checkRate("guard.min_margin_percent", *pct)
+		}
 	}
 	if g.MinMarginAmount != nil {
 		p.checkAmount("guard.min_margin_amount", *g.MinMarginAmount, false)

@@ -109,10 +109,8 @@ func Price(in Input) Quote {
 	capped := lower(g, q.Ceiling, floored)
 	add(StageCeiling, floored, capped, q.ceilingDetail(floored, capped))
 
-	if !fits(q.Floor, q.Ceiling, capped) {
-		// fits fails only above a ceiling: raise never leaves p under the floor.
-		q.Blocked = true
-		q.Reason = noFit(g, q.Floor, *q.Ceiling)
+	if reason := settle(g, q.Floor, q.Ceiling, capped); reason != "" {
+		q.Blocked, q.Reason = true, reason
 		add(StageResult, capped, decimal.Zero, "blocked: "+q.Reason)
 		return q
 	}
@@ -145,8 +143,8 @@ func Amount(in Input) (price decimal.Decimal, blocked bool, reason string) {
 	c, g := in.Cost, in.Grid
 	floor, ceiling := limits(bounds(c, in.Guards))
 	p := lower(g, ceiling, raise(g, floor, g.Round(in.Action.value(c))))
-	if !fits(floor, ceiling, p) {
-		return decimal.Zero, true, noFit(g, floor, *ceiling)
+	if reason := settle(g, floor, ceiling, p); reason != "" {
+		return decimal.Zero, true, reason
 	}
 	return p, false, ""
 }
@@ -195,6 +193,22 @@ func lower(g Grid, ceiling *decimal.Decimal, p decimal.Decimal) decimal.Decimal 
 	return p
 }
 
+// settle is the result stage's verdict on p, the price after the ceiling
+// stage: "" when it may be sold, else why the quote is blocked. p is
+// unsellable when no grid price lies between floor and ceiling, or when it
+// is above MaxPrice, where a price stops being an amount anyone pays and
+// starts being one that overflows on its way to a storefront.
+func settle(g Grid, floor decimal.Decimal, ceiling *decimal.Decimal, p decimal.Decimal) string {
+	switch {
+	case !fits(floor, ceiling, p):
+		// fits fails only above a ceiling: raise never leaves p under the floor.
+		return noFit(g, floor, *ceiling)
+	case p.Cmp(maxPrice) > 0:
+		return overCap(p)
+	}
+	return ""
+}
+
 // fits reports whether p is between floor and ceiling. After raise and
 // lower, p is outside only when no grid price is inside.
 func fits(floor decimal.Decimal, ceiling *decimal.Decimal, p decimal.Decimal) bool {
@@ -221,8 +235,11 @@ func (in Input) withDefaults() Input {
 // validate checks the whole Input; a guard's problems name its source.
 func (in Input) validate() error {
 	var p problems
-	if in.Cost.Sign() < 0 {
+	switch {
+	case in.Cost.Sign() < 0:
 		p.add("cost", "must not be negative, got %s", in.Cost)
+	case in.Cost.Cmp(maxPrice) > 0:
+		p.add("cost", "must be at most %s, got %s", maxPrice, in.Cost)
 	}
 	p.merge(in.Action.Validate(), in.ActionSource)
 	p.merge(in.Grid.Validate(), in.GridSource)

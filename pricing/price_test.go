@@ -259,3 +259,28 @@ func TestPriceTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestPriceAboveTheCapIsBlocked: a valid rule whose price passes MaxPrice
+// blocks the item with the reason, in Price, Amount and Replay alike; a
+// ceiling at or under the cap brings it back.
+func TestPriceAboveTheCapIsBlocked(t *testing.T) {
+	in := Input{Cost: d("13338"), Action: Action{Kind: MarginPercent, Value: d("99.9999")}}
+	q := Price(in)
+	if !q.Blocked || !strings.Contains(q.Reason, "highest price") || !q.Price.IsZero() {
+		t.Fatalf("got price %s blocked %t %q, want blocked above the cap", q.Price, q.Blocked, q.Reason)
+	}
+	if p, blocked, reason := Amount(in); !blocked || reason != q.Reason || !p.IsZero() {
+		t.Fatalf("Amount: got %s %t %q, want Price's %q", p, blocked, reason, q.Reason)
+	}
+	if _, err := Replay(q); err != nil {
+		t.Fatalf("Replay of a capped quote: %v", err)
+	}
+	in.Guards = []Guard{{Source: "rule-1", MaxPrice: dp("50000")}}
+	if q := Price(in); q.Blocked || !q.Price.Equal(d("50000")) {
+		t.Fatalf("with max_price 50000: got %s blocked %t %q", q.Price, q.Blocked, q.Reason)
+	}
+	// A cost past the cap is invalid input, blocked before any arithmetic.
+	if q := Price(Input{Cost: d("1000000001")}); !q.Blocked || !strings.Contains(q.Reason, "invalid input") {
+		t.Fatalf("cost past the cap: got %s blocked %t %q", q.Price, q.Blocked, q.Reason)
+	}
+}

@@ -53,7 +53,7 @@ func Replay(q Quote) (decimal.Decimal, error) {
 	rounded := q.Grid.Round(raw)
 	floored := raise(q.Grid, floor, rounded)
 	capped := lower(q.Grid, ceiling, floored)
-	blocked := !fits(floor, ceiling, capped)
+	blocked := settle(q.Grid, floor, ceiling, capped) != ""
 	price := capped
 	if blocked {
 		price = decimal.Zero

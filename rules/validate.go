@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/pricing"
 )
 
 // ErrInvalid is what every *ValidationError is.
@@ -120,32 +122,47 @@ func (m Match) validate(f map[string]string) {
 	}
 }
 
+// The limits are pricing's, so a rule that saves can always be priced;
+// the messages name them as a merchandiser types them.
+var (
+	maxPrice   = decimal.NewFromInt(pricing.MaxPrice)
+	maxPercent = decimal.NewFromInt(pricing.MaxPercent)
+	capText    = humanAmount(pricing.MaxPrice)
+	placesText = strconv.Itoa(pricing.MaxRateDecimals) + " decimal places"
+)
+
 func (a Action) validate(f map[string]string) {
 	v := a.Value
 	switch a.Kind {
 	case MarkupPercent:
-		if !v.GreaterThan(hundred.Neg()) {
-			f["action.value"] = "must be more than -100 (percent)"
+		switch {
+		case !v.GreaterThan(hundred.Neg()) || v.GreaterThan(maxPercent):
+			f["action.value"] = "must be more than -100 and at most " + maxPercent.String() + " (percent)"
+		case tooFine(v):
+			f["action.value"] = "must have at most " + placesText
 		}
 	case MarginPercent:
-		if v.IsNegative() || !v.LessThan(hundred) {
+		switch {
+		case v.IsNegative() || !v.LessThan(hundred):
 			f["action.value"] = "must be at least 0 and less than 100 (percent)"
+		case tooFine(v):
+			f["action.value"] = "must have at most " + placesText
 		}
 	case CostPlus:
-		if !v.IsInteger() {
-			f["action.value"] = "must be a whole number of rupiah"
+		if !v.IsInteger() || v.Abs().GreaterThan(maxPrice) {
+			f["action.value"] = "must be a whole number of rupiah from -" + capText + " to " + capText
 		}
 	case FixedPrice:
-		if !v.IsPositive() || !v.IsInteger() {
-			f["action.value"] = "must be a positive whole number of rupiah"
+		if !v.IsPositive() || !v.IsInteger() || v.GreaterThan(maxPrice) {
+			f["action.value"] = "must be a whole number of rupiah from 1 to " + capText
 		}
 	case "":
 		f["action.kind"] = "required: one of " + kindList
 	default:
 		f["action.kind"] = "must be one of " + kindList
 	}
-	if a.Plus.IsNegative() || !a.Plus.IsInteger() {
-		f["action.plus"] = "must be a whole number of rupiah, 0 or more"
+	if !wholeUpTo(a.Plus) {
+		f["action.plus"] = "must be a whole number of rupiah from 0 to " + capText
 	}
 }
 
@@ -170,15 +187,39 @@ func (g Round) validate(f map[string]string) {
 }
 
 func (g Guard) validate(f map[string]string) {
-	if g.MinMarginPercent.IsNegative() {
-		f["guard.min_margin_percent"] = "must not be negative"
+	switch pct := g.MinMarginPercent; {
+	case pct.IsNegative() || pct.GreaterThan(maxPercent):
+		f["guard.min_margin_percent"] = "must be from 0 to " + maxPercent.String() + " (percent)"
+	case tooFine(pct):
+		f["guard.min_margin_percent"] = "must have at most " + placesText
 	}
-	if g.MinMarginAmount.IsNegative() || !g.MinMarginAmount.IsInteger() {
-		f["guard.min_margin_amount"] = "must be a whole number of rupiah, 0 or more"
+	if !wholeUpTo(g.MinMarginAmount) {
+		f["guard.min_margin_amount"] = "must be a whole number of rupiah from 0 to " + capText
 	}
-	if g.MaxPrice != nil && (!g.MaxPrice.IsPositive() || !g.MaxPrice.IsInteger()) {
-		f["guard.max_price"] = "must be a positive whole number of rupiah, or null for none"
+	if g.MaxPrice != nil && (!g.MaxPrice.IsPositive() || !g.MaxPrice.IsInteger() || g.MaxPrice.GreaterThan(maxPrice)) {
+		f["guard.max_price"] = "must be a whole number of rupiah from 1 to " + capText + ", or null for none"
 	}
+}
+
+// wholeUpTo reports whether x is a whole rupiah amount from 0 to the cap.
+func wholeUpTo(x decimal.Decimal) bool {
+	return !x.IsNegative() && x.IsInteger() && !x.GreaterThan(maxPrice)
+}
+
+// tooFine reports whether a rate has more decimal places than pricing
+// takes (trailing zeros do not count).
+func tooFine(rate decimal.Decimal) bool {
+	return !rate.Equal(rate.Truncate(pricing.MaxRateDecimals))
+}
+
+// humanAmount writes n with thousands separators, 1000000000 as
+// "1,000,000,000".
+func humanAmount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func validTime(f map[string]string, field string, t time.Time) {

@@ -45,6 +45,12 @@ var validEdges = []struct {
 	{"tier of 32", func(r *Rule) { r.Match.Tier = strings.Repeat("a", 32) }},
 	{"item without game", func(r *Rule) { r.Match.Game = "" }},
 	{"only valid_until", func(r *Rule) { r.ValidFrom = time.Time{} }},
+	{"markup 1000", func(r *Rule) { r.Action.Value = dec("1000") }},
+	{"margin 99.9999", func(r *Rule) { r.Action = Action{Kind: MarginPercent, Value: dec("99.9999")} }},
+	{"rate with trailing zeros", func(r *Rule) { r.Action.Value = dec("7.500000000") }},
+	{"fixed_price at the cap", func(r *Rule) { r.Action = Action{Kind: FixedPrice, Value: dec("1000000000")} }},
+	{"cost_plus at minus the cap", func(r *Rule) { r.Action = Action{Kind: CostPlus, Value: dec("-1000000000")} }},
+	{"max price at the cap", func(r *Rule) { m := dec("1000000000"); r.Guard.MaxPrice = &m }},
 }
 
 func TestValidateAcceptsEdges(t *testing.T) {
@@ -90,6 +96,19 @@ var rangeErrors = []struct {
 	{"min margin amount negative", "guard.min_margin_amount", func(r *Rule) { r.Guard.MinMarginAmount = dec("-1") }},
 	{"min margin amount fraction", "guard.min_margin_amount", func(r *Rule) { r.Guard.MinMarginAmount = dec("0.5") }},
 	{"max price 0", "guard.max_price", func(r *Rule) { z := decimal.Zero; r.Guard.MaxPrice = &z }},
+	// The limits of issue 12, with the values that overflowed prices.
+	{"margin 99.999999999999", "action.value", func(r *Rule) { r.Action = Action{Kind: MarginPercent, Value: dec("99.999999999999")} }},
+	{"markup 112460000000000000", "action.value", func(r *Rule) { r.Action.Value = dec("112460000000000000") }},
+	{"markup 138302174791644499.010346378767", "action.value", func(r *Rule) { r.Action.Value = dec("138302174791644499.010346378767") }},
+	{"markup over 1000", "action.value", func(r *Rule) { r.Action.Value = dec("1000.01") }},
+	{"markup with 5 places", "action.value", func(r *Rule) { r.Action.Value = dec("7.12345") }},
+	{"fixed_price over the cap", "action.value", func(r *Rule) { r.Action = Action{Kind: FixedPrice, Value: dec("1000000001")} }},
+	{"cost_plus over the cap", "action.value", func(r *Rule) { r.Action = Action{Kind: CostPlus, Value: dec("1000000001")} }},
+	{"plus over the cap", "action.plus", func(r *Rule) { r.Action.Plus = dec("1000000001") }},
+	{"min margin percent over 1000", "guard.min_margin_percent", func(r *Rule) { r.Guard.MinMarginPercent = dec("1000.5") }},
+	{"min margin percent too fine", "guard.min_margin_percent", func(r *Rule) { r.Guard.MinMarginPercent = dec("2.00001") }},
+	{"min margin amount over the cap", "guard.min_margin_amount", func(r *Rule) { r.Guard.MinMarginAmount = dec("1000000001") }},
+	{"max price over the cap", "guard.max_price", func(r *Rule) { m := dec("127900000000000000000"); r.Guard.MaxPrice = &m }},
 	{"tier uppercase", "match.tier", func(r *Rule) { r.Match.Tier = "Member" }},
 	{"tier of 33", "match.tier", func(r *Rule) { r.Match.Tier = strings.Repeat("a", 33) }},
 	{"tier with space", "match.tier", func(r *Rule) { r.Match.Tier = "vip member" }},

@@ -8,6 +8,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
@@ -130,12 +131,15 @@ func (a *app) checkBalance(ctx context.Context, isi *isipay.Client) {
 	if ctx.Err() != nil {
 		return // shutting down
 	}
+	if err == nil {
+		// Whole rupiah, rounded down: never more than there is. A balance
+		// no int64 holds is a broken reply, not a fortune.
+		balance, err = pricing.Rupiah(acct.Balance.Floor())
+	}
 	if err != nil {
+		balance = 0
 		a.metrics.BalanceCheckFailed(isipay.Supplier)
 		a.log.Warn("balance check failed", "supplier", isipay.Supplier, "err", err)
-	} else {
-		// Whole rupiah, rounded down: never more than there is.
-		balance = acct.Balance.IntPart()
 	}
 	if err := a.orders.RecordBalance(ctx, isipay.Supplier, balance, err); err != nil && ctx.Err() == nil {
 		a.log.Error("record balance", "supplier", isipay.Supplier, "err", err)
