@@ -29,6 +29,8 @@ const (
 var (
 	maxPrice   = decimal.NewFromInt(MaxPrice)
 	maxPercent = decimal.NewFromInt(MaxPercent)
+	maxInt64   = decimal.NewFromInt(math.MaxInt64)
+	minInt64   = decimal.NewFromInt(math.MinInt64)
 )
 
 // ErrRange is what Rupiah's errors wrap: a decimal that is no whole rupiah
@@ -42,7 +44,7 @@ func Rupiah(d decimal.Decimal) (int64, error) {
 	if !d.IsInteger() {
 		return 0, fmt.Errorf("%w: %s has a fraction", ErrRange, d)
 	}
-	if d.Cmp(decimal.NewFromInt(math.MaxInt64)) > 0 || d.Cmp(decimal.NewFromInt(math.MinInt64)) < 0 {
+	if d.Cmp(maxInt64) > 0 || d.Cmp(minInt64) < 0 {
 		return 0, fmt.Errorf("%w: %s is outside the int64 range", ErrRange, d)
 	}
 	return d.IntPart(), nil
@@ -51,6 +53,9 @@ func Rupiah(d decimal.Decimal) (int64, error) {
 // tooFine reports whether rate has more than MaxRateDecimals decimal
 // places (trailing zeros do not count).
 func tooFine(rate decimal.Decimal) bool {
+	if rate.Exponent() >= -MaxRateDecimals {
+		return false // the common case, and free of allocations
+	}
 	return !rate.Equal(rate.Truncate(MaxRateDecimals))
 }
 
