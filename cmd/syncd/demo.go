@@ -129,7 +129,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		guide := strings.NewReplacer("{addr}", at.API, "{metrics}", metricsURL, "{senpay}", spURL, "{isipay}", ipURL,
 			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken, "{shop}", shopToken,
-			"{merch}", merchToken)
+			"{merch}", merchToken, "{kept}", dbFate(cfg.DB, defaults["SYNCD_DB"]))
 		// The order example quotes a current price: printed once the
 		// start-up syncs have priced the catalog.
 		go func() {
@@ -187,13 +187,22 @@ func exampleFields(form []catalog.FormField) map[string]string {
 	return fields
 }
 
+// dbFate says what happens to the demo's database at exit: the temporary
+// one goes with the demo, one named by SYNCD_DB or -db stays.
+func dbFate(db, temporary string) string {
+	if db == temporary {
+		return "removed on exit"
+	}
+	return "kept on exit"
+}
+
 const demoGuide = `
   console:           http://{addr}/console/ (sign in with a token:
                      merchandiser {merch}
                      admin        {token})
   simulated Senpay:  {senpay}
   simulated Isipay:  {isipay}
-  database:          {db} (removed on exit)
+  database:          {db} ({kept})
   sync interval:     {interval}; prices at the simulators drift every 20s:
                      Isipay's reach syncd at its next sync, Senpay's at once
                      through its price_update webhook (see the log)

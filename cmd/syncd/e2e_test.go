@@ -56,10 +56,13 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	}()
 
-	base, shop := make(chan string, 1), make(chan string, 1)
+	base, shop, dbLine := make(chan string, 1), make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if _, rest, ok := strings.Cut(sc.Text(), "database:"); ok {
+				dbLine <- strings.TrimSpace(rest)
+			}
 			if addr, ok := strings.CutPrefix(sc.Text(), "syncd: listening on "); ok {
 				base <- addr
 			}
@@ -156,6 +159,10 @@ func TestDemoEndToEnd(t *testing.T) {
 	case shopToken = <-shop:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("demo printed no storefront token\n%s", stderr.String())
+	}
+	// SYNCD_DB named the database, so the demo keeps it and says so.
+	if got := <-dbLine; got != dbPath+" (kept on exit)" {
+		t.Fatalf("guide's database line: got %q, want %q", got, dbPath+" (kept on exit)")
 	}
 	order := func(ref string) string {
 		t.Helper()
