@@ -107,9 +107,9 @@ func (s *Server) routes() chi.Router {
 			r.Get("/items/{item}", s.handle(s.getItem))
 			r.Get("/catalog", s.handle(s.getCatalog))
 			r.Get("/catalog/changes", s.handle(s.catalogChanges))
-			r.Post("/orders", s.handle(s.createOrder))
-			r.Get("/orders", s.handle(s.listOrders)) // without ?reference=, admins only
-			r.Get("/orders/{id}", s.handle(s.getOrder))
+			r.With(s.orderAccess).Post("/orders", s.handle(s.createOrder))
+			r.With(s.orderAccess).Get("/orders", s.handle(s.listOrders)) // without ?reference=, admins only
+			r.With(s.orderAccess).Get("/orders/{id}", s.handle(s.getOrder))
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(s.require(auth.RoleMerchandiser))
