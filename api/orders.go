@@ -61,6 +61,11 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
 		return badOrderBody(err)
 	}
 	p, _ := PrincipalFrom(r.Context())
+	// Before the service sees it, so an order in a tier the token was not
+	// granted is neither stored nor replayed.
+	if !p.MayUseTier(req.Tier) {
+		return tierForbidden(p, req.Tier)
+	}
 	o, created, err := svc.Create(r.Context(), req, p.Name)
 	if err != nil {
 		return err

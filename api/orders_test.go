@@ -125,7 +125,7 @@ func TestOrderRefusals(t *testing.T) {
 		{"unavailable item", `{"reference":"r-1","item":"call-of-duty-mobile.cp-31","fields":{"user_id":"1"},"expected_price":1000}`,
 			409, "item_unavailable", nil},
 		{"unknown item", ml(func(m map[string]any) { m["item"] = "mobile-legends.nope" }), 422, "validation", map[string]any{"item": "*"}},
-		{"unknown tier", ml(func(m map[string]any) { m["tier"] = "gold" }), 422, "validation", map[string]any{"tier": "*"}},
+		{"unknown tier", ml(func(m map[string]any) { m["tier"] = "gold" }), 403, "tier_forbidden", map[string]any{"tier": "gold"}},
 		{"missing form field", ml(func(m map[string]any) { m["fields"] = map[string]any{"user_id": "1"} }), 422, "validation",
 			map[string]any{"fields.server": "*"}},
 		{"unknown form field", ml(func(m map[string]any) { m["fields"] = map[string]any{"user_id": "1", "server": "2", "nick": "x"} }),

@@ -138,6 +138,7 @@ func (s *Server) routes() chi.Router {
 			r.Post("/suppliers/{supplier}/sync", s.handle(s.syncSupplier))
 			r.Get("/tokens", s.handle(s.listTokens))
 			r.Post("/tokens", s.handle(s.createToken))
+			r.Patch("/tokens/{id}", s.handle(s.patchToken))
 			r.Delete("/tokens/{id}", s.handle(s.revokeToken))
 			r.Get("/orders/{id}/routing", s.handle(s.orderRouting))
 			r.Post("/orders/{id}/settle", s.handle(s.settleOrder))
