@@ -21,12 +21,12 @@ func tierParam(r *http.Request) string {
 // was not granted, whether or not the tier exists: which tiers exist
 // beyond its own is not a storefront's business.
 func tierForbidden(p auth.Principal, tier string) *Error {
-	tiers := p.Tiers
-	if tiers == nil {
-		tiers = []string{}
+	tiers, may := p.Tiers, strings.Join(p.Tiers, ", ")
+	if len(tiers) == 0 {
+		tiers, may = []string{}, "none"
 	}
 	return &Error{Status: http.StatusForbidden, Code: "tier_forbidden",
 		Message: fmt.Sprintf("this token may not use price tier %q; it may use %s (an admin grants tiers: PATCH /v1/tokens/{id})",
-			tier, strings.Join(tiers, ", ")),
+			tier, may),
 		Details: map[string]any{"tier": tier, "tiers": tiers}}
 }

@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 )
 
@@ -189,20 +191,24 @@ func TestTierEntitlementOrders(t *testing.T) {
 	}
 }
 
-// TestMigrationGrantsPublic: storefront tokens made before migration 8
-// use public only; merchandisers and admins keep every tier.
+// TestMigrationGrantsPublic: storefront tokens made before the migration
+// that gave tokens tiers use public only; merchandisers and admins keep
+// every tier.
 func TestMigrationGrantsPublic(t *testing.T) {
 	t.Parallel()
-	file, err := demoDB()
+	ms, err := syncd.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The demo database as a syncd before migration 8 left it, with a
-	// storefront and a merchandiser token.
-	path := filepath.Join(t.TempDir(), "old.db")
-	if err := os.WriteFile(path, file, 0o600); err != nil {
-		t.Fatal(err)
+	// Found by what it does, not by number, so the test holds wherever
+	// other migrations land.
+	i := slices.IndexFunc(ms, func(m syncd.Migration) bool { return strings.Contains(m.SQL, "CREATE TABLE token_tiers") })
+	if i < 0 {
+		t.Fatal("no migration creates token_tiers")
 	}
+	// A database as a syncd from before that migration left it, with a
+	// storefront and a merchandiser token and a second tier.
+	path := filepath.Join(t.TempDir(), "old.db")
 	old, err := sqlx.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
@@ -210,30 +216,33 @@ func TestMigrationGrantsPublic(t *testing.T) {
 	old.SetMaxOpenConns(1)
 	const shopSecret, merchSecret = auth.SecretPrefix + "OLDSHOPOLDSHOPOLDSHOPOLDSH", auth.SecretPrefix + "OLDMERCHOLDMERCHOLDMERCHOL"
 	shopHash, merchHash := sha256.Sum256([]byte(shopSecret)), sha256.Sum256([]byte(merchSecret))
-	for _, q := range []struct {
+	type stmt struct {
 		sql  string
 		args []any
-	}{
-		{`DROP TABLE token_tiers`, nil},
-		{`PRAGMA user_version = 7`, nil},
-		{`INSERT INTO tokens (name, role, hash, created_at) VALUES ('old-shop', 'storefront', ?, '2026-01-01T00:00:00.000000000Z')`, []any{shopHash[:]}},
-		{`INSERT INTO tokens (name, role, hash, created_at) VALUES ('old-merch', 'merchandiser', ?, '2026-01-01T00:00:00.000000000Z')`, []any{merchHash[:]}},
-		{`INSERT INTO tiers (id, name, created_at) VALUES ('member', 'Members', '2026-01-01T00:00:00.000000000Z')`, nil},
-		{`PRAGMA wal_checkpoint(TRUNCATE)`, nil},
-	} {
+	}
+	var stmts []stmt
+	for _, m := range ms[:i] {
+		stmts = append(stmts, stmt{m.SQL, nil})
+	}
+	stmts = append(stmts,
+		stmt{fmt.Sprintf(`PRAGMA user_version = %d`, ms[i].Version-1), nil},
+		stmt{`INSERT INTO tokens (name, role, hash, created_at) VALUES ('old-shop', 'storefront', ?, '2026-01-01T00:00:00.000000000Z')`, []any{shopHash[:]}},
+		stmt{`INSERT INTO tokens (name, role, hash, created_at) VALUES ('old-merch', 'merchandiser', ?, '2026-01-01T00:00:00.000000000Z')`, []any{merchHash[:]}},
+		stmt{`INSERT INTO tiers (id, name, created_at) VALUES ('member', 'Members', '2026-01-01T00:00:00.000000000Z')`, nil})
+	for _, q := range stmts {
 		if _, err := old.Exec(q.sql, q.args...); err != nil {
-			t.Fatalf("%s: %v", q.sql, err)
+			t.Fatalf("%.60s: %v", q.sql, err)
 		}
 	}
 	old.Close()
-	if file, err = os.ReadFile(path); err != nil {
+	file, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
 
+	// Opened by this syncd (every later migration applied) and synced.
 	c := startCatalogEnv(t, file)
-	if _, err := c.cat.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	c.sync(t)
 	for _, p := range c.tierReads("") {
 		if resp, b := c.call(t, "GET", p, shopSecret, ""); resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s with the old storefront token: got %d, want 200: %s", p, resp.StatusCode, b)
