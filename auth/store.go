@@ -272,6 +272,9 @@ func validate(name string, role Role, tiers []string) error {
 		fields["name"] = fmt.Sprintf("at most %d characters", MaxNameLen)
 	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
 		fields["name"] = "must be printable text"
+	case name == bootstrapAdmin.Name:
+		// Orders the bootstrap admin places are under this name.
+		fields["name"] = "reserved for SYNCD_ADMIN_TOKEN"
 	}
 	if !role.Valid() {
 		fields["role"] = "must be one of " + roleNames()

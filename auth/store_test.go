@@ -170,6 +170,7 @@ func TestCreateValidates(t *testing.T) {
 		{"empty name", "", RoleAdmin, []string{"name"}},
 		{"blank name", "   ", RoleAdmin, []string{"name"}},
 		{"long name", strings.Repeat("é", MaxNameLen+1), RoleAdmin, []string{"name"}},
+		{"the bootstrap admin's name", "bootstrap-admin", RoleStorefront, []string{"name"}},
 		{"control character", "shop\nadmin", RoleAdmin, []string{"name"}},
 		{"no role", "shop", 0, []string{"role"}},
 		{"both", "", Role(7), []string{"name", "role"}},
