@@ -338,3 +338,17 @@ CREATE TABLE supplier_balances (
 
 CREATE INDEX notify_outbox_order ON notify_outbox (order_id, id);
 CREATE INDEX notify_outbox_failed ON notify_outbox (failed_at) WHERE failed_at IS NOT NULL;
+
+-- migration 8: the price tiers each storefront token may use; storefront tokens made before get public only
+
+-- A join table rather than a JSON column on tokens: the foreign key keeps
+-- every grant naming a tier that exists, merchandiser and admin tokens
+-- (which use every tier) simply have no rows, and "who may buy at
+-- wholesale" is one query.
+CREATE TABLE token_tiers (
+    token_id  INTEGER NOT NULL REFERENCES tokens (id),
+    tier      TEXT NOT NULL REFERENCES tiers (id),
+    PRIMARY KEY (token_id, tier)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO token_tiers (token_id, tier) SELECT id, 'public' FROM tokens WHERE role = 'storefront';

@@ -82,21 +82,30 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-// tierOf reads ?tier=, public by default.
+// tierOf reads ?tier=, public by default: a tier of the snapshot. An
+// unknown one's error lists the tiers the caller may use.
 func tierOf(r *http.Request, snap *catalog.Snapshot) (string, error) {
-	tier := r.URL.Query().Get("tier")
-	if tier == "" {
-		return catalog.PublicTier, nil
-	}
+	tier := tierParam(r)
 	if !snap.HasTier(tier) {
+		p, _ := PrincipalFrom(r.Context())
+		usable := []string{}
+		for _, t := range snap.Tiers() {
+			if p.MayUseTier(t) {
+				usable = append(usable, t)
+			}
+		}
 		return "", &Error{Status: http.StatusBadRequest, Code: "unknown_tier", Message: "no price tier " + tier,
-			Details: map[string]any{"tier": tier, "tiers": snap.Tiers()}}
+			Details: map[string]any{"tier": tier, "tiers": usable}}
 	}
 	return tier, nil
 }
 
-// storefront returns the snapshot and the tier a storefront read is for.
+// storefront returns the snapshot and the tier a storefront read is for,
+// once the caller may read that tier.
 func (s *Server) storefront(r *http.Request) (*catalog.Snapshot, string, error) {
+	if p, _ := PrincipalFrom(r.Context()); !p.MayUseTier(tierParam(r)) {
+		return nil, "", tierForbidden(p, tierParam(r))
+	}
 	snap, err := s.snapshot()
 	if err != nil {
 		return nil, "", err

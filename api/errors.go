@@ -47,6 +47,8 @@ var domainErrors = []struct {
 	{catalog.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
 	{catalog.ErrVersionGone, http.StatusGone, "version_gone"},
 	{auth.ErrNotFound, http.StatusNotFound, "token_not_found"},
+	{auth.ErrNameTaken, http.StatusConflict, "token_name_taken"},
+	{auth.ErrRevoked, http.StatusConflict, "token_revoked"},
 	{rules.ErrNotFound, http.StatusNotFound, "rule_not_found"},
 	{rules.ErrStale, http.StatusPreconditionFailed, "version_mismatch"},
 	{rules.ErrConflict, http.StatusConflict, "rule_conflict"},
@@ -64,7 +66,7 @@ var domainErrors = []struct {
 // detailsOf are the machine-readable parts of a domain error: for a rule
 // refused by lint, its findings (the rules, example items and why); for
 // an order at a stale price, the price sent and the price now (null when
-// the item has none).
+// the item has none); for a token name taken, the token that has it.
 func detailsOf(err error) map[string]any {
 	var lint *rules.LintError
 	if errors.As(err, &lint) {
@@ -73,6 +75,10 @@ func detailsOf(err error) map[string]any {
 	var pc *orders.PriceChangedError
 	if errors.As(err, &pc) {
 		return map[string]any{"expected": pc.Expected, "current": pc.Current}
+	}
+	var nt *auth.NameTakenError
+	if errors.As(err, &nt) {
+		return map[string]any{"name": nt.Name, "token": nt.ID, "role": nt.Role}
 	}
 	return nil
 }

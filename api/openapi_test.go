@@ -400,6 +400,13 @@ func TestOpenAPIDocumentsCatalogResponses(t *testing.T) {
 		{"GET", "/v1/catalog/changes?since=" + fmt.Sprint(c.cat.Snapshot().Version), c.storefront, "", ""},
 		{"GET", "/v1/catalog/changes?since=abc", c.storefront, "", ""},
 		{"GET", "/v1/catalog/changes?since=0", c.storefront, "", ""},
+		// A tier that is not there: 400 for a merchandiser, 403 for a
+		// storefront, which may name only its own tiers.
+		{"GET", "/v1/games?tier=nope", c.merchandiser, "", ""},
+		{"GET", "/v1/games/mobile-legends?tier=nope", c.merchandiser, "", ""},
+		{"GET", item + "?tier=nope", c.merchandiser, "", ""},
+		{"GET", "/v1/catalog?tier=nope", c.merchandiser, "", ""},
+		{"GET", "/v1/catalog/changes?since=1&tier=nope", c.merchandiser, "", ""},
 		{"GET", "/v1/games?tier=nope", c.storefront, "", ""},
 		{"GET", "/v1/games/mobile-legends?tier=nope", c.storefront, "", ""},
 		{"GET", item + "?tier=nope", c.storefront, "", ""},

@@ -31,6 +31,20 @@ func (s *Server) orderService() (*orders.Service, error) {
 	return s.cfg.Orders, nil
 }
 
+// orderAccess admits to the storefront order routes the storefronts (each
+// to its own orders) and admins (to every order). Merchandisers price the
+// catalog; buyers' orders are not theirs to read, nor to place.
+func (s *Server) orderAccess(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, _ := PrincipalFrom(r.Context()); p.Role == auth.RoleMerchandiser {
+			writeError(w, r, s.log, errorf(http.StatusForbidden, "forbidden",
+				"orders are the storefront's that placed them and admins'; a merchandiser token reads none"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // createOrder takes a storefront's order: 201 for a new one, 200 with the
 // same order for a replay of its reference and body.
 func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
@@ -47,6 +61,11 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
 		return badOrderBody(err)
 	}
 	p, _ := PrincipalFrom(r.Context())
+	// Before the service sees it, so an order in a tier the token was not
+	// granted is neither stored nor replayed.
+	if !p.MayUseTier(req.Tier) {
+		return tierForbidden(p, req.Tier)
+	}
 	o, created, err := svc.Create(r.Context(), req, p.Name)
 	if err != nil {
 		return err
@@ -81,8 +100,8 @@ func badOrderBody(err error) error {
 }
 
 // ownOrders is whose orders the caller may see: a storefront its own (by
-// its token's name, which a rotated token keeps), anyone above every
-// storefront's ("").
+// its token's name, which a rotated token keeps), an admin every
+// storefront's (""). orderAccess keeps merchandisers out.
 func ownOrders(r *http.Request) string {
 	if p, _ := PrincipalFrom(r.Context()); p.Role == auth.RoleStorefront {
 		return p.Name

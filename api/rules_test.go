@@ -435,8 +435,10 @@ func TestRuleTiers(t *testing.T) {
 	m := c.merchandiser
 	public := c.gamePrice(t, "", diamonds86)
 
-	resp, b := c.call(t, "GET", "/v1/games/mobile-legends?tier=member", c.storefront, "")
+	resp, b := c.call(t, "GET", "/v1/games/mobile-legends?tier=member", m, "")
 	wantError(t, "member tier before it exists", resp, b, http.StatusBadRequest, "unknown_tier")
+	resp, b = c.call(t, "GET", "/v1/games/mobile-legends?tier=member", c.storefront, "")
+	wantError(t, "member tier before it exists, as a storefront", resp, b, http.StatusForbidden, "tier_forbidden")
 
 	resp, b = c.call(t, "POST", "/v1/tiers", m, `{"id": "member", "name": "Members"}`)
 	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(b), `"id":"member"`) {
@@ -456,6 +458,11 @@ func TestRuleTiers(t *testing.T) {
 	if want := []rules.Tier{{ID: "public", Name: "Public"}, {ID: "member", Name: "Members"}}; !slices.Equal(tiers.Tiers, want) {
 		t.Fatalf("tiers: got %+v, want public then member", tiers.Tiers)
 	}
+
+	// Not the storefront's until an admin grants it.
+	resp, b = c.call(t, "GET", "/v1/games/mobile-legends?tier=member", c.storefront, "")
+	wantError(t, "member tier not granted", resp, b, http.StatusForbidden, "tier_forbidden")
+	c.grant(t, "storefront-test", "public", "member")
 
 	// Usable at once; no rule names it yet, so it prices as public.
 	if got := c.gamePrice(t, "member", diamonds86); got != public {

@@ -107,9 +107,9 @@ func (s *Server) routes() chi.Router {
 			r.Get("/items/{item}", s.handle(s.getItem))
 			r.Get("/catalog", s.handle(s.getCatalog))
 			r.Get("/catalog/changes", s.handle(s.catalogChanges))
-			r.Post("/orders", s.handle(s.createOrder))
-			r.Get("/orders", s.handle(s.listOrders)) // without ?reference=, admins only
-			r.Get("/orders/{id}", s.handle(s.getOrder))
+			r.With(s.orderAccess).Post("/orders", s.handle(s.createOrder))
+			r.With(s.orderAccess).Get("/orders", s.handle(s.listOrders)) // without ?reference=, admins only
+			r.With(s.orderAccess).Get("/orders/{id}", s.handle(s.getOrder))
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(s.require(auth.RoleMerchandiser))
@@ -138,6 +138,7 @@ func (s *Server) routes() chi.Router {
 			r.Post("/suppliers/{supplier}/sync", s.handle(s.syncSupplier))
 			r.Get("/tokens", s.handle(s.listTokens))
 			r.Post("/tokens", s.handle(s.createToken))
+			r.Patch("/tokens/{id}", s.handle(s.patchToken))
 			r.Delete("/tokens/{id}", s.handle(s.revokeToken))
 			r.Get("/orders/{id}/routing", s.handle(s.orderRouting))
 			r.Post("/orders/{id}/settle", s.handle(s.settleOrder))

@@ -25,14 +25,17 @@ type createdToken struct {
 	ID        int64     `json:"id"`
 	Name      string    `json:"name"`
 	Role      auth.Role `json:"role"`
+	Tiers     []string  `json:"tiers"`
 	CreatedAt time.Time `json:"created_at"`
 	Token     string    `json:"token"`
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Name string `json:"name"`
-		Role string `json:"role"`
+		Name   string   `json:"name"`
+		Role   string   `json:"role"`
+		Tiers  []string `json:"tiers"`
+		Rotate bool     `json:"rotate"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
@@ -40,25 +43,64 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	// An unknown role parses to the zero Role, which Create refuses together
 	// with anything else wrong, so the client learns every field at once.
 	role, _ := auth.ParseRole(in.Role)
-	secret, tok, err := s.tokens.Create(r.Context(), in.Name, role)
+	var opts []auth.CreateOption
+	if in.Tiers != nil {
+		opts = append(opts, auth.WithTiers(in.Tiers))
+	}
+	if in.Rotate {
+		opts = append(opts, auth.Rotate())
+	}
+	secret, tok, err := s.tokens.Create(r.Context(), in.Name, role, opts...)
 	if err != nil {
 		return err
 	}
 	by, _ := PrincipalFrom(r.Context())
-	s.log.Info("token created", "token", tok.ID, "name", tok.Name, "role", tok.Role.String(), "by", by.Name,
-		"request_id", middleware.GetReqID(r.Context()))
+	s.log.Info("token created", "token", tok.ID, "name", tok.Name, "role", tok.Role.String(), "tiers", tok.Tiers,
+		"rotate", in.Rotate, "by", by.Name, "request_id", middleware.GetReqID(r.Context()))
 	w.Header().Set("Location", "/v1/tokens/"+strconv.FormatInt(tok.ID, 10))
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, createdToken{
-		ID: tok.ID, Name: tok.Name, Role: tok.Role, CreatedAt: tok.CreatedAt, Token: secret,
+		ID: tok.ID, Name: tok.Name, Role: tok.Role, Tiers: tok.Tiers, CreatedAt: tok.CreatedAt, Token: secret,
 	})
 	return nil
 }
 
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+// patchToken changes what a token may do: today the price tiers of a
+// storefront token, which take effect at once.
+func (s *Server) patchToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := tokenID(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Tiers []string `json:"tiers"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	tok, err := s.tokens.SetTiers(r.Context(), id, in.Tiers)
+	if err != nil {
+		return err
+	}
+	by, _ := PrincipalFrom(r.Context())
+	s.log.Info("token tiers set", "token", tok.ID, "name", tok.Name, "tiers", tok.Tiers, "by", by.Name,
+		"request_id", middleware.GetReqID(r.Context()))
+	writeJSON(w, http.StatusOK, tok)
+	return nil
+}
+
+func tokenID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		return auth.ErrNotFound
+		return 0, auth.ErrNotFound
+	}
+	return id, nil
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := tokenID(r)
+	if err != nil {
+		return err
 	}
 	if err := s.tokens.Revoke(r.Context(), id); err != nil {
 		return err

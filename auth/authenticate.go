@@ -122,7 +122,12 @@ func (s *Store) reload(ctx context.Context, minAge time.Duration) error {
 
 // load replaces the in-memory tokens with SQLite's live ones.
 func (s *Store) load(ctx context.Context) error {
-	const q = `SELECT id, name, role, hash FROM tokens WHERE revoked_at IS NULL`
+	// One statement, so a token and its tiers come from one state of the
+	// database: a storefront token is never seen without its tiers.
+	const q = `SELECT t.id, t.name, t.role, t.hash, coalesce(tt.tier, '') AS tier
+		FROM tokens t LEFT JOIN token_tiers tt ON tt.token_id = t.id
+		WHERE t.revoked_at IS NULL
+		ORDER BY t.id, tt.tier != 'public', tt.tier`
 
 	s.loads.Add(1)
 	s.mu.RLock()
@@ -134,20 +139,32 @@ func (s *Store) load(ctx context.Context) error {
 		Name string `db:"name"`
 		Role string `db:"role"`
 		Hash []byte `db:"hash"`
+		Tier string `db:"tier"`
 	}
 	if err := s.db.Read.SelectContext(ctx, &rows, q); err != nil {
 		return fmt.Errorf("load tokens: %w", err)
 	}
 	m := make(map[[sha256.Size]byte]Principal, len(rows))
 	for _, r := range rows {
-		role, err := ParseRole(r.Role)
-		if err != nil {
-			return fmt.Errorf("load tokens: token %d: %w", r.ID, err)
-		}
 		if len(r.Hash) != sha256.Size {
 			return fmt.Errorf("load tokens: token %d: hash is %d bytes, want %d", r.ID, len(r.Hash), sha256.Size)
 		}
-		m[[sha256.Size]byte(r.Hash)] = Principal{TokenID: r.ID, Name: r.Name, Role: role}
+		h := [sha256.Size]byte(r.Hash)
+		p, seen := m[h] // a token has a row per tier
+		if !seen {
+			role, err := ParseRole(r.Role)
+			if err != nil {
+				return fmt.Errorf("load tokens: token %d: %w", r.ID, err)
+			}
+			p = Principal{TokenID: r.ID, Name: r.Name, Role: role}
+			if role == RoleStorefront {
+				p.Tiers = []string{} // none granted (none can be made): no tier
+			}
+		}
+		if r.Tier != "" && p.Role == RoleStorefront {
+			p.Tiers = append(p.Tiers, r.Tier)
+		}
+		m[h] = p
 	}
 
 	s.mu.Lock()

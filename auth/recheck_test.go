@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -20,7 +21,7 @@ func TestRecheck(t *testing.T) {
 	if err != nil || p.TokenID != tok.ID || p.Role != RoleMerchandiser {
 		t.Fatalf("live token: got %+v, %v; want token %d, merchandiser", p, err, tok.ID)
 	}
-	if p, err := s.Recheck(Digest("boot-secret")); err != nil || p != bootstrapAdmin {
+	if p, err := s.Recheck(Digest("boot-secret")); err != nil || !reflect.DeepEqual(p, bootstrapAdmin) {
 		t.Fatalf("bootstrap admin: got %+v, %v", p, err)
 	}
 	if err := s.Revoke(ctx, tok.ID); err != nil {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -75,10 +76,22 @@ func roleNames() string {
 	return strings.Join(names, ", ")
 }
 
-// Principal is who makes a request: the token's name and role. TokenID is 0
-// for the bootstrap admin token, which is configured, not stored.
+// Principal is who makes a request: the token's name and role and, for a
+// storefront, the price tiers it may use. TokenID is 0 for the bootstrap
+// admin token, which is configured, not stored.
 type Principal struct {
 	TokenID int64
 	Name    string
 	Role    Role
+	// Tiers are the price tiers a storefront token may read and order in,
+	// public first; nil for merchandisers and admins, who use every tier.
+	// Shared between requests: never modified.
+	Tiers []string
+}
+
+// MayUseTier reports whether p may read the catalog's prices in tier and
+// order in it: a storefront only in the tiers it was granted, anyone above
+// in every tier.
+func (p Principal) MayUseTier(tier string) bool {
+	return p.Role >= RoleMerchandiser || slices.Contains(p.Tiers, tier)
 }

@@ -17,6 +17,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/syncd/syncd"
 )
 
@@ -24,6 +26,12 @@ import (
 var (
 	ErrNotFound     = errors.New("token not found")
 	ErrInvalidToken = errors.New("invalid token")
+	// ErrNameTaken refuses a second token under a name without Rotate: a
+	// storefront's orders belong to its name, so a new token under it
+	// would see them. It comes as a *NameTakenError.
+	ErrNameTaken = errors.New("token name taken")
+	// ErrRevoked refuses a change to a revoked token.
+	ErrRevoked = errors.New("token revoked")
 )
 
 // SecretPrefix starts every secret Create makes, so a leaked token is easy
@@ -35,14 +43,42 @@ const MaxNameLen = 100
 
 // Token is a stored token as operators see it: never its secret or hash.
 type Token struct {
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
-	Role      Role       `json:"role"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	// Tiers are the price tiers a storefront token may use, public first;
+	// nil (JSON null) for merchandisers and admins, who use every tier.
+	Tiers     []string   `json:"tiers"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
 }
 
-// ValidationError says what is wrong with each field of a token to create.
+// NameTakenError is ErrNameTaken with the token that holds the name.
+type NameTakenError struct {
+	Name    string
+	ID      int64 // the newest token with the name
+	Role    Role
+	Revoked bool
+	Rotate  bool // the caller asked to rotate: the roles differ
+}
+
+func (e *NameTakenError) Error() string {
+	state := "live"
+	if e.Revoked {
+		state = "revoked"
+	}
+	if e.Rotate {
+		return fmt.Sprintf("token name %q is token %d's, a %s token (%s); a rotated token keeps the role of the one it replaces",
+			e.Name, e.ID, e.Role, state)
+	}
+	return fmt.Sprintf("token name %q is taken by token %d (%s, %s); a storefront's orders belong to its name, "+
+		"so rotate to make another token for the same party, or choose another name", e.Name, e.ID, e.Role, state)
+}
+
+func (e *NameTakenError) Unwrap() error { return ErrNameTaken }
+
+// ValidationError says what is wrong with each field of a token to create
+// or change.
 type ValidationError struct {
 	Fields map[string]string // field name -> what is wrong with it
 }
@@ -114,37 +150,120 @@ func NewStore(ctx context.Context, db *syncd.DB, log *slog.Logger, opts ...Store
 	return s, nil
 }
 
+// CreateOption refines the token Create makes.
+type CreateOption func(*createSpec)
+
+type createSpec struct {
+	tiers  []string
+	rotate bool
+}
+
+// WithTiers sets the price tiers a storefront token may use (each must
+// exist). Without it a storefront gets public, or when rotating the tiers
+// of the token it replaces. Merchandisers and admins use every tier and
+// refuse it.
+func WithTiers(tiers []string) CreateOption {
+	return func(c *createSpec) { c.tiers = tiers }
+}
+
+// Rotate lets Create use a name that tokens already have: the new token is
+// the same party as they are (for a storefront, it sees their orders) and
+// must have their role. Revoking the old token is left to the caller.
+func Rotate() CreateOption { return func(c *createSpec) { c.rotate = true } }
+
 // Create stores a new token and returns its secret, which exists nowhere
-// else: only its SHA-256 is stored, so it cannot be shown again. Names need
-// not be unique (a rotated token may keep its predecessor's name).
-func (s *Store) Create(ctx context.Context, name string, role Role) (string, Token, error) {
+// else: only its SHA-256 is stored, so it cannot be shown again. A name is
+// one party: a name any token has had, revoked or not, is refused with a
+// *NameTakenError unless the call asks to Rotate.
+func (s *Store) Create(ctx context.Context, name string, role Role, opts ...CreateOption) (string, Token, error) {
 	const q = `INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)`
 
+	var spec createSpec
+	for _, o := range opts {
+		o(&spec)
+	}
 	name = strings.TrimSpace(name)
-	if err := validate(name, role); err != nil {
+	if err := validate(name, role, spec.tiers); err != nil {
 		return "", Token{}, err
 	}
 	// rand.Text is 26 base32 characters (130 bits): URL-safe and unguessable.
 	secret := SecretPrefix + rand.Text()
 	h := sha256.Sum256([]byte(secret))
 	now := s.now().UTC()
-	res, err := s.db.Write.ExecContext(ctx, q, name, role.String(), h[:], syncd.FormatTime(now))
+	tok := Token{Name: name, Role: role, CreatedAt: now}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Inside the write transaction, so two creations of one name
+		// cannot both find it free.
+		prev, taken, err := newestNamed(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if taken && (!spec.rotate || prev.Role != role.String()) {
+			r, _ := ParseRole(prev.Role)
+			return &NameTakenError{Name: name, ID: prev.ID, Role: r, Revoked: prev.RevokedAt.Valid, Rotate: spec.rotate}
+		}
+		if role == RoleStorefront {
+			tok.Tiers = spec.tiers
+			if tok.Tiers == nil && taken {
+				if tok.Tiers, err = tiersOf(ctx, tx, prev.ID); err != nil {
+					return err
+				}
+			}
+			if len(tok.Tiers) == 0 {
+				tok.Tiers = []string{PublicTier}
+			}
+			if tok.Tiers, err = checkTiers(ctx, tx, tok.Tiers); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, q, name, role.String(), h[:], syncd.FormatTime(now))
+		if err != nil {
+			return err
+		}
+		if tok.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return grantTiers(ctx, tx, tok.ID, tok.Tiers)
+	})
 	if err != nil {
 		return "", Token{}, fmt.Errorf("create token %q: %w", name, err)
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return "", Token{}, fmt.Errorf("create token %q: %w", name, err)
-	}
-	p := Principal{TokenID: id, Name: name, Role: role}
+	p := Principal{TokenID: tok.ID, Name: name, Role: role, Tiers: tok.Tiers}
 	s.mu.Lock()
 	s.byHash[h] = p
 	s.gen++
 	s.mu.Unlock()
-	return secret, Token{ID: id, Name: name, Role: role, CreatedAt: now}, nil
+	return secret, tok, nil
 }
 
-func validate(name string, role Role) error {
+// inTx runs fn in a write transaction (the writer's one connection, begun
+// IMMEDIATE: checks inside it see no concurrent write).
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// newestNamed is the newest token ever made under name, revoked or not,
+// and whether there is one.
+func newestNamed(ctx context.Context, tx *sqlx.Tx, name string) (tokenRow, bool, error) {
+	const q = `SELECT id, name, role, created_at, revoked_at FROM tokens WHERE name = ? ORDER BY id DESC LIMIT 1`
+
+	var r tokenRow
+	err := tx.GetContext(ctx, &r, q, name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return tokenRow{}, false, nil
+	}
+	return r, err == nil, err
+}
+
+func validate(name string, role Role, tiers []string) error {
 	fields := map[string]string{}
 	switch {
 	case name == "":
@@ -153,9 +272,15 @@ func validate(name string, role Role) error {
 		fields["name"] = fmt.Sprintf("at most %d characters", MaxNameLen)
 	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
 		fields["name"] = "must be printable text"
+	case name == bootstrapAdmin.Name:
+		// Orders the bootstrap admin places are under this name.
+		fields["name"] = "reserved for SYNCD_ADMIN_TOKEN"
 	}
 	if !role.Valid() {
 		fields["role"] = "must be one of " + roleNames()
+	}
+	if msg := tierProblem(role, tiers, false); msg != "" {
+		fields["tiers"] = msg
 	}
 	if len(fields) > 0 {
 		return &ValidationError{Fields: fields}
@@ -172,34 +297,63 @@ type tokenRow struct {
 }
 
 // List returns every token, revoked ones included (with RevokedAt set), in
-// the order they were created.
+// the order they were created, each storefront's with its tiers.
 func (s *Store) List(ctx context.Context) ([]Token, error) {
-	const q = `SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id`
+	// One statement, so a token and its tiers are read from one state of
+	// the database.
+	const q = `SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, coalesce(tt.tier, '') AS tier
+		FROM tokens t LEFT JOIN token_tiers tt ON tt.token_id = t.id
+		ORDER BY t.id, tt.tier != 'public', tt.tier`
 
-	var rows []tokenRow
+	var rows []struct {
+		tokenRow
+		Tier string `db:"tier"`
+	}
 	if err := s.db.Read.SelectContext(ctx, &rows, q); err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	out := make([]Token, 0, len(rows))
+	var out []Token
 	for _, r := range rows {
-		t := Token{ID: r.ID, Name: r.Name}
-		var err error
-		if t.Role, err = ParseRole(r.Role); err != nil {
-			return nil, fmt.Errorf("list tokens: token %d: %w", r.ID, err)
+		if n := len(out); n > 0 && out[n-1].ID == r.ID {
+			out[n-1].Tiers = append(out[n-1].Tiers, r.Tier)
+			continue
 		}
-		if t.CreatedAt, err = syncd.ParseTime(r.CreatedAt); err != nil {
-			return nil, fmt.Errorf("list tokens: token %d: %w", r.ID, err)
+		t, err := r.token()
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
 		}
-		if r.RevokedAt.Valid {
-			at, err := syncd.ParseTime(r.RevokedAt.String)
-			if err != nil {
-				return nil, fmt.Errorf("list tokens: token %d: %w", r.ID, err)
+		if t.Role == RoleStorefront {
+			t.Tiers = []string{}
+			if r.Tier != "" {
+				t.Tiers = append(t.Tiers, r.Tier)
 			}
-			t.RevokedAt = &at
 		}
 		out = append(out, t)
 	}
+	if out == nil {
+		out = []Token{}
+	}
 	return out, nil
+}
+
+// token is the row as a Token, without its tiers.
+func (r tokenRow) token() (Token, error) {
+	t := Token{ID: r.ID, Name: r.Name}
+	var err error
+	if t.Role, err = ParseRole(r.Role); err != nil {
+		return Token{}, fmt.Errorf("token %d: %w", r.ID, err)
+	}
+	if t.CreatedAt, err = syncd.ParseTime(r.CreatedAt); err != nil {
+		return Token{}, fmt.Errorf("token %d: %w", r.ID, err)
+	}
+	if r.RevokedAt.Valid {
+		at, err := syncd.ParseTime(r.RevokedAt.String)
+		if err != nil {
+			return Token{}, fmt.Errorf("token %d: %w", r.ID, err)
+		}
+		t.RevokedAt = &at
+	}
+	return t, nil
 }
 
 // Revoke stops token id from authenticating, at once in this process and

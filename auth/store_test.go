@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,7 +81,7 @@ func TestCreateAuthenticateListRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Principal{TokenID: tok.ID, Name: "shop-backend", Role: RoleStorefront}); p != want {
+	if want := (Principal{TokenID: tok.ID, Name: "shop-backend", Role: RoleStorefront, Tiers: []string{"public"}}); !reflect.DeepEqual(p, want) {
 		t.Fatalf("principal: got %+v, want %+v", p, want)
 	}
 	if _, err := s.Authenticate(ctx, secret+"x"); !errors.Is(err, ErrInvalidToken) {
@@ -169,6 +170,7 @@ func TestCreateValidates(t *testing.T) {
 		{"empty name", "", RoleAdmin, []string{"name"}},
 		{"blank name", "   ", RoleAdmin, []string{"name"}},
 		{"long name", strings.Repeat("é", MaxNameLen+1), RoleAdmin, []string{"name"}},
+		{"the bootstrap admin's name", "bootstrap-admin", RoleStorefront, []string{"name"}},
 		{"control character", "shop\nadmin", RoleAdmin, []string{"name"}},
 		{"no role", "shop", 0, []string{"role"}},
 		{"both", "", Role(7), []string{"name", "role"}},
@@ -341,7 +343,7 @@ func TestConcurrentAuthenticate(t *testing.T) {
 	}
 	wg.Go(func() {
 		for range 20 {
-			secret, tok, err := s.Create(ctx, "churn", RoleMerchandiser)
+			secret, tok, err := s.Create(ctx, "churn", RoleMerchandiser, Rotate())
 			if err != nil {
 				errs <- err
 				return
@@ -362,7 +364,7 @@ func TestConcurrentAuthenticate(t *testing.T) {
 	})
 	wg.Go(func() {
 		for range 20 {
-			if _, _, err := other.Create(ctx, "elsewhere", RoleStorefront); err != nil {
+			if _, _, err := other.Create(ctx, "elsewhere", RoleStorefront, Rotate()); err != nil {
 				errs <- err
 				return
 			}

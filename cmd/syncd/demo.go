@@ -108,13 +108,16 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	a.apiListener = apiLn
-	shopToken, _, err := a.tokens.Create(ctx, "demo-shop", auth.RoleStorefront)
+	// Rotated: with SYNCD_DB kept from an earlier demo the names are taken,
+	// and the new tokens are the same storefront (which sees its earlier
+	// orders, in its earlier tiers) and merchandiser.
+	shopToken, _, err := a.tokens.Create(ctx, "demo-shop", auth.RoleStorefront, auth.Rotate())
 	if err != nil {
 		a.abandon()
 		a.db.Close()
 		return fmt.Errorf("demo storefront token: %w", err)
 	}
-	merchToken, _, err := a.tokens.Create(ctx, "demo-merchandiser", auth.RoleMerchandiser)
+	merchToken, _, err := a.tokens.Create(ctx, "demo-merchandiser", auth.RoleMerchandiser, auth.Rotate())
 	if err != nil {
 		a.abandon()
 		a.db.Close()
@@ -226,7 +229,9 @@ SHOP is the token of a storefront, made for this demo):
     "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_old": 22870, "price_new": 19000}]}'
     (a Senpay webhook as the simulator sends them: no token, loopback is allowed in the demo;
     86 Diamonds is 19000 at once, until a sync brings back the simulator's price)
-  go run ./cmd/syncd token create -db {db} -role storefront -name my-shop
+  go run ./cmd/syncd token create -db {db} -role storefront -name my-shop -tiers public
+    (SHOP may use the public tier only: after POST /v1/tiers makes another, grant
+    it with PATCH /v1/tokens/ID {"tiers": ["public", "..."]} or syncd token tiers)
 
 The API is described at http://{addr}/openapi.json; Prometheus metrics are at
 {metrics}. Ctrl-C stops everything.

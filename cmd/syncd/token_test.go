@@ -103,6 +103,12 @@ func TestTokenCommandRefusesBadInput(t *testing.T) {
 		{"stray argument", []string{"create", "-role", "admin", "-name", "x", "extra"}, "unexpected arguments"},
 		{"revoke without id", []string{"revoke"}, "exactly one token ID"},
 		{"revoke bad id", []string{"revoke", "abc"}, "not a token ID"},
+		{"unknown tier", []string{"create", "-role", "storefront", "-name", "x", "-tiers", "public,gold"}, "no such price tier"},
+		{"empty tiers", []string{"create", "-role", "storefront", "-name", "x", "-tiers", ","}, "tiers: at least one tier"},
+		{"tiers of an admin", []string{"create", "-role", "admin", "-name", "x", "-tiers", "public"}, "only storefront tokens have tiers"},
+		{"tiers without a list", []string{"tiers", "1"}, "want a token ID and its tiers"},
+		{"tiers bad id", []string{"tiers", "abc", "public"}, "not a token ID"},
+		{"tiers unknown id", []string{"tiers", "42", "public"}, "token not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,5 +121,67 @@ func TestTokenCommandRefusesBadInput(t *testing.T) {
 				t.Fatalf("stdout: got %q, want nothing", stdout.String())
 			}
 		})
+	}
+}
+
+// TestTokenCommandTiersAndNames: -tiers and the tiers subcommand set what a
+// storefront may use, the list shows it, and a name is refused a second
+// time unless -rotate says the new token is the same party.
+func TestTokenCommandTiersAndNames(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "syncd.db")
+	getenv := func(k string) string {
+		if k == "SYNCD_DB" {
+			return path
+		}
+		return ""
+	}
+	token := func(args ...string) (string, string, error) {
+		var stdout, stderr strings.Builder
+		err := run(ctx, append([]string{"token"}, args...), getenv, &stdout, &stderr)
+		return stdout.String(), stderr.String(), err
+	}
+	db, err := syncd.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec(`INSERT INTO tiers (id, name, created_at) VALUES ('member', 'Members', 't')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	if _, said, err := token("create", "-role", "storefront", "-name", "shop", "-tiers", "member, public"); err != nil ||
+		!strings.Contains(said, "tiers public,member") {
+		t.Fatalf("create with tiers: got %q, %v", said, err)
+	}
+	if _, _, err := token("create", "-role", "merchandiser", "-name", "mia"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := token("create", "-role", "storefront", "-name", "shop"); !errors.Is(err, auth.ErrNameTaken) ||
+		!strings.Contains(err.Error(), "rotate") {
+		t.Fatalf("same name again: got %v, want ErrNameTaken saying how to rotate", err)
+	}
+	if _, said, err := token("create", "-role", "storefront", "-name", "shop", "-rotate"); err != nil ||
+		!strings.Contains(said, "created token 3") || !strings.Contains(said, "tiers public,member") {
+		t.Fatalf("rotate: got %q, %v, want token 3 with shop's tiers", said, err)
+	}
+	if out, _, err := token("tiers", "1", "public"); err != nil || out != "token 1 \"shop\" may use tiers public\n" {
+		t.Fatalf("tiers: got %q, %v", out, err)
+	}
+	if _, _, err := token("tiers", "2", "public"); err == nil || !strings.Contains(err.Error(), "only storefront tokens have tiers") {
+		t.Fatalf("tiers of a merchandiser: got %v", err)
+	}
+	out, _, err := token("list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[0], "TIERS") {
+		t.Fatalf("list: got\n%s\nwant a header with TIERS and three tokens", out)
+	}
+	for i, want := range []string{"public ", "all ", "public,member "} {
+		if f := strings.Fields(lines[i+1]); len(f) < 4 || f[3]+" " != want {
+			t.Fatalf("list line %d: got %q, want tiers %q", i+1, lines[i+1], want)
+		}
 	}
 }

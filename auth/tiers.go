@@ -1,0 +1,143 @@
+package auth
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// PublicTier is the price tier that always exists, and the one a
+// storefront token gets unless it is given others.
+const PublicTier = "public"
+
+// tierProblem is what is wrong with tiers asked for a token of role, or
+// "". nil means not given: refused when required (SetTiers), the default
+// otherwise.
+func tierProblem(role Role, tiers []string, required bool) string {
+	switch {
+	case role.Valid() && role != RoleStorefront && tiers != nil:
+		return "only storefront tokens have tiers: merchandisers and admins use every tier"
+	case tiers == nil && required:
+		return "required: the price tiers the token may use, such as [\"public\"]"
+	case tiers != nil && len(tiers) == 0:
+		return "at least one tier: a storefront without one can read nothing (revoke the token instead)"
+	}
+	return ""
+}
+
+// checkTiers returns tiers without repeats, public first then by id, once
+// each is known to exist; an unknown one is a *ValidationError naming them.
+func checkTiers(ctx context.Context, tx *sqlx.Tx, tiers []string) ([]string, error) {
+	out := slices.Clone(tiers)
+	slices.SortFunc(out, func(a, b string) int {
+		return cmp.Or(cmp.Compare(tierRank(a), tierRank(b)), strings.Compare(a, b))
+	})
+	out = slices.Compact(out)
+	var unknown []string
+	for _, t := range out {
+		var n int
+		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM tiers WHERE id = ?`, t); err != nil {
+			return nil, fmt.Errorf("look up tier %q: %w", t, err)
+		}
+		if n == 0 {
+			unknown = append(unknown, fmt.Sprintf("%q", clip(t)))
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, &ValidationError{Fields: map[string]string{
+			"tiers": "no such price tier: " + strings.Join(unknown, ", ") + " (GET /v1/tiers lists them; POST /v1/tiers makes one)"}}
+	}
+	return out, nil
+}
+
+// tierRank puts public before every other tier, as SQLite's ORDER BY
+// tier != 'public', tier does.
+func tierRank(t string) int {
+	if t == PublicTier {
+		return 0
+	}
+	return 1
+}
+
+// clip bounds a caller's text quoted back in an error.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
+
+// grantTiers stores token id's tiers, as checkTiers returned them.
+func grantTiers(ctx context.Context, tx *sqlx.Tx, id int64, tiers []string) error {
+	for _, t := range tiers {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO token_tiers (token_id, tier) VALUES (?, ?)`, id, t); err != nil {
+			return fmt.Errorf("grant tier %s to token %d: %w", t, id, err)
+		}
+	}
+	return nil
+}
+
+// tiersOf is token id's tiers, public first.
+func tiersOf(ctx context.Context, tx *sqlx.Tx, id int64) ([]string, error) {
+	var out []string
+	err := tx.SelectContext(ctx, &out, `SELECT tier FROM token_tiers WHERE token_id = ? ORDER BY tier != 'public', tier`, id)
+	if err != nil {
+		return nil, fmt.Errorf("tiers of token %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// SetTiers replaces the price tiers storefront token id may use (each must
+// exist), at once in this process and within a few seconds in another
+// syncd on the same database. An unknown id is ErrNotFound, a revoked
+// token ErrRevoked; a merchandiser's or admin's, which use every tier, is
+// a *ValidationError.
+func (s *Store) SetTiers(ctx context.Context, id int64, tiers []string) (Token, error) {
+	const q = `SELECT id, name, role, created_at, revoked_at FROM tokens WHERE id = ?`
+
+	var tok Token
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var r tokenRow
+		if err := tx.GetContext(ctx, &r, q, id); errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		var err error
+		if tok, err = r.token(); err != nil {
+			return err
+		}
+		if msg := tierProblem(tok.Role, tiers, true); msg != "" {
+			return &ValidationError{Fields: map[string]string{"tiers": msg}}
+		}
+		if tok.RevokedAt != nil {
+			return ErrRevoked
+		}
+		if tok.Tiers, err = checkTiers(ctx, tx, tiers); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM token_tiers WHERE token_id = ?`, id); err != nil {
+			return err
+		}
+		return grantTiers(ctx, tx, id, tok.Tiers)
+	})
+	if err != nil {
+		return Token{}, fmt.Errorf("set tiers of token %d: %w", id, err)
+	}
+	s.mu.Lock()
+	for h, p := range s.byHash {
+		if p.TokenID == id {
+			p.Tiers = tok.Tiers
+			s.byHash[h] = p
+		}
+	}
+	s.gen++
+	s.mu.Unlock()
+	return tok, nil
+}
