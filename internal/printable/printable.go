@@ -4,7 +4,7 @@
 // rearrange text instead of being text: control characters (C0, NUL to
 // US and tab among them; DEL; C1), invisible formatting characters
 // (Unicode category Cf: bidirectional overrides and isolates such as
-// U+202E, which make "gnp.exe" display as "exe.png", zero-width spaces,
+// U+202E, before which "gnp.exe" displays as "exe.png"; zero-width spaces,
 // the byte order mark, tag characters), line and paragraph separators,
 // and text that is not UTF-8.
 //
