@@ -19,10 +19,12 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ErrDuplicate is what every *DuplicateError is.
@@ -91,9 +93,15 @@ func decode(data []byte, v any, open bool) error {
 }
 
 func check(data []byte, t reflect.Type) error {
+	if json.Valid(data) {
+		sc := scanner{data: data}
+		return sc.value(t, 0)
+	}
+	// Not JSON: the token reader finds what is wrong, as encoding/json
+	// reports it (and a repeated member before it, if there is one).
 	w := walker{dec: json.NewDecoder(bytes.NewReader(data))}
 	w.dec.UseNumber()
-	if err := w.value("", t, 0); err != nil {
+	if err := w.value(t, 0); err != nil {
 		return err
 	}
 	if _, err := w.dec.Token(); !errors.Is(err, io.EOF) {
@@ -102,15 +110,228 @@ func check(data []byte, t reflect.Type) error {
 	return nil
 }
 
-// walker reads a document token by token, as rules.Decode does, so it
-// sees every member name where encoding/json would keep only the last.
-type walker struct {
-	dec *json.Decoder
+// path is the JSON path to where a reader is, kept as a stack and written
+// out only for an error.
+type path []segment
+
+type segment struct {
+	name  []byte
+	index int // an array element's; -1 for a member
 }
 
-// value reads one value at path; t is the Go type it will be decoded
-// into, nil where that is not known (free-form JSON).
-func (w *walker) value(path string, t reflect.Type, depth int) error {
+func (p path) String() string {
+	var b strings.Builder
+	for _, s := range p {
+		switch {
+		case s.index >= 0:
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		case b.Len() > 0:
+			b.WriteString("." + string(s.name))
+		default:
+			b.Write(s.name)
+		}
+	}
+	return b.String()
+}
+
+// members checks the member names of one object as a reader meets them,
+// for the object's target type t.
+type members struct {
+	fields *fieldSet
+	elem   reflect.Type
+	names  [][]byte        // the names so far, while there are few
+	folded map[string]bool // then their folded forms
+	buf    [8][]byte
+}
+
+func (m *members) init(t reflect.Type) {
+	m.names = m.buf[:0]
+	switch t = target(t); {
+	case t == nil:
+	case t.Kind() == reflect.Struct:
+		m.fields = fieldsOf(t)
+	case t.Kind() == reflect.Map:
+		m.elem = t.Elem()
+	}
+}
+
+// member takes the next name: an error if it repeats one before it
+// (ignoring case) or names a field in another case; otherwise the type
+// of its value, nil if free-form or unknown.
+func (m *members) member(name []byte, at path) (reflect.Type, error) {
+	switch {
+	case m.folded != nil:
+		key := fold(string(name))
+		if m.folded[key] {
+			return nil, &DuplicateError{Path: at.String()}
+		}
+		m.folded[key] = true
+	case slices.ContainsFunc(m.names, func(n []byte) bool { return bytes.EqualFold(n, name) }):
+		return nil, &DuplicateError{Path: at.String()}
+	case len(m.names) < 16:
+		m.names = append(m.names, name)
+	default:
+		m.folded = make(map[string]bool, 2*len(m.names))
+		for _, n := range append(m.names, name) {
+			m.folded[fold(string(n))] = true
+		}
+	}
+	if m.fields == nil {
+		return m.elem, nil
+	}
+	if f, ok := m.fields.byName[string(name)]; ok {
+		return f.typ, nil
+	}
+	if f, ok := m.fields.byFold[fold(string(name))]; ok {
+		return nil, &NameError{Path: at.String(), Want: f.name}
+	}
+	return nil, nil // unknown: encoding/json refuses it or skips it
+}
+
+func elemOf(t reflect.Type) reflect.Type {
+	if t = target(t); t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		return t.Elem()
+	}
+	return nil
+}
+
+// scanner reads a document json.Valid has accepted, byte by byte, so it
+// sees every member name where encoding/json would keep only the last. It
+// relies on the document being valid and checks no syntax itself.
+type scanner struct {
+	data []byte
+	i    int
+	at   path
+}
+
+func (s *scanner) space() {
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// value reads one value; t is the Go type it will be decoded into, nil
+// where that is not known (free-form JSON).
+func (s *scanner) value(t reflect.Type, depth int) error {
+	if depth > maxDepth {
+		return ErrTooDeep
+	}
+	s.space()
+	switch s.data[s.i] {
+	case '{':
+		s.i++
+		return s.object(t, depth)
+	case '[':
+		s.i++
+		return s.array(t, depth)
+	case '"':
+		s.str()
+		return nil
+	}
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return nil
+		}
+		s.i++
+	}
+	return nil
+}
+
+func (s *scanner) object(t reflect.Type, depth int) error {
+	var m members
+	m.init(t)
+	s.space()
+	if s.data[s.i] == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		s.space()
+		name := s.key()
+		s.space()
+		s.i++ // ':'
+		s.at = append(s.at, segment{name: name, index: -1})
+		ft, err := m.member(name, s.at)
+		if err == nil {
+			err = s.value(ft, depth+1)
+		}
+		if err != nil {
+			return err
+		}
+		s.at = s.at[:len(s.at)-1]
+		s.space()
+		s.i++ // ',' or '}'
+		if s.data[s.i-1] == '}' {
+			return nil
+		}
+	}
+}
+
+func (s *scanner) array(t reflect.Type, depth int) error {
+	elem := elemOf(t)
+	s.space()
+	if s.data[s.i] == ']' {
+		s.i++
+		return nil
+	}
+	for i := 0; ; i++ {
+		s.at = append(s.at, segment{index: i})
+		if err := s.value(elem, depth+1); err != nil {
+			return err
+		}
+		s.at = s.at[:len(s.at)-1]
+		s.space()
+		s.i++ // ',' or ']'
+		if s.data[s.i-1] == ']' {
+			return nil
+		}
+	}
+}
+
+// str skips a string.
+func (s *scanner) str() {
+	s.i++
+	for {
+		switch s.data[s.i] {
+		case '\\':
+			s.i += 2
+			continue
+		case '"':
+			s.i++
+			return
+		}
+		s.i++
+	}
+}
+
+// key reads a member name as encoding/json decodes it: from the document
+// itself when it is plain UTF-8 without escapes.
+func (s *scanner) key() []byte {
+	start := s.i
+	s.str()
+	raw := s.data[start:s.i]
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return raw[1 : len(raw)-1]
+	}
+	var name string
+	_ = json.Unmarshal(raw, &name) // valid: json.Valid said so
+	return []byte(name)
+}
+
+// walker reads a document token by token, as rules.Decode does; check
+// uses it on what is not JSON, to say why as encoding/json would.
+type walker struct {
+	dec *json.Decoder
+	at  path
+}
+
+func (w *walker) value(t reflect.Type, depth int) error {
 	if depth > maxDepth {
 		return ErrTooDeep
 	}
@@ -123,68 +344,44 @@ func (w *walker) value(path string, t reflect.Type, depth int) error {
 	}
 	switch tok {
 	case json.Delim('{'):
-		return w.object(path, t, depth)
+		return w.object(t, depth)
 	case json.Delim('['):
-		return w.array(path, t, depth)
+		return w.array(t, depth)
 	}
 	return nil
 }
 
-func (w *walker) object(path string, t reflect.Type, depth int) error {
-	t = target(t)
-	var (
-		fields *fieldSet
-		elem   reflect.Type
-	)
-	switch {
-	case t == nil:
-	case t.Kind() == reflect.Struct:
-		fields = fieldsOf(t)
-	case t.Kind() == reflect.Map:
-		elem = t.Elem()
-	}
-	seen := map[string]bool{}
+func (w *walker) object(t reflect.Type, depth int) error {
+	var m members
+	m.init(t)
 	for w.dec.More() {
 		tok, err := w.dec.Token()
 		if err != nil {
 			return truncated(err)
 		}
 		name, _ := tok.(string) // the decoder refuses an object key that is not a string
-		p := name
-		if path != "" {
-			p = path + "." + name
+		w.at = append(w.at, segment{name: []byte(name), index: -1})
+		ft, err := m.member(w.at[len(w.at)-1].name, w.at)
+		if err == nil {
+			err = w.value(ft, depth+1)
 		}
-		key := fold(name)
-		if seen[key] {
-			return &DuplicateError{Path: p}
-		}
-		seen[key] = true
-		ft := elem
-		if fields != nil {
-			f, ok := fields.byFold[key]
-			if ok && f.name != name {
-				return &NameError{Path: p, Want: f.name}
-			}
-			ft = f.typ // nil for an unknown member: encoding/json refuses it or skips it
-		}
-		if err := w.value(p, ft, depth+1); err != nil {
+		if err != nil {
 			return err
 		}
+		w.at = w.at[:len(w.at)-1]
 	}
 	_, err := w.dec.Token()
 	return truncated(err)
 }
 
-func (w *walker) array(path string, t reflect.Type, depth int) error {
-	t = target(t)
-	var elem reflect.Type
-	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
-		elem = t.Elem()
-	}
+func (w *walker) array(t reflect.Type, depth int) error {
+	elem := elemOf(t)
 	for i := 0; w.dec.More(); i++ {
-		if err := w.value(path+"["+strconv.Itoa(i)+"]", elem, depth+1); err != nil {
+		w.at = append(w.at, segment{index: i})
+		if err := w.value(elem, depth+1); err != nil {
 			return err
 		}
+		w.at = w.at[:len(w.at)-1]
 	}
 	_, err := w.dec.Token()
 	return truncated(err)
@@ -228,8 +425,9 @@ type field struct {
 	typ  reflect.Type
 }
 
-// fieldSet is a struct's JSON fields by folded name.
+// fieldSet is a struct's JSON fields by name and by folded name.
 type fieldSet struct {
+	byName map[string]field
 	byFold map[string]field
 }
 
@@ -239,7 +437,7 @@ func fieldsOf(t reflect.Type) *fieldSet {
 	if fs, ok := fieldCache.Load(t); ok {
 		return fs.(*fieldSet)
 	}
-	fs := &fieldSet{byFold: map[string]field{}}
+	fs := &fieldSet{byName: map[string]field{}, byFold: map[string]field{}}
 	collect(t, fs, 0)
 	fieldCache.Store(t, fs)
 	return fs
@@ -279,6 +477,7 @@ func collect(t reflect.Type, fs *fieldSet, depth int) {
 		key := fold(name)
 		if _, ok := fs.byFold[key]; !ok {
 			fs.byFold[key] = field{name: name, typ: sf.Type}
+			fs.byName[name] = fs.byFold[key]
 		}
 	}
 	for _, et := range embedded {
