@@ -208,7 +208,7 @@ func duplicateMember(dup *strictjson.DuplicateError, prefix string) *Error {
 		field = prefix + "." + field
 	}
 	return &Error{Status: http.StatusBadRequest, Code: "duplicate_member",
-		Message: fmt.Sprintf("member %q appears more than once in its object; send each member once", field),
+		Message: fmt.Sprintf("member %q is repeated in its object (names compare ignoring case): send each member once", field),
 		Details: map[string]any{"field": field}}
 }
 
