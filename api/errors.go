@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 )
@@ -138,16 +139,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // maxBody bounds every request body.
 const maxBody = 1 << 20
 
-// decodeJSON reads one JSON object from the body into v. Unknown fields are
-// refused: a misspelt field would otherwise be silently ignored.
+// decodeJSON reads one JSON object from the body into v, as decodeBody
+// does, under the body limit.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
 		return badJSON(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errorf(http.StatusBadRequest, "bad_json", "request body has more after the JSON object")
+	return decodeBody(body, v)
+}
+
+// decodeBody reads body into v the one strict way every body from outside
+// is read (strictjson): a member repeated at any depth is a 400
+// duplicate_member, one named in another case or unknown (a misspelt
+// field would otherwise be silently ignored) a 400 bad_json, before
+// anything is stored or changed.
+func decodeBody(body []byte, v any) error {
+	if err := strictjson.Decode(body, v); err != nil {
+		return badJSON(err)
 	}
 	return nil
 }
@@ -157,10 +166,20 @@ func badJSON(err error) *Error {
 		tooLarge *http.MaxBytesError
 		syntax   *json.SyntaxError
 		typ      *json.UnmarshalTypeError
+		dup      *strictjson.DuplicateError
+		name     *strictjson.NameError
 	)
 	switch {
 	case errors.As(err, &tooLarge):
 		return errorf(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is over %d bytes", tooLarge.Limit))
+	case errors.As(err, &dup):
+		return duplicateMember(dup, "")
+	case errors.As(err, &name):
+		e := errorf(http.StatusBadRequest, "bad_json", name.Error())
+		e.Details = map[string]any{"field": name.Path}
+		return e
+	case errors.Is(err, strictjson.ErrTrailing):
+		return errorf(http.StatusBadRequest, "bad_json", "request body has more after the JSON object")
 	case errors.Is(err, io.EOF):
 		return errorf(http.StatusBadRequest, "bad_json", "request body is empty; want a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -186,6 +205,19 @@ func badJSON(err error) *Error {
 	return errorf(http.StatusBadRequest, "bad_json", "request body is not the JSON object expected")
 }
 
+// duplicateMember is the 400 for a body with a member repeated (under
+// prefix, for a document inside a larger body): two readers of such a
+// body could each take a different value.
+func duplicateMember(dup *strictjson.DuplicateError, prefix string) *Error {
+	field := dup.Path
+	if prefix != "" {
+		field = prefix + "." + field
+	}
+	return &Error{Status: http.StatusBadRequest, Code: "duplicate_member",
+		Message: fmt.Sprintf("member %q is repeated in its object (names compare ignoring case): send each member once", field),
+		Details: map[string]any{"field": field}}
+}
+
 // badRule turns a *rules.DecodeError (a request body that is not a rule
 // document) into a 400 naming the field, under path for a rule inside a
 // larger body; other errors pass through. It is applied where a request
@@ -195,6 +227,9 @@ func badRule(err error, path string) error {
 	var de *rules.DecodeError
 	if !errors.As(err, &de) {
 		return err
+	}
+	if dup := (*strictjson.DuplicateError)(nil); errors.As(err, &dup) {
+		return duplicateMember(dup, path)
 	}
 	field := de.Field
 	if path != "" {

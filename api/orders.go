@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/orders"
 )
 
@@ -91,6 +92,9 @@ func badOrderBody(err error) error {
 	var ve *orders.ValidationError
 	if !errors.As(err, &ve) {
 		return err
+	}
+	if dup := (*strictjson.DuplicateError)(nil); errors.As(err, &dup) {
+		return duplicateMember(dup, "")
 	}
 	msg, ok := ve.Fields["body"]
 	if !ok {

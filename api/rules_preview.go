@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -101,9 +102,7 @@ func readChange(i int, raw json.RawMessage) (catalog.RuleChange, error) {
 		return catalog.RuleChange{}, indexed(errorf(http.StatusBadRequest, "bad_json", "must be a JSON object"), i, at)
 	}
 	var wc wireChange
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&wc); err != nil {
+	if err := strictjson.Decode(raw, &wc); err != nil {
 		return catalog.RuleChange{}, indexed(badJSON(err), i, at)
 	}
 

@@ -310,7 +310,7 @@ func TestWebhookBadInput(t *testing.T) {
 	beforeItem := c.servedItem(t, diamonds86)
 	tests := []struct{ name, body, want string }{
 		{"not JSON", `<html><body>502 Bad Gateway</body></html>`, "invalid character"},
-		{"empty", ``, "unexpected end of JSON"},
+		{"empty", ``, "empty body"},
 		{"JSON but not an object", `[1, 2]`, "cannot unmarshal"},
 		{"unknown webhook_type", `{"webhook_type": "balance_update"}`, `unknown webhook_type "balance_update"`},
 		{"no webhook_type", `{"data": []}`, `unknown webhook_type ""`},

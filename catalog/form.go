@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/syncd/syncd/internal/printable"
 )
 
 // The canonical order form of a game is what a storefront asks its buyer:
@@ -139,10 +143,23 @@ func DefaultIsipayData(form []FormField) string {
 
 // CheckIsipayData validates a template against a form: every placeholder
 // must be a field, and every field must be used, or the supplier would be
-// sent an order without something the buyer was asked for.
+// sent an order without something the buyer was asked for. The filled
+// string must split back into the buyer's values: two placeholders need
+// text between them ("{user_id}{server}" cannot tell 123|45 from 12|345),
+// and a brace outside a placeholder is refused, since braces are how a
+// placeholder is written.
 func CheckIsipayData(tmpl string, form []FormField) error {
 	if strings.TrimSpace(tmpl) == "" {
 		return fmt.Errorf("empty template")
+	}
+	if err := printable.Line(tmpl); err != nil {
+		return fmt.Errorf("template %w", err)
+	}
+	if loc := adjacentPlaceholders.FindStringIndex(tmpl); loc != nil {
+		return fmt.Errorf("template puts %s with nothing between: a value could not be told from the next", tmpl[loc[0]:loc[1]])
+	}
+	if rest := placeholder.ReplaceAllString(tmpl, ""); strings.ContainsAny(rest, "{}") {
+		return fmt.Errorf("template has a { or } that is not part of a {field}")
 	}
 	used := map[string]bool{}
 	for _, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
@@ -169,6 +186,59 @@ func CheckIsipayData(tmpl string, form []FormField) error {
 		return fmt.Errorf("template leaves out %v, which the game form asks for", missing)
 	}
 	return nil
+}
+
+// adjacentPlaceholders matches two placeholders with nothing between.
+var adjacentPlaceholders = regexp.MustCompile(`\{[a-z0-9_]+\}\{[a-z0-9_]+\}`)
+
+// TemplateDelimiters are the characters a value filling tmpl may not
+// hold: the template's own text outside its placeholders ("(" and ")" in
+// "{user_id}({server})") and the braces that write a placeholder. Values
+// without them cannot change how the filled string splits back into its
+// fields (CheckIsipayData makes sure text separates every two
+// placeholders): a user id of "{server}|x" or a server of "2001)(9999"
+// would send the supplier another player than the buyer named.
+func TemplateDelimiters(tmpl string) string {
+	var b strings.Builder
+	b.WriteString("{}")
+	for _, r := range placeholder.ReplaceAllString(tmpl, "") {
+		if !strings.ContainsRune(b.String(), r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// CheckTemplateValue says why v cannot fill a placeholder of tmpl: it
+// holds one of TemplateDelimiters(tmpl). Nil if it can.
+func CheckTemplateValue(tmpl, v string) error {
+	delims := TemplateDelimiters(tmpl)
+	if i := strings.IndexAny(v, delims); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(v[i:])
+		return fmt.Errorf("must not contain %q: this game's order form reserves %s", r, quoteRunes(delims))
+	}
+	return nil
+}
+
+func quoteRunes(s string) string {
+	var parts []string
+	for _, r := range s {
+		parts = append(parts, strconv.QuoteRune(r))
+	}
+	return strings.Join(parts, " ")
+}
+
+// BreakingIsipayValue returns the first placeholder of tmpl whose value
+// in values would change the template's shape (CheckTemplateValue), and
+// why. Orders are checked when they are taken; this is the check at the
+// point of sending, for a template changed since.
+func BreakingIsipayValue(tmpl string, values map[string]string) (key string, err error) {
+	for _, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
+		if err := CheckTemplateValue(tmpl, values[m[1]]); err != nil {
+			return m[1], err
+		}
+	}
+	return "", nil
 }
 
 // IsipayData fills a template with the buyer's values.

@@ -1,6 +1,10 @@
 package catalog
 
-import "testing"
+import (
+	"maps"
+	"strings"
+	"testing"
+)
 
 // BlankIsipayValue must see exactly the placeholders IsipayData fills, or
 // a value could go missing unnoticed.
@@ -25,4 +29,152 @@ func TestBlankIsipayValue(t *testing.T) {
 			t.Errorf("IsipayData(%q): %q still has a placeholder", tmpl, got)
 		}
 	}
+}
+
+func TestCheckIsipayData(t *testing.T) {
+	two := []FormField{{Key: "user_id", Type: "text"}, {Key: "server", Type: "text"}}
+	for _, ok := range []string{"{user_id}({server})", "{user_id}|{server}", "id={user_id};zone={server}", "{server} {user_id}"} {
+		if err := CheckIsipayData(ok, two); err != nil {
+			t.Errorf("%q: got %v, want nil", ok, err)
+		}
+	}
+	for _, bad := range []string{
+		"", "{user_id}", "{user_id}({zone})", "{user_id}{server}", "{user_id}({server}}", "{{user_id}}|{server}",
+		"{user_id}({server}){", "{user_id}\t{server}", "{user_id}\u202e{server}", "{user_id}\n{server}",
+	} {
+		if err := CheckIsipayData(bad, two); err == nil {
+			t.Errorf("%q: got nil, want an error", bad)
+		}
+	}
+}
+
+func TestTemplateDelimiters(t *testing.T) {
+	for tmpl, want := range map[string]string{
+		"{user_id}":                        "{}",
+		"{user_id}({server})":              "{}()",
+		"{user_id}|{server}|{zone}":        "{}|",
+		"id={user_id};zone={server}":       "{}id=;zone",
+		"{user_id} ({server})":             "{} ()",
+		"{user_id}\u00b7{server}\u00b7end": "{}\u00b7end",
+	} {
+		if got := TemplateDelimiters(tmpl); got != want {
+			t.Errorf("TemplateDelimiters(%q): got %q, want %q", tmpl, got, want)
+		}
+	}
+}
+
+// The values of issue 12, in the default template: each would send
+// Isipay another player.
+func TestCheckTemplateValueRefusesBreakers(t *testing.T) {
+	const tmpl = "{user_id}({server})"
+	for _, v := range []string{"{server}|x", "2001)(9999", "12(34", "{user_id}", "x}"} {
+		if err := CheckTemplateValue(tmpl, v); err == nil {
+			t.Errorf("%q in %s: got nil, want an error", v, tmpl)
+		}
+	}
+	for _, v := range []string{"12345678", "2001", "name#1234", "a|b"} {
+		if err := CheckTemplateValue(tmpl, v); err != nil {
+			t.Errorf("%q in %s: got %v, want nil", v, tmpl, err)
+		}
+	}
+	// What the check prevents: filled in, these read back otherwise.
+	for _, values := range []map[string]string{{"user_id": "1", "server": "2001)(9999"}, {"user_id": "1)(2", "server": "3"}} {
+		if got := readBack(tmpl, IsipayData(tmpl, values), 2); len(got) == 1 && maps.Equal(got[0], values) {
+			t.Errorf("%v reads back as itself alone; the test no longer shows a breaker", values)
+		}
+	}
+	if key, err := BreakingIsipayValue(tmpl, map[string]string{"user_id": "1", "server": "2001)(9999"}); key != "server" || err == nil {
+		t.Errorf("BreakingIsipayValue: got {%s} %v, want {server} refused", key, err)
+	}
+}
+
+// FuzzIsipayDataSplits: for any template CheckIsipayData accepts and any
+// values CheckTemplateValue accepts, the filled string can be read back
+// into fields in exactly one way, and that way gives the buyer's values.
+// The reading back knows only the template: a placeholder may stand for
+// any string at all.
+func FuzzIsipayDataSplits(f *testing.F) {
+	f.Add("{user_id}({server})", "12345678", "2001", "")
+	f.Add("{user_id}|{server}|{zone}", "a", "b", "c")
+	f.Add("id={user_id};zone={server}", "i=1", "z", "")
+	f.Add("{user_id}({server})", "{server}|x", "2001)(9999", "")
+	f.Add("{zone}-{user_id}-{zone}", "x", "", "y")
+	f.Fuzz(func(t *testing.T, tmpl, a, b, c string) {
+		if len(tmpl)+len(a)+len(b)+len(c) > 120 {
+			return
+		}
+		var form []FormField
+		values := map[string]string{}
+		for i, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
+			if _, ok := values[m[1]]; ok {
+				continue
+			}
+			form = append(form, FormField{Key: m[1], Type: "text"})
+			values[m[1]] = []string{a, b, c, a + b}[i%4]
+		}
+		if CheckIsipayData(tmpl, form) != nil {
+			return
+		}
+		for _, v := range values {
+			if CheckTemplateValue(tmpl, v) != nil {
+				return
+			}
+		}
+		data := IsipayData(tmpl, values)
+		parses := readBack(tmpl, data, 2)
+		if len(parses) != 1 {
+			t.Fatalf("%q filled with %v is %q, which reads back %d ways: %v", tmpl, values, data, len(parses), parses)
+		}
+		for k, v := range values {
+			if parses[0][k] != v {
+				t.Fatalf("%q filled with %v is %q, which reads back as %v", tmpl, values, data, parses[0])
+			}
+		}
+	})
+}
+
+// readBack lists up to limit ways to read data as tmpl filled in, where
+// each placeholder may stand for any string (the same one wherever it
+// recurs).
+func readBack(tmpl, data string, limit int) []map[string]string {
+	type segment struct{ lit, key string }
+	var segs []segment
+	last := 0
+	for _, loc := range placeholder.FindAllStringSubmatchIndex(tmpl, -1) {
+		segs = append(segs, segment{lit: tmpl[last:loc[0]]}, segment{key: tmpl[loc[2]:loc[3]]})
+		last = loc[1]
+	}
+	segs = append(segs, segment{lit: tmpl[last:]})
+	var out []map[string]string
+	var walk func(i, pos int, got map[string]string)
+	walk = func(i, pos int, got map[string]string) {
+		switch {
+		case len(out) >= limit:
+			return
+		case i == len(segs):
+			if pos == len(data) {
+				out = append(out, maps.Clone(got))
+			}
+			return
+		case segs[i].key == "":
+			if strings.HasPrefix(data[pos:], segs[i].lit) {
+				walk(i+1, pos+len(segs[i].lit), got)
+			}
+			return
+		}
+		k := segs[i].key
+		if v, ok := got[k]; ok {
+			if strings.HasPrefix(data[pos:], v) {
+				walk(i+1, pos+len(v), got)
+			}
+			return
+		}
+		for end := pos; end <= len(data); end++ {
+			got[k] = data[pos:end]
+			walk(i+1, end, got)
+			delete(got, k)
+		}
+	}
+	walk(0, 0, map[string]string{})
+	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/printable"
 )
 
 // Errors of the merchandiser's matching operations.
@@ -143,6 +144,10 @@ func (c *Catalog) RenameItem(ctx context.Context, itemID, name, by string) error
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 200 {
 		return fmt.Errorf("%w: a name must have 1 to 200 characters", ErrInvalid)
+	}
+	// Storefronts show the name to buyers as it is.
+	if err := printable.Line(name); err != nil {
+		return fmt.Errorf("%w: a name %w", ErrInvalid, err)
 	}
 	return c.decide(ctx, func(tx *sqlx.Tx, now string) error {
 		r, err := tx.ExecContext(ctx, `UPDATE items SET name = ?, renamed = 1, updated_at = ? WHERE id = ?`, name, now, itemID)

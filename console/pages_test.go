@@ -71,6 +71,12 @@ func TestItemPage(t *testing.T) {
 		long := strings.Repeat("x", 201)
 		_, body := c.submit("/console/items/"+diamonds86+"/rename", url.Values{"name": {long}}, http.StatusUnprocessableEntity)
 		mustContain(t, "a name too long", body, "1 to 200 characters", `value="`+long+`"`)
+		// The console renames through the same check as the API.
+		_, body = c.submit("/console/items/"+diamonds86+"/rename", url.Values{"name": {"86 \u202eDiamonds"}}, http.StatusUnprocessableEntity)
+		mustContain(t, "a name with U+202E", body, "must not contain U&#43;202E")
+		if it, _ := e.cat.Snapshot().Item(diamonds86); it.Name != "86 Diamonds (promo)" {
+			t.Fatalf("name after a refused rename: got %q", it.Name)
+		}
 	})
 	c.get("/console/items/mobile-legends.nothing", http.StatusNotFound)
 }

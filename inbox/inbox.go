@@ -21,9 +21,10 @@ import (
 	"github.com/syncd/syncd/suppliers/senpay"
 )
 
-// ErrInvalid is a body that is not a webhook syncd can take: not JSON, an
-// unknown webhook_type, a missing field, a negative or absurd price.
-// Nothing is stored and nothing changes.
+// ErrInvalid is a body that is not a webhook syncd can take: not JSON, a
+// member repeated or named in another case, an unknown webhook_type, a
+// missing field, a negative or absurd price, a sent_at that is not a
+// time. Nothing is stored and nothing changes.
 var ErrInvalid = errors.New("invalid webhook")
 
 // Senpay's replies, worded as its document words them ("diuperbarui" is

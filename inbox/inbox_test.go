@@ -278,6 +278,12 @@ func TestBadInputStoresNothing(t *testing.T) {
 		"no reference":      `{"webhook_type": "transaction_status", "status": "success"}`,
 		"trailing garbage":  string(priceUpdate(code86, "22870", "21000")) + `}`,
 		"price as an array": `{"webhook_type": "price_update", "data": [{"product_code": "x", "price_new": [1]}]}`,
+		// Issue 12: a body two readers could read differently, or a date
+		// that is not one.
+		"repeated webhook_type": `{"webhook_type": "bogus", "webhook_type": "price_update", "data": [{"product_code": "` + code86 + `", "price_new": 21000}]}`,
+		"repeated price_new":    `{"webhook_type": "price_update", "data": [{"product_code": "` + code86 + `", "price_new": 1, "price_new": 21000}]}`,
+		"miscased member":       `{"webhook_type": "price_update", "Data": [{"product_code": "` + code86 + `", "price_new": 21000}]}`,
+		"sent_at yesterday":     `{"webhook_type": "price_update", "sent_at": "yesterday", "data": [{"product_code": "` + code86 + `", "price_new": 21000}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			res, err := h.in.Receive(context.Background(), senpay.Name, []byte(body), "a")

@@ -29,6 +29,9 @@ var (
 // ValidationError says what is wrong with each field of a request.
 type ValidationError struct {
 	Fields map[string]string
+	// Err is the cause of a complaint about the body as a whole, such as
+	// a *strictjson.DuplicateError; nil otherwise.
+	Err error
 }
 
 func invalid(field, msg string) *ValidationError {
@@ -52,6 +55,9 @@ func (e *ValidationError) Error() string {
 func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }
 
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Unwrap is the body's fault under the complaint, if any.
+func (e *ValidationError) Unwrap() error { return e.Err }
 
 // PriceChangedError carries the price the storefront should show now
 // (nil when the item has no price in the tier any more).

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/printable"
 )
 
 // What operators do with orders: list and read them whole, count them,
@@ -139,6 +140,14 @@ type Settlement struct {
 func (s *Service) Settle(ctx context.Context, id string, st Settlement, actor string) (*Order, error) {
 	if strings.TrimSpace(st.Note) == "" || len(st.Note) > 1000 {
 		return nil, invalid("note", "required: what was checked, at most 1000 characters")
+	}
+	// The note becomes the reason storefronts are shown; it may run to a
+	// few lines (the console's text area), nothing else that is not text.
+	if err := printable.Text(st.Note); err != nil {
+		return nil, invalid("note", err.Error())
+	}
+	if err := printable.Line(st.SN); err != nil {
+		return nil, invalid("sn", err.Error())
 	}
 	unlock := s.orders.Lock(id)
 	defer unlock()

@@ -1,7 +1,6 @@
 package orders
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/syncd/syncd/internal/printable"
+	"github.com/syncd/syncd/internal/strictjson"
 )
 
 // Status is an order's status as storefronts see it.
@@ -102,9 +103,6 @@ func DecodeRequest(data []byte) (Request, error) {
 	if len(data) > MaxRequestBytes {
 		return req, invalid("body", fmt.Sprintf("larger than %d bytes", MaxRequestBytes))
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
 	var raw struct {
 		Reference     *string           `json:"reference"`
 		Item          *string           `json:"item"`
@@ -112,11 +110,10 @@ func DecodeRequest(data []byte) (Request, error) {
 		Fields        map[string]string `json:"fields"`
 		ExpectedPrice json.RawMessage   `json:"expected_price"`
 	}
-	if err := dec.Decode(&raw); err != nil {
-		return req, &ValidationError{Fields: map[string]string{"body": jsonProblem(err)}}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return req, invalid("body", "must be one JSON object")
+	// Strict: {"expected_price": 1, "expected_price": 20350} must not
+	// mean one price here and another to whatever else reads the body.
+	if err := strictjson.Decode(data, &raw); err != nil {
+		return req, &ValidationError{Fields: map[string]string{"body": jsonProblem(err)}, Err: err}
 	}
 	fe := map[string]string{}
 	if raw.Reference == nil || !referencePattern.MatchString(*raw.Reference) {
@@ -154,8 +151,19 @@ func DecodeRequest(data []byte) (Request, error) {
 	}
 	req.Fields = make(map[string]string, len(raw.Fields))
 	for k, v := range raw.Fields {
-		if len(k) > 64 || !utf8.ValidString(v) || len(v) > maxValueLen || strings.ContainsAny(v, "\x00\r\n") {
-			fe["fields."+clip(k)] = fmt.Sprintf("must be at most %d characters on one line", maxValueLen)
+		// What the buyer typed goes to a supplier and back to the
+		// storefront and its operators: text only, no tab, escape or
+		// bidi control (whether it fits the game's form is Create's).
+		if len(k) > 64 || printable.Line(k) != nil {
+			fe["fields."+clip(k)] = "not a field of any game's form"
+			continue
+		}
+		if len(v) > maxValueLen {
+			fe["fields."+k] = fmt.Sprintf("must be at most %d bytes", maxValueLen)
+			continue
+		}
+		if err := printable.Line(v); err != nil {
+			fe["fields."+k] = err.Error()
 			continue
 		}
 		req.Fields[k] = v
@@ -169,9 +177,20 @@ func DecodeRequest(data []byte) (Request, error) {
 // jsonProblem words a decoding error for the client, without Go's type
 // names where a plainer word serves.
 func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
+	var (
+		te   *json.UnmarshalTypeError
+		dup  *strictjson.DuplicateError
+		name *strictjson.NameError
+	)
+	switch {
+	case errors.As(err, &te):
 		return fmt.Sprintf("%s has the wrong type (%s)", te.Field, te.Value)
+	case errors.As(err, &dup), errors.As(err, &name):
+		return err.Error()
+	case errors.Is(err, strictjson.ErrTrailing):
+		return "must be one JSON object"
+	case errors.Is(err, io.EOF):
+		return "empty; want a JSON object"
 	}
 	if strings.HasPrefix(err.Error(), "json: unknown field ") {
 		return "unknown member " + strings.TrimPrefix(err.Error(), "json: unknown field ")

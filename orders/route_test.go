@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/printable"
+	"github.com/syncd/syncd/internal/strictjson"
+	"github.com/syncd/syncd/internal/strictjson/strictjsontest"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
@@ -164,6 +167,16 @@ func TestAcceptedButLostGoesToAttentionAndIsSettled(t *testing.T) {
 	}
 	if _, err := e.svc.Settle(context.Background(), o.ID, orders.Settlement{Succeeded: true, SN: "SN-1"}, "ops"); !errors.Is(err, orders.ErrInvalid) {
 		t.Fatalf("settle without a note: got %v, want ErrInvalid", err)
+	}
+	for _, st := range []orders.Settlement{
+		{Succeeded: true, SN: "SN-1", Note: "checked\x00"},
+		{Succeeded: true, SN: "SN-1", Note: "checked \u202eok"},
+		{Succeeded: true, SN: "SN\t1", Note: "checked"},
+	} {
+		var ve *orders.ValidationError
+		if _, err := e.svc.Settle(context.Background(), o.ID, st, "ops"); !errors.As(err, &ve) || len(ve.Fields) != 1 {
+			t.Fatalf("settle with %q / %q: got %v, want a ValidationError naming the field", st.Note, st.SN, err)
+		}
 	}
 	o, err := e.svc.Settle(context.Background(), o.ID, orders.Settlement{Succeeded: true, SN: "SN-1", Note: "Isipay support confirmed delivery"}, "ops")
 	if err != nil {
@@ -444,6 +457,15 @@ func TestDecodeRequest(t *testing.T) {
 		`{"reference": "INV-1", "item": "x", "expected_price": 1, "fields": {"a": 1}}`,
 		`{"reference": "INV-1", "item": "x", "expected_price": 1} {}`,
 		`{"reference": "INV-1", "item": "x", "expected_price": 1, "fields": {"a": "x\ny"}}`,
+		`{"reference": "INV-1", "item": "x", "expected_price": 1, "fields": {"a": "x\ty"}}`,
+		`{"reference": "INV-1", "item": "x", "expected_price": 1, "fields": {"a": "x\u0007"}}`,
+		`{"reference": "INV-1", "item": "x", "expected_price": 1, "fields": {"a": "\u001b[31m"}}`,
+		`{"reference": "INV-1", "item": "x", "expected_price": 1, "fields": {"a": "1\u202e2"}}`,
+		`{"reference": "INV-1", "item": "x", "expected_price": 1, "fields": {"a\u0000": "1"}}`,
+		`{"reference": "INV-1", "item": "x", "expected_price": 1, "expected_price": 20350}`,
+		`{"reference": "INV-1", "item": "x", "expected_price": 1, "Expected_Price": 20350}`,
+		`{"reference": "INV-1", "item": "x", "Expected_Price": 20350}`,
+		`{"reference": "INV-1", "item": "x", "expected_price": 1, "fields": {"a": "1", "a": "2"}}`,
 	} {
 		if _, err := orders.DecodeRequest([]byte(bad)); !errors.Is(err, orders.ErrInvalid) {
 			t.Errorf("%s: got %v, want ErrInvalid", bad, err)
@@ -451,9 +473,41 @@ func TestDecodeRequest(t *testing.T) {
 	}
 }
 
+// A value holding a character of the game's data template would change
+// what the supplier reads; it is refused when the order is taken, with
+// nothing stored or sent.
+func TestTemplateBreakersRefused(t *testing.T) {
+	e := newEnv(t)
+	for _, fields := range []map[string]string{
+		{"user_id": "{server}|x", "server": "1234"},
+		{"user_id": "12345678", "server": "2001)(9999"},
+		{"user_id": "1(2", "server": "1234"},
+	} {
+		req := e.request("breaker")
+		req.Fields = fields
+		_, _, err := e.svc.Create(context.Background(), req, "shop")
+		var ve *orders.ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields) != 1 {
+			t.Fatalf("fields %v: got %v, want a ValidationError naming one field", fields, err)
+		}
+		for f := range ve.Fields {
+			if k := strings.TrimPrefix(f, "fields."); fields[k] == "1234" || fields[k] == "12345678" {
+				t.Fatalf("fields %v: got %v, want the breaking field named", fields, ve.Fields)
+			}
+		}
+	}
+	if sp, ip := e.purchases(); sp != 0 || ip != 0 {
+		t.Fatalf("purchases: senpay %d, isipay %d; want none", sp, ip)
+	}
+	if list, err := e.svc.ByReference(context.Background(), "shop", "breaker"); err != nil || len(list) != 0 {
+		t.Fatalf("orders stored: got %v, %v; want none", list, err)
+	}
+}
+
 func FuzzDecodeRequest(f *testing.F) {
 	f.Add([]byte(`{"reference": "INV-1", "item": "a.b", "tier": "public", "fields": {"user_id": "1"}, "expected_price": 24420}`))
 	f.Add([]byte(`{"reference": "", "expected_price": 1e3}`))
+	f.Add([]byte(`{"reference": "INV-1", "item": "a.b", "fields": {"user_id": "1", "server": "2"}, "expected_price": 1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, err := orders.DecodeRequest(data)
 		if err != nil {
@@ -461,6 +515,19 @@ func FuzzDecodeRequest(f *testing.F) {
 				t.Fatalf("error %v does not match ErrInvalid", err)
 			}
 			return
+		}
+		// The same request with any one member repeated is refused.
+		if again, path, ok := strictjsontest.WithRepeat(data, uint(len(data))); ok {
+			_, err := orders.DecodeRequest(again)
+			var dup *strictjson.DuplicateError
+			if !errors.As(err, &dup) || dup.Path != path || !errors.Is(err, orders.ErrInvalid) {
+				t.Fatalf("%s, with %q repeated: got %v, want a repeated member", again, path, err)
+			}
+		}
+		for k, v := range req.Fields {
+			if printable.Line(k) != nil || printable.Line(v) != nil {
+				t.Fatalf("accepted field %q: %q", k, v)
+			}
 		}
 		if req.Reference == "" || req.Item == "" || req.ExpectedPrice <= 0 || req.Tier == "" {
 			t.Fatalf("accepted an incomplete request: %+v", req)

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/internal/strictjson"
 )
 
 // ErrMalformed is what every *DecodeError is: the input is not a rule
@@ -51,6 +53,13 @@ func Decode(data []byte) (Rule, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Rule{}, &DecodeError{Reason: "empty document; want a JSON object", Err: io.EOF}
 	}
+	// A repeated member anywhere is refused as every body from outside
+	// is. Other faults strictjson finds are left to the token reader
+	// below, which words them for a rule.
+	var dup *strictjson.DuplicateError
+	if err := strictjson.Check(data); errors.As(err, &dup) {
+		return Rule{}, &DecodeError{Field: dup.Path, Reason: "repeated member", Err: err}
+	}
 	d := &decoder{dec: json.NewDecoder(bytes.NewReader(data)), missing: map[string]string{}}
 	d.dec.UseNumber()
 	r := Rule{Enabled: true}
@@ -91,7 +100,8 @@ func (r *Rule) UnmarshalJSON(data []byte) error {
 
 // decoder reads a rule token by token, so it knows the JSON type and the
 // path of every value and can refuse what encoding/json would let pass
-// (member names in another case, repeated members, numbers as rates).
+// (member names in another case, numbers as rates). Repeated members are
+// strictjson's to refuse, before.
 type decoder struct {
 	dec     *json.Decoder
 	missing map[string]string // field → why, for the ValidationError
@@ -290,7 +300,6 @@ func (d *decoder) optObject(path string, body func() error) error {
 // members reads an object's members up to and including its '}'. member
 // must consume exactly the member's value.
 func (d *decoder) members(prefix string, member func(key, path string) error) error {
-	seen := map[string]bool{}
 	for d.dec.More() {
 		tok, err := d.token(prefix)
 		if err != nil {
@@ -304,10 +313,6 @@ func (d *decoder) members(prefix string, member func(key, path string) error) er
 		if prefix != "" {
 			path = prefix + "." + key
 		}
-		if seen[key] {
-			return &DecodeError{Field: path, Reason: "repeated member"}
-		}
-		seen[key] = true
 		if err := member(key, path); err != nil {
 			return err
 		}

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/internal/strictjson"
+	"github.com/syncd/syncd/internal/strictjson/strictjsontest"
 )
 
 // contractExample is the rule of DESIGN.md, "Margin rules (contract)".
@@ -144,6 +147,9 @@ func TestDecodeRefusesMalformed(t *testing.T) {
 		{"member in another case", `{"Name":"n",` + action + `}`, "Name"},
 		{"repeated member", `{"name":"n",` + action + `,"name":"m"}`, "name"},
 		{"repeated member, escaped", `{"name":"n",` + action + `,"n\u0061me":"m"}`, "name"},
+		{"repeated member in another case", `{"name":"n",` + action + `,"NAME":"m"}`, "NAME"},
+		{"repeated member in match", `{"name":"n",` + action + `,"match":{"game":"a","game":"b"}}`, "match.game"},
+		{"repeated member inside an unknown one", `{"name":"n",` + action + `,"x":{"y":1,"y":2}}`, "x.y"},
 		{"value as a number", `{"name":"n","action":{"kind":"markup_percent","value":7}}`, "action.value"},
 		{"value as a float", `{"name":"n","action":{"kind":"markup_percent","value":7.5}}`, "action.value"},
 		{"min margin percent as a number", `{"name":"n",` + action + `,"guard":{"min_margin_percent":2}}`, "guard.min_margin_percent"},
@@ -234,9 +240,10 @@ func TestUnmarshalJSONIsStrict(t *testing.T) {
 	}
 }
 
-// FuzzDecode: Decode never panics, and a rule it accepts and Validate
-// passes is one pricing accepts and encodes to JSON that decodes to an
-// equal rule.
+// FuzzDecode: Decode never panics; a rule it accepts, with any one member
+// repeated, is refused as a repeated member; and a rule it accepts and
+// Validate passes is one pricing accepts and encodes to JSON that decodes
+// to an equal rule.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(contractExample))
 	f.Add([]byte(`{"name":"n","action":{"kind":"fixed_price","value":"15000"},"guard":{"max_price":20000},"priority":-3}`))
@@ -255,6 +262,13 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("got %T %v, want a *DecodeError or *ValidationError", err, err)
 			}
 			return
+		}
+		if again, path, ok := strictjsontest.WithRepeat(data, uint(len(data))); ok {
+			_, err := Decode(again)
+			var de *DecodeError
+			if !errors.As(err, &de) || de.Field != path || !errors.Is(err, strictjson.ErrDuplicate) {
+				t.Fatalf("%s, with %q repeated: got %v, want a repeated member", again, path, err)
+			}
 		}
 		if r.Validate() != nil {
 			return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/internal/printable"
 	"github.com/syncd/syncd/pricing"
 )
 
@@ -80,9 +81,18 @@ func (r Rule) Validate() error {
 		f["name"] = "required"
 	case n > MaxNameLen:
 		f["name"] = "must have at most " + strconv.Itoa(MaxNameLen) + " characters"
+	default:
+		if err := printable.Line(r.Name); err != nil {
+			f["name"] = err.Error()
+		}
 	}
+	// A note explains a rule in a few lines (the console edits it in a
+	// text area), so it may hold line breaks; nothing else that is not
+	// text.
 	if utf8.RuneCountInString(r.Note) > MaxNoteLen {
 		f["note"] = "must have at most " + strconv.Itoa(MaxNoteLen) + " characters"
+	} else if err := printable.Text(r.Note); err != nil {
+		f["note"] = err.Error()
 	}
 	if r.Version < 0 {
 		f["version"] = "must not be negative"

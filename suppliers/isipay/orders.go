@@ -30,6 +30,13 @@ func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, 
 			fmt.Errorf("no value for {%s} in data template %q", key, p.IsipayData))
 		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, orders.ErrNotTaken, err)
 	}
+	// Orders are taken only with values that cannot change the
+	// template's shape; the template may have changed since.
+	if key, why := catalog.BreakingIsipayValue(p.IsipayData, p.Values); why != nil {
+		err := notSent(suppliers.Request{Method: http.MethodPost, Path: pathOrder}, suppliers.KindRejected,
+			fmt.Errorf("value of {%s} in data template %q: %w", key, p.IsipayData, why))
+		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, orders.ErrNotTaken, err)
+	}
 	o, err := c.Order(ctx, OrderRequest{
 		Code:            p.Code,
 		ReferenceNumber: p.Ref,

@@ -1,9 +1,12 @@
 package senpay
 
 import (
+	"errors"
 	"os"
 	"testing"
 
+	"github.com/syncd/syncd/internal/strictjson"
+	"github.com/syncd/syncd/internal/strictjson/strictjsontest"
 	"github.com/syncd/syncd/suppliers"
 )
 
@@ -114,6 +117,13 @@ func FuzzParseWebhook(f *testing.F) {
 		w, err := ParseWebhook(body)
 		if err != nil {
 			return
+		}
+		// The same delivery with any one member repeated is refused.
+		if again, path, ok := strictjsontest.WithRepeat(body, uint(len(body))); ok {
+			var dup *strictjson.DuplicateError
+			if _, err := ParseWebhook(again); !errors.As(err, &dup) || dup.Path != path {
+				t.Fatalf("%s, with %q repeated: got %v, want a repeated member", again, path, err)
+			}
 		}
 		switch w.Type {
 		case WebhookPriceUpdate:

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/suppliers"
 )
 
@@ -26,9 +28,10 @@ type Webhook struct {
 	Type   string
 	Prices []PriceChange // price_update
 	Status *StatusUpdate // transaction_status
-	// SentAt is the body's sent_at, zero if absent or unreadable. Senpay's
-	// document shows it on transaction_status only; a price_update that
-	// carries one is dated by it.
+	// SentAt is the body's sent_at, zero if absent or null (a sent_at
+	// that is not an RFC 3339 time refuses the body). Senpay's document
+	// shows it on transaction_status only; a price_update that carries
+	// one is dated by it.
 	SentAt time.Time
 }
 
@@ -50,7 +53,7 @@ type StatusUpdate struct {
 	Status           string // lower-cased, otherwise as sent
 	SN               string
 	Note             string
-	SentAt           time.Time // zero if absent or unreadable
+	SentAt           time.Time // zero if absent
 }
 
 type wireWebhook struct {
@@ -61,7 +64,7 @@ type wireWebhook struct {
 	Status           suppliers.Text  `json:"status"`
 	SN               suppliers.Text  `json:"sn"`
 	Note             suppliers.Text  `json:"note"`
-	SentAt           suppliers.Text  `json:"sent_at"`
+	SentAt           *suppliers.Text `json:"sent_at"` // nil if absent or null
 }
 
 type wirePriceChange struct {
@@ -70,17 +73,32 @@ type wirePriceChange struct {
 	PriceNew    suppliers.Amount `json:"price_new"`
 }
 
-// ParseWebhook reads a webhook body. A price_update must name each product
-// once with a sane new price; a transaction_status must carry a reference
-// and a status. Anything else is refused whole, so the receiver can answer
-// 400 and change nothing.
+// ParseWebhook reads a webhook body. It is read strictly (strictjson: a
+// member repeated at any depth, or named in another case, refuses the
+// body; members syncd does not know are let pass, as Senpay may add
+// some). A price_update must name each product once with a sane new
+// price; a transaction_status must carry a reference and a status; a
+// sent_at, if there is one, must be an RFC 3339 time. Anything else is
+// refused whole, so the receiver can answer 400 and change nothing.
 func ParseWebhook(body []byte) (*Webhook, error) {
 	body = bytes.TrimPrefix(body, bom)
 	var w wireWebhook
-	if err := json.Unmarshal(body, &w); err != nil {
+	if err := strictjson.DecodeOpen(body, &w); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("senpay webhook: empty body")
+		}
 		return nil, fmt.Errorf("senpay webhook: %w", err)
 	}
-	sentAt := parseTime(string(w.SentAt))
+	var sentAt time.Time
+	if w.SentAt != nil {
+		// Read silently as "no date", "yesterday" would date a change by
+		// its arrival instead: the sender meant something we cannot know.
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(*w.SentAt)))
+		if err != nil {
+			return nil, fmt.Errorf("senpay webhook: sent_at %q is not an RFC 3339 time", suppliers.Snippet([]byte(*w.SentAt)))
+		}
+		sentAt = t
+	}
 	switch string(w.Type) {
 	case WebhookPriceUpdate:
 		prices, err := priceChanges(w.Data)
@@ -113,7 +131,7 @@ func priceChanges(data json.RawMessage) ([]PriceChange, error) {
 		return nil, errors.New("no data")
 	}
 	var wire []wirePriceChange
-	if err := json.Unmarshal(data, &wire); err != nil {
+	if err := strictjson.DecodeOpen(data, &wire); err != nil {
 		return nil, err
 	}
 	out := make([]PriceChange, 0, len(wire))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -66,6 +67,40 @@ func TestParseWebhook(t *testing.T) {
 		if len(w.Prices) != 2 || w.Prices[0].NewRaw != "1864.50" || !w.Prices[0].New.Equal(dec("1864.5")) ||
 			w.Prices[1].OldRaw != "" || !w.Prices[1].New.Equal(dec("14900")) {
 			t.Errorf("got %+v", w.Prices)
+		}
+	})
+	t.Run("sent_at", func(t *testing.T) {
+		const head = `{"webhook_type": "transaction_status", "reference": "TRX1", "status": "success"`
+		for _, ok := range []string{head + `}`, head + `, "sent_at": null}`, head + `, "sent_at": " 2024-07-02T20:11:43+07:00 "}`} {
+			if _, err := ParseWebhook([]byte(ok)); err != nil {
+				t.Errorf("%s: got %v, want nil", ok, err)
+			}
+		}
+		for _, bad := range []string{`"yesterday"`, `""`, `1719925903`, `"2024-07-02"`, `"2024-07-02 13:11:43"`} {
+			for _, body := range []string{head + `, "sent_at": ` + bad + `}`,
+				`{"webhook_type": "price_update", "sent_at": ` + bad + `, "data": [{"product_code": "A", "price_new": 1}]}`} {
+				if w, err := ParseWebhook([]byte(body)); err == nil || !strings.Contains(err.Error(), "sent_at") {
+					t.Errorf("%s: got %+v, %v; want refused for its sent_at", body, w, err)
+				}
+			}
+		}
+	})
+	t.Run("strict JSON", func(t *testing.T) {
+		for _, bad := range []string{
+			`{"webhook_type": "bogus", "webhook_type": "price_update", "data": [{"product_code": "A", "price_new": 1}]}`,
+			`{"webhook_type": "price_update", "Webhook_Type": "bogus", "data": [{"product_code": "A", "price_new": 1}]}`,
+			`{"webhook_type": "price_update", "data": [{"product_code": "A", "price_new": 1, "price_new": 100}]}`,
+			`{"webhook_type": "price_update", "data": [{"product_code": "A", "Price_New": 1}]}`,
+			`{"webhook_type": "transaction_status", "reference": "TRX1", "status": "failed", "status": "success"}`,
+			`{"webhook_type": "transaction_status", "reference": "TRX1", "status": "success", "extra": {"a": 1, "a": 2}}`,
+		} {
+			if w, err := ParseWebhook([]byte(bad)); err == nil {
+				t.Errorf("%s: got %+v, want an error", bad, w)
+			}
+		}
+		// Members Senpay may add are let pass.
+		if _, err := ParseWebhook([]byte(`{"webhook_type": "price_update", "id": 7, "data": [{"product_code": "A", "price_new": 1, "currency": "IDR"}]}`)); err != nil {
+			t.Errorf("unknown members: got %v, want nil", err)
 		}
 	})
 	for _, file := range []string{
