@@ -14,12 +14,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/printable"
 )
 
 // Errors of the Store.
@@ -270,8 +270,10 @@ func validate(name string, role Role, tiers []string) error {
 		fields["name"] = "required"
 	case utf8.RuneCountInString(name) > MaxNameLen:
 		fields["name"] = fmt.Sprintf("at most %d characters", MaxNameLen)
-	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
-		fields["name"] = "must be printable text"
+	case printable.Line(name) != nil:
+		// The same test as the API's, so `syncd token create` cannot name
+		// a storefront with a right-to-left override either.
+		fields["name"] = printable.Line(name).Error()
 	case name == bootstrapAdmin.Name:
 		// Orders the bootstrap admin places are under this name.
 		fields["name"] = "reserved for SYNCD_ADMIN_TOKEN"

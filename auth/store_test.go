@@ -172,6 +172,7 @@ func TestCreateValidates(t *testing.T) {
 		{"long name", strings.Repeat("é", MaxNameLen+1), RoleAdmin, []string{"name"}},
 		{"the bootstrap admin's name", "bootstrap-admin", RoleStorefront, []string{"name"}},
 		{"control character", "shop\nadmin", RoleAdmin, []string{"name"}},
+		{"right-to-left override", "shop\u202egnp", RoleStorefront, []string{"name"}},
 		{"no role", "shop", 0, []string{"role"}},
 		{"both", "", Role(7), []string{"name", "role"}},
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/syncd/syncd/internal/printable"
 	"github.com/syncd/syncd/internal/strictjson"
+	"github.com/syncd/syncd/pricing"
 )
 
 // Status is an order's status as storefronts see it.
@@ -87,9 +88,9 @@ const (
 	MaxRequestBytes = 16 << 10
 	maxFields       = 16
 	maxValueLen     = 128
-	// maxPrice is far above any top-up item (a thousand million rupiah)
-	// and far below where int64 or a supplier's integer would overflow.
-	maxPrice = 1_000_000_000
+	// maxPrice is the catalog's cap (pricing.MaxPrice): no published
+	// price is above it, so no honest order is either.
+	maxPrice = pricing.MaxPrice
 )
 
 var referencePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$`)
