@@ -46,6 +46,8 @@ var domainErrors = []struct {
 	{catalog.ErrNotFound, http.StatusNotFound, "not_found"},
 	{catalog.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
 	{catalog.ErrVersionGone, http.StatusGone, "version_gone"},
+	{catalog.ErrNotHeld, http.StatusConflict, "not_held"},
+	{catalog.ErrCostMoved, http.StatusConflict, "cost_changed"},
 	{auth.ErrNotFound, http.StatusNotFound, "token_not_found"},
 	{rules.ErrNotFound, http.StatusNotFound, "rule_not_found"},
 	{rules.ErrStale, http.StatusPreconditionFailed, "version_mismatch"},
@@ -64,7 +66,8 @@ var domainErrors = []struct {
 // detailsOf are the machine-readable parts of a domain error: for a rule
 // refused by lint, its findings (the rules, example items and why); for
 // an order at a stale price, the price sent and the price now (null when
-// the item has none).
+// the item has none); for an accept of a held cost that moved since, the
+// cost accepted and the cost held now.
 func detailsOf(err error) map[string]any {
 	var lint *rules.LintError
 	if errors.As(err, &lint) {
@@ -73,6 +76,10 @@ func detailsOf(err error) map[string]any {
 	var pc *orders.PriceChangedError
 	if errors.As(err, &pc) {
 		return map[string]any{"expected": pc.Expected, "current": pc.Current}
+	}
+	var cm *catalog.CostMovedError
+	if errors.As(err, &cm) {
+		return map[string]any{"expected": cm.Expected, "current": cm.Current}
 	}
 	return nil
 }
