@@ -124,12 +124,14 @@ func (g CostGuard) within(base, n int64) bool {
 }
 
 // changePercent is the move from confirmed to cost in percent of
-// confirmed, to two places; nil from 0, which no share describes.
+// confirmed, cut (not rounded) to two places so it never overstates the
+// move: -100.00 is a fall to 0, never to 1. Nil from 0, which no share
+// describes.
 func changePercent(confirmed, cost int64) *string {
 	if confirmed == 0 {
 		return nil
 	}
-	p := decimal.NewFromInt(cost-confirmed).Mul(decimal.NewFromInt(100)).DivRound(decimal.NewFromInt(confirmed), 2)
+	p := decimal.NewFromInt(cost-confirmed).Mul(decimal.NewFromInt(100)).DivRound(decimal.NewFromInt(confirmed), 8).Truncate(2)
 	s := p.StringFixed(2)
 	if p.IsPositive() {
 		s = "+" + s

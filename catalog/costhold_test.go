@@ -307,7 +307,7 @@ func TestCandidatesSkipAHoldTheSnapshotHasNotSeen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cands {
-		if c.Supplier == "isipay" && (c.Eligible || !strings.Contains(c.Ineligible, "19500 to 5000 (-74.36%)")) {
+		if c.Supplier == "isipay" && (c.Eligible || !strings.Contains(c.Ineligible, "19500 to 5000 (-74.35%)")) {
 			t.Fatalf("isipay candidate: got %+v, want held", c)
 		}
 	}
