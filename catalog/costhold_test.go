@@ -312,3 +312,21 @@ func TestCandidatesSkipAHoldTheSnapshotHasNotSeen(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstSightingIsNeverHeld: an offer syncd has never seen has no
+// confirmed cost to hold it against, however cheap.
+func TestFirstSightingIsNeverHeld(t *testing.T) {
+	h := newHoldHarness(t)
+	h.round()
+	h.m.senpay.Offers = append(h.m.senpay.Offers, Offer{Code: "MLBB-BJ-V3MLBB_ID_344", GameCode: "MLBB-BJ-V3",
+		Name: "344 (312+32) Diamonds", Cost: decimal.NewFromInt(1), CostRaw: "1", Active: true})
+	h.clk.advance(time.Minute)
+	snap := h.round()
+	it := h.item(snap, "mobile-legends.diamonds-344-312-32")
+	if chosen(it) != "senpay" || it.Chosen.Cost != 1 || it.Chosen.Hold != nil {
+		t.Fatalf("new offer at 1: chosen %s (%s), want senpay at 1, not held", chosen(it), it.Reason)
+	}
+	if holds, err := h.cat.CostHolds(context.Background()); err != nil || len(holds) != 0 {
+		t.Fatalf("holds: got %+v, %v; want none", holds, err)
+	}
+}
