@@ -352,3 +352,32 @@ CREATE TABLE token_tiers (
 ) STRICT, WITHOUT ROWID;
 
 INSERT INTO token_tiers (token_id, tier) SELECT id, 'public' FROM tokens WHERE role = 'storefront';
+
+-- migration 9: supplier cost moves too large to believe on one word, held until a sync confirms them or a merchandiser accepts them
+
+-- An offer whose cost moved further from its last confirmed cost than
+-- SYNCD_MAX_COST_FALL / SYNCD_MAX_COST_RISE allow is held: offers.cost (and
+-- cost_history) keep what the supplier said, confirmed_cost the last cost
+-- believed, and the offer is not sold nor ordered from until a later sync
+-- confirms the move or a merchandiser accepts it. NULL: not held.
+ALTER TABLE offers ADD COLUMN confirmed_cost INTEGER CHECK (confirmed_cost >= 0);
+ALTER TABLE offers ADD COLUMN held_since TEXT;   -- when the hold began
+ALTER TABLE offers ADD COLUMN held_source TEXT;  -- sync | webhook: who said the held cost
+
+CREATE INDEX offers_held ON offers (id) WHERE confirmed_cost IS NOT NULL;
+
+-- Every hold begun, moved and ended, and who ended it: the guard's audit.
+-- old_cost is the last confirmed cost, new_cost what the supplier said.
+CREATE TABLE cost_hold_events (
+    id        INTEGER PRIMARY KEY,
+    offer_id  INTEGER NOT NULL REFERENCES offers (id),
+    event     TEXT NOT NULL CHECK (event IN ('held', 'moved', 'confirmed', 'returned', 'accepted')),
+    old_cost  INTEGER NOT NULL,
+    new_cost  INTEGER NOT NULL,
+    source    TEXT NOT NULL CHECK (source IN ('sync', 'webhook', 'merchandiser')),
+    actor     TEXT NOT NULL DEFAULT 'syncd',  -- the token's name for an accept
+    note      TEXT NOT NULL DEFAULT '',
+    at        TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX cost_hold_events_offer ON cost_hold_events (offer_id, id);

@@ -77,10 +77,11 @@ func benchPriceUpdate(b *testing.B, games int) {
 	g := games / 2
 	game := catalog.GameID(catalogtest.GameName(g))
 	gameURL := srv.URL + "/v1/games/" + game
-	// Prices far below Isipay's, so Senpay's offers sell and their new
-	// costs are the served prices, moving every iteration; sent_at makes
-	// every body new, so no delivery is a redelivery.
-	price := func(k, i int) int64 { return int64(100 + k + i%2) }
+	// Prices 40% below Isipay's (catalogtest's 1006+137k), so Senpay's
+	// offers sell and their new costs are the served prices, moving every
+	// iteration, within the cost guard's limits; sent_at makes every body
+	// new, so no delivery is a redelivery.
+	price := func(k, i int) int64 { return int64(600 + 82*k + i%2) }
 	body := func(i int) []byte {
 		var buf bytes.Buffer
 		fmt.Fprintf(&buf, `{"webhook_type": "price_update", "sent_at": %q, "data": [`, time.Now().UTC().Format(time.RFC3339Nano))

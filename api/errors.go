@@ -47,6 +47,8 @@ var domainErrors = []struct {
 	{catalog.ErrNotFound, http.StatusNotFound, "not_found"},
 	{catalog.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
 	{catalog.ErrVersionGone, http.StatusGone, "version_gone"},
+	{catalog.ErrNotHeld, http.StatusConflict, "not_held"},
+	{catalog.ErrCostMoved, http.StatusConflict, "cost_changed"},
 	{auth.ErrNotFound, http.StatusNotFound, "token_not_found"},
 	{auth.ErrNameTaken, http.StatusConflict, "token_name_taken"},
 	{auth.ErrRevoked, http.StatusConflict, "token_revoked"},
@@ -67,7 +69,9 @@ var domainErrors = []struct {
 // detailsOf are the machine-readable parts of a domain error: for a rule
 // refused by lint, its findings (the rules, example items and why); for
 // an order at a stale price, the price sent and the price now (null when
-// the item has none); for a token name taken, the token that has it.
+// the item has none); for a token name taken, the token that has it;
+// for an accept of a held cost that moved since, the cost accepted and
+// the cost held now.
 func detailsOf(err error) map[string]any {
 	var lint *rules.LintError
 	if errors.As(err, &lint) {
@@ -80,6 +84,10 @@ func detailsOf(err error) map[string]any {
 	var nt *auth.NameTakenError
 	if errors.As(err, &nt) {
 		return map[string]any{"name": nt.Name, "token": nt.ID, "role": nt.Role}
+	}
+	var cm *catalog.CostMovedError
+	if errors.As(err, &cm) {
+		return map[string]any{"expected": cm.Expected, "current": cm.Current}
 	}
 	return nil
 }

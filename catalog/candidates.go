@@ -3,6 +3,7 @@ package catalog
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -29,8 +30,8 @@ type Candidate struct {
 	Form       []Field
 	IsipayData string
 	// Eligible is the snapshot's judgement (supplier health, form fit)
-	// and the offer's current state (active, not removed); Ineligible
-	// says why not.
+	// and the offer's current state (active, not removed, its cost not
+	// held by the cost guard); Ineligible says why not.
 	Eligible   bool
 	Ineligible string
 }
@@ -56,7 +57,8 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 	for i, o := range it.Offers {
 		ids[i] = o.ID
 	}
-	q := `SELECT o.id, o.game_code, o.cost, o.active, o.removed_at IS NOT NULL, sg.form, sg.active, sg.removed_at IS NOT NULL
+	q := `SELECT o.id, o.game_code, o.cost, o.active, o.removed_at IS NOT NULL, o.confirmed_cost,
+			sg.form, sg.active, sg.removed_at IS NOT NULL
 		FROM offers o JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
 		WHERE o.id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
 	rows, err := c.db.Read.QueryContext(ctx, q, ids...)
@@ -67,13 +69,14 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 	type current struct {
 		gameCode, form                    string
 		cost                              int64
+		confirmed                         sql.NullInt64 // set while the cost is held
 		active, removed, gActive, gRemove bool
 	}
 	now := make(map[int64]current, len(ids))
 	for rows.Next() {
 		var id int64
 		var c current
-		if err := rows.Scan(&id, &c.gameCode, &c.cost, &c.active, &c.removed, &c.form, &c.gActive, &c.gRemove); err != nil {
+		if err := rows.Scan(&id, &c.gameCode, &c.cost, &c.active, &c.removed, &c.confirmed, &c.form, &c.gActive, &c.gRemove); err != nil {
 			return nil, fmt.Errorf("offers of %s: %w", itemID, err)
 		}
 		now[id] = c
@@ -101,6 +104,10 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 			cand.Eligible, cand.Ineligible = false, "removed from the supplier's catalog"
 		case !cur.active || !cur.gActive:
 			cand.Eligible, cand.Ineligible = false, "inactive at the supplier"
+		case cur.confirmed.Valid:
+			// Held since the snapshot was built: never buy at a cost
+			// nobody has confirmed.
+			cand.Eligible, cand.Ineligible = false, heldReason(cur.confirmed.Int64, cur.cost)
 		case cand.Cost <= 0:
 			cand.Eligible, cand.Ineligible = false, "zero cost"
 		}

@@ -34,9 +34,14 @@ type Config struct {
 	// (DESIGN.md: default margin >= 0, which pricing always applies).
 	Floor []pricing.Guard
 	// OnPublish, when set, learns of every snapshot published: what caused
-	// it ("sync", "rule:<id>", "window", "matching") and how long the
-	// rebuild or reprice took. For metrics; it must not block.
+	// it ("sync", "rule:<id>", "window", "matching", "webhook",
+	// "cost_accept") and how long the rebuild or reprice took. For
+	// metrics; it must not block.
 	OnPublish func(cause string, took time.Duration)
+	// CostGuard holds supplier cost moves too large to believe on one
+	// webhook; the Syncer must have the same (WithCostGuard). Nil: the
+	// defaults, DefaultCostGuard.
+	CostGuard *CostGuard
 }
 
 // Catalog is the merged catalog: it links offers to canonical items,
@@ -67,6 +72,10 @@ func NewCatalog(db *syncd.DB, log *slog.Logger, cfg Config) *Catalog {
 	}
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = 15 * time.Minute
+	}
+	if cfg.CostGuard == nil {
+		g := DefaultCostGuard()
+		cfg.CostGuard = &g
 	}
 	c := &Catalog{db: db, log: log, cfg: cfg, now: time.Now, epoch: rand.Text()[:8]}
 	if db != nil { // nil only in benchmarks of the in-memory stages

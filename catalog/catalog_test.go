@@ -175,9 +175,15 @@ func TestSelection(t *testing.T) {
 		{"removed", Config{}, func(h *harness) {
 			h.m.isipay.Offers = h.m.isipay.Offers[1:]
 		}, diamonds86, "senpay", "removed"},
-		{"zero cost", Config{}, func(h *harness) {
+		{"zero cost, held", Config{}, func(h *harness) {
 			o := h.m.offer("isipay", "MLBB_ID_86")
 			o.Cost, o.CostRaw = decimal.Zero, "0"
+		}, diamonds86, "senpay", "cost_unconfirmed"},
+		{"zero cost, confirmed by a second sync, is still no price", Config{}, func(h *harness) {
+			o := h.m.offer("isipay", "MLBB_ID_86")
+			o.Cost, o.CostRaw = decimal.Zero, "0"
+			h.clk.advance(time.Minute)
+			h.round()
 		}, diamonds86, "senpay", "zero cost"},
 		{"tie goes to the preferred supplier", Config{}, func(h *harness) {}, "mobile-legends.diamonds-172-156-16", "senpay", ""},
 		{"tie, other preference", Config{Suppliers: []string{"isipay", "senpay"}}, func(h *harness) {}, "mobile-legends.diamonds-172-156-16", "isipay", ""},

@@ -59,6 +59,9 @@ type OfferState struct {
 	Eligible   bool       `json:"eligible"`
 	Ineligible string     `json:"ineligible_reason,omitempty"`
 	Chosen     bool       `json:"chosen"`
+	// Hold, when set, is a cost move the guard holds: the offer is not
+	// sold until a sync confirms it or a merchandiser accepts it.
+	Hold *CostHold `json:"cost_hold,omitempty"`
 }
 
 // Game is a canonical game with its order form.
@@ -111,7 +114,7 @@ func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
 		}
 		st := &OfferState{ID: o.ID, Supplier: o.Supplier, Code: o.Code, Name: o.Name, Cost: o.Cost,
 			Active: o.Active, Removed: o.Removed, UpdatedAt: o.UpdatedAt, Method: o.Method,
-			Confidence: o.Confidence, Manual: o.Manual, Review: o.Review}
+			Confidence: o.Confidence, Manual: o.Manual, Review: o.Review, Hold: o.Hold}
 		st.SyncedAt = syncedAt[o.Supplier]
 		st.Ineligible = c.ineligible(in, games, o, now)
 		st.Eligible = st.Ineligible == ""
@@ -204,6 +207,8 @@ func (c *Catalog) ineligible(in *input, games map[string]*Game, o *offerRow, now
 		return "the supplier's last sync failed"
 	case now.Sub(h.LastSuccess) > c.cfg.StaleAfter:
 		return fmt.Sprintf("the supplier's data is stale (last sync %s ago)", now.Sub(h.LastSuccess).Round(time.Second))
+	case o.Hold != nil:
+		return heldReason(o.Hold.ConfirmedCost, o.Cost)
 	case o.Cost <= 0:
 		return "zero cost"
 	}

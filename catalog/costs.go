@@ -34,16 +34,25 @@ type CostUpdate struct {
 	// Discrepancies are applied changes whose old price was not the cost
 	// syncd had: the new price is still the newest word.
 	Discrepancies []string `json:"discrepancies"`
-	Version       int64    `json:"version"`
+	// Held are changes stored but not sold: beyond the cost guard's
+	// limits, they wait for a sync to confirm them or a merchandiser to
+	// accept them. Released are changes that ended a hold (back within
+	// the limits of the confirmed cost).
+	Held     []string `json:"held"`
+	Released []string `json:"released"`
+	Version  int64    `json:"version"`
 }
 
 // ApplyCosts stores new costs for a supplier's offers, true as of at, and
 // reprices only the games of the offers whose cost moved, so a cost rise
 // is in the served prices (or blocks the item) before the next order.
 // Costs are rounded up to whole rupiah like a sync's; a change dated
-// before the stored cost is not applied.
+// before the stored cost is not applied. A change beyond the cost guard's
+// limits is stored and held: the offer is not sold until a sync confirms
+// it or a merchandiser accepts it.
 func (c *Catalog) ApplyCosts(ctx context.Context, supplier string, changes []CostChange, at time.Time) (*CostUpdate, error) {
-	up := &CostUpdate{Applied: []string{}, Unchanged: []string{}, Stale: []string{}, Unknown: []string{}, Discrepancies: []string{}}
+	up := &CostUpdate{Applied: []string{}, Unchanged: []string{}, Stale: []string{}, Unknown: []string{}, Discrepancies: []string{},
+		Held: []string{}, Released: []string{}}
 	for _, ch := range changes {
 		if ch.Code == "" || ch.New.IsNegative() || ch.New.GreaterThan(decimal.NewFromInt(1<<53)) {
 			return nil, fmt.Errorf("%w: cost change %q to %s", ErrInvalid, ch.Code, ch.New)
@@ -138,11 +147,12 @@ func (q *costQueue) take() (map[string]bool, bool, uint64) {
 	return games, full, q.batch
 }
 
-// storeCosts writes the changes in one transaction and returns the ids of
-// the offers whose cost moved.
+// storeCosts writes the changes in one transaction, through the cost
+// guard, and returns the ids of the offers whose cost or hold moved.
 func (c *Catalog) storeCosts(ctx context.Context, supplier string, changes []CostChange, at time.Time, up *CostUpdate) ([]int64, error) {
-	const get = `SELECT id, cost, cost_raw, cost_at FROM offers WHERE supplier = ? AND code = ?`
-	const set = `UPDATE offers SET cost = ?, cost_raw = ?, cost_at = ?, updated_at = ? WHERE id = ?`
+	const get = `SELECT id, cost, cost_raw, cost_at, confirmed_cost, held_since, held_source FROM offers WHERE supplier = ? AND code = ?`
+	const set = `UPDATE offers SET cost = ?, cost_raw = ?, cost_at = ?, updated_at = ?,
+		confirmed_cost = ?, held_since = ?, held_source = ? WHERE id = ?`
 	const history = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at) VALUES (?, ?, ?, ?, 'webhook', ?)`
 	tx, err := c.db.Write.BeginTxx(ctx, nil)
 	if err != nil {
@@ -151,10 +161,12 @@ func (c *Catalog) storeCosts(ctx context.Context, supplier string, changes []Cos
 	defer tx.Rollback()
 	atText, now := syncd.FormatTime(at), syncd.FormatTime(c.now())
 	var moved []int64
+	var events []CostHoldEvent
 	for _, ch := range changes {
 		var id, cost int64
 		var raw, costAt string
-		err := tx.QueryRowContext(ctx, get, supplier, ch.Code).Scan(&id, &cost, &raw, &costAt)
+		var hold holdColumns
+		err := tx.QueryRowContext(ctx, get, supplier, ch.Code).Scan(&id, &cost, &raw, &costAt, &hold.confirmed, &hold.since, &hold.source)
 		if errors.Is(err, sql.ErrNoRows) {
 			up.Unknown = append(up.Unknown, ch.Code)
 			continue
@@ -174,8 +186,25 @@ func (c *Catalog) storeCosts(ctx context.Context, supplier string, changes []Cos
 		if newRaw == "" {
 			newRaw = ch.New.String()
 		}
-		if _, err := tx.ExecContext(ctx, set, newCost, newRaw, atText, now, id); err != nil {
+		was := hold.state(cost)
+		next, ev := c.cfg.CostGuard.decide(was, newCost, sourceWebhook)
+		h := hold.after(next, ev, sourceWebhook, now)
+		if _, err := tx.ExecContext(ctx, set, newCost, newRaw, atText, now, h.confirmed, h.since, h.source, id); err != nil {
 			return nil, fmt.Errorf("set cost of %s/%s: %w", supplier, ch.Code, err)
+		}
+		if ev != "" {
+			e := was.event(ev, newCost, sourceWebhook, c.now())
+			if _, err := recordHoldEvent(ctx, tx, id, e); err != nil {
+				return nil, err
+			}
+			e.Offer, e.Supplier, e.Code = id, supplier, ch.Code
+			events = append(events, e)
+			moved = append(moved, id)
+		}
+		if next.held() {
+			up.Held = append(up.Held, ch.Code)
+		} else if ev != "" {
+			up.Released = append(up.Released, ch.Code)
 		}
 		if newCost == cost && newRaw == raw {
 			up.Unchanged = append(up.Unchanged, ch.Code)
@@ -185,10 +214,16 @@ func (c *Catalog) storeCosts(ctx context.Context, supplier string, changes []Cos
 			return nil, fmt.Errorf("cost history of %s/%s: %w", supplier, ch.Code, err)
 		}
 		up.Applied = append(up.Applied, ch.Code)
-		moved = append(moved, id)
+		if ev == "" {
+			moved = append(moved, id)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
+	}
+	for _, ev := range events {
+		logHoldEvent(c.log, ev)
+		c.holdEvent(supplier, ev.Event)
 	}
 	return moved, nil
 }

@@ -1,7 +1,9 @@
 // Package catalog owns the suppliers' offers as syncd stores them: the
 // supplier-neutral types a source delivers, the sync that diffs a fetched
-// catalog against SQLite and writes only what changed, and the per-supplier
-// sync status operators rely on.
+// catalog against SQLite and writes only what changed, the cost guard that
+// holds a supplier cost moving too far on one word (a sync's or a webhook's)
+// until it is confirmed, and the per-supplier sync status operators rely
+// on.
 //
 // catalog may import rules and pricing; it must not import suppliers, orders,
 // api or cmd. Suppliers adapt themselves to the Source interface declared

@@ -15,7 +15,7 @@ type PriceChange struct {
 	Tier  string    `json:"tier"`
 	Old   *int64    `json:"old_price"`
 	New   *int64    `json:"new_price"`
-	Cause string    `json:"cause"` // sync, webhook, rule:<id>, window, matching
+	Cause string    `json:"cause"` // sync, webhook, rule:<id>, window, matching, cost_accept
 	At    time.Time `json:"at"`
 }
 

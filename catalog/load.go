@@ -61,6 +61,7 @@ type offerRow struct {
 	Confidence string
 	Manual     bool
 	Review     bool
+	Hold       *CostHold // nil: the cost is confirmed
 }
 
 // supplierHealth is whether a supplier's stored offers may be sold.
@@ -162,17 +163,20 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		return s
 	}
 	const allOffers = `SELECT id, supplier, code, game_code, name, cost, active,
-			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review,
+			confirmed_cost, held_since, held_source
 		FROM offers NOT INDEXED WHERE item_id IS NOT NULL AND item_id >= ? AND item_id < ?`
 	// A few games: through offers_item, not a scan of the whole table.
 	const someOffers = `SELECT id, supplier, code, game_code, name, cost, active,
-			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review,
+			confirmed_cost, held_since, held_source
 		FROM offers INDEXED BY offers_item WHERE item_id >= ? AND item_id < ?`
 	q := allOffers
 	if games != nil {
 		q = someOffers
 	}
 	var supplier, gameCode, method, confidence sql.RawBytes
+	var hold holdColumns
 	for _, sp := range spans {
 		rows, err = tx.QueryContext(ctx, q, sp.from, sp.to)
 		if err != nil {
@@ -181,9 +185,16 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		for rows.Next() {
 			var o offerRow
 			if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
-				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual, &o.Review); err != nil {
+				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual, &o.Review,
+				&hold.confirmed, &hold.since, &hold.source); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("load offers: %w", err)
+			}
+			if hold.confirmed.Valid {
+				if o.Hold, err = newCostHold(hold.confirmed.Int64, o.Cost, hold.source.String, hold.since.String); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("load offer %d: %w", o.ID, err)
+				}
 			}
 			o.Supplier, o.GameCode, o.Method, o.Confidence = in1(supplier), in1(gameCode), in1(method), in1(confidence)
 			in.offers = append(in.offers, o)

@@ -308,10 +308,11 @@ func TestConcurrentCostUpdatesAreBatched(t *testing.T) {
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Go(func() {
+			// Moves the cost guard believes: 20000 → 15000s, 40000 → 25000s.
 			cost := decimal.NewFromInt(int64(15000 + i))
 			code := "MLBB-BJ-V3MLBB_ID_86"
 			if i%2 == 1 {
-				code = "MLBB-BJ-V3MLBB_ID_172"
+				cost, code = decimal.NewFromInt(int64(25000+i)), "MLBB-BJ-V3MLBB_ID_172"
 			}
 			// Each its own instant, so none is older than another's.
 			_, err := h.cat.ApplyCosts(ctx, "senpay", []CostChange{{Code: code, New: cost}}, h.clk.now().Add(time.Duration(i)*time.Millisecond))
@@ -333,7 +334,7 @@ func TestConcurrentCostUpdatesAreBatched(t *testing.T) {
 	if got := price(t, snap, diamonds86, PublicTier); got != 15018 {
 		t.Fatalf("86 diamonds: got %d, want 15018", got)
 	}
-	if got := price(t, snap, "mobile-legends.diamonds-172-156-16", PublicTier); got != 15019 {
-		t.Fatalf("172 diamonds: got %d, want 15019", got)
+	if got := price(t, snap, "mobile-legends.diamonds-172-156-16", PublicTier); got != 25019 {
+		t.Fatalf("172 diamonds: got %d, want 25019", got)
 	}
 }

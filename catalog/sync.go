@@ -33,6 +33,7 @@ type Syncer struct {
 	log       *slog.Logger
 	now       func() time.Time
 	maxShrink float64
+	guard     CostGuard
 
 	mu      sync.Mutex
 	running map[string]bool
@@ -45,12 +46,17 @@ type SyncerOption func(*Syncer)
 // deactivate before it is refused.
 func WithMaxShrink(f float64) SyncerOption { return func(s *Syncer) { s.maxShrink = f } }
 
+// WithCostGuard sets the limits beyond which a cost move is held until a
+// later sync confirms it (default DefaultCostGuard). The Catalog must
+// have the same (Config.CostGuard): webhooks pass through it there.
+func WithCostGuard(g CostGuard) SyncerOption { return func(s *Syncer) { s.guard = g } }
+
 // WithClock replaces time.Now, for tests of staleness.
 func WithClock(now func() time.Time) SyncerOption { return func(s *Syncer) { s.now = now } }
 
 // NewSyncer returns a Syncer writing to db.
 func NewSyncer(db *syncd.DB, log *slog.Logger, opts ...SyncerOption) *Syncer {
-	s := &Syncer{db: db, log: log, now: time.Now, maxShrink: DefaultMaxShrink, running: map[string]bool{}}
+	s := &Syncer{db: db, log: log, now: time.Now, maxShrink: DefaultMaxShrink, guard: DefaultCostGuard(), running: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -73,6 +79,9 @@ type SyncResult struct {
 	// forms and activity reach every item of the game.
 	GamesChanged int   `json:"-"`
 	Err          error `json:"-"`
+	// holdEvents are what the sync did to cost holds, told to the
+	// guard's OnEvent once committed.
+	holdEvents []CostHoldEvent
 }
 
 // Sync fetches src's catalog and stores what changed, in one transaction.
@@ -90,7 +99,7 @@ func (s *Syncer) Sync(ctx context.Context, supplier string, src Source) (SyncRes
 	res.Err = err
 	if err != nil {
 		// The transaction rolled back: nothing was added or changed.
-		res.Added, res.Changed, res.Removed, res.CostChanged, res.GamesChanged = 0, 0, 0, nil, 0
+		res.Added, res.Changed, res.Removed, res.CostChanged, res.GamesChanged, res.holdEvents = 0, 0, 0, nil, 0, nil
 		// Record the failure even if ctx was cancelled mid-sync: an
 		// operator must see it.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -99,6 +108,12 @@ func (s *Syncer) Sync(ctx context.Context, supplier string, src Source) (SyncRes
 			s.log.Error("record failed sync", "supplier", supplier, "err", rerr)
 		}
 		return res, fmt.Errorf("sync %s: %w", supplier, err)
+	}
+	for _, ev := range res.holdEvents {
+		logHoldEvent(s.log, ev)
+		if s.guard.OnEvent != nil {
+			s.guard.OnEvent(supplier, ev.Event)
+		}
 	}
 	return res, nil
 }

@@ -76,11 +76,12 @@ func (s *Syncer) writeLocked(ctx context.Context, supplier string, games []Suppl
 }
 
 func (s *Syncer) apply(ctx context.Context, tx *sqlx.Tx, supplier string, games []SupplierGame, offers map[string]fetchedOffer, state stored, res *SyncResult) error {
-	now := syncd.FormatTime(s.now())
+	t := s.now()
+	now := syncd.FormatTime(t)
 	if err := writeGames(ctx, tx, supplier, games, state.games, now, res); err != nil {
 		return err
 	}
-	if err := writeOffers(ctx, tx, supplier, offers, state.offers, now, res); err != nil {
+	if err := s.writeOffers(ctx, tx, supplier, offers, state.offers, t, res); err != nil {
 		return err
 	}
 	return s.recordRun(ctx, tx, res)
@@ -98,12 +99,14 @@ type storedOffer struct {
 	UpdatedAt       string         `db:"updated_at"`
 	CostAt          string         `db:"cost_at"`
 	RemovedAt       sql.NullString `db:"removed_at"`
+	Hold            holdColumns
 }
 
 func loadOffers(ctx context.Context, tx sqlx.QueryerContext, supplier string) (map[string]storedOffer, error) {
 	// NOT INDEXED: reading most of the table through the (supplier, code)
 	// index costs a table lookup per row; a sequential scan is 2x faster.
-	const q = `SELECT id, code, game_code, name, cost, cost_raw, active, process_duration, updated_at, cost_at, removed_at
+	const q = `SELECT id, code, game_code, name, cost, cost_raw, active, process_duration, updated_at, cost_at, removed_at,
+			confirmed_cost, held_since, held_source
 		FROM offers NOT INDEXED WHERE supplier = ?`
 	rows, err := tx.QueryContext(ctx, q, supplier)
 	if err != nil {
@@ -113,7 +116,8 @@ func loadOffers(ctx context.Context, tx sqlx.QueryerContext, supplier string) (m
 	out := map[string]storedOffer{}
 	for rows.Next() {
 		var o storedOffer
-		if err := rows.Scan(&o.ID, &o.Code, &o.GameCode, &o.Name, &o.Cost, &o.CostRaw, &o.Active, &o.ProcessDuration, &o.UpdatedAt, &o.CostAt, &o.RemovedAt); err != nil {
+		if err := rows.Scan(&o.ID, &o.Code, &o.GameCode, &o.Name, &o.Cost, &o.CostRaw, &o.Active, &o.ProcessDuration, &o.UpdatedAt, &o.CostAt, &o.RemovedAt,
+			&o.Hold.confirmed, &o.Hold.since, &o.Hold.source); err != nil {
 			return nil, fmt.Errorf("load offers %s: %w", supplier, err)
 		}
 		out[o.Code] = o
@@ -184,16 +188,22 @@ func writeGames(ctx context.Context, tx *sqlx.Tx, supplier string, games []Suppl
 	return nil
 }
 
-func writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[string]fetchedOffer, stored map[string]storedOffer, now string, res *SyncResult) error {
+// writeOffers writes the diff of fetched against stored, each existing
+// offer's cost through the cost guard: a move beyond its limits is stored
+// and held, a held move this sync names again (or one back within the
+// limits) is confirmed. A first sighting is never held.
+func (s *Syncer) writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[string]fetchedOffer, stored map[string]storedOffer, t time.Time, res *SyncResult) error {
 	// Each write is guarded by what the diff read: an offer inserted or
-	// updated since (by a webhook) makes the write affect no row, and the
-	// sync rereads under the lock instead of overwriting newer data.
+	// updated since (by a webhook, or an accepted hold) makes the write
+	// affect no row, and the sync rereads under the lock instead of
+	// overwriting newer data.
 	const insert = `INSERT INTO offers
 		(supplier, code, game_code, name, cost, cost_raw, active, process_duration, first_seen, updated_at, cost_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (supplier, code) DO NOTHING`
 	const update = `UPDATE offers SET game_code = ?, name = ?, cost = ?, cost_raw = ?, active = ?,
 		process_duration = ?, updated_at = ?, removed_at = NULL,
-		cost_at = CASE WHEN cost = ? AND cost_raw = ? THEN cost_at ELSE ? END
+		cost_at = CASE WHEN cost = ? AND cost_raw = ? THEN cost_at ELSE ? END,
+		confirmed_cost = ?, held_since = ?, held_source = ?
 		WHERE id = ? AND updated_at = ?`
 	const remove = `UPDATE offers SET removed_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?`
 	const history = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at)
@@ -224,11 +234,22 @@ func writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[
 	// The fetch began no later than the sync did: its costs are true as of
 	// then. A cost a webhook stored since is newer, and stays.
 	costAt := syncd.FormatTime(res.Started)
+	now := syncd.FormatTime(t)
 	for _, code := range codes {
 		f := fetched[code]
 		old, exists := stored[code]
+		// What this sync's word does to the offer's hold: nothing, if a
+		// webhook's newer word stands.
+		var ev HoldEvent
+		var was costState
+		hold := old.Hold
 		if exists && old.CostAt > costAt {
 			f.cost, f.CostRaw = old.Cost, old.CostRaw
+		} else if exists {
+			var next costState
+			was = old.Hold.state(old.Cost)
+			next, ev = s.guard.decide(was, f.cost, sourceSync)
+			hold = old.Hold.after(next, ev, sourceSync, now)
 		}
 		switch {
 		case !exists:
@@ -249,9 +270,9 @@ func writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[
 			res.Added++
 			res.CostChanged = append(res.CostChanged, id)
 		case old.GameCode != f.GameCode || old.Name != f.Name || old.Cost != f.cost || old.CostRaw != f.CostRaw ||
-			old.Active != f.Active || old.ProcessDuration != f.ProcessDuration || old.RemovedAt.Valid:
+			old.Active != f.Active || old.ProcessDuration != f.ProcessDuration || old.RemovedAt.Valid || ev != "":
 			r, err := upd.ExecContext(ctx, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now,
-				f.cost, f.CostRaw, costAt, old.ID, old.UpdatedAt)
+				f.cost, f.CostRaw, costAt, hold.confirmed, hold.since, hold.source, old.ID, old.UpdatedAt)
 			if err != nil {
 				return fmt.Errorf("update offer %s/%s: %w", supplier, code, err)
 			}
@@ -263,7 +284,15 @@ func writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, fetched map[
 					return fmt.Errorf("cost history %s/%s: %w", supplier, code, err)
 				}
 			}
-			if old.Cost != f.cost || old.Active != f.Active || old.RemovedAt.Valid || old.GameCode != f.GameCode {
+			if ev != "" {
+				if _, err := recordHoldEvent(ctx, tx, old.ID, was.event(ev, f.cost, sourceSync, t)); err != nil {
+					return err
+				}
+				e := was.event(ev, f.cost, sourceSync, t)
+				e.Offer, e.Supplier, e.Code = old.ID, supplier, code
+				res.holdEvents = append(res.holdEvents, e)
+			}
+			if old.Cost != f.cost || old.Active != f.Active || old.RemovedAt.Valid || old.GameCode != f.GameCode || ev != "" {
 				res.CostChanged = append(res.CostChanged, old.ID)
 			}
 			res.Changed++

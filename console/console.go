@@ -114,6 +114,8 @@ func (c *Console) routes() chi.Router {
 		r.Get("/matching", c.matchingPage)
 		r.Post("/offers/{offer}/link", c.linkOffer)
 		r.Post("/offers/{offer}/split", c.splitOffer)
+		r.Get("/cost-holds", c.costHoldsPage)
+		r.Post("/cost-holds/{offer}/accept", c.acceptCost)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(c.require(auth.RoleAdmin))

@@ -1,8 +1,8 @@
 // Package console is syncd's web console for merchandisers and operators,
 // served under /console/: the catalog with every price and why, margin
 // rules with a preview of their impact before they are saved, the
-// matching review queue, supplier health and the orders that wait for a
-// person.
+// matching review queue, the supplier cost moves held for confirmation,
+// supplier health and the orders that wait for a person.
 //
 // Pages are html/template rendered on the server; the stylesheet and the
 // one script library (htmx, for the live rule preview) are embedded. The

@@ -29,6 +29,7 @@ func parsePages(assets map[string]asset) (map[string]*template.Template, error) 
 		"asset":   func(name string) string { return Prefix + "/static/" + name + "?v=" + assets[name].hash },
 		"escpath": url.PathEscape,
 		"deref":   func(p *int64) int64 { return *p },
+		"derefs":  func(p *string) string { return *p },
 		"stamp":   stamp,
 		// Arguments of the rule form's partials.
 		"in": func(path, name, label, value string, errors map[string]string, placeholder, kind string) map[string]any {

@@ -45,6 +45,7 @@ type Metrics struct {
 	repriceFails *prometheus.CounterVec
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
+	costHolds    *prometheus.CounterVec
 	orderMetrics
 	suppliers map[string]bool // the enabled ones, the supplier label's values
 
@@ -108,6 +109,7 @@ func New(suppliers []string) *Metrics {
 		}, []string{"route", "method"}),
 	}
 	m.orderMetrics = newOrderMetrics(suppliers)
+	m.costHolds = newCostHoldEvents(suppliers)
 	m.suppliers = map[string]bool{}
 	for _, s := range suppliers {
 		m.suppliers[s] = true
@@ -125,7 +127,7 @@ func New(suppliers []string) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
 		m.syncRuns, m.syncDuration, m.syncOffers, m.retries, m.waits,
-		m.build, m.reprices, m.repriceFails, m.httpRequests, m.httpDuration,
+		m.build, m.reprices, m.repriceFails, m.httpRequests, m.httpDuration, m.costHolds,
 		stateCollector{m}, orderCollector{m},
 	)
 	m.reg.MustRegister(m.orderMetrics.collectors()...)
@@ -214,7 +216,7 @@ func (m *Metrics) RepriceFailed(cause string) {
 func causeLabel(cause string) string {
 	cause, _, _ = strings.Cut(cause, ":")
 	switch cause {
-	case "sync", "rule", "window", "matching", "webhook":
+	case "sync", "rule", "window", "matching", "webhook", "cost_accept":
 		return cause
 	}
 	return "other"

@@ -11,6 +11,8 @@ type CatalogState struct {
 	Version int64
 	BuiltAt time.Time
 	Items   []ItemCount
+	// HeldOffers counts, by supplier, the offers whose cost is held.
+	HeldOffers map[string]int
 }
 
 // ItemCount is how many items of a tier are in a state (Available,
@@ -51,7 +53,7 @@ var (
 type stateCollector struct{ m *Metrics }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{catalogVersionDesc, catalogBuiltDesc, catalogItemsDesc, lastSuccessDesc, dataAgeDesc} {
+	for _, d := range []*prometheus.Desc{catalogVersionDesc, catalogBuiltDesc, catalogItemsDesc, lastSuccessDesc, dataAgeDesc, heldOffersDesc} {
 		ch <- d
 	}
 }
@@ -81,6 +83,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(catalogBuiltDesc, prometheus.GaugeValue, unix(cat.BuiltAt))
 	for _, n := range cat.Items {
 		ch <- prometheus.MustNewConstMetric(catalogItemsDesc, prometheus.GaugeValue, float64(n.N), n.Tier, n.State)
+	}
+	for s := range c.m.suppliers { // every enabled supplier, at zero too
+		ch <- prometheus.MustNewConstMetric(heldOffersDesc, prometheus.GaugeValue, float64(cat.HeldOffers[s]), s)
 	}
 }
 

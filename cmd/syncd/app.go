@@ -32,6 +32,11 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// costGuard is the configured price-move guard of supplier costs.
+func costGuard(c Config) catalog.CostGuard {
+	return catalog.CostGuard{MaxFall: c.MaxCostFall, MaxRise: c.MaxCostRise}
+}
+
 // globalFloor is the configured guard every price obeys; none when both
 // minimums are zero (pricing's no-loss floor always applies).
 func globalFloor(c Config) []pricing.Guard {
@@ -81,14 +86,17 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, err
 	}
-	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink))
 	m := metrics.New(c.Suppliers())
+	guard := costGuard(c)
+	guard.OnEvent = func(supplier string, ev catalog.HoldEvent) { m.CostHold(supplier, string(ev)) }
+	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink), catalog.WithCostGuard(guard))
 	merged := catalog.NewCatalog(db, log, catalog.Config{
 		StaleAfter:   c.StaleAfter,
 		Suppliers:    c.Preference,
 		SwitchMargin: decimal.NewFromInt(c.SwitchMargin),
 		Floor:        globalFloor(c),
 		OnPublish:    func(cause string, took time.Duration) { m.Repriced(cause, took) },
+		CostGuard:    &guard,
 	})
 	m.RegisterDB("write", db.Write.DB)
 	m.RegisterDB("read", db.Read.DB)

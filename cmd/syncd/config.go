@@ -23,6 +23,11 @@ type Config struct {
 	SyncInterval time.Duration
 	StaleAfter   time.Duration
 	MaxShrink    float64
+	// MaxCostFall and MaxCostRise are the cost guard's limits: shares of
+	// an offer's last confirmed cost it may fall or rise by on one word
+	// before the move is held; 0 holds no move on that side.
+	MaxCostFall decimal.Decimal
+	MaxCostRise decimal.Decimal
 	// SwitchMargin: rupiah another supplier must undercut an item's current
 	// one by before syncd switches (hysteresis); 0 always takes the cheapest.
 	SwitchMargin int64
@@ -101,6 +106,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("db", c.DB),
 		slog.Duration("sync_interval", c.SyncInterval),
 		slog.Duration("stale_after", c.StaleAfter),
+		slog.String("max_cost_fall", c.MaxCostFall.String()),
+		slog.String("max_cost_rise", c.MaxCostRise.String()),
 		slog.String("admin_token", set(c.AdminToken)),
 		slog.String("senpay_base_url", c.SenpayBaseURL),
 		slog.String("senpay_credentials", set(c.SenpayAPIKey+c.SenpaySecretKey)),
@@ -156,6 +163,18 @@ func num(p func(*Config) *float64) func(*Config, string) error {
 			return err
 		}
 		*p(c) = f
+		return nil
+	}
+}
+
+// share reads a non-negative decimal share ("0.5"), never a float.
+func share(p func(*Config) *decimal.Decimal) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := decimal.NewFromString(strings.TrimSpace(v))
+		if err != nil || d.IsNegative() {
+			return fmt.Errorf("%q is not a share such as 0.5 (0 or more)", v)
+		}
+		*p(c) = d
 		return nil
 	}
 }
@@ -227,6 +246,8 @@ var settings = []setting{
 		return nil
 	}},
 	{"SYNCD_MAX_SHRINK", "max-shrink", "0.5", "largest share of a supplier's active offers one sync may take away", num(func(c *Config) *float64 { return &c.MaxShrink })},
+	{"SYNCD_MAX_COST_FALL", "max-cost-fall", "0.5", "largest share of an offer's confirmed cost a supplier may cut it by before the move is held for confirmation (0: never held)", share(func(c *Config) *decimal.Decimal { return &c.MaxCostFall })},
+	{"SYNCD_MAX_COST_RISE", "max-cost-rise", "1.0", "largest share of an offer's confirmed cost a supplier may raise it by before the move is held for confirmation (0: never held)", share(func(c *Config) *decimal.Decimal { return &c.MaxCostRise })},
 	{"SYNCD_ADMIN_TOKEN", "admin-token", "", "bootstrap admin bearer token", str(func(c *Config) *string { return &c.AdminToken })},
 	{"SYNCD_LOG_FORMAT", "log-format", "text", "log format: text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	{"SYNCD_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
@@ -295,6 +316,12 @@ func (c Config) validate() error {
 	}
 	if c.MaxShrink <= 0 || c.MaxShrink > 1 {
 		errs = append(errs, fmt.Errorf("SYNCD_MAX_SHRINK: %v is not in (0, 1]", c.MaxShrink))
+	}
+	if c.MaxCostFall.GreaterThan(decimal.NewFromInt(1)) {
+		errs = append(errs, fmt.Errorf("SYNCD_MAX_COST_FALL: %s is over 1: a cost cannot fall by more than all of it (0 turns the limit off)", c.MaxCostFall))
+	}
+	if c.MaxCostRise.GreaterThan(decimal.NewFromInt(1000)) {
+		errs = append(errs, fmt.Errorf("SYNCD_MAX_COST_RISE: %s is over 1000 (0 turns the limit off)", c.MaxCostRise))
 	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		errs = append(errs, fmt.Errorf("SYNCD_METRICS_ADDR: %s is SYNCD_ADDR; leave it unset to serve metrics there to admins", c.MetricsAddr))

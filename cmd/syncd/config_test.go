@@ -37,6 +37,16 @@ func TestConfigDefaultsAndOverrides(t *testing.T) {
 	if got := c.Suppliers(); len(got) != 1 || got[0] != "senpay" {
 		t.Errorf("enabled suppliers: got %v, want [senpay]", got)
 	}
+	if g := costGuard(c); g.MaxFall.String() != "0.5" || g.MaxRise.String() != "1" {
+		t.Errorf("cost guard defaults: got fall %s, rise %s; want 0.5 and 1", g.MaxFall, g.MaxRise)
+	}
+	c, err = parseConfig("serve", []string{"-max-cost-rise", "0"}, func(k string) string { return map[string]string{"SYNCD_MAX_COST_FALL": "0.25"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := costGuard(c); g.MaxFall.String() != "0.25" || !g.MaxRise.IsZero() {
+		t.Errorf("cost guard set: got fall %s, rise %s; want 0.25 and 0 (off)", g.MaxFall, g.MaxRise)
+	}
 }
 
 func TestConfigRefusesBadValues(t *testing.T) {
@@ -52,6 +62,9 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"bad signature header", map[string]string{"SENPAY_WEBHOOK_SIGNATURE_HEADER": "X Signature:"}, "SENPAY_WEBHOOK_SIGNATURE_HEADER"},
 		{"bad trusted proxy", map[string]string{"SYNCD_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, "SYNCD_TRUSTED_PROXIES"},
 		{"bad shrink", map[string]string{"SYNCD_MAX_SHRINK": "2"}, "SYNCD_MAX_SHRINK"},
+		{"cost fall over all of it", map[string]string{"SYNCD_MAX_COST_FALL": "1.5"}, "SYNCD_MAX_COST_FALL"},
+		{"negative cost fall", map[string]string{"SYNCD_MAX_COST_FALL": "-0.5"}, "SYNCD_MAX_COST_FALL"},
+		{"cost rise as a percent sign", map[string]string{"SYNCD_MAX_COST_RISE": "100%"}, "SYNCD_MAX_COST_RISE"},
 		{"bad log format", map[string]string{"SYNCD_LOG_FORMAT": "xml"}, "SYNCD_LOG_FORMAT"},
 		{"metrics on the api address", map[string]string{"SYNCD_METRICS_ADDR": "127.0.0.1:8080"}, "SYNCD_METRICS_ADDR"},
 		{"bad notify url", map[string]string{"SYNCD_NOTIFY_URL": "shop.example/hook"}, "SYNCD_NOTIFY_URL"},

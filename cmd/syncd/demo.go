@@ -229,6 +229,11 @@ SHOP is the token of a storefront, made for this demo):
     "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_old": 22870, "price_new": 19000}]}'
     (a Senpay webhook as the simulator sends them: no token, loopback is allowed in the demo;
     86 Diamonds is 19000 at once, until a sync brings back the simulator's price)
+  curl -s -X POST http://{addr}/v1/webhooks/senpay -d '{"webhook_type": "price_update",
+    "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_new": 1}]}'
+  curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/cost-holds
+    (a cut past half is stored but held, not sold, until a sync confirms it or a merchandiser
+    accepts it: POST /v1/cost-holds/OFFER/accept {"cost": 1, "note": "why"}, or the console)
   go run ./cmd/syncd token create -db {db} -role storefront -name my-shop -tiers public
     (SHOP may use the public tier only: after POST /v1/tiers makes another, grant
     it with PATCH /v1/tokens/ID {"tiers": ["public", "..."]} or syncd token tiers)

@@ -55,10 +55,20 @@ func catalogGauges(cat *catalog.Catalog) func() (metrics.CatalogState, bool) {
 	}
 }
 
-// countItems counts a snapshot's items by tier and state.
+// countItems counts a snapshot's items by tier and state, and its held
+// offers by supplier.
 func countItems(snap *catalog.Snapshot) metrics.CatalogState {
-	st := metrics.CatalogState{Version: snap.Version, BuiltAt: snap.BuiltAt}
+	st := metrics.CatalogState{Version: snap.Version, BuiltAt: snap.BuiltAt, HeldOffers: map[string]int{}}
 	games := snap.GameList()
+	for _, g := range games {
+		for _, it := range g.Items {
+			for _, o := range it.Offers {
+				if o.Hold != nil {
+					st.HeldOffers[o.Supplier]++
+				}
+			}
+		}
+	}
 	for _, tier := range snap.Tiers() {
 		n := map[string]int{}
 		for _, g := range games {

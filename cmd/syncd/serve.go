@@ -51,7 +51,7 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(cfg.MaxShrink))
+	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(cfg.MaxShrink), catalog.WithCostGuard(costGuard(cfg)))
 
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {

@@ -1,0 +1,105 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/syncd/syncd/catalog"
+)
+
+// costEventsShown is how many entries of the cost guard's audit the page
+// shows.
+const costEventsShown = 50
+
+type costHoldsData struct {
+	Holds  []costHoldRow
+	Events []catalog.CostHoldEvent
+}
+
+// costHoldRow is a held offer with its item's name, and what a failed
+// accept of it left: the note typed and why it was refused.
+type costHoldRow struct {
+	catalog.HeldOffer
+	ItemName string
+	Note     string
+	Err      string
+}
+
+// costHoldInput is a refused accept, shown again beside its offer.
+type costHoldInput struct {
+	offer     int64
+	note, err string
+}
+
+func (c *Console) costHoldsPage(w http.ResponseWriter, r *http.Request) {
+	c.renderCostHolds(w, r, http.StatusOK, costHoldInput{})
+}
+
+func (c *Console) renderCostHolds(w http.ResponseWriter, r *http.Request, status int, in costHoldInput) {
+	holds, err := c.catalog.CostHolds(r.Context())
+	if err != nil {
+		c.internal(w, r, err)
+		return
+	}
+	events, err := c.catalog.CostHoldEvents(r.Context(), 0, costEventsShown)
+	if err != nil {
+		c.internal(w, r, err)
+		return
+	}
+	snap := c.catalog.Snapshot()
+	d := costHoldsData{Events: events}
+	for _, h := range holds {
+		row := costHoldRow{HeldOffer: h}
+		if h.Item != nil && snap != nil {
+			if it, ok := snap.Item(*h.Item); ok {
+				row.ItemName = it.Name
+			}
+		}
+		if h.Offer == in.offer {
+			row.Note, row.Err = in.note, in.err
+		}
+		d.Holds = append(d.Holds, row)
+	}
+	c.render(w, r, status, "costholds", view{Title: "Cost holds", Nav: "costholds", Data: d})
+}
+
+// acceptCost releases a held cost on the merchandiser's word: the form
+// carries the held cost the page showed, so a cost the supplier changed
+// since is not accepted unseen.
+func (c *Console) acceptCost(w http.ResponseWriter, r *http.Request) {
+	id, ok := offerParam(r)
+	if !ok {
+		c.fail(w, r, http.StatusNotFound, "No such offer", "There is no offer "+chi.URLParam(r, "offer")+".")
+		return
+	}
+	to := Prefix + "/cost-holds"
+	cost, err := strconv.ParseInt(r.PostForm.Get("cost"), 10, 64)
+	if err != nil || cost < 0 {
+		c.back(w, r, to, "Nothing changed: the form did not say which cost to accept; reload the page and try again.", false)
+		return
+	}
+	note := r.PostForm.Get("note")
+	ev, err := c.catalog.AcceptCost(r.Context(), id, cost, actor(r), note)
+	var moved *catalog.CostMovedError
+	switch {
+	case err == nil:
+		c.back(w, r, to, "Accepted Rp "+idr(ev.NewCost)+" for "+ev.Supplier+" "+ev.Code+" (it was Rp "+idr(ev.OldCost)+
+			"); the catalog is repriced with it.", true)
+	case errors.As(err, &moved):
+		c.back(w, r, to, "Nothing changed: the supplier has named Rp "+idr(moved.Current)+" for offer "+strconv.FormatInt(id, 10)+
+			" since this page showed Rp "+idr(moved.Expected)+". Look at it again.", false)
+	case errors.Is(err, catalog.ErrNotHeld):
+		c.back(w, r, to, "Nothing changed: offer "+strconv.FormatInt(id, 10)+"'s cost is no longer held (a sync confirmed it, or someone accepted it).", false)
+	case errors.Is(err, catalog.ErrNotFound):
+		c.fail(w, r, http.StatusNotFound, "No such offer", "There is no offer "+strconv.FormatInt(id, 10)+".")
+	case errors.Is(err, catalog.ErrInvalid):
+		c.renderCostHolds(w, r, http.StatusUnprocessableEntity, costHoldInput{offer: id, note: note,
+			err: strings.TrimPrefix(err.Error(), "invalid: ")})
+	default:
+		c.internal(w, r, err)
+	}
+}
