@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/printable"
 )
 
 // Errors of accepting a held cost.
@@ -203,10 +203,10 @@ func checkNote(note string) error {
 	if utf8.RuneCountInString(note) > maxNoteRunes {
 		return fmt.Errorf("%w: a note has at most %d characters", ErrInvalid, maxNoteRunes)
 	}
-	for _, r := range note {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return fmt.Errorf("%w: a note cannot carry control or text-direction characters (%U)", ErrInvalid, r)
-		}
+	// The same test as every other note's: line breaks are allowed (the
+	// console's note is a text area), what hides or reorders text is not.
+	if err := printable.Text(note); err != nil {
+		return fmt.Errorf("%w: note %v", ErrInvalid, err)
 	}
 	return nil
 }
