@@ -381,3 +381,11 @@ CREATE TABLE cost_hold_events (
 ) STRICT;
 
 CREATE INDEX cost_hold_events_offer ON cost_hold_events (offer_id, id);
+
+-- migration 10: a sync refused for syncd's credentials, told apart from other failed syncs
+
+-- Any other failed sync leaves the supplier's offers on sale while its last
+-- success is younger than SYNCD_STALE_AFTER; one the supplier refused for
+-- syncd's credentials (a bad key, an address not whitelisted) stops them at
+-- once, since its order endpoint would refuse syncd too.
+ALTER TABLE sync_runs ADD COLUMN unauthorized INTEGER NOT NULL DEFAULT 0 CHECK (unauthorized IN (0, 1));

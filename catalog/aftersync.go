@@ -11,13 +11,16 @@ import (
 // links, and no supplier's health moved across the line of what may be
 // sold, only the games of those offers are reloaded, rechosen and
 // repriced; every other game's entry is shared with the current snapshot.
-// Anything else (a failed sync, new offers to link, a changed supplier
-// game, a supplier going stale or recovering) rebuilds everything.
+// A failed sync changed nothing stored: unless it moved its supplier
+// across that line (credentials refused, data now stale), it only
+// records the supplier's health (degraded) in a snapshot that shares
+// every game. Anything else (new offers to link, a changed supplier game,
+// a supplier going stale, refused or recovering) rebuilds everything.
 func (c *Catalog) AfterSync(ctx context.Context, res SyncResult) (*Snapshot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	prev := c.current.Load()
-	if prev == nil || res.Err != nil || res.Added > 0 || res.GamesChanged > 0 {
+	if prev == nil || res.Added > 0 || res.GamesChanged > 0 {
 		return c.refreshLocked(ctx, "sync")
 	}
 	health, err := c.loadHealth(ctx)
@@ -93,11 +96,4 @@ func (c *Catalog) repriceGamesLocked(ctx context.Context, prev *Snapshot, games 
 		return nil, err
 	}
 	return snap, nil
-}
-
-// sellable reports whether a supplier's offers may be sold at t as far as
-// its health goes (the rest of eligibility is per offer): the same test
-// ineligible applies.
-func (c *Catalog) sellable(h supplierHealth, t time.Time) bool {
-	return !h.LastSuccess.IsZero() && !h.LastFailed && t.Sub(h.LastSuccess) <= c.cfg.StaleAfter
 }

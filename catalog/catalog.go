@@ -20,7 +20,9 @@ import (
 // Config tunes how the merged catalog is chosen.
 type Config struct {
 	// StaleAfter: a supplier whose last successful sync is older than this
-	// has no eligible offers (its data is kept, not sold).
+	// has no eligible offers (its data is kept, not sold). A failed sync
+	// alone does not stop its offers being sold (the supplier is
+	// degraded), unless the supplier refused syncd's credentials.
 	StaleAfter time.Duration
 	// Suppliers in order of preference, for ties on cost.
 	Suppliers []string
@@ -35,7 +37,7 @@ type Config struct {
 	Floor []pricing.Guard
 	// OnPublish, when set, learns of every snapshot published: what caused
 	// it ("sync", "rule:<id>", "window", "matching", "webhook",
-	// "cost_accept") and how long the rebuild or reprice took. For
+	// "cost_accept", "stale") and how long the rebuild or reprice took. For
 	// metrics; it must not block.
 	OnPublish func(cause string, took time.Duration)
 	// CostGuard holds supplier cost moves too large to believe on one
@@ -61,7 +63,9 @@ type Catalog struct {
 	epoch   string     // random per process, part of the catalog ETag
 	mu      sync.Mutex // one rebuild or rule change at a time
 	window  *time.Timer
-	history []change // newest last, at most cfg.History
+	stale   *time.Timer // rebuilds when a sold supplier's data goes stale
+	closed  bool        // Close was called: timers rebuild nothing
+	history []change    // newest last, at most cfg.History
 	current atomic.Pointer[Snapshot]
 }
 
@@ -159,6 +163,8 @@ func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string, sta
 		c.cfg.OnPublish(cause, c.now().Sub(start))
 	}
 	c.armWindow(snap)
+	c.armStale(snap)
+	c.logHealth(prev, snap)
 	if err := c.recordPrices(ctx, prev, snap, ch, cause); err != nil {
 		// The new prices are served; only their history is incomplete.
 		c.log.Error("record price history", "err", err)

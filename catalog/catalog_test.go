@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -224,10 +225,15 @@ func TestSelection(t *testing.T) {
 	}
 }
 
-func TestStaleOrFailingSupplierIsNotSold(t *testing.T) {
+// A failed sync leaves the supplier degraded and its offers sold while its
+// last success is younger than StaleAfter; past it they are stale, and a
+// refusal of syncd's credentials stops them at once.
+func TestSupplierIsSoldByTheAgeOfItsData(t *testing.T) {
 	h := newHarness(t, Config{StaleAfter: 10 * time.Minute})
-	h.round()
-	// Isipay's next sync fails: its offers stay stored but are not sold.
+	if it := h.item(h.round(), diamonds86); chosen(it) != "isipay" {
+		t.Fatalf("start: chosen %s, want isipay", chosen(it))
+	}
+	// Isipay's next sync fails: degraded, still sold.
 	h.clk.advance(time.Minute)
 	if _, err := h.syncer.Sync(context.Background(), "isipay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
 		return nil, context.DeadlineExceeded
@@ -238,24 +244,50 @@ func TestStaleOrFailingSupplierIsNotSold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it := h.item(snap, diamonds86)
-	if chosen(it) != "senpay" || !strings.Contains(it.Offers[0].Ineligible, "last sync failed") {
-		t.Fatalf("after isipay failed: chosen %s, offers %+v", chosen(it), it.Offers[0])
+	if it := h.item(snap, diamonds86); chosen(it) != "isipay" {
+		t.Fatalf("after isipay failed once: chosen %s (%s), want isipay still", chosen(it), it.Reason)
 	}
 
-	// Senpay goes stale: nothing left to sell, the item stays listed.
-	h.clk.advance(11 * time.Minute)
+	// Isipay's data passes StaleAfter (Senpay synced meanwhile): not sold.
+	h.clk.advance(5 * time.Minute)
+	if _, err := h.syncer.Sync(context.Background(), "senpay", fixed(clone(h.m.senpay))); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.advance(5 * time.Minute)
+	snap, err = h.cat.Refresh(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := h.item(snap, diamonds86)
+	if chosen(it) != "senpay" {
+		t.Fatalf("isipay stale: chosen %s, want senpay", chosen(it))
+	}
+	for _, o := range it.Offers {
+		if o.Supplier == "isipay" && !strings.Contains(o.Ineligible, "stale") {
+			t.Fatalf("isipay offer: got reason %q, want stale", o.Ineligible)
+		}
+	}
+
+	// Senpay refuses syncd's credentials: not sold at once, though its
+	// data is a few minutes old. Nothing left to sell; the item stays
+	// listed.
+	h.clk.advance(time.Minute)
+	if _, err := h.syncer.Sync(context.Background(), "senpay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
+		return nil, fmt.Errorf("senpay GET /api/prepaid/provider: http 401: %w", ErrUnauthorized)
+	})); err == nil {
+		t.Fatal("want the sync to fail")
+	}
 	snap, err = h.cat.Refresh(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	it = h.item(snap, diamonds86)
 	if chosen(it) != "none" {
-		t.Fatalf("with both suppliers out: chosen %s, want none", chosen(it))
+		t.Fatalf("senpay unauthorized, isipay stale: chosen %s, want none", chosen(it))
 	}
 	for _, o := range it.Offers {
-		if o.Supplier == "senpay" && !strings.Contains(o.Ineligible, "stale") {
-			t.Fatalf("senpay offer: got reason %q, want stale", o.Ineligible)
+		if o.Supplier == "senpay" && !strings.Contains(o.Ineligible, "credentials") {
+			t.Fatalf("senpay offer: got reason %q, want credentials refused", o.Ineligible)
 		}
 	}
 }

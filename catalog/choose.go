@@ -203,10 +203,14 @@ func (c *Catalog) ineligible(in *input, games map[string]*Game, o *offerRow, now
 		return "its game is inactive at the supplier"
 	case !synced || h.LastSuccess.IsZero():
 		return "the supplier has never synced successfully"
-	case h.LastFailed:
-		return "the supplier's last sync failed"
+	case h.Unauthorized:
+		// Its order endpoint would refuse syncd's credentials too.
+		return "the supplier refused syncd's credentials at the last sync"
+	// A failed sync alone does not make an offer ineligible: the supplier
+	// is degraded, and its last good data is sold while it is younger
+	// than StaleAfter.
 	case now.Sub(h.LastSuccess) > c.cfg.StaleAfter:
-		return fmt.Sprintf("the supplier's data is stale (last sync %s ago)", now.Sub(h.LastSuccess).Round(time.Second))
+		return fmt.Sprintf("the supplier's data is stale (last successful sync %s ago)", now.Sub(h.LastSuccess).Round(time.Second))
 	case o.Hold != nil:
 		return heldReason(o.Hold.ConfirmedCost, o.Cost)
 	case o.Cost <= 0:

@@ -68,6 +68,9 @@ type offerRow struct {
 type supplierHealth struct {
 	LastSuccess time.Time
 	LastFailed  bool // the latest attempt failed
+	// Unauthorized: the latest attempt failed because the supplier
+	// refused syncd's credentials.
+	Unauthorized bool
 }
 
 // load reads what a snapshot is built from: every game's items and offers,
@@ -212,24 +215,25 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 }
 
 // loadHealth reads each supplier's last successful sync and whether its
-// latest attempt failed.
+// latest attempt failed, and why.
 func loadHealth(ctx context.Context, tx sqlx.QueryerContext) (map[string]supplierHealth, error) {
 	out := map[string]supplierHealth{}
 	var runs []struct {
 		Supplier string         `db:"supplier"`
 		LastOK   sql.NullString `db:"last_ok"`
 		LatestOK bool           `db:"latest_ok"`
+		Unauth   bool           `db:"unauthorized"`
 	}
 	const health = `SELECT r.supplier,
 			(SELECT max(started_at) FROM sync_runs k WHERE k.supplier = r.supplier AND k.ok = 1) AS last_ok,
-			r.ok AS latest_ok
+			r.ok AS latest_ok, r.unauthorized
 		FROM sync_runs r
 		WHERE r.id = (SELECT max(id) FROM sync_runs m WHERE m.supplier = r.supplier)`
 	if err := sqlx.SelectContext(ctx, tx, &runs, health); err != nil {
 		return nil, fmt.Errorf("load supplier health: %w", err)
 	}
 	for _, r := range runs {
-		h := supplierHealth{LastFailed: !r.LatestOK}
+		h := supplierHealth{LastFailed: !r.LatestOK, Unauthorized: r.Unauth}
 		if r.LastOK.Valid {
 			t, err := syncd.ParseTime(r.LastOK.String)
 			if err != nil {

@@ -114,12 +114,16 @@ func (c *Catalog) armWindow(snap *Snapshot) {
 	})
 }
 
-// Close stops the window timer.
+// Close stops the window and staleness timers.
 func (c *Catalog) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	if c.window != nil {
 		c.window.Stop()
+	}
+	if c.stale != nil {
+		c.stale.Stop()
 	}
 }
 

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -228,7 +229,9 @@ func TestAfterSyncRepricesOnlyTouchedGames(t *testing.T) {
 		}
 	}
 
-	// A failed sync is a full rebuild: its supplier's offers stop selling.
+	// A failed sync changed nothing stored: the supplier is degraded, its
+	// offers still sell, no game is re-encoded and storefronts see the
+	// same version.
 	h.clk.advance(time.Minute)
 	res, _ = h.syncer.Sync(ctx, "isipay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
 		return nil, context.DeadlineExceeded
@@ -237,8 +240,25 @@ func TestAfterSyncRepricesOnlyTouchedGames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := price(t, snap, diamonds86, PublicTier); got != 18800 {
+		t.Fatalf("after isipay failed: got %d, want isipay's 18800 still", got)
+	}
+	if snap.Version != full.Version || snap.gameByID["mobile-legends"] != full.gameByID["mobile-legends"] {
+		t.Fatalf("after isipay failed: version %d (want %d), games re-encoded: want neither", snap.Version, full.Version)
+	}
+
+	// A sync refused for syncd's credentials is a full rebuild: its
+	// supplier's offers stop selling at once.
+	h.clk.advance(time.Minute)
+	res, _ = h.syncer.Sync(ctx, "isipay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
+		return nil, fmt.Errorf("isipay: %w", ErrUnauthorized)
+	}))
+	snap, err = h.cat.AfterSync(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := price(t, snap, diamonds86, PublicTier); got != 20000 {
-		t.Fatalf("after isipay failed: got %d, want senpay's 20000", got)
+		t.Fatalf("after isipay refused syncd's credentials: got %d, want senpay's 20000", got)
 	}
 }
 

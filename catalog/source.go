@@ -2,14 +2,22 @@ package catalog
 
 import (
 	"context"
+	"errors"
 
 	"github.com/shopspring/decimal"
 )
 
+// ErrUnauthorized is what a Source's error wraps when the supplier refused
+// syncd's credentials (a bad key, an address not whitelisted). Unlike any
+// other failed sync, it stops the supplier's offers from being sold at
+// once: its order endpoint would refuse syncd too.
+var ErrUnauthorized = errors.New("supplier refused syncd's credentials")
+
 // Source is what a supplier must offer to be synced: its whole catalog,
 // fetched at once. An error means the fetch as a whole failed; a partial
 // catalog must never be returned, because offers missing from it would be
-// marked removed.
+// marked removed. An error wrapping ErrUnauthorized says the supplier
+// refused syncd's credentials.
 type Source interface {
 	FetchCatalog(ctx context.Context) (*SupplierCatalog, error)
 }

@@ -11,13 +11,23 @@ import (
 )
 
 // SupplierStatus is what an operator needs to know about one supplier's
-// catalog: when it was last synced, whether that worked, and whether the
-// data syncd holds is still fresh.
+// catalog: when it was last synced, whether that worked, whether the data
+// syncd holds is still fresh, and so whether its offers are sold.
 type SupplierStatus struct {
-	Supplier     string     `json:"supplier"`
-	State        string     `json:"state"` // never_synced | ok | failing | stale
-	Running      bool       `json:"running"`
-	Stale        bool       `json:"stale"`
+	Supplier string `json:"supplier"`
+	// State is one of SupplierStates: ok, degraded (the last sync failed,
+	// the data is still fresh and sold), stale, unauthorized or
+	// never_synced.
+	State   string `json:"state"`
+	Running bool   `json:"running"`
+	Stale   bool   `json:"stale"`
+	// Sellable: the supplier's offers may be sold as far as its catalog's
+	// health goes (ok or degraded).
+	Sellable bool `json:"sellable"`
+	// StaleAt is when the data of the last successful sync is (or was)
+	// too old to sell, unless another sync succeeds first; nil if none
+	// ever did.
+	StaleAt      *time.Time `json:"stale_at"`
 	LastAttempt  *time.Time `json:"last_attempt_at"`
 	LastSuccess  *time.Time `json:"last_success_at"`
 	LastDuration int64      `json:"last_duration_ms"`
@@ -36,6 +46,7 @@ type SupplierStatus struct {
 type runRow struct {
 	StartedAt  string `db:"started_at"`
 	OK         bool   `db:"ok"`
+	Unauth     bool   `db:"unauthorized"`
 	DurationMS int64  `db:"duration_ms"`
 	Seen       int    `db:"seen"`
 	Added      int    `db:"added"`
@@ -46,17 +57,17 @@ type runRow struct {
 
 // Status reports each named supplier. A supplier whose last success is older
 // than staleAfter is stale: its offers are kept, and reported as such, but
-// must not be served as fresh.
+// must not be served as fresh. The state is the one the catalog sells by.
 func (s *Syncer) Status(ctx context.Context, supplier string, staleAfter time.Duration) (SupplierStatus, error) {
-	const lastRun = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error
+	const lastRun = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error, unauthorized
 		FROM sync_runs WHERE supplier = ? ORDER BY id DESC LIMIT 1`
-	const lastOK = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error
+	const lastOK = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error, unauthorized
 		FROM sync_runs WHERE supplier = ? AND ok = 1 ORDER BY id DESC LIMIT 1`
 	const counts = `SELECT count(*) AS offers,
 		coalesce(sum(active = 1 AND removed_at IS NULL), 0) AS active_offers
 		FROM offers WHERE supplier = ?`
 
-	st := SupplierStatus{Supplier: supplier, State: "never_synced"}
+	st := SupplierStatus{Supplier: supplier, State: StateNeverSynced}
 	s.mu.Lock()
 	st.Running = s.running[supplier]
 	s.mu.Unlock()
@@ -101,14 +112,14 @@ func (s *Syncer) Status(ctx context.Context, supplier string, staleAfter time.Du
 	}
 	st.Offers, st.ActiveOffers = c.Offers, c.ActiveOffers
 
-	st.Stale = st.LastSuccess == nil || s.now().Sub(*st.LastSuccess) > staleAfter
-	switch {
-	case st.Stale:
-		st.State = "stale"
-	case !last.OK:
-		st.State = "failing"
-	default:
-		st.State = "ok"
+	h := supplierHealth{LastFailed: !last.OK, Unauthorized: last.Unauth}
+	if st.LastSuccess != nil {
+		h.LastSuccess = *st.LastSuccess
+		at := h.LastSuccess.Add(staleAfter)
+		st.StaleAt = &at
 	}
+	now := s.now()
+	st.Stale = st.LastSuccess == nil || now.Sub(*st.LastSuccess) > staleAfter
+	st.State, st.Sellable = h.state(now, staleAfter), h.sellable(now, staleAfter)
 	return st, nil
 }

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -258,6 +259,9 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 		fromSupplier bool
 		// recovers: after ClearFaults the next sync succeeds and changes nothing.
 		recovers bool
+		// state is the supplier's after the failure: degraded (still
+		// sold) unless it refused syncd's credentials.
+		state string
 	}{
 		{
 			name: "outage until cleared",
@@ -304,7 +308,7 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) catalog.Source {
 				return s.client("wrong-key", okTimeout)
 			},
-			want: suppliers.ErrUnauthorized, fromSupplier: true,
+			want: catalog.ErrUnauthorized, fromSupplier: true, state: catalog.StateUnauthorized,
 		},
 		{
 			name: "shrunken catalog",
@@ -367,9 +371,10 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if st.State != "failing" || st.LastSuccess == nil || st.ActiveOffers != activeBefore {
-						t.Errorf("status: got state=%s last_success=%v active=%d, want failing, a last success and %d active",
-							st.State, st.LastSuccess, st.ActiveOffers, activeBefore)
+					wantState := cmp.Or(tt.state, catalog.StateDegraded)
+					if st.State != wantState || st.Sellable != (wantState == catalog.StateDegraded) || st.LastSuccess == nil || st.ActiveOffers != activeBefore {
+						t.Errorf("status: got state=%s sellable=%v last_success=%v active=%d, want %s, a last success and %d active",
+							st.State, st.Sellable, st.LastSuccess, st.ActiveOffers, wantState, activeBefore)
 					}
 					// The status row is the supplier's; its error is the sync's
 					// without the "sync <supplier>: " the caller gets.

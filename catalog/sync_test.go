@@ -290,9 +290,9 @@ func TestFailedSyncLeavesCatalogUntouched(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.State != "failing" || st.LastError == "" || st.ActiveOffers != 20 {
-				t.Fatalf("status: got state=%s error=%q active=%d, want failing with an error and 20 active offers",
-					st.State, st.LastError, st.ActiveOffers)
+			if st.State != StateDegraded || !st.Sellable || st.LastError == "" || st.ActiveOffers != 20 {
+				t.Fatalf("status: got state=%s sellable=%v error=%q active=%d, want degraded, sellable, with an error and 20 active offers",
+					st.State, st.Sellable, st.LastError, st.ActiveOffers)
 			}
 		})
 	}

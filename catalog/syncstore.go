@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -332,8 +333,8 @@ const runRetention = 30 * 24 * time.Hour
 
 func (s *Syncer) recordRun(ctx context.Context, db sqlx.ExecerContext, res *SyncResult) error {
 	const q = `INSERT INTO sync_runs
-		(supplier, started_at, finished_at, ok, duration_ms, seen, added, changed, removed, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(supplier, started_at, finished_at, ok, duration_ms, seen, added, changed, removed, error, unauthorized)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	const prune = `DELETE FROM sync_runs WHERE supplier = ? AND started_at < ?`
 	finished := s.now()
 	errText := ""
@@ -341,7 +342,8 @@ func (s *Syncer) recordRun(ctx context.Context, db sqlx.ExecerContext, res *Sync
 		errText = res.Err.Error()
 	}
 	if _, err := db.ExecContext(ctx, q, res.Supplier, syncd.FormatTime(res.Started), syncd.FormatTime(finished),
-		res.Err == nil, finished.Sub(res.Started).Milliseconds(), res.Seen, res.Added, res.Changed, res.Removed, errText); err != nil {
+		res.Err == nil, finished.Sub(res.Started).Milliseconds(), res.Seen, res.Added, res.Changed, res.Removed, errText,
+		errors.Is(res.Err, ErrUnauthorized)); err != nil {
 		return fmt.Errorf("record sync run %s: %w", res.Supplier, err)
 	}
 	if _, err := db.ExecContext(ctx, prune, res.Supplier, syncd.FormatTime(finished.Add(-runRetention))); err != nil {

@@ -23,6 +23,7 @@ func parsePages(assets map[string]asset) (map[string]*template.Template, error) 
 		"whenp":   whenp,
 		"ago":     ago,
 		"agop":    agop,
+		"untilp":  untilp,
 		"pct":     pct,
 		"add":     func(a, b int) int { return a + b },
 		"field":   fieldID,
@@ -146,6 +147,23 @@ func agop(t *time.Time) string {
 		return "never"
 	}
 	return ago(*t)
+}
+
+// untilp says how long from now t is, roughly.
+func untilp(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	d := time.Until(*t)
+	switch {
+	case d <= 0:
+		return "passed"
+	case d < time.Minute:
+		return fmt.Sprintf("in %ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("in %d min", int(d.Minutes()))
+	}
+	return fmt.Sprintf("in %.1f h", d.Hours())
 }
 
 // pct writes a decimal string as a percentage, two places at most.

@@ -26,7 +26,17 @@ var _ catalog.Source = (*Client)(nil)
 // every SupplierGame.Form is empty. An offer is active only when both its
 // variant and its product are, since an order for either inactive one would
 // be refused.
+//
+// A refusal of syncd's credentials wraps catalog.ErrUnauthorized.
 func (c *Client) FetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
+	cat, err := c.fetchCatalog(ctx)
+	if errors.Is(err, suppliers.ErrUnauthorized) {
+		err = fmt.Errorf("%w: %w", catalog.ErrUnauthorized, err)
+	}
+	return cat, err
+}
+
+func (c *Client) fetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
 	products, err := c.Products(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fetch isipay catalog: %w", err)

@@ -2,6 +2,7 @@ package senpay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -17,8 +18,17 @@ var _ catalog.Source = (*Client)(nil)
 // from the catalog as removed, so any failure fails the whole fetch: a
 // provider whose listing failed, a product filed under two providers, or a
 // provider list that came back empty (Senpay never has no providers; an
-// empty list is a glitch that would otherwise remove every offer).
+// empty list is a glitch that would otherwise remove every offer). A
+// refusal of syncd's credentials wraps catalog.ErrUnauthorized.
 func (c *Client) FetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
+	cat, err := c.fetchCatalog(ctx)
+	if errors.Is(err, suppliers.ErrUnauthorized) {
+		err = fmt.Errorf("%w: %w", catalog.ErrUnauthorized, err)
+	}
+	return cat, err
+}
+
+func (c *Client) fetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
 	providers, err := c.Providers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fetch catalog: %w", err)

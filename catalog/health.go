@@ -1,0 +1,123 @@
+package catalog
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Supplier states, as GET /v1/suppliers, the console and the metrics name
+// them. Only ok and degraded suppliers' offers are sold.
+const (
+	StateNeverSynced  = "never_synced" // no sync has succeeded yet: nothing to sell
+	StateOK           = "ok"           // the last sync succeeded and its data is fresh
+	StateDegraded     = "degraded"     // the last sync failed; the last good data is still fresh, and sold
+	StateStale        = "stale"        // no success within StaleAfter: the data is kept, not sold
+	StateUnauthorized = "unauthorized" // the last sync was refused for syncd's credentials: not sold
+)
+
+// SupplierStates lists every state, in the order of how well a supplier
+// is doing.
+var SupplierStates = []string{StateOK, StateDegraded, StateStale, StateUnauthorized, StateNeverSynced}
+
+// state names h at now. A refusal of credentials wins over staleness: it
+// says what to fix.
+func (h supplierHealth) state(now time.Time, staleAfter time.Duration) string {
+	switch {
+	case h.Unauthorized:
+		return StateUnauthorized
+	case h.LastSuccess.IsZero():
+		return StateNeverSynced
+	case now.Sub(h.LastSuccess) > staleAfter:
+		return StateStale
+	case h.LastFailed:
+		return StateDegraded
+	}
+	return StateOK
+}
+
+// sellable reports whether the supplier's offers may be sold at now as far
+// as its health goes (the rest of eligibility is per offer): the same test
+// ineligible applies.
+func (h supplierHealth) sellable(now time.Time, staleAfter time.Duration) bool {
+	switch h.state(now, staleAfter) {
+	case StateOK, StateDegraded:
+		return true
+	}
+	return false
+}
+
+// sellable is h.sellable with the catalog's StaleAfter.
+func (c *Catalog) sellable(h supplierHealth, t time.Time) bool {
+	return h.sellable(t, c.cfg.StaleAfter)
+}
+
+// logHealth tells operators when a supplier's state changes between two
+// snapshots, and what that does to what is sold.
+func (c *Catalog) logHealth(prev, snap *Snapshot) {
+	names := make([]string, 0, len(snap.health))
+	for name := range snap.health {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		h := snap.health[name]
+		now := snap.pricedAt
+		to := h.state(now, c.cfg.StaleAfter)
+		from := StateNeverSynced
+		if prev != nil {
+			if ph, ok := prev.health[name]; ok {
+				from = ph.state(prev.pricedAt, c.cfg.StaleAfter)
+			}
+		}
+		if from == to {
+			continue
+		}
+		switch to {
+		case StateDegraded:
+			c.log.Warn("supplier degraded: its last sync failed; its offers are still sold until its data is stale",
+				"supplier", name, "from", from, "state", to, "stale_at", h.LastSuccess.Add(c.cfg.StaleAfter))
+		case StateStale:
+			c.log.Error("supplier stale: no successful sync within SYNCD_STALE_AFTER; its offers are not sold",
+				"supplier", name, "from", from, "state", to, "last_success", h.LastSuccess)
+		case StateUnauthorized:
+			c.log.Error("supplier refused syncd's credentials: its offers are not sold until a sync succeeds",
+				"supplier", name, "from", from, "state", to)
+		default:
+			c.log.Info("supplier state changed", "supplier", name, "from", from, "state", to)
+		}
+	}
+}
+
+// armStale sets a timer for the moment the first supplier whose offers
+// snap sells goes stale, and rebuilds the catalog then: a supplier whose
+// syncs keep failing (or stop running) must not be sold from past
+// StaleAfter, whenever its next sync attempt comes. c.mu held.
+func (c *Catalog) armStale(snap *Snapshot) {
+	if c.stale != nil {
+		c.stale.Stop()
+	}
+	var next time.Time
+	for _, h := range snap.health {
+		if !c.sellable(h, snap.pricedAt) {
+			continue
+		}
+		if at := h.LastSuccess.Add(c.cfg.StaleAfter); next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	if next.IsZero() {
+		return
+	}
+	wait := max(next.Sub(c.now())+10*time.Millisecond, 0)
+	c.stale = time.AfterFunc(wait, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.closed {
+			return
+		}
+		if _, err := c.refreshLocked(context.Background(), "stale"); err != nil {
+			c.log.Error("rebuild when supplier data went stale", "err", err)
+		}
+	})
+}
