@@ -70,9 +70,11 @@ type env struct {
 	isipay *isipaysim.Sim
 	spc    *senpay.Client
 	ipc    *isipay.Client
-	clock  *clock
-	cfg    orders.Config
-	hook   *httptest.Server
+	// spURL and ipURL are where the simulators listen.
+	spURL, ipURL string
+	clock        *clock
+	cfg          orders.Config
+	hook         *httptest.Server
 	// hold, when set, makes the webhook endpoint wait until it is closed:
 	// a test decides when Senpay's word arrives.
 	hold chan struct{}
@@ -100,6 +102,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	e.isipay = isipaysim.New(ipCat, isipaysim.Options{APIToken: key})
 	e.isipay.SetBalance(10_000_000)
 	ipSrv := httptest.NewServer(e.isipay)
+	e.spURL, e.ipURL = spSrv.URL, ipSrv.URL
 	hc := &http.Client{Timeout: 2 * time.Second}
 	t.Cleanup(func() {
 		e.senpay.Close()

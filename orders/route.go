@@ -221,6 +221,9 @@ func (s *Service) judge(ctx context.Context, row *orderRow, atts []attemptRow, c
 	}
 	var pick *catalog.Candidate
 	out := make([]Decision, 0, len(cands))
+	// Candidates that could deliver but whose supplier's circuit is open:
+	// routed past, unless none other can deliver.
+	var open []int
 	for i := range cands {
 		c := &cands[i]
 		d := Decision{Offer: c.OfferID, Supplier: c.Supplier, Cost: c.Cost}
@@ -246,11 +249,34 @@ func (s *Service) judge(ctx context.Context, row *orderRow, atts []attemptRow, c
 		case d.Why != "":
 			d.Verdict = "skipped"
 		case pick == nil:
-			d.Verdict, pick = "tried", c
+			switch g, why := s.breakers.admit(c.Supplier, now); g {
+			case gateSkip:
+				d.Verdict, d.Why = "skipped", why
+				open = append(open, i)
+			case gateProbe:
+				d.Verdict, d.Why, pick = "tried", why, c
+				s.breakers.probe(c.Supplier, supplierRef(row.ID, len(atts)+1), now)
+			default:
+				d.Verdict, pick = "tried", c
+			}
 		default:
 			d.Verdict = "spare"
 		}
 		out = append(out, d)
+	}
+	if pick == nil && len(open) > 0 {
+		// Every supplier that can deliver has its circuit open. A slow or
+		// failing supplier is still better than none: the order goes to
+		// the cheapest, and its outcome is handled as any other.
+		i := open[0]
+		open = open[1:]
+		pick = &cands[i]
+		out[i].Verdict = "tried"
+		out[i].Why += "; no other supplier can deliver at the order's price: sent anyway"
+		s.breakers.forced(pick.Supplier)
+	}
+	for _, i := range open {
+		s.breakers.skipped(out[i].Supplier, out[i].Why)
 	}
 	return out, pick, nil
 }
@@ -284,8 +310,16 @@ func (s *Service) send(ctx context.Context, row *orderRow, a *attemptRow, first 
 	if err := json.Unmarshal([]byte(a.Purchase), &p); err != nil {
 		return a.State, fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
 	}
-	rc, err := sup.Place(ctx, p)
+	rc, err := s.place(ctx, sup, a, p)
 	return s.record(ctx, row.ID, a.Seq, rc, err, first)
+}
+
+// place sends the purchase of attempt a to its supplier, and tells the
+// supplier's circuit what came of it.
+func (s *Service) place(ctx context.Context, sup Supplier, a *attemptRow, p Purchase) (Receipt, error) {
+	rc, err := sup.Place(ctx, p)
+	s.breakers.record(a.Supplier, a.Ref, err, s.cfg.Now())
+	return rc, err
 }
 
 // closed reports whether an attempt state leaves the order to the next

@@ -41,9 +41,14 @@ type Config struct {
 	// DispatchWait is how long Create waits for the first routing step
 	// before answering with the order as it stands.
 	DispatchWait time.Duration
+	// Breaker is the order path's circuit breaker per supplier; zero
+	// Failures: none.
+	Breaker BreakerConfig
 	// Observe, when set, learns each routing event: "attempt" with
 	// outcome accepted|rejected|unknown|taken, "fallback", "status" with
-	// the new status. For metrics; called outside any lock.
+	// the new status, "breaker" with the state a supplier's circuit
+	// moved to, "breaker_route" with skipped|probe|only_supplier. For
+	// metrics: it must not block, nor call back into the Service.
 	Observe func(event, supplier, outcome string)
 	Now     func() time.Time
 }
@@ -70,6 +75,9 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Breaker.Failures > 0 && c.Breaker.Cooldown <= 0 {
+		c.Breaker.Cooldown = 30 * time.Second
+	}
 }
 
 // Service takes, routes and tracks orders. One Service per database: the
@@ -81,6 +89,8 @@ type Service struct {
 	log    *slog.Logger
 	cfg    Config
 	notify *Notifier // nil: no storefront notifications
+
+	breakers *breakers
 
 	stmts  stmts
 	warm   sync.Once
@@ -94,7 +104,18 @@ type Service struct {
 // New returns a Service. notify may be nil.
 func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, notify *Notifier, cfg Config) *Service {
 	cfg.defaults()
-	return &Service{db: db, cat: cat, log: log, cfg: cfg, notify: notify, stop: make(chan struct{})}
+	return &Service{db: db, cat: cat, log: log, cfg: cfg, notify: notify, stop: make(chan struct{}),
+		breakers: newBreakers(cfg.Breaker, log, cfg.Observe)}
+}
+
+// Breakers reports the order circuit of every supplier syncd orders
+// from. The state is this process's own.
+func (s *Service) Breakers() []Breaker {
+	names := make([]string, 0, len(s.cfg.Suppliers))
+	for name := range s.cfg.Suppliers {
+		names = append(names, name)
+	}
+	return s.breakers.list(names)
 }
 
 // Create takes a storefront's order. References are the storefront's own:

@@ -10,7 +10,8 @@ import (
 
 // Supplier is what a supplier must offer for ordering. Its errors say what
 // the supplier did with the order, by wrapping one of ErrNotTaken,
-// ErrTaken or ErrUnknownOutcome; any other error counts as unknown.
+// ErrTaken or ErrUnknownOutcome; any other error counts as unknown. A
+// purchase that never reached the supplier wraps ErrUnreachable too.
 type Supplier interface {
 	// Place sends one purchase. It must never retry a send on its own.
 	Place(ctx context.Context, p Purchase) (Receipt, error)

@@ -161,7 +161,7 @@ func (s *Service) check(ctx context.Context, id string, seq int) error {
 		if err := json.Unmarshal([]byte(a.Purchase), &p); err != nil {
 			return fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
 		}
-		rc, err := sup.Place(ctx, p)
+		rc, err := s.place(ctx, sup, a, p)
 		if _, err := s.record(ctx, id, seq, rc, err, false); err != nil {
 			return err
 		}

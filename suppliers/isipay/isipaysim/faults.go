@@ -35,6 +35,9 @@ const (
 	// for), then closes the connection without a reply: the unknown outcome
 	// that makes reconciliation necessary.
 	FaultAcceptDrop
+	// FaultBadGateway answers HTTP 502 with nginx's error page, without
+	// acting on the request: the API behind the proxy is down.
+	FaultBadGateway
 )
 
 // Fault makes matching requests fail. Every mode except FaultAcceptDrop
@@ -107,6 +110,10 @@ func (s *Sim) serveFault(w http.ResponseWriter, r *http.Request, f Fault, body [
 		fail(w, http.StatusTooManyRequests, "Too Many Attempts.")
 	case FaultGarbage:
 		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.Write([]byte(htmlPage))
+	case FaultBadGateway:
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(http.StatusBadGateway)
 		w.Write([]byte(htmlPage))
 	case FaultEmpty:
 		w.Header().Set("Content-Type", "application/json")
