@@ -35,6 +35,9 @@ type ordersEnv struct {
 	notifier *orders.Notifier
 	clock    *testClock
 	admin    string
+	// breaker, when set before the env is built, is the order service's
+	// circuit breaker; off otherwise.
+	breaker orders.BreakerConfig
 }
 
 // testClock is the order service's clock: real time from the start, plus
@@ -71,7 +74,8 @@ func withOrders(t *testing.T, oe *ordersEnv) configureFunc {
 				senpay.Name:     sources[senpay.Name].(*senpay.Client),
 				isipay.Supplier: sources[isipay.Supplier].(*isipay.Client),
 			},
-			Now: oe.clock.Now,
+			Breaker: oe.breaker,
+			Now:     oe.clock.Now,
 		})
 		// Registered before the API server's Close, so it runs after it:
 		// no request is left to route when the service stops.

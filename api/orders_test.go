@@ -16,6 +16,7 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/isipay"
+	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
 
@@ -466,6 +467,60 @@ func TestSuppliersShowBalances(t *testing.T) {
 	}
 	if ip := bySupplier[isipay.Supplier]; ip.Balance != nil || !strings.Contains(ip.BalanceError, "timeout") || ip.BalanceCheckedAt == nil {
 		t.Fatalf("isipay: got %+v, want no balance and the error", ip)
+	}
+}
+
+// TestSuppliersShowTheOrderCircuit: each supplier's order circuit, closed
+// at first, open after its order endpoint failed enough times in a row.
+func TestSuppliersShowTheOrderCircuit(t *testing.T) {
+	t.Parallel()
+	c := &ordersEnv{breaker: orders.BreakerConfig{Failures: 2, Cooldown: time.Minute}}
+	c.catalogEnv = newSyncedCatalogEnv(t, withOrders(t, c))
+	c.isipay.SetBalance(10_000_000)
+	c.admin = c.token(t, auth.RoleAdmin)
+	type entry struct {
+		Supplier string
+		Breaker  *orders.Breaker
+	}
+	circuit := func() map[string]*orders.Breaker {
+		var got struct{ Suppliers []entry }
+		c.get(t, "/v1/suppliers", c.admin, &got)
+		out := map[string]*orders.Breaker{}
+		for _, e := range got.Suppliers {
+			out[e.Supplier] = e.Breaker
+		}
+		return out
+	}
+	for name, b := range circuit() {
+		if b == nil || b.State != orders.BreakerClosed || b.Threshold != 2 || b.Since != nil {
+			t.Fatalf("%s at start: got %+v, want closed, opening after 2 failures", name, b)
+		}
+	}
+	// Isipay, the cheapest for 86 diamonds, answers its orders with 502.
+	// Prices here are the costs (no rule), so Senpay cannot deliver at
+	// Isipay's price: with its circuit open, Isipay still gets the order.
+	c.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathOrder, Mode: isipaysim.FaultBadGateway})
+	price := c.price(t, diamonds86)
+	var last wireOrder
+	for i := range 3 {
+		resp, b := c.call(t, "POST", "/v1/orders", c.storefront, orderBody(fmt.Sprintf("circuit-%d", i), diamonds86, price))
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("order %d: got %d, want 201: %s", i, resp.StatusCode, b)
+		}
+		if last = decodeOrder(t, b); last.Supplier != isipay.Supplier || last.Status != "processing" {
+			t.Fatalf("order %d: got %s at %q, want processing at isipay", i, last.Status, last.Supplier)
+		}
+	}
+	ip := circuit()[isipay.Supplier]
+	if ip.State != orders.BreakerOpen || ip.Failures != 3 || ip.Since == nil || ip.ProbeAt == nil || ip.Skipped != 0 ||
+		!strings.Contains(ip.LastFailure, "502") {
+		t.Fatalf("isipay after three 502s: got %+v, want open, 3 failures, no order skipped, the 502", ip)
+	}
+	var r struct{ Events []orders.Event }
+	c.get(t, "/v1/orders/"+last.ID+"/routing", c.admin, &r)
+	if len(r.Events) < 2 || !strings.Contains(string(r.Events[1].Detail), "circuit open since") ||
+		!strings.Contains(string(r.Events[1].Detail), "sent anyway") {
+		t.Fatalf("routing of the order sent with the circuit open: got %+v, want the circuit and why it was sent anyway", r.Events)
 	}
 }
 

@@ -272,10 +272,14 @@ type supplierEntry struct {
 	Balance          *int64     `json:"balance"`
 	BalanceError     string     `json:"balance_error"`
 	BalanceCheckedAt *time.Time `json:"balance_checked_at"`
+	// Breaker is the supplier's order circuit; nil when syncd takes no
+	// orders.
+	Breaker *orders.Breaker `json:"breaker"`
 }
 
 func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
 	balances := map[string]orders.Balance{}
+	breakers := map[string]orders.Breaker{}
 	if s.cfg.Orders != nil {
 		list, err := s.cfg.Orders.Balances(r.Context())
 		if err != nil {
@@ -283,6 +287,9 @@ func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
 		}
 		for _, b := range list {
 			balances[b.Supplier] = b
+		}
+		for _, b := range s.cfg.Orders.Breakers() {
+			breakers[b.Supplier] = b
 		}
 	}
 	out := make([]supplierEntry, 0, len(s.cfg.Suppliers))
@@ -292,6 +299,9 @@ func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		e := supplierEntry{SupplierStatus: st}
+		if b, ok := breakers[name]; ok {
+			e.Breaker = &b
+		}
 		if b, ok := balances[name]; ok {
 			e.Balance, e.BalanceError = b.Balance, b.Error
 			if !b.CheckedAt.IsZero() {

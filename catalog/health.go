@@ -121,3 +121,18 @@ func (c *Catalog) armStale(snap *Snapshot) {
 		}
 	})
 }
+
+// SupplierStates names the state of every supplier that ever synced, as
+// the served snapshot knows them, at now: what the catalog sells by.
+func (c *Catalog) SupplierStates() map[string]string {
+	snap := c.current.Load()
+	if snap == nil {
+		return nil
+	}
+	now := c.now()
+	out := make(map[string]string, len(snap.health))
+	for name, h := range snap.health {
+		out[name] = h.state(now, c.cfg.StaleAfter)
+	}
+	return out
+}

@@ -176,7 +176,9 @@ func (o *onceT) cleanup() {
 	}
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv is the console over the demo catalog; opts adjust the order
+// service's configuration.
+func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 	t.Helper()
 	file, err := demoDB()
 	if err != nil {
@@ -203,10 +205,14 @@ func newEnv(t *testing.T) *env {
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.svc = orders.New(e.db, e.cat, log, nil, orders.Config{
+	ocfg := orders.Config{
 		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Supplier: ipc},
 		PollBase:  time.Second, PollMax: time.Minute, Now: e.clock.Now,
-	})
+	}
+	for _, o := range opts {
+		o(&ocfg)
+	}
+	e.svc = orders.New(e.db, e.cat, log, nil, ocfg)
 	t.Cleanup(e.svc.Close)
 	e.admin = "admin-" + strings.Repeat("x", 20)
 	if e.tokens, err = auth.NewStore(ctx, e.db, log, auth.WithAdminToken(e.admin)); err != nil {

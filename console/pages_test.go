@@ -6,8 +6,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/suppliers/isipay"
+	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 )
 
 func TestCatalogPage(t *testing.T) {
@@ -233,6 +236,32 @@ func TestSuppliersPage(t *testing.T) {
 	_, body = c.get("/console/suppliers", http.StatusOK)
 	mustContain(t, "after sync", body, "Sync of isipay started")
 	c.submit("/console/suppliers/nope/sync", nil, http.StatusNotFound)
+}
+
+// The suppliers page says what each supplier's state means for sales, and
+// where its order circuit stands.
+func TestSuppliersPageShowsStateAndCircuit(t *testing.T) {
+	e := newEnv(t, func(cfg *orders.Config) { cfg.Breaker = orders.BreakerConfig{Failures: 1, Cooldown: time.Minute} })
+	c := e.signedIn(e.admin)
+	_, body := c.get("/console/suppliers", http.StatusOK)
+	mustContain(t, "healthy", body, "Its offers are sold.", "Order circuit", ">closed<")
+
+	// Isipay's catalog sync fails: degraded, still sold. Its order
+	// endpoint answers 502: the circuit opens after one failure.
+	e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathProduct, Mode: isipaysim.FaultHTTP500})
+	if _, err := e.syncer.Sync(context.Background(), isipay.Supplier, e.sources[isipay.Supplier]); err == nil {
+		t.Fatal("sync into an outage: got no error")
+	}
+	e.isipay.ClearFaults()
+	e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathOrder, Mode: isipaysim.FaultBadGateway})
+	it, _ := e.cat.Snapshot().Item(diamonds86)
+	if _, _, err := e.svc.Create(context.Background(), orders.Request{Reference: "circuit-1", Item: diamonds86, Tier: "public",
+		Fields: map[string]string{"user_id": "12345678", "server": "1234"}, ExpectedPrice: *it.PriceIn("public").Amount}, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	_, body = c.get("/console/suppliers", http.StatusOK)
+	mustContain(t, "after the failures", body, ">degraded<", "its offers are still sold from the last good data until",
+		">open<", "(1 in a row): new orders go to other suppliers", "502")
 }
 
 func TestOrdersPages(t *testing.T) {

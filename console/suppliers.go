@@ -18,10 +18,12 @@ type supplierRow struct {
 	BalanceError     string
 	BalanceCheckedAt time.Time
 	HasBalance       bool
+	Breaker          *orders.Breaker // nil when syncd takes no orders
 }
 
 func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 	balances := map[string]orders.Balance{}
+	breakers := map[string]orders.Breaker{}
 	if c.cfg.Orders != nil {
 		list, err := c.cfg.Orders.Balances(r.Context())
 		if err != nil {
@@ -30,6 +32,9 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, b := range list {
 			balances[b.Supplier] = b
+		}
+		for _, b := range c.cfg.Orders.Breakers() {
+			breakers[b.Supplier] = b
 		}
 	}
 	var rows []supplierRow
@@ -40,6 +45,9 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		row := supplierRow{SupplierStatus: st}
+		if b, ok := breakers[name]; ok {
+			row.Breaker = &b
+		}
 		if b, ok := balances[name]; ok {
 			row.Balance, row.BalanceError, row.BalanceCheckedAt, row.HasBalance = b.Balance, b.Error, b.CheckedAt, true
 		}

@@ -216,7 +216,7 @@ func (m *Metrics) RepriceFailed(cause string) {
 func causeLabel(cause string) string {
 	cause, _, _ = strings.Cut(cause, ":")
 	switch cause {
-	case "sync", "rule", "window", "matching", "webhook", "cost_accept":
+	case "sync", "rule", "window", "matching", "webhook", "cost_accept", "stale":
 		return cause
 	}
 	return "other"

@@ -180,3 +180,42 @@ func TestHTTPSeriesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestSupplierStateAndBreakerSeries(t *testing.T) {
+	m := New([]string{"senpay", "isipay"})
+	m.WatchCatalog(func() (CatalogState, bool) {
+		return CatalogState{Suppliers: map[string]string{"senpay": "degraded"}}, true
+	})
+	m.OrderEvent("breaker", "isipay", "open")
+	m.OrderEvent("breaker_route", "isipay", "skipped")
+	m.OrderEvent("breaker_route", "isipay", "skipped")
+	m.OrderEvent("breaker", "isipay", "half_open")
+	m.OrderEvent("breaker_route", "isipay", "probe")
+	m.OrderEvent("breaker", "nobody", "open")
+
+	fams := scrape(t, m)
+	want := []struct {
+		name   string
+		labels map[string]string
+		value  float64
+	}{
+		{"syncd_supplier_state", map[string]string{"supplier": "senpay", "state": "degraded"}, 1},
+		{"syncd_supplier_state", map[string]string{"supplier": "senpay", "state": "ok"}, 0},
+		{"syncd_supplier_state", map[string]string{"supplier": "isipay", "state": "never_synced"}, 1},
+		{"syncd_order_breaker_state", map[string]string{"supplier": "senpay", "state": "closed"}, 1},
+		{"syncd_order_breaker_state", map[string]string{"supplier": "isipay", "state": "closed"}, 0},
+		{"syncd_order_breaker_state", map[string]string{"supplier": "isipay", "state": "open"}, 0},
+		{"syncd_order_breaker_state", map[string]string{"supplier": "isipay", "state": "half_open"}, 1},
+		{"syncd_order_breaker_transitions_total", map[string]string{"supplier": "isipay", "state": "open"}, 1},
+		{"syncd_order_breaker_transitions_total", map[string]string{"supplier": "other", "state": "open"}, 1},
+		{"syncd_order_breaker_routing_total", map[string]string{"supplier": "isipay", "decision": "skipped"}, 2},
+		{"syncd_order_breaker_routing_total", map[string]string{"supplier": "isipay", "decision": "probe"}, 1},
+		{"syncd_order_breaker_routing_total", map[string]string{"supplier": "senpay", "decision": "only_supplier"}, 0},
+	}
+	for _, w := range want {
+		got, ok := sample(fams, w.name, w.labels)
+		if !ok || got != w.value {
+			t.Errorf("%s%v: got %v (present %v), want %v", w.name, w.labels, got, ok, w.value)
+		}
+	}
+}

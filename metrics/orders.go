@@ -9,6 +9,8 @@ var (
 	orderStatuses    = []string{"pending", "processing", "success", "failed", "attention"}
 	attemptOutcomes  = []string{"accepted", "rejected", "unknown", "taken"}
 	deliveryOutcomes = []string{"delivered", "retry", "failed"}
+	breakerStates    = []string{"closed", "open", "half_open"}
+	breakerRoutes    = []string{"skipped", "probe", "only_supplier"}
 )
 
 const otherLabel = "other"
@@ -23,6 +25,9 @@ type orderMetrics struct {
 	transitions   *prometheus.CounterVec
 	notifications *prometheus.CounterVec
 	balanceErrors *prometheus.CounterVec
+	breakerState  *prometheus.GaugeVec
+	breakerMoves  *prometheus.CounterVec
+	breakerRoutes *prometheus.CounterVec
 	state         func() (OrderState, bool)
 }
 
@@ -53,7 +58,26 @@ func newOrderMetrics(suppliers []string) orderMetrics {
 			Help: "Supplier balance checks that failed; routing stops trusting the last known balance until one succeeds.",
 		}, []string{"supplier"}),
 	}
+	o.breakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "syncd_order_breaker_state",
+		Help: "1 for the state of the supplier's order circuit, 0 for the others: closed, open (new orders routed past it) or half_open (one order probes it). This process's own.",
+	}, []string{"supplier", "state"})
+	o.breakerMoves = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "syncd_order_breaker_transitions_total",
+		Help: "Changes of a supplier's order circuit, by the state reached.",
+	}, []string{"supplier", "state"})
+	o.breakerRoutes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "syncd_order_breaker_routing_total",
+		Help: "Routing steps the supplier's order circuit changed, by decision: skipped (routed to another supplier), probe (sent to probe a half-open circuit) or only_supplier (sent with the circuit open: no other supplier could deliver).",
+	}, []string{"supplier", "decision"})
 	for _, s := range suppliers {
+		for _, st := range breakerStates {
+			o.breakerState.WithLabelValues(s, st).Set(one(st == "closed"))
+			o.breakerMoves.WithLabelValues(s, st)
+		}
+		for _, d := range breakerRoutes {
+			o.breakerRoutes.WithLabelValues(s, d)
+		}
 		for _, out := range attemptOutcomes {
 			o.attempts.WithLabelValues(s, out)
 		}
@@ -73,15 +97,25 @@ func newOrderMetrics(suppliers []string) orderMetrics {
 }
 
 func (o *orderMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{o.attempts, o.fallbacks, o.unknowns, o.transitions, o.notifications, o.balanceErrors}
+	return []prometheus.Collector{o.attempts, o.fallbacks, o.unknowns, o.transitions, o.notifications, o.balanceErrors,
+		o.breakerState, o.breakerMoves, o.breakerRoutes}
 }
 
 // OrderEvent records one routing event. Its signature is
 // orders.Config.Observe's: "attempt" with outcome accepted, rejected,
 // unknown or taken; "fallback" with the supplier tried next; "status" with
-// the status reached.
+// the status reached; "breaker" with the state a supplier's order circuit
+// moved to; "breaker_route" with what the circuit made of a routing step.
 func (m *Metrics) OrderEvent(event, supplier, outcome string) {
 	switch event {
+	case "breaker":
+		s, state := m.supplierLabel(supplier), bounded(outcome, breakerStates)
+		for _, st := range breakerStates {
+			m.breakerState.WithLabelValues(s, st).Set(one(st == state))
+		}
+		m.breakerMoves.WithLabelValues(s, state).Inc()
+	case "breaker_route":
+		m.breakerRoutes.WithLabelValues(m.supplierLabel(supplier), bounded(outcome, breakerRoutes)).Inc()
 	case "attempt":
 		outcome = bounded(outcome, attemptOutcomes)
 		m.attempts.WithLabelValues(m.supplierLabel(supplier), outcome).Inc()

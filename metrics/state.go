@@ -13,7 +13,15 @@ type CatalogState struct {
 	Items   []ItemCount
 	// HeldOffers counts, by supplier, the offers whose cost is held.
 	HeldOffers map[string]int
+	// Suppliers are the suppliers' states as the catalog sells by them
+	// (one of SupplierStates); an enabled supplier missing is
+	// never_synced.
+	Suppliers map[string]string
 }
+
+// SupplierStates are the values of syncd_supplier_state's state label:
+// the catalog's supplier states.
+var SupplierStates = []string{"ok", "degraded", "stale", "unauthorized", "never_synced"}
 
 // ItemCount is how many items of a tier are in a state (Available,
 // Unavailable or Blocked).
@@ -43,6 +51,9 @@ var (
 		[]string{"tier", "state"}, nil)
 	lastSuccessDesc = prometheus.NewDesc("syncd_supplier_last_success_timestamp_seconds",
 		"Start of the supplier's last successful sync; absent until it has one.", []string{"supplier"}, nil)
+	supplierStateDesc = prometheus.NewDesc("syncd_supplier_state",
+		"1 for the supplier's state, 0 for the others: ok, degraded (the last sync failed; its data is still fresh and sold), stale or unauthorized (not sold), never_synced.",
+		[]string{"supplier", "state"}, nil)
 	dataAgeDesc = prometheus.NewDesc("syncd_supplier_data_age_seconds",
 		"Age of the supplier's data at scrape time: now minus the start of its last successful sync. Compare with SYNCD_STALE_AFTER.",
 		[]string{"supplier"}, nil)
@@ -53,7 +64,7 @@ var (
 type stateCollector struct{ m *Metrics }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{catalogVersionDesc, catalogBuiltDesc, catalogItemsDesc, lastSuccessDesc, dataAgeDesc, heldOffersDesc} {
+	for _, d := range []*prometheus.Desc{catalogVersionDesc, catalogBuiltDesc, catalogItemsDesc, lastSuccessDesc, dataAgeDesc, heldOffersDesc, supplierStateDesc} {
 		ch <- d
 	}
 }
@@ -86,7 +97,21 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for s := range c.m.suppliers { // every enabled supplier, at zero too
 		ch <- prometheus.MustNewConstMetric(heldOffersDesc, prometheus.GaugeValue, float64(cat.HeldOffers[s]), s)
+		state := cat.Suppliers[s]
+		if state == "" {
+			state = "never_synced"
+		}
+		for _, v := range SupplierStates {
+			ch <- prometheus.MustNewConstMetric(supplierStateDesc, prometheus.GaugeValue, one(v == state), s, v)
+		}
 	}
+}
+
+func one(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

@@ -161,15 +161,15 @@ func (b *breakers) admit(supplier string, now time.Time) (gate, string) {
 	}
 	switch c.state {
 	case BreakerOpen:
-		return gateSkip, fmt.Sprintf("%s circuit open since %s, %d failures; an order probes it from %s",
-			supplier, clock(c.since), c.failures, clock(c.since.Add(b.cfg.Cooldown)))
+		return gateSkip, fmt.Sprintf("%s circuit open since %s, %s; an order probes it from %s",
+			supplier, clock(c.since), failures(c.failures), clock(c.since.Add(b.cfg.Cooldown)))
 	case BreakerHalfOpen:
 		if c.probe != "" && now.Before(c.probeSent.Add(b.cfg.Cooldown)) {
 			return gateSkip, fmt.Sprintf("%s circuit half-open since %s: order attempt %s is probing it",
 				supplier, clock(c.since), c.probe)
 		}
-		return gateProbe, fmt.Sprintf("%s circuit half-open since %s, after %d failures: this order probes it",
-			supplier, clock(c.since), c.failures)
+		return gateProbe, fmt.Sprintf("%s circuit half-open since %s, after %s: this order probes it",
+			supplier, clock(c.since), failures(c.failures))
 	}
 	return gatePass, ""
 }
@@ -233,7 +233,7 @@ func (b *breakers) record(supplier, ref string, err error, now time.Time) {
 	c.lastFailure, c.lastFailureAt = clipMessage(err), now
 	switch {
 	case c.state == BreakerClosed && c.failures >= b.cfg.Failures:
-		b.move(supplier, c, BreakerOpen, now, fmt.Sprintf("%d consecutive failures, the last: %s", c.failures, c.lastFailure))
+		b.move(supplier, c, BreakerOpen, now, fmt.Sprintf("%s in a row, the last: %s", failures(c.failures), c.lastFailure))
 	case c.state == BreakerHalfOpen:
 		b.move(supplier, c, BreakerOpen, now, fmt.Sprintf("order attempt %s failed while half-open: %s", ref, c.lastFailure))
 	}
@@ -303,6 +303,13 @@ func (b *breakers) view(supplier string) Breaker {
 		v.ProbeAt = &t
 	}
 	return v
+}
+
+func failures(n int) string {
+	if n == 1 {
+		return "1 failure"
+	}
+	return fmt.Sprintf("%d failures", n)
 }
 
 // clock is a time of day for routing reasons, in UTC like every stored

@@ -72,6 +72,11 @@ type Config struct {
 	OrderPollInterval     time.Duration
 	// BalanceInterval is how often Isipay's balance is asked.
 	BalanceInterval time.Duration
+	// BreakerFailures consecutive failures of a supplier's order endpoint
+	// open its circuit (0: no breaker); BreakerCooldown later one order
+	// probes it.
+	BreakerFailures int
+	BreakerCooldown time.Duration
 }
 
 // SenpayEnabled: a supplier is enabled when its credentials are set.
@@ -125,6 +130,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("order_stuck_after", c.OrderStuckAfter),
 		slog.Duration("order_poll_interval", c.OrderPollInterval),
 		slog.Duration("balance_interval", c.BalanceInterval),
+		slog.Int("breaker_failures", c.BreakerFailures),
+		slog.Duration("breaker_cooldown", c.BreakerCooldown),
 	)
 }
 
@@ -163,6 +170,18 @@ func num(p func(*Config) *float64) func(*Config, string) error {
 			return err
 		}
 		*p(c) = f
+		return nil
+	}
+}
+
+// count reads a whole number, 0 or more.
+func count(p func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole number, 0 or more", v)
+		}
+		*p(c) = n
 		return nil
 	}
 }
@@ -269,6 +288,8 @@ var settings = []setting{
 	{"SYNCD_ORDER_STUCK_AFTER", "order-stuck-after", "2h", "how long a supplier may keep an accepted order in flight before it needs an operator (attention)", dur(func(c *Config) *time.Duration { return &c.OrderStuckAfter })},
 	{"SYNCD_ORDER_POLL_INTERVAL", "order-poll-interval", "5s", "how often due order attempts are checked at their supplier; also the first backoff step", dur(func(c *Config) *time.Duration { return &c.OrderPollInterval })},
 	{"SYNCD_BALANCE_INTERVAL", "balance-interval", "1m", "how often Isipay's balance is asked (routing skips a supplier whose balance cannot pay)", dur(func(c *Config) *time.Duration { return &c.BalanceInterval })},
+	{"SYNCD_BREAKER_FAILURES", "breaker-failures", "5", "consecutive failures of a supplier's order endpoint (unreachable, 5xx, timeout) after which new orders are routed past it (0: never)", count(func(c *Config) *int { return &c.BreakerFailures })},
+	{"SYNCD_BREAKER_COOLDOWN", "breaker-cooldown", "30s", "how long new orders are routed past a supplier whose order endpoint keeps failing before one order probes it", dur(func(c *Config) *time.Duration { return &c.BreakerCooldown })},
 }
 
 // define adds s's flag to fs, defaulting to the environment's value, then
@@ -323,6 +344,9 @@ func (c Config) validate() error {
 	if c.MaxCostRise.GreaterThan(decimal.NewFromInt(1000)) {
 		errs = append(errs, fmt.Errorf("SYNCD_MAX_COST_RISE: %s is over 1000 (0 turns the limit off)", c.MaxCostRise))
 	}
+	if c.BreakerFailures > 1000 {
+		errs = append(errs, fmt.Errorf("SYNCD_BREAKER_FAILURES: %d is over 1000 (0 turns the breaker off)", c.BreakerFailures))
+	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		errs = append(errs, fmt.Errorf("SYNCD_METRICS_ADDR: %s is SYNCD_ADDR; leave it unset to serve metrics there to admins", c.MetricsAddr))
 	}
@@ -355,6 +379,7 @@ func (c Config) validate() error {
 		// At most the status checks' longest backoff (orders.Config.PollMax).
 		{"SYNCD_ORDER_POLL_INTERVAL", c.OrderPollInterval, 100 * time.Millisecond, 5 * time.Minute},
 		{"SYNCD_BALANCE_INTERVAL", c.BalanceInterval, time.Second, 24 * time.Hour},
+		{"SYNCD_BREAKER_COOLDOWN", c.BreakerCooldown, time.Second, time.Hour},
 	} {
 		if d.v < d.min || d.v > d.max {
 			errs = append(errs, fmt.Errorf("%s: %s is not between %s and %s", d.env, d.v, d.min, d.max))

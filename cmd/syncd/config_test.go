@@ -34,6 +34,9 @@ func TestConfigDefaultsAndOverrides(t *testing.T) {
 		t.Errorf("order defaults: got reroute %s, reconcile %s, stuck %s, poll %s, balance %s; want 10m, 15m, 2h, 5s, 1m",
 			c.OrderRerouteWindow, c.OrderReconcileTimeout, c.OrderStuckAfter, c.OrderPollInterval, c.BalanceInterval)
 	}
+	if c.BreakerFailures != 5 || c.BreakerCooldown != 30*time.Second {
+		t.Errorf("breaker defaults: got %d failures, %s cool-down; want 5 and 30s", c.BreakerFailures, c.BreakerCooldown)
+	}
 	if got := c.Suppliers(); len(got) != 1 || got[0] != "senpay" {
 		t.Errorf("enabled suppliers: got %v, want [senpay]", got)
 	}
@@ -73,6 +76,9 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"negative stuck after", map[string]string{"SYNCD_ORDER_STUCK_AFTER": "-1h"}, "SYNCD_ORDER_STUCK_AFTER"},
 		{"poll interval too long", map[string]string{"SYNCD_ORDER_POLL_INTERVAL": "10m"}, "SYNCD_ORDER_POLL_INTERVAL"},
 		{"balance interval too short", map[string]string{"SYNCD_BALANCE_INTERVAL": "10ms"}, "SYNCD_BALANCE_INTERVAL"},
+		{"negative breaker failures", map[string]string{"SYNCD_BREAKER_FAILURES": "-1"}, "SYNCD_BREAKER_FAILURES"},
+		{"breaker failures not a number", map[string]string{"SYNCD_BREAKER_FAILURES": "five"}, "SYNCD_BREAKER_FAILURES"},
+		{"breaker cool-down too short", map[string]string{"SYNCD_BREAKER_COOLDOWN": "10ms"}, "SYNCD_BREAKER_COOLDOWN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,7 +51,11 @@ func catalogGauges(cat *catalog.Catalog) func() (metrics.CatalogState, bool) {
 		if snap != counted {
 			counted, state = snap, countItems(snap)
 		}
-		return state, true
+		// Read at every scrape: a state moves with time (degraded to
+		// stale), not only with snapshots.
+		st := state
+		st.Suppliers = cat.SupplierStates()
+		return st, true
 	}
 }
 

@@ -276,6 +276,10 @@ func TestMetricsAfterSync(t *testing.T) {
 		{"syncd_notifications_pending", nil, 0},
 		// The balance checked at start (the order went to Senpay).
 		{"syncd_supplier_balance_rupiah", map[string]string{"supplier": "isipay"}, 10_000_000},
+		{"syncd_supplier_state", map[string]string{"supplier": "senpay", "state": "ok"}, 1},
+		{"syncd_supplier_state", map[string]string{"supplier": "isipay", "state": "degraded"}, 0},
+		{"syncd_order_breaker_state", map[string]string{"supplier": "senpay", "state": "closed"}, 1},
+		{"syncd_order_breaker_routing_total", map[string]string{"supplier": "isipay", "decision": "skipped"}, 0},
 	} {
 		if v := one(t, fams, c.name, c.labels); v != c.want {
 			t.Errorf("%s%v: got %v, want %v", c.name, c.labels, v, c.want)

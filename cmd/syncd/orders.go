@@ -89,6 +89,7 @@ func orderConfig(c Config, cl clients, m *metrics.Metrics) orders.Config {
 		ReconcileTimeout: c.OrderReconcileTimeout,
 		StuckAfter:       c.OrderStuckAfter,
 		PollBase:         c.OrderPollInterval,
+		Breaker:          orders.BreakerConfig{Failures: c.BreakerFailures, Cooldown: c.BreakerCooldown},
 		Observe:          m.OrderEvent,
 	}
 }
