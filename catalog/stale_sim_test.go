@@ -227,8 +227,9 @@ func TestSimFailedSyncPastStaleWindowStopsSelling(t *testing.T) {
 // old data on sale.
 func TestSimDataGoesStaleWithoutAnotherSync(t *testing.T) {
 	e := newBlipEnv(t)
-	// Fresh for another half second.
-	almost := time.Now().Add(-staleAfter + 500*time.Millisecond)
+	// Fresh for another two seconds: time enough to sync and build under
+	// -race on a loaded machine.
+	almost := time.Now().Add(-staleAfter + 2*time.Second)
 	var snap *catalog.Snapshot
 	for _, s := range []string{"senpay", "isipay"} {
 		var err error
