@@ -257,14 +257,18 @@ func parseDenomination(name string, game [][]string) (Denomination, bool) {
 	if !ok {
 		return Denomination{}, false
 	}
-	if d, ok := readTokens(toks); ok || len(game) == 0 {
+	d, ok := readTokens(toks)
+	if ok && d.known() || len(game) == 0 {
+		// Read as written first: "100 Valorant Points" is a unit, not the
+		// game.
 		return d, ok
 	}
-	// Read as written first: "100 Valorant Points" is a unit, not the game.
 	if stripped := dropPhrases(toks, game); len(stripped) < len(toks) {
-		return readTokens(stripped)
+		if sd, sok := readTokens(stripped); sok {
+			return sd, true // "MLBB 86 Diamonds", "Twilight Pass MLBB"
+		}
 	}
-	return Denomination{}, false
+	return d, ok
 }
 
 func readTokens(toks []token) (Denomination, bool) {

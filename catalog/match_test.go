@@ -205,6 +205,7 @@ func TestMatchOfferMethodAndConflicts(t *testing.T) {
 		{ml("MLBB_ID_86", "Mobile Legends - 86 (78+8) Diamonds"), true, MethodSKU, "diamonds:86"}, // the game's name in the name
 		{ml("MLBB_ID_86", "86 Berlian Mobile Legends"), true, MethodSKU, "diamonds:86"},
 		{ml("MLBB_ID_86", "Free Fire 86 Diamonds"), false, MethodNone, ""}, // another game's name is not the game's
+		{ml("MLBB_ID_TP", "Twilight Pass MLBB"), true, MethodSKU, "pass:twilight-pass:x1"},
 		{ml("MLBB_ID_SPECIAL", "86 (78+8) Diamonds"), true, MethodDenomination, "diamonds:86"},
 		{ml("MLBB_ID_WDP2", "Weekly Diamond Pass x2"), true, MethodSKU, "pass:weekly-diamond-pass:x2"},
 		{ml("MLBB_ID_86", "172 (156+16) Diamonds"), false, MethodNone, ""},   // SKU amount contradicts
@@ -255,7 +256,7 @@ func (o labelledOffer) input() MatchInput {
 // TestLabelledMatching measures SameItem against the labelled pairs. A false
 // link merges two products a customer would tell apart, so precision must
 // be 100%; a missed link only sends an offer to review, so recall may fall
-// short of perfect, but not below 95%.
+// short of perfect, but not below 97% (issue 13).
 func TestLabelledMatching(t *testing.T) {
 	raw, err := os.ReadFile("../testdata/matching/pairs.json")
 	if err != nil {
@@ -293,7 +294,7 @@ func TestLabelledMatching(t *testing.T) {
 			tn++
 		}
 	}
-	if len(pairs) < 150 || tp+fn < 60 || fp+tn < 60 || !bySupplier["senpay"] || !bySupplier["isipay"] {
+	if len(pairs) < 300 || tp+fn < 100 || fp+tn < 100 || !bySupplier["senpay"] || !bySupplier["isipay"] {
 		t.Errorf("labelled set too small or one-sided: %d pairs, %d positive, %d negative, suppliers %v", len(pairs), tp+fn, fp+tn, bySupplier)
 	}
 	precision := ratio(tp, tp+fp)
@@ -303,8 +304,8 @@ func TestLabelledMatching(t *testing.T) {
 	if precision < 1 {
 		t.Errorf("precision: got %.4f, want 1", precision)
 	}
-	if recall < 0.95 {
-		t.Errorf("recall: got %.4f, want >= 0.95", recall)
+	if recall < 0.97 {
+		t.Errorf("recall: got %.4f, want >= 0.97", recall)
 	}
 }
 
