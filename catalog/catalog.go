@@ -98,6 +98,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 		return nil, err
 	}
 	items, games := c.choose(in)
+	review := deriveReview(in, items)
 	if err := c.rememberChoices(ctx, in, items); err != nil {
 		return nil, err
 	}
@@ -116,11 +117,12 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 		return nil, err
 	}
 	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, in.suppliers
+	snap.review = review
 	if err := c.publish(ctx, snap, cause, start); err != nil {
 		return nil, err
 	}
 	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", snap.items,
-		"cause", cause, "linked", linked, "duration", c.now().Sub(start))
+		"cause", cause, "linked", linked, "review", snap.reviewCount(), "duration", c.now().Sub(start))
 	return snap, nil
 }
 

@@ -115,7 +115,8 @@ func renderMatching(snap *Snapshot) string {
 	}
 	b.WriteString("review\n")
 	for _, e := range snap.Review() {
-		fmt.Fprintf(&b, "  %s %s %q in %s; suggested %s\n", e.Offer.Supplier, e.Offer.Code, e.Offer.Name, e.Item, strings.Join(e.Suggestions, ", "))
+		fmt.Fprintf(&b, "  %s: %s %s %q in %s\n    %s\n    suggested: %s\n", strings.Join(e.Reasons, ","), e.Offer.Supplier, e.Offer.Code,
+			e.Offer.Name, e.Item, e.Detail, strings.Join(e.Suggestions, ", "))
 	}
 	return b.String()
 }

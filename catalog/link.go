@@ -166,6 +166,8 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 			}
 			skus[item] = append(skus[item], supplierSKU{o.Supplier, l.SKU})
 		}
+		// link_review records what linking thought; the queue itself is
+		// derived with each snapshot (deriveReview), never read from here.
 		review := method == "unmatched" || conf < reviewBelow
 		if _, err := newLink.ExecContext(ctx, item, method, strconv.FormatFloat(conf, 'f', 2, 64), review, now, o.ID); err != nil {
 			return 0, fmt.Errorf("link offer %s/%s: %w", o.Supplier, o.Code, err)

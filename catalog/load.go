@@ -60,7 +60,7 @@ type offerRow struct {
 	Method     string
 	Confidence string
 	Manual     bool
-	Review     bool
+	Review     bool // unused: the review queue is derived with each snapshot (deriveReview)
 }
 
 // supplierHealth is whether a supplier's stored offers may be sold.
@@ -162,11 +162,11 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		return s
 	}
 	const allOffers = `SELECT id, supplier, code, game_code, name, cost, active,
-			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual
 		FROM offers NOT INDEXED WHERE item_id IS NOT NULL AND item_id >= ? AND item_id < ?`
 	// A few games: through offers_item, not a scan of the whole table.
 	const someOffers = `SELECT id, supplier, code, game_code, name, cost, active,
-			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual
 		FROM offers INDEXED BY offers_item WHERE item_id >= ? AND item_id < ?`
 	q := allOffers
 	if games != nil {
@@ -181,7 +181,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		for rows.Next() {
 			var o offerRow
 			if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
-				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual, &o.Review); err != nil {
+				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("load offers: %w", err)
 			}

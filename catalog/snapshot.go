@@ -50,6 +50,9 @@ type Snapshot struct {
 	// touched; health is the suppliers' as of the last sync.
 	offerItem map[int64]string
 	health    map[string]supplierHealth
+
+	// review is the review queue as of this snapshot's links and names.
+	review *reviewQueue
 }
 
 // gameEntry is one game's part of a snapshot, in every tier.
@@ -168,8 +171,9 @@ func derive(prev *Snapshot, changed map[string]*Game) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Links do not change without a full rebuild, so neither does this.
+	// Links do not change without a full rebuild, so neither do these.
 	s.offerItem, s.health = prev.offerItem, prev.health
+	s.review = prev.review.carry(changed)
 	return s, nil
 }
 

@@ -27,6 +27,16 @@ var units = map[string]string{
 	"crystal": "crystals", "crystals": "crystals",
 	"aeos gem": "aeos-gems", "aeos gems": "aeos-gems",
 	"radianite point": "radianite-points", "radianite points": "radianite-points",
+	// Currencies of other games Indonesian resellers sell.
+	"voucher": "vouchers", "vouchers": "vouchers",
+	"candy": "candy", "candies": "candy",
+	"cash": "cash", "pb cash": "cash",
+	"monochrome": "monochrome", "monochrome film": "monochrome", "monochrome films": "monochrome",
+	"ruby": "rubies", "rubies": "rubies",
+	"nyan berry": "nyan-berries", "nyan berries": "nyan-berries",
+	"big cat coin": "big-cat-coins", "big cat coins": "big-cat-coins",
+	"eggy coin": "eggy-coins", "eggy coins": "eggy-coins",
+	"bond": "bonds", "bonds": "bonds",
 	// Indonesian word order, after synonyms ("Kristal Genesis").
 	"crystal genesis": "genesis-crystals", "crystals genesis": "genesis-crystals",
 }
@@ -219,6 +229,15 @@ var gameAliases = map[string]string{
 	"ragnarok x next gen":        "ragnarok x next generation",
 	"honkai starrail":            "honkai star rail",
 	"call of duty mobile garena": "call of duty mobile",
+	"zzz":                        "zenless zone zero",
+	"pb":                         "point blank",
+	"lm":                         "lords mobile",
+	"msa":                        "metal slug awakening",
+	"rom":                        "ragnarok m eternal love",
+	"rxng":                       "ragnarok x next generation",
+	"eggy":                       "eggy party",
+	"sausage":                    "sausage man",
+	"sm":                         "sausage man",
 }
 
 // regions maps region words, in names and codes, to one vocabulary. Words
