@@ -117,7 +117,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 		return nil, err
 	}
 	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, in.suppliers
-	snap.review = review
+	snap.review, snap.aliases = review, in.aliases
 	if err := c.publish(ctx, snap, cause, start); err != nil {
 		return nil, err
 	}

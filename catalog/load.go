@@ -20,6 +20,7 @@ type input struct {
 	items         map[string]*itemRow
 	offers        []offerRow
 	suppliers     map[string]supplierHealth
+	aliases       map[string]string // merged item id → the item it is now
 }
 
 type gameRow struct {
@@ -196,6 +197,17 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 
 	if in.suppliers, err = loadHealth(ctx, tx); err != nil {
 		return nil, err
+	}
+	var aliases []struct {
+		Alias string `db:"alias_id"`
+		Item  string `db:"item_id"`
+	}
+	if err := tx.SelectContext(ctx, &aliases, `SELECT alias_id, item_id FROM item_aliases`); err != nil {
+		return nil, fmt.Errorf("load item aliases: %w", err)
+	}
+	in.aliases = make(map[string]string, len(aliases))
+	for _, a := range aliases {
+		in.aliases[a.Alias] = a.Item
 	}
 	return in, nil
 }

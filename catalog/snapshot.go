@@ -53,6 +53,8 @@ type Snapshot struct {
 
 	// review is the review queue as of this snapshot's links and names.
 	review *reviewQueue
+	// aliases maps a merged item id to the item it is now.
+	aliases map[string]string
 }
 
 // gameEntry is one game's part of a snapshot, in every tier.
@@ -173,7 +175,7 @@ func derive(prev *Snapshot, changed map[string]*Game) (*Snapshot, error) {
 	}
 	// Links do not change without a full rebuild, so neither do these.
 	s.offerItem, s.health = prev.offerItem, prev.health
-	s.review = prev.review.carry(changed)
+	s.review, s.aliases = prev.review.carry(changed), prev.aliases
 	return s, nil
 }
 
@@ -344,8 +346,12 @@ func (s *Snapshot) GameBody(id, tier string) (Body, bool) {
 	return b, ok
 }
 
-// ItemBody is the body of GET /v1/items/{id} for a tier.
+// ItemBody is the body of GET /v1/items/{id} for a tier. An id merged
+// into another item (an alias) answers with that item's body, which names
+// its own id: a storefront that kept the old id keeps working and can
+// learn the new one.
 func (s *Snapshot) ItemBody(id, tier string) (Body, bool) {
+	id = s.Canonical(id)
 	e, ok := s.gameByID[gameOf(id)]
 	if !ok {
 		return Body{}, false
@@ -362,8 +368,20 @@ func (s *Snapshot) ItemBody(id, tier string) (Body, bool) {
 	return Body{JSON: js, ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}, true
 }
 
-// Item returns an item with its offers, for merchandisers.
+// Canonical is the id an item id stands for now: itself, or for an id
+// merged into another item, that item's.
+func (s *Snapshot) Canonical(id string) string {
+	if to, ok := s.aliases[id]; ok {
+		return to
+	}
+	return id
+}
+
+// Item returns an item with its offers, for merchandisers. An alias finds
+// the item it was merged into (orders and rules placed under the old id
+// resolve through it).
 func (s *Snapshot) Item(id string) (*Item, bool) {
+	id = s.Canonical(id)
 	e, ok := s.gameByID[gameOf(id)]
 	if !ok {
 		return nil, false
