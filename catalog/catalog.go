@@ -112,7 +112,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 	}
 	now := c.now()
 	c.price(items, tiers, set, now)
-	snap, err := build(games, items, tiers)
+	snap, err := build(games, items, tiers, deactivatedGames(in))
 	if err != nil {
 		return nil, err
 	}

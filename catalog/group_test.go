@@ -145,3 +145,46 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// TestStorefrontHidesDeactivatedGames: a game every supplier deactivated
+// and with nothing to buy is not listed to storefronts; merchandisers
+// still see it, with why.
+func TestStorefrontHidesDeactivatedGames(t *testing.T) {
+	s, db, clk := newTestSyncer(t)
+	ctx := context.Background()
+	for _, f := range []string{"senpay.json", "isipay.json"} {
+		name, cat := readGroupCatalog(t, "../testdata/matching/group/"+f)
+		if _, err := s.Sync(ctx, name, fixed(cat)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+	c.now = clk.now
+	snap, err := c.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const gone = "astra-knights-of-veda" // inactive at Senpay and at Isipay
+	games, _ := snap.Games(PublicTier)
+	cat, _, err := snap.Catalog(PublicTier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string][]byte{"/v1/games": games.JSON, "/v1/catalog": cat.JSON} {
+		if strings.Contains(string(body), `"id":"`+gone+`"`) {
+			t.Errorf("%s lists %s", name, gone)
+		}
+		if !strings.Contains(string(body), `"id":"mobile-legends"`) {
+			t.Errorf("%s does not list mobile-legends", name)
+		}
+	}
+	if _, ok := snap.Game(gone); !ok || !slices.ContainsFunc(snap.GameList(), func(g *Game) bool { return g.ID == gone }) {
+		t.Errorf("merchandisers no longer see %s", gone)
+	}
+	if why := snap.Hidden(gone); why != "every supplier has deactivated it (isipay astra-knights-of-veda inactive, senpay AKV-BJ inactive)" {
+		t.Errorf("why %s is hidden: got %q", gone, why)
+	}
+	if why := snap.Hidden("mobile-legends"); why != "" {
+		t.Errorf("mobile-legends hidden: %q", why)
+	}
+}

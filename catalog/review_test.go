@@ -63,7 +63,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
 		items, games := c.choose(in)
 		review := deriveReview(in, items)
-		snap, err := build(games, items, []string{PublicTier})
+		snap, err := build(games, items, []string{PublicTier}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
