@@ -98,7 +98,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 		return nil, err
 	}
 	items, games := c.choose(in)
-	review := deriveReview(in, items)
+	review := deriveReview(in, items, games)
 	if err := c.rememberChoices(ctx, in, items); err != nil {
 		return nil, err
 	}

@@ -113,6 +113,10 @@ func renderMatching(snap *Snapshot) string {
 			}
 		}
 	}
+	b.WriteString("game review\n")
+	for _, e := range snap.GameReview() {
+		fmt.Fprintf(&b, "  %s beside %s: %s\n    %s | %s\n", e.Game, e.Sibling, e.Detail, strings.Join(e.Names, "; "), strings.Join(e.SiblingNames, "; "))
+	}
 	b.WriteString("review\n")
 	for _, e := range snap.Review() {
 		fmt.Fprintf(&b, "  %s: %s %s %q in %s\n    %s\n    suggested: %s\n", strings.Join(e.Reasons, ","), e.Offer.Supplier, e.Offer.Code,

@@ -315,7 +315,10 @@ var (
 )
 
 // displayName is a supplier game name without marketing tags and channel
-// codes: "Free Fire MAX [PROMO TERMURAH] V3" → "Free Fire MAX".
+// codes: "Free Fire MAX [PROMO TERMURAH] V3" → "Free Fire MAX". A region
+// or "Global" that only a bracket said is kept, so that two games never
+// show the same name: "PUBG Mobile (Global) [PROMO]" → "PUBG Mobile
+// (Global)", beside "PUBG Mobile".
 func displayName(name string) string {
 	words := strings.Fields(bracketed.ReplaceAllString(name, " "))
 	for len(words) > 1 && channelTag.MatchString(words[len(words)-1]) {
@@ -324,5 +327,25 @@ func displayName(name string) string {
 	if len(words) == 0 {
 		return strings.TrimSpace(name)
 	}
+	shown := map[string]bool{}
+	for _, w := range gameWords(strings.Join(words, " ")) {
+		if r, ok := regionCode(w); ok {
+			shown[r] = true
+		}
+	}
+	_, _, regions := gameIdentity(name)
+	for _, r := range regions {
+		if r != defaultRegion && !shown[r] {
+			words = append(words, "("+regionLabel(r)+")")
+		}
+	}
 	return strings.Join(words, " ")
+}
+
+func regionLabel(r string) string {
+	switch r {
+	case "global", "asia":
+		return strings.ToUpper(r[:1]) + r[1:]
+	}
+	return strings.ToUpper(r)
 }

@@ -70,6 +70,9 @@ func (c *Catalog) ApplyMatchingPolicy(ctx context.Context) (MergeReport, error) 
 		if err := rekeyItems(ctx, tx, syncd.FormatTime(c.now()), &rep); err != nil {
 			return rep, err
 		}
+		if err := qualifyGameNames(ctx, tx, syncd.FormatTime(c.now())); err != nil {
+			return rep, err
+		}
 		if err := tx.Commit(); err != nil {
 			return rep, fmt.Errorf("matching policy: commit: %w", err)
 		}
@@ -321,6 +324,31 @@ func (c *Catalog) retargetRules(ctx context.Context, rep *MergeReport) error {
 			return fmt.Errorf("matching policy: retarget rule %s: %w", r.ID, err)
 		}
 		rep.Rules = append(rep.Rules, r.ID)
+	}
+	return nil
+}
+
+// qualifyGameNames gives back the region or "Global" that display names
+// used to drop with brackets ("PUBG Mobile (Global) [PROMO]" was shown as
+// "PUBG Mobile", the name of another game).
+func qualifyGameNames(ctx context.Context, tx *sqlx.Tx, now string) error {
+	var rows []struct {
+		ID       string `db:"id"`
+		Name     string `db:"name"`
+		Supplier string `db:"sg_name"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT g.id, g.name, min(sg.name) AS sg_name FROM games g
+		JOIN game_links gl ON gl.game_id = g.id
+		JOIN supplier_games sg ON sg.supplier = gl.supplier AND sg.code = gl.game_code
+		GROUP BY g.id`); err != nil {
+		return fmt.Errorf("matching policy: game names: %w", err)
+	}
+	for _, r := range rows {
+		if want := displayName(r.Supplier); want != r.Name && strings.HasPrefix(want, r.Name+" (") {
+			if _, err := tx.ExecContext(ctx, `UPDATE games SET name = ?, updated_at = ? WHERE id = ?`, want, now, r.ID); err != nil {
+				return fmt.Errorf("matching policy: rename game %s: %w", r.ID, err)
+			}
+		}
 	}
 	return nil
 }

@@ -96,6 +96,11 @@ func TestApplyMatchingPolicy(t *testing.T) {
 	mustRule(`{"name": "257 isipay", "match": {"item": "mobile-legends.diamonds-257"}, "action": {"kind": "cost_plus", "value": "700", "plus": 0}}`)
 	clashes := mustRule(`{"name": "257 senpay", "match": {"item": "mobile-legends.diamonds-257-234-23"}, "action": {"kind": "cost_plus", "value": "900", "plus": 0}}`)
 
+	// Display names dropped a bracketed region before.
+	if _, err := db.Write.ExecContext(ctx, `UPDATE games SET name = 'PUBG Mobile' WHERE id = 'pubg-mobile-global'`); err != nil {
+		t.Fatal(err)
+	}
+
 	rep, err := c.ApplyMatchingPolicy(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +123,10 @@ func TestApplyMatchingPolicy(t *testing.T) {
 	}
 	if !slices.Equal(merged, want) {
 		t.Errorf("merged:\n got %q\nwant %q", merged, want)
+	}
+	var name string
+	if err := db.Read.GetContext(ctx, &name, `SELECT name FROM games WHERE id = 'pubg-mobile-global'`); err != nil || name != "PUBG Mobile (Global)" {
+		t.Errorf("name of pubg-mobile-global: got %q (%v), want PUBG Mobile (Global)", name, err)
 	}
 	var key string
 	if err := db.Read.GetContext(ctx, &key, `SELECT match_key FROM items WHERE id = ?`, kept); err != nil || key != "diamonds:86" {

@@ -57,6 +57,7 @@ type ReviewEntry struct {
 // snapshot is built; their suggestions when first asked for.
 type reviewQueue struct {
 	entries  []ReviewEntry
+	games    []GameReviewEntry
 	siblings map[string][]string // game → games with the same base name, itself included
 
 	once sync.Once
@@ -208,12 +209,12 @@ type offerKey struct {
 // offers as loaded and the items as chosen, and marks them Review. It is
 // cheap by design (names read through a cache, one map of small keys, no
 // allocation per offer): it runs with every full snapshot.
-func deriveReview(in *input, items []*Item) *reviewQueue {
+func deriveReview(in *input, items []*Item, games map[string]*Game) *reviewQueue {
 	q := &reviewQueue{siblings: map[string][]string{}}
 	baseIDs := map[string]int32{}
 	bases := make(map[*supplierGameRow]int32, len(in.supplierGames))
 	ids := make(map[*supplierGameRow]string, len(in.supplierGames))
-	games := map[string][]string{} // base → games
+	family := map[string][]string{} // base → games
 	for _, sg := range in.supplierGames {
 		gid, base, _ := gameIdentity(sg.Name)
 		id, ok := baseIDs[base]
@@ -222,11 +223,11 @@ func deriveReview(in *input, items []*Item) *reviewQueue {
 			baseIDs[base] = id
 		}
 		bases[sg], ids[sg] = id, gid
-		if !slices.Contains(games[base], sg.GameID) {
-			games[base] = append(games[base], sg.GameID)
+		if !slices.Contains(family[base], sg.GameID) {
+			family[base] = append(family[base], sg.GameID)
 		}
 	}
-	for _, list := range games {
+	for _, list := range family {
 		slices.Sort(list)
 		for _, g := range list {
 			q.siblings[g] = list
@@ -248,6 +249,7 @@ func deriveReview(in *input, items []*Item) *reviewQueue {
 	var lastKey [2]string
 	var last *supplierGameRow
 	var lastID string
+	amounts := map[string]map[compatKey]bool{} // of games with siblings
 	readingsMu.Lock()
 	for i := range in.offers {
 		o := &in.offers[i]
@@ -266,6 +268,14 @@ func deriveReview(in *input, items []*Item) *reviewQueue {
 		info.sg, info.r = last, readLocked(lastID, last.Name, o.Name)
 		if !info.r.ok || info.r.what == 0 {
 			continue
+		}
+		if len(q.siblings[last.GameID]) > 1 {
+			a := amounts[last.GameID]
+			if a == nil {
+				a = map[compatKey]bool{}
+				amounts[last.GameID] = a
+			}
+			a[info.r.compat] = true
 		}
 		k := offerKey{bases[last], info.r.what, info.r.compat.amount}
 		g, ok := groups[k]
@@ -396,6 +406,7 @@ func deriveReview(in *input, items []*Item) *reviewQueue {
 		return cmp.Or(cmp.Compare(slices.Index(reviewOrder, a.Reason), slices.Index(reviewOrder, b.Reason)),
 			cmp.Compare(a.Game, b.Game), cmp.Compare(a.Offer.Supplier, b.Offer.Supplier), cmp.Compare(a.Offer.Code, b.Offer.Code))
 	})
+	q.games = deriveGameReview(in, games, amounts)
 	return q
 }
 
@@ -424,7 +435,7 @@ func (q *reviewQueue) carry(changed map[string]*Game) *reviewQueue {
 			}
 		}
 	}
-	out := &reviewQueue{siblings: q.siblings, entries: make([]ReviewEntry, 0, len(q.entries))}
+	out := &reviewQueue{siblings: q.siblings, games: q.games, entries: make([]ReviewEntry, 0, len(q.entries))}
 	for _, e := range q.entries {
 		if _, ok := changed[e.Game]; ok {
 			o, ok := fresh[e.Offer.ID]

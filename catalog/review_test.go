@@ -62,7 +62,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 		})
 		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
 		items, games := c.choose(in)
-		review := deriveReview(in, items)
+		review := deriveReview(in, items, games)
 		snap, err := build(games, items, []string{PublicTier}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -311,11 +311,11 @@ func BenchmarkDeriveReview(b *testing.B) {
 		"isipay": fromIsipaySim(t, isipaysim.Generate(500, 100, 2)),
 	})
 	c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
-	items, _ := c.choose(in)
-	q := deriveReview(in, items)
+	items, games := c.choose(in)
+	q := deriveReview(in, items, games)
 	b.ResetTimer()
 	for range b.N {
-		q = deriveReview(in, items)
+		q = deriveReview(in, items, games)
 	}
 	b.ReportMetric(float64(len(q.entries)), "entries")
 }
