@@ -381,3 +381,19 @@ CREATE TABLE cost_hold_events (
 ) STRICT;
 
 CREATE INDEX cost_hold_events_offer ON cost_hold_events (offer_id, id);
+
+-- migration 10: item aliases, for items merged when the matching policy changed (issue 13)
+
+-- An item id that now names another item: the matching policy changed
+-- (a bonus split is no longer identity) and two items turned out to be
+-- one. The older id stays the item's; the other keeps answering through
+-- this row (GET /v1/items/{alias}, orders and rules placed under it).
+-- The alias's items row stays too, without offers: ids are never reused.
+CREATE TABLE item_aliases (
+    alias_id   TEXT PRIMARY KEY REFERENCES items (id),
+    item_id    TEXT NOT NULL REFERENCES items (id),
+    match_key  TEXT NOT NULL,  -- the key both items have under the policy that merged them
+    merged_at  TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX item_aliases_item ON item_aliases (item_id);

@@ -107,6 +107,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 		return nil, err
 	}
 	items, games := c.choose(in)
+	review := deriveReview(in, items, games)
 	if err := c.rememberChoices(ctx, in, items); err != nil {
 		return nil, err
 	}
@@ -120,16 +121,17 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 	}
 	now := c.now()
 	c.price(items, tiers, set, now)
-	snap, err := build(games, items, tiers)
+	snap, err := build(games, items, tiers, deactivatedGames(in))
 	if err != nil {
 		return nil, err
 	}
 	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, in.suppliers
+	snap.review, snap.aliases = review, in.aliases
 	if err := c.publish(ctx, snap, cause, start); err != nil {
 		return nil, err
 	}
 	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", snap.items,
-		"cause", cause, "linked", linked, "duration", c.now().Sub(start))
+		"cause", cause, "linked", linked, "review", snap.reviewCount(), "duration", c.now().Sub(start))
 	return snap, nil
 }
 

@@ -37,7 +37,7 @@ func diff(prev, next *Snapshot) change {
 			}
 			continue
 		}
-		gameChanged := false
+		gameChanged := pe.hidden != e.hidden // listed or not
 		for _, tier := range next.tiers {
 			if pe.body[tier].ETag != e.body[tier].ETag {
 				gameChanged = true

@@ -15,6 +15,7 @@ import (
 const reviewPageSize = 25
 
 type matchingData struct {
+	Games   []catalog.GameReviewEntry
 	Entries []reviewEntry
 	Pager   pager
 	Page    int
@@ -55,6 +56,7 @@ func (c *Console) renderMatching(w http.ResponseWriter, r *http.Request, status 
 	d := matchingData{Page: page, Pager: newPager(page, reviewPageSize, len(all), func(p int) string {
 		return Prefix + "/matching?page=" + strconv.Itoa(p)
 	})}
+	d.Games = snap.GameReview()
 	placed := false
 	for i := (page - 1) * reviewPageSize; i < len(all) && i < page*reviewPageSize; i++ {
 		e := reviewEntry{ReviewEntry: all[i]}

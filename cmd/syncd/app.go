@@ -98,6 +98,12 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		OnPublish:    func(cause string, took time.Duration) { m.Repriced(cause, took) },
 		CostGuard:    &guard,
 	})
+	// Items linked under an older matching policy are rekeyed, and those
+	// that are now one merged, before anything is built from them.
+	if _, err := merged.ApplyMatchingPolicy(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("apply the matching policy: %w", err)
+	}
 	m.RegisterDB("write", db.Write.DB)
 	m.RegisterDB("read", db.Read.DB)
 	m.WatchCatalog(catalogGauges(merged))
