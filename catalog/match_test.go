@@ -253,7 +253,7 @@ type labelledOffer struct {
 }
 
 func (o labelledOffer) input() MatchInput {
-	return MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name}
+	return MatchInput(o)
 }
 
 // TestLabelledMatching measures SameItem against the labelled pairs. A false

@@ -112,14 +112,9 @@ var (
 
 const maxReadings = 200_000
 
-// readName reads an offer name as MatchOffer does, in its supplier game
+// readOf reads an offer name as MatchOffer does, in its supplier game
 // (the game's own name ignored, a region that agrees with the game
-// dropped), without the SKU.
-func readName(gameName, name string) (Denomination, bool) {
-	r := readOf(gameName, name)
-	return r.d, r.ok
-}
-
+// dropped), without the SKU; readings are cached.
 func readOf(gameName, name string) *reading {
 	id, _, _ := gameIdentity(gameName)
 	readingsMu.Lock()
