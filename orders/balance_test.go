@@ -139,6 +139,47 @@ func TestDepositRunsOutAndComesBack(t *testing.T) {
 	}
 }
 
+// TestRefusalForWantOfDepositRereadsBalance: the estimate says Isipay can
+// pay, Isipay says it cannot. The order goes to Senpay, the estimate drops
+// below the cost at once, and a re-read is asked for.
+func TestRefusalForWantOfDepositRereadsBalance(t *testing.T) {
+	var mu sync.Mutex
+	var rechecked []string
+	e := newEnv(t, withBalances(orders.BalanceConfig{Margin: margin, Recheck: func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		rechecked = append(rechecked, s)
+	}}))
+	e.recordBalance(isipay.Supplier, 1_000_000)
+	e.isipay.SetBalance(100) // spent elsewhere: the estimate is wrong
+	o := e.create(e.request("short-1"))
+	if o.Supplier != senpay.Name {
+		t.Fatalf("got %q (%s), want senpay after isipay's refusal", o.Supplier, o.Reason)
+	}
+	if r := e.routing(o.ID); len(r.Attempts) != 2 || r.Attempts[0].State != "rejected" || !strings.Contains(r.Attempts[0].Message, "Saldo tidak mencukupi") {
+		t.Fatalf("attempts: %+v", r.Attempts)
+	}
+	mu.Lock()
+	got := slices.Clone(rechecked)
+	mu.Unlock()
+	if !slices.Equal(got, []string{isipay.Supplier}) {
+		t.Fatalf("re-reads asked: got %v, want [isipay]", got)
+	}
+	if est := e.estimate(isipay.Supplier); est != isipay86-1 {
+		t.Fatalf("estimate after the refusal: got %d, want %d", est, isipay86-1)
+	}
+	e.seller(diamonds86, senpay.Name)
+	// The re-read the hook asked for (cmd/syncd runs the balance job).
+	acct, err := e.ipc.Balance(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.recordBalance(isipay.Supplier, acct.Balance.IntPart())
+	if est := e.estimate(isipay.Supplier); est != 100 {
+		t.Fatalf("estimate after the re-read: got %d, want 100", est)
+	}
+}
+
 // TestFailedPurchaseIsRefunded: a purchase Isipay takes and then fails
 // lowers the estimate, and its failure puts the cost back.
 func TestFailedPurchaseIsRefunded(t *testing.T) {
