@@ -397,3 +397,38 @@ CREATE TABLE item_aliases (
 ) STRICT;
 
 CREATE INDEX item_aliases_item ON item_aliases (item_id);
+
+-- migration 11: supplier balances estimated between checks, low-balance warnings, operator alerts
+
+-- balance is the estimate routing and the catalog use: read_balance (the
+-- last balance the supplier told, NULL if never) less what orders bought
+-- since, plus what failed orders refunded. A warning is on while low_since
+-- is set: the estimate fell below low_threshold then, and it ends when the
+-- estimate is back above that threshold plus SYNCD_BALANCE_MARGIN.
+ALTER TABLE supplier_balances ADD COLUMN read_balance INTEGER;
+ALTER TABLE supplier_balances ADD COLUMN low_since TEXT;
+ALTER TABLE supplier_balances ADD COLUMN low_threshold INTEGER;
+UPDATE supplier_balances SET read_balance = balance;
+
+-- What each supplier was sent lately: the rate of spend a threshold of
+-- "enough for N hours" is measured with, and the purchases made while a
+-- balance was being read.
+CREATE INDEX order_attempts_spend ON order_attempts (supplier, created_at);
+
+-- Operator alerts (a supplier's balance running low, and recovering),
+-- written in the transaction that records the crossing and POSTed to
+-- SYNCD_ALERT_URL until taken, like the storefront's notify_outbox.
+CREATE TABLE alert_outbox (
+    id           INTEGER PRIMARY KEY,
+    delivery_id  TEXT NOT NULL UNIQUE,
+    event        TEXT NOT NULL,             -- supplier.balance_low | supplier.balance_ok
+    body         TEXT NOT NULL,             -- the exact bytes signed and sent
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      TEXT,                      -- NULL once delivered or given up
+    delivered_at TEXT,
+    failed_at    TEXT,
+    last_error   TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE next_at IS NOT NULL;

@@ -266,12 +266,36 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 }
 
 // supplierEntry is a supplier's sync status and, when syncd takes
-// orders, its balance as last checked.
+// orders, its balance as estimated and last checked, and its low-balance
+// warning.
 type supplierEntry struct {
 	catalog.SupplierStatus
 	Balance          *int64     `json:"balance"`
 	BalanceError     string     `json:"balance_error"`
 	BalanceCheckedAt *time.Time `json:"balance_checked_at"`
+	balanceWarning
+}
+
+// balanceWarning is a supplier's balance against its low-balance
+// threshold.
+type balanceWarning struct {
+	BalanceRead     *int64     `json:"balance_read"`
+	BalanceStatus   string     `json:"balance_status"` // unknown | ok | low
+	LowThreshold    *int64     `json:"low_balance_threshold"`
+	LowRule         string     `json:"low_balance_rule"`
+	LowBalanceSince *time.Time `json:"low_balance_since"`
+}
+
+func warningOf(b orders.Balance) balanceWarning {
+	w := balanceWarning{BalanceRead: b.Read, BalanceStatus: "unknown", LowThreshold: b.Threshold, LowRule: b.Rule}
+	switch {
+	case b.Balance == nil:
+	case b.Low != nil:
+		w.BalanceStatus, w.LowBalanceSince = "low", &b.Low.Since
+	default:
+		w.BalanceStatus = "ok"
+	}
+	return w
 }
 
 func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
@@ -291,12 +315,13 @@ func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		e := supplierEntry{SupplierStatus: st}
+		e := supplierEntry{SupplierStatus: st, balanceWarning: balanceWarning{BalanceStatus: "unknown"}}
 		if b, ok := balances[name]; ok {
 			e.Balance, e.BalanceError = b.Balance, b.Error
 			if !b.CheckedAt.IsZero() {
 				e.BalanceCheckedAt = &b.CheckedAt
 			}
+			e.balanceWarning = warningOf(b)
 		}
 		out = append(out, e)
 	}

@@ -42,6 +42,11 @@ type Config struct {
 	// webhook; the Syncer must have the same (WithCostGuard). Nil: the
 	// defaults, DefaultCostGuard.
 	CostGuard *CostGuard
+	// BalanceMargin is how far a supplier's estimated balance must rise
+	// above an offer's cost before an offer skipped for want of deposit
+	// prices its item again (SetBalance); it keeps items from flapping
+	// while a balance hovers at a cost.
+	BalanceMargin int64
 }
 
 // Catalog is the merged catalog: it links offers to canonical items,
@@ -57,6 +62,7 @@ type Catalog struct {
 
 	costQueue costQueue
 	costsDone uint64 // the last cost batch repriced; under mu
+	balances  balanceBook
 
 	epoch   string     // random per process, part of the catalog ETag
 	mu      sync.Mutex // one rebuild or rule change at a time

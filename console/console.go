@@ -220,6 +220,9 @@ type view struct {
 	Flash   string
 	FlashOK bool
 	Data    any
+	// LowBalances are the suppliers with a low-balance warning on: a
+	// banner on every page.
+	LowBalances []orders.Balance
 }
 
 // render writes page with status, rendered in full before anything is
@@ -245,6 +248,7 @@ func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status 
 		if v.Flash == "" {
 			v.Flash, v.FlashOK = c.sessions.takeFlash(s)
 		}
+		v.LowBalances = c.lowBalances(r)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, v); err != nil {

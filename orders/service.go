@@ -45,6 +45,9 @@ type Config struct {
 	// outcome accepted|rejected|unknown|taken, "fallback", "status" with
 	// the new status. For metrics; called outside any lock.
 	Observe func(event, supplier, outcome string)
+	// Balance is how suppliers' deposits are estimated, passed to the
+	// catalog and warned about (balance.go).
+	Balance BalanceConfig
 	Now     func() time.Time
 }
 
@@ -89,6 +92,10 @@ type Service struct {
 	mu     sync.Mutex
 	closed bool
 	stop   chan struct{} // closed by Close: background work ends its step
+
+	balanceQueue balanceQueue         // estimates to pass on (balance.go)
+	spendMu      sync.Mutex           // guards spendRates
+	spendRates   map[string]spendRate // by supplier
 }
 
 // New returns a Service. notify may be nil.
