@@ -397,3 +397,27 @@ CREATE TABLE item_aliases (
 ) STRICT;
 
 CREATE INDEX item_aliases_item ON item_aliases (item_id);
+
+-- migration 11: merchandisers' game links and splits, audited and permanent (issue 13)
+
+-- Who placed a supplier game by hand (game_links.manual = 1, method
+-- 'manual'): no sync or start-up step moves such a link again.
+ALTER TABLE game_links ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';
+
+-- Every game link and split a merchandiser made: which supplier game,
+-- from which canonical game to which, who, when, and what it did to the
+-- items (JSON: [{"item", "into", "offers", "merged"}]). Append-only.
+CREATE TABLE game_decisions (
+    id         INTEGER PRIMARY KEY,
+    supplier   TEXT NOT NULL,
+    game_code  TEXT NOT NULL,
+    name       TEXT NOT NULL,              -- the supplier game's name then
+    action     TEXT NOT NULL CHECK (action IN ('link', 'split')),
+    from_game  TEXT NOT NULL,
+    to_game    TEXT NOT NULL REFERENCES games (id),
+    actor      TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    items      TEXT NOT NULL DEFAULT '[]'
+) STRICT;
+
+CREATE INDEX game_decisions_game ON game_decisions (supplier, game_code, id);

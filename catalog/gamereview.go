@@ -48,6 +48,9 @@ func deriveGameReview(in *input, games map[string]*Game, amounts map[string]map[
 	sides := map[string]*side{}
 	byBase := map[string][]string{}
 	for _, sg := range in.supplierGames {
+		if sg.Manual {
+			continue // a person placed it: decided
+		}
 		id, base, regions := gameIdentity(sg.Name)
 		if id == "" {
 			continue
