@@ -148,6 +148,7 @@ func TestGameLinkAndSplit(t *testing.T) {
 
 	// Senpay's first: Isipay's Global keeps the old items, so nothing
 	// merges yet, and the entry stays for the undecided one.
+	before := c.cat.Snapshot().Version
 	d := c.decide(t, link, `{"game":"pubg-mobile"}`)
 	if d.Action != "link" || d.From != "pubg-mobile-global" || d.To != "pubg-mobile" || d.By != "merchandiser-test" || len(d.Items) != 6 {
 		t.Fatalf("link: got %+v, want senpay/PUBGM-RCF's 6 items moved from pubg-mobile-global to pubg-mobile by merchandiser-test", d)
@@ -185,6 +186,29 @@ func TestGameLinkAndSplit(t *testing.T) {
 	}
 	resp, body := c.call(t, "GET", "/v1/games/pubg-mobile-global", c.storefront, "")
 	wantError(t, "the emptied game", resp, body, 404, "game_not_found")
+
+	// A storefront following the changes feed learns where the old ids went.
+	var ch struct {
+		Items        []wireItem
+		RemovedItems []string `json:"removed_items"`
+		RemovedGames []string `json:"removed_games"`
+		Merged       []struct{ Item, Into string }
+	}
+	c.get(t, fmt.Sprintf("/v1/catalog/changes?since=%d", before), c.storefront, &ch)
+	merged := map[string]string{}
+	for _, m := range ch.Merged {
+		merged[m.Item] = m.Into
+	}
+	if len(merged) != 6 || merged["pubg-mobile-global.uc-60"] != "pubg-mobile.uc-60" || merged["pubg-mobile-global.uc-3850"] != "pubg-mobile.uc-3850" ||
+		!slices.Contains(ch.RemovedItems, "pubg-mobile-global.uc-60") || !slices.Equal(ch.RemovedGames, []string{"pubg-mobile-global"}) {
+		t.Fatalf("changes since before the links: got merged %v, removed items %v, games %v; want pubg-mobile-global's 6 items merged into pubg-mobile's",
+			ch.Merged, ch.RemovedItems, ch.RemovedGames)
+	}
+	for _, it := range ch.Items {
+		if it.Game != "pubg-mobile" && strings.HasPrefix(it.Game, "pubg") {
+			t.Errorf("changes list %s of %s as an item", it.ID, it.Game)
+		}
+	}
 
 	// A sync keeps the decisions.
 	c.sync(t)

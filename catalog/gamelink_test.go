@@ -92,6 +92,7 @@ func TestLinkGame(t *testing.T) {
 		}
 	}
 
+	before := snap.Version
 	d, err := c.LinkGame(ctx, "senpay", "PUBGM-RCF", "pubg-mobile", "mia")
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +108,26 @@ func TestLinkGame(t *testing.T) {
 	snap = c.Snapshot()
 	if g := snap.GameReview(); len(g) != 0 {
 		t.Errorf("game review after the link: got %+v, want none", g)
+	}
+	// The changes feed says where the old ids went; they are no items of
+	// their own any more.
+	ch, err := snap.ChangesSince(before, PublicTier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMerged := []Merge{
+		{"pubg-mobile-global.uc-325", "pubg-mobile.uc-325-300-25"},
+		{"pubg-mobile-global.uc-60", "pubg-mobile.uc-60"},
+		{"pubg-mobile-global.uc-660", "pubg-mobile.uc-660-600-60"},
+	}
+	var views []string
+	for _, v := range ch.Items {
+		views = append(views, v.ID)
+	}
+	if !slices.Equal(ch.Merged, wantMerged) || !slices.Equal(ch.RemovedItems, []string{wantMerged[0].Item, wantMerged[1].Item, wantMerged[2].Item}) ||
+		slices.ContainsFunc(views, func(id string) bool { return gameOf(id) != "pubg-mobile" }) || !slices.Equal(ch.RemovedGames, []string{"pubg-mobile-global"}) {
+		t.Errorf("changes after the link: got merged %v, removed %v, items %v, removed games %v; want the three merges, their ids removed and pubg-mobile's items",
+			ch.Merged, ch.RemovedItems, views, ch.RemovedGames)
 	}
 	if _, ok := snap.Game("pubg-mobile-global"); ok {
 		t.Error("pubg-mobile-global is still in the catalog without supplier games")
