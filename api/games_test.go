@@ -146,6 +146,14 @@ func TestGameLinkAndSplit(t *testing.T) {
 		}
 	})
 
+	// Rules on both sides' 60 UC, and one on a 1800 UC only the Global
+	// game sells: that one can follow a merge, the 60 UC one cannot.
+	rule := func(name, item string) string {
+		return c.createRule(t, fmt.Sprintf(`{"name": %q, "match": {"item": %q}, "action": {"kind": "cost_plus", "value": "500", "plus": 0}}`, name, item)).Rule.ID
+	}
+	bare60, global60 := rule("60 UC", "pubg-mobile.uc-60"), rule("60 UC Global", "pubg-mobile-global.uc-60")
+	global1800 := rule("1800 UC Global", "pubg-mobile-global.uc-1800")
+
 	// Senpay's first: Isipay's Global keeps the old items, so nothing
 	// merges yet, and the entry stays for the undecided one.
 	before := c.cat.Snapshot().Version
@@ -208,6 +216,36 @@ func TestGameLinkAndSplit(t *testing.T) {
 		if it.Game != "pubg-mobile" && strings.HasPrefix(it.Game, "pubg") {
 			t.Errorf("changes list %s of %s as an item", it.ID, it.Game)
 		}
+	}
+
+	// The rule on the merged 60 UC waits in review; the 1800 one followed.
+	var review struct {
+		Rules []struct {
+			Rule, Reason, Item, Into string
+			Clashes                  []string
+		}
+	}
+	c.get(t, "/v1/matching/review", m, &review)
+	if len(review.Rules) != 1 || review.Rules[0].Rule != global60 || review.Rules[0].Reason != "rule_on_merged_item" ||
+		review.Rules[0].Into != "pubg-mobile.uc-60" || !slices.Equal(review.Rules[0].Clashes, []string{bare60}) {
+		t.Fatalf("rule review: got %+v, want %s on pubg-mobile-global.uc-60, clashing with %s", review.Rules, global60, bare60)
+	}
+	var followed struct {
+		Version int64
+		Match   struct{ Item string }
+	}
+	c.get(t, "/v1/rules/"+global1800, m, &followed)
+	if followed.Match.Item != "pubg-mobile.uc-1800" || followed.Version != 2 {
+		t.Fatalf("the rule on the merged 1800 UC: got %+v, want it on pubg-mobile.uc-1800 at version 2", followed)
+	}
+	// Deleting it ends the entry.
+	resp, body = c.call(t, "DELETE", "/v1/rules/"+global60, m, "", `If-Match: "1"`)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete %s: got %d: %s", global60, resp.StatusCode, body)
+	}
+	c.get(t, "/v1/matching/review", m, &review)
+	if len(review.Rules) != 0 {
+		t.Fatalf("rule review after the delete: got %+v, want none", review.Rules)
 	}
 
 	// A sync keeps the decisions.

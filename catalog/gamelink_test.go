@@ -78,6 +78,9 @@ func TestLinkGame(t *testing.T) {
 		return r
 	}
 	follows := rule(`{"name": "60 UC", "match": {"game": "pubg-mobile-global", "item": "pubg-mobile-global.uc-60"}, "action": {"kind": "cost_plus", "value": "500", "plus": 0}}`)
+	// A 325 rule on each side: the moving one cannot follow.
+	kept := rule(`{"name": "325 bare", "match": {"item": "pubg-mobile.uc-325-300-25"}, "action": {"kind": "cost_plus", "value": "700", "plus": 0}}`)
+	left := rule(`{"name": "325 global", "match": {"item": "pubg-mobile-global.uc-325"}, "action": {"kind": "cost_plus", "value": "900", "plus": 0}}`)
 
 	for _, tt := range []struct {
 		supplier, code, game string
@@ -146,6 +149,11 @@ func TestLinkGame(t *testing.T) {
 	}
 	if p := it.PriceIn(PublicTier); p.Amount == nil || *p.Amount != it.Chosen.Cost+500 {
 		t.Errorf("price of %s: got %v, want cost + 500 from the rule that followed it", it.ID, p.Amount)
+	}
+	rr := snap.RuleReview()
+	if len(rr) != 1 || rr[0].Rule != left.ID || rr[0].Reason != ReviewRuleOnAlias || rr[0].Item != "pubg-mobile-global.uc-325" ||
+		rr[0].Into != "pubg-mobile.uc-325-300-25" || !slices.Equal(rr[0].Clashes, []string{kept.ID}) {
+		t.Errorf("rule review after the link: got %+v, want %s left on pubg-mobile-global.uc-325, clashing with %s", rr, left.ID, kept.ID)
 	}
 
 	// Permanent: a sync that brings a new offer, a rebuild, and the
