@@ -432,3 +432,27 @@ CREATE TABLE alert_outbox (
 ) STRICT;
 
 CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE next_at IS NOT NULL;
+
+-- migration 12: merchandisers' game links and splits, audited and permanent (issue 13)
+
+-- Who placed a supplier game by hand (game_links.manual = 1, method
+-- 'manual'): no sync or start-up step moves such a link again.
+ALTER TABLE game_links ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';
+
+-- Every game link and split a merchandiser made: which supplier game,
+-- from which canonical game to which, who, when, and what it did to the
+-- items (JSON: [{"item", "into", "offers", "merged"}]). Append-only.
+CREATE TABLE game_decisions (
+    id         INTEGER PRIMARY KEY,
+    supplier   TEXT NOT NULL,
+    game_code  TEXT NOT NULL,
+    name       TEXT NOT NULL,              -- the supplier game's name then
+    action     TEXT NOT NULL CHECK (action IN ('link', 'split')),
+    from_game  TEXT NOT NULL,
+    to_game    TEXT NOT NULL REFERENCES games (id),
+    actor      TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    items      TEXT NOT NULL DEFAULT '[]'
+) STRICT;
+
+CREATE INDEX game_decisions_game ON game_decisions (supplier, game_code, id);

@@ -253,7 +253,7 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
 	if games == nil {
 		games = []catalog.GameReviewEntry{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"offers": q, "games": games})
+	writeJSON(w, http.StatusOK, map[string]any{"offers": q, "games": games, "rules": snap.RuleReview()})
 	return nil
 }
 

@@ -16,9 +16,12 @@ type GameReviewEntry struct {
 	// Game is the qualified game, Sibling the bare one.
 	Game    string `json:"game"`
 	Sibling string `json:"sibling"`
-	// Names are the supplier games of each, as "supplier/code: name".
-	Names        []string `json:"names"`
-	SiblingNames []string `json:"sibling_names"`
+	// Names are the supplier games of each, as "supplier/code: name";
+	// SupplierGames and SiblingSupplierGames the same, to act on.
+	Names                []string          `json:"names"`
+	SiblingNames         []string          `json:"sibling_names"`
+	SupplierGames        []SupplierGameRef `json:"supplier_games"`
+	SiblingSupplierGames []SupplierGameRef `json:"sibling_supplier_games"`
 	// Amounts counts the distinct amounts (unit and total, or pass and
 	// count) each sells, and Shared those both sell.
 	Amounts        int `json:"amounts"`
@@ -30,7 +33,17 @@ type GameReviewEntry struct {
 	Detail      string   `json:"detail"`
 }
 
-// GameReview lists the game pairs waiting for a person, by game.
+// SupplierGameRef names a supplier's game.
+type SupplierGameRef struct {
+	Supplier string `json:"supplier"`
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+}
+
+// GameReview lists the game pairs waiting for a person, by game. A
+// supplier game a person linked or split (LinkGame, SplitGame) is
+// decided and takes no part: a pair is listed while the qualified game
+// has a supplier game nobody decided.
 func (s *Snapshot) GameReview() []GameReviewEntry {
 	if s.review == nil {
 		return nil
@@ -43,11 +56,15 @@ func (s *Snapshot) GameReview() []GameReviewEntry {
 func deriveGameReview(in *input, games map[string]*Game, amounts map[string]map[compatKey]bool) []GameReviewEntry {
 	type side struct {
 		names     []string
+		refs      []SupplierGameRef
 		qualified bool
 	}
 	sides := map[string]*side{}
 	byBase := map[string][]string{}
 	for _, sg := range in.supplierGames {
+		if sg.Manual {
+			continue // a person placed it: decided
+		}
 		id, base, regions := gameIdentity(sg.Name)
 		if id == "" {
 			continue
@@ -59,6 +76,7 @@ func deriveGameReview(in *input, games map[string]*Game, amounts map[string]map[
 			byBase[base] = append(byBase[base], sg.GameID)
 		}
 		sd.names = append(sd.names, sg.Supplier+"/"+sg.Code+": "+sg.Name)
+		sd.refs = append(sd.refs, SupplierGameRef{Supplier: sg.Supplier, Code: sg.Code, Name: sg.Name})
 		sd.qualified = sd.qualified || len(regions) > 1 || regions[0] != defaultRegion
 	}
 	var out []GameReviewEntry
@@ -78,6 +96,7 @@ func deriveGameReview(in *input, games map[string]*Game, amounts map[string]map[
 			for _, b := range bare {
 				e := GameReviewEntry{Game: id, Sibling: b, Amounts: len(amounts[id]), SiblingAmounts: len(amounts[b])}
 				e.Names, e.SiblingNames = slices.Sorted(slices.Values(sides[id].names)), slices.Sorted(slices.Values(sides[b].names))
+				e.SupplierGames, e.SiblingSupplierGames = sortedRefs(sides[id].refs), sortedRefs(sides[b].refs)
 				for k := range amounts[id] {
 					if amounts[b][k] {
 						e.Shared++
@@ -96,6 +115,14 @@ func deriveGameReview(in *input, games map[string]*Game, amounts map[string]map[
 	}
 	slices.SortFunc(out, func(a, b GameReviewEntry) int {
 		return cmp.Or(cmp.Compare(a.Game, b.Game), cmp.Compare(a.Sibling, b.Sibling))
+	})
+	return out
+}
+
+func sortedRefs(refs []SupplierGameRef) []SupplierGameRef {
+	out := slices.Clone(refs)
+	slices.SortFunc(out, func(a, b SupplierGameRef) int {
+		return cmp.Or(cmp.Compare(a.Supplier, b.Supplier), cmp.Compare(a.Code, b.Code))
 	})
 	return out
 }

@@ -38,6 +38,7 @@ type supplierGameRow struct {
 	Removed  bool
 	Form     []Field
 	GameID   string
+	Manual   bool // placed in its game by a person (LinkGame, SplitGame)
 }
 
 type itemRow struct {
@@ -106,7 +107,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		in.games[g.ID] = g
 	}
 
-	rows, err := tx.QueryContext(ctx, `SELECT sg.supplier, sg.code, sg.name, sg.active, sg.removed_at IS NOT NULL, sg.form, gl.game_id
+	rows, err := tx.QueryContext(ctx, `SELECT sg.supplier, sg.code, sg.name, sg.active, sg.removed_at IS NOT NULL, sg.form, gl.game_id, gl.manual
 		FROM supplier_games sg JOIN game_links gl ON gl.supplier = sg.supplier AND gl.game_code = sg.code`+sgFilter, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load supplier games: %w", err)
@@ -114,7 +115,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	for rows.Next() {
 		var g supplierGameRow
 		var form string
-		if err := rows.Scan(&g.Supplier, &g.Code, &g.Name, &g.Active, &g.Removed, &form, &g.GameID); err != nil {
+		if err := rows.Scan(&g.Supplier, &g.Code, &g.Name, &g.Active, &g.Removed, &form, &g.GameID, &g.Manual); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("load supplier games: %w", err)
 		}

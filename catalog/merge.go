@@ -308,6 +308,9 @@ func (c *Catalog) retargetRules(ctx context.Context, rep *MergeReport) error {
 		}
 		moved := r
 		moved.Match.Item = item
+		if moved.Match.Game != "" {
+			moved.Match.Game = gameOf(item) // a game link merges across games
+		}
 		clash := slices.ContainsFunc(list, func(o rules.Rule) bool {
 			if o.ID == r.ID || !o.Enabled || !moved.Enabled || o.Match.Item != item ||
 				o.Match.Supplier != moved.Match.Supplier || o.Match.Tier != moved.Match.Tier {
@@ -330,7 +333,9 @@ func (c *Catalog) retargetRules(ctx context.Context, rep *MergeReport) error {
 
 // qualifyGameNames gives back the region or "Global" that display names
 // used to drop with brackets ("PUBG Mobile (Global) [PROMO]" was shown as
-// "PUBG Mobile", the name of another game).
+// "PUBG Mobile", the name of another game). Games are named after the
+// supplier games matching put there: one a person linked in (or split
+// out, under a name chosen unique) does not rename its game.
 func qualifyGameNames(ctx context.Context, tx *sqlx.Tx, now string) error {
 	var rows []struct {
 		ID       string `db:"id"`
@@ -338,7 +343,7 @@ func qualifyGameNames(ctx context.Context, tx *sqlx.Tx, now string) error {
 		Supplier string `db:"sg_name"`
 	}
 	if err := tx.SelectContext(ctx, &rows, `SELECT g.id, g.name, min(sg.name) AS sg_name FROM games g
-		JOIN game_links gl ON gl.game_id = g.id
+		JOIN game_links gl ON gl.game_id = g.id AND gl.manual = 0
 		JOIN supplier_games sg ON sg.supplier = gl.supplier AND sg.code = gl.game_code
 		GROUP BY g.id`); err != nil {
 		return fmt.Errorf("matching policy: game names: %w", err)

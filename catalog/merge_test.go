@@ -167,6 +167,9 @@ func TestApplyMatchingPolicy(t *testing.T) {
 	if r, _ := store.Get(ctx, clashes.ID); r.Match.Item != "mobile-legends.diamonds-257-234-23" || !slices.Contains(rep.Flagged, clashes.ID) {
 		t.Errorf("clashing rule: got item %q, flagged %v; want left on the alias and flagged", r.Match.Item, rep.Flagged)
 	}
+	if rr := snap.RuleReview(); len(rr) != 1 || rr[0].Rule != clashes.ID || rr[0].Into != "mobile-legends.diamonds-257" || len(rr[0].Clashes) != 1 {
+		t.Errorf("rule review: got %+v, want %s waiting, clashing with the 257 isipay rule", rr, clashes.ID)
+	}
 	if p := it.PriceIn(PublicTier); p.Amount == nil || *p.Amount != it.Chosen.Cost+500 {
 		t.Errorf("price of %s: got %v, want cost + 500 from the retargeted rule", kept, p.Amount)
 	}

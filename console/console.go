@@ -114,6 +114,8 @@ func (c *Console) routes() chi.Router {
 		r.Get("/matching", c.matchingPage)
 		r.Post("/offers/{offer}/link", c.linkOffer)
 		r.Post("/offers/{offer}/split", c.splitOffer)
+		r.Post("/supplier-games/{supplier}/{code}/link", c.linkGame)
+		r.Post("/supplier-games/{supplier}/{code}/split", c.splitGame)
 		r.Get("/cost-holds", c.costHoldsPage)
 		r.Post("/cost-holds/{offer}/accept", c.acceptCost)
 	})
