@@ -382,7 +382,82 @@ CREATE TABLE cost_hold_events (
 
 CREATE INDEX cost_hold_events_offer ON cost_hold_events (offer_id, id);
 
--- migration 10: a sync refused for syncd's credentials, told apart from other failed syncs
+-- migration 10: item aliases, for items merged when the matching policy changed (issue 13)
+
+-- An item id that now names another item: the matching policy changed
+-- (a bonus split is no longer identity) and two items turned out to be
+-- one. The older id stays the item's; the other keeps answering through
+-- this row (GET /v1/items/{alias}, orders and rules placed under it).
+-- The alias's items row stays too, without offers: ids are never reused.
+CREATE TABLE item_aliases (
+    alias_id   TEXT PRIMARY KEY REFERENCES items (id),
+    item_id    TEXT NOT NULL REFERENCES items (id),
+    match_key  TEXT NOT NULL,  -- the key both items have under the policy that merged them
+    merged_at  TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX item_aliases_item ON item_aliases (item_id);
+
+-- migration 11: supplier balances estimated between checks, low-balance warnings, operator alerts
+
+-- balance is the estimate routing and the catalog use: read_balance (the
+-- last balance the supplier told, NULL if never) less what orders bought
+-- since, plus what failed orders refunded. A warning is on while low_since
+-- is set: the estimate fell below low_threshold then, and it ends when the
+-- estimate is back above that threshold plus SYNCD_BALANCE_MARGIN.
+ALTER TABLE supplier_balances ADD COLUMN read_balance INTEGER;
+ALTER TABLE supplier_balances ADD COLUMN low_since TEXT;
+ALTER TABLE supplier_balances ADD COLUMN low_threshold INTEGER;
+UPDATE supplier_balances SET read_balance = balance;
+
+-- What each supplier was sent lately: the rate of spend a threshold of
+-- "enough for N hours" is measured with, and the purchases made while a
+-- balance was being read.
+CREATE INDEX order_attempts_spend ON order_attempts (supplier, created_at);
+
+-- Operator alerts (a supplier's balance running low, and recovering),
+-- written in the transaction that records the crossing and POSTed to
+-- SYNCD_ALERT_URL until taken, like the storefront's notify_outbox.
+CREATE TABLE alert_outbox (
+    id           INTEGER PRIMARY KEY,
+    delivery_id  TEXT NOT NULL UNIQUE,
+    event        TEXT NOT NULL,             -- supplier.balance_low | supplier.balance_ok
+    body         TEXT NOT NULL,             -- the exact bytes signed and sent
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      TEXT,                      -- NULL once delivered or given up
+    delivered_at TEXT,
+    failed_at    TEXT,
+    last_error   TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE next_at IS NOT NULL;
+
+-- migration 12: merchandisers' game links and splits, audited and permanent (issue 13)
+
+-- Who placed a supplier game by hand (game_links.manual = 1, method
+-- 'manual'): no sync or start-up step moves such a link again.
+ALTER TABLE game_links ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';
+
+-- Every game link and split a merchandiser made: which supplier game,
+-- from which canonical game to which, who, when, and what it did to the
+-- items (JSON: [{"item", "into", "offers", "merged"}]). Append-only.
+CREATE TABLE game_decisions (
+    id         INTEGER PRIMARY KEY,
+    supplier   TEXT NOT NULL,
+    game_code  TEXT NOT NULL,
+    name       TEXT NOT NULL,              -- the supplier game's name then
+    action     TEXT NOT NULL CHECK (action IN ('link', 'split')),
+    from_game  TEXT NOT NULL,
+    to_game    TEXT NOT NULL REFERENCES games (id),
+    actor      TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    items      TEXT NOT NULL DEFAULT '[]'
+) STRICT;
+
+CREATE INDEX game_decisions_game ON game_decisions (supplier, game_code, id);
+
+-- migration 13: a sync refused for syncd's credentials, told apart from other failed syncs
 
 -- Any other failed sync leaves the supplier's offers on sale while its last
 -- success is younger than SYNCD_STALE_AFTER; one the supplier refused for

@@ -249,7 +249,11 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
 	if q == nil {
 		q = []catalog.ReviewEntry{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"offers": q})
+	games := snap.GameReview()
+	if games == nil {
+		games = []catalog.GameReviewEntry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"offers": q, "games": games, "rules": snap.RuleReview()})
 	return nil
 }
 

@@ -274,7 +274,7 @@ func (c *catalogEnv) call(t *testing.T, method, path, token, body string, header
 		t.Fatal(err)
 	}
 
-	route := c.server.router.(*chi.Mux).Find(chi.NewRouteContext(), method, req.URL.Path)
+	route := c.server.router.(*chi.Mux).Find(chi.NewRouteContext(), method, req.URL.EscapedPath())
 	if route == "" {
 		t.Fatalf("%s %s: no route", method, path)
 	}

@@ -120,6 +120,9 @@ func (s *Server) routes() chi.Router {
 			r.Get("/matching/review", s.handle(s.reviewQueue))
 			r.Post("/offers/{offer}/link", s.handle(s.linkOffer))
 			r.Post("/offers/{offer}/split", s.handle(s.splitOffer))
+			r.Get("/supplier-games/audit", s.handle(s.gameDecisions))
+			r.Post("/supplier-games/{supplier}/{code}/link", s.handle(s.linkGame))
+			r.Post("/supplier-games/{supplier}/{code}/split", s.handle(s.splitGame))
 			r.Get("/cost-holds", s.handle(s.listCostHolds))
 			r.Get("/cost-holds/audit", s.handle(s.costHoldAudit))
 			r.Post("/cost-holds/{offer}/accept", s.handle(s.acceptCost))
@@ -266,7 +269,8 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 }
 
 // supplierEntry is a supplier's sync status and, when syncd takes
-// orders, its balance as last checked.
+// orders, its balance as estimated and last checked, and its low-balance
+// warning.
 type supplierEntry struct {
 	catalog.SupplierStatus
 	Balance          *int64     `json:"balance"`
@@ -275,6 +279,29 @@ type supplierEntry struct {
 	// Breaker is the supplier's order circuit; nil when syncd takes no
 	// orders.
 	Breaker *orders.Breaker `json:"breaker"`
+	balanceWarning
+}
+
+// balanceWarning is a supplier's balance against its low-balance
+// threshold.
+type balanceWarning struct {
+	BalanceRead     *int64     `json:"balance_read"`
+	BalanceStatus   string     `json:"balance_status"` // unknown | ok | low
+	LowThreshold    *int64     `json:"low_balance_threshold"`
+	LowRule         string     `json:"low_balance_rule"`
+	LowBalanceSince *time.Time `json:"low_balance_since"`
+}
+
+func warningOf(b orders.Balance) balanceWarning {
+	w := balanceWarning{BalanceRead: b.Read, BalanceStatus: "unknown", LowThreshold: b.Threshold, LowRule: b.Rule}
+	switch {
+	case b.Balance == nil:
+	case b.Low != nil:
+		w.BalanceStatus, w.LowBalanceSince = "low", &b.Low.Since
+	default:
+		w.BalanceStatus = "ok"
+	}
+	return w
 }
 
 func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
@@ -298,7 +325,7 @@ func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		e := supplierEntry{SupplierStatus: st}
+		e := supplierEntry{SupplierStatus: st, balanceWarning: balanceWarning{BalanceStatus: "unknown"}}
 		if b, ok := breakers[name]; ok {
 			e.Breaker = &b
 		}
@@ -307,6 +334,7 @@ func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
 			if !b.CheckedAt.IsZero() {
 				e.BalanceCheckedAt = &b.CheckedAt
 			}
+			e.balanceWarning = warningOf(b)
 		}
 		out = append(out, e)
 	}

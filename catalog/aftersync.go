@@ -87,7 +87,7 @@ func (c *Catalog) repriceGamesLocked(ctx context.Context, prev *Snapshot, games 
 			g.Items = append(g.Items, it)
 		}
 	}
-	snap, err := derive(prev, changed)
+	snap, err := deriveGames(prev, changed, deactivatedGames(in))
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func BenchmarkMatchSelectBuild(b *testing.B) {
 		items, games := c.choose(in)
 		c.price(items, []string{PublicTier}, set, time.Now())
 		var err error
-		if snap, err = build(games, items, []string{PublicTier}); err != nil {
+		if snap, err = build(games, items, []string{PublicTier}, nil); err != nil {
 			b.Fatal(err)
 		}
 		snap.seal(1, time.Now(), "bench")

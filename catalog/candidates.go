@@ -92,6 +92,11 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 		}
 		cand := Candidate{OfferID: o.ID, Supplier: o.Supplier, Code: o.Code, GameCode: cur.gameCode, Cost: cur.cost,
 			Eligible: o.Eligible, Ineligible: o.Ineligible}
+		if o.unaffordable {
+			// Routing weighs the deposit itself, with the estimate as it
+			// is now and no margin: a cheaper offer it can pay is bought.
+			cand.Eligible, cand.Ineligible = true, ""
+		}
 		if g != nil {
 			cand.IsipayData = g.IsipayData
 		}

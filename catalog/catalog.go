@@ -44,6 +44,11 @@ type Config struct {
 	// webhook; the Syncer must have the same (WithCostGuard). Nil: the
 	// defaults, DefaultCostGuard.
 	CostGuard *CostGuard
+	// BalanceMargin is how far a supplier's estimated balance must rise
+	// above an offer's cost before an offer skipped for want of deposit
+	// prices its item again (SetBalance); it keeps items from flapping
+	// while a balance hovers at a cost.
+	BalanceMargin int64
 }
 
 // Catalog is the merged catalog: it links offers to canonical items,
@@ -59,6 +64,7 @@ type Catalog struct {
 
 	costQueue costQueue
 	costsDone uint64 // the last cost batch repriced; under mu
+	balances  balanceBook
 
 	epoch   string     // random per process, part of the catalog ETag
 	mu      sync.Mutex // one rebuild or rule change at a time
@@ -111,6 +117,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 		return nil, err
 	}
 	items, games := c.choose(in)
+	review := deriveReview(in, items, games)
 	if err := c.rememberChoices(ctx, in, items); err != nil {
 		return nil, err
 	}
@@ -124,16 +131,17 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 	}
 	now := c.now()
 	c.price(items, tiers, set, now)
-	snap, err := build(games, items, tiers)
+	snap, err := build(games, items, tiers, deactivatedGames(in))
 	if err != nil {
 		return nil, err
 	}
 	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, in.suppliers
+	snap.review, snap.aliases = review, in.aliases
 	if err := c.publish(ctx, snap, cause, start); err != nil {
 		return nil, err
 	}
 	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", snap.items,
-		"cause", cause, "linked", linked, "duration", c.now().Sub(start))
+		"cause", cause, "linked", linked, "review", snap.reviewCount(), "duration", c.now().Sub(start))
 	return snap, nil
 }
 

@@ -11,6 +11,7 @@ type change struct {
 	Version int64
 	Items   []string // items whose storefront view changed or vanished
 	Games   []string // games whose storefront view changed or vanished
+	Merged  []string // item ids that became aliases, or whose alias moved
 }
 
 // ErrVersionGone: the changes feed no longer reaches back to that version
@@ -37,7 +38,7 @@ func diff(prev, next *Snapshot) change {
 			}
 			continue
 		}
-		gameChanged := false
+		gameChanged := pe.hidden != e.hidden // listed or not
 		for _, tier := range next.tiers {
 			if pe.body[tier].ETag != e.body[tier].ETag {
 				gameChanged = true
@@ -67,10 +68,16 @@ func diff(prev, next *Snapshot) change {
 	}
 	ch.Items = sortedKeys(items)
 	slices.Sort(ch.Games)
+	for alias, into := range next.aliases {
+		if prev.aliases[alias] != into {
+			ch.Merged = append(ch.Merged, alias)
+		}
+	}
+	slices.Sort(ch.Merged)
 	return ch
 }
 
-func (ch change) empty() bool { return len(ch.Items) == 0 && len(ch.Games) == 0 }
+func (ch change) empty() bool { return len(ch.Items) == 0 && len(ch.Games) == 0 && len(ch.Merged) == 0 }
 
 // record appends a new version's changes to the history. The slice is
 // copied, never appended in place: older snapshots hold the previous one.
@@ -90,7 +97,9 @@ func (c *Catalog) record(prev *Snapshot, ch change) {
 
 // Changes is the body of GET /v1/catalog/changes: what changed after
 // version From up to To, as the current views of the changed games and
-// items, and the ids of those that are gone.
+// items, the ids of those that are gone, and the items merged into
+// another (their ids are gone too, and answer as the item they merged
+// into).
 type Changes struct {
 	From         int64         `json:"from"`
 	To           int64         `json:"to"`
@@ -98,13 +107,20 @@ type Changes struct {
 	Items        []ItemView    `json:"items"`
 	RemovedGames []string      `json:"removed_games"`
 	RemovedItems []string      `json:"removed_items"`
+	Merged       []Merge       `json:"merged"`
+}
+
+// Merge is an item id that now names another item: an alias.
+type Merge struct {
+	Item string `json:"item"`
+	Into string `json:"into"`
 }
 
 // ChangesSince reports what changed after version since, as the tier's
 // storefronts see it.
 func (s *Snapshot) ChangesSince(since int64, tier string) (*Changes, error) {
 	out := &Changes{From: since, To: s.Version, Games: []GameSummary{}, Items: []ItemView{},
-		RemovedGames: []string{}, RemovedItems: []string{}}
+		RemovedGames: []string{}, RemovedItems: []string{}, Merged: []Merge{}}
 	if since == s.Version {
 		return out, nil
 	}
@@ -122,9 +138,17 @@ func (s *Snapshot) ChangesSince(since int64, tier string) (*Changes, error) {
 		for _, id := range ch.Games {
 			games[id] = true
 		}
+		for _, id := range ch.Merged {
+			items[id] = true
+		}
 	}
 	for _, id := range sortedKeys(items) {
-		if it, ok := s.Item(id); ok {
+		// An alias is gone as an item of its own: Item would answer with
+		// the item it merged into, which is listed under its own id.
+		if into := s.Canonical(id); into != id {
+			out.RemovedItems = append(out.RemovedItems, id)
+			out.Merged = append(out.Merged, Merge{Item: id, Into: into})
+		} else if it, ok := s.Item(id); ok {
 			out.Items = append(out.Items, itemView(it, tier))
 		} else {
 			out.RemovedItems = append(out.RemovedItems, id)

@@ -62,6 +62,8 @@ type OfferState struct {
 	// Hold, when set, is a cost move the guard holds: the offer is not
 	// sold until a sync confirms it or a merchandiser accepts it.
 	Hold *CostHold `json:"cost_hold,omitempty"`
+	// unaffordable: eligible but for its supplier's deposit (balance.go).
+	unaffordable bool
 }
 
 // Game is a canonical game with its order form.
@@ -75,6 +77,7 @@ type Game struct {
 	// Unfit says, per supplier game ("senpay/MLBB-BJ"), why its form cannot
 	// be filled from the game's form.
 	Unfit map[string]string
+	bal   *gameBalance // the deposits its items were chosen with
 }
 
 // choose decides, per item, which offer sells it.
@@ -91,6 +94,7 @@ func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
 	}
 	now := c.now()
 	games := c.gameForms(in, rank)
+	deposits := c.balanceFor(games)
 	// One shared time per supplier, not one allocation per offer.
 	syncedAt := map[string]*time.Time{}
 	for name, h := range in.suppliers {
@@ -118,6 +122,7 @@ func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
 		st.SyncedAt = syncedAt[o.Supplier]
 		st.Ineligible = c.ineligible(in, games, o, now)
 		st.Eligible = st.Ineligible == ""
+		deposits.judgeOffer(st)
 		it.Offers = append(it.Offers, st)
 	}
 
@@ -127,6 +132,7 @@ func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
 			return cmp.Or(cmp.Compare(a.Cost, b.Cost), cmp.Compare(rank(a.Supplier), rank(b.Supplier)), cmp.Compare(a.Code, b.Code))
 		})
 		c.pick(it, in.items[it.ID].ChosenOfferID)
+		deposits.note(it)
 		items = append(items, it)
 	}
 	slices.SortFunc(items, func(a, b *Item) int { return cmp.Compare(a.ID, b.ID) })

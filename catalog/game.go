@@ -54,10 +54,47 @@ func gameIdentity(name string) (id, base string, regions []string) {
 	id, base, regions = parseGameIdentity(name)
 	identityMu.Lock()
 	if len(identities) < maxIdentities {
-		identities[name] = identity{id, base, regions}
+		identities[name] = identity{id, base, regions, gamePhrases(base)}
 	}
 	identityMu.Unlock()
 	return id, base, regions
+}
+
+// gameNamePhrases are the ways an offer name may repeat its game's name:
+// the base name and every abbreviation or alias of it or of its family
+// ("mlbb", "mobile legends bang bang"), as word lists, longest first.
+func gameNamePhrases(name string) [][]string {
+	identityMu.Lock()
+	c, ok := identities[name]
+	identityMu.Unlock()
+	if ok {
+		return c.phrases
+	}
+	_, base, _ := parseGameIdentity(name)
+	return gamePhrases(base)
+}
+
+func gamePhrases(base string) [][]string {
+	if base == "" {
+		return nil
+	}
+	seen := map[string]bool{base: true}
+	for alias, full := range gameAliases {
+		if full == base || strings.HasPrefix(base, full+" ") {
+			seen[alias], seen[full] = true, true
+		}
+	}
+	out := make([][]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, strings.Fields(p))
+	}
+	slices.SortFunc(out, func(a, b []string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(strings.Join(a, " "), strings.Join(b, " "))
+	})
+	return out
 }
 
 // Matching asks for the identity of the same few hundred game names once
@@ -74,6 +111,7 @@ const maxIdentities = 10_000
 type identity struct {
 	id, base string
 	regions  []string
+	phrases  [][]string
 }
 
 func parseGameIdentity(name string) (id, base string, regions []string) {
@@ -85,6 +123,9 @@ func parseGameIdentity(name string) (id, base string, regions []string) {
 		}
 		regions = append(regions, r)
 		words = words[:len(words)-1]
+	}
+	if len(regions) > 0 && len(words) > 1 && words[len(words)-1] == "server" {
+		words = words[:len(words)-1] // "Mobile Legends Server PH"
 	}
 	base = strings.Join(words, " ")
 	if alias, ok := gameAliases[base]; ok {

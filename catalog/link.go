@@ -79,15 +79,7 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 		JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
 		WHERE o.item_id IS NULL
 		ORDER BY o.supplier, o.code`
-	var offers []struct {
-		ID       int64  `db:"id"`
-		Supplier string `db:"supplier"`
-		Code     string `db:"code"`
-		GameCode string `db:"game_code"`
-		Name     string `db:"name"`
-		GameID   string `db:"game_id"`
-		GameName string `db:"game_name"`
-	}
+	var offers []linkRow
 	if err := tx.SelectContext(ctx, &offers, q); err != nil {
 		return 0, fmt.Errorf("link offers: %w", err)
 	}
@@ -118,6 +110,20 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	links := make([]Link, len(offers))
+	for i, o := range offers {
+		links[i] = MatchOffer(o.input())
+	}
+	joins := map[string]bool{} // the existing items new offers may join
+	for i, o := range offers {
+		if id, ok := byKey[itemKey{o.GameID, links[i].Item}]; ok && links[i].OK {
+			joins[id] = true
+		}
+	}
+	ambiguous, skus, err := listingEvidence(ctx, tx, offers, links, joins)
+	if err != nil {
+		return 0, err
+	}
 
 	newItem, err := tx.PrepareContext(ctx, `INSERT INTO items (id, game_id, match_key, name, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`)
@@ -132,28 +138,139 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 	}
 	defer newLink.Close()
 
-	for _, o := range offers {
-		key, method, conf, ok := ItemKey(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name})
-		if !ok {
+	for i, o := range offers {
+		l := links[i]
+		key, label, method, conf := l.Item, l.Denomination.Label(), string(l.Method), l.Confidence
+		if !l.OK || ambiguous[i] {
 			// When in doubt, do not match: the offer is an item of its own
-			// and waits for a merchandiser.
+			// and waits for a merchandiser (the review queue says why).
 			key, method, conf = "unmatched:"+o.Supplier+":"+o.Code, "unmatched", 0
+			label = o.Supplier + ":" + o.Code
 		}
 		item, found := byKey[itemKey{o.GameID, key}]
 		if !found {
-			item = uniqueID(ids, ItemID(o.GameID, strings.TrimPrefix(key, "unmatched:")))
+			item = uniqueID(ids, ItemID(o.GameID, label))
 			if _, err := newItem.ExecContext(ctx, item, o.GameID, key, o.Name, now, now); err != nil {
 				return 0, fmt.Errorf("create item %s: %w", item, err)
 			}
 			ids[item] = true
 			byKey[itemKey{o.GameID, key}] = item
 		}
-		review := !ok || conf < reviewBelow
+		if method != "unmatched" && l.SKU != "" {
+			// The same SKU at another supplier, for the same item: the
+			// strongest evidence there is.
+			for _, other := range skus[item] {
+				if other.sku == l.SKU && other.supplier != o.Supplier {
+					conf, method = max(conf, sameSKU), string(MethodSKU)
+				}
+			}
+			skus[item] = append(skus[item], supplierSKU{o.Supplier, l.SKU})
+		}
+		// link_review records what linking thought; the queue itself is
+		// derived with each snapshot (deriveReview), never read from here.
+		review := method == "unmatched" || conf < reviewBelow
 		if _, err := newLink.ExecContext(ctx, item, method, strconv.FormatFloat(conf, 'f', 2, 64), review, now, o.ID); err != nil {
 			return 0, fmt.Errorf("link offer %s/%s: %w", o.Supplier, o.Code, err)
 		}
 	}
 	return len(offers), nil
+}
+
+// linkRow is an offer waiting for its link, or one already linked in the
+// same supplier game.
+type linkRow struct {
+	ID       int64  `db:"id"`
+	Supplier string `db:"supplier"`
+	Code     string `db:"code"`
+	GameCode string `db:"game_code"`
+	Name     string `db:"name"`
+	GameID   string `db:"game_id"`
+	GameName string `db:"game_name"`
+	ItemID   string `db:"item_id"`
+}
+
+func (o linkRow) input() MatchInput {
+	return MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name}
+}
+
+type supplierSKU struct{ supplier, sku string }
+
+// listingEvidence reads what the offers linked before say about the new
+// ones: which new offers are ambiguous (their supplier game lists their
+// item key with two descriptions, counting the offers linked before), and
+// the SKUs by supplier of the items they may join (items, by id).
+func listingEvidence(ctx context.Context, tx *sqlx.Tx, offers []linkRow, links []Link, items map[string]bool) (map[int]bool, map[string][]supplierSKU, error) {
+	type listing struct{ supplier, game, key string }
+	splits := map[listing]map[string]bool{}
+	note := func(o linkRow, l Link) {
+		k := listing{o.Supplier, o.GameCode, l.Item}
+		if splits[k] == nil {
+			splits[k] = map[string]bool{}
+		}
+		splits[k][l.Denomination.Split()] = true
+	}
+	games := map[[2]string]bool{}
+	for i, o := range offers {
+		games[[2]string{o.Supplier, o.GameCode}] = true
+		if links[i].OK {
+			note(o, links[i])
+		}
+	}
+	const q = `SELECT o.id, o.supplier, o.code, o.game_code, o.name, o.item_id, gl.game_id, sg.name AS game_name
+		FROM offers o
+		JOIN game_links gl ON gl.supplier = o.supplier AND gl.game_code = o.game_code
+		JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
+		WHERE o.item_id IS NOT NULL AND o.removed_at IS NULL AND o.link_method != 'unmatched'`
+	var linked []linkRow
+	if len(offers) < 1000 {
+		// A few new offers: only their supplier games' offers and their
+		// items' offers matter.
+		for g := range games {
+			var rows []linkRow
+			if err := tx.SelectContext(ctx, &rows, q+` AND o.supplier = ? AND o.game_code = ?`, g[0], g[1]); err != nil {
+				return nil, nil, fmt.Errorf("link offers: %w", err)
+			}
+			linked = append(linked, rows...)
+		}
+		for id := range items {
+			var rows []linkRow
+			if err := tx.SelectContext(ctx, &rows, q+` AND o.item_id = ?`, id); err != nil {
+				return nil, nil, fmt.Errorf("link offers: %w", err)
+			}
+			linked = append(linked, rows...)
+		}
+	} else if err := tx.SelectContext(ctx, &linked, q); err != nil {
+		return nil, nil, fmt.Errorf("link offers: %w", err)
+	}
+	skus := map[string][]supplierSKU{}
+	seen := map[int64]bool{}
+	for _, o := range linked {
+		if seen[o.ID] {
+			continue
+		}
+		seen[o.ID] = true
+		if games[[2]string{o.Supplier, o.GameCode}] {
+			if l := MatchOffer(o.input()); l.OK {
+				note(o, l)
+			}
+		}
+		if items[o.ItemID] {
+			code := ""
+			if prefixedCodes[o.Supplier] {
+				code = o.GameCode
+			}
+			if sku := SKU(o.Code, code); sku != "" {
+				skus[o.ItemID] = append(skus[o.ItemID], supplierSKU{o.Supplier, sku})
+			}
+		}
+	}
+	ambiguous := map[int]bool{}
+	for i, o := range offers {
+		if links[i].OK && len(splits[listing{o.Supplier, o.GameCode, links[i].Item}]) > 1 {
+			ambiguous[i] = true
+		}
+	}
+	return ambiguous, skus, nil
 }
 
 // ItemID makes an item id from its game and a key or name:
@@ -198,7 +315,10 @@ var (
 )
 
 // displayName is a supplier game name without marketing tags and channel
-// codes: "Free Fire MAX [PROMO TERMURAH] V3" → "Free Fire MAX".
+// codes: "Free Fire MAX [PROMO TERMURAH] V3" → "Free Fire MAX". A region
+// or "Global" that only a bracket said is kept, so that two games never
+// show the same name: "PUBG Mobile (Global) [PROMO]" → "PUBG Mobile
+// (Global)", beside "PUBG Mobile".
 func displayName(name string) string {
 	words := strings.Fields(bracketed.ReplaceAllString(name, " "))
 	for len(words) > 1 && channelTag.MatchString(words[len(words)-1]) {
@@ -207,5 +327,25 @@ func displayName(name string) string {
 	if len(words) == 0 {
 		return strings.TrimSpace(name)
 	}
+	shown := map[string]bool{}
+	for _, w := range gameWords(strings.Join(words, " ")) {
+		if r, ok := regionCode(w); ok {
+			shown[r] = true
+		}
+	}
+	_, _, regions := gameIdentity(name)
+	for _, r := range regions {
+		if r != defaultRegion && !shown[r] {
+			words = append(words, "("+regionLabel(r)+")")
+		}
+	}
 	return strings.Join(words, " ")
+}
+
+func regionLabel(r string) string {
+	switch r {
+	case "global", "asia":
+		return strings.ToUpper(r[:1]) + r[1:]
+	}
+	return strings.ToUpper(r)
 }

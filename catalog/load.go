@@ -20,6 +20,7 @@ type input struct {
 	items         map[string]*itemRow
 	offers        []offerRow
 	suppliers     map[string]supplierHealth
+	aliases       map[string]string // merged item id → the item it is now
 }
 
 type gameRow struct {
@@ -37,6 +38,7 @@ type supplierGameRow struct {
 	Removed  bool
 	Form     []Field
 	GameID   string
+	Manual   bool // placed in its game by a person (LinkGame, SplitGame)
 }
 
 type itemRow struct {
@@ -60,7 +62,7 @@ type offerRow struct {
 	Method     string
 	Confidence string
 	Manual     bool
-	Review     bool
+	Review     bool      // unused: the review queue is derived with each snapshot (deriveReview)
 	Hold       *CostHold // nil: the cost is confirmed
 }
 
@@ -108,7 +110,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		in.games[g.ID] = g
 	}
 
-	rows, err := tx.QueryContext(ctx, `SELECT sg.supplier, sg.code, sg.name, sg.active, sg.removed_at IS NOT NULL, sg.form, gl.game_id
+	rows, err := tx.QueryContext(ctx, `SELECT sg.supplier, sg.code, sg.name, sg.active, sg.removed_at IS NOT NULL, sg.form, gl.game_id, gl.manual
 		FROM supplier_games sg JOIN game_links gl ON gl.supplier = sg.supplier AND gl.game_code = sg.code`+sgFilter, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load supplier games: %w", err)
@@ -116,7 +118,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	for rows.Next() {
 		var g supplierGameRow
 		var form string
-		if err := rows.Scan(&g.Supplier, &g.Code, &g.Name, &g.Active, &g.Removed, &form, &g.GameID); err != nil {
+		if err := rows.Scan(&g.Supplier, &g.Code, &g.Name, &g.Active, &g.Removed, &form, &g.GameID, &g.Manual); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("load supplier games: %w", err)
 		}
@@ -166,12 +168,12 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		return s
 	}
 	const allOffers = `SELECT id, supplier, code, game_code, name, cost, active,
-			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review,
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual,
 			confirmed_cost, held_since, held_source
 		FROM offers NOT INDEXED WHERE item_id IS NOT NULL AND item_id >= ? AND item_id < ?`
 	// A few games: through offers_item, not a scan of the whole table.
 	const someOffers = `SELECT id, supplier, code, game_code, name, cost, active,
-			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual, link_review,
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual,
 			confirmed_cost, held_since, held_source
 		FROM offers INDEXED BY offers_item WHERE item_id >= ? AND item_id < ?`
 	q := allOffers
@@ -188,7 +190,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		for rows.Next() {
 			var o offerRow
 			if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
-				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual, &o.Review,
+				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual,
 				&hold.confirmed, &hold.since, &hold.source); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("load offers: %w", err)
@@ -210,6 +212,17 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 
 	if in.suppliers, err = loadHealth(ctx, tx); err != nil {
 		return nil, err
+	}
+	var aliases []struct {
+		Alias string `db:"alias_id"`
+		Item  string `db:"item_id"`
+	}
+	if err := tx.SelectContext(ctx, &aliases, `SELECT alias_id, item_id FROM item_aliases`); err != nil {
+		return nil, fmt.Errorf("load item aliases: %w", err)
+	}
+	in.aliases = make(map[string]string, len(aliases))
+	for _, a := range aliases {
+		in.aliases[a.Alias] = a.Item
 	}
 	return in, nil
 }

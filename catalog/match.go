@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,10 +80,16 @@ func SKU(offerCode, gameCode string) string {
 	return code
 }
 
-// MatchOffer finds the canonical game and item of one offer. It trusts, in
-// order: the SKU when it confirms the name; the name's denomination when the
-// SKU says nothing. Whenever they disagree, or the name cannot be read, the
-// offer is not linked (OK false).
+// MatchOffer finds the canonical game and item of one offer. The item is
+// the offer's denomination read from its name (the game's own name in it
+// ignored), which the SKU confirms or says nothing about. Whenever they
+// disagree, or the name cannot be read, the offer is not linked (OK false).
+//
+// Confidence combines the evidence: the name read with the curated
+// vocabulary (0.9) or with a unit or pass it had never seen (0.75); the SKU
+// naming the same amount or pass (+0.1); the SKU naming the offer's game
+// (+0.05). SameItem adds the strongest evidence of all, the same SKU at two
+// suppliers.
 func MatchOffer(in MatchInput) Link {
 	gameName := in.GameName
 	if strings.TrimSpace(gameName) == "" {
@@ -99,14 +106,14 @@ func MatchOffer(in MatchInput) Link {
 		l.Reason = fmt.Sprintf("game name %q has no words left after normalising", gameName)
 		return l
 	}
-	d, ok := ParseDenomination(in.Name)
+	d, ok := parseDenomination(in.Name, gameNamePhrases(gameName))
 	if !ok {
 		l.Reason = fmt.Sprintf("cannot read a denomination from name %q", in.Name)
 		return l
 	}
-	l.Denomination = d
 	if d.Region != "" {
 		if !slices.Contains(gameRegions, d.Region) {
+			l.Denomination = d
 			l.Confidence = 0.1
 			l.Reason = fmt.Sprintf("name %q states region %s, game %s is %s", in.Name, d.Region, game, strings.Join(gameRegions, "+"))
 			return l
@@ -115,6 +122,7 @@ func MatchOffer(in MatchInput) Link {
 		// that does not repeat it.
 		d.Region = ""
 	}
+	l.Denomination = d
 	h := readSKU(l.SKU)
 	if why := h.conflict(d, base, gameRegions); why != "" {
 		l.Confidence = 0.1
@@ -122,16 +130,18 @@ func MatchOffer(in MatchInput) Link {
 		return l
 	}
 	l.OK, l.Item, l.Method = true, d.Key(), MethodDenomination
-	switch confirmed, known := h.confirms(), d.known(); {
-	case confirmed && known:
-		l.Method, l.Confidence = MethodSKU, 1
-	case confirmed:
-		l.Method, l.Confidence = MethodSKU, 0.85
-	case known:
+	l.Confidence = 0.75
+	if d.known() {
 		l.Confidence = 0.9
-	default:
-		l.Confidence = 0.75
 	}
+	if h.confirms() {
+		l.Method = MethodSKU
+		l.Confidence += 0.1
+	}
+	if h.game != "" {
+		l.Confidence += 0.05
+	}
+	l.Confidence = min(1, math.Round(l.Confidence*100)/100)
 	return l
 }
 
@@ -144,54 +154,78 @@ func ItemKey(in MatchInput) (key string, method string, confidence float64, ok b
 	return l.Item, string(l.Method), l.Confidence, l.OK
 }
 
+// sameSKU is the confidence of a link that another supplier's offer of
+// the same item confirms with the very same SKU.
+const sameSKU = 0.95
+
 // SameItem reports whether two offers are the same canonical item: both are
-// linked, to the same game and the same item key. The method is MethodSKU
-// only when both links are SKU-confirmed, and the confidence is the lower of
-// the two; a pair that is not the same reports MethodNone and 0.
+// linked, to the same game and the same item key, and they are not two
+// descriptions of one total in one supplier's listing (MatchOffers sends
+// those to review). The method is MethodSKU
+// when both links are SKU-confirmed or both suppliers use the same SKU, and
+// the confidence is the lower of the two, raised to 0.95 by the same SKU;
+// a pair that is not the same reports MethodNone and 0.
 func SameItem(a, b MatchInput) (bool, Method, float64) {
 	la, lb := MatchOffer(a), MatchOffer(b)
 	if !la.OK || !lb.OK || la.Key() != lb.Key() {
+		return false, MethodNone, 0
+	}
+	if strings.EqualFold(a.Supplier, b.Supplier) && a.GameCode == b.GameCode && la.Denomination.Split() != lb.Denomination.Split() {
+		// One listing, one total, two descriptions: do not guess.
 		return false, MethodNone, 0
 	}
 	m := MethodDenomination
 	if la.Method == MethodSKU && lb.Method == MethodSKU {
 		m = MethodSKU
 	}
-	return true, m, min(la.Confidence, lb.Confidence)
+	conf := min(la.Confidence, lb.Confidence)
+	if la.SKU != "" && la.SKU == lb.SKU {
+		m, conf = MethodSKU, max(conf, sameSKU)
+	}
+	return true, m, conf
 }
 
 // Group is one canonical item and the offers that sell it.
 type Group struct {
 	// Key is Link.Key of its offers; for an offer that could not be linked,
-	// a key of its own ("<game>/review:<supplier>:<code>").
+	// or that one listing makes ambiguous, a key of its own
+	// ("<game>/review:<supplier>:<code>").
 	Key    string
 	Game   string
 	Offers []int // indexes into MatchOffers' input, in input order
 	Links  []Link
 	// Review is true when a person should look at the group: its offer
-	// could not be linked, or one supplier game lists two offers the
-	// matcher takes for the same item (a duplicate or a misreading).
+	// could not be linked or is ambiguous, or one supplier game lists the
+	// same item twice (a duplicate or a misreading).
 	Review bool
 }
 
 // MatchOffers groups offers into canonical items, in order of first
 // appearance. Offers that cannot be linked get a group of their own, marked
-// for review.
+// for review; so does every offer of a supplier game that lists one total
+// with two different descriptions (a bare total and a split of it, or two
+// splits): which of them the other suppliers' offer is, nobody can tell
+// from the text.
 func MatchOffers(offers []MatchInput) []Group {
+	links := make([]Link, len(offers))
+	for i, in := range offers {
+		links[i] = MatchOffer(in)
+	}
+	ambiguous := ambiguousListings(offers, links)
 	var groups []Group
 	index := make(map[string]int)
 	listed := make(map[string]bool) // item key + supplier + supplier game
 	for i, in := range offers {
-		l := MatchOffer(in)
+		l := links[i]
 		key := l.Key()
-		if key == "" {
+		if key == "" || ambiguous[i] {
 			key = l.Game + "/review:" + strings.ToLower(in.Supplier) + ":" + strings.TrimSpace(in.Code)
 		}
 		g, ok := index[key]
 		if !ok {
 			g = len(groups)
 			index[key] = g
-			groups = append(groups, Group{Key: key, Game: l.Game, Review: !l.OK})
+			groups = append(groups, Group{Key: key, Game: l.Game, Review: !l.OK || ambiguous[i]})
 		}
 		listing := key + "\x00" + strings.ToLower(in.Supplier) + "\x00" + in.GameCode
 		if listed[listing] {
@@ -202,6 +236,30 @@ func MatchOffers(offers []MatchInput) []Group {
 		groups[g].Links = append(groups[g].Links, l)
 	}
 	return groups
+}
+
+// ambiguousListings marks the offers whose supplier game lists their item
+// key with more than one description (split).
+func ambiguousListings(offers []MatchInput, links []Link) map[int]bool {
+	type listing struct{ supplier, game, key string }
+	splits := map[listing]map[string]bool{}
+	for i, l := range links {
+		if !l.OK {
+			continue
+		}
+		k := listing{strings.ToLower(offers[i].Supplier), offers[i].GameCode, l.Key()}
+		if splits[k] == nil {
+			splits[k] = map[string]bool{}
+		}
+		splits[k][l.Denomination.Split()] = true
+	}
+	out := map[int]bool{}
+	for i, l := range links {
+		if l.OK && len(splits[listing{strings.ToLower(offers[i].Supplier), offers[i].GameCode, l.Key()}]) > 1 {
+			out[i] = true
+		}
+	}
+	return out
 }
 
 // skuHint is what an SKU says about its offer, read from codes such as

@@ -3,8 +3,10 @@ package catalog
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -75,21 +77,21 @@ func TestParseDenomination(t *testing.T) {
 	}{
 		{"5 Diamonds", cur("diamonds", 5, 0, 0), "diamonds:5"},
 		{"5 (5+0) Diamonds", cur("diamonds", 5, 0, 0), "diamonds:5"},
-		{"86 (78+8) Diamonds", cur("diamonds", 86, 78, 8), "diamonds:86:78+8"},
-		{"86 Diamonds (78+8)", cur("diamonds", 86, 78, 8), "diamonds:86:78+8"},
-		{"78+8 Diamonds", cur("diamonds", 86, 78, 8), "diamonds:86:78+8"},
-		{"78 Diamonds + 8 Bonus", cur("diamonds", 86, 78, 8), "diamonds:86:78+8"},
-		{"78 Diamonds (+8 Bonus)", cur("diamonds", 86, 78, 8), "diamonds:86:78+8"},
-		{"Diamonds 86 (78+8)", cur("diamonds", 86, 78, 8), "diamonds:86:78+8"},
-		{"86 (80+6) Diamonds", cur("diamonds", 86, 80, 6), "diamonds:86:80+6"},
-		{"1.412 (1250+162) Diamonds", cur("diamonds", 1412, 1250, 162), "diamonds:1412:1250+162"},
+		{"86 (78+8) Diamonds", cur("diamonds", 86, 78, 8), "diamonds:86"},
+		{"86 Diamonds (78+8)", cur("diamonds", 86, 78, 8), "diamonds:86"},
+		{"78+8 Diamonds", cur("diamonds", 86, 78, 8), "diamonds:86"},
+		{"78 Diamonds + 8 Bonus", cur("diamonds", 86, 78, 8), "diamonds:86"},
+		{"78 Diamonds (+8 Bonus)", cur("diamonds", 86, 78, 8), "diamonds:86"},
+		{"Diamonds 86 (78+8)", cur("diamonds", 86, 78, 8), "diamonds:86"},
+		{"86 (80+6) Diamonds", cur("diamonds", 86, 80, 6), "diamonds:86"},
+		{"1.412 (1250+162) Diamonds", cur("diamonds", 1412, 1250, 162), "diamonds:1412"},
 		{"1.000 Diamonds", cur("diamonds", 1000, 0, 0), "diamonds:1000"},
 		{"1,000 Diamonds", cur("diamonds", 1000, 0, 0), "diamonds:1000"},
 		{"1000 Diamonds", cur("diamonds", 1000, 0, 0), "diamonds:1000"},
 		{"1.000.000 Diamond", cur("diamonds", 1000000, 0, 0), "diamonds:1000000"},
 		{"86 Diamonds [PROMO]", cur("diamonds", 86, 0, 0), "diamonds:86"},
-		{"300+30 Genesis Crystals", cur("genesis-crystals", 330, 300, 30), "genesis-crystals:330:300+30"},
-		{"330 (300+30) Genesis Crystals", cur("genesis-crystals", 330, 300, 30), "genesis-crystals:330:300+30"},
+		{"300+30 Genesis Crystals", cur("genesis-crystals", 330, 300, 30), "genesis-crystals:330"},
+		{"330 (300+30) Genesis Crystals", cur("genesis-crystals", 330, 300, 30), "genesis-crystals:330"},
 		{"330 Genesis Crystals", cur("genesis-crystals", 330, 0, 0), "genesis-crystals:330"},
 		{"60 UC", cur("uc", 60, 0, 0), "uc:60"},
 		{"1.800 UC", cur("uc", 1800, 0, 0), "uc:1800"},
@@ -99,9 +101,11 @@ func TestParseDenomination(t *testing.T) {
 		{"60 Oneiric Shards", cur("oneiric-shards", 60, 0, 0), "oneiric-shards:60"},
 		{"31 CP", cur("cp", 31, 0, 0), "cp:31"},
 		{"100 Garena Shells", cur("shells", 100, 0, 0), "shells:100"},
-		{"60 Nyan Berry", cur("nyan-berry", 60, 0, 0), "nyan-berry:60"},
-		{"60 Nyan Berries", cur("nyan-berry", 60, 0, 0), "nyan-berry:60"},
-		{"86 (78+8) Diamonds MY", Denomination{Unit: "diamonds", Quantity: 86, Base: 78, Bonus: 8, Region: "my"}, "diamonds:86:78+8@my"},
+		{"60 Nyan Berry", cur("nyan-berries", 60, 0, 0), "nyan-berries:60"},
+		{"60 Gold Bar", cur("gold-bar", 60, 0, 0), "gold-bar:60"},
+		{"60 Gold Bars", cur("gold-bar", 60, 0, 0), "gold-bar:60"},
+		{"60 Nyan Berries", cur("nyan-berries", 60, 0, 0), "nyan-berries:60"},
+		{"86 (78+8) Diamonds MY", Denomination{Unit: "diamonds", Quantity: 86, Base: 78, Bonus: 8, Region: "my"}, "diamonds:86@my"},
 		{"Weekly Diamond Pass", pass("weekly-diamond-pass", 1), "pass:weekly-diamond-pass:x1"},
 		{"WEEKLY DIAMOND PASS", pass("weekly-diamond-pass", 1), "pass:weekly-diamond-pass:x1"},
 		{"Weekly Diamond Pass x2", pass("weekly-diamond-pass", 2), "pass:weekly-diamond-pass:x2"},
@@ -116,6 +120,31 @@ func TestParseDenomination(t *testing.T) {
 		{"Weekly Membership", pass("weekly-membership", 1), "pass:weekly-membership:x1"},
 		{"Membership Bulanan", pass("monthly-membership", 1), "pass:monthly-membership:x1"},
 		{"Elite Pass Plus", pass("elite-pass-plus", 1), "pass:elite-pass-plus:x1"},
+		// Word order, Indonesian, singular and plural, fillers.
+		{"UC 60", cur("uc", 60, 0, 0), "uc:60"},
+		{"1 Diamond", cur("diamonds", 1, 0, 0), "diamonds:1"},
+		{"86 Berlian", cur("diamonds", 86, 0, 0), "diamonds:86"},
+		{"Top Up 86 Diamonds", cur("diamonds", 86, 0, 0), "diamonds:86"},
+		{"86 Diamonds (78 + 8 Bonus)", cur("diamonds", 86, 78, 8), "diamonds:86"},
+		{"(78+8) Diamonds", cur("diamonds", 86, 78, 8), "diamonds:86"},
+		{"330 Kristal Genesis", cur("genesis-crystals", 330, 0, 0), "genesis-crystals:330"},
+		{"100 Big Cat Coins", cur("big-cat-coins", 100, 0, 0), "big-cat-coins:100"},
+		{"100 Star Coins", cur("star-coin", 100, 0, 0), "star-coin:100"},
+		{"Diamond Pass Mingguan", pass("weekly-diamond-pass", 1), "pass:weekly-diamond-pass:x1"},
+		{"Pass Berlian Mingguan", pass("weekly-diamond-pass", 1), "pass:weekly-diamond-pass:x1"},
+		{"Member Mingguan", pass("weekly-membership", 1), "pass:weekly-membership:x1"},
+		{"Monthly Member", pass("monthly-membership", 1), "pass:monthly-membership:x1"},
+		{"Starlight Member", pass("starlight-member", 1), "pass:starlight-member:x1"},
+		{"Starlight Membership", pass("starlight-member", 1), "pass:starlight-member:x1"},
+		{"Starlight Member Plus", pass("membership-plus-starlight", 1), "pass:membership-plus-starlight:x1"},
+		{"Blessing of the Welkin Moon (30 Hari)", pass("welkin-moon", 1), "pass:welkin-moon:x1"},
+		{"Welkin Moon 90 Days", Denomination{Pass: "welkin-moon", Count: 1, Days: 90}, "pass:welkin-moon:x1:90d"},
+		// Kind: promotions are other products than the standard pack.
+		{"50+50 Diamonds (First Top Up)", Denomination{Unit: "diamonds", Quantity: 100, Base: 50, Bonus: 50, Kind: "first-topup"}, "diamonds:100:first-topup"},
+		{"Bonus Top Up Pertama 50+50 Diamonds", Denomination{Unit: "diamonds", Quantity: 100, Base: 50, Bonus: 50, Kind: "first-topup"}, "diamonds:100:first-topup"},
+		{"Double Diamonds 50+50", Denomination{Unit: "diamonds", Quantity: 100, Base: 50, Bonus: 50, Kind: "double-bonus"}, "diamonds:100:double-bonus"},
+		{"150+150 Diamonds", Denomination{Unit: "diamonds", Quantity: 300, Base: 150, Bonus: 150, Kind: "double-bonus"}, "diamonds:300:double-bonus"},
+		{"Double Diamonds 100", Denomination{Unit: "diamonds", Quantity: 100, Kind: "double-bonus"}, "diamonds:100:double-bonus"},
 	}
 	for _, tt := range tests {
 		got, ok := ParseDenomination(tt.name)
@@ -134,7 +163,8 @@ func TestParseDenominationRefuses(t *testing.T) {
 	for _, name := range []string{
 		"", "Diamonds", "86", "1.5 Diamonds", "1.0000 Diamonds", "1.000,50 Diamonds", "1234.567 Diamonds",
 		"86 (78+9) Diamonds", "86 (0+0) Diamonds", "0 Diamonds", "86 Diamonds x2", "86 Diamonds + Weekly Diamond Pass",
-		"44 Diamonds Spesial", "60 UC + 60 Genesis Crystals", "Blessing of the Welkin Moon (30 Hari)",
+		"44 Diamonds Spesial", "60 UC + 60 Genesis Crystals", "Blessing of the Welkin Moon (30 Hari) (30 Hari)",
+		"Double Weekly Diamond Pass", "86 Diamonds Bonus", "Diamonds (78+8) 86", "86 78 Diamonds", "Welkin Moon 0 Hari",
 		"Weekly Diamond Pass x0", "Weekly Diamond Pass x2 x3", "86 Diamonds MY PH",
 		"99999999999999999999 Diamonds",
 	} {
@@ -171,10 +201,15 @@ func TestMatchOfferMethodAndConflicts(t *testing.T) {
 		method Method
 		item   string
 	}{
-		{ml("MLBB_ID_86", "86 (78+8) Diamonds"), true, MethodSKU, "diamonds:86:78+8"},
-		{MatchInput{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_86", Name: "86 (78+8) Diamonds"}, true, MethodSKU, "diamonds:86:78+8"},
-		{ml("MLBB_ID_78", "86 (78+8) Diamonds"), true, MethodSKU, "diamonds:86:78+8"}, // an SKU may name the base
-		{ml("MLBB_ID_SPECIAL", "86 (78+8) Diamonds"), true, MethodDenomination, "diamonds:86:78+8"},
+		{ml("MLBB_ID_86", "86 (78+8) Diamonds"), true, MethodSKU, "diamonds:86"},
+		{MatchInput{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_86", Name: "86 (78+8) Diamonds"}, true, MethodSKU, "diamonds:86"},
+		{ml("MLBB_ID_78", "86 (78+8) Diamonds"), true, MethodSKU, "diamonds:86"},                  // an SKU may name the base
+		{ml("MLBB_ID_86", "MLBB 86 Diamonds"), true, MethodSKU, "diamonds:86"},                    // the game's abbreviation in the name
+		{ml("MLBB_ID_86", "Mobile Legends - 86 (78+8) Diamonds"), true, MethodSKU, "diamonds:86"}, // the game's name in the name
+		{ml("MLBB_ID_86", "86 Berlian Mobile Legends"), true, MethodSKU, "diamonds:86"},
+		{ml("MLBB_ID_86", "Free Fire 86 Diamonds"), false, MethodNone, ""}, // another game's name is not the game's
+		{ml("MLBB_ID_TP", "Twilight Pass MLBB"), true, MethodSKU, "pass:twilight-pass:x1"},
+		{ml("MLBB_ID_SPECIAL", "86 (78+8) Diamonds"), true, MethodDenomination, "diamonds:86"},
 		{ml("MLBB_ID_WDP2", "Weekly Diamond Pass x2"), true, MethodSKU, "pass:weekly-diamond-pass:x2"},
 		{ml("MLBB_ID_86", "172 (156+16) Diamonds"), false, MethodNone, ""},   // SKU amount contradicts
 		{ml("MLBB_ID_WDP", "Weekly Diamond Pass x2"), false, MethodNone, ""}, // SKU multiplicity contradicts
@@ -218,13 +253,13 @@ type labelledOffer struct {
 }
 
 func (o labelledOffer) input() MatchInput {
-	return MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name}
+	return MatchInput(o)
 }
 
 // TestLabelledMatching measures SameItem against the labelled pairs. A false
 // link merges two products a customer would tell apart, so precision must
 // be 100%; a missed link only sends an offer to review, so recall may fall
-// short of perfect, but not below 95%.
+// short of perfect, but not below 97% (issue 13).
 func TestLabelledMatching(t *testing.T) {
 	raw, err := os.ReadFile("../testdata/matching/pairs.json")
 	if err != nil {
@@ -262,7 +297,7 @@ func TestLabelledMatching(t *testing.T) {
 			tn++
 		}
 	}
-	if len(pairs) < 150 || tp+fn < 60 || fp+tn < 60 || !bySupplier["senpay"] || !bySupplier["isipay"] {
+	if len(pairs) < 300 || tp+fn < 100 || fp+tn < 100 || !bySupplier["senpay"] || !bySupplier["isipay"] {
 		t.Errorf("labelled set too small or one-sided: %d pairs, %d positive, %d negative, suppliers %v", len(pairs), tp+fn, fp+tn, bySupplier)
 	}
 	precision := ratio(tp, tp+fp)
@@ -272,8 +307,8 @@ func TestLabelledMatching(t *testing.T) {
 	if precision < 1 {
 		t.Errorf("precision: got %.4f, want 1", precision)
 	}
-	if recall < 0.95 {
-		t.Errorf("recall: got %.4f, want >= 0.95", recall)
+	if recall < 0.97 {
+		t.Errorf("recall: got %.4f, want >= 0.97", recall)
 	}
 }
 
@@ -357,18 +392,27 @@ func TestMatchOffersFlagsDuplicateListing(t *testing.T) {
 	in := []MatchInput{
 		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_86", Name: "86 (78+8) Diamonds"},
 		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_86B", Name: "78+8 Diamonds"},
-		{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_86", Name: "86 (78+8) Diamonds"},
+		{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_86", Name: "86 Diamonds"},
 		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_X", Name: "Mystery Box"},
+		// One listing, one total, two descriptions: which is Senpay's 172?
+		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_172", Name: "172 Diamonds"},
+		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_172B", Name: "172 (156+16) Diamonds"},
+		{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_172", Name: "172 (156+16) Diamonds"},
 	}
 	groups := MatchOffers(in)
-	if len(groups) != 2 {
-		t.Fatalf("groups: got %d, want 2: %+v", len(groups), groups)
+	var got []string
+	for _, g := range groups {
+		got = append(got, fmt.Sprintf("%s %v %v", g.Key, g.Offers, g.Review))
 	}
-	if g := groups[0]; g.Key != "mobile-legends/diamonds:86:78+8" || len(g.Offers) != 3 || !g.Review {
-		t.Errorf("group 0: got key %q, %d offers, review %v; want the 86 item, 3 offers, review (one listing has it twice)", g.Key, len(g.Offers), g.Review)
+	want := []string{
+		"mobile-legends/diamonds:86 [0 1 2] true", // the same split twice in one listing: a duplicate
+		"mobile-legends/review:isipay:MLBB_ID_X [3] true",
+		"mobile-legends/review:isipay:MLBB_ID_172 [4] true",
+		"mobile-legends/review:isipay:MLBB_ID_172B [5] true",
+		"mobile-legends/diamonds:172 [6] false",
 	}
-	if g := groups[1]; g.Key != "mobile-legends/review:isipay:MLBB_ID_X" || !g.Review {
-		t.Errorf("group 1: got key %q, review %v; want its own review group", g.Key, g.Review)
+	if !slices.Equal(got, want) {
+		t.Errorf("groups:\n got %q\nwant %q", got, want)
 	}
 }
 

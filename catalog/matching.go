@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -23,67 +21,6 @@ var (
 	// ErrNotReady: no snapshot has been built yet.
 	ErrNotReady = errors.New("catalog not built yet")
 )
-
-// ReviewEntry is an offer waiting for a merchandiser: unmatched, or
-// matched with low confidence.
-type ReviewEntry struct {
-	Offer       *OfferState `json:"offer"`
-	Item        string      `json:"item"`
-	Game        string      `json:"game"`
-	Suggestions []string    `json:"suggestions"`
-}
-
-// Review lists the offers waiting for a merchandiser, unmatched first,
-// each with items of the same game that might be its match.
-func (s *Snapshot) Review() []ReviewEntry {
-	var out []ReviewEntry
-	for _, e := range s.games {
-		g := e.game
-		for _, it := range g.Items {
-			for _, o := range it.Offers {
-				if !o.Review {
-					continue
-				}
-				out = append(out, ReviewEntry{Offer: o, Item: it.ID, Game: g.ID, Suggestions: suggest(g, it, o)})
-			}
-		}
-	}
-	slices.SortStableFunc(out, func(a, b ReviewEntry) int {
-		ua, ub := a.Offer.Method == "unmatched", b.Offer.Method == "unmatched"
-		if ua != ub {
-			if ua {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.Offer.Supplier+a.Offer.Code, b.Offer.Supplier+b.Offer.Code)
-	})
-	return out
-}
-
-var firstNumber = regexp.MustCompile(`\d[\d.,]*`)
-
-// suggest names up to five other items of the game whose names carry the
-// offer's first number: a cheap, explainable hint, not a match.
-func suggest(g *Game, own *Item, o *OfferState) []string {
-	n := strings.NewReplacer(".", "", ",", "").Replace(firstNumber.FindString(o.Name))
-	out := []string{}
-	if n == "" {
-		return out
-	}
-	for _, it := range g.Items {
-		if it == own || len(out) == 5 {
-			continue
-		}
-		for _, m := range firstNumber.FindAllString(it.Name, -1) {
-			if strings.NewReplacer(".", "", ",", "").Replace(m) == n {
-				out = append(out, it.ID)
-				break
-			}
-		}
-	}
-	return out
-}
 
 // LinkOffer makes offer part of item, by a merchandiser's decision that no
 // sync will undo. The item must be of the offer's game.

@@ -50,6 +50,11 @@ type Snapshot struct {
 	// touched; health is the suppliers' as of the last sync.
 	offerItem map[int64]string
 	health    map[string]supplierHealth
+
+	// review is the review queue as of this snapshot's links and names.
+	review *reviewQueue
+	// aliases maps a merged item id to the item it is now.
+	aliases map[string]string
 }
 
 // gameEntry is one game's part of a snapshot, in every tier.
@@ -62,6 +67,10 @@ type gameEntry struct {
 	// json[tier], not copies; an item's body and ETag are made when asked.
 	itemJSON map[string]map[string][]byte
 	json     map[string]json.RawMessage // by tier: the game as it stands in /v1/catalog
+	// deactivated says why every supplier has deactivated the game ("" if
+	// one has not); hidden, the same when no item of it can be bought
+	// either: then /v1/games and /v1/catalog leave it out.
+	deactivated, hidden string
 }
 
 // Price is an item's price in one tier.
@@ -112,7 +121,8 @@ func itemView(it *Item, tier string) ItemView {
 }
 
 // build makes a snapshot of every game. The version is given by seal.
-func build(gameMap map[string]*Game, items []*Item, tiers []string) (*Snapshot, error) {
+// deactivated says, per game every supplier has deactivated, why.
+func build(gameMap map[string]*Game, items []*Item, tiers []string, deactivated map[string]string) (*Snapshot, error) {
 	for _, it := range items {
 		if g := gameMap[it.GameID]; g != nil {
 			g.Items = append(g.Items, it)
@@ -134,6 +144,7 @@ func build(gameMap map[string]*Game, items []*Item, tiers []string) (*Snapshot, 
 		if err != nil {
 			return nil, err
 		}
+		e.hide(deactivated[id])
 		entries[id] = e
 	}
 	s, err := index(enc, entries, tiers)
@@ -146,8 +157,15 @@ func build(gameMap map[string]*Game, items []*Item, tiers []string) (*Snapshot, 
 
 // derive makes a snapshot from prev in which the given games are replaced
 // (a nil Game, or one without items, removes it); every other game's
-// entry is shared with prev.
+// entry is shared with prev. A replaced game keeps prev's word on whether
+// its suppliers deactivated it.
 func derive(prev *Snapshot, changed map[string]*Game) (*Snapshot, error) {
+	return deriveGames(prev, changed, nil)
+}
+
+// deriveGames is derive with the changed games' deactivation reloaded
+// (deactivated nil: prev's).
+func deriveGames(prev *Snapshot, changed map[string]*Game, deactivated map[string]string) (*Snapshot, error) {
 	enc := newEncoder()
 	entries := make(map[string]*gameEntry, len(prev.gameByID)+len(changed))
 	for id, e := range prev.gameByID {
@@ -162,14 +180,20 @@ func derive(prev *Snapshot, changed map[string]*Game) (*Snapshot, error) {
 		if err != nil {
 			return nil, err
 		}
+		why := deactivated[id]
+		if pe, ok := prev.gameByID[id]; ok && deactivated == nil {
+			why = pe.deactivated
+		}
+		e.hide(why)
 		entries[id] = e
 	}
 	s, err := index(enc, entries, prev.tiers)
 	if err != nil {
 		return nil, err
 	}
-	// Links do not change without a full rebuild, so neither does this.
+	// Links do not change without a full rebuild, so neither do these.
 	s.offerItem, s.health = prev.offerItem, prev.health
+	s.review, s.aliases = prev.review.carry(changed), prev.aliases
 	return s, nil
 }
 
@@ -188,9 +212,11 @@ func index(enc *encoder, entries map[string]*gameEntry, tiers []string) (*Snapsh
 		return cmp.Or(cmp.Compare(a.game.Name, b.game.Name), cmp.Compare(a.game.ID, b.game.ID))
 	})
 	for _, tier := range tiers {
-		sums := make([]GameSummary, len(s.games))
-		for i, e := range s.games {
-			sums[i] = e.summary[tier]
+		sums := make([]GameSummary, 0, len(s.games))
+		for _, e := range s.games {
+			if e.hidden == "" {
+				sums = append(sums, e.summary[tier])
+			}
 		}
 		b, err := enc.marshal(struct {
 			Games []GameSummary `json:"games"`
@@ -265,13 +291,69 @@ func (s *Snapshot) seal(version int64, now time.Time, epoch string) {
 	s.Version, s.BuiltAt = version, now
 	s.catalog = make(map[string]*lazyBody, len(s.tiers))
 	for _, tier := range s.tiers {
-		games := make([]json.RawMessage, len(s.games))
-		for i, e := range s.games {
-			games[i] = e.json[tier]
+		games := make([]json.RawMessage, 0, len(s.games))
+		for _, e := range s.games {
+			if e.hidden == "" {
+				games = append(games, e.json[tier])
+			}
 		}
 		etag := `"v` + strconv.FormatInt(version, 10) + "-" + tier + "-" + epoch + `"`
 		s.catalog[tier] = &lazyBody{etag: etag, games: games}
 	}
+}
+
+// hide records why every supplier deactivated the game, and hides it
+// from storefront lists when, besides, none of its items can be bought.
+func (e *gameEntry) hide(deactivated string) {
+	e.deactivated, e.hidden = deactivated, ""
+	if deactivated == "" {
+		return
+	}
+	for _, it := range e.game.Items {
+		if it.Chosen != nil {
+			return
+		}
+	}
+	e.hidden = deactivated
+}
+
+// Hidden says why a game is left out of GET /v1/games and /v1/catalog
+// (every supplier deactivated it and none of its items can be bought), or
+// "" when storefronts list it. Merchandiser views show every game.
+func (s *Snapshot) Hidden(game string) string {
+	if e, ok := s.gameByID[game]; ok {
+		return e.hidden
+	}
+	return ""
+}
+
+// deactivatedGames says, for every game of in whose supplier games are
+// all inactive or gone, why.
+func deactivatedGames(in *input) map[string]string {
+	by := map[string][]*supplierGameRow{}
+	for _, sg := range in.supplierGames {
+		by[sg.GameID] = append(by[sg.GameID], sg)
+	}
+	out := map[string]string{}
+	for game, sgs := range by {
+		why := make([]string, 0, len(sgs))
+		for _, sg := range sgs {
+			if sg.Active && !sg.Removed {
+				why = nil
+				break
+			}
+			state := "inactive"
+			if sg.Removed {
+				state = "gone"
+			}
+			why = append(why, sg.Supplier+" "+sg.Code+" "+state)
+		}
+		if why != nil {
+			slices.Sort(why)
+			out[game] = "every supplier has deactivated it (" + strings.Join(why, ", ") + ")"
+		}
+	}
+	return out
 }
 
 func summary(g *Game, views []ItemView) GameSummary {
@@ -340,8 +422,12 @@ func (s *Snapshot) GameBody(id, tier string) (Body, bool) {
 	return b, ok
 }
 
-// ItemBody is the body of GET /v1/items/{id} for a tier.
+// ItemBody is the body of GET /v1/items/{id} for a tier. An id merged
+// into another item (an alias) answers with that item's body, which names
+// its own id: a storefront that kept the old id keeps working and can
+// learn the new one.
 func (s *Snapshot) ItemBody(id, tier string) (Body, bool) {
+	id = s.Canonical(id)
 	e, ok := s.gameByID[gameOf(id)]
 	if !ok {
 		return Body{}, false
@@ -358,8 +444,20 @@ func (s *Snapshot) ItemBody(id, tier string) (Body, bool) {
 	return Body{JSON: js, ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}, true
 }
 
-// Item returns an item with its offers, for merchandisers.
+// Canonical is the id an item id stands for now: itself, or for an id
+// merged into another item, that item's.
+func (s *Snapshot) Canonical(id string) string {
+	if to, ok := s.aliases[id]; ok {
+		return to
+	}
+	return id
+}
+
+// Item returns an item with its offers, for merchandisers. An alias finds
+// the item it was merged into (orders and rules placed under the old id
+// resolve through it).
 func (s *Snapshot) Item(id string) (*Item, bool) {
+	id = s.Canonical(id)
 	e, ok := s.gameByID[gameOf(id)]
 	if !ok {
 		return nil, false

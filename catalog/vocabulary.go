@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -26,6 +27,18 @@ var units = map[string]string{
 	"crystal": "crystals", "crystals": "crystals",
 	"aeos gem": "aeos-gems", "aeos gems": "aeos-gems",
 	"radianite point": "radianite-points", "radianite points": "radianite-points",
+	// Currencies of other games Indonesian resellers sell.
+	"voucher": "vouchers", "vouchers": "vouchers",
+	"candy": "candy", "candies": "candy",
+	"cash": "cash", "pb cash": "cash",
+	"monochrome": "monochrome", "monochrome film": "monochrome", "monochrome films": "monochrome",
+	"ruby": "rubies", "rubies": "rubies",
+	"nyan berry": "nyan-berries", "nyan berries": "nyan-berries",
+	"big cat coin": "big-cat-coins", "big cat coins": "big-cat-coins",
+	"eggy coin": "eggy-coins", "eggy coins": "eggy-coins",
+	"bond": "bonds", "bonds": "bonds",
+	// Indonesian word order, after synonyms ("Kristal Genesis").
+	"crystal genesis": "genesis-crystals", "crystals genesis": "genesis-crystals",
 }
 
 // unitWords are the single words that, beside unknown words, make a unit
@@ -37,28 +50,99 @@ var unitWords = map[string]bool{
 	"token": true, "tokens": true, "coin": true, "coins": true, "gem": true, "gems": true,
 }
 
-// passes maps pass and membership names (words joined by spaces, noise
-// removed) to a normalised name. Other names with a pass word become their
-// own slug, so "Elite Pass Plus" never equals "Elite Pass".
+// passes maps pass and membership names to a normalised name. A name is
+// read as the set of its words (order is not identity: "Membership
+// Mingguan" is "Weekly Membership"), after synonyms and passWordForms, so
+// the keys here are looked up the same way. Other names with a pass word
+// become the slug of their sorted words, so "Elite Pass Plus" never equals
+// "Elite Pass".
 var passes = map[string]string{
 	"weekly diamond pass": "weekly-diamond-pass", "wdp": "weekly-diamond-pass",
 	"twilight pass":               "twilight-pass",
 	"blessing of the welkin moon": "welkin-moon", "blessing of welkin moon": "welkin-moon",
 	"welkin moon": "welkin-moon", "welkin": "welkin-moon",
 	"express supply pass": "express-supply-pass", "express supply": "express-supply-pass",
-	"membership mingguan": "weekly-membership", "member mingguan": "weekly-membership",
-	"weekly membership": "weekly-membership", "weekly member": "weekly-membership",
-	"membership bulanan": "monthly-membership", "member bulanan": "monthly-membership",
-	"monthly membership": "monthly-membership", "monthly member": "monthly-membership",
-	"starlight member": "starlight-member", "starlight membership": "starlight-member",
-	"booyah pass": "booyah-pass",
+	"weekly membership": "weekly-membership", "monthly membership": "monthly-membership",
+	"starlight membership": "starlight-member",
+	"booyah pass":          "booyah-pass",
 }
 
 // passWords mark a name as a pass or membership rather than a currency.
 var passWords = map[string]bool{
-	"pass": true, "membership": true, "member": true, "welkin": true,
-	"blessing": true, "subscription": true, "langganan": true,
+	"pass": true, "membership": true, "member": true, "welkin": true, "wdp": true,
+	"blessing": true, "subscription": true, "langganan": true, "card": true,
 }
+
+// passWordForms are the forms of a word that name the same pass; the stop
+// words go.
+var passWordForms = map[string]string{
+	"member": "membership", "diamonds": "diamond", "passes": "pass", "langganan": "subscription",
+}
+
+var passStopWords = map[string]bool{"of": true, "the": true, "de": true}
+
+// usualDays is how long a pass lasts when its name says nothing; a name
+// that states this duration is the same pass ("Welkin Moon (30 Hari)").
+var usualDays = map[string]int64{
+	"welkin-moon": 30, "express-supply-pass": 30, "weekly-diamond-pass": 7,
+	"weekly-membership": 7, "monthly-membership": 30,
+}
+
+// dayWords follow a pass's duration.
+var dayWords = map[string]bool{"hari": true, "day": true, "days": true}
+
+// passIndex is passes keyed by their sorted canonical words.
+var passIndex = func() map[string]string {
+	m := make(map[string]string, len(passes))
+	for k, v := range passes {
+		m[strings.Join(passWordSet(strings.Fields(k)), " ")] = v
+	}
+	return m
+}()
+
+// passWordSet is the sorted canonical words of a pass name.
+func passWordSet(words []string) []string {
+	out := make([]string, 0, len(words))
+	for _, w := range words {
+		if passStopWords[w] {
+			continue
+		}
+		if f, ok := passWordForms[w]; ok {
+			w = f
+		}
+		out = append(out, w)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// passName normalises the words of a pass name.
+func passName(words []string) (string, bool) {
+	set := passWordSet(words)
+	if len(set) == 0 || len(set) > 6 {
+		return "", false
+	}
+	if p, ok := passIndex[strings.Join(set, " ")]; ok {
+		return p, true
+	}
+	return strings.Join(set, "-"), true
+}
+
+// synonyms are Indonesian (and other) words read as the English word for
+// the same thing, everywhere in an offer name.
+var synonyms = map[string]string{
+	"berlian": "diamond", "mingguan": "weekly", "bulanan": "monthly", "harian": "daily",
+	"kristal": "crystal", "koin": "coin", "poin": "point", "permata": "gem", "tiket": "ticket",
+	"kartu": "card", "pekanan": "weekly",
+}
+
+// firstWords mark a first-top-up promotion; firstFiller are the words that
+// come with them ("Pembelian Pertama", "First Purchase").
+var firstWords = map[string]bool{"first": true, "pertama": true}
+var firstFiller = map[string]bool{"purchase": true, "pembelian": true, "recharge": true, "isi": true, "ulang": true}
+
+// doubleWords mark a double-bonus promotion.
+var doubleWords = map[string]bool{"double": true, "dobel": true, "ganda": true}
 
 var knownUnits, knownPasses = valueSet(units), valueSet(passes)
 
@@ -145,6 +229,15 @@ var gameAliases = map[string]string{
 	"ragnarok x next gen":        "ragnarok x next generation",
 	"honkai starrail":            "honkai star rail",
 	"call of duty mobile garena": "call of duty mobile",
+	"zzz":                        "zenless zone zero",
+	"pb":                         "point blank",
+	"lm":                         "lords mobile",
+	"msa":                        "metal slug awakening",
+	"rom":                        "ragnarok m eternal love",
+	"rxng":                       "ragnarok x next generation",
+	"eggy":                       "eggy party",
+	"sausage":                    "sausage man",
+	"sm":                         "sausage man",
 }
 
 // regions maps region words, in names and codes, to one vocabulary. Words

@@ -182,6 +182,27 @@ func TestBrowserFlow(t *testing.T) {
 		t.Fatalf("%s does not hold the linked offer after the link", twilightPass)
 	}
 
+	// Link a supplier game into the game of the same name without a
+	// region, from its game-level entry.
+	e.barePUBG()
+	entry := "#game-pubg-mobile-global #sg-senpay-PUBGM-RCF"
+	do("matching with a game entry", chromedp.Navigate(base+"/matching"), chromedp.WaitVisible(chromedp.CSS(entry)))
+	shot.take("matching-games")
+	do("link game",
+		chromedp.Click(chromedp.CSS(entry+" form.link-game button")),
+		chromedp.WaitVisible(chromedp.CSS(".flash.ok")),
+	)
+	if msg := text(".flash.ok"); !strings.Contains(msg, "Linked senpay/PUBGM-RCF into pubg-mobile") {
+		t.Fatalf("after the game link: got %q", msg)
+	}
+	if it, ok := e.cat.Snapshot().Item("pubg-mobile.uc-60"); !ok || !hasOffer(it.Offers, "PUBGM-RCFPUBGM_60UC") {
+		t.Fatalf("pubg-mobile.uc-60 after the game link: got %v (%v), want Senpay's Global 60 UC in it", it, ok)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sg-senpay-PUBGM-RCF").length`)); err != nil || n != 0 {
+		t.Fatalf("the linked supplier game is still offered on the page (%d, %v)", n, err)
+	}
+	shot.take("matching-game-linked")
+
 	// An admin settles the order in attention.
 	do("sign out", chromedp.Click(chromedp.CSS(`form.who button`)), chromedp.WaitVisible(chromedp.CSS("#token")))
 	signIn(e.admin)

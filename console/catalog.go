@@ -42,12 +42,18 @@ type catalogData struct {
 	Filter    catalogFilter
 	Errors    map[string]string
 	Games     []*catalog.Game
+	Hidden    []hiddenGame // games storefronts do not see, and why
 	Suppliers []string
 	Tiers     []string
 	Rows      []row
 	Pager     pager
 	Version   int64
 	Items     int
+}
+
+// hiddenGame is a game left out of the storefronts' lists.
+type hiddenGame struct {
+	ID, Name, Why string
 }
 
 // statusOf is an item's state in a tier: sold, without an eligible offer,
@@ -72,6 +78,11 @@ func (c *Console) catalogPage(w http.ResponseWriter, r *http.Request) {
 		Status: q.Get("status"), MarginBelow: strings.TrimSpace(q.Get("margin_below")), Tier: q.Get("tier")}
 	d := catalogData{Filter: f, Errors: map[string]string{}, Games: snap.GameList(), Suppliers: c.cfg.Suppliers,
 		Tiers: snap.Tiers(), Version: snap.Version, Items: snap.ItemCount()}
+	for _, g := range d.Games {
+		if why := snap.Hidden(g.ID); why != "" {
+			d.Hidden = append(d.Hidden, hiddenGame{g.ID, g.Name, why})
+		}
+	}
 	if f.Tier == "" {
 		d.Filter.Tier = catalog.PublicTier
 	} else if !snap.HasTier(f.Tier) {

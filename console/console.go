@@ -114,6 +114,8 @@ func (c *Console) routes() chi.Router {
 		r.Get("/matching", c.matchingPage)
 		r.Post("/offers/{offer}/link", c.linkOffer)
 		r.Post("/offers/{offer}/split", c.splitOffer)
+		r.Post("/supplier-games/{supplier}/{code}/link", c.linkGame)
+		r.Post("/supplier-games/{supplier}/{code}/split", c.splitGame)
 		r.Get("/cost-holds", c.costHoldsPage)
 		r.Post("/cost-holds/{offer}/accept", c.acceptCost)
 	})
@@ -220,6 +222,9 @@ type view struct {
 	Flash   string
 	FlashOK bool
 	Data    any
+	// LowBalances are the suppliers with a low-balance warning on: a
+	// banner on every page.
+	LowBalances []orders.Balance
 }
 
 // render writes page with status, rendered in full before anything is
@@ -245,6 +250,7 @@ func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status 
 		if v.Flash == "" {
 			v.Flash, v.FlashOK = c.sessions.takeFlash(s)
 		}
+		v.LowBalances = c.lowBalances(r)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, v); err != nil {

@@ -154,6 +154,8 @@ func TestCSRF(t *testing.T) {
 		{"/console/rules/preview", rule},
 		{"/console/offers/" + offer + "/link", url.Values{"item": {twilightPass}}},
 		{"/console/offers/" + offer + "/split", nil},
+		{"/console/supplier-games/senpay/PUBGM-RCF/link", url.Values{"game": {"mobile-legends"}}},
+		{"/console/supplier-games/senpay/PUBGM-RCF/split", nil},
 		{"/console/items/" + diamonds86 + "/rename", url.Values{"name": {"Hacked"}}},
 		{"/console/suppliers/isipay/sync", nil},
 		{"/console/orders/" + o.ID + "/settle", url.Values{"outcome": {"failed"}, "note": {"forged"}}},
@@ -184,6 +186,9 @@ func TestCSRF(t *testing.T) {
 	}
 	if e.reviewOffer(bundleCode) != offer {
 		t.Error("the offer left the review queue")
+	}
+	if d, _ := e.cat.GameDecisions(context.Background(), "", "", 10); len(d) != 0 {
+		t.Errorf("game decisions made: %+v", d)
 	}
 	if got := e.triggered(); len(got) != 0 {
 		t.Errorf("syncs started: %v", got)

@@ -382,6 +382,30 @@ func mustContain(t *testing.T, what, body string, wants ...string) {
 	}
 }
 
+// barePUBG adds to Isipay a region-less "PUBGM" product beside the demo's
+// "PUBG Mobile Global" ones, syncs Isipay and rebuilds: pubg-mobile-global
+// gets a game-level review entry beside the new pubg-mobile.
+func (e *env) barePUBG() {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.isipay.Add("PUBGM", isipaysim.NewVariant("PUBGM_ID_60", "60 UC", 14000),
+		isipaysim.NewVariant("PUBGM_ID_325", "325 UC", 69900)); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.syncer.Sync(ctx, isipay.Supplier, e.sources[isipay.Supplier]); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.cat.Refresh(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, g := range e.cat.Snapshot().GameReview() {
+		if g.Game == "pubg-mobile-global" && g.Sibling == "pubg-mobile" {
+			return
+		}
+	}
+	e.t.Fatal("no game review entry for pubg-mobile-global beside pubg-mobile")
+}
+
 // reviewOffer is the id of the offer with code in the matching review.
 func (e *env) reviewOffer(code string) string {
 	e.t.Helper()

@@ -2,7 +2,9 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -15,10 +17,16 @@ import (
 const reviewPageSize = 25
 
 type matchingData struct {
-	Entries []reviewEntry
-	Pager   pager
-	Page    int
+	Games     []catalog.GameReviewEntry
+	Rules     []catalog.RuleReviewEntry
+	Decisions []catalog.GameDecision // the latest game links and splits
+	Entries   []reviewEntry
+	Pager     pager
+	Page      int
 }
+
+// recentDecisions is how many game decisions the matching page shows.
+const recentDecisions = 10
 
 // reviewEntry is an offer waiting for a merchandiser, with its item and
 // what a failed action on it left: the typed value and why.
@@ -55,6 +63,12 @@ func (c *Console) renderMatching(w http.ResponseWriter, r *http.Request, status 
 	d := matchingData{Page: page, Pager: newPager(page, reviewPageSize, len(all), func(p int) string {
 		return Prefix + "/matching?page=" + strconv.Itoa(p)
 	})}
+	d.Games, d.Rules = snap.GameReview(), snap.RuleReview()
+	var err error
+	if d.Decisions, err = c.catalog.GameDecisions(r.Context(), "", "", recentDecisions); err != nil {
+		c.internal(w, r, err)
+		return
+	}
 	placed := false
 	for i := (page - 1) * reviewPageSize; i < len(all) && i < page*reviewPageSize; i++ {
 		e := reviewEntry{ReviewEntry: all[i]}
@@ -131,4 +145,66 @@ func (c *Console) splitOffer(w http.ResponseWriter, r *http.Request) {
 	default:
 		c.internal(w, r, err)
 	}
+}
+
+// supplierGame is the {supplier} and {code} of a game action, as sent:
+// chi matches the escaped path when there is one.
+func supplierGame(r *http.Request) (string, string) {
+	get := func(name string) string {
+		v := chi.URLParam(r, name)
+		if r.URL.RawPath != "" {
+			if u, err := url.PathUnescape(v); err == nil {
+				return u
+			}
+		}
+		return v
+	}
+	return get("supplier"), get("code")
+}
+
+// linkGame makes a supplier game part of the game the form names (the
+// game it is in keeps it apart from the others, decided); the catalog
+// rebuilds at once.
+func (c *Console) linkGame(w http.ResponseWriter, r *http.Request) {
+	supplier, code := supplierGame(r)
+	game := strings.TrimSpace(r.PostForm.Get("game"))
+	d, err := c.catalog.LinkGame(r.Context(), supplier, code, game, actor(r))
+	switch {
+	case err == nil && d.From == d.To:
+		c.back(w, r, Prefix+"/matching", supplier+"/"+code+" stays in "+d.To+": decided, kept apart from other games.", true)
+	case err == nil:
+		c.back(w, r, Prefix+"/matching", fmt.Sprintf("Linked %s/%s into %s: %s; the catalog is rebuilt with it.", supplier, code, d.To, movedText(d)), true)
+	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrInvalid):
+		c.back(w, r, Prefix+"/matching", "Nothing changed: "+strings.TrimPrefix(err.Error(), "invalid: ")+".", false)
+	default:
+		c.internal(w, r, err)
+	}
+}
+
+// splitGame gives a supplier game a game of its own.
+func (c *Console) splitGame(w http.ResponseWriter, r *http.Request) {
+	supplier, code := supplierGame(r)
+	d, err := c.catalog.SplitGame(r.Context(), supplier, code, actor(r))
+	switch {
+	case err == nil && d.From == d.To:
+		c.back(w, r, Prefix+"/matching", supplier+"/"+code+" is alone in "+d.To+" already: it stays there, decided.", true)
+	case err == nil:
+		c.back(w, r, Prefix+"/catalog?game="+url.QueryEscape(d.To), fmt.Sprintf("%s/%s is now game %s of its own: %s.", supplier, code, d.To, movedText(d)), true)
+	case errors.Is(err, catalog.ErrNotFound):
+		c.back(w, r, Prefix+"/matching", "Nothing changed: "+err.Error()+".", false)
+	default:
+		c.internal(w, r, err)
+	}
+}
+
+// movedText says what a game decision did to the items.
+func movedText(d catalog.GameDecision) string {
+	offers, merged := 0, 0
+	for _, m := range d.Items {
+		offers += m.Offers
+		if m.Merged {
+			merged++
+		}
+	}
+	return fmt.Sprintf("%d offer(s) of %d item(s) moved, %d item(s) merged into %s's", offers, len(d.Items), merged, d.To)
 }

@@ -224,6 +224,39 @@ func TestMatchingPage(t *testing.T) {
 	mustContain(t, "bad rename on the review page", body, "1 to 200 characters", "Matching review")
 }
 
+// TestMatchingPageGames: the matching page's game entries link a supplier
+// game into the bare game, keep one apart, and list the decisions made.
+func TestMatchingPageGames(t *testing.T) {
+	e := newEnv(t)
+	e.barePUBG()
+	c := e.signedIn(e.merch)
+	_, body := c.get("/console/matching", http.StatusOK)
+	mustContain(t, "game entry", body, `id="game-pubg-mobile-global"`, "Link into pubg-mobile", "Keep apart in pubg-mobile-global",
+		`action="/console/supplier-games/senpay/PUBGM-RCF/link"`, `action="/console/supplier-games/isipay/pubg-mobile/split"`)
+
+	// A game that does not exist changes nothing and says so.
+	resp, _ := c.submit("/console/supplier-games/senpay/PUBGM-RCF/link", url.Values{"game": {"nope"}}, http.StatusSeeOther)
+	_, body = c.get(resp.Header.Get("Location"), http.StatusOK)
+	mustContain(t, "no such game", body, "Nothing changed: no game nope")
+
+	c.submit("/console/supplier-games/isipay/pubg-mobile/link", url.Values{"game": {"pubg-mobile"}}, http.StatusSeeOther)
+	_, body = c.get("/console/matching", http.StatusOK)
+	mustContain(t, "after the link", body, "Linked isipay/pubg-mobile into pubg-mobile", `id="game-pubg-mobile-global"`)
+	if strings.Contains(body, `action="/console/supplier-games/isipay/pubg-mobile/link"`) {
+		t.Error("the linked supplier game is still offered for a decision")
+	}
+	if it, ok := e.cat.Snapshot().Item("pubg-mobile.uc-60"); !ok || !hasOffer(it.Offers, "PUBGM_60") {
+		t.Fatalf("pubg-mobile.uc-60 after the link: got %v (%v), want Isipay's Global 60 UC in it", it, ok)
+	}
+
+	c.submit("/console/supplier-games/senpay/PUBGM-RCF/link", url.Values{"game": {"pubg-mobile-global"}}, http.StatusSeeOther)
+	_, body = c.get("/console/matching", http.StatusOK)
+	mustContain(t, "after keeping apart", body, "senpay/PUBGM-RCF stays in pubg-mobile-global", "Recent game decisions", "mia")
+	if strings.Contains(body, `id="game-pubg-mobile-global"`) {
+		t.Error("the game entry is still shown after every supplier game was decided")
+	}
+}
+
 func TestSuppliersPage(t *testing.T) {
 	e := newEnv(t)
 	c := e.signedIn(e.admin)

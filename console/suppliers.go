@@ -19,6 +19,12 @@ type supplierRow struct {
 	BalanceCheckedAt time.Time
 	HasBalance       bool
 	Breaker          *orders.Breaker // nil when syncd takes no orders
+	// The last read, the low-balance threshold and its rule, and the
+	// warning in force.
+	BalanceRead *int64
+	Threshold   *int64
+	Rule        string
+	Low         *orders.LowWarning
 }
 
 func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
@@ -50,10 +56,31 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 		}
 		if b, ok := balances[name]; ok {
 			row.Balance, row.BalanceError, row.BalanceCheckedAt, row.HasBalance = b.Balance, b.Error, b.CheckedAt, true
+			row.BalanceRead, row.Threshold, row.Rule, row.Low = b.Read, b.Threshold, b.Rule, b.Low
 		}
 		rows = append(rows, row)
 	}
 	c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: rows})
+}
+
+// lowBalances are the suppliers whose balance is low, for the banner; a
+// failure to read them is logged and shows no banner rather than no page.
+func (c *Console) lowBalances(r *http.Request) []orders.Balance {
+	if c.cfg.Orders == nil {
+		return nil
+	}
+	list, err := c.cfg.Orders.Balances(r.Context())
+	if err != nil {
+		c.log.Warn("console: balances not read", "err", err)
+		return nil
+	}
+	var low []orders.Balance
+	for _, b := range list {
+		if b.Low != nil && b.Balance != nil && slices.Contains(c.cfg.Suppliers, b.Supplier) {
+			low = append(low, b)
+		}
+	}
+	return low
 }
 
 // syncSupplier starts a sync through the scheduler, which runs one sync

@@ -201,8 +201,9 @@ func (m *Metrics) RateLimitWait(supplier string, d time.Duration) {
 }
 
 // Repriced records a catalog repricing that took d. cause is the catalog's:
-// "sync", "window", or "rule:<id>", which counts as "rule" (a label per rule
-// id would grow without bound).
+// "sync", "window", "matching", "webhook", "cost_accept", "balance", or
+// "rule:<id>", which counts as "rule" (a label per rule id would grow
+// without bound).
 func (m *Metrics) Repriced(cause string, d time.Duration) {
 	m.reprices.WithLabelValues(causeLabel(cause)).Inc()
 	m.build.Observe(d.Seconds())
@@ -216,7 +217,7 @@ func (m *Metrics) RepriceFailed(cause string) {
 func causeLabel(cause string) string {
 	cause, _, _ = strings.Cut(cause, ":")
 	switch cause {
-	case "sync", "rule", "window", "matching", "webhook", "cost_accept", "stale":
+	case "sync", "rule", "window", "matching", "webhook", "cost_accept", "stale", "balance":
 		return cause
 	}
 	return "other"

@@ -28,7 +28,11 @@ type orderMetrics struct {
 	breakerState  *prometheus.GaugeVec
 	breakerMoves  *prometheus.CounterVec
 	breakerRoutes *prometheus.CounterVec
-	state         func() (OrderState, bool)
+	// balanceWarnings counts low-balance crossings; noBalance purchases
+	// refused for want of deposit.
+	balanceWarnings *prometheus.CounterVec
+	noBalance       *prometheus.CounterVec
+	state           func() (OrderState, bool)
 }
 
 func newOrderMetrics(suppliers []string) orderMetrics {
@@ -57,6 +61,14 @@ func newOrderMetrics(suppliers []string) orderMetrics {
 			Name: "syncd_supplier_balance_check_errors_total",
 			Help: "Supplier balance checks that failed; routing stops trusting the last known balance until one succeeds.",
 		}, []string{"supplier"}),
+		balanceWarnings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_supplier_balance_low_warnings_total",
+			Help: "Times a supplier's estimated balance fell below its low-balance threshold (SYNCD_LOW_BALANCE); each is one warning and one alert.",
+		}, []string{"supplier"}),
+		noBalance: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_order_insufficient_balance_total",
+			Help: "Purchases a supplier refused for want of deposit; each lowers the estimate below the cost and has the balance read again.",
+		}, []string{"supplier"}),
 	}
 	o.breakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "syncd_order_breaker_state",
@@ -83,6 +95,7 @@ func newOrderMetrics(suppliers []string) orderMetrics {
 		}
 		o.fallbacks.WithLabelValues(s)
 		o.unknowns.WithLabelValues(s)
+		o.noBalance.WithLabelValues(s)
 		// Not balanceErrors: not every supplier has a balance to check
 		// (Senpay documents none), and a zero would claim checks that
 		// never ran.
@@ -98,7 +111,7 @@ func newOrderMetrics(suppliers []string) orderMetrics {
 
 func (o *orderMetrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{o.attempts, o.fallbacks, o.unknowns, o.transitions, o.notifications, o.balanceErrors,
-		o.breakerState, o.breakerMoves, o.breakerRoutes}
+		o.breakerState, o.breakerMoves, o.breakerRoutes, o.balanceWarnings, o.noBalance}
 }
 
 // OrderEvent records one routing event. Its signature is
@@ -126,6 +139,17 @@ func (m *Metrics) OrderEvent(event, supplier, outcome string) {
 		m.fallbacks.WithLabelValues(m.supplierLabel(supplier)).Inc()
 	case "status":
 		m.transitions.WithLabelValues(bounded(outcome, orderStatuses)).Inc()
+	case "insufficient_balance":
+		m.noBalance.WithLabelValues(m.supplierLabel(supplier)).Inc()
+	}
+}
+
+// BalanceLow records a low-balance crossing: low when the estimate fell
+// below the threshold (counted), false when it came back. Its signature
+// is orders.BalanceConfig.OnLow's.
+func (m *Metrics) BalanceLow(supplier string, low bool) {
+	if low {
+		m.balanceWarnings.WithLabelValues(m.supplierLabel(supplier)).Inc()
 	}
 }
 
@@ -163,7 +187,11 @@ type OrderState struct {
 	Statuses map[string]int // orders by status
 	// Balances are the suppliers' balances as syncd knows them (lowered
 	// by every purchase since the last check), for those it knows.
-	Balances      map[string]int64
+	Balances map[string]int64
+	// LowBalances are the suppliers with a low-balance warning on, and
+	// Thresholds each one's threshold now (those with one configured).
+	LowBalances   map[string]bool
+	Thresholds    map[string]int64
 	NotifyPending int // notifications waiting to be delivered
 	NotifyFailed  int // notifications given up
 }
@@ -186,6 +214,12 @@ var (
 	balanceDesc = prometheus.NewDesc("syncd_supplier_balance_rupiah",
 		"The supplier's balance as syncd knows it: the last check, less what was bought since; absent while unknown.",
 		[]string{"supplier"}, nil)
+	balanceLowDesc = prometheus.NewDesc("syncd_supplier_balance_low",
+		"1 while the supplier's estimated balance is below its low-balance threshold (a warning is on), else 0; absent while the balance is unknown.",
+		[]string{"supplier"}, nil)
+	thresholdDesc = prometheus.NewDesc("syncd_supplier_balance_threshold_rupiah",
+		"The supplier's low-balance threshold now: the amount configured, or the spend of the configured hours at the last hour's rate.",
+		[]string{"supplier"}, nil)
 	notifyPendingDesc = prometheus.NewDesc("syncd_notifications_pending",
 		"Storefront notifications waiting to be delivered.", nil, nil)
 	notifyFailedDesc = prometheus.NewDesc("syncd_notifications_given_up",
@@ -196,7 +230,7 @@ var (
 type orderCollector struct{ m *Metrics }
 
 func (c orderCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{ordersDesc, attentionDesc, balanceDesc, notifyPendingDesc, notifyFailedDesc} {
+	for _, d := range []*prometheus.Desc{ordersDesc, attentionDesc, balanceDesc, balanceLowDesc, thresholdDesc, notifyPendingDesc, notifyFailedDesc} {
 		ch <- d
 	}
 }
@@ -219,6 +253,16 @@ func (c orderCollector) Collect(ch chan<- prometheus.Metric) {
 	for s, b := range st.Balances {
 		if c.m.suppliers[s] { // a supplier no longer enabled is no one's concern
 			ch <- prometheus.MustNewConstMetric(balanceDesc, prometheus.GaugeValue, float64(b), s)
+			low := 0.0
+			if st.LowBalances[s] {
+				low = 1
+			}
+			ch <- prometheus.MustNewConstMetric(balanceLowDesc, prometheus.GaugeValue, low, s)
+		}
+	}
+	for s, th := range st.Thresholds {
+		if c.m.suppliers[s] {
+			ch <- prometheus.MustNewConstMetric(thresholdDesc, prometheus.GaugeValue, float64(th), s)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(notifyPendingDesc, prometheus.GaugeValue, float64(st.NotifyPending))

@@ -322,27 +322,33 @@ func (n *Notifier) attempt(ctx context.Context, r outboxRow) (bool, error) {
 	return sendErr == nil, nil
 }
 
-// send POSTs r. Any 2xx is delivered; anything else is an error worth
-// retrying, a 4xx too (the storefront may fix its endpoint), with the
-// delay the storefront asked for in Retry-After, if any.
+// send POSTs r as an order.status delivery.
 func (n *Notifier) send(ctx context.Context, r outboxRow) (time.Duration, error) {
-	if n.cfg.Client.Timeout == 0 {
+	return post(ctx, n.cfg, r.Delivery, "order.status", r.Body)
+}
+
+// post sends one delivery of event to cfg.URL, signed with cfg.Secret.
+// Any 2xx is delivered; anything else is an error worth retrying, a 4xx
+// too (the receiver may fix its endpoint), with the delay the receiver
+// asked for in Retry-After, if any.
+func post(ctx context.Context, cfg NotifyConfig, delivery, event, body string) (time.Duration, error) {
+	if cfg.Client.Timeout == 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, notifyTimeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.URL, strings.NewReader(r.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, strings.NewReader(body))
 	if err != nil {
 		return 0, errors.New("invalid notify URL")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "syncd")
-	req.Header.Set("X-Syncd-Delivery", r.Delivery)
-	req.Header.Set("X-Syncd-Event", "order.status")
-	if n.cfg.Secret != "" {
-		req.Header.Set("X-Syncd-Signature", Sign(n.cfg.Secret, []byte(r.Body)))
+	req.Header.Set("X-Syncd-Delivery", delivery)
+	req.Header.Set("X-Syncd-Event", event)
+	if cfg.Secret != "" {
+		req.Header.Set("X-Syncd-Signature", Sign(cfg.Secret, []byte(body)))
 	}
-	resp, err := n.cfg.Client.Do(req)
+	resp, err := cfg.Client.Do(req)
 	if err != nil {
 		// Not the *url.Error's text: the URL may carry a token.
 		var ue *url.Error
@@ -361,25 +367,30 @@ func (n *Notifier) send(ctx context.Context, r outboxRow) (time.Duration, error)
 	if s := notifySnippet(head); s != "" {
 		err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, s)
 	}
-	return retryAfter(resp.Header.Get("Retry-After"), n.cfg.Now()), err
+	return retryAfter(resp.Header.Get("Retry-After"), cfg.Now()), err
 }
 
 // delay is the wait before the attempt after attempt (1 for the first
-// failure): BaseDelay doubled per attempt, capped at MaxDelay, ±20%
-// jitter so a storefront coming back is not hit by every delivery at
-// once, and no shorter than the storefront asked (still capped).
+// failure).
 func (n *Notifier) delay(attempt int, asked time.Duration) time.Duration {
-	d := n.cfg.BaseDelay
-	for i := 1; i < attempt && d < n.cfg.MaxDelay; i++ {
-		if d > n.cfg.MaxDelay/2 {
-			d = n.cfg.MaxDelay
+	return backoff(n.cfg, attempt, asked, n.jitter())
+}
+
+// backoff is BaseDelay doubled per attempt, capped at MaxDelay, ±20%
+// jitter (j in [0, 1)) so a receiver coming back is not hit by every
+// delivery at once, and no shorter than the receiver asked (still capped).
+func backoff(cfg NotifyConfig, attempt int, asked time.Duration, j float64) time.Duration {
+	d := cfg.BaseDelay
+	for i := 1; i < attempt && d < cfg.MaxDelay; i++ {
+		if d > cfg.MaxDelay/2 {
+			d = cfg.MaxDelay
 			break
 		}
 		d *= 2
 	}
-	d = min(d, n.cfg.MaxDelay)
-	d = time.Duration(float64(d) * (0.8 + 0.4*n.jitter()))
-	return min(max(d, asked), n.cfg.MaxDelay)
+	d = min(d, cfg.MaxDelay)
+	d = time.Duration(float64(d) * (0.8 + 0.4*j))
+	return min(max(d, asked), cfg.MaxDelay)
 }
 
 // retryAfter reads a Retry-After header, in seconds or as an HTTP date; 0
@@ -399,11 +410,13 @@ func retryAfter(h string, now time.Time) time.Duration {
 
 // redact keeps the secret out of what is stored and logged, even if a
 // storefront echoes it back.
-func (n *Notifier) redact(s string) string {
-	if n.cfg.Secret == "" {
-		return s
+func (n *Notifier) redact(msg string) string { return redact(n.cfg.Secret, msg) }
+
+func redact(secret, msg string) string {
+	if secret == "" {
+		return msg
 	}
-	return strings.ReplaceAll(s, n.cfg.Secret, "[secret]")
+	return strings.ReplaceAll(msg, secret, "[secret]")
 }
 
 // notifySnippet is the start of a refusal's body on one printable line.

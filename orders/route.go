@@ -331,6 +331,7 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 	now := s.cfg.Now()
 	outcome, supplier, state := "", "", ""
 	var moved *orderRow
+	short := false // refused for want of deposit
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		row, a, err := s.loadAttempt(ctx, s.w(tx), id, seq)
 		if err != nil {
@@ -350,6 +351,11 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 		case errors.Is(placeErr, ErrNotTaken) && first:
 			outcome = stateRejected
 			a.State, a.Message, a.NextCheckAt = stateRejected, clipMessage(placeErr), sql.NullString{}
+			if short = errors.Is(placeErr, ErrInsufficientBalance); short {
+				if err := shortOfBalance(ctx, s.w(tx), a.Supplier, a.Cost); err != nil {
+					return err
+				}
+			}
 		case errors.Is(placeErr, ErrNotTaken):
 			// A refusal of a resend proves nothing: a supplier may check
 			// the product before the reference, and the first send may
@@ -389,6 +395,13 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 	}
 	s.observe("attempt", supplier, outcome)
 	s.changed(moved)
+	s.balanceMoved(supplier)
+	if short {
+		s.observe("insufficient_balance", supplier, "")
+		if s.cfg.Balance.Recheck != nil {
+			s.cfg.Balance.Recheck(supplier)
+		}
+	}
 	return state, nil
 }
 

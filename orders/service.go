@@ -50,6 +50,9 @@ type Config struct {
 	// moved to, "breaker_route" with skipped|probe|only_supplier. For
 	// metrics: it must not block, nor call back into the Service.
 	Observe func(event, supplier, outcome string)
+	// Balance is how suppliers' deposits are estimated, passed to the
+	// catalog and warned about (balance.go).
+	Balance BalanceConfig
 	Now     func() time.Time
 }
 
@@ -99,6 +102,10 @@ type Service struct {
 	mu     sync.Mutex
 	closed bool
 	stop   chan struct{} // closed by Close: background work ends its step
+
+	balanceQueue balanceQueue         // estimates to pass on (balance.go)
+	spendMu      sync.Mutex           // guards spendRates
+	spendRates   map[string]spendRate // by supplier
 }
 
 // New returns a Service. notify may be nil.

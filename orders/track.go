@@ -38,6 +38,10 @@ func (s *Service) applyReceipt(ctx context.Context, tx *sqlx.Tx, row *orderRow, 
 		return s.move(ctx, tx, row, change{to: Success, supplier: a.Supplier, cost: &a.Cost, sn: a.SN}, "syncd", now)
 	case NotDelivered:
 		a.State, a.NextCheckAt = stateFailed, sql.NullString{}
+		// The supplier returns what it charged (see record).
+		if err := refundBalance(ctx, s.w(tx), a.Supplier, a.Cost); err != nil {
+			return nil, err
+		}
 		if row.Status == Attention {
 			// Nothing will be rerouted for an order a person holds; the
 			// supplier's final word settles it.
@@ -191,12 +195,13 @@ func (s *Service) postpone(ctx context.Context, a *attemptRow, msg string) error
 func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) error {
 	now := s.cfg.Now()
 	var moved *orderRow
-	reroute := false
+	reroute, supplier := false, ""
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		row, a, err := s.loadAttempt(ctx, s.w(tx), id, seq)
 		if err != nil {
 			return err
 		}
+		supplier = a.Supplier
 		if !a.open() {
 			// Final already: a duplicate or late word changes nothing.
 			return addEvent(ctx, s.w(tx), id, "supplier_update_ignored", a.Supplier, now, map[string]any{
@@ -217,6 +222,7 @@ func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) er
 		return err
 	}
 	s.changed(moved)
+	s.balanceMoved(supplier)
 	if reroute {
 		// A failure after acceptance: like an aggregator's backup seller,
 		// the next supplier may take it while the order is in its window
@@ -291,28 +297,34 @@ func (s *Service) Close() {
 
 // Balance is a supplier's balance as syncd last knew it.
 type Balance struct {
-	Supplier  string    `json:"supplier"`
+	Supplier string `json:"supplier"`
+	// Balance is the estimate: the last read, less what was bought since,
+	// plus what failed purchases refunded. Nil if never known.
 	Balance   *int64    `json:"balance"`
+	Read      *int64    `json:"read"` // the last balance read; nil if none succeeded
 	Error     string    `json:"error,omitempty"`
 	CheckedAt time.Time `json:"checked_at"`
+	// Threshold is the low-balance threshold now, with the rule that sets
+	// it; nil when none is configured.
+	Threshold *int64      `json:"threshold"`
+	Rule      string      `json:"rule,omitempty"`
+	Low       *LowWarning `json:"low"` // set while a low-balance warning is on
 }
 
 // RecordBalance stores a supplier's balance, or the error asking for it
 // (the last known balance is kept then, for an operator to see beside
-// the error; routing no longer trusts it).
+// the error; routing no longer trusts it). A balance replaces the
+// estimate as it is; RecordBalanceRead also counts what was bought while
+// it was being read.
 func (s *Service) RecordBalance(ctx context.Context, supplier string, balance int64, askErr error) error {
+	if askErr == nil {
+		return s.RecordBalanceRead(ctx, supplier, balance, time.Time{})
+	}
 	now := syncd.FormatTime(s.cfg.Now())
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		if askErr != nil {
-			_, err = tx.ExecContext(ctx, `INSERT INTO supplier_balances (supplier, balance, error, checked_at) VALUES (?, NULL, ?, ?)
-				ON CONFLICT (supplier) DO UPDATE SET error = excluded.error, checked_at = excluded.checked_at`,
-				supplier, clipMessage(askErr), now)
-		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO supplier_balances (supplier, balance, error, checked_at) VALUES (?, ?, '', ?)
-				ON CONFLICT (supplier) DO UPDATE SET balance = excluded.balance, error = '', checked_at = excluded.checked_at`,
-				supplier, balance, now)
-		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO supplier_balances (supplier, balance, error, checked_at) VALUES (?, NULL, ?, ?)
+			ON CONFLICT (supplier) DO UPDATE SET error = excluded.error, checked_at = excluded.checked_at`,
+			supplier, clipMessage(askErr), now)
 		if err != nil {
 			return fmt.Errorf("record balance of %s: %w", supplier, err)
 		}
@@ -320,9 +332,11 @@ func (s *Service) RecordBalance(ctx context.Context, supplier string, balance in
 	})
 }
 
-// Balances lists what syncd knows of its suppliers' balances.
+// Balances lists what syncd knows of its suppliers' balances, with each
+// one's low-balance threshold and warning.
 func (s *Service) Balances(ctx context.Context) ([]Balance, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT supplier, balance, error, checked_at FROM supplier_balances ORDER BY supplier`)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT supplier, balance, read_balance, error, checked_at, low_since, low_threshold
+		FROM supplier_balances ORDER BY supplier`)
 	if err != nil {
 		return nil, fmt.Errorf("balances: %w", err)
 	}
@@ -330,18 +344,39 @@ func (s *Service) Balances(ctx context.Context) ([]Balance, error) {
 	var out []Balance
 	for rows.Next() {
 		var b Balance
-		var bal sql.NullInt64
+		var bal, read, lowThreshold sql.NullInt64
 		var at string
-		if err := rows.Scan(&b.Supplier, &bal, &b.Error, &at); err != nil {
+		var lowSince sql.NullString
+		if err := rows.Scan(&b.Supplier, &bal, &read, &b.Error, &at, &lowSince, &lowThreshold); err != nil {
 			return nil, fmt.Errorf("balances: %w", err)
 		}
 		if bal.Valid {
 			b.Balance = &bal.Int64
 		}
+		if read.Valid {
+			b.Read = &read.Int64
+		}
 		b.CheckedAt, _ = syncd.ParseTime(at)
+		if lowSince.Valid {
+			since, _ := syncd.ParseTime(lowSince.String)
+			b.Low = &LowWarning{Since: since, Threshold: lowThreshold.Int64}
+		}
 		out = append(out, b)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i := range out {
+		th, rule, ok, err := s.Threshold(ctx, out[i].Supplier)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[i].Threshold, out[i].Rule = &th, rule.String()
+		}
+	}
+	return out, nil
 }
 
 // balances are the balances routing may trust: known, and not in error.

@@ -115,6 +115,17 @@ func clone(r Rule) Rule {
 // Len returns the number of enabled rules in the set.
 func (s *Set) Len() int { return len(s.rules) }
 
+// ForItem returns the enabled rules that name item, most specific first,
+// as copies: changing them does not change the set.
+func (s *Set) ForItem(item string) []Rule {
+	idx := s.byItem[item]
+	out := make([]Rule, len(idx))
+	for i, j := range idx {
+		out[i] = clone(s.rules[j])
+	}
+	return out
+}
+
 // Decision is what the rule set decides for one subject at one instant.
 // Its *Rule pointers point into the Set: read them, never modify them.
 type Decision struct {

@@ -263,3 +263,20 @@ func TestNewSet(t *testing.T) {
 		t.Fatalf("got Len %d, want 1", s.Len())
 	}
 }
+
+func TestForItem(t *testing.T) {
+	off := mk("off", Match{Item: mlItem})
+	off.Enabled = false
+	s := mustSet(t, mk("game", Match{Game: ml}), mk("plain", Match{Item: mlItem}), off,
+		mk("tier", Match{Item: mlItem, Tier: "member"}), mk("other", Match{Item: ml + ".diamonds-172"}))
+	var got []string
+	for _, r := range s.ForItem(mlItem) {
+		got = append(got, r.ID)
+	}
+	if want := []string{"tier", "plain"}; !slices.Equal(got, want) {
+		t.Fatalf("ForItem: got %v, want the enabled rules naming the item, most specific first: %v", got, want)
+	}
+	if n := len(s.ForItem(ml + ".nope")); n != 0 {
+		t.Fatalf("ForItem of an item no rule names: got %d rules", n)
+	}
+}

@@ -69,6 +69,10 @@ type app struct {
 	inbox    *inbox.Inbox
 	sched    *scheduler
 	metrics  *metrics.Metrics
+	// alerts tell the operator of balances running low; balanceJobs
+	// read a balance at once after a refusal for want of deposit.
+	alerts      *orders.Alerts
+	balanceJobs balanceJobs
 
 	// apiListener, when set, is where the API serves instead of a new
 	// listener on cfg.Addr: the demo binds it first, to give the
@@ -97,7 +101,15 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		Floor:        globalFloor(c),
 		OnPublish:    func(cause string, took time.Duration) { m.Repriced(cause, took) },
 		CostGuard:    &guard,
+		// An offer skipped for want of deposit returns past the margin.
+		BalanceMargin: c.BalanceMargin,
 	})
+	// Items linked under an older matching policy are rekeyed, and those
+	// that are now one merged, before anything is built from them.
+	if _, err := merged.ApplyMatchingPolicy(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("apply the matching policy: %w", err)
+	}
 	m.RegisterDB("write", db.Write.DB)
 	m.RegisterDB("read", db.Read.DB)
 	m.WatchCatalog(catalogGauges(merged))
@@ -117,11 +129,13 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		}
 	}
 	notifier := orders.NewNotifier(db, log, orders.NotifyConfig{URL: c.NotifyURL, Secret: c.NotifySecret, OnAttempt: m.Notification})
-	svc := orders.New(db, merged, log, notifier, orderConfig(c, cl, m))
+	a := &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged, notifier: notifier, sched: sched, metrics: m,
+		alerts: orders.NewAlerts(db, log, orders.NotifyConfig{URL: c.AlertURL, Secret: c.AlertSecret})}
+	ocfg := orderConfig(c, cl, m)
+	ocfg.Balance = a.balanceConfig(a.alerts)
+	svc := orders.New(db, merged, log, notifier, ocfg)
 	m.WatchOrders(orderGauges(svc, notifier, log))
-	a := &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged,
-		orders: svc, notifier: notifier, inbox: inbox.New(db, merged, log, inbox.WithOrders(svc.Apply)),
-		sched: sched, metrics: m}
+	a.orders, a.inbox = svc, inbox.New(db, merged, log, inbox.WithOrders(svc.Apply))
 	if err := a.scheduleOrders(cl.isipay); err != nil {
 		sched.shutdown()
 		db.Close()
@@ -203,6 +217,11 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	apiCfg.Console = con
 	handler := api.New(apiCfg, a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger, a.ready)
 
+	// The deposits as last estimated, before the first build: the catalog
+	// must not price from a supplier that cannot pay.
+	if err := a.orders.SyncBalances(ctx); err != nil {
+		a.log.Error("supplier balances not applied", "err", err)
+	}
 	// Serve what the database holds from the first request: a restart
 	// must not empty the catalog until the next sync.
 	if _, err := a.catalog.Refresh(ctx); err != nil {
@@ -231,15 +250,20 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	// Not ctx: notifications of the changes made while shutting down
 	// still go out, until stopNotifier.
 	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
-	notified := make(chan struct{})
+	notified, alerted := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(notified)
 		a.notifier.Run(notifyCtx)
+	}()
+	go func() {
+		defer close(alerted)
+		a.alerts.Run(notifyCtx)
 	}()
 	stopBackground := func() {
 		a.stopOrders()
 		stopNotify()
 		<-notified
+		<-alerted
 		a.catalog.Close()
 	}
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/orders"
 )
 
 // Config is everything syncd is told at start-up. Each field comes from an
@@ -77,6 +79,18 @@ type Config struct {
 	// probes it.
 	BreakerFailures int
 	BreakerCooldown time.Duration
+	// BalanceMargin is how far a supplier's estimated balance must rise
+	// above an offer's cost before an offer skipped for want of deposit
+	// sells again, and above a low-balance threshold before its warning
+	// ends.
+	BalanceMargin int64
+	// LowBalance are the low-balance thresholds by supplier ("" for every
+	// supplier whose balance syncd knows).
+	LowBalance map[string]orders.LowBalance
+	// AlertURL, when set, receives operator alerts (a balance running low
+	// and recovering), signed with AlertSecret.
+	AlertURL    string
+	AlertSecret string
 }
 
 // SenpayEnabled: a supplier is enabled when its credentials are set.
@@ -132,6 +146,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("balance_interval", c.BalanceInterval),
 		slog.Int("breaker_failures", c.BreakerFailures),
 		slog.Duration("breaker_cooldown", c.BreakerCooldown),
+		slog.Int64("balance_margin", c.BalanceMargin),
+		slog.String("low_balance", lowBalanceText(c.LowBalance)),
+		slog.String("alert_url", set(c.AlertURL)),
+		slog.String("alert_secret", set(c.AlertSecret)),
 	)
 }
 
@@ -290,6 +308,21 @@ var settings = []setting{
 	{"SYNCD_BALANCE_INTERVAL", "balance-interval", "1m", "how often Isipay's balance is asked (routing skips a supplier whose balance cannot pay)", dur(func(c *Config) *time.Duration { return &c.BalanceInterval })},
 	{"SYNCD_BREAKER_FAILURES", "breaker-failures", "5", "consecutive failures of a supplier's order endpoint (unreachable, 5xx, timeout) after which new orders are routed past it (0: never)", count(func(c *Config) *int { return &c.BreakerFailures })},
 	{"SYNCD_BREAKER_COOLDOWN", "breaker-cooldown", "30s", "how long new orders are routed past a supplier whose order endpoint keeps failing before one order probes it", dur(func(c *Config) *time.Duration { return &c.BreakerCooldown })},
+	{"SYNCD_BALANCE_MARGIN", "balance-margin", "50000", "rupiah a supplier's estimated balance must cover beyond an offer's cost before an offer skipped for want of deposit prices its item again (and beyond a low-balance threshold before its warning ends)", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 1_000_000_000 {
+			return fmt.Errorf("%q is not a whole rupiah amount from 0 to 1000000000", v)
+		}
+		c.BalanceMargin = n
+		return nil
+	}},
+	{"SYNCD_LOW_BALANCE", "low-balance", "2h", "low-balance warning thresholds: an amount in rupiah or a duration of spend at the last hour's rate, for every supplier with a balance or per supplier (isipay=2000000,senpay=3h); empty: none", func(c *Config, v string) error {
+		low, err := parseLowBalance(v)
+		c.LowBalance = low
+		return err
+	}},
+	{"SYNCD_ALERT_URL", "alert-url", "", "operator URL for alerts (a supplier's balance running low, and recovering); unset: none are sent", str(func(c *Config) *string { return &c.AlertURL })},
+	{"SYNCD_ALERT_SECRET", "alert-secret", "", "HMAC secret for operator alerts (X-Syncd-Signature: sha256=…)", str(func(c *Config) *string { return &c.AlertSecret })},
 }
 
 // define adds s's flag to fs, defaulting to the environment's value, then
@@ -367,6 +400,9 @@ func (c Config) validate() error {
 	}
 	if c.NotifyURL != "" {
 		errs = append(errs, checkURL("SYNCD_NOTIFY_URL", c.NotifyURL))
+	}
+	if c.AlertURL != "" {
+		errs = append(errs, checkURL("SYNCD_ALERT_URL", c.AlertURL))
 	}
 	for _, d := range []struct {
 		env      string

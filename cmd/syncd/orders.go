@@ -8,7 +8,6 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/orders"
-	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
@@ -98,15 +97,20 @@ func orderConfig(c Config, cl clients, m *metrics.Metrics) orders.Config {
 // attempts every poll interval, and Isipay's balance every balance
 // interval; both first at start.
 func (a *app) scheduleOrders(isi *isipay.Client) error {
-	if err := a.sched.every("order poll", a.cfg.OrderPollInterval, a.pollOrders); err != nil {
+	if _, err := a.sched.every("order poll", a.cfg.OrderPollInterval, a.pollOrders); err != nil {
 		return err
 	}
 	if isi == nil {
 		return nil
 	}
-	return a.sched.every("balance "+isipay.Supplier, a.cfg.BalanceInterval, func(ctx context.Context) {
+	job, err := a.sched.every("balance "+isipay.Supplier, a.cfg.BalanceInterval, func(ctx context.Context) {
 		a.checkBalance(ctx, isi)
 	})
+	if err != nil {
+		return err
+	}
+	a.balanceJobs.add(isipay.Supplier, job)
+	return nil
 }
 
 // pollOrders checks the attempts that are due.
@@ -121,29 +125,6 @@ func (a *app) pollOrders(ctx context.Context) {
 	}
 	if n > 0 {
 		a.log.Debug("orders polled", "checked", n)
-	}
-}
-
-// checkBalance asks Isipay for its balance and records it, or records the
-// failure, after which routing stops trusting the last known balance.
-func (a *app) checkBalance(ctx context.Context, isi *isipay.Client) {
-	var balance int64
-	acct, err := isi.Balance(ctx)
-	if ctx.Err() != nil {
-		return // shutting down
-	}
-	if err == nil {
-		// Whole rupiah, rounded down: never more than there is. A balance
-		// no int64 holds is a broken reply, not a fortune.
-		balance, err = pricing.Rupiah(acct.Balance.Floor())
-	}
-	if err != nil {
-		balance = 0
-		a.metrics.BalanceCheckFailed(isipay.Supplier)
-		a.log.Warn("balance check failed", "supplier", isipay.Supplier, "err", err)
-	}
-	if err := a.orders.RecordBalance(ctx, isipay.Supplier, balance, err); err != nil && ctx.Err() == nil {
-		a.log.Error("record balance", "supplier", isipay.Supplier, "err", err)
 	}
 }
 
@@ -169,13 +150,17 @@ func orderGauges(svc *orders.Service, n *orders.Notifier, log *slog.Logger) func
 			return metrics.OrderState{}, false
 		}
 		st := metrics.OrderState{Statuses: map[string]int{}, Balances: map[string]int64{},
-			NotifyPending: pending, NotifyFailed: failed}
+			LowBalances: map[string]bool{}, Thresholds: map[string]int64{}, NotifyPending: pending, NotifyFailed: failed}
 		for status, c := range counts {
 			st.Statuses[string(status)] = c
 		}
 		for _, b := range balances {
 			if b.Balance != nil {
 				st.Balances[b.Supplier] = *b.Balance
+				st.LowBalances[b.Supplier] = b.Low != nil
+			}
+			if b.Threshold != nil {
+				st.Thresholds[b.Supplier] = *b.Threshold
 			}
 		}
 		return st, true

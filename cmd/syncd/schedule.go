@@ -105,8 +105,8 @@ func (s *scheduler) pendingFirstRuns() []string {
 // every adds a job that runs task first at start, then every interval,
 // never two runs at once. It is for work beside the syncs (order polls,
 // balance checks): it has no first run readiness waits for.
-func (s *scheduler) every(name string, interval time.Duration, task func(ctx context.Context)) error {
-	_, err := s.cron.NewJob(
+func (s *scheduler) every(name string, interval time.Duration, task func(ctx context.Context)) (gocron.Job, error) {
+	job, err := s.cron.NewJob(
 		gocron.DurationJob(interval),
 		gocron.NewTask(func(ctx context.Context) {
 			defer func() {
@@ -121,9 +121,9 @@ func (s *scheduler) every(name string, interval time.Duration, task func(ctx con
 		gocron.WithSingletonMode(gocron.LimitModeReschedule),
 	)
 	if err != nil {
-		return fmt.Errorf("schedule %s: %w", name, err)
+		return nil, fmt.Errorf("schedule %s: %w", name, err)
 	}
-	return nil
+	return job, nil
 }
 
 func (s *scheduler) start() { s.cron.Start() }

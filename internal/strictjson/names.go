@@ -37,17 +37,19 @@ func (p path) String() string {
 }
 
 // members checks the member names of one object as a reader meets them,
-// for the object's target type t.
+// for the object's target type t. The names live on a stack the reader
+// shares across objects (a nested object's above its parent's, popped by
+// done), so reading a document allocates nothing per object.
 type members struct {
 	fields *fieldSet
 	elem   reflect.Type
-	names  [][]byte        // the names so far, while there are few
-	folded map[string]bool // then their folded forms
-	buf    [8][]byte
+	stack  *[][]byte       // names of every open object; this one's from base
+	base   int             //
+	folded map[string]bool // once this object has many names, their folded forms
 }
 
-func (m *members) init(t reflect.Type) {
-	m.names = m.buf[:0]
+func (m *members) init(t reflect.Type, stack *[][]byte) {
+	m.stack, m.base = stack, len(*stack)
 	switch t = target(t); {
 	case t == nil:
 	case t.Kind() == reflect.Struct:
@@ -57,10 +59,14 @@ func (m *members) init(t reflect.Type) {
 	}
 }
 
+// done pops the object's names off the shared stack.
+func (m *members) done() { *m.stack = (*m.stack)[:m.base] }
+
 // member takes the next name: an error if it repeats one before it
 // (ignoring case) or names a field in another case; otherwise the type
 // of its value, nil if free-form or unknown.
 func (m *members) member(name []byte, at path) (reflect.Type, error) {
+	names := (*m.stack)[m.base:]
 	switch {
 	case m.folded != nil:
 		key := fold(string(name))
@@ -68,13 +74,13 @@ func (m *members) member(name []byte, at path) (reflect.Type, error) {
 			return nil, &DuplicateError{Path: at.String()}
 		}
 		m.folded[key] = true
-	case slices.ContainsFunc(m.names, func(n []byte) bool { return bytes.EqualFold(n, name) }):
+	case slices.ContainsFunc(names, func(n []byte) bool { return bytes.EqualFold(n, name) }):
 		return nil, &DuplicateError{Path: at.String()}
-	case len(m.names) < 16:
-		m.names = append(m.names, name)
+	case len(names) < 16:
+		*m.stack = append(*m.stack, name)
 	default:
-		m.folded = make(map[string]bool, 2*len(m.names))
-		for _, n := range append(m.names, name) {
+		m.folded = make(map[string]bool, 2*len(names))
+		for _, n := range append(names, name) {
 			m.folded[fold(string(n))] = true
 		}
 	}

@@ -13,9 +13,10 @@ import (
 // sees every member name where encoding/json would keep only the last. It
 // relies on the document being valid and checks no syntax itself.
 type scanner struct {
-	data []byte
-	i    int
-	at   path
+	data  []byte
+	i     int
+	at    path
+	names [][]byte // the member names of the open objects (see members)
 }
 
 func (s *scanner) space() {
@@ -59,7 +60,8 @@ func (s *scanner) value(t reflect.Type, depth int) error {
 
 func (s *scanner) object(t reflect.Type, depth int) error {
 	var m members
-	m.init(t)
+	m.init(t, &s.names)
+	defer m.done()
 	s.space()
 	if s.data[s.i] == '}' {
 		s.i++
@@ -141,8 +143,9 @@ func (s *scanner) key() []byte {
 // walker reads a document token by token, as rules.Decode does; check
 // uses it on what is not JSON, to say why as encoding/json would.
 type walker struct {
-	dec *json.Decoder
-	at  path
+	dec   *json.Decoder
+	at    path
+	names [][]byte // the member names of the open objects (see members)
 }
 
 func (w *walker) value(t reflect.Type, depth int) error {
@@ -167,7 +170,8 @@ func (w *walker) value(t reflect.Type, depth int) error {
 
 func (w *walker) object(t reflect.Type, depth int) error {
 	var m members
-	m.init(t)
+	m.init(t, &w.names)
+	defer m.done()
 	for w.dec.More() {
 		tok, err := w.dec.Token()
 		if err != nil {

@@ -159,6 +159,11 @@ func TestPlaceFailures(t *testing.T) {
 			}
 			r, err := c.Place(context.Background(), p)
 			wantOutcome(t, err, tt.want)
+			// A refusal for want of deposit says so: the router re-reads the balance.
+			short := tt.name == "insufficient balance" || tt.name == "refusal in a 200"
+			if got := errors.Is(err, orders.ErrInsufficientBalance); got != short {
+				t.Errorf("errors.Is(%v, ErrInsufficientBalance): got %v, want %v", err, got, short)
+			}
 			if r != (orders.Receipt{}) {
 				t.Errorf("receipt: got %+v, want none", r)
 			}

@@ -41,12 +41,16 @@ func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, 
 
 // placeOutcome says what Senpay did with a create that failed with err. A
 // refusal of the partner_reference means an earlier send with it landed.
-// Only a clear refusal, or a request that never left, is "not taken":
+// A refusal for want of deposit is also ErrInsufficientBalance. Only a
+// clear refusal, or a request that never left, is "not taken":
 // everything else may have created the order. One that never left is
 // also orders.ErrUnreachable, for the order path's circuit breaker.
 func placeOutcome(err error) error {
 	if errors.Is(err, ErrDuplicateReference) {
 		return orders.ErrTaken
+	}
+	if suppliers.NoBalance(err) {
+		return fmt.Errorf("%w (%w)", orders.ErrNotTaken, orders.ErrInsufficientBalance)
 	}
 	switch suppliers.KindOf(err) {
 	case suppliers.KindRejected, suppliers.KindUnauthorized, suppliers.KindRateLimited:

@@ -1,0 +1,379 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
+)
+
+// What a merchandiser decided about a supplier game.
+const (
+	// GameLinked: the supplier game is part of the canonical game named
+	// (linking it into the game it is in confirms it there).
+	GameLinked = "link"
+	// GameSplit: the supplier game is a canonical game of its own.
+	GameSplit = "split"
+)
+
+// GameDecision is a merchandiser's game link or split, as audited.
+type GameDecision struct {
+	ID       int64  `json:"id"`
+	Supplier string `json:"supplier"`
+	Code     string `json:"code"`
+	// Name is the supplier game's name when it was decided.
+	Name   string `json:"name"`
+	Action string `json:"action"`
+	// From is the canonical game it was in, To the one it is in now
+	// (the same for a confirmation, or a split of a game it was alone in).
+	From  string     `json:"from"`
+	To    string     `json:"to"`
+	By    string     `json:"by"`
+	At    time.Time  `json:"at"`
+	Items []ItemMove `json:"items"`
+}
+
+// ItemMove is what a game decision did to one item: the supplier game's
+// offers in Item moved to Into.
+type ItemMove struct {
+	Item   string `json:"item"`
+	Into   string `json:"into"`
+	Offers int    `json:"offers"`
+	// Merged: Item had no other offers and is now an alias of Into.
+	Merged bool `json:"merged"`
+}
+
+// LinkGame makes the supplier game (supplier, code) part of canonical
+// game game, by a person's decision that no sync or start-up step undoes.
+// Its offers are matched again within game: each joins the game's item of
+// the same identity (items.match_key), or a new item of the game when it
+// has none; an item the move leaves without offers becomes an alias of
+// the item its offers joined (item_aliases), as the matching policy's
+// merges do. Rules that named such an item follow it unless the item has
+// an equally specific rule (then the review queue shows them). Linking a
+// supplier game into the game it is in confirms it there: nothing moves,
+// and its game-level review entry is gone.
+func (c *Catalog) LinkGame(ctx context.Context, supplier, code, game, by string) (GameDecision, error) {
+	return c.decideGame(ctx, supplier, code, by, func(tx *sqlx.Tx, d *GameDecision) error {
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM games WHERE id = ?)`, game); err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("%w: no game %s", ErrInvalid, game)
+		}
+		d.Action, d.To = GameLinked, game
+		return nil
+	})
+}
+
+// SplitGame gives the supplier game (supplier, code) a canonical game of
+// its own, by a person's decision that no sync or start-up step undoes,
+// and says which. A supplier game alone in its game stays there (the
+// decision is recorded: it is not the same game as any other). Otherwise
+// it goes to the game its name gives (GameID) when that game has no
+// supplier game now, else to a new game: the name's id with a numeric
+// suffix. A new game's display name is unique among games and keeps the
+// qualifier ("PUBG Mobile (Global)"). Offers move as LinkGame moves them.
+func (c *Catalog) SplitGame(ctx context.Context, supplier, code, by string) (GameDecision, error) {
+	return c.decideGame(ctx, supplier, code, by, func(tx *sqlx.Tx, d *GameDecision) error {
+		d.Action = GameSplit
+		var err error
+		d.To, err = splitTarget(ctx, tx, supplier, code, d.From, syncd.FormatTime(c.now()))
+		return err
+	})
+}
+
+// decideGame runs a game decision: target fills in the action and the
+// game to move to; the move, the manual link and the audit row commit in
+// one transaction, then rules follow the items merged and a new snapshot
+// is published.
+func (c *Catalog) decideGame(ctx context.Context, supplier, code, by string, target func(*sqlx.Tx, *GameDecision) error) (GameDecision, error) {
+	at := c.now().UTC()
+	now := syncd.FormatTime(at)
+	d := GameDecision{Supplier: supplier, Code: code, By: by, At: at, Items: []ItemMove{}}
+	tx, err := c.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return d, err
+	}
+	defer tx.Rollback()
+	err = tx.QueryRowxContext(ctx, `SELECT sg.name, gl.game_id FROM supplier_games sg
+		JOIN game_links gl ON gl.supplier = sg.supplier AND gl.game_code = sg.code
+		WHERE sg.supplier = ? AND sg.code = ?`, supplier, code).Scan(&d.Name, &d.From)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("supplier game %s/%s: %w", supplier, code, ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("supplier game %s/%s: %w", supplier, code, err)
+	}
+	if err := target(tx, &d); err != nil {
+		return d, err
+	}
+	if d.To != d.From {
+		if d.Items, err = moveSupplierGame(ctx, tx, supplier, code, d.To, now); err != nil {
+			return d, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE game_links SET game_id = ?, method = 'manual', manual = 1, decided_by = ?, updated_at = ?
+		WHERE supplier = ? AND game_code = ?`, d.To, by, now, supplier, code); err != nil {
+		return d, fmt.Errorf("link supplier game %s/%s to %s: %w", supplier, code, d.To, err)
+	}
+	items, err := json.Marshal(d.Items)
+	if err != nil {
+		return d, err
+	}
+	err = tx.GetContext(ctx, &d.ID, `INSERT INTO game_decisions (supplier, game_code, name, action, from_game, to_game, actor, at, items)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, supplier, code, d.Name, d.Action, d.From, d.To, by, now, string(items))
+	if err != nil {
+		return d, fmt.Errorf("audit game decision on %s/%s: %w", supplier, code, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return d, err
+	}
+	c.log.Info("game decision", "supplier", supplier, "code", code, "action", d.Action, "from", d.From, "to", d.To,
+		"items", len(d.Items), "actor", by)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if merged(d.Items) {
+		// After the commit, like the matching policy's: a failure leaves
+		// the rule on the alias, where the review queue shows it.
+		var rep MergeReport
+		if err := c.retargetRules(ctx, &rep); err != nil {
+			c.log.Error("rules after a game decision", "err", err)
+		}
+	}
+	_, err = c.refreshLocked(ctx, "matching")
+	return d, err
+}
+
+func merged(moves []ItemMove) bool {
+	for _, m := range moves {
+		if m.Merged {
+			return true
+		}
+	}
+	return false
+}
+
+// moveSupplierGame moves every offer of a supplier game into game to: an
+// item keyed by what the player receives joins to's item of that key
+// (made if to has none); an item without a key (made by a split, or left
+// ambiguous by a policy change) gets an item of its own in to. Manual
+// offer links move with their item and stay manual. An item left without
+// offers becomes an alias of the item its offers joined, and loses its
+// key so that no later offer links to it.
+//
+// The item of to always keeps its id, even when the moving item is older
+// (where the matching policy keeps the oldest): an item id starts with
+// its game's id, which snapshots and partial loads rely on.
+func moveSupplierGame(ctx context.Context, tx *sqlx.Tx, supplier, code, to, now string) ([]ItemMove, error) {
+	var from []struct {
+		ID      string `db:"id"`
+		Key     string `db:"match_key"`
+		Name    string `db:"name"`
+		Renamed bool   `db:"renamed"`
+		Offer   string `db:"offer_name"` // the first moving offer's
+		Offers  int    `db:"offers"`
+		Others  int    `db:"others"`
+	}
+	const q = `SELECT i.id, i.match_key, i.name, i.renamed, min(o.name) AS offer_name, count(*) AS offers,
+			(SELECT count(*) FROM offers x WHERE x.item_id = i.id AND NOT (x.supplier = ?1 AND x.game_code = ?2)) AS others
+		FROM offers o JOIN items i ON i.id = o.item_id
+		WHERE o.supplier = ?1 AND o.game_code = ?2
+		GROUP BY i.id ORDER BY i.id`
+	if err := tx.SelectContext(ctx, &from, q, supplier, code); err != nil {
+		return nil, fmt.Errorf("move supplier game %s/%s: %w", supplier, code, err)
+	}
+	ids, byKey := map[string]bool{}, map[string]string{}
+	rows, err := tx.QueryContext(ctx, `SELECT id, match_key FROM items WHERE id >= ? AND id < ?`, to+".", to+"/")
+	if err != nil {
+		return nil, fmt.Errorf("move supplier game %s/%s: %w", supplier, code, err)
+	}
+	for rows.Next() {
+		var id, key string
+		if err := rows.Scan(&id, &key); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids[id] = true
+		if key != "" {
+			byKey[key] = id
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	moves := make([]ItemMove, 0, len(from))
+	for _, it := range from {
+		into := ""
+		if it.Key != "" {
+			into = byKey[it.Key]
+		}
+		if into == "" {
+			// The whole item moves: it keeps its name (a rename too);
+			// else the new item is named after an offer, as linking does.
+			name, renamed := it.Name, it.Renamed
+			if it.Others > 0 {
+				name, renamed = it.Offer, false
+			}
+			_, rest, _ := strings.Cut(it.ID, ".")
+			into = uniqueID(ids, to+"."+rest)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, game_id, match_key, name, renamed, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, into, to, it.Key, name, renamed, now, now); err != nil {
+				return nil, fmt.Errorf("create item %s: %w", into, err)
+			}
+			ids[into] = true
+			if it.Key != "" {
+				byKey[it.Key] = into
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE offers SET item_id = ?, link_updated_at = ? WHERE item_id = ? AND supplier = ? AND game_code = ?`,
+			into, now, it.ID, supplier, code); err != nil {
+			return nil, fmt.Errorf("move offers of %s/%s from %s to %s: %w", supplier, code, it.ID, into, err)
+		}
+		m := ItemMove{Item: it.ID, Into: into, Offers: it.Offers, Merged: it.Others == 0}
+		if m.Merged {
+			for _, q := range []string{
+				`UPDATE item_aliases SET item_id = ?2 WHERE item_id = ?1`,
+				`UPDATE items SET match_key = '', chosen_offer_id = NULL, updated_at = ?3 WHERE id = ?1`,
+				`INSERT INTO item_aliases (alias_id, item_id, match_key, merged_at) VALUES (?1, ?2, ?4, ?3)`,
+			} {
+				if _, err := tx.ExecContext(ctx, q, it.ID, into, now, it.Key); err != nil {
+					return nil, fmt.Errorf("merge %s into %s: %w", it.ID, into, err)
+				}
+			}
+		}
+		moves = append(moves, m)
+	}
+	return moves, nil
+}
+
+// splitTarget is the game a split gives supplier game (supplier, code),
+// now in game from, made if it does not exist.
+func splitTarget(ctx context.Context, tx *sqlx.Tx, supplier, code, from, now string) (string, error) {
+	var games []struct {
+		ID     string `db:"id"`
+		Name   string `db:"name"`
+		Linked int    `db:"linked"` // supplier games in it, this one left out
+	}
+	if err := tx.SelectContext(ctx, &games, `SELECT g.id, g.name,
+			(SELECT count(*) FROM game_links gl WHERE gl.game_id = g.id AND NOT (gl.supplier = ? AND gl.game_code = ?)) AS linked
+		FROM games g`, supplier, code); err != nil {
+		return "", fmt.Errorf("split supplier game %s/%s: %w", supplier, code, err)
+	}
+	ids, linked := map[string]bool{}, map[string]int{}
+	for _, g := range games {
+		ids[g.ID], linked[g.ID] = true, g.Linked
+	}
+	if linked[from] == 0 {
+		return from, nil // alone in its game already
+	}
+	var sg struct {
+		Name    string `db:"name"`
+		IconURL string `db:"icon_url"`
+	}
+	if err := tx.GetContext(ctx, &sg, `SELECT name, icon_url FROM supplier_games WHERE supplier = ? AND code = ?`, supplier, code); err != nil {
+		return "", fmt.Errorf("split supplier game %s/%s: %w", supplier, code, err)
+	}
+	home := GameID(sg.Name)
+	if home == "" {
+		home = supplier + "-" + slug(code)
+	}
+	// Its own game from before a link, left without supplier games, comes
+	// back; else a new game, named after it.
+	id := home
+	if id == from || ids[id] && linked[id] > 0 {
+		id = uniqueID(ids, home)
+	}
+	names := map[string]bool{} // every other game's
+	current := ""
+	for _, g := range games {
+		if g.ID == id {
+			current = g.Name
+		} else {
+			names[g.Name] = true
+		}
+	}
+	if ids[id] {
+		if name := uniqueGameName(names, sg.Name, current); name != current {
+			if _, err := tx.ExecContext(ctx, `UPDATE games SET name = ?, updated_at = ? WHERE id = ?`, name, now, id); err != nil {
+				return "", fmt.Errorf("rename game %s: %w", id, err)
+			}
+		}
+		return id, nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO games (id, name, icon_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		id, uniqueGameName(names, sg.Name, displayName(sg.Name)), sg.IconURL, now, now); err != nil {
+		return "", fmt.Errorf("create game %s: %w", id, err)
+	}
+	return id, nil
+}
+
+// uniqueGameName is want, or else a name no game in taken has: the
+// supplier's own name for the game (its channel tags kept), then want
+// with a number. Storefronts list games by name; two games must never
+// show one.
+func uniqueGameName(taken map[string]bool, supplierName, want string) string {
+	if !taken[want] {
+		return want
+	}
+	if full := strings.Join(strings.Fields(supplierName), " "); full != "" && !taken[full] {
+		return full
+	}
+	for i := 2; ; i++ {
+		if n := want + " " + strconv.Itoa(i); !taken[n] {
+			return n
+		}
+	}
+}
+
+// GameDecisions lists the game links and splits made by hand, newest
+// first: every one when supplier is "", else that supplier game's.
+func (c *Catalog) GameDecisions(ctx context.Context, supplier, code string, limit int) ([]GameDecision, error) {
+	q := `SELECT id, supplier, game_code, name, action, from_game, to_game, actor, at, items FROM game_decisions`
+	args := []any{}
+	if supplier != "" {
+		q += ` WHERE supplier = ? AND game_code = ?`
+		args = append(args, supplier, code)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	var rows []struct {
+		ID       int64  `db:"id"`
+		Supplier string `db:"supplier"`
+		Code     string `db:"game_code"`
+		Name     string `db:"name"`
+		Action   string `db:"action"`
+		From     string `db:"from_game"`
+		To       string `db:"to_game"`
+		Actor    string `db:"actor"`
+		At       string `db:"at"`
+		Items    string `db:"items"`
+	}
+	if err := c.db.Read.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("game decisions: %w", err)
+	}
+	out := make([]GameDecision, 0, len(rows))
+	for _, r := range rows {
+		d := GameDecision{ID: r.ID, Supplier: r.Supplier, Code: r.Code, Name: r.Name, Action: r.Action, From: r.From, To: r.To, By: r.Actor}
+		var err error
+		if d.At, err = syncd.ParseTime(r.At); err != nil {
+			return nil, fmt.Errorf("game decision %d: %w", r.ID, err)
+		}
+		if err := json.Unmarshal([]byte(r.Items), &d.Items); err != nil {
+			return nil, fmt.Errorf("game decision %d: %w", r.ID, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
