@@ -21,8 +21,10 @@ func TestRoutingSkipsAHeldCost(t *testing.T) {
 	}
 	e.sync(isipay.Supplier) // no reprice: the snapshot is the one before
 	o := e.create(e.request("shop-held"))
-	if o.Supplier != senpay.Name || o.Status != orders.Processing {
-		t.Fatalf("got %s at %q (%s), want processing at senpay", o.Status, o.Supplier, o.Reason)
+	// Senpay may finish the order before create returns on a busy
+	// machine: where it went is the point, not how far it got.
+	if o.Supplier != senpay.Name || o.Status != orders.Processing && o.Status != orders.Success {
+		t.Fatalf("got %s at %q (%s), want processing or success at senpay", o.Status, o.Supplier, o.Reason)
 	}
 	if sp, ip := e.purchases(); sp != 1 || ip != 0 {
 		t.Fatalf("purchases: senpay %d, isipay %d; want 1 and 0", sp, ip)

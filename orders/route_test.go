@@ -82,8 +82,9 @@ func TestFallbackAfterClearRejection(t *testing.T) {
 		}
 	}
 	o := e.create(e.request("shop-fb"))
-	if o.Supplier != senpay.Name || o.Status != orders.Processing {
-		t.Fatalf("got %s at %q (%s), want processing at senpay", o.Status, o.Supplier, o.Reason)
+	// Senpay's webhook may finish the order before create returns.
+	if o.Supplier != senpay.Name || o.Status != orders.Processing && o.Status != orders.Success {
+		t.Fatalf("got %s at %q (%s), want processing or success at senpay", o.Status, o.Supplier, o.Reason)
 	}
 	sp, ip := e.purchases()
 	if sp != 1 || ip != 0 {
