@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -307,6 +308,58 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 		}
 	}
 	walk(d.root, "#")
+}
+
+// TestOpenAPIOperationIDs: every operation has an operationId, camelCase and
+// unique, since generated clients name their methods after it.
+func TestOpenAPIOperationIDs(t *testing.T) {
+	d := loadAPIDoc(t)
+	paths, _ := d.root["paths"].(map[string]any)
+	seen := map[string]string{}
+	for _, route := range sortedMapKeys(paths) {
+		item, _ := paths[route].(map[string]any)
+		for _, method := range []string{"get", "put", "post", "delete", "patch", "head", "options", "trace"} {
+			op, ok := item[method].(map[string]any)
+			if !ok {
+				continue
+			}
+			at := strings.ToUpper(method) + " " + route
+			id, _ := op["operationId"].(string)
+			switch {
+			case id == "":
+				t.Errorf("%s: no operationId", at)
+			case !operationIDPattern.MatchString(id):
+				t.Errorf("%s: operationId %q, want camelCase letters", at, id)
+			case seen[id] != "":
+				t.Errorf("%s: operationId %q is also %s's", at, id, seen[id])
+			default:
+				seen[id] = at
+			}
+		}
+	}
+}
+
+var operationIDPattern = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
+
+// TestOpenAPIComponentNames: no two components share a name across kinds;
+// generators make one Go type per component and stop at a collision (the
+// Tier parameter and the Tier schema did).
+func TestOpenAPIComponentNames(t *testing.T) {
+	d := loadAPIDoc(t)
+	components, _ := d.root["components"].(map[string]any)
+	seen := map[string]string{}
+	for _, kind := range sortedMapKeys(components) {
+		if kind == "securitySchemes" {
+			continue
+		}
+		group, _ := components[kind].(map[string]any)
+		for _, name := range sortedMapKeys(group) {
+			if prev, ok := seen[name]; ok {
+				t.Errorf("components/%s/%s: the name is also components/%s/%s", kind, name, prev, name)
+			}
+			seen[name] = kind
+		}
+	}
 }
 
 // TestSchemaChecker: the checker itself catches what it is there to catch.
