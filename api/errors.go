@@ -236,8 +236,8 @@ func badRule(err error, path string) error {
 	if !errors.As(err, &de) {
 		return err
 	}
-	if dup := (*strictjson.DuplicateError)(nil); errors.As(err, &dup) {
-		return duplicateMember(dup, path)
+	if errors.Is(err, rules.ErrRepeated) {
+		return duplicateMember(&strictjson.DuplicateError{Path: de.Field}, path)
 	}
 	field := de.Field
 	if path != "" {

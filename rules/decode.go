@@ -5,16 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/syncd/syncd/internal/strictjson"
 )
 
 // ErrMalformed is what every *DecodeError is: the input is not a rule
 // document at all (not JSON, an unknown or repeated member, a value of the
 // wrong JSON type or unreadable form, data after the object).
 var ErrMalformed = errors.New("malformed rule")
+
+// ErrRepeated is what a *DecodeError for a repeated member also is, so the
+// API can answer it as it answers a repeated member in any other body.
+var ErrRepeated = errors.New("repeated member")
 
 // DecodeError says why a rule document could not be read, and where.
 type DecodeError struct {
@@ -52,13 +56,6 @@ func (e *DecodeError) Unwrap() []error {
 func Decode(data []byte) (Rule, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Rule{}, &DecodeError{Reason: "empty document; want a JSON object", Err: io.EOF}
-	}
-	// A repeated member anywhere is refused as every body from outside
-	// is. Other faults strictjson finds are left to the token reader
-	// below, which words them for a rule.
-	var dup *strictjson.DuplicateError
-	if err := strictjson.Check(data); errors.As(err, &dup) {
-		return Rule{}, &DecodeError{Field: dup.Path, Reason: "repeated member", Err: err}
 	}
 	d := &decoder{dec: json.NewDecoder(bytes.NewReader(data)), missing: map[string]string{}}
 	d.dec.UseNumber()
@@ -100,8 +97,8 @@ func (r *Rule) UnmarshalJSON(data []byte) error {
 
 // decoder reads a rule token by token, so it knows the JSON type and the
 // path of every value and can refuse what encoding/json would let pass
-// (member names in another case, numbers as rates). Repeated members are
-// strictjson's to refuse, before.
+// (member names in another case, repeated members, numbers as rates), in
+// one pass.
 type decoder struct {
 	dec     *json.Decoder
 	missing map[string]string // field → why, for the ValidationError
@@ -300,6 +297,8 @@ func (d *decoder) optObject(path string, body func() error) error {
 // members reads an object's members up to and including its '}'. member
 // must consume exactly the member's value.
 func (d *decoder) members(prefix string, member func(key, path string) error) error {
+	// A rule's objects have a handful of members: a slice beats a map.
+	var seen []string
 	for d.dec.More() {
 		tok, err := d.token(prefix)
 		if err != nil {
@@ -313,6 +312,12 @@ func (d *decoder) members(prefix string, member func(key, path string) error) er
 		if prefix != "" {
 			path = prefix + "." + key
 		}
+		// Ignoring case, as encoding/json matches names and as every
+		// other body from outside is read.
+		if slices.ContainsFunc(seen, func(s string) bool { return strings.EqualFold(s, key) }) {
+			return &DecodeError{Field: path, Reason: "repeated member", Err: ErrRepeated}
+		}
+		seen = append(seen, key)
 		if err := member(key, path); err != nil {
 			return err
 		}

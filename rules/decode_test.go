@@ -10,7 +10,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/internal/strictjson/strictjsontest"
 )
 
@@ -149,7 +148,8 @@ func TestDecodeRefusesMalformed(t *testing.T) {
 		{"repeated member, escaped", `{"name":"n",` + action + `,"n\u0061me":"m"}`, "name"},
 		{"repeated member in another case", `{"name":"n",` + action + `,"NAME":"m"}`, "NAME"},
 		{"repeated member in match", `{"name":"n",` + action + `,"match":{"game":"a","game":"b"}}`, "match.game"},
-		{"repeated member inside an unknown one", `{"name":"n",` + action + `,"x":{"y":1,"y":2}}`, "x.y"},
+		// One pass: the first fault met is the one named, here the unknown member.
+		{"repeated member inside an unknown one", `{"name":"n",` + action + `,"x":{"y":1,"y":2}}`, "x"},
 		{"value as a number", `{"name":"n","action":{"kind":"markup_percent","value":7}}`, "action.value"},
 		{"value as a float", `{"name":"n","action":{"kind":"markup_percent","value":7.5}}`, "action.value"},
 		{"min margin percent as a number", `{"name":"n",` + action + `,"guard":{"min_margin_percent":2}}`, "guard.min_margin_percent"},
@@ -266,7 +266,7 @@ func FuzzDecode(f *testing.F) {
 		if again, path, ok := strictjsontest.WithRepeat(data, uint(len(data))); ok {
 			_, err := Decode(again)
 			var de *DecodeError
-			if !errors.As(err, &de) || de.Field != path || !errors.Is(err, strictjson.ErrDuplicate) {
+			if !errors.As(err, &de) || de.Field != path || !errors.Is(err, ErrRepeated) {
 				t.Fatalf("%s, with %q repeated: got %v, want a repeated member", again, path, err)
 			}
 		}
