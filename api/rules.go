@@ -314,7 +314,7 @@ func (s *Server) createTier(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	tier, err := s.catalog.Rules().CreateTier(r.Context(), in)
+	tier, err := s.catalog.CreateTier(r.Context(), in)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func (c *Catalog) Preview(ctx context.Context, changes []RuleChange) (*Impact, e
 	}
 	for _, ch := range changes {
 		if ch.Op != "delete" {
-			if err := ch.Rule.Validate(); err != nil {
+			if err := validateRule(ch.Rule); err != nil {
 				return nil, err
 			}
 		}

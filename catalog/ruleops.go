@@ -109,7 +109,7 @@ func (c *Catalog) SaveRule(ctx context.Context, ch RuleChange, actor string) (ru
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ch.Op != "delete" {
-		if err := ch.Rule.Validate(); err != nil {
+		if err := validateRule(ch.Rule); err != nil {
 			return rules.Rule{}, rules.Findings{}, err
 		}
 	}

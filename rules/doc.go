@@ -6,10 +6,7 @@
 //
 // The package is pure: no I/O in the core, no logging, no clock (callers
 // pass now). Among syncd's packages it imports only pricing, whose types the
-// conversions in pricing.go produce, and two leaves over the standard
-// library that every body from outside goes through: internal/strictjson
-// (a repeated member is refused in a rule as in any body) and
-// internal/printable (names and notes are text). Money follows DESIGN.md: amounts are
+// conversions in pricing.go produce. Money follows DESIGN.md: amounts are
 // whole rupiah as decimal.Decimal (JSON integers), rates are decimals (JSON
 // strings); never float64.
 package rules

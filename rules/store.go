@@ -13,8 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
-
-	"github.com/syncd/syncd/internal/printable"
 )
 
 // Store errors.
@@ -267,8 +265,6 @@ func (s *Store) CreateTier(ctx context.Context, t Tier) (Tier, error) {
 	}
 	if t.Name == "" || utf8.RuneCountInString(t.Name) > 100 {
 		fields["name"] = "want 1 to 100 characters"
-	} else if err := printable.Line(t.Name); err != nil {
-		fields["name"] = err.Error()
 	}
 	if len(fields) > 0 {
 		return Tier{}, &ValidationError{Fields: fields}

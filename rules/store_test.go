@@ -114,11 +114,6 @@ func TestTiers(t *testing.T) {
 	if _, err := s.CreateTier(ctx, rules.Tier{ID: "Bad Tier", Name: ""}); !errors.As(err, &ve) || len(ve.Fields) != 2 {
 		t.Fatalf("invalid tier: got %v, want a ValidationError on id and name", err)
 	}
-	for _, name := range []string{"Members\x00", "Mem\nbers", "\u202eMembers"} {
-		if _, err := s.CreateTier(ctx, rules.Tier{ID: "gold", Name: name}); !errors.As(err, &ve) || ve.Fields["name"] == "" {
-			t.Fatalf("tier name %q: got %v, want a ValidationError on name", name, err)
-		}
-	}
 	tiers, _ = s.Tiers(ctx)
 	if len(tiers) != 2 || tiers[0].ID != "public" || tiers[1].ID != "member" {
 		t.Fatalf("tiers: got %v, want public then member", tiers)

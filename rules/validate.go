@@ -11,7 +11,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/syncd/syncd/internal/printable"
 	"github.com/syncd/syncd/pricing"
 )
 
@@ -81,18 +80,12 @@ func (r Rule) Validate() error {
 		f["name"] = "required"
 	case n > MaxNameLen:
 		f["name"] = "must have at most " + strconv.Itoa(MaxNameLen) + " characters"
-	default:
-		if err := printable.Line(r.Name); err != nil {
-			f["name"] = err.Error()
-		}
 	}
-	// A note explains a rule in a few lines (the console edits it in a
-	// text area), so it may hold line breaks; nothing else that is not
-	// text.
+	// That names and notes are text people can be shown (no control or
+	// text-direction characters) is checked where rules come in, by
+	// catalog's validateRule: rules imports only pricing.
 	if utf8.RuneCountInString(r.Note) > MaxNoteLen {
 		f["note"] = "must have at most " + strconv.Itoa(MaxNoteLen) + " characters"
-	} else if err := printable.Text(r.Note); err != nil {
-		f["note"] = err.Error()
 	}
 	if r.Version < 0 {
 		f["version"] = "must not be negative"
