@@ -6,9 +6,9 @@
 // {"expected_price": 1, "Expected_Price": 20350} means 20350 to Go and 1
 // to a proxy, a log pipeline or a supplier that reads the first.
 //
-// It is a leaf over the standard library, importable by every package
-// (rules included, which otherwise imports only pricing), so that each
-// body is read by the same code.
+// It is a leaf over the standard library, importable by every package but
+// rules, which imports only pricing and refuses a repeated member in its
+// own one-pass rule decoder (rules.ErrRepeated, answered the same way).
 package strictjson
 
 import (
