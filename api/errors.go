@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
@@ -49,9 +51,6 @@ var domainErrors = []struct {
 	{catalog.ErrVersionGone, http.StatusGone, "version_gone"},
 	{catalog.ErrNotHeld, http.StatusConflict, "not_held"},
 	{catalog.ErrCostMoved, http.StatusConflict, "cost_changed"},
-	{auth.ErrNotFound, http.StatusNotFound, "token_not_found"},
-	{auth.ErrNameTaken, http.StatusConflict, "token_name_taken"},
-	{auth.ErrRevoked, http.StatusConflict, "token_revoked"},
 	{rules.ErrNotFound, http.StatusNotFound, "rule_not_found"},
 	{rules.ErrStale, http.StatusPreconditionFailed, "version_mismatch"},
 	{rules.ErrConflict, http.StatusConflict, "rule_conflict"},
@@ -103,6 +102,23 @@ func toAPIError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if fe := fault.As(err); fe != nil {
+		// A validation error is reported in its own words, whatever
+		// wraps it: its fields say what is wrong. Any other in the words
+		// of the whole chain, which name what it concerns ("rule r1: not
+		// found"); no driver text reaches them.
+		msg := err.Error()
+		if fe.Fields != nil {
+			msg = fe.Error()
+		}
+		details := map[string]any{}
+		for f, m := range fe.Fields {
+			details[f] = m
+		}
+		maps.Copy(details, fe.Details)
+		maps.Copy(details, detailsOf(err))
+		return &Error{Status: fault.Status(fe.Code), Code: string(fe.Code), Message: msg, Details: details}
 	}
 	var fe fieldErrors
 	if errors.As(err, &fe) {
