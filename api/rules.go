@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -226,16 +228,11 @@ func readRule(w http.ResponseWriter, r *http.Request) (rules.Rule, error) {
 
 // invalid returns a 422 with fields and everything Validate finds, or nil.
 func invalid(rule rules.Rule, fields map[string]string) error {
-	var ve *rules.ValidationError
-	if errors.As(rule.Validate(), &ve) {
-		for f, msg := range ve.Fields {
-			fields[f] = msg
-		}
-	}
+	maps.Copy(fields, fault.FieldsOf(rule.Validate()))
 	if len(fields) == 0 {
 		return nil
 	}
-	return &rules.ValidationError{Fields: fields}
+	return rules.ErrInvalid.WithFields(fields)
 }
 
 // renamed returns findings with rule id from called to, in their rule

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/rules"
 )
@@ -113,10 +114,9 @@ func readChange(i int, raw json.RawMessage) (catalog.RuleChange, error) {
 	if hasRule {
 		var err error
 		rule, err = rules.Decode(wc.Rule)
-		var ve *rules.ValidationError
-		switch {
-		case errors.As(err, &ve):
-			for f, msg := range ve.Fields {
+		switch ve := fault.FieldsOf(err); {
+		case ve != nil:
+			for f, msg := range ve {
 				fields["rule."+f] = msg
 			}
 		case err != nil:
@@ -176,11 +176,8 @@ func readChange(i int, raw json.RawMessage) (catalog.RuleChange, error) {
 		fields["op"] = "must be create, update or delete"
 	}
 	if decoded && wc.Op != "delete" {
-		var ve *rules.ValidationError
-		if errors.As(rule.Validate(), &ve) {
-			for f, msg := range ve.Fields {
-				fields["rule."+f] = msg
-			}
+		for f, msg := range fault.FieldsOf(rule.Validate()) {
+			fields["rule."+f] = msg
 		}
 	}
 	if len(fields) > 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -191,11 +192,10 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, f ruleForm, op st
 // saveProblem explains why SaveRule refused a change, with its status; 0
 // for an error that is not the user's to fix.
 func (c *Console) saveProblem(r *http.Request, err error, id string, d *ruleData) (int, string) {
-	var ve *rules.ValidationError
 	var lint *rules.LintError
 	switch {
-	case errors.As(err, &ve):
-		d.setErrors(ve.Fields)
+	case fault.FieldsOf(err) != nil:
+		d.setErrors(fault.FieldsOf(err))
 		return http.StatusUnprocessableEntity, "The rule was not saved: fix the fields marked below."
 	case errors.As(err, &lint):
 		d.Findings = &rules.Findings{Errors: lint.Findings}
