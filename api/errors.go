@@ -51,14 +51,6 @@ var domainErrors = []struct {
 	{catalog.ErrVersionGone, http.StatusGone, "version_gone"},
 	{catalog.ErrNotHeld, http.StatusConflict, "not_held"},
 	{catalog.ErrCostMoved, http.StatusConflict, "cost_changed"},
-	{orders.ErrNotFound, http.StatusNotFound, "order_not_found"},
-	{orders.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
-	{orders.ErrReferenceReused, http.StatusConflict, "reference_conflict"},
-	{orders.ErrPriceChanged, http.StatusConflict, "price_changed"},
-	{orders.ErrUnavailable, http.StatusConflict, "item_unavailable"},
-	{orders.ErrNotReady, http.StatusServiceUnavailable, "catalog_not_ready"},
-	{orders.ErrNotSettleable, http.StatusConflict, "not_settleable"},
-	{orders.ErrDeliveryFilter, http.StatusBadRequest, "bad_request"},
 }
 
 // detailsOf are the machine-readable parts of a domain error: for a rule

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/orders"
 )
@@ -89,14 +90,14 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
 // 400 bad_json every handler gives for it. Complaints about fields pass
 // through and become 422s.
 func badOrderBody(err error) error {
-	var ve *orders.ValidationError
-	if !errors.As(err, &ve) {
+	fields := fault.FieldsOf(err)
+	if fields == nil {
 		return err
 	}
 	if dup := (*strictjson.DuplicateError)(nil); errors.As(err, &dup) {
 		return duplicateMember(dup, "")
 	}
-	msg, ok := ve.Fields["body"]
+	msg, ok := fields["body"]
 	if !ok {
 		return err
 	}
@@ -240,10 +241,10 @@ func (s *Server) settleOrder(w http.ResponseWriter, r *http.Request) error {
 	case "failed":
 		if in.SN != "" {
 			// An operator who sends one believes something was delivered.
-			return &orders.ValidationError{Fields: map[string]string{"sn": "only a succeeded outcome has a serial number"}}
+			return orders.ErrInvalid.WithFields(map[string]string{"sn": "only a succeeded outcome has a serial number"})
 		}
 	default:
-		return &orders.ValidationError{Fields: map[string]string{"outcome": "required: succeeded or failed"}}
+		return orders.ErrInvalid.WithFields(map[string]string{"outcome": "required: succeeded or failed"})
 	}
 	p, _ := PrincipalFrom(r.Context())
 	id := chi.URLParam(r, "id")

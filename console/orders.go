@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
 )
 
@@ -241,13 +242,12 @@ func (c *Console) settleOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o, err := c.cfg.Orders.Settle(r.Context(), id, st, actor(r))
-	var ve *orders.ValidationError
 	switch {
 	case err == nil:
 		c.log.Info("order settled", "order", id, "outcome", sf.Outcome, "by", actor(r))
 		c.back(w, r, Prefix+"/orders/"+url.PathEscape(id), "Order "+id+" settled: "+string(o.Status)+".", true)
-	case errors.As(err, &ve):
-		sf.Errors = ve.Fields
+	case fault.FieldsOf(err) != nil:
+		sf.Errors = fault.FieldsOf(err)
 		c.renderOrder(w, r, http.StatusUnprocessableEntity, sf)
 	case errors.Is(err, orders.ErrNotSettleable):
 		sf.Problem = "Not settled: " + err.Error() + " (only an order in attention can be settled)."
