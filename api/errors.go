@@ -38,21 +38,6 @@ func errorf(status int, code, msg string) *Error {
 	return &Error{Status: status, Code: code, Message: msg}
 }
 
-// domainErrors maps domain sentinels to responses: the one table that turns
-// package errors into HTTP.
-var domainErrors = []struct {
-	err    error
-	status int
-	code   string
-}{
-	{catalog.ErrSyncRunning, http.StatusConflict, "sync_running"},
-	{catalog.ErrNotFound, http.StatusNotFound, "not_found"},
-	{catalog.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
-	{catalog.ErrVersionGone, http.StatusGone, "version_gone"},
-	{catalog.ErrNotHeld, http.StatusConflict, "not_held"},
-	{catalog.ErrCostMoved, http.StatusConflict, "cost_changed"},
-}
-
 // detailsOf are the machine-readable parts of a domain error: for a rule
 // refused by lint, its findings (the rules, example items and why); for
 // an order at a stale price, the price sent and the price now (null when
@@ -79,13 +64,6 @@ func detailsOf(err error) map[string]any {
 	return nil
 }
 
-// fieldErrors is a domain validation error: what is wrong with each field
-// of the request. Each becomes a 422 with the fields in details.
-type fieldErrors interface {
-	error
-	FieldErrors() map[string]string
-}
-
 func toAPIError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -107,21 +85,6 @@ func toAPIError(err error) *Error {
 		maps.Copy(details, fe.Details)
 		maps.Copy(details, detailsOf(err))
 		return &Error{Status: fault.Status(fe.Code), Code: string(fe.Code), Message: msg, Details: details}
-	}
-	var fe fieldErrors
-	if errors.As(err, &fe) {
-		details := map[string]any{}
-		for f, msg := range fe.FieldErrors() {
-			details[f] = msg
-		}
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: fe.Error(), Details: details}
-	}
-	for _, d := range domainErrors {
-		if errors.Is(err, d.err) {
-			// Domain errors are written for people and name what was
-			// wrong ("item x is in game y"); no driver text reaches them.
-			return &Error{Status: d.status, Code: d.code, Message: err.Error(), Details: detailsOf(err)}
-		}
 	}
 	return nil
 }
