@@ -28,7 +28,7 @@ const (
 // orders (Config.Orders nil).
 func (s *Server) orderService() (*orders.Service, error) {
 	if s.cfg.Orders == nil {
-		return nil, errorf(http.StatusNotFound, "not_found", "orders are not enabled on this server")
+		return nil, fault.New(fault.NotFound, "orders are not enabled on this server")
 	}
 	return s.cfg.Orders, nil
 }
@@ -39,7 +39,7 @@ func (s *Server) orderService() (*orders.Service, error) {
 func (s *Server) orderAccess(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, _ := PrincipalFrom(r.Context()); p.Role == auth.RoleMerchandiser {
-			writeError(w, r, s.log, errorf(http.StatusForbidden, "forbidden",
+			writeError(w, r, s.log, fault.New(fault.Forbidden,
 				"orders are the storefront's that placed them and admins'; a merchandiser token reads none"))
 			return
 		}
@@ -101,7 +101,7 @@ func badOrderBody(err error) error {
 	if !ok {
 		return err
 	}
-	return errorf(http.StatusBadRequest, "bad_json", "malformed order: "+msg)
+	return fault.New(fault.BadJSON, "malformed order: "+msg)
 }
 
 // ownOrders is whose orders the caller may see: a storefront its own (by
@@ -144,7 +144,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if p, _ := PrincipalFrom(r.Context()); p.Role < auth.RoleAdmin {
-		return errorf(http.StatusForbidden, "forbidden", "listing orders needs the admin role; look an order up by ?reference= or by its id")
+		return fault.New(fault.Forbidden, "listing orders needs the admin role; look an order up by ?reference= or by its id")
 	}
 	f, err := orderFilter(r)
 	if err != nil {
@@ -200,8 +200,8 @@ func listLimit(r *http.Request) (int, error) {
 	return n, nil
 }
 
-func badQuery(name, raw, msg string) *Error {
-	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: msg, Details: map[string]any{name: raw}}
+func badQuery(name, raw, msg string) *fault.Error {
+	return &fault.Error{Code: fault.BadRequest, Message: msg, Details: map[string]any{name: raw}}
 }
 
 func (s *Server) orderRouting(w http.ResponseWriter, r *http.Request) error {
@@ -260,7 +260,7 @@ func (s *Server) settleOrder(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Notifier == nil {
-		return errorf(http.StatusNotFound, "not_found", "storefront notifications are not enabled on this server")
+		return fault.New(fault.NotFound, "storefront notifications are not enabled on this server")
 	}
 	limit, err := listLimit(r)
 	if err != nil {

@@ -183,7 +183,7 @@ func (s *Server) precondition(r *http.Request, id string) (int64, error) {
 	}
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
 	if h == "" || h == "*" {
-		return 0, &Error{Status: http.StatusPreconditionRequired, Code: "precondition_required",
+		return 0, &fault.Error{Code: fault.PreconditionRequired,
 			Message: `changing a rule needs If-Match: "<version>", the ETag of the rule as you read it`}
 	}
 	// If-Match compares strongly, so a weak W/"3" never matches.
@@ -205,8 +205,8 @@ func (s *Server) stale(ctx context.Context, id string) error {
 	return staleError(cur)
 }
 
-func staleError(cur rules.Rule) *Error {
-	return &Error{Status: http.StatusPreconditionFailed, Code: "version_mismatch",
+func staleError(cur rules.Rule) *fault.Error {
+	return &fault.Error{Code: fault.VersionMismatch,
 		Message: fmt.Sprintf("rule %s is at version %d, not the version If-Match names: reload it and make the change again", cur.ID, cur.Version),
 		Details: map[string]any{"id": cur.ID, "current_version": cur.Version}}
 }
@@ -291,7 +291,7 @@ func auditLimit(r *http.Request) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 1 || n > maxAuditLimit {
-		return 0, &Error{Status: http.StatusBadRequest, Code: "bad_request",
+		return 0, &fault.Error{Code: fault.BadRequest,
 			Message: fmt.Sprintf("limit must be a whole number from 1 to %d", maxAuditLimit), Details: map[string]any{"limit": raw}}
 	}
 	return n, nil
@@ -335,7 +335,7 @@ func (s *Server) explainPrice(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := chi.URLParam(r, "item")
 	if _, ok := snap.Item(id); !ok {
-		return errorf(http.StatusNotFound, "item_not_found", "no item "+id)
+		return fault.New(fault.ItemNotFound, "no item "+id)
 	}
 	tier, err := tierOf(r, snap)
 	if err != nil {
