@@ -88,7 +88,7 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	saved, findings, err := s.catalog.SaveRule(saveContext(r), catalog.RuleChange{Op: "create", Rule: rule}, who(r))
-	if err = s.savedDespite(r, saved, err); err != nil {
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/rules/"+saved.ID)
@@ -126,7 +126,7 @@ func (s *Server) updateRule(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, rules.ErrStale) {
 		return s.stale(r.Context(), id) // another edit won the race since the check
 	}
-	if err = s.savedDespite(r, saved, err); err != nil {
+	if err != nil {
 		return err
 	}
 	w.Header().Set("ETag", ruleETag(saved.Version))
@@ -143,11 +143,11 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	saved, _, err := s.catalog.SaveRule(saveContext(r), catalog.RuleChange{Op: "delete", ID: id, Version: version}, who(r))
+	_, _, err = s.catalog.SaveRule(saveContext(r), catalog.RuleChange{Op: "delete", ID: id, Version: version}, who(r))
 	if errors.Is(err, rules.ErrStale) {
 		return s.stale(r.Context(), id)
 	}
-	if err = s.savedDespite(r, saved, err); err != nil {
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -157,20 +157,9 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
 // saveContext is the request's context without its cancellation: a
 // client that hangs up after its rule is stored must not stop the
 // reprice, or storefronts would be served prices of the old rules until
-// the next sync.
+// the next sync. (A reprice that fails after the store is SaveRule's to
+// log: the save succeeded.)
 func saveContext(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
-
-// savedDespite tells a failed save from a saved rule whose reprice
-// failed: the change is stored and audited, and the next refresh prices
-// with it, so the client is told it succeeded (a 500 would invite a
-// retry that creates the rule twice).
-func (s *Server) savedDespite(r *http.Request, saved rules.Rule, err error) error {
-	if err == nil || saved.ID == "" {
-		return err
-	}
-	s.log.Error("rule saved, reprice failed", "rule", saved.ID, "path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()), "err", err)
-	return nil
-}
 
 // precondition checks If-Match against rule id's current version and
 // returns the version the change is based on. Without If-Match (or with

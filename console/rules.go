@@ -161,25 +161,18 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, f ruleForm, op st
 	}
 	ch := catalog.RuleChange{Op: op, Rule: rule, Version: f.Version}
 	saved, findings, err := c.catalog.SaveRule(context.WithoutCancel(r.Context()), ch, actor(r))
-	if err == nil || saved.ID != "" {
-		msg := fmt.Sprintf("Saved rule “%s” (version %d).", saved.Name, saved.Version)
-		if err != nil {
-			// Stored and audited; the next refresh prices with it.
-			c.log.Error("rule saved, reprice failed", "rule", saved.ID, "err", err)
-			msg += " Prices could not be updated at once; the next sync applies the rule."
+	if err != nil {
+		if d.Problem = c.saveProblem(r, err, f.ID, &d); d.Problem == "" {
+			return ours(err)
 		}
-		if n := len(findings.Warnings); n > 0 {
-			msg += fmt.Sprintf(" %d warning(s): %s", n, findings.Warnings[0].Message)
-		}
-		c.back(w, r, Prefix+"/rules/"+saved.ID, msg, err == nil)
-		return nil
+		return c.renderRule(w, r, fault.PageStatus(fault.CodeOf(err)), d)
 	}
-	problem := c.saveProblem(r, err, f.ID, &d)
-	if problem == "" {
-		return ours(err)
+	msg := fmt.Sprintf("Saved rule “%s” (version %d).", saved.Name, saved.Version)
+	if n := len(findings.Warnings); n > 0 {
+		msg += fmt.Sprintf(" %d warning(s): %s", n, findings.Warnings[0].Message)
 	}
-	d.Problem = problem
-	return c.renderRule(w, r, fault.PageStatus(fault.CodeOf(err)), d)
+	c.back(w, r, Prefix+"/rules/"+saved.ID, msg, true)
+	return nil
 }
 
 // saveProblem explains why SaveRule refused a change, for the form whose
@@ -267,10 +260,7 @@ func (c *Console) toggleRule(w http.ResponseWriter, r *http.Request) error {
 	state := map[bool]string{true: "enabled", false: "disabled"}[rule.Enabled]
 	var lint *rules.LintError
 	switch {
-	case err == nil || saved.ID != "":
-		if err != nil {
-			c.log.Error("rule saved, reprice failed", "rule", saved.ID, "err", err)
-		}
+	case err == nil:
 		c.back(w, r, Prefix+"/rules", fmt.Sprintf("Rule “%s” %s (version %d).", saved.Name, state, saved.Version), true)
 		return nil
 	case errors.As(err, &lint):
@@ -286,10 +276,7 @@ func (c *Console) deleteRule(w http.ResponseWriter, r *http.Request) error {
 	version, _ := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
 	old, _, err := c.catalog.SaveRule(context.WithoutCancel(r.Context()), catalog.RuleChange{Op: "delete", ID: id, Version: version}, actor(r))
 	switch {
-	case err == nil || old.ID != "":
-		if err != nil {
-			c.log.Error("rule deleted, reprice failed", "rule", id, "err", err)
-		}
+	case err == nil:
 		c.back(w, r, Prefix+"/rules", "Deleted rule “"+old.Name+"”.", true)
 		return nil
 	case errors.Is(err, rules.ErrStale):
