@@ -3,9 +3,49 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
+	"slices"
+	"strconv"
 	"testing"
 )
+
+// TestEveryCodeIsInTheTable: a code declared without a row would be
+// answered as a 500 by api and as a server error by the console.
+func TestEveryCodeIsInTheTable(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "codes.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := 0
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, s := range g.Specs {
+			vs := s.(*ast.ValueSpec)
+			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Code" {
+				continue
+			}
+			for i, name := range vs.Names {
+				code, err := strconv.Unquote(vs.Values[i].(*ast.BasicLit).Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				declared++
+				if !slices.Contains(Codes(), Code(code)) {
+					t.Errorf("%s (%q) is declared but not in the table", name.Name, code)
+				}
+			}
+		}
+	}
+	if declared != len(Codes()) {
+		t.Errorf("%d codes declared, %d in the table", declared, len(Codes()))
+	}
+}
 
 func TestEveryCodeHasAStatusAndATitle(t *testing.T) {
 	for _, c := range Codes() {
