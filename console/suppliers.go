@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
 )
 
@@ -27,14 +28,13 @@ type supplierRow struct {
 	Low         *orders.LowWarning
 }
 
-func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
+func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) error {
 	balances := map[string]orders.Balance{}
 	breakers := map[string]orders.Breaker{}
 	if c.cfg.Orders != nil {
 		list, err := c.cfg.Orders.Balances(r.Context())
 		if err != nil {
-			c.internal(w, r, err)
-			return
+			return err
 		}
 		for _, b := range list {
 			balances[b.Supplier] = b
@@ -47,8 +47,7 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 	for _, name := range c.cfg.Suppliers {
 		st, err := c.syncer.Status(r.Context(), name, c.cfg.StaleAfter)
 		if err != nil {
-			c.internal(w, r, err)
-			return
+			return err
 		}
 		row := supplierRow{SupplierStatus: st}
 		if b, ok := breakers[name]; ok {
@@ -60,7 +59,7 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: rows})
+	return c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: rows})
 }
 
 // lowBalances are the suppliers whose balance is low, for the banner; a
@@ -85,33 +84,30 @@ func (c *Console) lowBalances(r *http.Request) []orders.Balance {
 
 // syncSupplier starts a sync through the scheduler, which runs one sync
 // of a supplier at a time, as the API's sync endpoint does.
-func (c *Console) syncSupplier(w http.ResponseWriter, r *http.Request) {
+func (c *Console) syncSupplier(w http.ResponseWriter, r *http.Request) error {
 	name := chi.URLParam(r, "supplier")
 	if !slices.Contains(c.cfg.Suppliers, name) {
-		c.fail(w, r, http.StatusNotFound, "No such supplier", "No enabled supplier is called "+name+".")
-		return
+		return &pageError{code: fault.SupplierNotFound, message: "No enabled supplier is called " + name + "."}
 	}
 	st, err := c.syncer.Status(r.Context(), name, c.cfg.StaleAfter)
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	to := Prefix + "/suppliers"
 	switch {
 	case st.Running:
-		c.back(w, r, to, "A sync of "+name+" is already running.", false)
+		return &notice{to, "A sync of " + name + " is already running."}
 	case c.trigger == nil:
-		c.back(w, r, to, "Syncs cannot be started from this server.", false)
+		return &notice{to, "Syncs cannot be started from this server."}
+	}
+	switch err := c.trigger(name); {
+	case err == nil:
+		c.back(w, r, to, "Sync of "+name+" started; reload this page to see its result.", true)
+		return nil
+	case errors.Is(err, catalog.ErrSyncRunning):
+		return &notice{to, "A sync of " + name + " is already running."}
 	default:
-		err := c.trigger(name)
-		switch {
-		case err == nil:
-			c.back(w, r, to, "Sync of "+name+" started; reload this page to see its result.", true)
-		case errors.Is(err, catalog.ErrSyncRunning):
-			c.back(w, r, to, "A sync of "+name+" is already running.", false)
-		default:
-			c.log.Error("console sync trigger", "supplier", name, "err", err)
-			c.back(w, r, to, "The sync of "+name+" could not be started; see syncd's log.", false)
-		}
+		c.log.Error("console sync trigger", "supplier", name, "err", err)
+		return &notice{to, "The sync of " + name + " could not be started; see syncd's log."}
 	}
 }
