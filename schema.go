@@ -4,46 +4,13 @@ package syncd
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 )
-
-//go:embed schema.sql
-var schemaSQL string
-
-// Migration is one numbered block of schema.sql.
-type Migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
-var migrationHeader = regexp.MustCompile(`(?m)^-- migration (\d+): (.*)$`)
-
-// Migrations parses schema.sql into its ordered migrations.
-func Migrations() ([]Migration, error) {
-	locs := migrationHeader.FindAllStringSubmatchIndex(schemaSQL, -1)
-	var out []Migration
-	for i, loc := range locs {
-		end := len(schemaSQL)
-		if i+1 < len(locs) {
-			end = locs[i+1][0]
-		}
-		v, _ := strconv.Atoi(schemaSQL[loc[2]:loc[3]])
-		if v != i+1 {
-			return nil, fmt.Errorf("schema.sql: migration %d found where %d was expected", v, i+1)
-		}
-		out = append(out, Migration{Version: v, Name: schemaSQL[loc[4]:loc[5]], SQL: schemaSQL[loc[1]:end]})
-	}
-	return out, nil
-}
 
 // DB is syncd's database: one writer connection, because SQLite has one
 // writer at a time and a pool of writers only queues on busy_timeout, and a
