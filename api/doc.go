@@ -3,7 +3,7 @@
 // OpenAPI document that describes it all.
 //
 // Handlers parse, call one domain method and encode. api imports auth,
-// catalog, rules, inbox and orders; nothing imports api but cmd.
+// catalog, rules, inbox, orders and reports; nothing imports api but cmd.
 //
 // Supplier webhooks (POST /v1/webhooks/senpay) take no bearer token (the
 // sender's address and an optional signature decide) and answer in the
