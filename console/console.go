@@ -20,6 +20,7 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/reports"
 )
 
 // Prefix is where the console is mounted; every link it renders starts
@@ -36,6 +37,9 @@ type Config struct {
 	// Orders, when set, lists and settles orders; nil: the orders page
 	// says orders are not enabled.
 	Orders *orders.Service
+	// Reports, when set, serves the reports page and the suppliers'
+	// scorecards; nil: the page says reports are not enabled.
+	Reports *reports.Store
 }
 
 // SyncTrigger starts a sync of one supplier in the background: the
@@ -126,6 +130,9 @@ func (c *Console) routes() chi.Router {
 		r.Get("/orders", c.ordersPage)
 		r.Get("/orders/{id}", c.orderPage)
 		r.Post("/orders/{id}/settle", c.settleOrder)
+		r.Get("/reports", c.reportsPage)
+		r.Get("/reports/orders.csv", c.orderReportCSV)
+		r.Get("/reports/suppliers.csv", c.scorecardsCSV)
 	})
 	return r
 }

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/reports"
 )
 
 type supplierRow struct {
@@ -25,6 +27,19 @@ type supplierRow struct {
 	Threshold   *int64
 	Rule        string
 	Low         *orders.LowWarning
+	// Card is the supplier's scorecard over the last scorecardDays days;
+	// nil without reports.
+	Card  *reports.Scorecard
+	Spark sparkline // its balance reads
+}
+
+// scorecardDays is the window of the suppliers page's scorecards.
+const scorecardDays = 7
+
+type suppliersData struct {
+	Rows   []supplierRow
+	Period *reports.PeriodView // the scorecards'; nil without reports
+	CSV    string
 }
 
 func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +58,27 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 			breakers[b.Supplier] = b
 		}
 	}
-	var rows []supplierRow
+	d := suppliersData{}
+	cards := map[string]*reports.Scorecard{}
+	if c.cfg.Reports != nil {
+		to := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+		p, err := reports.ParsePeriod(to.Add(-scorecardDays*24*time.Hour).Format(time.RFC3339), to.Format(time.RFC3339), "", to)
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		sc, err := c.cfg.Reports.Scorecards(r.Context(), p, c.cfg.Suppliers)
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		for i := range sc.Suppliers {
+			cards[sc.Suppliers[i].Supplier] = &sc.Suppliers[i]
+		}
+		d.Period = &sc.Period
+		d.CSV = Prefix + "/reports/suppliers.csv?" + url.Values{"from": {sc.Period.From.Format(time.RFC3339)},
+			"to": {sc.Period.To.Format(time.RFC3339)}}.Encode()
+	}
 	for _, name := range c.cfg.Suppliers {
 		st, err := c.syncer.Status(r.Context(), name, c.cfg.StaleAfter)
 		if err != nil {
@@ -58,9 +93,12 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 			row.Balance, row.BalanceError, row.BalanceCheckedAt, row.HasBalance = b.Balance, b.Error, b.CheckedAt, true
 			row.BalanceRead, row.Threshold, row.Rule, row.Low = b.Read, b.Threshold, b.Rule, b.Low
 		}
-		rows = append(rows, row)
+		if card := cards[name]; card != nil {
+			row.Card, row.Spark = card, balanceSparkline(card.Balance, *d.Period)
+		}
+		d.Rows = append(d.Rows, row)
 	}
-	c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: rows})
+	c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: d})
 }
 
 // lowBalances are the suppliers whose balance is low, for the banner; a

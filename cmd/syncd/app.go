@@ -219,7 +219,7 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 			Secret: a.cfg.SenpayWebhookSecret, SignatureHeader: a.cfg.SenpayWebhookSignatureHeader,
 		}
 	}
-	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders},
+	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders, Reports: a.reports},
 		a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger)
 	if cerr != nil {
 		a.abandon()
