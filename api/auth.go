@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 type principalKey struct{}
@@ -27,22 +28,22 @@ func (s *Server) require(role auth.Role) func(http.Handler) http.Handler {
 			token, ok := bearer(r)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="syncd"`)
-				writeError(w, r, s.log, errorf(http.StatusUnauthorized, "unauthorized", "missing bearer token"))
+				writeError(w, r, s.log, fault.New(fault.Unauthorized, "missing bearer token"))
 				return
 			}
 			p, err := s.tokens.Authenticate(r.Context(), token)
 			switch {
 			case errors.Is(err, auth.ErrInvalidToken):
 				w.Header().Set("WWW-Authenticate", `Bearer realm="syncd", error="invalid_token"`)
-				writeError(w, r, s.log, errorf(http.StatusUnauthorized, "unauthorized", "invalid bearer token"))
+				writeError(w, r, s.log, fault.New(fault.Unauthorized, "invalid bearer token"))
 				return
 			case err != nil:
 				s.log.Error("authenticate", "path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()), "err", err)
-				writeError(w, r, s.log, errorf(http.StatusServiceUnavailable, "unavailable", "cannot check the token now; try again"))
+				writeError(w, r, s.log, fault.New(fault.Unavailable, "cannot check the token now; try again"))
 				return
 			}
 			if p.Role < role {
-				writeError(w, r, s.log, errorf(http.StatusForbidden, "forbidden", "this needs the "+role.String()+" role"))
+				writeError(w, r, s.log, fault.New(fault.Forbidden, "this needs the "+role.String()+" role"))
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // snapshot returns the catalog being served, or a 503 before the first one
@@ -19,7 +20,7 @@ func (s *Server) snapshot() (*catalog.Snapshot, error) {
 			return snap, nil
 		}
 	}
-	return nil, errorf(http.StatusServiceUnavailable, "catalog_not_ready", "the catalog has not been built yet; retry shortly")
+	return nil, fault.New(fault.CatalogNotReady, "the catalog has not been built yet; retry shortly")
 }
 
 // serveBody writes a pre-encoded body: ETag and If-None-Match, gzip when
@@ -94,7 +95,7 @@ func tierOf(r *http.Request, snap *catalog.Snapshot) (string, error) {
 				usable = append(usable, t)
 			}
 		}
-		return "", &Error{Status: http.StatusBadRequest, Code: "unknown_tier", Message: "no price tier " + tier,
+		return "", &fault.Error{Code: fault.UnknownTier, Message: "no price tier " + tier,
 			Details: map[string]any{"tier": tier, "tiers": usable}}
 	}
 	return tier, nil
@@ -132,7 +133,7 @@ func (s *Server) getGame(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "game")
 	b, ok := snap.GameBody(id, tier)
 	if !ok {
-		return errorf(http.StatusNotFound, "game_not_found", "no game "+id)
+		return fault.New(fault.GameNotFound, "no game "+id)
 	}
 	serveBody(w, r, b)
 	return nil
@@ -146,7 +147,7 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "item")
 	b, ok := snap.ItemBody(id, tier)
 	if !ok {
-		return errorf(http.StatusNotFound, "item_not_found", "no item "+id)
+		return fault.New(fault.ItemNotFound, "no item "+id)
 	}
 	serveBody(w, r, b)
 	return nil
@@ -169,7 +170,7 @@ func (s *Server) catalogChanges(w http.ResponseWriter, r *http.Request) error {
 	raw := r.URL.Query().Get("since")
 	since, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || since < 0 {
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request",
+		return &fault.Error{Code: fault.BadRequest,
 			Message: "since must be a catalog version (a non-negative integer)", Details: map[string]any{"since": raw}}
 	}
 	snap, tier, err := s.storefront(r)
@@ -178,7 +179,7 @@ func (s *Server) catalogChanges(w http.ResponseWriter, r *http.Request) error {
 	}
 	ch, err := snap.ChangesSince(since, tier)
 	if err != nil {
-		return &Error{Status: http.StatusGone, Code: "version_gone",
+		return &fault.Error{Code: fault.VersionGone,
 			Message: "the changes feed no longer reaches that version; download GET /v1/catalog",
 			Details: map[string]any{"since": since, "current": snap.Version}}
 	}
@@ -205,7 +206,7 @@ type tierPrice struct {
 func detailOf(snap *catalog.Snapshot, id string) (*itemDetail, error) {
 	it, ok := snap.Item(id)
 	if !ok {
-		return nil, errorf(http.StatusNotFound, "item_not_found", "no item "+id)
+		return nil, fault.New(fault.ItemNotFound, "no item "+id)
 	}
 	// Offers are shared between snapshots: copy them to show each
 	// supplier's freshness as this snapshot knows it.
@@ -261,7 +262,7 @@ func offerID(r *http.Request) (int64, error) {
 	raw := chi.URLParam(r, "offer")
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, errorf(http.StatusNotFound, "not_found", "no offer "+raw)
+		return 0, fault.New(fault.NotFound, "no offer "+raw)
 	}
 	return id, nil
 }
@@ -270,7 +271,7 @@ func offerID(r *http.Request) (int64, error) {
 // DESIGN.md asks of every 422; other errors pass through.
 func fieldError(err error, field string) error {
 	if errors.Is(err, catalog.ErrInvalid) {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: err.Error(),
+		return &fault.Error{Code: fault.Validation, Message: err.Error(),
 			Details: map[string]any{field: err.Error()}}
 	}
 	return err
@@ -295,7 +296,7 @@ func (s *Server) linkOffer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if body.Item == "" {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: "item is required",
+		return &fault.Error{Code: fault.Validation, Message: "item is required",
 			Details: map[string]any{"item": "required"}}
 	}
 	if err := s.catalog.LinkOffer(r.Context(), id, body.Item, who(r)); err != nil {
@@ -360,7 +361,7 @@ func (s *Server) getGameForm(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "game")
 	g, ok := snap.Game(id)
 	if !ok {
-		return errorf(http.StatusNotFound, "game_not_found", "no game "+id)
+		return fault.New(fault.GameNotFound, "no game "+id)
 	}
 	unfit := g.Unfit
 	if unfit == nil {

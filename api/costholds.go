@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // Supplier cost moves the cost guard holds, and a merchandiser's accept.
@@ -33,7 +35,7 @@ func (s *Server) acceptCost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if body.Cost == nil || *body.Cost < 0 {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: "cost is required: the held cost you accept",
+		return &fault.Error{Code: fault.Validation, Message: "cost is required: the held cost you accept",
 			Details: map[string]any{"cost": "required: the held cost you accept, a whole rupiah amount"}}
 	}
 	ev, err := s.catalog.AcceptCost(r.Context(), id, *body.Cost, who(r), body.Note)
@@ -52,7 +54,7 @@ func (s *Server) costHoldAudit(w http.ResponseWriter, r *http.Request) error {
 	var offer int64
 	if raw := r.URL.Query().Get("offer"); raw != "" {
 		if offer, err = strconv.ParseInt(raw, 10, 64); err != nil || offer < 1 {
-			return &Error{Status: http.StatusBadRequest, Code: "bad_request",
+			return &fault.Error{Code: fault.BadRequest,
 				Message: fmt.Sprintf("offer must be an offer id, not %q", raw), Details: map[string]any{"offer": raw}}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -15,55 +16,23 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 )
 
-// Error is an error meant for the client: a stable machine code, a message
-// a person can act on, and optional details. Anything that is not an *Error
-// is reported as an internal error and logged, never shown.
-type Error struct {
-	Status  int            `json:"-"`
-	Code    string         `json:"code"`
+// Errors reach the client in one envelope, {"error": {"code", "message",
+// "details"}}, with the HTTP status fault's table gives the code. An error
+// is the client's to read when it carries a code (a *fault.Error in its
+// chain: the handlers' own and every domain package's); anything else is
+// logged and answered as a bare 500, never shown.
+
+// wireError is the envelope's "error".
+type wireError struct {
+	Code    fault.Code     `json:"code"`
 	Message string         `json:"message"`
 	Details map[string]any `json:"details,omitempty"`
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-func errorf(status int, code, msg string) *Error {
-	return &Error{Status: status, Code: code, Message: msg}
-}
-
-// domainErrors maps domain sentinels to responses: the one table that turns
-// package errors into HTTP.
-var domainErrors = []struct {
-	err    error
-	status int
-	code   string
-}{
-	{catalog.ErrSyncRunning, http.StatusConflict, "sync_running"},
-	{catalog.ErrNotFound, http.StatusNotFound, "not_found"},
-	{catalog.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
-	{catalog.ErrVersionGone, http.StatusGone, "version_gone"},
-	{catalog.ErrNotHeld, http.StatusConflict, "not_held"},
-	{catalog.ErrCostMoved, http.StatusConflict, "cost_changed"},
-	{auth.ErrNotFound, http.StatusNotFound, "token_not_found"},
-	{auth.ErrNameTaken, http.StatusConflict, "token_name_taken"},
-	{auth.ErrRevoked, http.StatusConflict, "token_revoked"},
-	{rules.ErrNotFound, http.StatusNotFound, "rule_not_found"},
-	{rules.ErrStale, http.StatusPreconditionFailed, "version_mismatch"},
-	{rules.ErrConflict, http.StatusConflict, "rule_conflict"},
-	{rules.ErrTierExists, http.StatusConflict, "tier_exists"},
-	{orders.ErrNotFound, http.StatusNotFound, "order_not_found"},
-	{orders.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
-	{orders.ErrReferenceReused, http.StatusConflict, "reference_conflict"},
-	{orders.ErrPriceChanged, http.StatusConflict, "price_changed"},
-	{orders.ErrUnavailable, http.StatusConflict, "item_unavailable"},
-	{orders.ErrNotReady, http.StatusServiceUnavailable, "catalog_not_ready"},
-	{orders.ErrNotSettleable, http.StatusConflict, "not_settleable"},
-	{orders.ErrDeliveryFilter, http.StatusBadRequest, "bad_request"},
 }
 
 // detailsOf are the machine-readable parts of a domain error: for a rule
@@ -92,47 +61,41 @@ func detailsOf(err error) map[string]any {
 	return nil
 }
 
-// fieldErrors is a domain validation error: what is wrong with each field
-// of the request. Each becomes a 422 with the fields in details.
-type fieldErrors interface {
-	error
-	FieldErrors() map[string]string
+// toWire is err as the client reads it, with its status; ok is false for
+// an error without a code.
+func toWire(err error) (wireError, int, bool) {
+	fe := fault.As(err)
+	if fe == nil {
+		return wireError{}, 0, false
+	}
+	// A validation error is reported in its own words, whatever wraps it:
+	// its fields say what is wrong. Any other in the words of the whole
+	// chain, which name what it concerns ("rule r1: not found"); domain
+	// errors are written for people, and no driver text reaches them.
+	msg := err.Error()
+	if fe.Fields != nil {
+		msg = fe.Error()
+	}
+	details := map[string]any{}
+	for f, m := range fe.Fields {
+		details[f] = m
+	}
+	maps.Copy(details, fe.Details)
+	maps.Copy(details, detailsOf(err))
+	return wireError{Code: fe.Code, Message: msg, Details: details}, fault.Status(fe.Code), true
 }
 
-func toAPIError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	var fe fieldErrors
-	if errors.As(err, &fe) {
-		details := map[string]any{}
-		for f, msg := range fe.FieldErrors() {
-			details[f] = msg
-		}
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: fe.Error(), Details: details}
-	}
-	for _, d := range domainErrors {
-		if errors.Is(err, d.err) {
-			// Domain errors are written for people and name what was
-			// wrong ("item x is in game y"); no driver text reaches them.
-			return &Error{Status: d.status, Code: d.code, Message: err.Error(), Details: detailsOf(err)}
-		}
-	}
-	return nil
-}
-
-// writeError sends err in the envelope. Unknown errors are logged with the
-// request id and reported as a bare 500.
+// writeError sends err in the envelope. Errors without a code are logged
+// with the request id and reported as a bare 500.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	e := toAPIError(err)
-	if e == nil {
+	e, status, ok := toWire(err)
+	if !ok {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", middleware.GetReqID(r.Context()), "err", err)
-		e = errorf(http.StatusInternalServerError, "internal", "internal error; see the server log for request "+middleware.GetReqID(r.Context()))
+		e, status, _ = toWire(fault.New(fault.Internal, "internal error; see the server log for request "+middleware.GetReqID(r.Context())))
 	}
-	writeJSON(w, e.Status, struct {
-		Error *Error `json:"error"`
+	writeJSON(w, status, struct {
+		Error wireError `json:"error"`
 	}{e})
 }
 
@@ -169,7 +132,7 @@ func decodeBody(body []byte, v any) error {
 	return nil
 }
 
-func badJSON(err error) *Error {
+func badJSON(err error) *fault.Error {
 	var (
 		tooLarge *http.MaxBytesError
 		syntax   *json.SyntaxError
@@ -179,25 +142,25 @@ func badJSON(err error) *Error {
 	)
 	switch {
 	case errors.As(err, &tooLarge):
-		return errorf(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is over %d bytes", tooLarge.Limit))
+		return fault.New(fault.TooLarge, fmt.Sprintf("request body is over %d bytes", tooLarge.Limit))
 	case errors.As(err, &dup):
 		return duplicateMember(dup, "")
 	case errors.As(err, &name):
-		e := errorf(http.StatusBadRequest, "bad_json", name.Error())
+		e := fault.New(fault.BadJSON, name.Error())
 		e.Details = map[string]any{"field": name.Path}
 		return e
 	case errors.Is(err, strictjson.ErrTrailing):
-		return errorf(http.StatusBadRequest, "bad_json", "request body has more after the JSON object")
+		return fault.New(fault.BadJSON, "request body has more after the JSON object")
 	case errors.Is(err, io.EOF):
-		return errorf(http.StatusBadRequest, "bad_json", "request body is empty; want a JSON object")
+		return fault.New(fault.BadJSON, "request body is empty; want a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errorf(http.StatusBadRequest, "bad_json", "request body is truncated JSON")
+		return fault.New(fault.BadJSON, "request body is truncated JSON")
 	case errors.As(err, &syntax):
-		return errorf(http.StatusBadRequest, "bad_json", fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
+		return fault.New(fault.BadJSON, fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
 	case errors.As(err, &typ) && typ.Field == "":
-		return errorf(http.StatusBadRequest, "bad_json", "request body must be a JSON "+jsonKind(typ.Type.Kind()))
+		return fault.New(fault.BadJSON, "request body must be a JSON "+jsonKind(typ.Type.Kind()))
 	case errors.As(err, &typ):
-		e := errorf(http.StatusBadRequest, "bad_json", fmt.Sprintf("field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind())))
+		e := fault.New(fault.BadJSON, fmt.Sprintf("field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind())))
 		e.Details = map[string]any{"field": typ.Field}
 		return e
 	}
@@ -206,22 +169,22 @@ func badJSON(err error) *Error {
 		if name, uerr := strconv.Unquote(f); uerr == nil {
 			f = name
 		}
-		e := errorf(http.StatusBadRequest, "bad_json", fmt.Sprintf("unknown field %q", f))
+		e := fault.New(fault.BadJSON, fmt.Sprintf("unknown field %q", f))
 		e.Details = map[string]any{"field": f}
 		return e
 	}
-	return errorf(http.StatusBadRequest, "bad_json", "request body is not the JSON object expected")
+	return fault.New(fault.BadJSON, "request body is not the JSON object expected")
 }
 
 // duplicateMember is the 400 for a body with a member repeated (under
 // prefix, for a document inside a larger body): two readers of such a
 // body could each take a different value.
-func duplicateMember(dup *strictjson.DuplicateError, prefix string) *Error {
+func duplicateMember(dup *strictjson.DuplicateError, prefix string) *fault.Error {
 	field := dup.Path
 	if prefix != "" {
 		field = prefix + "." + field
 	}
-	return &Error{Status: http.StatusBadRequest, Code: "duplicate_member",
+	return &fault.Error{Code: fault.DuplicateMember,
 		Message: fmt.Sprintf("member %q is repeated in its object (names compare ignoring case): send each member once", field),
 		Details: map[string]any{"field": field}}
 }
@@ -229,8 +192,8 @@ func duplicateMember(dup *strictjson.DuplicateError, prefix string) *Error {
 // badRule turns a *rules.DecodeError (a request body that is not a rule
 // document) into a 400 naming the field, under path for a rule inside a
 // larger body; other errors pass through. It is applied where a request
-// is decoded, not in domainErrors: a stored rule that fails to decode is
-// our fault, never the client's.
+// is decoded: a DecodeError has no code, as a stored rule that fails to
+// decode is our fault, never the client's.
 func badRule(err error, path string) error {
 	var de *rules.DecodeError
 	if !errors.As(err, &de) {
@@ -243,7 +206,7 @@ func badRule(err error, path string) error {
 	if path != "" {
 		field = strings.TrimSuffix(path+"."+de.Field, ".")
 	}
-	e := errorf(http.StatusBadRequest, "bad_json", "malformed rule: "+de.Reason)
+	e := fault.New(fault.BadJSON, "malformed rule: "+de.Reason)
 	if field != "" {
 		e.Message = "malformed rule: " + field + ": " + de.Reason
 		e.Details = map[string]any{"field": field}

@@ -5,6 +5,8 @@ import (
 	"net/url"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // A merchandiser's decisions on supplier games: link one into a canonical
@@ -30,7 +32,7 @@ func (s *Server) linkGame(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if body.Game == "" {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: "game is required",
+		return &fault.Error{Code: fault.Validation, Message: "game is required",
 			Details: map[string]any{"game": "required: the canonical game the supplier game is part of"}}
 	}
 	d, err := s.catalog.LinkGame(r.Context(), pathParam(r, "supplier"), pathParam(r, "code"), body.Game, who(r))
@@ -58,7 +60,7 @@ func (s *Server) gameDecisions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	supplier, code := q.Get("supplier"), q.Get("code")
 	if (supplier == "") != (code == "") {
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request",
+		return &fault.Error{Code: fault.BadRequest,
 			Message: "supplier and code name one supplier game together: give both or neither",
 			Details: map[string]any{"supplier": supplier, "code": code}}
 	}

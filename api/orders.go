@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/orders"
 )
@@ -27,7 +28,7 @@ const (
 // orders (Config.Orders nil).
 func (s *Server) orderService() (*orders.Service, error) {
 	if s.cfg.Orders == nil {
-		return nil, errorf(http.StatusNotFound, "not_found", "orders are not enabled on this server")
+		return nil, fault.New(fault.NotFound, "orders are not enabled on this server")
 	}
 	return s.cfg.Orders, nil
 }
@@ -38,7 +39,7 @@ func (s *Server) orderService() (*orders.Service, error) {
 func (s *Server) orderAccess(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, _ := PrincipalFrom(r.Context()); p.Role == auth.RoleMerchandiser {
-			writeError(w, r, s.log, errorf(http.StatusForbidden, "forbidden",
+			writeError(w, r, s.log, fault.New(fault.Forbidden,
 				"orders are the storefront's that placed them and admins'; a merchandiser token reads none"))
 			return
 		}
@@ -89,18 +90,18 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
 // 400 bad_json every handler gives for it. Complaints about fields pass
 // through and become 422s.
 func badOrderBody(err error) error {
-	var ve *orders.ValidationError
-	if !errors.As(err, &ve) {
+	fields := fault.FieldsOf(err)
+	if fields == nil {
 		return err
 	}
 	if dup := (*strictjson.DuplicateError)(nil); errors.As(err, &dup) {
 		return duplicateMember(dup, "")
 	}
-	msg, ok := ve.Fields["body"]
+	msg, ok := fields["body"]
 	if !ok {
 		return err
 	}
-	return errorf(http.StatusBadRequest, "bad_json", "malformed order: "+msg)
+	return fault.New(fault.BadJSON, "malformed order: "+msg)
 }
 
 // ownOrders is whose orders the caller may see: a storefront its own (by
@@ -143,7 +144,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if p, _ := PrincipalFrom(r.Context()); p.Role < auth.RoleAdmin {
-		return errorf(http.StatusForbidden, "forbidden", "listing orders needs the admin role; look an order up by ?reference= or by its id")
+		return fault.New(fault.Forbidden, "listing orders needs the admin role; look an order up by ?reference= or by its id")
 	}
 	f, err := orderFilter(r)
 	if err != nil {
@@ -199,8 +200,8 @@ func listLimit(r *http.Request) (int, error) {
 	return n, nil
 }
 
-func badQuery(name, raw, msg string) *Error {
-	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: msg, Details: map[string]any{name: raw}}
+func badQuery(name, raw, msg string) *fault.Error {
+	return &fault.Error{Code: fault.BadRequest, Message: msg, Details: map[string]any{name: raw}}
 }
 
 func (s *Server) orderRouting(w http.ResponseWriter, r *http.Request) error {
@@ -240,10 +241,10 @@ func (s *Server) settleOrder(w http.ResponseWriter, r *http.Request) error {
 	case "failed":
 		if in.SN != "" {
 			// An operator who sends one believes something was delivered.
-			return &orders.ValidationError{Fields: map[string]string{"sn": "only a succeeded outcome has a serial number"}}
+			return orders.ErrInvalid.WithFields(map[string]string{"sn": "only a succeeded outcome has a serial number"})
 		}
 	default:
-		return &orders.ValidationError{Fields: map[string]string{"outcome": "required: succeeded or failed"}}
+		return orders.ErrInvalid.WithFields(map[string]string{"outcome": "required: succeeded or failed"})
 	}
 	p, _ := PrincipalFrom(r.Context())
 	id := chi.URLParam(r, "id")
@@ -259,7 +260,7 @@ func (s *Server) settleOrder(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Notifier == nil {
-		return errorf(http.StatusNotFound, "not_found", "storefront notifications are not enabled on this server")
+		return fault.New(fault.NotFound, "storefront notifications are not enabled on this server")
 	}
 	limit, err := listLimit(r)
 	if err != nil {

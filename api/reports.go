@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/reports"
 )
 
@@ -76,7 +77,7 @@ func (s *Server) readScorecards(r *http.Request) (*reports.Scorecards, error) {
 // reports are served at all.
 func (s *Server) reportPeriod(r *http.Request) (reports.Period, error) {
 	if s.cfg.Reports == nil {
-		return reports.Period{}, errorf(http.StatusNotFound, "not_found", "reports are not enabled on this server")
+		return reports.Period{}, fault.New(fault.NotFound, "reports are not enabled on this server")
 	}
 	q := r.URL.Query()
 	return reports.ParsePeriod(q.Get("from"), q.Get("to"), q.Get("tz"), time.Now())

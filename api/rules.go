@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -86,7 +88,7 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	saved, findings, err := s.catalog.SaveRule(saveContext(r), catalog.RuleChange{Op: "create", Rule: rule}, who(r))
-	if err = s.savedDespite(r, saved, err); err != nil {
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/rules/"+saved.ID)
@@ -124,7 +126,7 @@ func (s *Server) updateRule(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, rules.ErrStale) {
 		return s.stale(r.Context(), id) // another edit won the race since the check
 	}
-	if err = s.savedDespite(r, saved, err); err != nil {
+	if err != nil {
 		return err
 	}
 	w.Header().Set("ETag", ruleETag(saved.Version))
@@ -141,11 +143,11 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	saved, _, err := s.catalog.SaveRule(saveContext(r), catalog.RuleChange{Op: "delete", ID: id, Version: version}, who(r))
+	_, _, err = s.catalog.SaveRule(saveContext(r), catalog.RuleChange{Op: "delete", ID: id, Version: version}, who(r))
 	if errors.Is(err, rules.ErrStale) {
 		return s.stale(r.Context(), id)
 	}
-	if err = s.savedDespite(r, saved, err); err != nil {
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -155,20 +157,9 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
 // saveContext is the request's context without its cancellation: a
 // client that hangs up after its rule is stored must not stop the
 // reprice, or storefronts would be served prices of the old rules until
-// the next sync.
+// the next sync. (A reprice that fails after the store is SaveRule's to
+// log: the save succeeded.)
 func saveContext(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
-
-// savedDespite tells a failed save from a saved rule whose reprice
-// failed: the change is stored and audited, and the next refresh prices
-// with it, so the client is told it succeeded (a 500 would invite a
-// retry that creates the rule twice).
-func (s *Server) savedDespite(r *http.Request, saved rules.Rule, err error) error {
-	if err == nil || saved.ID == "" {
-		return err
-	}
-	s.log.Error("rule saved, reprice failed", "rule", saved.ID, "path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()), "err", err)
-	return nil
-}
 
 // precondition checks If-Match against rule id's current version and
 // returns the version the change is based on. Without If-Match (or with
@@ -181,7 +172,7 @@ func (s *Server) precondition(r *http.Request, id string) (int64, error) {
 	}
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
 	if h == "" || h == "*" {
-		return 0, &Error{Status: http.StatusPreconditionRequired, Code: "precondition_required",
+		return 0, &fault.Error{Code: fault.PreconditionRequired,
 			Message: `changing a rule needs If-Match: "<version>", the ETag of the rule as you read it`}
 	}
 	// If-Match compares strongly, so a weak W/"3" never matches.
@@ -203,8 +194,8 @@ func (s *Server) stale(ctx context.Context, id string) error {
 	return staleError(cur)
 }
 
-func staleError(cur rules.Rule) *Error {
-	return &Error{Status: http.StatusPreconditionFailed, Code: "version_mismatch",
+func staleError(cur rules.Rule) *fault.Error {
+	return &fault.Error{Code: fault.VersionMismatch,
 		Message: fmt.Sprintf("rule %s is at version %d, not the version If-Match names: reload it and make the change again", cur.ID, cur.Version),
 		Details: map[string]any{"id": cur.ID, "current_version": cur.Version}}
 }
@@ -226,16 +217,11 @@ func readRule(w http.ResponseWriter, r *http.Request) (rules.Rule, error) {
 
 // invalid returns a 422 with fields and everything Validate finds, or nil.
 func invalid(rule rules.Rule, fields map[string]string) error {
-	var ve *rules.ValidationError
-	if errors.As(rule.Validate(), &ve) {
-		for f, msg := range ve.Fields {
-			fields[f] = msg
-		}
-	}
+	maps.Copy(fields, fault.FieldsOf(rule.Validate()))
 	if len(fields) == 0 {
 		return nil
 	}
-	return &rules.ValidationError{Fields: fields}
+	return rules.ErrInvalid.WithFields(fields)
 }
 
 // renamed returns findings with rule id from called to, in their rule
@@ -294,7 +280,7 @@ func auditLimit(r *http.Request) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 1 || n > maxAuditLimit {
-		return 0, &Error{Status: http.StatusBadRequest, Code: "bad_request",
+		return 0, &fault.Error{Code: fault.BadRequest,
 			Message: fmt.Sprintf("limit must be a whole number from 1 to %d", maxAuditLimit), Details: map[string]any{"limit": raw}}
 	}
 	return n, nil
@@ -338,7 +324,7 @@ func (s *Server) explainPrice(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := chi.URLParam(r, "item")
 	if _, ok := snap.Item(id); !ok {
-		return errorf(http.StatusNotFound, "item_not_found", "no item "+id)
+		return fault.New(fault.ItemNotFound, "no item "+id)
 	}
 	tier, err := tierOf(r, snap)
 	if err != nil {

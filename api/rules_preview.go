@@ -3,13 +3,13 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/rules"
 )
@@ -47,7 +47,7 @@ func (s *Server) previewRules(w http.ResponseWriter, r *http.Request) error {
 	}
 	if n := len(in.Changes); n == 0 || n > maxPreviewChanges {
 		msg := fmt.Sprintf("want 1 to %d changes", maxPreviewChanges)
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: "changes: " + msg,
+		return &fault.Error{Code: fault.Validation, Message: "changes: " + msg,
 			Details: map[string]any{"changes": msg}}
 	}
 	current, err := s.catalog.Rules().List(r.Context())
@@ -70,14 +70,14 @@ func (s *Server) previewRules(w http.ResponseWriter, r *http.Request) error {
 			at := fmt.Sprintf("changes[%d]", i)
 			switch j, dup := changed[ch.ID]; {
 			case !ok:
-				return &Error{Status: http.StatusNotFound, Code: "rule_not_found",
+				return &fault.Error{Code: fault.RuleNotFound,
 					Message: fmt.Sprintf("%s: no rule %s", at, ch.ID), Details: map[string]any{"index": i, "id": ch.ID}}
 			case dup:
 				msg := fmt.Sprintf("rule %s is already changed by changes[%d]; make one change of it", ch.ID, j)
-				return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Message: at + ".id: " + msg,
+				return &fault.Error{Code: fault.Validation, Message: at + ".id: " + msg,
 					Details: map[string]any{"index": i, at + ".id": msg}}
 			case cur != ch.Version:
-				return &Error{Status: http.StatusPreconditionFailed, Code: "version_mismatch",
+				return &fault.Error{Code: fault.VersionMismatch,
 					Message: fmt.Sprintf("%s: rule %s is at version %d, not %d: reload it and propose the change again", at, ch.ID, cur, ch.Version),
 					Details: map[string]any{"index": i, "id": ch.ID, "current_version": cur}}
 			}
@@ -99,7 +99,7 @@ func (s *Server) previewRules(w http.ResponseWriter, r *http.Request) error {
 func readChange(i int, raw json.RawMessage) (catalog.RuleChange, error) {
 	at := fmt.Sprintf("changes[%d]", i)
 	if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-		return catalog.RuleChange{}, indexed(errorf(http.StatusBadRequest, "bad_json", "must be a JSON object"), i, at)
+		return catalog.RuleChange{}, indexed(fault.New(fault.BadJSON, "must be a JSON object"), i, at)
 	}
 	var wc wireChange
 	if err := strictjson.Decode(raw, &wc); err != nil {
@@ -113,10 +113,9 @@ func readChange(i int, raw json.RawMessage) (catalog.RuleChange, error) {
 	if hasRule {
 		var err error
 		rule, err = rules.Decode(wc.Rule)
-		var ve *rules.ValidationError
-		switch {
-		case errors.As(err, &ve):
-			for f, msg := range ve.Fields {
+		switch ve := fault.FieldsOf(err); {
+		case ve != nil:
+			for f, msg := range ve {
 				fields["rule."+f] = msg
 			}
 		case err != nil:
@@ -176,11 +175,8 @@ func readChange(i int, raw json.RawMessage) (catalog.RuleChange, error) {
 		fields["op"] = "must be create, update or delete"
 	}
 	if decoded && wc.Op != "delete" {
-		var ve *rules.ValidationError
-		if errors.As(rule.Validate(), &ve) {
-			for f, msg := range ve.Fields {
-				fields["rule."+f] = msg
-			}
+		for f, msg := range fault.FieldsOf(rule.Validate()) {
+			fields["rule."+f] = msg
 		}
 	}
 	if len(fields) > 0 {
@@ -191,7 +187,7 @@ func readChange(i int, raw json.RawMessage) (catalog.RuleChange, error) {
 			msgs = append(msgs, at+"."+f+": "+msg)
 		}
 		slices.Sort(msgs)
-		return catalog.RuleChange{}, &Error{Status: http.StatusUnprocessableEntity, Code: "validation",
+		return catalog.RuleChange{}, &fault.Error{Code: fault.Validation,
 			Message: "invalid change: " + strings.Join(msgs, "; "), Details: details}
 	}
 	ch.Rule = rule
@@ -201,11 +197,11 @@ func readChange(i int, raw json.RawMessage) (catalog.RuleChange, error) {
 // indexed places an error about part of change i: its field under at,
 // and the index in details.
 func indexed(err error, i int, at string) error {
-	var e *Error
-	if !errors.As(err, &e) {
+	e := fault.As(err)
+	if e == nil {
 		return err
 	}
-	out := &Error{Status: e.Status, Code: e.Code, Message: at + ": " + e.Message, Details: map[string]any{"index": i, "field": at}}
+	out := &fault.Error{Code: e.Code, Message: at + ": " + e.Message, Details: map[string]any{"index": i, "field": at}}
 	if f, ok := e.Details["field"].(string); ok && f != "" {
 		out.Details["field"] = at + "." + f
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 )
@@ -86,10 +87,10 @@ func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(requestID, s.logRequests, s.recoverPanics)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return errorf(http.StatusNotFound, "not_found", "no such endpoint")
+		return fault.New(fault.NotFound, "no such endpoint")
 	}))
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return errorf(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
+		return fault.New(fault.MethodNotAllowed, r.Method+" is not allowed here")
 	}))
 
 	r.Get("/healthz", s.handle(s.healthz))
@@ -180,7 +181,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("handler panic", "path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()), "panic", v)
-				writeError(w, r, s.log, errorf(http.StatusInternalServerError, "internal", "internal error"))
+				writeError(w, r, s.log, fault.New(fault.Internal, "internal error"))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -259,7 +260,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if s.ready != nil {
 		if err := s.ready(r.Context()); err != nil {
-			return &Error{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: err.Error()}
+			return &fault.Error{Code: fault.NotReady, Message: err.Error()}
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -270,7 +271,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 // listener of their own (SYNCD_METRICS_ADDR), which then serves them.
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Metrics == nil {
-		return errorf(http.StatusNotFound, "not_found", "metrics are not served on this address")
+		return fault.New(fault.NotFound, "metrics are not served on this address")
 	}
 	s.cfg.Metrics.ServeHTTP(w, r)
 	return nil
@@ -353,14 +354,14 @@ func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) syncSupplier(w http.ResponseWriter, r *http.Request) error {
 	name := chi.URLParam(r, "supplier")
 	if !slices.Contains(s.cfg.Suppliers, name) {
-		return errorf(http.StatusNotFound, "supplier_not_found", "no enabled supplier "+name)
+		return fault.New(fault.SupplierNotFound, "no enabled supplier "+name)
 	}
 	st, err := s.syncer.Status(r.Context(), name, s.cfg.StaleAfter)
 	if err != nil {
 		return err
 	}
 	if st.Running {
-		return errorf(http.StatusConflict, "sync_running", "a sync of "+name+" is already running")
+		return fault.New(fault.SyncRunning, "a sync of "+name+" is already running")
 	}
 	if err := s.trigger(name); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/internal/strictjson/strictjsontest"
 	"github.com/syncd/syncd/rules"
@@ -282,8 +283,8 @@ func FuzzDecodeBody(f *testing.F) {
 		for _, target := range targets {
 			v := target()
 			err := decodeBody(body, v)
-			var e *Error
-			if err != nil && (!errors.As(err, &e) || e.Status != http.StatusBadRequest && e.Status != http.StatusRequestEntityTooLarge) {
+			e := fault.As(err)
+			if err != nil && (e == nil || fault.Status(e.Code) != http.StatusBadRequest && fault.Status(e.Code) != http.StatusRequestEntityTooLarge) {
 				t.Fatalf("%T: got %v, want a 400", v, err)
 			}
 			if err != nil {
@@ -297,7 +298,7 @@ func FuzzDecodeBody(f *testing.F) {
 				continue
 			}
 			err = decodeBody(again, target())
-			if !errors.As(err, &e) || e.Code != "duplicate_member" || e.Details["field"] != path {
+			if e = fault.As(err); e == nil || e.Code != "duplicate_member" || e.Details["field"] != path {
 				t.Fatalf("%T: %s, with %q repeated: got %v, want duplicate_member naming it", v, again, path, err)
 			}
 		}

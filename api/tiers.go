@@ -7,6 +7,7 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // tierParam is ?tier=, public by default.
@@ -20,12 +21,12 @@ func tierParam(r *http.Request) string {
 // tierForbidden is the 403 for a storefront naming a price tier its token
 // was not granted, whether or not the tier exists: which tiers exist
 // beyond its own is not a storefront's business.
-func tierForbidden(p auth.Principal, tier string) *Error {
+func tierForbidden(p auth.Principal, tier string) *fault.Error {
 	tiers, may := p.Tiers, strings.Join(p.Tiers, ", ")
 	if len(tiers) == 0 {
 		tiers, may = []string{}, "none"
 	}
-	return &Error{Status: http.StatusForbidden, Code: "tier_forbidden",
+	return &fault.Error{Code: fault.TierForbidden,
 		Message: fmt.Sprintf("this token may not use price tier %q; it may use %s (an admin grants tiers: PATCH /v1/tokens/{id})",
 			tier, may),
 		Details: map[string]any{"tier": tier, "tiers": tiers}}

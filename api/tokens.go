@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/printable"
 )
 
@@ -44,7 +45,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	// auth refuses control characters in a name; bidi controls and other
 	// invisible formatting characters are refused here, as in every name.
 	if err := printable.Line(in.Name); err != nil {
-		return &auth.ValidationError{Fields: map[string]string{"name": err.Error()}}
+		return fault.Invalid("invalid token", map[string]string{"name": err.Error()})
 	}
 	// An unknown role parses to the zero Role, which Create refuses together
 	// with anything else wrong, so the client learns every field at once.

@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/inbox"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // senpaySupplier is senpaySupplier: api names suppliers, it does not import
@@ -56,20 +57,25 @@ func (s *Server) senpayHandle(h func(http.ResponseWriter, *http.Request) error) 
 		if err == nil {
 			return
 		}
-		var e *Error
+		// The handler's own refusals come as they are, and a body the
+		// inbox refuses (inbox.ErrInvalid) is bad_webhook. Anything else,
+		// a domain error too, failed applying a delivery: ours, a 500,
+		// so the sender delivers it again.
+		e, ok := err.(*fault.Error)
 		switch {
-		case errors.As(err, &e):
+		case ok:
 		case errors.Is(err, inbox.ErrInvalid):
-			e = errorf(http.StatusBadRequest, "bad_webhook", err.Error())
+			e = fault.New(fault.BadWebhook, err.Error())
 		default:
 			s.log.Error("webhook failed", "supplier", senpaySupplier, "request_id", middleware.GetReqID(r.Context()), "err", err)
-			e = errorf(http.StatusInternalServerError, "internal", "internal error; see the server log for request "+middleware.GetReqID(r.Context()))
+			e = fault.New(fault.Internal, "internal error; see the server log for request "+middleware.GetReqID(r.Context()))
 		}
-		if e.Status != http.StatusNotFound && e.Status < 500 {
-			s.log.Warn("webhook refused", "supplier", senpaySupplier, "status", e.Status, "message", e.Message,
+		status := fault.Status(e.Code)
+		if status != http.StatusNotFound && status < 500 {
+			s.log.Warn("webhook refused", "supplier", senpaySupplier, "status", status, "message", e.Message,
 				"remote", r.RemoteAddr, "request_id", middleware.GetReqID(r.Context()))
 		}
-		writeJSON(w, e.Status, senpayReply{Status: e.Status, Message: e.Message})
+		writeJSON(w, status, senpayReply{Status: status, Message: e.Message})
 	}
 }
 
@@ -79,19 +85,19 @@ func (s *Server) senpayHandle(h func(http.ResponseWriter, *http.Request) error) 
 func (s *Server) senpayWebhook(w http.ResponseWriter, r *http.Request) error {
 	cfg := s.cfg.SenpayWebhook
 	if cfg == nil || cfg.Inbox == nil {
-		return errorf(http.StatusNotFound, "not_found", "Senpay webhooks are not enabled on this server")
+		return fault.New(fault.NotFound, "Senpay webhooks are not enabled on this server")
 	}
 	from, ok := clientAddr(r, s.cfg.TrustedProxies)
 	if !ok || !inPrefixes(cfg.Allow, from) {
-		return errorf(http.StatusForbidden, "forbidden", "source address "+addrText(from)+" may not send Senpay webhooks")
+		return fault.New(fault.Forbidden, "source address "+addrText(from)+" may not send Senpay webhooks")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return errorf(http.StatusBadRequest, "too_large", fmt.Sprintf("request body is over %d bytes", tooLarge.Limit))
+			return fault.New(fault.BadWebhook, fmt.Sprintf("request body is over %d bytes", tooLarge.Limit))
 		}
-		return errorf(http.StatusBadRequest, "bad_body", "request body could not be read")
+		return fault.New(fault.BadWebhook, "request body could not be read")
 	}
 	if cfg.Secret != "" {
 		header := cfg.SignatureHeader
@@ -99,7 +105,7 @@ func (s *Server) senpayWebhook(w http.ResponseWriter, r *http.Request) error {
 			header = "X-Signature"
 		}
 		if !signed(body, r.Header.Get(header), cfg.Secret) {
-			return errorf(http.StatusBadRequest, "bad_signature", "Invalid signature")
+			return fault.New(fault.BadWebhook, "Invalid signature")
 		}
 	}
 	res, err := cfg.Inbox.Receive(r.Context(), senpaySupplier, body, from.String())

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,19 +17,23 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/printable"
 )
 
-// Errors of the Store.
+// Errors of the Store. A token to create or change that is refused for
+// its fields is a *fault.Error of code fault.Validation naming them.
 var (
-	ErrNotFound     = errors.New("token not found")
+	ErrNotFound = fault.New(fault.TokenNotFound, "token not found")
+	// ErrInvalidToken: the secret is no token's. It has no code: the
+	// caller answers it (401), it never reaches a client as it is.
 	ErrInvalidToken = errors.New("invalid token")
 	// ErrNameTaken refuses a second token under a name without Rotate: a
 	// storefront's orders belong to its name, so a new token under it
 	// would see them. It comes as a *NameTakenError.
-	ErrNameTaken = errors.New("token name taken")
+	ErrNameTaken = fault.New(fault.TokenNameTaken, "token name taken")
 	// ErrRevoked refuses a change to a revoked token.
-	ErrRevoked = errors.New("token revoked")
+	ErrRevoked = fault.New(fault.TokenRevoked, "token revoked")
 )
 
 // SecretPrefix starts every secret Create makes, so a leaked token is easy
@@ -77,26 +79,8 @@ func (e *NameTakenError) Error() string {
 
 func (e *NameTakenError) Unwrap() error { return ErrNameTaken }
 
-// ValidationError says what is wrong with each field of a token to create
-// or change.
-type ValidationError struct {
-	Fields map[string]string // field name -> what is wrong with it
-}
-
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid token:")
-	for i, f := range slices.Sorted(maps.Keys(e.Fields)) {
-		if i > 0 {
-			b.WriteByte(';')
-		}
-		b.WriteString(" " + f + ": " + e.Fields[f])
-	}
-	return b.String()
-}
-
-// FieldErrors returns what is wrong with each field.
-func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }
+// invalid refuses a token to create or change for its fields.
+func invalid(fields map[string]string) error { return fault.Invalid("invalid token", fields) }
 
 // Store keeps API tokens in SQLite, hashed, and authenticates secrets from
 // an in-memory copy. It is safe for concurrent use.
@@ -285,7 +269,7 @@ func validate(name string, role Role, tiers []string) error {
 		fields["tiers"] = msg
 	}
 	if len(fields) > 0 {
-		return &ValidationError{Fields: fields}
+		return invalid(fields)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // clock is a settable time for the reload schedule; safe for the
@@ -179,16 +180,16 @@ func TestCreateValidates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := s.Create(context.Background(), tt.in, tt.role)
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("got %v, want a ValidationError", err)
+			got := fault.FieldsOf(err)
+			if got == nil {
+				t.Fatalf("got %v, want a validation error", err)
 			}
-			if len(ve.Fields) != len(tt.fields) {
-				t.Fatalf("fields: got %v, want %v", ve.Fields, tt.fields)
+			if len(got) != len(tt.fields) {
+				t.Fatalf("fields: got %v, want %v", got, tt.fields)
 			}
 			for _, f := range tt.fields {
-				if ve.Fields[f] == "" {
-					t.Fatalf("fields: got %v, want %s named", ve.Fields, f)
+				if got[f] == "" {
+					t.Fatalf("fields: got %v, want %s named", got, f)
 				}
 			}
 		})

@@ -32,7 +32,7 @@ func tierProblem(role Role, tiers []string, required bool) string {
 }
 
 // checkTiers returns tiers without repeats, public first then by id, once
-// each is known to exist; an unknown one is a *ValidationError naming them.
+// each is known to exist; an unknown one is a validation error naming them.
 func checkTiers(ctx context.Context, tx *sqlx.Tx, tiers []string) ([]string, error) {
 	out := slices.Clone(tiers)
 	slices.SortFunc(out, func(a, b string) int {
@@ -50,8 +50,8 @@ func checkTiers(ctx context.Context, tx *sqlx.Tx, tiers []string) ([]string, err
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, &ValidationError{Fields: map[string]string{
-			"tiers": "no such price tier: " + strings.Join(unknown, ", ") + " (GET /v1/tiers lists them; POST /v1/tiers makes one)"}}
+		return nil, invalid(map[string]string{
+			"tiers": "no such price tier: " + strings.Join(unknown, ", ") + " (GET /v1/tiers lists them; POST /v1/tiers makes one)"})
 	}
 	return out, nil
 }
@@ -97,7 +97,7 @@ func tiersOf(ctx context.Context, tx *sqlx.Tx, id int64) ([]string, error) {
 // exist), at once in this process and within a few seconds in another
 // syncd on the same database. An unknown id is ErrNotFound, a revoked
 // token ErrRevoked; a merchandiser's or admin's, which use every tier, is
-// a *ValidationError.
+// a validation error.
 func (s *Store) SetTiers(ctx context.Context, id int64, tiers []string) (Token, error) {
 	const q = `SELECT id, name, role, created_at, revoked_at FROM tokens WHERE id = ?`
 
@@ -114,7 +114,7 @@ func (s *Store) SetTiers(ctx context.Context, id int64, tiers []string) (Token, 
 			return err
 		}
 		if msg := tierProblem(tok.Role, tiers, true); msg != "" {
-			return &ValidationError{Fields: map[string]string{"tiers": msg}}
+			return invalid(map[string]string{"tiers": msg})
 		}
 		if tok.RevokedAt != nil {
 			return ErrRevoked

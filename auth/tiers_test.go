@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 func addTier(t *testing.T, s *Store, id string) {
@@ -16,13 +18,7 @@ func addTier(t *testing.T, s *Store, id string) {
 	}
 }
 
-func fieldsOf(err error) map[string]string {
-	var ve *ValidationError
-	if errors.As(err, &ve) {
-		return ve.Fields
-	}
-	return nil
-}
+func fieldsOf(err error) map[string]string { return fault.FieldsOf(err) }
 
 func TestTokenTiers(t *testing.T) {
 	ctx := context.Background()

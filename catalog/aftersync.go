@@ -15,12 +15,13 @@ import (
 // across that line (credentials refused, data now stale), it only
 // records the supplier's health (degraded) in a snapshot that shares
 // every game. Anything else (new offers to link, a changed supplier game,
-// a supplier going stale, refused or recovering) rebuilds everything.
+// a supplier going stale, refused or recovering, a rule change whose
+// reprice failed) rebuilds everything.
 func (c *Catalog) AfterSync(ctx context.Context, res SyncResult) (*Snapshot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	prev := c.current.Load()
-	if prev == nil || res.Added > 0 || res.GamesChanged > 0 {
+	if prev == nil || c.rulesOwed || res.Added > 0 || res.GamesChanged > 0 {
 		return c.refreshLocked(ctx, "sync")
 	}
 	health, err := c.loadHealth(ctx)

@@ -65,6 +65,10 @@ type Catalog struct {
 	costQueue costQueue
 	costsDone uint64 // the last cost batch repriced; under mu
 	balances  balanceBook
+	// rulesOwed: a rule change is stored but its reprice failed, so the
+	// snapshot prices with older rules; the next rebuild is a full one.
+	// Under mu.
+	rulesOwed bool
 
 	epoch   string     // random per process, part of the catalog ETag
 	mu      sync.Mutex // one rebuild or rule change at a time
@@ -140,6 +144,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 	if err := c.publish(ctx, snap, cause, start); err != nil {
 		return nil, err
 	}
+	c.rulesOwed = false
 	c.log.Info("catalog snapshot", "version", snap.Version, "games", len(snap.games), "items", snap.items,
 		"cause", cause, "linked", linked, "review", snap.reviewCount(), "duration", c.now().Sub(start))
 	return snap, nil

@@ -2,8 +2,9 @@ package catalog
 
 import (
 	"bytes"
-	"errors"
 	"slices"
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // change is what one snapshot version changed for storefronts.
@@ -16,7 +17,7 @@ type change struct {
 
 // ErrVersionGone: the changes feed no longer reaches back to that version
 // (or it is from the future, as after a restore): download everything.
-var ErrVersionGone = errors.New("version too old for the changes feed")
+var ErrVersionGone = fault.New(fault.VersionGone, "version too old for the changes feed")
 
 // diff lists what next shows storefronts differently from prev, in any
 // tier. Game entries shared between the two are skipped unread.

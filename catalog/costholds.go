@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/printable"
 )
 
@@ -20,9 +21,9 @@ import (
 var (
 	// ErrNotHeld: the offer's cost is not held (never was, or a sync or
 	// another merchandiser released it first).
-	ErrNotHeld = errors.New("the offer's cost is not held")
+	ErrNotHeld = fault.New(fault.NotHeld, "the offer's cost is not held")
 	// ErrCostMoved: the held cost is not the one the merchandiser saw.
-	ErrCostMoved = errors.New("the held cost changed")
+	ErrCostMoved = fault.New(fault.CostChanged, "the held cost changed")
 )
 
 // CostMovedError is ErrCostMoved with what was accepted and what is held

@@ -95,7 +95,7 @@ func (c *Catalog) ApplyCosts(ctx context.Context, supplier string, changes []Cos
 		return up, nil
 	}
 	var snap *Snapshot
-	if full {
+	if full || c.rulesOwed {
 		snap, err = c.refreshLocked(ctx, "webhook")
 	} else {
 		var health map[string]supplierHealth

@@ -11,13 +11,14 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/printable"
 )
 
-// Errors of the merchandiser's matching operations.
+// Errors of the merchandiser's matching operations, with their codes.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrInvalid  = errors.New("invalid")
+	ErrNotFound = fault.New(fault.NotFound, "not found")
+	ErrInvalid  = fault.New(fault.Validation, "invalid")
 	// ErrNotReady: no snapshot has been built yet.
 	ErrNotReady = errors.New("catalog not built yet")
 )

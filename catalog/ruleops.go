@@ -104,7 +104,10 @@ func (s *Snapshot) subjects() []rules.Subject {
 // rule set against today's catalog (refusing a conflict), stores the
 // change with its audit entry, and reprices only the games the old and new
 // versions of the rule can reach. It returns the rule as stored and the
-// lint warnings.
+// lint warnings. An error means nothing was stored: once the change is
+// stored, a reprice that fails is logged and left to the next rebuild,
+// which is then a full one (a caller told the save failed would retry
+// it, and create the rule twice).
 func (c *Catalog) SaveRule(ctx context.Context, ch RuleChange, actor string) (rules.Rule, rules.Findings, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -161,11 +164,12 @@ func (c *Catalog) SaveRule(ctx context.Context, ch RuleChange, actor string) (ru
 		final[slices.IndexFunc(final, func(r rules.Rule) bool { return r.ID == saved.ID })] = saved
 	}
 	set, err := rules.NewSet(final)
-	if err != nil {
-		return saved, findings, err
+	if err == nil {
+		err = c.repriceLocked(ctx, set, touched, "rule:"+saved.ID)
 	}
-	if err := c.repriceLocked(ctx, set, touched, "rule:"+saved.ID); err != nil {
-		return saved, findings, err
+	if err != nil {
+		c.rulesOwed = true
+		c.log.Error("rule saved; reprice failed, the next rebuild prices with it", "rule", saved.ID, "op", ch.Op, "err", err)
 	}
 	return saved, findings, nil
 }

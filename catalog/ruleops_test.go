@@ -358,3 +358,67 @@ func TestConcurrentCostUpdatesAreBatched(t *testing.T) {
 		t.Fatalf("172 diamonds: got %d, want 25019", got)
 	}
 }
+
+// TestRuleSavedDespiteRepriceFailure: once a rule change is stored, it is
+// saved, whatever happens after. A reprice that fails is not reported as
+// a failed save (a client told so would retry it and create the rule
+// twice), and the next sync prices with the rule, even one that changed
+// only another game's costs and would otherwise reprice that game alone.
+func TestRuleSavedDespiteRepriceFailure(t *testing.T) {
+	h := twoGames(t)
+	h.round()
+	ctx := context.Background()
+	db := h.cat.db.Write
+	// Publishing the repriced snapshot needs a new version: make that
+	// write fail, after the rule is stored.
+	if _, err := db.ExecContext(ctx, `CREATE TRIGGER no_version BEFORE UPDATE ON meta WHEN NEW.key = 'snapshot_version'
+		BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRule(t, `{"name": "MLBB +10%", "match": {"game": "mobile-legends"},
+		"action": {"kind": "markup_percent", "value": "10", "plus": 0}, "round": {"step": 100, "mode": "up", "ending": 0}}`)
+	saved, _, err := h.cat.SaveRule(ctx, RuleChange{Op: "create", Rule: r}, "ana")
+	if err != nil || saved.ID == "" || saved.Version != 1 {
+		t.Fatalf("save with a failing reprice: got %+v, %v; want the rule saved and no error", saved, err)
+	}
+	if got, err := h.cat.Rules().Get(ctx, saved.ID); err != nil || got.Name != "MLBB +10%" {
+		t.Fatalf("stored rule: got %+v, %v", got, err)
+	}
+	if got := price(t, h.cat.Snapshot(), diamonds86, PublicTier); got != 19500 {
+		t.Fatalf("86 diamonds while the reprice failed: got %d, want the old 19500", got)
+	}
+
+	if _, err := db.ExecContext(ctx, `DROP TRIGGER no_version`); err != nil {
+		t.Fatal(err)
+	}
+	h.m.offer("isipay", "FF_ID_100").Cost = decimal.NewFromInt(14100)
+	h.clk.advance(time.Minute)
+	res, err := h.syncer.Sync(ctx, "isipay", fixed(clone(h.m.isipay)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := h.cat.AfterSync(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := price(t, snap, diamonds86, PublicTier); got != 21500 {
+		t.Fatalf("86 diamonds after the next sync: got %d, want 21500 (cost 19500 +10%%, up to 100)", got)
+	}
+	if got := price(t, snap, "free-fire.diamonds-100", PublicTier); got != 14100 {
+		t.Fatalf("free fire after the next sync: got %d, want its new cost 14100", got)
+	}
+
+	// Owed no more: the next cost-only sync reprices its own game alone.
+	h.m.offer("isipay", "FF_ID_100").Cost = decimal.NewFromInt(14200)
+	h.clk.advance(time.Minute)
+	if res, err = h.syncer.Sync(ctx, "isipay", fixed(clone(h.m.isipay))); err != nil {
+		t.Fatal(err)
+	}
+	next, err := h.cat.AfterSync(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.gameByID["mobile-legends"] != snap.gameByID["mobile-legends"] {
+		t.Fatal("a cost change in free-fire re-encoded mobile-legends once the rule was priced")
+	}
+}

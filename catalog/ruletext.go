@@ -2,9 +2,9 @@ package catalog
 
 import (
 	"context"
-	"errors"
 	"maps"
 
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/printable"
 	"github.com/syncd/syncd/rules"
 )
@@ -16,13 +16,13 @@ import (
 // saved or previewed passes here.
 func validateRule(r rules.Rule) error {
 	err := r.Validate()
-	var ve *rules.ValidationError
-	if err != nil && !errors.As(err, &ve) {
+	found := fault.FieldsOf(err)
+	if err != nil && found == nil {
 		return err
 	}
-	fields := map[string]string{}
-	if ve != nil {
-		maps.Copy(fields, ve.Fields)
+	fields := maps.Clone(found)
+	if fields == nil {
+		fields = map[string]string{}
 	}
 	if _, bad := fields["name"]; !bad {
 		if err := printable.Line(r.Name); err != nil {
@@ -37,14 +37,14 @@ func validateRule(r rules.Rule) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	return &rules.ValidationError{Fields: fields}
+	return rules.ErrInvalid.WithFields(fields)
 }
 
 // CreateTier adds a price tier whose name is text people can be shown
 // (rules.Store.CreateTier checks the rest).
 func (c *Catalog) CreateTier(ctx context.Context, t rules.Tier) (rules.Tier, error) {
 	if err := printable.Line(t.Name); err != nil {
-		return rules.Tier{}, &rules.ValidationError{Fields: map[string]string{"name": err.Error()}}
+		return rules.Tier{}, rules.ErrInvalid.WithFields(map[string]string{"name": err.Error()})
 	}
 	return c.rules.CreateTier(ctx, t)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -31,9 +32,8 @@ func TestValidateRuleRefusesWhatIsNotText(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := base
 			tt.edit(&r)
-			var ve *rules.ValidationError
-			if err := validateRule(r); !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[tt.field] == "" {
-				t.Fatalf("got %v, want a ValidationError on %s only", err, tt.field)
+			if err := validateRule(r); len(fault.FieldsOf(err)) != 1 || fault.FieldsOf(err)[tt.field] == "" || !errors.Is(err, rules.ErrInvalid) {
+				t.Fatalf("got %v, want a validation error on %s only", err, tt.field)
 			}
 		})
 	}
@@ -45,8 +45,7 @@ func TestValidateRuleRefusesWhatIsNotText(t *testing.T) {
 	// rules.Validate's own findings come through beside the text's.
 	both := base
 	both.Name, both.Action.Kind = "MLBB\x00", ""
-	var ve *rules.ValidationError
-	if err := validateRule(both); !errors.As(err, &ve) || ve.Fields["name"] == "" || ve.Fields["action.kind"] == "" {
+	if err := validateRule(both); fault.FieldsOf(err)["name"] == "" || fault.FieldsOf(err)["action.kind"] == "" {
 		t.Fatalf("bad name and no kind: got %v, want both named", err)
 	}
 }
@@ -54,10 +53,9 @@ func TestValidateRuleRefusesWhatIsNotText(t *testing.T) {
 func TestCreateTierRefusesWhatIsNotText(t *testing.T) {
 	h := newHarness(t, Config{})
 	ctx := context.Background()
-	var ve *rules.ValidationError
 	for _, name := range []string{"Members\x00", "Mem\nbers", "\u202eMembers"} {
-		if _, err := h.cat.CreateTier(ctx, rules.Tier{ID: "gold", Name: name}); !errors.As(err, &ve) || ve.Fields["name"] == "" {
-			t.Fatalf("tier name %q: got %v, want a ValidationError on name", name, err)
+		if _, err := h.cat.CreateTier(ctx, rules.Tier{ID: "gold", Name: name}); fault.FieldsOf(err)["name"] == "" {
+			t.Fatalf("tier name %q: got %v, want a validation error on name", name, err)
 		}
 	}
 	if _, err := h.cat.CreateTier(ctx, rules.Tier{ID: "gold", Name: "Gold"}); err != nil {

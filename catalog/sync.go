@@ -11,11 +11,12 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // Errors a sync can end with. Each leaves the stored catalog untouched.
 var (
-	ErrSyncRunning     = errors.New("a sync of this supplier is already running")
+	ErrSyncRunning     = fault.New(fault.SyncRunning, "a sync of this supplier is already running")
 	ErrEmptyCatalog    = errors.New("supplier returned an empty catalog")
 	ErrShrunkenCatalog = errors.New("supplier catalog shrank beyond the safety limit")
 	ErrInvalidCatalog  = errors.New("supplier catalog is invalid")

@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // catalogPageSize is how many items a catalog page shows.
@@ -68,10 +69,10 @@ func statusOf(it *catalog.Item, p catalog.Price) (string, string) {
 	return "available", ""
 }
 
-func (c *Console) catalogPage(w http.ResponseWriter, r *http.Request) {
-	snap := c.snapshot(w, r)
-	if snap == nil {
-		return
+func (c *Console) catalogPage(w http.ResponseWriter, r *http.Request) error {
+	snap, err := c.snapshot()
+	if err != nil {
+		return err
 	}
 	q := r.URL.Query()
 	f := catalogFilter{Q: strings.TrimSpace(q.Get("q")), Game: q.Get("game"), Supplier: q.Get("supplier"),
@@ -136,9 +137,9 @@ func (c *Console) catalogPage(w http.ResponseWriter, r *http.Request) {
 	d.Pager = newPager(page, catalogPageSize, total, func(p int) string { return withPage(Prefix+"/catalog", q, p) })
 	status := http.StatusOK
 	if len(d.Errors) > 0 {
-		status = http.StatusBadRequest
+		status = fault.PageStatus(fault.BadRequest)
 	}
-	c.render(w, r, status, "catalog", view{Title: "Catalog", Nav: "catalog", Data: d})
+	return c.render(w, r, status, "catalog", view{Title: "Catalog", Nav: "catalog", Data: d})
 }
 
 // match reports whether an item passes the filter, and its row if so.

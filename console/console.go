@@ -19,6 +19,7 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 )
@@ -88,53 +89,64 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.router.S
 func (c *Console) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(c.headers, c.recoverPanics)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		c.fail(w, r, http.StatusNotFound, "Not found", "There is no console page at "+r.URL.Path+".")
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		c.fail(w, r, http.StatusMethodNotAllowed, "Not allowed", r.Method+" is not allowed here.")
-	})
-	r.Get("/static/{name}", c.static)
-	r.Get("/signin", c.signinPage)
-	r.Post("/signin", c.signin)
+	r.NotFound(c.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return &pageError{code: fault.NotFound, message: "There is no console page at " + r.URL.Path + "."}
+	}))
+	r.MethodNotAllowed(c.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return &pageError{code: fault.MethodNotAllowed, message: r.Method + " is not allowed here."}
+	}))
+	r.Get("/static/{name}", c.handle(c.static))
+	r.Get("/signin", c.handle(c.signinPage))
+	r.Post("/signin", c.handle(c.signin))
 
 	r.Group(func(r chi.Router) {
 		r.Use(c.require(auth.RoleMerchandiser))
-		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+		r.Get("/", c.handle(func(w http.ResponseWriter, r *http.Request) error {
 			http.Redirect(w, r, Prefix+"/catalog", http.StatusSeeOther)
-		})
-		r.Post("/signout", c.signout)
-		r.Get("/catalog", c.catalogPage)
-		r.Get("/items/{item}", c.itemPage)
-		r.Post("/items/{item}/rename", c.renameItem)
-		r.Get("/rules", c.rulesPage)
-		r.Get("/rules/new", c.newRulePage)
-		r.Post("/rules/new", c.createRule)
-		r.Post("/rules/preview", c.previewRule)
-		r.Get("/rules/{id}", c.editRulePage)
-		r.Post("/rules/{id}", c.updateRule)
-		r.Post("/rules/{id}/toggle", c.toggleRule)
-		r.Post("/rules/{id}/delete", c.deleteRule)
-		r.Get("/matching", c.matchingPage)
-		r.Post("/offers/{offer}/link", c.linkOffer)
-		r.Post("/offers/{offer}/split", c.splitOffer)
-		r.Post("/supplier-games/{supplier}/{code}/link", c.linkGame)
-		r.Post("/supplier-games/{supplier}/{code}/split", c.splitGame)
-		r.Get("/cost-holds", c.costHoldsPage)
-		r.Post("/cost-holds/{offer}/accept", c.acceptCost)
+			return nil
+		}))
+		r.Post("/signout", c.handle(c.signout))
+		r.Get("/catalog", c.handle(c.catalogPage))
+		r.Get("/items/{item}", c.handle(c.itemPage))
+		r.Post("/items/{item}/rename", c.handle(c.renameItem))
+		r.Get("/rules", c.handle(c.rulesPage))
+		r.Get("/rules/new", c.handle(c.newRulePage))
+		r.Post("/rules/new", c.handle(c.createRule))
+		r.Post("/rules/preview", c.handle(c.previewRule))
+		r.Get("/rules/{id}", c.handle(c.editRulePage))
+		r.Post("/rules/{id}", c.handle(c.updateRule))
+		r.Post("/rules/{id}/toggle", c.handle(c.toggleRule))
+		r.Post("/rules/{id}/delete", c.handle(c.deleteRule))
+		r.Get("/matching", c.handle(c.matchingPage))
+		r.Post("/offers/{offer}/link", c.handle(c.linkOffer))
+		r.Post("/offers/{offer}/split", c.handle(c.splitOffer))
+		r.Post("/supplier-games/{supplier}/{code}/link", c.handle(c.linkGame))
+		r.Post("/supplier-games/{supplier}/{code}/split", c.handle(c.splitGame))
+		r.Get("/cost-holds", c.handle(c.costHoldsPage))
+		r.Post("/cost-holds/{offer}/accept", c.handle(c.acceptCost))
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(c.require(auth.RoleAdmin))
-		r.Get("/suppliers", c.suppliersPage)
-		r.Post("/suppliers/{supplier}/sync", c.syncSupplier)
-		r.Get("/orders", c.ordersPage)
-		r.Get("/orders/{id}", c.orderPage)
-		r.Post("/orders/{id}/settle", c.settleOrder)
-		r.Get("/reports", c.reportsPage)
-		r.Get("/reports/orders.csv", c.orderReportCSV)
-		r.Get("/reports/suppliers.csv", c.scorecardsCSV)
+		r.Get("/suppliers", c.handle(c.suppliersPage))
+		r.Post("/suppliers/{supplier}/sync", c.handle(c.syncSupplier))
+		r.Get("/orders", c.handle(c.ordersPage))
+		r.Get("/orders/{id}", c.handle(c.orderPage))
+		r.Post("/orders/{id}/settle", c.handle(c.settleOrder))
+		r.Get("/reports", c.handle(c.reportsPage))
+		r.Get("/reports/orders.csv", c.handle(c.orderReportCSV))
+		r.Get("/reports/suppliers.csv", c.handle(c.scorecardsCSV))
 	})
 	return r
+}
+
+// handle adapts a handler that renders its page or returns what stopped
+// it: the one place errors become pages (fail).
+func (c *Console) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			c.fail(w, r, err)
+		}
+	}
 }
 
 // headers are every response's: pages hold prices and orders, so they are
@@ -202,11 +214,11 @@ func loadAssets() (map[string]asset, error) {
 	return out, err
 }
 
-func (c *Console) static(w http.ResponseWriter, r *http.Request) {
+func (c *Console) static(w http.ResponseWriter, r *http.Request) error {
 	a, ok := c.assets[chi.URLParam(r, "name")]
 	if !ok {
-		http.NotFound(w, r)
-		return
+		http.NotFound(w, r) // an asset, not a page
+		return nil
 	}
 	w.Header().Set("Content-Type", a.ct)
 	w.Header().Set("ETag", `"`+a.hash+`"`)
@@ -216,6 +228,7 @@ func (c *Console) static(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 	}
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+	return nil
 }
 
 // view is what every page template gets: the layout's needs and the
@@ -235,21 +248,21 @@ type view struct {
 }
 
 // render writes page with status, rendered in full before anything is
-// sent: a template failure becomes a clean 500, not half a page.
-func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
-	c.renderTemplate(w, r, status, page, "layout", v)
+// sent: a template failure becomes a clean 500, not half a page. An error
+// is a page that does not exist.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) error {
+	return c.renderTemplate(w, r, status, page, "layout", v)
 }
 
 // renderPart writes one named template of page alone: what htmx swaps in.
-func (c *Console) renderPart(w http.ResponseWriter, r *http.Request, status int, page, name string, v view) {
-	c.renderTemplate(w, r, status, page, name, v)
+func (c *Console) renderPart(w http.ResponseWriter, r *http.Request, status int, page, name string, v view) error {
+	return c.renderTemplate(w, r, status, page, name, v)
 }
 
-func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status int, page, name string, v view) {
+func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status int, page, name string, v view) error {
 	t, ok := c.pages[page]
 	if !ok {
-		c.internal(w, r, errors.New("no template "+page))
-		return
+		return errors.New("no template " + page)
 	}
 	if s := sessionFrom(r); s != nil {
 		p := s.principal
@@ -263,11 +276,12 @@ func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status 
 	if err := t.ExecuteTemplate(&buf, name, v); err != nil {
 		c.log.Error("render", "page", page, "request_id", middleware.GetReqID(r.Context()), "err", err)
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
-		return
+		return nil
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+	return nil
 }
 
 // problem is the data of the error page.
@@ -276,10 +290,69 @@ type problem struct {
 	SignIn           bool
 }
 
-// fail renders the error page: what went wrong, in words a person can act
-// on.
-func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
-	c.render(w, r, status, "error", view{Title: heading, Data: problem{Heading: heading, Message: msg}})
+// pageError is what stops a request, shown on the error page in words of
+// its own: the status is its code's (fault's table), the heading the
+// code's title unless one is given.
+type pageError struct {
+	code    fault.Code
+	heading string
+	message string
+	signIn  bool // offer a link to sign in again
+}
+
+func (e *pageError) Error() string { return e.message }
+
+// notice is an action refused without an error page: the console goes
+// back to a page (post, redirect, get) that says why.
+type notice struct {
+	to, message string
+}
+
+func (e *notice) Error() string { return e.message }
+
+// unexpected is an error a handler did not expect of the domain: syncd's
+// own failure, whatever code it carries.
+type unexpected struct{ err error }
+
+func (e *unexpected) Error() string { return e.err.Error() }
+func (e *unexpected) Unwrap() error { return e.err }
+
+// ours marks err as unexpected: fail shows it as a 500.
+func ours(err error) error { return &unexpected{err} }
+
+// fail shows what stopped a request: a notice on the page it goes back
+// to; a pageError, or any other error with a fault code (in its own
+// words, which domain errors write for people), on the error page with
+// the code's status and title; anything else, and what a handler marked
+// as unexpected, is logged and shown as a 500 that names the request,
+// never in its own words.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		n *notice
+		u *unexpected
+	)
+	p := &pageError{code: fault.CodeOf(err), message: err.Error()}
+	switch {
+	case errors.As(err, &u):
+		c.internal(w, r, err)
+		return
+	case errors.As(err, &n):
+		c.back(w, r, n.to, n.message, false)
+		return
+	case errors.As(err, &p):
+	case p.code == "":
+		c.internal(w, r, err)
+		return
+	}
+	heading := p.heading
+	if heading == "" {
+		heading = fault.Title(p.code)
+	}
+	v := view{Title: heading, Data: problem{Heading: heading, Message: p.message, SignIn: p.signIn}}
+	if err := c.render(w, r, fault.PageStatus(p.code), "error", v); err != nil {
+		c.log.Error("render the error page", "request_id", middleware.GetReqID(r.Context()), "err", err)
+		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
+	}
 }
 
 // internal logs err and renders a 500 that names the request, never the
@@ -291,18 +364,17 @@ func (c *Console) internal(w http.ResponseWriter, r *http.Request, err error) {
 	if id != "" {
 		msg += " under request " + id
 	}
-	c.fail(w, r, http.StatusInternalServerError, "Server error", msg+".")
+	c.fail(w, r, &pageError{code: fault.Internal, message: msg + "."})
 }
 
-// snapshot returns the catalog being served, or renders a 503 and nil
-// before the first one is built.
-func (c *Console) snapshot(w http.ResponseWriter, r *http.Request) *catalog.Snapshot {
+// snapshot returns the catalog being served; before the first one is
+// built, an error that says so.
+func (c *Console) snapshot() (*catalog.Snapshot, error) {
 	if snap := c.catalog.Snapshot(); snap != nil {
-		return snap
+		return snap, nil
 	}
-	c.fail(w, r, http.StatusServiceUnavailable, "Catalog not ready",
-		"The catalog has not been built yet: syncd builds it after its first supplier sync. Try again in a moment.")
-	return nil
+	return nil, &pageError{code: fault.CatalogNotReady,
+		message: "The catalog has not been built yet: syncd builds it after its first supplier sync. Try again in a moment."}
 }
 
 // back redirects after a successful action (post, redirect, get), with a

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // costEventsShown is how many entries of the cost guard's audit the page
@@ -35,20 +36,18 @@ type costHoldInput struct {
 	note, err string
 }
 
-func (c *Console) costHoldsPage(w http.ResponseWriter, r *http.Request) {
-	c.renderCostHolds(w, r, http.StatusOK, costHoldInput{})
+func (c *Console) costHoldsPage(w http.ResponseWriter, r *http.Request) error {
+	return c.renderCostHolds(w, r, http.StatusOK, costHoldInput{})
 }
 
-func (c *Console) renderCostHolds(w http.ResponseWriter, r *http.Request, status int, in costHoldInput) {
+func (c *Console) renderCostHolds(w http.ResponseWriter, r *http.Request, status int, in costHoldInput) error {
 	holds, err := c.catalog.CostHolds(r.Context())
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	events, err := c.catalog.CostHoldEvents(r.Context(), 0, costEventsShown)
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	snap := c.catalog.Snapshot()
 	d := costHoldsData{Events: events}
@@ -64,23 +63,21 @@ func (c *Console) renderCostHolds(w http.ResponseWriter, r *http.Request, status
 		}
 		d.Holds = append(d.Holds, row)
 	}
-	c.render(w, r, status, "costholds", view{Title: "Cost holds", Nav: "costholds", Data: d})
+	return c.render(w, r, status, "costholds", view{Title: "Cost holds", Nav: "costholds", Data: d})
 }
 
 // acceptCost releases a held cost on the merchandiser's word: the form
 // carries the held cost the page showed, so a cost the supplier changed
 // since is not accepted unseen.
-func (c *Console) acceptCost(w http.ResponseWriter, r *http.Request) {
+func (c *Console) acceptCost(w http.ResponseWriter, r *http.Request) error {
 	id, ok := offerParam(r)
 	if !ok {
-		c.fail(w, r, http.StatusNotFound, "No such offer", "There is no offer "+chi.URLParam(r, "offer")+".")
-		return
+		return noOffer(chi.URLParam(r, "offer"))
 	}
 	to := Prefix + "/cost-holds"
 	cost, err := strconv.ParseInt(r.PostForm.Get("cost"), 10, 64)
 	if err != nil || cost < 0 {
-		c.back(w, r, to, "Nothing changed: the form did not say which cost to accept; reload the page and try again.", false)
-		return
+		return &notice{to, "Nothing changed: the form did not say which cost to accept; reload the page and try again."}
 	}
 	note := r.PostForm.Get("note")
 	ev, err := c.catalog.AcceptCost(r.Context(), id, cost, actor(r), note)
@@ -89,17 +86,17 @@ func (c *Console) acceptCost(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		c.back(w, r, to, "Accepted Rp "+idr(ev.NewCost)+" for "+ev.Supplier+" "+ev.Code+" (it was Rp "+idr(ev.OldCost)+
 			"); the catalog is repriced with it.", true)
+		return nil
 	case errors.As(err, &moved):
-		c.back(w, r, to, "Nothing changed: the supplier has named Rp "+idr(moved.Current)+" for offer "+strconv.FormatInt(id, 10)+
-			" since this page showed Rp "+idr(moved.Expected)+". Look at it again.", false)
+		return &notice{to, "Nothing changed: the supplier has named Rp " + idr(moved.Current) + " for offer " + strconv.FormatInt(id, 10) +
+			" since this page showed Rp " + idr(moved.Expected) + ". Look at it again."}
 	case errors.Is(err, catalog.ErrNotHeld):
-		c.back(w, r, to, "Nothing changed: offer "+strconv.FormatInt(id, 10)+"'s cost is no longer held (a sync confirmed it, or someone accepted it).", false)
+		return &notice{to, "Nothing changed: offer " + strconv.FormatInt(id, 10) + "'s cost is no longer held (a sync confirmed it, or someone accepted it)."}
 	case errors.Is(err, catalog.ErrNotFound):
-		c.fail(w, r, http.StatusNotFound, "No such offer", "There is no offer "+strconv.FormatInt(id, 10)+".")
+		return noOffer(strconv.FormatInt(id, 10))
 	case errors.Is(err, catalog.ErrInvalid):
-		c.renderCostHolds(w, r, http.StatusUnprocessableEntity, costHoldInput{offer: id, note: note,
+		return c.renderCostHolds(w, r, fault.PageStatus(fault.Validation), costHoldInput{offer: id, note: note,
 			err: strings.TrimPrefix(err.Error(), "invalid: ")})
-	default:
-		c.internal(w, r, err)
 	}
+	return ours(err)
 }

@@ -11,6 +11,14 @@
 // auth.Store): it parses forms, calls one method, renders. It holds no
 // pricing, matching or routing logic of its own.
 //
+// Handlers return an error, as the API's do, and one adapter (handle,
+// fail) shows it: a refused action as a message on the page it goes back
+// to; anything else on the error page, with the status and heading that
+// internal/fault's table gives its code, the table the API answers from.
+// A form refused for its fields is rendered again by its handler, with
+// what was typed and each field's problem, under the status of the
+// error's code.
+//
 // Sign-in takes an API token of the merchandiser or admin role, checked
 // by auth.Store.Authenticate. The session lives in this process's memory
 // (a restart signs everyone out) behind an HttpOnly, SameSite=Strict
@@ -18,6 +26,7 @@
 // rechecks it, so revoking the token ends the session. Every form carries
 // the session's CSRF token.
 //
-// It imports auth, catalog, rules and orders; nothing imports it but
-// cmd/syncd (and api's route table takes it as an http.Handler).
+// It imports auth, catalog, rules, orders and internal/fault; nothing
+// imports it but cmd/syncd (and api's route table takes it as an
+// http.Handler).
 package console

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // historyLen is how many price changes the item page charts.
@@ -25,22 +26,21 @@ type itemData struct {
 	Error    string
 }
 
-func (c *Console) itemPage(w http.ResponseWriter, r *http.Request) {
-	c.renderItem(w, r, http.StatusOK, "", "")
+func (c *Console) itemPage(w http.ResponseWriter, r *http.Request) error {
+	return c.renderItem(w, r, http.StatusOK, "", "")
 }
 
 // renderItem renders an item's page; a rename that failed passes what was
 // typed and why.
-func (c *Console) renderItem(w http.ResponseWriter, r *http.Request, status int, typed, problem string) {
-	snap := c.snapshot(w, r)
-	if snap == nil {
-		return
+func (c *Console) renderItem(w http.ResponseWriter, r *http.Request, status int, typed, problem string) error {
+	snap, err := c.snapshot()
+	if err != nil {
+		return err
 	}
 	id := chi.URLParam(r, "item")
 	it, ok := snap.Item(id)
 	if !ok {
-		c.fail(w, r, http.StatusNotFound, "No such item", "There is no item "+id+" in the catalog.")
-		return
+		return &pageError{code: fault.ItemNotFound, message: "There is no item " + id + " in the catalog."}
 	}
 	g, _ := snap.Game(it.GameID)
 	d := itemData{Item: it, Game: g, Rename: it.Name, Error: problem}
@@ -57,26 +57,24 @@ func (c *Console) renderItem(w http.ResponseWriter, r *http.Request, status int,
 	for _, tier := range snap.Tiers() {
 		ex, err := snap.Explain(id, tier)
 		if err != nil {
-			c.internal(w, r, err)
-			return
+			return ours(err) // the item and tiers are the snapshot's own
 		}
 		d.Explains = append(d.Explains, ex)
 	}
 	hist, err := c.catalog.PriceHistory(r.Context(), id, historyLen)
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	d.Chart = priceChart(hist, snap.Tiers(), time.Now())
 	for i := len(hist) - 1; i >= 0 && len(d.History) < 30; i-- {
 		d.History = append(d.History, hist[i])
 	}
-	c.render(w, r, status, "item", view{Title: it.Name, Nav: "catalog", Data: d})
+	return c.render(w, r, status, "item", view{Title: it.Name, Nav: "catalog", Data: d})
 }
 
 // renameItem sets the name storefronts show; from the item page or the
 // matching review (return=matching).
-func (c *Console) renameItem(w http.ResponseWriter, r *http.Request) {
+func (c *Console) renameItem(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "item")
 	name := r.PostForm.Get("name")
 	err := c.catalog.RenameItem(r.Context(), id, name, actor(r))
@@ -88,15 +86,15 @@ func (c *Console) renameItem(w http.ResponseWriter, r *http.Request) {
 			to = withPage(Prefix+"/matching", nil, atoi(r.PostForm.Get("page")))
 		}
 		c.back(w, r, to, "Renamed "+id+" to “"+strings.TrimSpace(name)+"”.", true)
+		return nil
 	case errors.Is(err, catalog.ErrInvalid), errors.Is(err, catalog.ErrNotFound):
-		msg := strings.TrimPrefix(err.Error(), "invalid: ")
+		// Shown beside the name typed, to correct: a form's 422.
+		status, msg := fault.PageStatus(fault.Validation), strings.TrimPrefix(err.Error(), "invalid: ")
 		if fromReview {
-			c.renderMatching(w, r, http.StatusUnprocessableEntity, matchingInput{page: atoi(r.PostForm.Get("page")),
+			return c.renderMatching(w, r, status, matchingInput{page: atoi(r.PostForm.Get("page")),
 				item: id, name: name, err: msg})
-			return
 		}
-		c.renderItem(w, r, http.StatusUnprocessableEntity, name, msg)
-	default:
-		c.internal(w, r, err)
+		return c.renderItem(w, r, status, name, msg)
 	}
+	return ours(err)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // reviewPageSize is how many offers a matching review page shows.
@@ -49,14 +50,14 @@ type matchingInput struct {
 	item, name, err string // a rename
 }
 
-func (c *Console) matchingPage(w http.ResponseWriter, r *http.Request) {
-	c.renderMatching(w, r, http.StatusOK, matchingInput{page: pageOf(r.URL.Query())})
+func (c *Console) matchingPage(w http.ResponseWriter, r *http.Request) error {
+	return c.renderMatching(w, r, http.StatusOK, matchingInput{page: pageOf(r.URL.Query())})
 }
 
-func (c *Console) renderMatching(w http.ResponseWriter, r *http.Request, status int, in matchingInput) {
-	snap := c.snapshot(w, r)
-	if snap == nil {
-		return
+func (c *Console) renderMatching(w http.ResponseWriter, r *http.Request, status int, in matchingInput) error {
+	snap, err := c.snapshot()
+	if err != nil {
+		return err
 	}
 	all := snap.Review()
 	page := max(in.page, 1)
@@ -64,10 +65,8 @@ func (c *Console) renderMatching(w http.ResponseWriter, r *http.Request, status 
 		return Prefix + "/matching?page=" + strconv.Itoa(p)
 	})}
 	d.Games, d.Rules = snap.GameReview(), snap.RuleReview()
-	var err error
 	if d.Decisions, err = c.catalog.GameDecisions(r.Context(), "", "", recentDecisions); err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	placed := false
 	for i := (page - 1) * reviewPageSize; i < len(all) && i < page*reviewPageSize; i++ {
@@ -90,7 +89,7 @@ func (c *Console) renderMatching(w http.ResponseWriter, r *http.Request, status 
 	if msg := in.linkErr + in.err; msg != "" && !placed {
 		v.Flash = msg // its offer is not on this page: say it at the top
 	}
-	c.render(w, r, status, "matching", v)
+	return c.render(w, r, status, "matching", v)
 }
 
 func atoi(s string) int {
@@ -103,12 +102,16 @@ func offerParam(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
+// noOffer is the error page for an offer that is not there.
+func noOffer(id string) error {
+	return &pageError{code: fault.NotFound, heading: "No such offer", message: "There is no offer " + id + "."}
+}
+
 // linkOffer makes an offer part of an item; the catalog rebuilds at once.
-func (c *Console) linkOffer(w http.ResponseWriter, r *http.Request) {
+func (c *Console) linkOffer(w http.ResponseWriter, r *http.Request) error {
 	id, ok := offerParam(r)
 	if !ok {
-		c.fail(w, r, http.StatusNotFound, "No such offer", "There is no offer "+chi.URLParam(r, "offer")+".")
-		return
+		return noOffer(chi.URLParam(r, "offer"))
 	}
 	page := atoi(r.PostForm.Get("page"))
 	item := strings.TrimSpace(r.PostForm.Get("item"))
@@ -121,30 +124,30 @@ func (c *Console) linkOffer(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		c.back(w, r, withPage(Prefix+"/matching", nil, page), "Linked offer "+strconv.FormatInt(id, 10)+" to "+item+"; the catalog is rebuilt with it.", true)
+		return nil
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrInvalid), item == "":
-		c.renderMatching(w, r, http.StatusUnprocessableEntity, matchingInput{page: page, offer: id, link: item,
+		// Shown beside the item typed, to correct: a form's 422.
+		return c.renderMatching(w, r, fault.PageStatus(fault.Validation), matchingInput{page: page, offer: id, link: item,
 			linkErr: strings.TrimPrefix(err.Error(), "invalid: ")})
-	default:
-		c.internal(w, r, err)
 	}
+	return ours(err)
 }
 
 // splitOffer takes an offer out of its item into a new one of its own.
-func (c *Console) splitOffer(w http.ResponseWriter, r *http.Request) {
+func (c *Console) splitOffer(w http.ResponseWriter, r *http.Request) error {
 	id, ok := offerParam(r)
 	if !ok {
-		c.fail(w, r, http.StatusNotFound, "No such offer", "There is no offer "+chi.URLParam(r, "offer")+".")
-		return
+		return noOffer(chi.URLParam(r, "offer"))
 	}
 	item, err := c.catalog.SplitOffer(r.Context(), id, actor(r))
 	switch {
 	case err == nil:
 		c.back(w, r, itemURL(item), "Offer "+strconv.FormatInt(id, 10)+" is now item "+item+" of its own.", true)
+		return nil
 	case errors.Is(err, catalog.ErrNotFound):
-		c.back(w, r, Prefix+"/matching", "Nothing changed: there is no offer "+strconv.FormatInt(id, 10)+" in a game.", false)
-	default:
-		c.internal(w, r, err)
+		return &notice{Prefix + "/matching", "Nothing changed: there is no offer " + strconv.FormatInt(id, 10) + " in a game."}
 	}
+	return ours(err)
 }
 
 // supplierGame is the {supplier} and {code} of a game action, as sent:
@@ -165,36 +168,38 @@ func supplierGame(r *http.Request) (string, string) {
 // linkGame makes a supplier game part of the game the form names (the
 // game it is in keeps it apart from the others, decided); the catalog
 // rebuilds at once.
-func (c *Console) linkGame(w http.ResponseWriter, r *http.Request) {
+func (c *Console) linkGame(w http.ResponseWriter, r *http.Request) error {
 	supplier, code := supplierGame(r)
 	game := strings.TrimSpace(r.PostForm.Get("game"))
 	d, err := c.catalog.LinkGame(r.Context(), supplier, code, game, actor(r))
 	switch {
 	case err == nil && d.From == d.To:
 		c.back(w, r, Prefix+"/matching", supplier+"/"+code+" stays in "+d.To+": decided, kept apart from other games.", true)
+		return nil
 	case err == nil:
 		c.back(w, r, Prefix+"/matching", fmt.Sprintf("Linked %s/%s into %s: %s; the catalog is rebuilt with it.", supplier, code, d.To, movedText(d)), true)
+		return nil
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrInvalid):
-		c.back(w, r, Prefix+"/matching", "Nothing changed: "+strings.TrimPrefix(err.Error(), "invalid: ")+".", false)
-	default:
-		c.internal(w, r, err)
+		return &notice{Prefix + "/matching", "Nothing changed: " + strings.TrimPrefix(err.Error(), "invalid: ") + "."}
 	}
+	return ours(err)
 }
 
 // splitGame gives a supplier game a game of its own.
-func (c *Console) splitGame(w http.ResponseWriter, r *http.Request) {
+func (c *Console) splitGame(w http.ResponseWriter, r *http.Request) error {
 	supplier, code := supplierGame(r)
 	d, err := c.catalog.SplitGame(r.Context(), supplier, code, actor(r))
 	switch {
 	case err == nil && d.From == d.To:
 		c.back(w, r, Prefix+"/matching", supplier+"/"+code+" is alone in "+d.To+" already: it stays there, decided.", true)
+		return nil
 	case err == nil:
 		c.back(w, r, Prefix+"/catalog?game="+url.QueryEscape(d.To), fmt.Sprintf("%s/%s is now game %s of its own: %s.", supplier, code, d.To, movedText(d)), true)
+		return nil
 	case errors.Is(err, catalog.ErrNotFound):
-		c.back(w, r, Prefix+"/matching", "Nothing changed: "+err.Error()+".", false)
-	default:
-		c.internal(w, r, err)
+		return &notice{Prefix + "/matching", "Nothing changed: " + err.Error() + "."}
 	}
+	return ours(err)
 }
 
 // movedText says what a game decision did to the items.

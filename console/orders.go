@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
 )
 
@@ -33,36 +34,33 @@ type ordersData struct {
 	Error    string
 }
 
-func (c *Console) ordersPage(w http.ResponseWriter, r *http.Request) {
+func (c *Console) ordersPage(w http.ResponseWriter, r *http.Request) error {
 	d := ordersData{Enabled: c.cfg.Orders != nil, Statuses: statuses}
 	if !d.Enabled {
-		c.render(w, r, http.StatusOK, "orders", view{Title: "Orders", Nav: "orders", Data: d})
-		return
+		return c.render(w, r, http.StatusOK, "orders", view{Title: "Orders", Nav: "orders", Data: d})
 	}
 	q := r.URL.Query()
 	f := orders.Filter{Status: orders.Status(q.Get("status")), Limit: ordersPageSize}
 	status := http.StatusOK
 	if f.Status != "" && !containsStatus(f.Status) {
-		d.Error, f.Status, status = "no status "+string(f.Status)+"; showing every order", "", http.StatusBadRequest
+		d.Error, f.Status, status = "no status "+string(f.Status)+"; showing every order", "", fault.PageStatus(fault.BadRequest)
 	}
 	d.Status = string(f.Status)
 	if b := q.Get("before"); b != "" {
 		t, err := time.Parse(time.RFC3339Nano, b)
 		if err != nil {
-			d.Error, status = "before must be a time such as 2026-12-01T00:00:00Z", http.StatusBadRequest
+			d.Error, status = "before must be a time such as 2026-12-01T00:00:00Z", fault.PageStatus(fault.BadRequest)
 		} else {
 			f.Until, d.Before = t, b
 		}
 	}
 	var err error
 	if d.Counts, err = c.cfg.Orders.Counts(r.Context()); err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	list, err := c.cfg.Orders.List(r.Context(), f)
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return ours(err)
 	}
 	// List puts attention first whatever the filter. Past the first page
 	// of every status those were shown already: leave them out.
@@ -83,7 +81,7 @@ func (c *Console) ordersPage(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Older = Prefix + "/orders?" + v.Encode()
 	}
-	c.render(w, r, status, "orders", view{Title: "Orders", Nav: "orders", Data: d})
+	return c.render(w, r, status, "orders", view{Title: "Orders", Nav: "orders", Data: d})
 }
 
 func containsStatus(s orders.Status) bool {
@@ -165,24 +163,30 @@ type settleForm struct {
 	Problem           string
 }
 
-func (c *Console) orderPage(w http.ResponseWriter, r *http.Request) {
-	c.renderOrder(w, r, http.StatusOK, settleForm{Outcome: "succeeded"})
+func (c *Console) orderPage(w http.ResponseWriter, r *http.Request) error {
+	return c.renderOrder(w, r, http.StatusOK, settleForm{Outcome: "succeeded"})
 }
 
-func (c *Console) renderOrder(w http.ResponseWriter, r *http.Request, status int, sf settleForm) {
+// noOrders is the error page of an order route on a server that takes no
+// orders.
+var noOrders = &pageError{code: fault.NotFound, heading: "Orders not enabled", message: "This server takes no orders."}
+
+// noOrder is the error page for an order that is not there.
+func noOrder(id string) error {
+	return &pageError{code: fault.OrderNotFound, message: "There is no order " + id + "."}
+}
+
+func (c *Console) renderOrder(w http.ResponseWriter, r *http.Request, status int, sf settleForm) error {
 	if c.cfg.Orders == nil {
-		c.fail(w, r, http.StatusNotFound, "Orders not enabled", "This server takes no orders.")
-		return
+		return noOrders
 	}
 	id := chi.URLParam(r, "id")
 	rt, err := c.cfg.Orders.Routing(r.Context(), id)
 	if errors.Is(err, orders.ErrNotFound) {
-		c.fail(w, r, http.StatusNotFound, "No such order", "There is no order "+id+".")
-		return
+		return noOrder(id)
 	}
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return ours(err)
 	}
 	d := orderData{Routing: rt, Settle: sf}
 	for _, e := range rt.Events {
@@ -203,7 +207,7 @@ func (c *Console) renderOrder(w http.ResponseWriter, r *http.Request, status int
 			d.RawExp = compact(rt.Explain)
 		}
 	}
-	c.render(w, r, status, "order", view{Title: "Order " + id, Nav: "orders", Data: d})
+	return c.render(w, r, status, "order", view{Title: "Order " + id, Nav: "orders", Data: d})
 }
 
 // compact is a JSON value on one line, for an event's detail.
@@ -217,10 +221,9 @@ func compact(raw json.RawMessage) string {
 
 // settleOrder records an operator's decision on an order in attention;
 // what stops it is shown on the form, with what was typed.
-func (c *Console) settleOrder(w http.ResponseWriter, r *http.Request) {
+func (c *Console) settleOrder(w http.ResponseWriter, r *http.Request) error {
 	if c.cfg.Orders == nil {
-		c.fail(w, r, http.StatusNotFound, "Orders not enabled", "This server takes no orders.")
-		return
+		return noOrders
 	}
 	id := chi.URLParam(r, "id")
 	sf := settleForm{Outcome: r.PostForm.Get("outcome"), SN: strings.TrimSpace(r.PostForm.Get("sn")),
@@ -237,24 +240,22 @@ func (c *Console) settleOrder(w http.ResponseWriter, r *http.Request) {
 		sf.Errors["outcome"] = "choose succeeded or failed"
 	}
 	if len(sf.Errors) > 0 {
-		c.renderOrder(w, r, http.StatusUnprocessableEntity, sf)
-		return
+		return c.renderOrder(w, r, fault.PageStatus(fault.Validation), sf)
 	}
 	o, err := c.cfg.Orders.Settle(r.Context(), id, st, actor(r))
-	var ve *orders.ValidationError
 	switch {
 	case err == nil:
 		c.log.Info("order settled", "order", id, "outcome", sf.Outcome, "by", actor(r))
 		c.back(w, r, Prefix+"/orders/"+url.PathEscape(id), "Order "+id+" settled: "+string(o.Status)+".", true)
-	case errors.As(err, &ve):
-		sf.Errors = ve.Fields
-		c.renderOrder(w, r, http.StatusUnprocessableEntity, sf)
+		return nil
+	case fault.FieldsOf(err) != nil:
+		sf.Errors = fault.FieldsOf(err)
+		return c.renderOrder(w, r, fault.PageStatus(fault.Validation), sf)
 	case errors.Is(err, orders.ErrNotSettleable):
 		sf.Problem = "Not settled: " + err.Error() + " (only an order in attention can be settled)."
-		c.renderOrder(w, r, http.StatusConflict, sf)
+		return c.renderOrder(w, r, fault.PageStatus(fault.NotSettleable), sf)
 	case errors.Is(err, orders.ErrNotFound):
-		c.fail(w, r, http.StatusNotFound, "No such order", "There is no order "+id+".")
-	default:
-		c.internal(w, r, err)
+		return noOrder(id)
 	}
+	return ours(err)
 }

@@ -2,12 +2,12 @@ package console
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/reports"
 )
 
@@ -35,12 +35,11 @@ type quickLink struct {
 	Current     bool
 }
 
-func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
+func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) error {
 	d := reportsData{Enabled: c.cfg.Reports != nil, Zones: zones, Errors: map[string]string{}}
 	v := view{Title: "Reports", Nav: "reports", Data: &d}
 	if !d.Enabled {
-		c.render(w, r, http.StatusOK, "reports", v)
-		return
+		return c.render(w, r, http.StatusOK, "reports", v)
 	}
 	q := r.URL.Query()
 	d.From, d.To, d.TZ = q.Get("from"), q.Get("to"), q.Get("tz")
@@ -48,20 +47,17 @@ func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
 		d.TZ = "UTC"
 	}
 	p, err := reports.ParsePeriod(d.From, d.To, d.TZ, time.Now())
-	var ve *reports.ValidationError
-	if errors.As(err, &ve) {
-		d.Errors = ve.FieldErrors()
-		c.render(w, r, http.StatusUnprocessableEntity, "reports", v)
-		return
+	if fields := fault.FieldsOf(err); fields != nil {
+		// The form again, with what is wrong beside each field.
+		d.Errors = fields
+		return c.render(w, r, fault.PageStatus(fault.Validation), "reports", v)
 	}
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	rep, err := c.cfg.Reports.Orders(r.Context(), p)
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	d.Report, d.BucketLabel = rep, bucketLabel(p.Bucket)
 	// The form shows the period as dates when it is whole days.
@@ -74,7 +70,7 @@ func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
 		d.CSV[t] = Prefix + "/reports/orders.csv?" + periodQuery(d.From, d.To, d.TZ, t)
 	}
 	d.Quick = quickLinks(p.Zone, d.From, d.To, d.TZ)
-	c.render(w, r, http.StatusOK, "reports", v)
+	return c.render(w, r, http.StatusOK, "reports", v)
 }
 
 // periodDates are a period's bounds as the date inputs take them: from's
@@ -106,59 +102,49 @@ func quickLinks(zone *time.Location, from, to, tz string) []quickLink {
 	return out
 }
 
+// table is a report that exports its tables as CSV.
+type table interface {
+	Table(name string) ([][]string, error)
+}
+
 // orderReportCSV and scorecardsCSV download one table, for the period of
 // the page that links to them.
-func (c *Console) orderReportCSV(w http.ResponseWriter, r *http.Request) {
-	c.reportCSV(w, r, "orders", func(p reports.Period) (interface {
-		Table(string) ([][]string, error)
-	}, error) {
+func (c *Console) orderReportCSV(w http.ResponseWriter, r *http.Request) error {
+	return c.reportCSV(w, r, "orders", func(p reports.Period) (table, error) {
 		return c.cfg.Reports.Orders(r.Context(), p)
 	})
 }
 
-func (c *Console) scorecardsCSV(w http.ResponseWriter, r *http.Request) {
-	c.reportCSV(w, r, "suppliers", func(p reports.Period) (interface {
-		Table(string) ([][]string, error)
-	}, error) {
+func (c *Console) scorecardsCSV(w http.ResponseWriter, r *http.Request) error {
+	return c.reportCSV(w, r, "suppliers", func(p reports.Period) (table, error) {
 		return c.cfg.Reports.Scorecards(r.Context(), p, c.cfg.Suppliers)
 	})
 }
 
-func (c *Console) reportCSV(w http.ResponseWriter, r *http.Request, name string,
-	read func(reports.Period) (interface {
-		Table(string) ([][]string, error)
-	}, error)) {
+func (c *Console) reportCSV(w http.ResponseWriter, r *http.Request, name string, read func(reports.Period) (table, error)) error {
 	if c.cfg.Reports == nil {
-		c.fail(w, r, http.StatusNotFound, "Reports not enabled", "This server keeps no reports.")
-		return
+		return fault.New(fault.NotFound, "This server keeps no reports.")
 	}
 	q := r.URL.Query()
 	p, err := reports.ParsePeriod(q.Get("from"), q.Get("to"), q.Get("tz"), time.Now())
-	var rows [][]string
-	if err == nil {
-		var rep interface {
-			Table(string) ([][]string, error)
-		}
-		if rep, err = read(p); err == nil {
-			rows, err = rep.Table(q.Get("table"))
-		}
+	if err != nil {
+		return err
 	}
-	var ve *reports.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		c.fail(w, r, http.StatusUnprocessableEntity, "Cannot export that", ve.Error())
-		return
-	case err != nil:
-		c.internal(w, r, err)
-		return
+	rep, err := read(p)
+	if err != nil {
+		return err
+	}
+	rows, err := rep.Table(q.Get("table"))
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	if err := reports.WriteCSV(&buf, rows); err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s-%s-%s.csv"`, name, q.Get("table"),
 		p.From.In(p.Zone).Format("20060102T15"), p.To.In(p.Zone).Format("20060102T15")))
-	w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -173,19 +174,16 @@ func (f ruleForm) rule() (rules.Rule, map[string]string) {
 		return rules.Rule{}, errs
 	}
 	r, err := rules.Decode(body)
-	var ve *rules.ValidationError
 	var de *rules.DecodeError
 	switch {
-	case errors.As(err, &ve):
-		merge(errs, ve.Fields)
+	case fault.FieldsOf(err) != nil:
+		merge(errs, fault.FieldsOf(err))
 	case errors.As(err, &de):
 		if _, ok := errs[de.Field]; !ok {
 			errs[cmpField(de.Field)] = de.Reason
 		}
 	case err == nil:
-		if errors.As(r.Validate(), &ve) {
-			merge(errs, ve.Fields)
-		}
+		merge(errs, fault.FieldsOf(r.Validate()))
 	}
 	if len(errs) > 0 {
 		return rules.Rule{}, errs

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -27,16 +28,14 @@ type ruleRow struct {
 	Scope, Action, Round, Guard, Window, WindowState string
 }
 
-func (c *Console) rulesPage(w http.ResponseWriter, r *http.Request) {
+func (c *Console) rulesPage(w http.ResponseWriter, r *http.Request) error {
 	list, err := c.catalog.Rules().List(r.Context())
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	audit, err := c.audit(r.Context(), "")
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	d := rulesData{Audit: audit}
 	now := time.Now()
@@ -45,7 +44,7 @@ func (c *Console) rulesPage(w http.ResponseWriter, r *http.Request) {
 		d.Rules = append(d.Rules, ruleRow{Rule: rule, Scope: describeScope(rule.Match), Action: describeAction(rule.Action),
 			Round: describeRound(rule.Round), Guard: describeGuard(rule.Guard), Window: w, WindowState: ws})
 	}
-	c.render(w, r, http.StatusOK, "rules", view{Title: "Margin rules", Nav: "rules", Data: d})
+	return c.render(w, r, http.StatusOK, "rules", view{Title: "Margin rules", Nav: "rules", Data: d})
 }
 
 // ruleData is the rule form page's, and its preview fragment's.
@@ -100,131 +99,119 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (c *Console) newRulePage(w http.ResponseWriter, r *http.Request) {
+func (c *Console) newRulePage(w http.ResponseWriter, r *http.Request) error {
 	f := newForm()
 	q := r.URL.Query()
 	f.Game, f.Item, f.Tier = q.Get("game"), q.Get("item"), q.Get("tier")
-	c.render(w, r, http.StatusOK, "rule", view{Title: "New rule", Nav: "rules", Data: c.ruleData(r.Context(), f)})
+	return c.render(w, r, http.StatusOK, "rule", view{Title: "New rule", Nav: "rules", Data: c.ruleData(r.Context(), f)})
 }
 
-func (c *Console) editRulePage(w http.ResponseWriter, r *http.Request) {
+func (c *Console) editRulePage(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	rule, err := c.catalog.Rules().Get(r.Context(), id)
 	if errors.Is(err, rules.ErrNotFound) {
-		c.fail(w, r, http.StatusNotFound, "No such rule", "There is no rule "+id+": it may have been deleted.")
-		return
+		return &pageError{code: fault.RuleNotFound, message: "There is no rule " + id + ": it may have been deleted."}
 	}
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
-	c.renderRule(w, r, http.StatusOK, c.ruleData(r.Context(), formOf(rule)))
+	return c.renderRule(w, r, http.StatusOK, c.ruleData(r.Context(), formOf(rule)))
 }
 
 // renderRule renders the rule page with a rule's audit trail.
-func (c *Console) renderRule(w http.ResponseWriter, r *http.Request, status int, d ruleData) {
+func (c *Console) renderRule(w http.ResponseWriter, r *http.Request, status int, d ruleData) error {
 	if d.Form.ID != "" {
 		var err error
 		if d.Audit, err = c.audit(r.Context(), d.Form.ID); err != nil {
-			c.internal(w, r, err)
-			return
+			return err
 		}
 	}
 	title := "New rule"
 	if !d.New {
 		title = "Rule " + d.Form.Name
 	}
-	c.render(w, r, status, "rule", view{Title: title, Nav: "rules", Data: d})
+	return c.render(w, r, status, "rule", view{Title: title, Nav: "rules", Data: d})
 }
 
-func (c *Console) createRule(w http.ResponseWriter, r *http.Request) {
+func (c *Console) createRule(w http.ResponseWriter, r *http.Request) error {
 	f := readForm(r.PostForm)
 	f.ID, f.Version = "", 0
-	c.save(w, r, f, "create")
+	return c.save(w, r, f, "create")
 }
 
-func (c *Console) updateRule(w http.ResponseWriter, r *http.Request) {
+func (c *Console) updateRule(w http.ResponseWriter, r *http.Request) error {
 	f := readForm(r.PostForm)
 	f.ID = chi.URLParam(r, "id")
-	c.save(w, r, f, "update")
+	return c.save(w, r, f, "update")
 }
 
 // save stores a create or an update from the form. Whatever stops it is
-// shown on the form, with everything typed kept.
-func (c *Console) save(w http.ResponseWriter, r *http.Request, f ruleForm, op string) {
+// shown on the form, with everything typed kept, and the status of its
+// code.
+func (c *Console) save(w http.ResponseWriter, r *http.Request, f ruleForm, op string) error {
 	d := c.ruleData(r.Context(), f)
 	rule, errs := f.rule()
 	if len(errs) > 0 {
 		d.setErrors(errs)
-		c.renderRule(w, r, http.StatusUnprocessableEntity, d)
-		return
+		return c.renderRule(w, r, fault.PageStatus(fault.Validation), d)
 	}
 	if c.catalog.Snapshot() == nil {
 		d.Problem = "The catalog has not been built yet, so the rule cannot be checked against it. Try again in a moment."
-		c.renderRule(w, r, http.StatusServiceUnavailable, d)
-		return
+		return c.renderRule(w, r, fault.PageStatus(fault.CatalogNotReady), d)
 	}
 	ch := catalog.RuleChange{Op: op, Rule: rule, Version: f.Version}
 	saved, findings, err := c.catalog.SaveRule(context.WithoutCancel(r.Context()), ch, actor(r))
-	if err == nil || saved.ID != "" {
-		msg := fmt.Sprintf("Saved rule “%s” (version %d).", saved.Name, saved.Version)
-		if err != nil {
-			// Stored and audited; the next refresh prices with it.
-			c.log.Error("rule saved, reprice failed", "rule", saved.ID, "err", err)
-			msg += " Prices could not be updated at once; the next sync applies the rule."
+	if err != nil {
+		if d.Problem = c.saveProblem(r, err, f.ID, &d); d.Problem == "" {
+			return ours(err)
 		}
-		if n := len(findings.Warnings); n > 0 {
-			msg += fmt.Sprintf(" %d warning(s): %s", n, findings.Warnings[0].Message)
-		}
-		c.back(w, r, Prefix+"/rules/"+saved.ID, msg, err == nil)
-		return
+		return c.renderRule(w, r, fault.PageStatus(fault.CodeOf(err)), d)
 	}
-	status, problem := c.saveProblem(r, err, f.ID, &d)
-	if status == 0 {
-		c.internal(w, r, err)
-		return
+	msg := fmt.Sprintf("Saved rule “%s” (version %d).", saved.Name, saved.Version)
+	if n := len(findings.Warnings); n > 0 {
+		msg += fmt.Sprintf(" %d warning(s): %s", n, findings.Warnings[0].Message)
 	}
-	d.Problem = problem
-	c.renderRule(w, r, status, d)
+	c.back(w, r, Prefix+"/rules/"+saved.ID, msg, true)
+	return nil
 }
 
-// saveProblem explains why SaveRule refused a change, with its status; 0
-// for an error that is not the user's to fix.
-func (c *Console) saveProblem(r *http.Request, err error, id string, d *ruleData) (int, string) {
-	var ve *rules.ValidationError
+// saveProblem explains why SaveRule refused a change, for the form whose
+// status is the error's code's; "" for an error that is not the user's to
+// fix.
+func (c *Console) saveProblem(r *http.Request, err error, id string, d *ruleData) string {
 	var lint *rules.LintError
 	switch {
-	case errors.As(err, &ve):
-		d.setErrors(ve.Fields)
-		return http.StatusUnprocessableEntity, "The rule was not saved: fix the fields marked below."
+	case fault.FieldsOf(err) != nil:
+		d.setErrors(fault.FieldsOf(err))
+		return "The rule was not saved: fix the fields marked below."
 	case errors.As(err, &lint):
 		d.Findings = &rules.Findings{Errors: lint.Findings}
-		return http.StatusConflict, "The rule was not saved: it conflicts with another rule (below). Give one of them a priority, or narrow its scope."
+		return "The rule was not saved: it conflicts with another rule (below). Give one of them a priority, or narrow its scope."
 	case errors.Is(err, rules.ErrStale):
 		msg := "The rule was not saved: someone changed it since you opened it."
 		if cur, gerr := c.catalog.Rules().Get(r.Context(), id); gerr == nil {
 			msg = fmt.Sprintf("The rule was not saved: it is now at version %d, changed since you opened version %d. Your edit is kept below; open the rule again in another tab to see the change, then save yours on top of it.", cur.Version, d.Form.Version)
 			d.Form.Version = cur.Version
 		}
-		return http.StatusConflict, msg
+		return msg
 	case errors.Is(err, rules.ErrNotFound):
-		return http.StatusNotFound, "The rule was not saved: it no longer exists (deleted meanwhile)."
+		return "The rule was not saved: it no longer exists (deleted meanwhile)."
 	case errors.Is(err, catalog.ErrInvalid):
-		return http.StatusUnprocessableEntity, "The rule was not saved: " + err.Error()
+		return "The rule was not saved: " + err.Error()
 	}
-	return 0, ""
+	return ""
 }
 
 // previewRule prices the catalog with the form's rule in place and saves
 // nothing: what the impact panel shows is what saving would do.
-func (c *Console) previewRule(w http.ResponseWriter, r *http.Request) {
+func (c *Console) previewRule(w http.ResponseWriter, r *http.Request) error {
 	f := readForm(r.PostForm)
 	d := c.ruleData(r.Context(), f)
 	status := http.StatusOK
 	rule, errs := f.rule()
 	if len(errs) > 0 {
 		d.setErrors(errs)
-		status = http.StatusUnprocessableEntity
+		status = fault.PageStatus(fault.Validation)
 	} else {
 		op := "create"
 		if f.ID != "" {
@@ -235,77 +222,67 @@ func (c *Console) previewRule(w http.ResponseWriter, r *http.Request) {
 		case err == nil:
 			d.Impact = imp
 		case errors.Is(err, catalog.ErrNotFound), errors.Is(err, rules.ErrNotFound):
+			// What the form was opened on is gone: a conflict, as for a
+			// rule changed meanwhile.
 			d.Problem = "No preview: the catalog is not built yet, or the rule was deleted meanwhile."
-			status = http.StatusConflict
+			status = fault.PageStatus(fault.VersionMismatch)
 		default:
-			if st, msg := c.saveProblem(r, err, f.ID, &d); st != 0 {
-				d.Problem, status = msg, st
-			} else {
-				c.internal(w, r, err)
-				return
+			if d.Problem = c.saveProblem(r, err, f.ID, &d); d.Problem == "" {
+				return ours(err)
 			}
+			status = fault.PageStatus(fault.CodeOf(err))
 		}
 	}
 	if htmx(r) {
 		// htmx swaps only 2xx answers: the fragment says what is wrong.
-		c.renderPart(w, r, http.StatusOK, "rule", "preview", view{Data: d})
-		return
+		return c.renderPart(w, r, http.StatusOK, "rule", "preview", view{Data: d})
 	}
-	c.renderRule(w, r, status, d)
+	return c.renderRule(w, r, status, d)
 }
 
 // toggleRule enables or disables a rule: an update like any other, so a
 // rule that would conflict once enabled is refused.
-func (c *Console) toggleRule(w http.ResponseWriter, r *http.Request) {
+func (c *Console) toggleRule(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	version, _ := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
 	rule, err := c.catalog.Rules().Get(r.Context(), id)
 	if errors.Is(err, rules.ErrNotFound) {
-		c.back(w, r, Prefix+"/rules", "No rule "+id+": it was deleted.", false)
-		return
+		return &notice{Prefix + "/rules", "No rule " + id + ": it was deleted."}
 	}
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	if rule.Version != version {
-		c.back(w, r, Prefix+"/rules", fmt.Sprintf("Nothing changed: rule “%s” changed since this page was loaded (now version %d). Check it and try again.", rule.Name, rule.Version), false)
-		return
+		return &notice{Prefix + "/rules", fmt.Sprintf("Nothing changed: rule “%s” changed since this page was loaded (now version %d). Check it and try again.", rule.Name, rule.Version)}
 	}
 	rule.Enabled = !rule.Enabled
 	saved, _, err := c.catalog.SaveRule(context.WithoutCancel(r.Context()), catalog.RuleChange{Op: "update", Rule: rule, Version: version}, actor(r))
 	state := map[bool]string{true: "enabled", false: "disabled"}[rule.Enabled]
 	var lint *rules.LintError
 	switch {
-	case err == nil || saved.ID != "":
-		if err != nil {
-			c.log.Error("rule saved, reprice failed", "rule", saved.ID, "err", err)
-		}
+	case err == nil:
 		c.back(w, r, Prefix+"/rules", fmt.Sprintf("Rule “%s” %s (version %d).", saved.Name, state, saved.Version), true)
+		return nil
 	case errors.As(err, &lint):
-		c.back(w, r, Prefix+"/rules", fmt.Sprintf("Rule “%s” was not %s: %s", rule.Name, state, lint.Error()), false)
+		return &notice{Prefix + "/rules", fmt.Sprintf("Rule “%s” was not %s: %s", rule.Name, state, lint.Error())}
 	case errors.Is(err, rules.ErrStale), errors.Is(err, rules.ErrNotFound):
-		c.back(w, r, Prefix+"/rules", "Nothing changed: rule “"+rule.Name+"” changed meanwhile. Check it and try again.", false)
-	default:
-		c.internal(w, r, err)
+		return &notice{Prefix + "/rules", "Nothing changed: rule “" + rule.Name + "” changed meanwhile. Check it and try again."}
 	}
+	return ours(err)
 }
 
-func (c *Console) deleteRule(w http.ResponseWriter, r *http.Request) {
+func (c *Console) deleteRule(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	version, _ := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
 	old, _, err := c.catalog.SaveRule(context.WithoutCancel(r.Context()), catalog.RuleChange{Op: "delete", ID: id, Version: version}, actor(r))
 	switch {
-	case err == nil || old.ID != "":
-		if err != nil {
-			c.log.Error("rule deleted, reprice failed", "rule", id, "err", err)
-		}
+	case err == nil:
 		c.back(w, r, Prefix+"/rules", "Deleted rule “"+old.Name+"”.", true)
+		return nil
 	case errors.Is(err, rules.ErrStale):
-		c.back(w, r, Prefix+"/rules/"+id, "Not deleted: the rule changed since you opened it. Check it and try again.", false)
+		return &notice{Prefix + "/rules/" + id, "Not deleted: the rule changed since you opened it. Check it and try again."}
 	case errors.Is(err, rules.ErrNotFound):
-		c.back(w, r, Prefix+"/rules", "Rule "+id+" was already deleted.", false)
-	default:
-		c.internal(w, r, err)
+		return &notice{Prefix + "/rules", "Rule " + id + " was already deleted."}
 	}
+	return ours(err)
 }

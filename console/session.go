@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // Sessions: the cookie holds a random id; the server keeps, under the id's
@@ -168,26 +169,27 @@ func (c *Console) require(role auth.Role) func(http.Handler) http.Handler {
 					http.Redirect(w, r, Prefix+"/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 					return
 				}
-				c.render(w, r, http.StatusUnauthorized, "error", view{Title: "Signed out", Data: problem{
-					Heading: "Signed out", SignIn: true,
-					Message: "Your session has ended (signed out, expired, or its token was revoked), so nothing was changed. Sign in again and repeat the change."}})
+				c.fail(w, r, &pageError{code: fault.Unauthorized, signIn: true,
+					message: "Your session has ended (signed out, expired, or its token was revoked), so nothing was changed. Sign in again and repeat the change."})
 				return
 			}
 			cur := &current{session: sess, principal: p}
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, cur))
 			if p.Role < role {
-				c.fail(w, r, http.StatusForbidden, "Not for your role",
-					"This page needs the "+role.String()+" role; you are signed in as "+p.Name+", a "+p.Role.String()+".")
+				c.fail(w, r, &pageError{code: fault.Forbidden, heading: "Not for your role",
+					message: "This page needs the " + role.String() + " role; you are signed in as " + p.Name + ", a " + p.Role.String() + "."})
 				return
 			}
 			if r.Method == http.MethodPost {
 				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 				if err := r.ParseForm(); err != nil {
-					c.fail(w, r, http.StatusBadRequest, "Bad form", "The form could not be read: it is malformed or over 64 KB.")
+					c.fail(w, r, &pageError{code: fault.BadRequest, heading: "Bad form",
+						message: "The form could not be read: it is malformed or over 64 KB."})
 					return
 				}
 				if !sameToken(r.PostForm.Get("csrf"), sess.csrf) {
-					c.csrfRefused(w, r)
+					c.fail(w, r, &pageError{code: fault.Forbidden, heading: "Form refused",
+						message: "This form did not come from your console session (its CSRF token is missing or out of date), so nothing was changed. Reload the page and try again."})
 					return
 				}
 			}
@@ -200,11 +202,6 @@ func sameToken(got, want string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-func (c *Console) csrfRefused(w http.ResponseWriter, r *http.Request) {
-	c.fail(w, r, http.StatusForbidden, "Form refused",
-		"This form did not come from your console session (its CSRF token is missing or out of date), so nothing was changed. Reload the page and try again.")
-}
-
 // signinData is the sign-in page's.
 type signinData struct {
 	Next  string
@@ -212,17 +209,18 @@ type signinData struct {
 	Error string
 }
 
-func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
-	c.renderSignin(w, r, http.StatusOK, "")
+func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) error {
+	return c.renderSignin(w, r, http.StatusOK, "")
 }
 
 // renderSignin renders the sign-in form with a fresh pre-session CSRF
 // value, in a SameSite=Strict cookie and the form: another site cannot
-// sign a browser in with a token of its choosing.
-func (c *Console) renderSignin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+// sign a browser in with a token of its choosing. A refused sign-in shows
+// why on the form, with the status of its code.
+func (c *Console) renderSignin(w http.ResponseWriter, r *http.Request, status int, msg string) error {
 	v := rand.Text()
 	setCookie(w, r, signinCookie, v, 3600)
-	c.render(w, r, status, "signin", view{Title: "Sign in", Data: signinData{Next: safeNext(r.FormValue("next")), Form: v, Error: msg}})
+	return c.render(w, r, status, "signin", view{Title: "Sign in", Data: signinData{Next: safeNext(r.FormValue("next")), Form: v, Error: msg}})
 }
 
 // safeNext keeps a post-sign-in destination only if it is a console page.
@@ -233,34 +231,28 @@ func safeNext(next string) string {
 	return next
 }
 
-func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
+func (c *Console) signin(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		c.renderSignin(w, r, http.StatusBadRequest, "The form could not be read.")
-		return
+		return c.renderSignin(w, r, fault.PageStatus(fault.BadRequest), "The form could not be read.")
 	}
 	ck, err := r.Cookie(signinCookie)
 	if err != nil || !sameToken(r.PostForm.Get("csrf"), ck.Value) {
-		c.renderSignin(w, r, http.StatusForbidden, "The sign-in form was out of date or did not come from this page. Try again.")
-		return
+		return c.renderSignin(w, r, fault.PageStatus(fault.Forbidden), "The sign-in form was out of date or did not come from this page. Try again.")
 	}
 	token := strings.TrimSpace(r.PostForm.Get("token"))
 	if token == "" {
-		c.renderSignin(w, r, http.StatusUnprocessableEntity, "Enter a token.")
-		return
+		return c.renderSignin(w, r, fault.PageStatus(fault.Validation), "Enter a token.")
 	}
 	p, err := c.tokens.Authenticate(r.Context(), token)
 	switch {
 	case errors.Is(err, auth.ErrInvalidToken):
-		c.renderSignin(w, r, http.StatusUnauthorized, "That token is not valid: it may be mistyped or revoked.")
-		return
+		return c.renderSignin(w, r, fault.PageStatus(fault.Unauthorized), "That token is not valid: it may be mistyped or revoked.")
 	case err != nil:
 		c.log.Error("console sign-in", "err", err)
-		c.renderSignin(w, r, http.StatusServiceUnavailable, "Tokens cannot be checked right now; try again in a moment.")
-		return
+		return c.renderSignin(w, r, fault.PageStatus(fault.Unavailable), "Tokens cannot be checked right now; try again in a moment.")
 	case p.Role < auth.RoleMerchandiser:
-		c.renderSignin(w, r, http.StatusForbidden, "This is a "+p.Role.String()+" token: the console needs a merchandiser or admin token.")
-		return
+		return c.renderSignin(w, r, fault.PageStatus(fault.Forbidden), "This is a "+p.Role.String()+" token: the console needs a merchandiser or admin token.")
 	}
 	// A new id at every sign-in: a session id planted before cannot be
 	// carried into the signed-in session.
@@ -272,12 +264,14 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	setCookie(w, r, signinCookie, "", -1)
 	c.log.Info("console sign-in", "name", p.Name, "role", p.Role.String())
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	return nil
 }
 
-func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
+func (c *Console) signout(w http.ResponseWriter, r *http.Request) error {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
 		c.sessions.delete(ck.Value)
 	}
 	setCookie(w, r, sessionCookie, "", -1)
 	http.Redirect(w, r, Prefix+"/signin", http.StatusSeeOther)
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 )
@@ -42,14 +43,13 @@ type suppliersData struct {
 	CSV    string
 }
 
-func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
+func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) error {
 	balances := map[string]orders.Balance{}
 	breakers := map[string]orders.Breaker{}
 	if c.cfg.Orders != nil {
 		list, err := c.cfg.Orders.Balances(r.Context())
 		if err != nil {
-			c.internal(w, r, err)
-			return
+			return err
 		}
 		for _, b := range list {
 			balances[b.Supplier] = b
@@ -64,13 +64,11 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 		to := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
 		p, err := reports.ParsePeriod(to.Add(-scorecardDays*24*time.Hour).Format(time.RFC3339), to.Format(time.RFC3339), "", to)
 		if err != nil {
-			c.internal(w, r, err)
-			return
+			return err
 		}
 		sc, err := c.cfg.Reports.Scorecards(r.Context(), p, c.cfg.Suppliers)
 		if err != nil {
-			c.internal(w, r, err)
-			return
+			return err
 		}
 		for i := range sc.Suppliers {
 			cards[sc.Suppliers[i].Supplier] = &sc.Suppliers[i]
@@ -82,8 +80,7 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 	for _, name := range c.cfg.Suppliers {
 		st, err := c.syncer.Status(r.Context(), name, c.cfg.StaleAfter)
 		if err != nil {
-			c.internal(w, r, err)
-			return
+			return err
 		}
 		row := supplierRow{SupplierStatus: st}
 		if b, ok := breakers[name]; ok {
@@ -98,7 +95,7 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: d})
+	return c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: d})
 }
 
 // lowBalances are the suppliers whose balance is low, for the banner; a
@@ -123,33 +120,30 @@ func (c *Console) lowBalances(r *http.Request) []orders.Balance {
 
 // syncSupplier starts a sync through the scheduler, which runs one sync
 // of a supplier at a time, as the API's sync endpoint does.
-func (c *Console) syncSupplier(w http.ResponseWriter, r *http.Request) {
+func (c *Console) syncSupplier(w http.ResponseWriter, r *http.Request) error {
 	name := chi.URLParam(r, "supplier")
 	if !slices.Contains(c.cfg.Suppliers, name) {
-		c.fail(w, r, http.StatusNotFound, "No such supplier", "No enabled supplier is called "+name+".")
-		return
+		return &pageError{code: fault.SupplierNotFound, message: "No enabled supplier is called " + name + "."}
 	}
 	st, err := c.syncer.Status(r.Context(), name, c.cfg.StaleAfter)
 	if err != nil {
-		c.internal(w, r, err)
-		return
+		return err
 	}
 	to := Prefix + "/suppliers"
 	switch {
 	case st.Running:
-		c.back(w, r, to, "A sync of "+name+" is already running.", false)
+		return &notice{to, "A sync of " + name + " is already running."}
 	case c.trigger == nil:
-		c.back(w, r, to, "Syncs cannot be started from this server.", false)
+		return &notice{to, "Syncs cannot be started from this server."}
+	}
+	switch err := c.trigger(name); {
+	case err == nil:
+		c.back(w, r, to, "Sync of "+name+" started; reload this page to see its result.", true)
+		return nil
+	case errors.Is(err, catalog.ErrSyncRunning):
+		return &notice{to, "A sync of " + name + " is already running."}
 	default:
-		err := c.trigger(name)
-		switch {
-		case err == nil:
-			c.back(w, r, to, "Sync of "+name+" started; reload this page to see its result.", true)
-		case errors.Is(err, catalog.ErrSyncRunning):
-			c.back(w, r, to, "A sync of "+name+" is already running.", false)
-		default:
-			c.log.Error("console sync trigger", "supplier", name, "err", err)
-			c.back(w, r, to, "The sync of "+name+" could not be started; see syncd's log.", false)
-		}
+		c.log.Error("console sync trigger", "supplier", name, "err", err)
+		return &notice{to, "The sync of " + name + " could not be started; see syncd's log."}
 	}
 }

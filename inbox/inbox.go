@@ -16,6 +16,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/keylock"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/senpay"
@@ -25,7 +26,7 @@ import (
 // member repeated or named in another case, an unknown webhook_type, a
 // missing field, a negative or absurd price, a sent_at that is not a
 // time. Nothing is stored and nothing changes.
-var ErrInvalid = errors.New("invalid webhook")
+var ErrInvalid = fault.New(fault.BadWebhook, "invalid webhook")
 
 // Senpay's replies, worded as its document words them ("diuperbarui" is
 // the document's own spelling: a sender may compare the text).

@@ -23,6 +23,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // Notification defaults (NotifyConfig's zero values).
@@ -51,7 +52,7 @@ const (
 )
 
 // ErrDeliveryFilter is a DeliveryFilter with an unknown state.
-var ErrDeliveryFilter = errors.New("invalid delivery filter")
+var ErrDeliveryFilter = fault.New(fault.BadRequest, "invalid delivery filter")
 
 // NotifyConfig configures the storefront notifications. Zero values take
 // the defaults.

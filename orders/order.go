@@ -114,7 +114,9 @@ func DecodeRequest(data []byte) (Request, error) {
 	// Strict: {"expected_price": 1, "expected_price": 20350} must not
 	// mean one price here and another to whatever else reads the body.
 	if err := strictjson.Decode(data, &raw); err != nil {
-		return req, &ValidationError{Fields: map[string]string{"body": jsonProblem(err)}, Err: err}
+		ve := invalid("body", jsonProblem(err))
+		ve.Err = errors.Join(ErrInvalid, err) // a repeated member stays one to errors.As
+		return req, ve
 	}
 	fe := map[string]string{}
 	if raw.Reference == nil || !referencePattern.MatchString(*raw.Reference) {
@@ -170,7 +172,7 @@ func DecodeRequest(data []byte) (Request, error) {
 		req.Fields[k] = v
 	}
 	if len(fe) > 0 {
-		return req, &ValidationError{Fields: fe}
+		return req, ErrInvalid.WithFields(fe)
 	}
 	return req, nil
 }

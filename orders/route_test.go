@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/printable"
 	"github.com/syncd/syncd/internal/strictjson"
 	"github.com/syncd/syncd/internal/strictjson/strictjsontest"
@@ -174,9 +175,8 @@ func TestAcceptedButLostGoesToAttentionAndIsSettled(t *testing.T) {
 		{Succeeded: true, SN: "SN-1", Note: "checked \u202eok"},
 		{Succeeded: true, SN: "SN\t1", Note: "checked"},
 	} {
-		var ve *orders.ValidationError
-		if _, err := e.svc.Settle(context.Background(), o.ID, st, "ops"); !errors.As(err, &ve) || len(ve.Fields) != 1 {
-			t.Fatalf("settle with %q / %q: got %v, want a ValidationError naming the field", st.Note, st.SN, err)
+		if _, err := e.svc.Settle(context.Background(), o.ID, st, "ops"); len(fault.FieldsOf(err)) != 1 || !errors.Is(err, orders.ErrInvalid) {
+			t.Fatalf("settle with %q / %q: got %v, want a validation error naming the field", st.Note, st.SN, err)
 		}
 	}
 	o, err := e.svc.Settle(context.Background(), o.ID, orders.Settlement{Succeeded: true, SN: "SN-1", Note: "Isipay support confirmed delivery"}, "ops")
@@ -360,8 +360,7 @@ func TestIntakeValidation(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
-			var ve *orders.ValidationError
-			if tc.field != "" && (!errors.As(err, &ve) || ve.Fields[tc.field] == "") {
+			if tc.field != "" && fault.FieldsOf(err)[tc.field] == "" {
 				t.Fatalf("got %v, want a problem with %s", err, tc.field)
 			}
 		})
@@ -487,13 +486,13 @@ func TestTemplateBreakersRefused(t *testing.T) {
 		req := e.request("breaker")
 		req.Fields = fields
 		_, _, err := e.svc.Create(context.Background(), req, "shop")
-		var ve *orders.ValidationError
-		if !errors.As(err, &ve) || len(ve.Fields) != 1 {
-			t.Fatalf("fields %v: got %v, want a ValidationError naming one field", fields, err)
+		named := fault.FieldsOf(err)
+		if len(named) != 1 || !errors.Is(err, orders.ErrInvalid) {
+			t.Fatalf("fields %v: got %v, want a validation error naming one field", fields, err)
 		}
-		for f := range ve.Fields {
+		for f := range named {
 			if k := strings.TrimPrefix(f, "fields."); fields[k] == "1234" || fields[k] == "12345678" {
-				t.Fatalf("fields %v: got %v, want the breaking field named", fields, ve.Fields)
+				t.Fatalf("fields %v: got %v, want the breaking field named", fields, named)
 			}
 		}
 	}

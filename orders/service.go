@@ -288,7 +288,7 @@ func checkFields(form []catalog.FormField, tmpl string, values map[string]string
 		}
 	}
 	if len(fe) > 0 {
-		return &ValidationError{Fields: fe}
+		return ErrInvalid.WithFields(fe)
 	}
 	return nil
 }

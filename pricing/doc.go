@@ -9,6 +9,19 @@
 // outside the Input can move it. rules builds Inputs from margin rules;
 // catalog and orders read Quotes. Keep it that way.
 //
+// # Errors
+//
+// pricing keeps its own small errors (ErrInvalid, *InputError, ErrRange,
+// ErrTrace) rather than syncd's error vocabulary (internal/fault): that
+// would be a package of ours, and this one stays a leaf. Nothing is lost
+// by it: rules checks every field of a margin rule itself, against
+// pricing's limits (MaxPrice, MaxPercent, MaxRateDecimals) and in a
+// merchandiser's words, before a rule can be saved or previewed, and
+// reports it as a fault validation error. An *InputError therefore only
+// ever describes an Input syncd built wrongly; it becomes a blocked
+// price's reason and never reaches a client. Should one ever have to,
+// rules translates it at its boundary.
+//
 // # Arithmetic
 //
 // Amounts are rupiah as decimal.Decimal; they are never float64. Everything

@@ -8,24 +8,24 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// ErrInvalid is what every validation error of this package wraps.
+// ErrInvalid is what every *InputError wraps.
 var ErrInvalid = errors.New("invalid")
 
 // FieldError says what is wrong with one field. Field is named as in a margin
-// rule's JSON ("action.value", "round.step", "guard.max_price"), so the API
-// can report it unchanged.
+// rule's JSON ("action.value", "round.step", "guard.max_price").
 type FieldError struct {
 	Field   string
 	Message string
 }
 
-// ValidationError lists every problem found in one value, in field order,
-// so a merchandiser sees all of them at once.
-type ValidationError struct {
+// InputError lists every problem found in one value given to pricing, in
+// field order. It is pricing's own (see the package doc, Errors): a
+// blocked price's reason, never a client's answer.
+type InputError struct {
 	Fields []FieldError
 }
 
-func (e *ValidationError) Error() string {
+func (e *InputError) Error() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
 		parts[i] = f.Field + ": " + f.Message
@@ -33,18 +33,8 @@ func (e *ValidationError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// FieldErrors maps each field to its problem, the shape the API turns into
-// a 422's details.
-func (e *ValidationError) FieldErrors() map[string]string {
-	m := make(map[string]string, len(e.Fields))
-	for _, f := range e.Fields {
-		m[f.Field] = f.Message
-	}
-	return m
-}
-
 // Unwrap makes errors.Is(err, ErrInvalid) true.
-func (e *ValidationError) Unwrap() error { return ErrInvalid }
+func (e *InputError) Unwrap() error { return ErrInvalid }
 
 // problems collects field errors; err returns nil when there are none, never
 // a typed nil.
@@ -58,7 +48,7 @@ func (p problems) err() error {
 	if len(p) == 0 {
 		return nil
 	}
-	return &ValidationError{Fields: p}
+	return &InputError{Fields: p}
 }
 
 // checkAmount adds a problem unless x is a whole rupiah amount that is

@@ -250,7 +250,7 @@ func (in Input) validate() error {
 }
 
 func (p *problems) merge(err error, source string) {
-	var ve *ValidationError
+	var ve *InputError
 	if !errors.As(err, &ve) {
 		return
 	}

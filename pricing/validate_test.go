@@ -24,9 +24,9 @@ func checkFields(t *testing.T, err error, want ...string) {
 		}
 		return
 	}
-	var ve *ValidationError
+	var ve *InputError
 	if !errors.As(err, &ve) || !errors.Is(err, ErrInvalid) {
-		t.Fatalf("got error %v, want a *ValidationError wrapping ErrInvalid", err)
+		t.Fatalf("got error %v, want an *InputError wrapping ErrInvalid", err)
 	}
 	var got []string
 	for _, f := range ve.Fields {
@@ -39,7 +39,7 @@ func checkFields(t *testing.T, err error, want ...string) {
 		if got[i] != want[i] {
 			t.Fatalf("got fields %q, want %q (%v)", got, want, err)
 		}
-		if ve.FieldErrors()[got[i]] == "" {
+		if ve.Fields[i].Message == "" {
 			t.Fatalf("field %s has no message", got[i])
 		}
 	}

@@ -110,8 +110,7 @@ func WriteCSV(w io.Writer, rows [][]string) error {
 }
 
 func unknownTable(name string, tables []string) error {
-	return &ValidationError{Fields: map[string]string{
-		"table": fmt.Sprintf("no table %q: want one of %s", clip(name), strings.Join(tables, ", "))}}
+	return invalid(map[string]string{"table": fmt.Sprintf("no table %q: want one of %s", clip(name), strings.Join(tables, ", "))})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

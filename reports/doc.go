@@ -4,7 +4,8 @@
 // order_events) and the supplier balance reads, in one read transaction
 // per report, and never writes.
 //
-// It imports only the root package (the database). It must not import
-// orders, catalog, api or console: it reads orders' tables, not its
-// service, so a report never takes an order's lock or the writer.
+// It imports only the root package (the database) and internal/fault
+// (its refusals are fault.Validation errors). It must not import orders,
+// catalog, api or console: it reads orders' tables, not its service, so a
+// report never takes an order's lock or the writer.
 package reports

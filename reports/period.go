@@ -2,10 +2,11 @@ package reports
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones by name on hosts without a zoneinfo database
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // Bucket is the width of a report's time series.
@@ -67,7 +68,7 @@ func ParsePeriod(from, to, tz string, now time.Time) (Period, error) {
 		fe["to"] = fmt.Sprintf("%q is not a date (2026-12-07) or an RFC 3339 time (2026-12-08T00:00:00Z)", clip(to))
 	}
 	if len(fe) > 0 {
-		return Period{}, &ValidationError{Fields: fe}
+		return Period{}, invalid(fe)
 	}
 	switch {
 	case f.IsZero() && t.IsZero():
@@ -96,7 +97,7 @@ func ParsePeriod(from, to, tz string, now time.Time) (Period, error) {
 		fe["to"] = fmt.Sprintf("a period is at most %d days", int(MaxPeriod/(24*time.Hour)))
 	}
 	if len(fe) > 0 {
-		return Period{}, &ValidationError{Fields: fe}
+		return Period{}, invalid(fe)
 	}
 	p := Period{From: f.UTC(), To: t.UTC(), Zone: zone, Bucket: Day}
 	if t.Sub(f) <= HourlyUpTo {
@@ -158,34 +159,16 @@ func (p Period) buckets() []time.Time {
 	return out
 }
 
-// ValidationError says what is wrong with each field of a request.
-type ValidationError struct {
-	Fields map[string]string
+// invalid is a report request refused, with what is wrong with each
+// field (from, to, tz, table): a fault.Validation error, a 422 over the
+// API and beside each field of the console's form.
+func invalid(fields map[string]string) error {
+	return fault.Invalid("invalid report request", fields)
 }
-
-func (e *ValidationError) Error() string {
-	parts := make([]string, 0, len(e.Fields))
-	for _, k := range sortedKeys(e.Fields) {
-		parts = append(parts, k+": "+e.Fields[k])
-	}
-	return "invalid report request: " + strings.Join(parts, "; ")
-}
-
-// FieldErrors is the per-field detail the API and console show.
-func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }
 
 func clip(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
 	}
 	return s
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

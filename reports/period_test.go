@@ -2,10 +2,11 @@ package reports
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 func TestParsePeriod(t *testing.T) {
@@ -63,12 +64,12 @@ func TestParsePeriodRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParsePeriod(tt.from, tt.to, tt.tz, now)
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
+			fields := fault.FieldsOf(err)
+			if fields == nil {
 				t.Fatalf("got %v, want a validation error", err)
 			}
-			if msg := ve.FieldErrors()[tt.field]; !strings.Contains(msg, tt.says) {
-				t.Fatalf("%s: got %q (all: %v), want it to say %q", tt.field, msg, ve.Fields, tt.says)
+			if msg := fields[tt.field]; !strings.Contains(msg, tt.says) {
+				t.Fatalf("%s: got %q (all: %v), want it to say %q", tt.field, msg, fields, tt.says)
 			}
 		})
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // ErrMalformed is what every *DecodeError is: the input is not a rule
@@ -51,7 +53,8 @@ func (e *DecodeError) Unwrap() []error {
 // Absent or null optional members mean "not set"; "enabled" defaults to
 // true. What JSON alone can get wrong about a readable document (a
 // required member absent, "" where null means any) is reported as a
-// *ValidationError that also carries everything Validate finds. Decode
+// validation error (ErrInvalid) that also carries everything Validate
+// finds. Decode
 // does not otherwise validate: call Validate.
 func Decode(data []byte) (Rule, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -67,16 +70,12 @@ func Decode(data []byte) (Rule, error) {
 		return Rule{}, &DecodeError{Reason: "data after the rule object", Err: err}
 	}
 	if len(d.missing) > 0 {
-		ve := &ValidationError{Fields: d.missing}
-		var more *ValidationError
-		if errors.As(r.Validate(), &more) {
-			for f, msg := range more.Fields {
-				if _, ok := ve.Fields[f]; !ok {
-					ve.Fields[f] = msg
-				}
+		for f, msg := range fault.FieldsOf(r.Validate()) {
+			if _, ok := d.missing[f]; !ok {
+				d.missing[f] = msg
 			}
 		}
-		return Rule{}, ve
+		return Rule{}, invalid(d.missing)
 	}
 	return r, nil
 }
@@ -101,7 +100,7 @@ func (r *Rule) UnmarshalJSON(data []byte) error {
 // one pass.
 type decoder struct {
 	dec     *json.Decoder
-	missing map[string]string // field → why, for the ValidationError
+	missing map[string]string // field → why, for the validation error
 }
 
 func (d *decoder) rule(r *Rule) error {

@@ -6,7 +6,9 @@
 //
 // The package is pure: no I/O in the core, no logging, no clock (callers
 // pass now). Among syncd's packages it imports only pricing, whose types the
-// conversions in pricing.go produce. Money follows DESIGN.md: amounts are
+// conversions in pricing.go produce, and internal/fault, the error
+// vocabulary (standard library only): a rule refused for its fields is a
+// validation error (ErrInvalid) naming each field by its JSON path. Money follows DESIGN.md: amounts are
 // whole rupiah as decimal.Decimal (JSON integers), rates are decimals (JSON
 // strings); never float64.
 package rules

@@ -2,11 +2,12 @@ package rules
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // Finding codes. Errors refuse a save; warnings are shown to the
@@ -42,7 +43,7 @@ type Findings struct {
 }
 
 // ErrConflict is what the error of Findings with errors is.
-var ErrConflict = errors.New("rules conflict")
+var ErrConflict = fault.New(fault.RuleConflict, "rules conflict")
 
 // LintError refuses a rule set: Findings.Errors as an error.
 type LintError struct {
@@ -57,8 +58,8 @@ func (e *LintError) Error() string {
 	return "rules refused: " + strings.Join(msgs, "; ")
 }
 
-// Is makes a LintError match ErrConflict.
-func (e *LintError) Is(target error) bool { return target == ErrConflict }
+// Unwrap makes a LintError match ErrConflict, and carry its code.
+func (e *LintError) Unwrap() error { return ErrConflict }
 
 // Err returns a *LintError when f has errors, else nil.
 func (f Findings) Err() error {

@@ -13,15 +13,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // Store errors.
 var (
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = fault.New(fault.RuleNotFound, "not found")
 	// ErrStale: the rule changed since the version the caller read.
-	ErrStale = errors.New("rule has changed since that version")
-	// ErrTierExists and ErrTierInUse guard the tier list.
-	ErrTierExists = errors.New("tier already exists")
+	ErrStale = fault.New(fault.VersionMismatch, "rule has changed since that version")
+	// ErrTierExists guards the tier list.
+	ErrTierExists = fault.New(fault.TierExists, "tier already exists")
 )
 
 // storeTime is the schema's fixed-width UTC layout (syncd.FormatTime; rules
@@ -267,7 +269,7 @@ func (s *Store) CreateTier(ctx context.Context, t Tier) (Tier, error) {
 		fields["name"] = "want 1 to 100 characters"
 	}
 	if len(fields) > 0 {
-		return Tier{}, &ValidationError{Fields: fields}
+		return Tier{}, invalid(fields)
 	}
 	r, err := s.write.ExecContext(ctx, `INSERT INTO tiers (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		t.ID, t.Name, s.now().UTC().Format(storeTime))

@@ -1,9 +1,7 @@
 package rules
 
 import (
-	"errors"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,42 +9,17 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/pricing"
 )
 
-// ErrInvalid is what every *ValidationError is.
-var ErrInvalid = errors.New("invalid rule")
+// ErrInvalid is what every validation error of a rule or tier is: a
+// *fault.Error of code fault.Validation whose fields are keyed by the
+// field's JSON path ("action.value", "round.step", "valid_until").
+var ErrInvalid = fault.New(fault.Validation, "invalid rule")
 
-// ValidationError says what is wrong with each field of a rule, keyed by
-// the field's JSON path ("action.value", "round.step", "valid_until").
-type ValidationError struct {
-	Fields map[string]string
-}
-
-func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var b strings.Builder
-	b.WriteString("invalid rule")
-	for i, k := range keys {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(k + ": " + e.Fields[k])
-	}
-	return b.String()
-}
-
-// FieldErrors returns the problems by field, for a 422 response.
-func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }
-
-// Is makes a ValidationError match ErrInvalid.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+// invalid refuses a rule or tier for its fields.
+func invalid(fields map[string]string) *fault.Error { return ErrInvalid.WithFields(fields) }
 
 // Limits of a rule's fields.
 const (
@@ -71,8 +44,8 @@ var (
 
 const timeRange = "must be from 2000-01-01T00:00:00Z to the end of the year 9999"
 
-// Validate checks every field's range and returns a *ValidationError
-// naming each bad field, or nil.
+// Validate checks every field's range and returns a validation error
+// (ErrInvalid) naming each bad field, or nil.
 func (r Rule) Validate() error {
 	f := map[string]string{}
 	switch n := utf8.RuneCountInString(r.Name); {
@@ -104,7 +77,7 @@ func (r Rule) Validate() error {
 		f["valid_until"] = "must be after valid_from"
 	}
 	if len(f) > 0 {
-		return &ValidationError{Fields: f}
+		return invalid(f)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/internal/fault"
 )
 
 // valid returns a rule that passes Validate, with every optional part set.
@@ -131,22 +133,22 @@ func TestValidateRanges(t *testing.T) {
 			r := valid()
 			tt.edit(&r)
 			err := r.Validate()
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("got %v, want a *ValidationError", err)
+			fields := fault.FieldsOf(err)
+			if fields == nil {
+				t.Fatalf("got %v, want a validation error", err)
 			}
 			if !errors.Is(err, ErrInvalid) {
 				t.Errorf("got %v, want it to match ErrInvalid", err)
 			}
-			if _, ok := ve.FieldErrors()[tt.field]; !ok || len(ve.Fields) != 1 {
-				t.Fatalf("got fields %v, want only %q", ve.Fields, tt.field)
+			if _, ok := fields[tt.field]; !ok || len(fields) != 1 {
+				t.Fatalf("got fields %v, want only %q", fields, tt.field)
 			}
 		})
 	}
 }
 
 func TestValidationErrorMessage(t *testing.T) {
-	err := &ValidationError{Fields: map[string]string{"round.step": "b", "name": "a"}}
+	err := invalid(map[string]string{"round.step": "b", "name": "a"})
 	if got, want := err.Error(), "invalid rule: name: a; round.step: b"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
