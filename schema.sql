@@ -464,3 +464,73 @@ CREATE INDEX game_decisions_game ON game_decisions (supplier, game_code, id);
 -- syncd's credentials (a bad key, an address not whitelisted) stops them at
 -- once, since its order endpoint would refuse syncd too.
 ALTER TABLE sync_runs ADD COLUMN unauthorized INTEGER NOT NULL DEFAULT 0 CHECK (unauthorized IN (0, 1));
+
+-- migration 14: reserved for another branch's migration (issue 16's lead renumbers at merge)
+
+-- Issue 16's branch leaves this number to the migration another branch
+-- adds in parallel. The block is empty so that the migrations stay
+-- contiguous (syncd.Migrations refuses a gap); at merge the other
+-- branch's block takes its place.
+
+-- migration 15: reports: hourly roll-up of final orders, the events scorecards count, supplier balance reads kept
+
+-- The order report's figures of every order that reached a final status
+-- (success, failed), by the UTC hour the order was created in and by one
+-- dimension: dim 'all' (key ''), 'game', 'supplier' or 'storefront' (key:
+-- its id or name). Reading a month of a million orders row by row takes
+-- seconds here; a month of these rows takes milliseconds. The reports
+-- package folds orders in as their final status event appears
+-- (meta.report_folded_event is the last order_events.id folded) and reads
+-- the orders not folded yet, still open or final since, from orders
+-- itself, so a report is exact whenever it runs. Amounts are rupiah;
+-- durations is each successful order's time from intake to success, in
+-- milliseconds, as unsigned varints.
+CREATE TABLE report_hours (
+    hour       TEXT NOT NULL,            -- 2026-12-01T05: the orders' creation, UTC
+    dim        TEXT NOT NULL CHECK (dim IN ('all', 'game', 'supplier', 'storefront')),
+    key        TEXT NOT NULL,
+    succeeded  INTEGER NOT NULL,
+    failed     INTEGER NOT NULL,
+    revenue    INTEGER NOT NULL,
+    cost       INTEGER NOT NULL,
+    settled    INTEGER NOT NULL,         -- settled by an operator
+    fallbacks  INTEGER NOT NULL,         -- sent to a second attempt
+    unknown    INTEGER NOT NULL,         -- a send's outcome was unknown
+    durations  BLOB NOT NULL,
+    PRIMARY KEY (hour, dim, key)
+) STRICT, WITHOUT ROWID;
+
+-- The scorecards count, over a window, the sends whose outcome was
+-- unknown and the routing decisions: partial indexes of just those
+-- events, so neither a scorecard nor an order write touches an index of
+-- every event.
+CREATE INDEX order_events_unknown ON order_events (at)
+    WHERE kind = 'attempt' AND json_extract(detail, '$.outcome') IN ('unknown', 'taken');
+CREATE INDEX order_events_route ON order_events (at) WHERE kind = 'route';
+
+-- Every balance a supplier told syncd, for the scorecards' balance trend:
+-- supplier_balances keeps only the last. Written by the triggers below in
+-- the transaction that records the read, so no code path can forget it;
+-- reads older than 90 days go as new ones come.
+CREATE TABLE balance_reads (
+    id        INTEGER PRIMARY KEY,
+    supplier  TEXT NOT NULL,
+    balance   INTEGER NOT NULL,
+    at        TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX balance_reads_supplier ON balance_reads (supplier, at);
+
+CREATE TRIGGER balance_reads_insert AFTER INSERT ON supplier_balances
+    WHEN NEW.read_balance IS NOT NULL AND NEW.error = ''
+BEGIN
+    INSERT INTO balance_reads (supplier, balance, at) VALUES (NEW.supplier, NEW.read_balance, NEW.checked_at);
+END;
+
+CREATE TRIGGER balance_reads_update AFTER UPDATE OF read_balance, checked_at ON supplier_balances
+    WHEN NEW.read_balance IS NOT NULL AND NEW.error = ''
+BEGIN
+    INSERT INTO balance_reads (supplier, balance, at) VALUES (NEW.supplier, NEW.read_balance, NEW.checked_at);
+    DELETE FROM balance_reads WHERE supplier = NEW.supplier
+        AND at < strftime('%Y-%m-%dT%H:%M:%fZ', NEW.checked_at, '-90 days');
+END;

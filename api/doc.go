@@ -6,7 +6,7 @@
 // for the one adapter (handle) to answer: an error with a fault code is
 // sent in the envelope with the status fault's table gives it, anything
 // else is logged and answered 500. api imports auth, catalog, rules,
-// inbox, orders and internal/fault; nothing imports api but cmd.
+// inbox, orders, reports and internal/fault; nothing imports api but cmd.
 //
 // Supplier webhooks (POST /v1/webhooks/senpay) take no bearer token (the
 // sender's address and an optional signature decide) and answer in the

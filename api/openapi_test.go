@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -263,6 +264,14 @@ func (d *apiDoc) checkResponse(method, route string, status int, body []byte) er
 	}
 	if resp == nil {
 		return fmt.Errorf("%s %s answered %d, which openapi.json does not document", method, route, status)
+	}
+	if content, _ := resp["content"].(map[string]any); content["text/csv"] != nil {
+		// A CSV download: RFC 4180 with a header row and rows as wide.
+		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		if err != nil || len(rows) == 0 {
+			return fmt.Errorf("%s %s %d: documented as CSV, got %.100q (%v)", method, route, status, body, err)
+		}
+		return nil
 	}
 	schema, err := d.schemaOf(resp)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/reports"
 )
 
 // Config is what the API needs from syncd's configuration.
@@ -44,6 +45,9 @@ type Config struct {
 	// Notifier, when set, lists the storefront notifications at
 	// GET /v1/notifications; nil answers it with 404.
 	Notifier *orders.Notifier
+	// Reports, when set, serves the order report and the supplier
+	// scorecards under /v1/reports; nil answers them with 404.
+	Reports *reports.Store
 	// Console, when set, is the merchandiser and operator web console,
 	// served under /console/ with its own sign-in (cookies, not bearer
 	// tokens); nil: /console/ is not served.
@@ -150,6 +154,10 @@ func (s *Server) routes() chi.Router {
 			r.Get("/orders/{id}/routing", s.handle(s.orderRouting))
 			r.Post("/orders/{id}/settle", s.handle(s.settleOrder))
 			r.Get("/notifications", s.handle(s.listNotifications))
+			r.Get("/reports/orders", s.handle(s.orderReport))
+			r.Get("/reports/orders.csv", s.handle(s.orderReportCSV))
+			r.Get("/reports/suppliers", s.handle(s.supplierScorecards))
+			r.Get("/reports/suppliers.csv", s.handle(s.supplierScorecardsCSV))
 		})
 	})
 	return r

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +29,8 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/console"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/reports"
+	"github.com/syncd/syncd/rules"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
@@ -59,6 +63,12 @@ func (c *clock) Now() time.Time {
 	return c.t
 }
 
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
@@ -81,6 +91,7 @@ type env struct {
 	sources map[string]catalog.Source
 	clock   *clock
 	srv     *httptest.Server
+	reports *reports.Store
 
 	admin, merch, shop string // tokens
 
@@ -230,7 +241,8 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 		e.mu.Unlock()
 		return nil
 	}
-	con, err := console.New(console.Config{Suppliers: supplierNames, StaleAfter: 24 * time.Hour, Orders: e.svc},
+	e.reports = reports.New(e.db)
+	con, err := console.New(console.Config{Suppliers: supplierNames, StaleAfter: 24 * time.Hour, Orders: e.svc, Reports: e.reports},
 		log, e.tokens, e.syncer, e.cat, trigger)
 	if err != nil {
 		t.Fatal(err)
@@ -425,4 +437,99 @@ func hasOffer(list []*catalog.OfferState, code string) bool {
 		}
 	}
 	return false
+}
+
+// history places orders through the order service over the last days
+// (the service's clock set back, then forward a day at a time): on each
+// day a few items of several games, delivered by the next poll, one now
+// and then refused by Isipay and left to the next supplier; Isipay's
+// balance read at the end of each day. The clock
+// ends at the real time again. It returns how many orders it placed.
+func (e *env) history(days int) int {
+	e.t.Helper()
+	ctx := context.Background()
+	// Two items of each game with a price, Mobile Legends first: the
+	// shop's best seller.
+	games := e.cat.Snapshot().GameList()
+	first := func(g *catalog.Game) int {
+		if g.ID == "mobile-legends" {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(games, func(a, b *catalog.Game) int { return cmp.Compare(first(a), first(b)) })
+	var items []*catalog.Item
+	for _, g := range games {
+		n := 0
+		for _, it := range g.Items {
+			if p := it.PriceIn("public"); p.Amount != nil && n < 2 && len(g.Form) > 0 {
+				items = append(items, it)
+				n++
+			}
+		}
+		if len(items) >= 12 {
+			break
+		}
+	}
+	if len(items) == 0 {
+		e.t.Fatal("no item with a public price")
+	}
+	placed := 0
+	// Half a day back from the start of each day: the last day's orders
+	// are all in the past.
+	e.clock.Set(time.Now().UTC().Add(-time.Duration(days)*24*time.Hour - 12*time.Hour))
+	for d := range days + 1 {
+		for i, it := range items[:min(len(items), 3+d%4*2)] {
+			game, _ := e.cat.Snapshot().Game(it.GameID)
+			fields := map[string]string{}
+			for _, f := range game.Form {
+				fields[f.Key] = "12345678"
+				if f.Type == "dropdown" && len(f.Options) > 0 {
+					fields[f.Key] = f.Options[0].Code
+				}
+			}
+			if (d+i)%5 == 0 {
+				e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathOrder, Mode: isipaysim.FaultErrorBody, Code: 400,
+					Message: "Produk sedang gangguan", Count: 1})
+			}
+			price := it.PriceIn("public").Amount
+			if _, _, err := e.svc.Create(ctx, orders.Request{Reference: fmt.Sprintf("hist-%d-%d", d, i), Item: it.ID, Tier: "public",
+				Fields: fields, ExpectedPrice: *price}, "shop"); err != nil {
+				e.t.Fatal(err)
+			}
+			placed++
+			// The supplier delivers within seconds; the poller learns it
+			// at its next check.
+			e.clock.Add(time.Duration(5+(d*7+i*13)%40) * time.Second)
+			if _, err := e.svc.Poll(ctx); err != nil {
+				e.t.Fatal(err)
+			}
+			e.clock.Add(37 * time.Minute)
+		}
+		// Isipay's balance is read once a day, as the balance job would.
+		if err := e.svc.RecordBalance(ctx, isipay.Supplier, e.isipay.Balance().IntPart(), nil); err != nil {
+			e.t.Fatal(err)
+		}
+		e.clock.Add(24*time.Hour - time.Duration(len(items))*37*time.Minute)
+	}
+	e.isipay.ClearFaults()
+	e.clock.Set(time.Now().UTC())
+	if _, err := e.svc.Poll(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	return placed
+}
+
+// storeWideMarkup saves a markup_percent rule on every item, rounded up
+// to 100, as a merchandiser would.
+func (e *env) storeWideMarkup(percent string) {
+	e.t.Helper()
+	r, err := rules.Decode([]byte(`{"name": "Store-wide +` + percent + `%", "action": {"kind": "markup_percent", "value": "` + percent + `"},
+		"round": {"step": 100, "mode": "up"}}`))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, _, err := e.cat.SaveRule(context.Background(), catalog.RuleChange{Op: "create", Rule: r}, "mia"); err != nil {
+		e.t.Fatal(err)
+	}
 }

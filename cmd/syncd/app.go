@@ -22,6 +22,7 @@ import (
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/pricing"
+	"github.com/syncd/syncd/reports"
 )
 
 func newLogger(c Config, w io.Writer) *slog.Logger {
@@ -73,6 +74,9 @@ type app struct {
 	// read a balance at once after a refusal for want of deposit.
 	alerts      *orders.Alerts
 	balanceJobs balanceJobs
+	// reports serves the order report and scorecards, and folds ended
+	// orders into their roll-up on the scheduler.
+	reports *reports.Store
 
 	// apiListener, when set, is where the API serves instead of a new
 	// listener on cfg.Addr: the demo binds it first, to give the
@@ -141,6 +145,12 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	a.reports = reports.New(db)
+	if err := a.scheduleReports(); err != nil {
+		sched.shutdown()
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -198,6 +208,7 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 		TrustedProxies: a.cfg.TrustedProxies,
 		Orders:         a.orders,
 		Notifier:       a.notifier,
+		Reports:        a.reports,
 	}
 	if a.cfg.MetricsAddr == "" {
 		apiCfg.Metrics = a.metrics.Handler()
@@ -208,7 +219,7 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 			Secret: a.cfg.SenpayWebhookSecret, SignatureHeader: a.cfg.SenpayWebhookSignatureHeader,
 		}
 	}
-	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders},
+	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders, Reports: a.reports},
 		a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger)
 	if cerr != nil {
 		a.abandon()
