@@ -60,8 +60,9 @@ func (s *Snapshot) reviewCount() int {
 // deriveReview hands the offers as loaded and the items as chosen to
 // matching.Review, and makes its findings the snapshot's queue, marking
 // each doubtful offer Review. It runs with every full snapshot, so it
-// copies the offers once and looks nothing up per offer but its supplier
-// game, once per run of offers of one supplier game.
+// stays cheap: one copy of the offers, a supplier game looked up once per
+// run of its offers, and an item's offers found by position (a binary
+// search in a full load).
 func deriveReview(in *input, items []*Item, games map[string]*Game) *reviewQueue {
 	listings := make([]*matching.Listing, 0, len(in.supplierGames))
 	bySG := make(map[*supplierGameRow]*matching.Listing, len(in.supplierGames))
