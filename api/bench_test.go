@@ -75,7 +75,7 @@ func benchPriceUpdate(b *testing.B, games int) {
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 
 	g := games / 2
-	game := catalog.GameID(catalogtest.GameName(g))
+	game := catalogtest.GameID(g)
 	gameURL := srv.URL + "/v1/games/" + game
 	// Prices 40% below Isipay's (catalogtest's 1006+137k), so Senpay's
 	// offers sell and their new costs are the served prices, moving every

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/matching"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -56,16 +57,17 @@ func matchInMemory(in *input) {
 	type key struct{ game, item string }
 	items := map[key]string{}
 	for _, sg := range in.supplierGames {
-		sg.GameID = GameID(sg.Name)
+		sg.GameID = matching.GameID(sg.Name)
 		if _, ok := in.games[sg.GameID]; !ok {
-			in.games[sg.GameID] = &gameRow{ID: sg.GameID, Name: displayName(sg.Name)}
+			in.games[sg.GameID] = &gameRow{ID: sg.GameID, Name: matching.DisplayName(sg.Name)}
 		}
 	}
 	for i := range in.offers {
 		o := &in.offers[i]
 		sg := in.supplierGames[o.Supplier+"/"+o.GameCode]
-		k, method, _, ok := ItemKey(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: sg.Name, Code: o.Code, Name: o.Name})
-		if !ok {
+		l := matching.Match(matchInput(o.Supplier, o.GameCode, sg.Name, o.Code, o.Name))
+		k, method := l.Item, string(l.Method)
+		if !l.OK {
 			k, method = "unmatched:"+o.Supplier+":"+o.Code, "unmatched"
 		}
 		id, seen := items[key{sg.GameID, k}]

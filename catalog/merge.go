@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/matching"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -154,7 +155,7 @@ func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, rep *MergeReport) 
 			if o.Manual {
 				continue
 			}
-			l := MatchOffer(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name})
+			l := matching.Match(matchInput(o.Supplier, o.GameCode, o.GameName, o.Code, o.Name))
 			if !l.OK {
 				keys = append(keys, "")
 				continue
@@ -349,7 +350,7 @@ func qualifyGameNames(ctx context.Context, tx *sqlx.Tx, now string) error {
 		return fmt.Errorf("matching policy: game names: %w", err)
 	}
 	for _, r := range rows {
-		if want := displayName(r.Supplier); want != r.Name && strings.HasPrefix(want, r.Name+" (") {
+		if want := matching.DisplayName(r.Supplier); want != r.Name && strings.HasPrefix(want, r.Name+" (") {
 			if _, err := tx.ExecContext(ctx, `UPDATE games SET name = ?, updated_at = ? WHERE id = ?`, want, now, r.ID); err != nil {
 				return fmt.Errorf("matching policy: rename game %s: %w", r.ID, err)
 			}

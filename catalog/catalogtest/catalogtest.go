@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/matching"
 )
 
 // PerGame is how many offers each supplier has per game.
@@ -22,9 +23,12 @@ var games = []struct{ name, unit string }{
 	{"Genshin Impact", "Genesis Crystals"}, {"Valorant", "VP"}, {"Honkai Star Rail", "Oneiric Shards"},
 }
 
-// GameName is the supplier's name of game g ("Valorant 4"); catalog.GameID
-// of it is its canonical id.
+// GameName is the supplier's name of game g ("Valorant 4"); GameID is its
+// canonical id.
 func GameName(g int) string { return fmt.Sprintf("%s %d", games[g%len(games)].name, g) }
+
+// GameID is the canonical id catalog gives game g ("valorant-4").
+func GameID(g int) string { return matching.GameID(GameName(g)) }
 
 // Generate is one supplier's catalog of n games × PerGame offers: every
 // game its own canonical game, each offer the same item at every
