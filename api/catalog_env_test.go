@@ -99,8 +99,8 @@ func startSims() (*sims, error) {
 	return &sims{
 		senpay: sp, isipay: ip,
 		sources: map[string]catalog.Source{
-			senpay.Name:     senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
-			isipay.Supplier: isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
+			senpay.Name: senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
+			isipay.Name: isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
 		},
 		close: func() {
 			sp.Close() // releases hanging requests first
@@ -111,10 +111,10 @@ func startSims() (*sims, error) {
 	}, nil
 }
 
-var supplierNames = []string{senpay.Name, isipay.Supplier}
+var supplierNames = []string{senpay.Name, isipay.Name}
 
 func catalogConfig() catalog.Config {
-	return catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames}
+	return catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames, PrefixedCodes: map[string]bool{senpay.Name: true}}
 }
 
 // syncAll syncs both suppliers, Senpay first as the scheduler's start-up

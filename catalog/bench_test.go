@@ -64,7 +64,8 @@ func matchInMemory(in *input) {
 	for i := range in.offers {
 		o := &in.offers[i]
 		sg := in.supplierGames[o.Supplier+"/"+o.GameCode]
-		k, method, _, ok := ItemKey(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: sg.Name, Code: o.Code, Name: o.Name})
+		k, method, _, ok := ItemKey(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: sg.Name, Code: o.Code, Name: o.Name,
+			PrefixedCode: testPrefixed[o.Supplier]})
 		if !ok {
 			k, method = "unmatched:"+o.Supplier+":"+o.Code, "unmatched"
 		}
@@ -83,7 +84,7 @@ func matchInMemory(in *input) {
 // memory. SQLite's part (linking once, loading) is measured end to end by
 // `syncd bench`.
 func BenchmarkMatchSelectBuild(b *testing.B) {
-	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 	set, err := rules.NewSet(nil)
 	if err != nil {
 		b.Fatal(err)
@@ -147,7 +148,7 @@ func benchRules(b *testing.B, games []string, itemOf func(game string) string) *
 // BenchmarkReprice is issue 4's full reprice: every item of a 100,000-offer
 // catalog (80,000-odd items) in 3 tiers under 200 rules.
 func BenchmarkReprice(b *testing.B) {
-	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 	in := benchInput(500, 100)
 	matchInMemory(in)
 	items, games := c.choose(in)

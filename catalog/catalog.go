@@ -26,6 +26,9 @@ type Config struct {
 	StaleAfter time.Duration
 	// Suppliers in order of preference, for ties on cost.
 	Suppliers []string
+	// PrefixedCodes are the suppliers whose product codes begin with their
+	// game's code, which matching leaves out of the SKU it compares.
+	PrefixedCodes map[string]bool
 	// SwitchMargin: keep an item's current supplier unless another
 	// eligible offer is cheaper by at least this many rupiah. Zero always
 	// takes the cheapest.

@@ -65,6 +65,9 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if cfg.Suppliers == nil {
 		cfg.Suppliers = []string{"senpay", "isipay"}
 	}
+	if cfg.PrefixedCodes == nil {
+		cfg.PrefixedCodes = testPrefixed
+	}
 	if cfg.StaleAfter == 0 {
 		cfg.StaleAfter = 15 * time.Minute
 	}

@@ -11,11 +11,14 @@ import (
 // MatchInput is an offer as matching sees it: who sells it, in which of the
 // supplier's games, and under which code and name.
 type MatchInput struct {
-	Supplier string // "senpay", "isipay"
+	Supplier string // the supplier's name
 	GameCode string // SupplierGame.Code
 	GameName string // SupplierGame.Name
 	Code     string // Offer.Code
 	Name     string // Offer.Name
+	// PrefixedCode: the supplier's codes begin with their game's code
+	// (its descriptor's PrefixedCodes), which the SKU leaves out.
+	PrefixedCode bool
 }
 
 // Method says how an offer was linked to its canonical item.
@@ -62,15 +65,11 @@ func (l Link) Key() string {
 	return l.Game + "/" + l.Item
 }
 
-// prefixedCodes lists the suppliers whose offer codes start with their
-// game's code: a Senpay product code is the provider code followed by the
-// SKU ("FFMAX-BJ-V3" + "FFMAX_ID_10").
-var prefixedCodes = map[string]bool{"senpay": true}
-
 // SKU returns the supplier's own product code, upper-cased: offerCode less
-// the gameCode prefix when it has one. Pass the Senpay provider code as
-// gameCode, and "" for suppliers whose codes carry no prefix (an Isipay
-// variant code is its SKU).
+// the gameCode prefix when it has one. Pass the game's code as gameCode
+// for a supplier whose codes begin with it ("FFMAX-BJ-V3" +
+// "FFMAX_ID_10"), and "" for one whose codes carry no prefix (the code is
+// its SKU).
 func SKU(offerCode, gameCode string) string {
 	code := strings.ToUpper(strings.TrimSpace(offerCode))
 	prefix := strings.ToUpper(strings.TrimSpace(gameCode))
@@ -97,7 +96,7 @@ func MatchOffer(in MatchInput) Link {
 	}
 	game, base, gameRegions := gameIdentity(gameName)
 	l := Link{Game: game, Method: MethodNone}
-	if prefixedCodes[strings.ToLower(in.Supplier)] {
+	if in.PrefixedCode {
 		l.SKU = SKU(in.Code, in.GameCode)
 	} else {
 		l.SKU = SKU(in.Code, "")

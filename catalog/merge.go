@@ -67,7 +67,7 @@ func (c *Catalog) ApplyMatchingPolicy(ctx context.Context) (MergeReport, error) 
 			return rep, fmt.Errorf("matching policy: begin: %w", err)
 		}
 		defer tx.Rollback()
-		if err := rekeyItems(ctx, tx, syncd.FormatTime(c.now()), &rep); err != nil {
+		if err := rekeyItems(ctx, tx, syncd.FormatTime(c.now()), c.cfg.PrefixedCodes, &rep); err != nil {
 			return rep, err
 		}
 		if err := qualifyGameNames(ctx, tx, syncd.FormatTime(c.now())); err != nil {
@@ -120,7 +120,7 @@ type rekeyOffer struct {
 // legacySplit is the bonus split policy 1 kept in a key ("diamonds:86:78+8").
 var legacySplit = regexp.MustCompile(`:\d+\+\d+`)
 
-func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, rep *MergeReport) error {
+func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[string]bool, rep *MergeReport) error {
 	var items []rekeyItem
 	if err := tx.SelectContext(ctx, &items, `SELECT id, game_id, match_key, created_at FROM items WHERE match_key != ''`); err != nil {
 		return fmt.Errorf("matching policy: items: %w", err)
@@ -154,7 +154,8 @@ func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, rep *MergeReport) 
 			if o.Manual {
 				continue
 			}
-			l := MatchOffer(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name})
+			l := MatchOffer(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name,
+				PrefixedCode: prefixed[o.Supplier]})
 			if !l.OK {
 				keys = append(keys, "")
 				continue

@@ -41,7 +41,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+		c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 		c.now = clk.now
 		snap, err := c.Refresh(ctx)
 		if err != nil {
@@ -60,7 +60,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 			"senpay": fromSenpaySim(t, senpaysim.Generate(500, 100, 1)),
 			"isipay": fromIsipaySim(t, isipaysim.Generate(500, 100, 2)),
 		})
-		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 		items, games := c.choose(in)
 		review := deriveReview(in, items, games)
 		snap, err := build(games, items, []string{PublicTier}, nil)
@@ -155,7 +155,8 @@ func linkedInput(t *testing.T, cats map[string]*SupplierCatalog) *input {
 		for _, o := range cat.Offers {
 			in.offers = append(in.offers, offerRow{ID: int64(len(in.offers) + 1), Supplier: name, Code: o.Code, GameCode: o.GameCode,
 				Name: o.Name, Cost: o.Cost.Ceil().IntPart(), Active: o.Active, UpdatedAt: "2026-11-21T00:00:00.000000000Z"})
-			matches = append(matches, MatchInput{Supplier: name, GameCode: o.GameCode, GameName: names[o.GameCode], Code: o.Code, Name: o.Name})
+			matches = append(matches, MatchInput{Supplier: name, GameCode: o.GameCode, GameName: names[o.GameCode], Code: o.Code, Name: o.Name,
+				PrefixedCode: testPrefixed[name]})
 		}
 	}
 	for _, g := range MatchOffers(matches) {
@@ -253,7 +254,7 @@ func TestReviewCarriedThroughReprice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	before, err := c.Refresh(ctx)
 	if err != nil {
@@ -310,7 +311,7 @@ func BenchmarkDeriveReview(b *testing.B) {
 		"senpay": fromSenpaySim(t, senpaysim.Generate(500, 100, 1)),
 		"isipay": fromIsipaySim(t, isipaysim.Generate(500, 100, 2)),
 	})
-	c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+	c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 	items, games := c.choose(in)
 	q := deriveReview(in, items, games)
 	b.ResetTimer()

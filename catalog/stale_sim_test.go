@@ -63,7 +63,8 @@ func newBlipEnv(t *testing.T) *blipEnv {
 		e.sims[sup.name] = sup.start(t)
 	}
 	e.syncer = catalog.NewSyncer(db, log, catalog.WithClock(e.clock.now))
-	e.cat = catalog.NewCatalog(db, log, catalog.Config{StaleAfter: staleAfter, Suppliers: []string{"senpay", "isipay"}})
+	e.cat = catalog.NewCatalog(db, log, catalog.Config{StaleAfter: staleAfter, Suppliers: []string{"senpay", "isipay"},
+		PrefixedCodes: map[string]bool{"senpay": true}})
 	t.Cleanup(e.cat.Close)
 	return e
 }

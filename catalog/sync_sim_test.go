@@ -134,7 +134,7 @@ func startIsipay(t *testing.T) *simSupplier {
 		faultHang:       {Mode: isipaysim.FaultTimeout},
 	}
 	return &simSupplier{
-		name: isipay.Supplier, srv: srv, codes: cat.VariantCodes(),
+		name: isipay.Name, srv: srv, codes: cat.VariantCodes(),
 		listPath: isipaysim.PathProduct, errPrefix: "isipay POST /api/v1/",
 		client: func(key string, timeout time.Duration) catalog.Source {
 			return isipay.New(isipay.Config{
@@ -152,7 +152,7 @@ func startIsipay(t *testing.T) *simSupplier {
 var simSuppliers = []struct {
 	name  string
 	start func(*testing.T) *simSupplier
-}{{senpay.Name, startSenpay}, {isipay.Supplier, startIsipay}}
+}{{senpay.Name, startSenpay}, {isipay.Name, startIsipay}}
 
 func newSyncer(t *testing.T) (*catalog.Syncer, *syncd.DB) {
 	t.Helper()

@@ -46,7 +46,8 @@ func BenchmarkPages(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames})
+	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames,
+		PrefixedCodes: map[string]bool{"senpay": true}})
 	b.Cleanup(cat.Close)
 	snap, err := cat.Refresh(ctx)
 	if err != nil {

@@ -44,7 +44,7 @@ const (
 	twilightPass = "mobile-legends.pass-twilight-pass-x1"
 )
 
-var supplierNames = []string{senpay.Name, isipay.Supplier}
+var supplierNames = []string{senpay.Name, isipay.Name}
 
 // clock is a movable clock for the order service: tests jump past
 // reconcile timeouts instead of sleeping.
@@ -145,12 +145,13 @@ var demoDB = sync.OnceValues(func() ([]byte, error) {
 	defer db.Close()
 	log := slog.New(slog.DiscardHandler)
 	syncer := catalog.NewSyncer(db, log)
-	for name, src := range map[string]catalog.Source{senpay.Name: spc, isipay.Supplier: ipc} {
+	for name, src := range map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc} {
 		if _, err := syncer.Sync(ctx, name, src); err != nil {
 			return nil, err
 		}
 	}
-	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames})
+	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames,
+		PrefixedCodes: map[string]bool{senpay.Name: true}})
 	defer cat.Close()
 	if _, err := cat.Refresh(ctx); err != nil {
 		return nil, err
@@ -193,20 +194,21 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 	var spc *senpay.Client
 	var ipc *isipay.Client
 	e.senpay, e.isipay, spc, ipc = sims(t)
-	e.sources = map[string]catalog.Source{senpay.Name: spc, isipay.Supplier: ipc}
+	e.sources = map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc}
 	if e.db, err = syncd.Open(ctx, path); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.db.Close() })
 	log := slog.New(slog.DiscardHandler)
 	e.syncer = catalog.NewSyncer(e.db, log)
-	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames})
+	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames,
+		PrefixedCodes: map[string]bool{senpay.Name: true}})
 	t.Cleanup(e.cat.Close)
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ocfg := orders.Config{
-		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Supplier: ipc},
+		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Name: ipc},
 		PollBase:  time.Second, PollMax: time.Minute, Now: e.clock.Now,
 	}
 	for _, o := range opts {
@@ -392,7 +394,7 @@ func (e *env) barePUBG() {
 		isipaysim.NewVariant("PUBGM_ID_325", "325 UC", 69900)); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.syncer.Sync(ctx, isipay.Supplier, e.sources[isipay.Supplier]); err != nil {
+	if _, err := e.syncer.Sync(ctx, isipay.Name, e.sources[isipay.Name]); err != nil {
 		e.t.Fatal(err)
 	}
 	if _, err := e.cat.Refresh(ctx); err != nil {

@@ -22,6 +22,8 @@ import (
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/pricing"
+	"github.com/syncd/syncd/suppliers"
+	"github.com/syncd/syncd/suppliers/senpay"
 )
 
 func newLogger(c Config, w io.Writer) *slog.Logger {
@@ -95,12 +97,13 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	guard.OnEvent = func(supplier string, ev catalog.HoldEvent) { m.CostHold(supplier, string(ev)) }
 	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink), catalog.WithCostGuard(guard))
 	merged := catalog.NewCatalog(db, log, catalog.Config{
-		StaleAfter:   c.StaleAfter,
-		Suppliers:    c.Preference,
-		SwitchMargin: decimal.NewFromInt(c.SwitchMargin),
-		Floor:        globalFloor(c),
-		OnPublish:    func(cause string, took time.Duration) { m.Repriced(cause, took) },
-		CostGuard:    &guard,
+		StaleAfter:    c.StaleAfter,
+		Suppliers:     c.Preference,
+		PrefixedCodes: c.prefixedCodes(),
+		SwitchMargin:  decimal.NewFromInt(c.SwitchMargin),
+		Floor:         globalFloor(c),
+		OnPublish:     func(cause string, took time.Duration) { m.Repriced(cause, took) },
+		CostGuard:     &guard,
 		// An offer skipped for want of deposit returns past the margin.
 		BalanceMargin: c.BalanceMargin,
 	})
@@ -113,8 +116,16 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	m.RegisterDB("write", db.Write.DB)
 	m.RegisterDB("read", db.Read.DB)
 	m.WatchCatalog(catalogGauges(merged))
-	cl := newClients(c, m)
-	sched, err := newScheduler(log, syncer, cl.sources(), c.SyncInterval)
+	adapters, err := openSuppliers(c, m)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	srcs := make(map[string]catalog.Source, len(adapters))
+	for name, ad := range adapters {
+		srcs[name] = ad.Source
+	}
+	sched, err := newScheduler(log, syncer, srcs, c.SyncInterval)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -131,12 +142,12 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	notifier := orders.NewNotifier(db, log, orders.NotifyConfig{URL: c.NotifyURL, Secret: c.NotifySecret, OnAttempt: m.Notification})
 	a := &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged, notifier: notifier, sched: sched, metrics: m,
 		alerts: orders.NewAlerts(db, log, orders.NotifyConfig{URL: c.AlertURL, Secret: c.AlertSecret})}
-	ocfg := orderConfig(c, cl, m)
+	ocfg := orderConfig(c, adapters, m)
 	ocfg.Balance = a.balanceConfig(a.alerts)
 	svc := orders.New(db, merged, log, notifier, ocfg)
 	m.WatchOrders(orderGauges(svc, notifier, log))
 	a.orders, a.inbox = svc, inbox.New(db, merged, log, inbox.WithOrders(svc.Apply))
-	if err := a.scheduleOrders(cl.isipay); err != nil {
+	if err := a.scheduleOrders(adapters); err != nil {
 		sched.shutdown()
 		db.Close()
 		return nil, err
@@ -202,10 +213,11 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	if a.cfg.MetricsAddr == "" {
 		apiCfg.Metrics = a.metrics.Handler()
 	}
-	if a.cfg.SenpayEnabled() {
+	if v, ok := a.cfg.Supplier[senpay.Name]; ok && senpay.Descriptor.Enabled(v) {
+		allow, _ := suppliers.ParsePrefixes(v["SENPAY_WEBHOOK_ALLOW"]) // checked at start-up
 		apiCfg.SenpayWebhook = &api.SenpayWebhook{
-			Inbox: a.inbox, Allow: a.cfg.SenpayWebhookAllow,
-			Secret: a.cfg.SenpayWebhookSecret, SignatureHeader: a.cfg.SenpayWebhookSignatureHeader,
+			Inbox: a.inbox, Allow: allow,
+			Secret: v["SENPAY_WEBHOOK_SECRET"], SignatureHeader: v["SENPAY_WEBHOOK_SIGNATURE_HEADER"],
 		}
 	}
 	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders},

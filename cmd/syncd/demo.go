@@ -21,6 +21,7 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
+	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
 
@@ -85,7 +86,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	// The simulated Senpay posts its webhooks from loopback.
-	cfg.SenpayWebhookAllow = append(cfg.SenpayWebhookAllow, netip.MustParsePrefix("127.0.0.1/32"))
+	cfg.Supplier[senpay.Name]["SENPAY_WEBHOOK_ALLOW"] += ",127.0.0.1/32"
 
 	// The API's address first (SYNCD_ADDR may ask for port 0): the
 	// simulated Senpay needs it for its transaction_status webhooks.

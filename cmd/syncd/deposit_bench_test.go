@@ -10,7 +10,6 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,7 +168,7 @@ func depositRun(b *testing.B, run time.Duration, deposit int64) depositResult {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg.SenpayWebhookAllow = append(cfg.SenpayWebhookAllow, netip.MustParsePrefix("127.0.0.1/32"))
+	cfg.Supplier["senpay"]["SENPAY_WEBHOOK_ALLOW"] += ",127.0.0.1/32"
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {

@@ -2,7 +2,6 @@ package isipay
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,7 +15,7 @@ var _ orders.Supplier = (*Client)(nil)
 
 // Place sends p as one order, never retried. Its error wraps
 // orders.ErrNotTaken, orders.ErrTaken or orders.ErrUnknownOutcome (see
-// placeOutcome) and keeps the client's *suppliers.Error in the chain.
+// suppliers.PlaceOutcome) and keeps the client's *suppliers.Error in the chain.
 //
 // Isipay's order reply carries only the invoice number, so the receipt is
 // in flight with no status word; Check tells the rest.
@@ -43,32 +42,9 @@ func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, 
 		Data:            catalog.IsipayData(p.IsipayData, p.Values),
 	})
 	if err != nil {
-		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, placeOutcome(err), err)
+		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, suppliers.PlaceOutcome(err, ErrDuplicateReference), err)
 	}
 	return orders.Receipt{Txn: o.InvoiceNumber, Ref: p.Ref, Progress: orders.InFlight}, nil
-}
-
-// placeOutcome says what Isipay did with an order that failed with err. A
-// refusal of the referenceNumber means an earlier send with it landed.
-// A refusal for want of deposit is also ErrInsufficientBalance. Only a
-// clear refusal, or a request that never left, is "not taken":
-// everything else may have created the order. One that never left is
-// also orders.ErrUnreachable, for the order path's circuit breaker.
-func placeOutcome(err error) error {
-	if errors.Is(err, ErrDuplicateReference) {
-		return orders.ErrTaken
-	}
-	if suppliers.NoBalance(err) {
-		return fmt.Errorf("%w (%w)", orders.ErrNotTaken, orders.ErrInsufficientBalance)
-	}
-	switch suppliers.KindOf(err) {
-	case suppliers.KindRejected, suppliers.KindUnauthorized, suppliers.KindRateLimited:
-		return orders.ErrNotTaken
-	case suppliers.KindUnavailable:
-		// Never sent: not taken, and a sign the endpoint is down.
-		return fmt.Errorf("%w, %w", orders.ErrNotTaken, orders.ErrUnreachable)
-	}
-	return orders.ErrUnknownOutcome
 }
 
 // Check asks where an order stands by its invoice number. Its errors are
