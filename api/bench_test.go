@@ -63,8 +63,8 @@ func benchServer(b *testing.B, games int) (*syncd.DB, *catalog.Catalog, *httptes
 	if err != nil {
 		b.Fatal(err)
 	}
-	hook := &SenpayWebhook{Inbox: inbox.New(db, cat, log), Allow: loopback}
-	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, SenpayWebhook: hook},
+	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour,
+		Inbox: inbox.New(db, cat, log, testHooks), Webhooks: senpayHook{Allow: loopback}.webhooks()},
 		log, tokens, syncer, cat, nil, nil))
 	b.Cleanup(srv.Close)
 	return db, cat, srv

@@ -136,7 +136,7 @@ func TestSettleStrictBody(t *testing.T) {
 // stored or changed.
 func TestWebhookStrictBody(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	before := c.state(t)
 	update := func(members string) string {
 		return `{` + members + `, "data": [{"product_code": "` + senpay86 + `", "price_old": 22870, "price_new": 21000}]}`

@@ -41,6 +41,9 @@ type Descriptor struct {
 	// code ("FFMAX-BJ-V3" + "FFMAX_ID_10"), which matching strips to read
 	// the supplier's own SKU.
 	PrefixedCodes bool
+	// Webhook, when set, is how the supplier's webhooks read and are
+	// answered; nil: it posts none.
+	Webhook *Webhook
 }
 
 // Setting is one configuration entry of a supplier.

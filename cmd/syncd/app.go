@@ -23,7 +23,6 @@ import (
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/suppliers"
-	"github.com/syncd/syncd/suppliers/senpay"
 )
 
 func newLogger(c Config, w io.Writer) *slog.Logger {
@@ -55,6 +54,40 @@ func globalFloor(c Config) []pricing.Guard {
 		g.MinMarginAmount = &a
 	}
 	return []pricing.Guard{g}
+}
+
+// webhooks are the webhook capabilities of the registered suppliers that
+// post webhooks, enabled or not: a stored delivery is replayed whatever
+// the configuration says now.
+func (c Config) webhooks() map[string]*suppliers.Webhook {
+	out := map[string]*suppliers.Webhook{}
+	for _, d := range c.Registered {
+		if d.Webhook != nil {
+			out[d.Name] = d.Webhook
+		}
+	}
+	return out
+}
+
+// apiWebhooks configures /v1/webhooks/{supplier} for every registered
+// supplier that posts webhooks; a disabled one answers 404 in its shape.
+func (c Config) apiWebhooks() (map[string]*api.Webhook, error) {
+	out := map[string]*api.Webhook{}
+	for _, d := range c.Registered {
+		if d.Webhook == nil {
+			continue
+		}
+		hook := &api.Webhook{Title: d.Title, Enabled: d.Enabled(c.Supplier[d.Name]), Reply: d.Webhook.Reply}
+		if hook.Enabled {
+			acc, err := d.Webhook.Access(c.Supplier[d.Name])
+			if err != nil {
+				return nil, fmt.Errorf("webhooks of %s: %w", d.Name, err)
+			}
+			hook.Allow, hook.Verify = acc.Allow, acc.Verify
+		}
+		out[d.Name] = hook
+	}
+	return out, nil
 }
 
 // app is a running syncd: database, tokens, syncer, catalog, orders and
@@ -146,7 +179,7 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	ocfg.Balance = a.balanceConfig(a.alerts)
 	svc := orders.New(db, merged, log, notifier, ocfg)
 	m.WatchOrders(orderGauges(svc, notifier, log))
-	a.orders, a.inbox = svc, inbox.New(db, merged, log, inbox.WithOrders(svc.Apply))
+	a.orders, a.inbox = svc, inbox.New(db, merged, log, c.webhooks(), inbox.WithOrders(svc.Apply))
 	if err := a.scheduleOrders(adapters); err != nil {
 		sched.shutdown()
 		db.Close()
@@ -213,13 +246,12 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	if a.cfg.MetricsAddr == "" {
 		apiCfg.Metrics = a.metrics.Handler()
 	}
-	if v, ok := a.cfg.Supplier[senpay.Name]; ok && senpay.Descriptor.Enabled(v) {
-		allow, _ := suppliers.ParsePrefixes(v["SENPAY_WEBHOOK_ALLOW"]) // checked at start-up
-		apiCfg.SenpayWebhook = &api.SenpayWebhook{
-			Inbox: a.inbox, Allow: allow,
-			Secret: v["SENPAY_WEBHOOK_SECRET"], SignatureHeader: v["SENPAY_WEBHOOK_SIGNATURE_HEADER"],
-		}
+	hooks, err := a.cfg.apiWebhooks()
+	if err != nil {
+		a.abandon()
+		return err
 	}
+	apiCfg.Webhooks, apiCfg.Inbox = hooks, a.inbox
 	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders},
 		a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger)
 	if cerr != nil {
@@ -312,7 +344,6 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	}
 
 	var at listening
-	var err error
 	if a.apiListener != nil {
 		at.API = serveOn(a.apiListener, handler)
 	} else if at.API, err = listen(a.cfg.Addr, handler); err != nil {

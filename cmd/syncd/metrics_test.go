@@ -254,7 +254,7 @@ func TestMetricsAfterSync(t *testing.T) {
 	if v := one(t, fams, "syncd_http_request_duration_seconds", map[string]string{"route": "/v1/games"}); v != 1 {
 		t.Errorf("GET /v1/games latencies: got %v, want 1", v)
 	}
-	if v := one(t, fams, "syncd_http_requests_total", map[string]string{"route": "/v1/webhooks/senpay", "code": "200"}); v != 1 {
+	if v := one(t, fams, "syncd_http_requests_total", map[string]string{"route": "/v1/webhooks/{supplier}", "code": "200"}); v != 1 {
 		t.Errorf("Senpay webhooks answered 200: got %v, want 1", v)
 	}
 	for _, c := range []struct {

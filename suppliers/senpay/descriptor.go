@@ -45,6 +45,7 @@ var Descriptor = suppliers.Descriptor{
 	},
 	Open:          openAdapter,
 	PrefixedCodes: true,
+	Webhook:       webhook,
 }
 
 func openAdapter(v suppliers.Values, h suppliers.Hooks) (*suppliers.Adapter, error) {
