@@ -114,7 +114,7 @@ func startSims() (*sims, error) {
 var supplierNames = []string{senpay.Name, isipay.Name}
 
 func catalogConfig() catalog.Config {
-	return catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames, PrefixedCodes: map[string]bool{senpay.Name: true}}
+	return suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames}, senpay.Descriptor, isipay.Descriptor)
 }
 
 // syncAll syncs both suppliers, Senpay first as the scheduler's start-up

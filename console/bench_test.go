@@ -46,8 +46,7 @@ func BenchmarkPages(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames,
-		PrefixedCodes: map[string]bool{"senpay": true}})
+	cat := catalog.NewCatalog(db, log, catalogConfig(time.Hour))
 	b.Cleanup(cat.Close)
 	snap, err := cat.Refresh(ctx)
 	if err != nil {

@@ -46,6 +46,12 @@ const (
 
 var supplierNames = []string{senpay.Name, isipay.Name}
 
+// catalogConfig is the catalog's configuration with both suppliers as
+// their descriptors register them.
+func catalogConfig(staleAfter time.Duration) catalog.Config {
+	return suppliers.CatalogConfig(catalog.Config{StaleAfter: staleAfter, Suppliers: supplierNames}, senpay.Descriptor, isipay.Descriptor)
+}
+
 // clock is a movable clock for the order service: tests jump past
 // reconcile timeouts instead of sleeping.
 type clock struct {
@@ -150,8 +156,7 @@ var demoDB = sync.OnceValues(func() ([]byte, error) {
 			return nil, err
 		}
 	}
-	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames,
-		PrefixedCodes: map[string]bool{senpay.Name: true}})
+	cat := catalog.NewCatalog(db, log, catalogConfig(24*time.Hour))
 	defer cat.Close()
 	if _, err := cat.Refresh(ctx); err != nil {
 		return nil, err
@@ -201,8 +206,7 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 	t.Cleanup(func() { e.db.Close() })
 	log := slog.New(slog.DiscardHandler)
 	e.syncer = catalog.NewSyncer(e.db, log)
-	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames,
-		PrefixedCodes: map[string]bool{senpay.Name: true}})
+	e.cat = catalog.NewCatalog(e.db, log, catalogConfig(24*time.Hour))
 	t.Cleanup(e.cat.Close)
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		t.Fatal(err)

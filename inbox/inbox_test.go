@@ -137,8 +137,8 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.DiscardHandler)
-	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{senpay.Name},
-		PrefixedCodes: map[string]bool{senpay.Name: true}})
+	cat := catalog.NewCatalog(db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
+		Suppliers: []string{senpay.Name}}, senpay.Descriptor))
 	if _, err := cat.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
@@ -30,8 +31,8 @@ const (
 // the service cfg's balance settings.
 func withBalances(cfg orders.BalanceConfig) option {
 	return func(e *env, oc *orders.Config, _ *orders.NotifyConfig) {
-		e.cat = catalog.NewCatalog(e.db, slog.New(slog.DiscardHandler), catalog.Config{StaleAfter: time.Hour,
-			Suppliers: []string{senpay.Name, isipay.Name}, PrefixedCodes: map[string]bool{senpay.Name: true}, BalanceMargin: cfg.Margin})
+		e.cat = catalog.NewCatalog(e.db, slog.New(slog.DiscardHandler), suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
+			Suppliers: []string{senpay.Name, isipay.Name}, BalanceMargin: cfg.Margin}, senpay.Descriptor, isipay.Descriptor))
 		e.t.Cleanup(e.cat.Close)
 		if _, err := e.cat.Refresh(context.Background()); err != nil {
 			e.t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
@@ -45,8 +46,8 @@ func (e *env) restart() {
 	ctx := context.Background()
 	e.open()
 	log := slog.New(slog.DiscardHandler)
-	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{senpay.Name, isipay.Name},
-		PrefixedCodes: map[string]bool{senpay.Name: true}})
+	e.cat = catalog.NewCatalog(e.db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
+		Suppliers: []string{senpay.Name, isipay.Name}}, senpay.Descriptor, isipay.Descriptor))
 	e.t.Cleanup(e.cat.Close)
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		e.t.Fatal(err)

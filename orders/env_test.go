@@ -118,8 +118,8 @@ func newEnv(t *testing.T, opts ...option) *env {
 	e.open()
 	log := slog.New(slog.DiscardHandler)
 	e.syncer = catalog.NewSyncer(e.db, log)
-	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{senpay.Name, isipay.Name},
-		PrefixedCodes: map[string]bool{senpay.Name: true}})
+	e.cat = catalog.NewCatalog(e.db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
+		Suppliers: []string{senpay.Name, isipay.Name}}, senpay.Descriptor, isipay.Descriptor))
 	t.Cleanup(e.cat.Close)
 	e.sync(senpay.Name)
 	e.sync(isipay.Name)

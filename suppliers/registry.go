@@ -41,6 +41,11 @@ type Descriptor struct {
 	// code ("FFMAX-BJ-V3" + "FFMAX_ID_10"), which matching strips to read
 	// the supplier's own SKU.
 	PrefixedCodes bool
+	// GameSettings are what the supplier needs per game, beyond the
+	// game's form, to take an order (a Template joining the buyer's
+	// answers into one string); nil: nothing. The catalog stores and
+	// checks them, orders carry them to the adapter (Purchase.Settings).
+	GameSettings []catalog.GameSetting
 	// Webhook, when set, is how the supplier's webhooks read and are
 	// answered; nil: it posts none.
 	Webhook *Webhook
@@ -103,13 +108,16 @@ func (d Descriptor) Enabled(v Values) bool {
 // EnabledBy says what turns the supplier on, for messages:
 // "SENPAY_API_KEY+SENPAY_SECRET_KEY".
 func (d Descriptor) EnabledBy() string {
-	var names []string
+	var creds, required []string
 	for _, s := range d.Settings {
-		if s.Credential || s.Required {
-			names = append(names, s.Env)
+		switch {
+		case s.Credential:
+			creds = append(creds, s.Env)
+		case s.Required:
+			required = append(required, s.Env)
 		}
 	}
-	return strings.Join(names, "+")
+	return strings.Join(append(creds, required...), "+")
 }
 
 // Check reports every mistake in v, each naming its variable: a value a
@@ -192,4 +200,22 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// CatalogConfig is cfg with what the catalog must know of the suppliers
+// ds: whose product codes carry their game's code, and the game settings
+// each declares. Give every registered supplier, enabled or not: their
+// stored offers stay in the catalog.
+func CatalogConfig(cfg catalog.Config, ds ...Descriptor) catalog.Config {
+	cfg.PrefixedCodes = map[string]bool{}
+	cfg.GameSettings = map[string][]catalog.GameSetting{}
+	for _, d := range ds {
+		if d.PrefixedCodes {
+			cfg.PrefixedCodes[d.Name] = true
+		}
+		if len(d.GameSettings) > 0 {
+			cfg.GameSettings[d.Name] = d.GameSettings
+		}
+	}
+	return cfg
 }

@@ -129,17 +129,16 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	guard := costGuard(c)
 	guard.OnEvent = func(supplier string, ev catalog.HoldEvent) { m.CostHold(supplier, string(ev)) }
 	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink), catalog.WithCostGuard(guard))
-	merged := catalog.NewCatalog(db, log, catalog.Config{
-		StaleAfter:    c.StaleAfter,
-		Suppliers:     c.Preference,
-		PrefixedCodes: c.prefixedCodes(),
-		SwitchMargin:  decimal.NewFromInt(c.SwitchMargin),
-		Floor:         globalFloor(c),
-		OnPublish:     func(cause string, took time.Duration) { m.Repriced(cause, took) },
-		CostGuard:     &guard,
+	merged := catalog.NewCatalog(db, log, c.catalogConfig(catalog.Config{
+		StaleAfter:   c.StaleAfter,
+		Suppliers:    c.Preference,
+		SwitchMargin: decimal.NewFromInt(c.SwitchMargin),
+		Floor:        globalFloor(c),
+		OnPublish:    func(cause string, took time.Duration) { m.Repriced(cause, took) },
+		CostGuard:    &guard,
 		// An offer skipped for want of deposit returns past the margin.
 		BalanceMargin: c.BalanceMargin,
-	})
+	}))
 	// Items linked under an older matching policy are rekeyed, and those
 	// that are now one merged, before anything is built from them.
 	if _, err := merged.ApplyMatchingPolicy(ctx); err != nil {

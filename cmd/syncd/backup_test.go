@@ -72,7 +72,7 @@ func TestBackupDuringWrites(t *testing.T) {
 	defer db.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	syncer := catalog.NewSyncer(db, log)
-	merged := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: cfg.StaleAfter, Suppliers: cfg.Preference, PrefixedCodes: cfg.prefixedCodes()})
+	merged := catalog.NewCatalog(db, log, cfg.catalogConfig(catalog.Config{StaleAfter: cfg.StaleAfter, Suppliers: cfg.Preference}))
 	defer merged.Close()
 	srcs, err := sources(cfg, nil)
 	if err != nil {

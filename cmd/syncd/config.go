@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 )
@@ -107,16 +108,10 @@ func (c Config) enabled() []suppliers.Descriptor {
 	return out
 }
 
-// prefixedCodes are the registered suppliers whose product codes begin
-// with their game's code. Enabled or not: their offers stay stored.
-func (c Config) prefixedCodes() map[string]bool {
-	out := map[string]bool{}
-	for _, d := range c.Registered {
-		if d.PrefixedCodes {
-			out[d.Name] = true
-		}
-	}
-	return out
+// catalogConfig is cat with what the catalog must know of every
+// registered supplier (enabled or not: their offers stay stored).
+func (c Config) catalogConfig(cat catalog.Config) catalog.Config {
+	return suppliers.CatalogConfig(cat, c.Registered...)
 }
 
 // LogValue keeps secrets out of logs: only whether each is set is shown.

@@ -3,9 +3,11 @@ package isipay
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/suppliers"
 )
 
@@ -38,6 +40,33 @@ var Descriptor = suppliers.Descriptor{
 		return nil
 	},
 	Open: openAdapter,
+	GameSettings: []catalog.GameSetting{
+		suppliers.TemplateSetting(settingData, "isipay data template", defaultData),
+	},
+}
+
+// settingData is the game setting holding the template of Isipay's one
+// free-form "data" string (game_supplier_settings.key).
+const settingData = "data_format"
+
+// defaultData is the data template of a game that sets none: the user id,
+// then the server in parentheses if the game has one ("12345678(2001)"),
+// the convention of Indonesian top-up sites for Mobile Legends. Isipay's
+// document does not say; a game whose form Isipay expects otherwise sets
+// its own template.
+func defaultData(form []catalog.FormField) suppliers.Template {
+	var b strings.Builder
+	for i, f := range form {
+		switch {
+		case i == 0:
+			fmt.Fprintf(&b, "{%s}", f.Key)
+		case i == 1:
+			fmt.Fprintf(&b, "({%s})", f.Key)
+		default:
+			fmt.Fprintf(&b, "|{%s}", f.Key)
+		}
+	}
+	return suppliers.Template(b.String())
 }
 
 func openAdapter(v suppliers.Values, h suppliers.Hooks) (*suppliers.Adapter, error) {

@@ -17,7 +17,7 @@ var _ orders.Supplier = (*Client)(nil)
 // wraps orders.ErrNotTaken, orders.ErrTaken or orders.ErrUnknownOutcome
 // (see suppliers.PlaceOutcome) and keeps the client's *suppliers.Error in the chain.
 func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, error) {
-	fields := catalog.SenpayFields(p.Form, p.Values)
+	fields := formFields(p.Form, p.Values)
 	// Senpay's document makes every form key mandatory: a blank one is
 	// refused here, before anything is sent.
 	for _, f := range p.Form {
@@ -47,6 +47,16 @@ func (c *Client) Check(ctx context.Context, txn string) (orders.Receipt, error) 
 		return orders.Receipt{}, fmt.Errorf("senpay check %s: %w", txn, err)
 	}
 	return receipt(t), nil
+}
+
+// formFields maps the buyer's canonical values to a provider's own form
+// keys.
+func formFields(form []catalog.Field, values map[string]string) map[string]string {
+	out := make(map[string]string, len(form))
+	for _, f := range form {
+		out[f.Key] = values[catalog.CanonicalKey(f.Key)]
+	}
+	return out
 }
 
 func receipt(t *Transaction) orders.Receipt {
