@@ -74,19 +74,11 @@ type sims struct {
 }
 
 func startSims() (*sims, error) {
-	spFile, err := os.ReadFile(filepath.Join("..", "testdata", "senpay", "catalog.json"))
+	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		return nil, err
 	}
-	spCat, err := senpaysim.LoadCatalog(spFile)
-	if err != nil {
-		return nil, err
-	}
-	ipFile, err := os.ReadFile(filepath.Join("..", "testdata", "isipay", "catalog.json"))
-	if err != nil {
-		return nil, err
-	}
-	ipCat, err := isipaysim.LoadCatalog(ipFile)
+	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		return nil, err
 	}

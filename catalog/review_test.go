@@ -25,11 +25,11 @@ import (
 // the same unit and total (or pass and count) in the same or a sibling
 // game, is in the review queue as lone.
 func TestReviewHasEveryLoneOffer(t *testing.T) {
-	demoSP, err := senpaysim.LoadCatalog(mustRead(t, "../testdata/senpay/catalog.json"))
+	demoSP, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	demoIP, err := isipaysim.LoadCatalog(mustRead(t, "../testdata/isipay/catalog.json"))
+	demoIP, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 // the supplier's offers in a game unfit while its check fails.
 type GameSetting struct {
 	Key   string // the setting's name at its supplier, "data_format"
-	Label string // its name in messages, "isipay data template"
+	Label string // its name in messages, "<supplier> data template"
 	// Default is the value of a game that sets none, from its form.
 	Default func(form []FormField) string
 	// Check says why value cannot carry orders with form; nil if it can.
@@ -35,7 +35,7 @@ type SettingError struct {
 	Err           error
 }
 
-// Field names the setting as the API does: "settings.isipay.data_format".
+// Field names the setting as the API does: "settings.<supplier>.<key>".
 func (e *SettingError) Field() string { return "settings." + e.Supplier + "." + e.Key }
 
 func (e *SettingError) Error() string { return fmt.Sprintf("%v: %s: %v", ErrInvalid, e.Field(), e.Err) }

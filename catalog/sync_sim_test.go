@@ -84,7 +84,7 @@ func readTestdata(t *testing.T, name string) []byte {
 
 func startSenpay(t *testing.T) *simSupplier {
 	t.Helper()
-	cat, err := senpaysim.LoadCatalog(readTestdata(t, "senpay/catalog.json"))
+	cat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func startSenpay(t *testing.T) *simSupplier {
 
 func startIsipay(t *testing.T) *simSupplier {
 	t.Helper()
-	cat, err := isipaysim.LoadCatalog(readTestdata(t, "isipay/catalog.json"))
+	cat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,11 +97,11 @@ type env struct {
 // sims starts both simulators with the demo catalogs plus the bundle
 // offer, and returns real clients of them.
 func sims(t testing.TB) (*senpaysim.Sim, *isipaysim.Sim, *senpay.Client, *isipay.Client) {
-	spCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
+	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ipCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
+	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,11 +72,7 @@ type harness struct {
 var testHooks = map[string]*suppliers.Webhook{senpay.Name: senpay.Descriptor.Webhook}
 
 func demoCatalog() (*senpaysim.Catalog, error) {
-	file, err := os.ReadFile(filepath.Join("..", "testdata", "senpay", "catalog.json"))
-	if err != nil {
-		return nil, err
-	}
-	return senpaysim.LoadCatalog(file)
+	return senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 }
 
 // synced is a database file with the demo catalog synced, made once per

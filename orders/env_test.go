@@ -89,13 +89,13 @@ func newEnv(t *testing.T, opts ...option) *env {
 	e.hook = httptest.NewServer(http.HandlerFunc(e.serveWebhook))
 	t.Cleanup(e.hook.Close)
 
-	spCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
+	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.senpay = senpaysim.New(spCat, senpaysim.Options{APIKey: key, SecretKey: key, WebhookURL: e.hook.URL})
 	spSrv := httptest.NewServer(e.senpay)
-	ipCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
+	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

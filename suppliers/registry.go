@@ -49,6 +49,9 @@ type Descriptor struct {
 	// Webhook, when set, is how the supplier's webhooks read and are
 	// answered; nil: it posts none.
 	Webhook *Webhook
+	// Sim, when set, runs the supplier's simulator for `syncd demo` and
+	// `syncd bench`.
+	Sim *Sim
 }
 
 // Setting is one configuration entry of a supplier.

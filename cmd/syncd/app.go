@@ -111,7 +111,7 @@ type app struct {
 
 	// apiListener, when set, is where the API serves instead of a new
 	// listener on cfg.Addr: the demo binds it first, to give the
-	// simulated Senpay its webhook address.
+	// simulated suppliers its webhook address.
 	apiListener net.Listener
 }
 

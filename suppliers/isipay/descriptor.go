@@ -43,6 +43,7 @@ var Descriptor = suppliers.Descriptor{
 	GameSettings: []catalog.GameSetting{
 		suppliers.TemplateSetting(settingData, "isipay data template", defaultData),
 	},
+	Sim: sim,
 }
 
 // settingData is the game setting holding the template of Isipay's one

@@ -46,6 +46,7 @@ var Descriptor = suppliers.Descriptor{
 	Open:          openAdapter,
 	PrefixedCodes: true,
 	Webhook:       webhook,
+	Sim:           sim,
 }
 
 func openAdapter(v suppliers.Values, h suppliers.Hooks) (*suppliers.Adapter, error) {
