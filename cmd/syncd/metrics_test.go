@@ -19,6 +19,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/suppliers"
 )
 
 const testAdmin = "test-admin-token"
@@ -33,11 +34,17 @@ type running struct {
 // and a database in t.TempDir() unless env sets them).
 func startServe(t *testing.T, env map[string]string) *running {
 	t.Helper()
+	return startServeWith(t, registered, env)
+}
+
+// startServeWith is startServe for syncd built with the suppliers reg.
+func startServeWith(t *testing.T, reg []suppliers.Descriptor, env map[string]string) *running {
+	t.Helper()
 	defaults := map[string]string{
 		"SYNCD_ADDR": "127.0.0.1:0", "SYNCD_ADMIN_TOKEN": testAdmin,
 		"SYNCD_DB": filepath.Join(t.TempDir(), "syncd.db"),
 	}
-	cfg, err := parseConfig("serve", nil, func(k string) string {
+	cfg, err := parseConfigWith(reg, "serve", nil, func(k string) string {
 		if v, ok := env[k]; ok {
 			return v
 		}
