@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,15 +180,6 @@ func linkedInput(t *testing.T, cats map[string]*SupplierCatalog) *input {
 		}
 	}
 	return in
-}
-
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // simFlag reads a simulator's active flag: 1, "1", true, "active" are on.

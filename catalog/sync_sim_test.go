@@ -73,15 +73,6 @@ type simSupplier struct {
 	requests  func(prefix string) int
 }
 
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func startSenpay(t *testing.T) *simSupplier {
 	t.Helper()
 	cat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
