@@ -465,12 +465,37 @@ CREATE INDEX game_decisions_game ON game_decisions (supplier, game_code, id);
 -- once, since its order endpoint would refuse syncd too.
 ALTER TABLE sync_runs ADD COLUMN unauthorized INTEGER NOT NULL DEFAULT 0 CHECK (unauthorized IN (0, 1));
 
--- migration 14: reserved for another branch's migration (issue 16's lead renumbers at merge)
+-- migration 14: per-supplier game settings, where a supplier adapter declares them (the supplier registry, issue 14)
 
--- Issue 16's branch leaves this number to the migration another branch
--- adds in parallel. The block is empty so that the migrations stay
--- contiguous (syncd.Migrations refuses a gap); at merge the other
--- branch's block takes its place.
+-- What a supplier needs per game, beyond the game's form, to take an
+-- order, by the key its adapter declares: Isipay's 'data_format', the
+-- template building its one free-form "data" string from the form. A
+-- game without a row takes the adapter's default.
+CREATE TABLE game_supplier_settings (
+    game_id    TEXT NOT NULL REFERENCES games (id),
+    supplier   TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (game_id, supplier, key)
+) STRICT;
+
+INSERT INTO game_supplier_settings (game_id, supplier, key, value, updated_at)
+    SELECT id, 'isipay', 'data_format', isipay_data_format, updated_at FROM games WHERE isipay_data_format != '';
+
+ALTER TABLE games DROP COLUMN isipay_data_format;
+
+-- A purchase is stored as sent and resent as stored after a crash. Older
+-- rows carry the game's template as "isipay_data"; it becomes the
+-- settings of an Isipay attempt ({"settings": {"data_format": ...}}),
+-- which the adapter reads, and goes from the others, which never used it.
+UPDATE order_attempts
+    SET purchase = json_set(json_remove(purchase, '$.isipay_data'), '$.settings',
+        json_object('data_format', json_extract(purchase, '$.isipay_data')))
+    WHERE supplier = 'isipay' AND json_type(purchase, '$.isipay_data') = 'text';
+
+UPDATE order_attempts SET purchase = json_remove(purchase, '$.isipay_data')
+    WHERE json_type(purchase, '$.isipay_data') IS NOT NULL;
 
 -- migration 15: reports: hourly roll-up of final orders, the events scorecards count, supplier balance reads kept
 

@@ -188,7 +188,7 @@ func TestReportsOverRealOrders(t *testing.T) {
 	re.get(t, "/v1/reports/suppliers?"+period, re.admin, &sc)
 	var ip *reports.Scorecard
 	for i := range sc.Suppliers {
-		if sc.Suppliers[i].Supplier == isipay.Supplier {
+		if sc.Suppliers[i].Supplier == isipay.Name {
 			ip = &sc.Suppliers[i]
 		}
 	}

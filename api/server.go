@@ -16,6 +16,7 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/inbox"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 )
@@ -36,9 +37,12 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
 	// (SYNCD_TRUSTED_PROXIES), where a caller's address matters.
 	TrustedProxies []netip.Prefix
-	// SenpayWebhook, when set, receives Senpay's webhooks; nil answers
-	// POST /v1/webhooks/senpay with 404.
-	SenpayWebhook *SenpayWebhook
+	// Webhooks are the registered suppliers that post webhooks, by name,
+	// served at POST /v1/webhooks/{supplier}; any other name is 404.
+	Webhooks map[string]*Webhook
+	// Inbox stores and applies the deliveries; nil answers every
+	// supplier's webhooks with 404.
+	Inbox *inbox.Inbox
 	// Orders, when set, takes and tracks storefront orders; nil answers
 	// the /v1/orders routes with 404 and lists suppliers without balances.
 	Orders *orders.Service
@@ -104,7 +108,7 @@ func (s *Server) routes() chi.Router {
 	r.Route("/v1", func(r chi.Router) {
 		// Suppliers send no bearer token: the handler checks the source
 		// address and the optional signature itself.
-		r.Post("/webhooks/senpay", s.senpayHandle(s.senpayWebhook))
+		r.Post("/webhooks/{supplier}", s.webhook)
 		r.Group(func(r chi.Router) {
 			r.Use(s.require(auth.RoleStorefront))
 			r.Get("/games", s.handle(s.listGames))

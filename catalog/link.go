@@ -26,7 +26,7 @@ func (c *Catalog) link(ctx context.Context) (int, error) {
 	if err := linkGames(ctx, tx, now); err != nil {
 		return 0, err
 	}
-	n, err := linkOffers(ctx, tx, now)
+	n, err := linkOffers(ctx, tx, now, c.cfg.PrefixedCodes)
 	if err != nil {
 		return 0, err
 	}
@@ -68,7 +68,7 @@ func linkGames(ctx context.Context, tx *sqlx.Tx, now string) error {
 	return nil
 }
 
-func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
+func linkOffers(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[string]bool) (int, error) {
 	const q = `SELECT o.id, o.supplier, o.code, o.game_code, o.name, gl.game_id, sg.name AS game_name
 		FROM offers o INDEXED BY offers_unlinked
 		JOIN game_links gl ON gl.supplier = o.supplier AND gl.game_code = o.game_code
@@ -108,7 +108,7 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 	}
 	links := make([]matching.Link, len(offers))
 	for i, o := range offers {
-		links[i] = matching.Match(o.input())
+		links[i] = matching.Match(o.input(prefixed))
 	}
 	joins := map[string]bool{} // the existing items new offers may join
 	for i, o := range offers {
@@ -116,7 +116,7 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 			joins[id] = true
 		}
 	}
-	ambiguous, skus, err := listingEvidence(ctx, tx, offers, links, joins)
+	ambiguous, skus, err := listingEvidence(ctx, tx, offers, links, joins, prefixed)
 	if err != nil {
 		return 0, err
 	}
@@ -185,8 +185,10 @@ type linkRow struct {
 	ItemID   string `db:"item_id"`
 }
 
-func (o linkRow) input() matching.Offer {
-	return matchInput(o.Supplier, o.GameCode, o.GameName, o.Code, o.Name)
+// input is the offer as matching reads it; prefixed are the suppliers
+// whose codes begin with their game's code.
+func (o linkRow) input(prefixed map[string]bool) matching.Offer {
+	return matchInput(o.Supplier, o.GameCode, o.GameName, o.Code, o.Name, prefixed[o.Supplier])
 }
 
 type supplierSKU struct{ supplier, sku string }
@@ -195,7 +197,7 @@ type supplierSKU struct{ supplier, sku string }
 // ones: which new offers are ambiguous (their supplier game lists their
 // item key with two descriptions, counting the offers linked before), and
 // the SKUs by supplier of the items they may join (items, by id).
-func listingEvidence(ctx context.Context, tx *sqlx.Tx, offers []linkRow, links []matching.Link, items map[string]bool) (map[int]bool, map[string][]supplierSKU, error) {
+func listingEvidence(ctx context.Context, tx *sqlx.Tx, offers []linkRow, links []matching.Link, items map[string]bool, prefixed map[string]bool) (map[int]bool, map[string][]supplierSKU, error) {
 	type listing struct{ supplier, game, key string }
 	splits := map[listing]map[string]bool{}
 	note := func(o linkRow, l matching.Link) {
@@ -246,13 +248,13 @@ func listingEvidence(ctx context.Context, tx *sqlx.Tx, offers []linkRow, links [
 		}
 		seen[o.ID] = true
 		if games[[2]string{o.Supplier, o.GameCode}] {
-			if l := matching.Match(o.input()); l.OK {
+			if l := matching.Match(o.input(prefixed)); l.OK {
 				note(o, l)
 			}
 		}
 		if items[o.ItemID] {
 			code := ""
-			if prefixedCodes[o.Supplier] {
+			if prefixed[o.Supplier] {
 				code = o.GameCode
 			}
 			if sku := matching.SKU(o.Code, code); sku != "" {

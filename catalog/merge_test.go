@@ -38,7 +38,7 @@ func linkLegacy(t *testing.T, db *syncd.DB, start time.Time) {
 	}
 	byKey := map[string]string{}
 	for i, o := range offers {
-		l := matching.Match(o.input())
+		l := matching.Match(o.input(testPrefixed))
 		plain, plainOK := matching.ParseDenomination(o.Name)
 		key, method := l.Denomination.Label(), string(l.Method)
 		if !l.OK || !plainOK || plain.Kind != "" || l.Denomination.Kind != "" {
@@ -78,7 +78,7 @@ func TestApplyMatchingPolicy(t *testing.T) {
 	// Under the old policy "86 Diamonds" (Isipay, older) and "86 (78+8)
 	// Diamonds" (Senpay) were two items.
 	const kept, alias = "mobile-legends.diamonds-86", "mobile-legends.diamonds-86-78-8"
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	store := c.Rules()
 	mustRule := func(js string) rules.Rule {

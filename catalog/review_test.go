@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,11 +25,11 @@ import (
 // the same unit and total (or pass and count) in the same or a sibling
 // game, is in the review queue as lone.
 func TestReviewHasEveryLoneOffer(t *testing.T) {
-	demoSP, err := senpaysim.LoadCatalog(mustRead(t, "../testdata/senpay/catalog.json"))
+	demoSP, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	demoIP, err := isipaysim.LoadCatalog(mustRead(t, "../testdata/isipay/catalog.json"))
+	demoIP, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +41,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+		c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 		c.now = clk.now
 		snap, err := c.Refresh(ctx)
 		if err != nil {
@@ -61,7 +60,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 			"senpay": fromSenpaySim(t, senpaysim.Generate(500, 100, 1)),
 			"isipay": fromIsipaySim(t, isipaysim.Generate(500, 100, 2)),
 		})
-		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 		items, games := c.choose(in)
 		review := deriveReview(in, items, games)
 		snap, err := build(games, items, []string{PublicTier}, nil)
@@ -156,7 +155,7 @@ func linkedInput(t *testing.T, cats map[string]*SupplierCatalog) *input {
 		for _, o := range cat.Offers {
 			in.offers = append(in.offers, offerRow{ID: int64(len(in.offers) + 1), Supplier: name, Code: o.Code, GameCode: o.GameCode,
 				Name: o.Name, Cost: o.Cost.Ceil().IntPart(), Active: o.Active, UpdatedAt: "2026-11-21T00:00:00.000000000Z"})
-			matches = append(matches, matchInput(name, o.GameCode, names[o.GameCode], o.Code, o.Name))
+			matches = append(matches, matchInput(name, o.GameCode, names[o.GameCode], o.Code, o.Name, testPrefixed[name]))
 		}
 	}
 	for _, g := range matching.Groups(matches) {
@@ -181,15 +180,6 @@ func linkedInput(t *testing.T, cats map[string]*SupplierCatalog) *input {
 		}
 	}
 	return in
-}
-
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // simFlag reads a simulator's active flag: 1, "1", true, "active" are on.
@@ -254,7 +244,7 @@ func TestReviewCarriedThroughReprice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	before, err := c.Refresh(ctx)
 	if err != nil {
@@ -311,7 +301,7 @@ func BenchmarkDeriveReview(b *testing.B) {
 		"senpay": fromSenpaySim(t, senpaysim.Generate(500, 100, 1)),
 		"isipay": fromIsipaySim(t, isipaysim.Generate(500, 100, 2)),
 	})
-	c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+	c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 	items, games := c.choose(in)
 	q := deriveReview(in, items, games)
 	b.ResetTimer()

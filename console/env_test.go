@@ -48,7 +48,13 @@ const (
 	twilightPass = "mobile-legends.pass-twilight-pass-x1"
 )
 
-var supplierNames = []string{senpay.Name, isipay.Supplier}
+var supplierNames = []string{senpay.Name, isipay.Name}
+
+// catalogConfig is the catalog's configuration with both suppliers as
+// their descriptors register them.
+func catalogConfig(staleAfter time.Duration) catalog.Config {
+	return suppliers.CatalogConfig(catalog.Config{StaleAfter: staleAfter, Suppliers: supplierNames}, senpay.Descriptor, isipay.Descriptor)
+}
 
 // clock is a movable clock for the order service: tests jump past
 // reconcile timeouts instead of sleeping.
@@ -102,11 +108,11 @@ type env struct {
 // sims starts both simulators with the demo catalogs plus the bundle
 // offer, and returns real clients of them.
 func sims(t testing.TB) (*senpaysim.Sim, *isipaysim.Sim, *senpay.Client, *isipay.Client) {
-	spCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
+	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ipCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
+	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,12 +162,12 @@ var demoDB = sync.OnceValues(func() ([]byte, error) {
 	defer db.Close()
 	log := slog.New(slog.DiscardHandler)
 	syncer := catalog.NewSyncer(db, log)
-	for name, src := range map[string]catalog.Source{senpay.Name: spc, isipay.Supplier: ipc} {
+	for name, src := range map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc} {
 		if _, err := syncer.Sync(ctx, name, src); err != nil {
 			return nil, err
 		}
 	}
-	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames})
+	cat := catalog.NewCatalog(db, log, catalogConfig(24*time.Hour))
 	defer cat.Close()
 	if _, err := cat.Refresh(ctx); err != nil {
 		return nil, err
@@ -204,20 +210,20 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 	var spc *senpay.Client
 	var ipc *isipay.Client
 	e.senpay, e.isipay, spc, ipc = sims(t)
-	e.sources = map[string]catalog.Source{senpay.Name: spc, isipay.Supplier: ipc}
+	e.sources = map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc}
 	if e.db, err = syncd.Open(ctx, path); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.db.Close() })
 	log := slog.New(slog.DiscardHandler)
 	e.syncer = catalog.NewSyncer(e.db, log)
-	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames})
+	e.cat = catalog.NewCatalog(e.db, log, catalogConfig(24*time.Hour))
 	t.Cleanup(e.cat.Close)
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ocfg := orders.Config{
-		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Supplier: ipc},
+		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Name: ipc},
 		PollBase:  time.Second, PollMax: time.Minute, Now: e.clock.Now,
 	}
 	for _, o := range opts {
@@ -404,7 +410,7 @@ func (e *env) barePUBG() {
 		isipaysim.NewVariant("PUBGM_ID_325", "325 UC", 69900)); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.syncer.Sync(ctx, isipay.Supplier, e.sources[isipay.Supplier]); err != nil {
+	if _, err := e.syncer.Sync(ctx, isipay.Name, e.sources[isipay.Name]); err != nil {
 		e.t.Fatal(err)
 	}
 	if _, err := e.cat.Refresh(ctx); err != nil {
@@ -507,7 +513,7 @@ func (e *env) history(days int) int {
 			e.clock.Add(37 * time.Minute)
 		}
 		// Isipay's balance is read once a day, as the balance job would.
-		if err := e.svc.RecordBalance(ctx, isipay.Supplier, e.isipay.Balance().IntPart(), nil); err != nil {
+		if err := e.svc.RecordBalance(ctx, isipay.Name, e.isipay.Balance().IntPart(), nil); err != nil {
 			e.t.Fatal(err)
 		}
 		e.clock.Add(24*time.Hour - time.Duration(len(items))*37*time.Minute)

@@ -21,8 +21,8 @@ import (
 //     one vocabulary (id, my, ph, sg, th, vn, global, sea, asia, ...):
 //     "Mobile Legends Malaysia" is "mobile-legends-my", "MLBB PH" and
 //     "Mobile Legends PH" are "mobile-legends-ph". Indonesia is the market
-//     both suppliers sell in and what an unqualified name means (Isipay's
-//     "Mobile Legends" sells MLBB_ID_ codes), so "id" alone is dropped:
+//     the suppliers sell in and what an unqualified name means (a bare
+//     "Mobile Legends" product sells MLBB_ID_ codes), so "id" alone is dropped:
 //     "Valorant Indonesia" is "valorant".
 //   - "Global" is a region family like any other: "PUBG Mobile (Global)"
 //     is "pubg-mobile-global", never "pubg-mobile". The global and the

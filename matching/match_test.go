@@ -363,7 +363,7 @@ func demoOffers(t *testing.T) []Offer {
 			Variants   []struct{ Code, Name string }
 		}
 	}
-	for path, v := range map[string]any{"../testdata/senpay/catalog.json": &senpay, "../testdata/isipay/catalog.json": &isipay} {
+	for path, v := range map[string]any{"../suppliers/senpay/senpaysim/demo.json": &senpay, "../suppliers/isipay/isipaysim/demo.json": &isipay} {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
