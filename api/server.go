@@ -15,8 +15,8 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
-	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/inbox"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 )
