@@ -464,3 +464,98 @@ CREATE INDEX game_decisions_game ON game_decisions (supplier, game_code, id);
 -- syncd's credentials (a bad key, an address not whitelisted) stops them at
 -- once, since its order endpoint would refuse syncd too.
 ALTER TABLE sync_runs ADD COLUMN unauthorized INTEGER NOT NULL DEFAULT 0 CHECK (unauthorized IN (0, 1));
+
+-- migration 14: per-supplier game settings, where a supplier adapter declares them (the supplier registry, issue 14)
+
+-- What a supplier needs per game, beyond the game's form, to take an
+-- order, by the key its adapter declares: Isipay's 'data_format', the
+-- template building its one free-form "data" string from the form. A
+-- game without a row takes the adapter's default.
+CREATE TABLE game_supplier_settings (
+    game_id    TEXT NOT NULL REFERENCES games (id),
+    supplier   TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (game_id, supplier, key)
+) STRICT;
+
+INSERT INTO game_supplier_settings (game_id, supplier, key, value, updated_at)
+    SELECT id, 'isipay', 'data_format', isipay_data_format, updated_at FROM games WHERE isipay_data_format != '';
+
+ALTER TABLE games DROP COLUMN isipay_data_format;
+
+-- A purchase is stored as sent and resent as stored after a crash. Older
+-- rows carry the game's template as "isipay_data"; it becomes the
+-- settings of an Isipay attempt ({"settings": {"data_format": ...}}),
+-- which the adapter reads, and goes from the others, which never used it.
+UPDATE order_attempts
+    SET purchase = json_set(json_remove(purchase, '$.isipay_data'), '$.settings',
+        json_object('data_format', json_extract(purchase, '$.isipay_data')))
+    WHERE supplier = 'isipay' AND json_type(purchase, '$.isipay_data') = 'text';
+
+UPDATE order_attempts SET purchase = json_remove(purchase, '$.isipay_data')
+    WHERE json_type(purchase, '$.isipay_data') IS NOT NULL;
+
+-- migration 15: reports: hourly roll-up of final orders, the events scorecards count, supplier balance reads kept
+
+-- The order report's figures of every order that reached a final status
+-- (success, failed), by the UTC hour the order was created in and by one
+-- dimension: dim 'all' (key ''), 'game', 'supplier' or 'storefront' (key:
+-- its id or name). Reading a month of a million orders row by row takes
+-- seconds here; a month of these rows takes milliseconds. The reports
+-- package folds orders in as their final status event appears
+-- (meta.report_folded_event is the last order_events.id folded) and reads
+-- the orders not folded yet, still open or final since, from orders
+-- itself, so a report is exact whenever it runs. Amounts are rupiah;
+-- durations is each successful order's time from intake to success, in
+-- milliseconds, as unsigned varints.
+CREATE TABLE report_hours (
+    hour       TEXT NOT NULL,            -- 2026-12-01T05: the orders' creation, UTC
+    dim        TEXT NOT NULL CHECK (dim IN ('all', 'game', 'supplier', 'storefront')),
+    key        TEXT NOT NULL,
+    succeeded  INTEGER NOT NULL,
+    failed     INTEGER NOT NULL,
+    revenue    INTEGER NOT NULL,
+    cost       INTEGER NOT NULL,
+    settled    INTEGER NOT NULL,         -- settled by an operator
+    fallbacks  INTEGER NOT NULL,         -- sent to a second attempt
+    unknown    INTEGER NOT NULL,         -- a send's outcome was unknown
+    durations  BLOB NOT NULL,
+    PRIMARY KEY (hour, dim, key)
+) STRICT, WITHOUT ROWID;
+
+-- The scorecards count, over a window, the sends whose outcome was
+-- unknown and the routing decisions: partial indexes of just those
+-- events, so neither a scorecard nor an order write touches an index of
+-- every event.
+CREATE INDEX order_events_unknown ON order_events (at)
+    WHERE kind = 'attempt' AND json_extract(detail, '$.outcome') IN ('unknown', 'taken');
+CREATE INDEX order_events_route ON order_events (at) WHERE kind = 'route';
+
+-- Every balance a supplier told syncd, for the scorecards' balance trend:
+-- supplier_balances keeps only the last. Written by the triggers below in
+-- the transaction that records the read, so no code path can forget it;
+-- reads older than 90 days go as new ones come.
+CREATE TABLE balance_reads (
+    id        INTEGER PRIMARY KEY,
+    supplier  TEXT NOT NULL,
+    balance   INTEGER NOT NULL,
+    at        TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX balance_reads_supplier ON balance_reads (supplier, at);
+
+CREATE TRIGGER balance_reads_insert AFTER INSERT ON supplier_balances
+    WHEN NEW.read_balance IS NOT NULL AND NEW.error = ''
+BEGIN
+    INSERT INTO balance_reads (supplier, balance, at) VALUES (NEW.supplier, NEW.read_balance, NEW.checked_at);
+END;
+
+CREATE TRIGGER balance_reads_update AFTER UPDATE OF read_balance, checked_at ON supplier_balances
+    WHEN NEW.read_balance IS NOT NULL AND NEW.error = ''
+BEGIN
+    INSERT INTO balance_reads (supplier, balance, at) VALUES (NEW.supplier, NEW.read_balance, NEW.checked_at);
+    DELETE FROM balance_reads WHERE supplier = NEW.supplier
+        AND at < strftime('%Y-%m-%dT%H:%M:%fZ', NEW.checked_at, '-90 days');
+END;

@@ -23,7 +23,7 @@ func TestSuppliersShowLowBalance(t *testing.T) {
 	var svc *orders.Service
 	c := newSyncedCatalogEnv(t, func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]catalog.Source) {
 		svc = orders.New(db, cat, slog.New(slog.DiscardHandler), nil, orders.Config{
-			Suppliers: map[string]orders.Supplier{senpay.Name: sources[senpay.Name].(*senpay.Client), isipay.Supplier: sources[isipay.Supplier].(*isipay.Client)},
+			Suppliers: map[string]orders.Supplier{senpay.Name: sources[senpay.Name].(*senpay.Client), isipay.Name: sources[isipay.Name].(*isipay.Client)},
 			Balance:   orders.BalanceConfig{Low: map[string]orders.LowBalance{"": {Amount: 500_000}}, Margin: 50_000},
 		})
 		t.Cleanup(svc.Close)
@@ -32,7 +32,7 @@ func TestSuppliersShowLowBalance(t *testing.T) {
 	admin := c.token(t, auth.RoleAdmin)
 	ctx := context.Background()
 	before := time.Now().UTC().Add(-time.Second)
-	if err := svc.RecordBalance(ctx, isipay.Supplier, 92, nil); err != nil {
+	if err := svc.RecordBalance(ctx, isipay.Name, 92, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.SyncBalances(ctx); err != nil {
@@ -53,7 +53,7 @@ func TestSuppliersShowLowBalance(t *testing.T) {
 	for _, e := range got.Suppliers {
 		by[e.Supplier] = e
 	}
-	ip := by[isipay.Supplier]
+	ip := by[isipay.Name]
 	if ip.BalanceStatus != "low" || *ip.Balance != 92 || *ip.BalanceRead != 92 || *ip.LowThreshold != 500_000 || ip.LowRule != "500000" ||
 		ip.LowBalanceSince == nil || ip.LowBalanceSince.Before(before) {
 		t.Errorf("isipay: got %+v, want low at 92 under 500000", ip)

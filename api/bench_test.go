@@ -50,7 +50,7 @@ func benchServer(b *testing.B, games int) (*syncd.DB, *catalog.Catalog, *httptes
 	b.Cleanup(func() { db.Close() })
 	syncer := catalog.NewSyncer(db, log)
 	for _, s := range supplierNames {
-		if _, err := syncer.Sync(ctx, s, catalogtest.Fixed{Catalog: catalogtest.Generate(s, games)}); err != nil {
+		if _, err := syncer.Sync(ctx, s, catalogtest.Fixed{Catalog: catalogtest.Generate(s, games, benchForm(s))}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -63,8 +63,8 @@ func benchServer(b *testing.B, games int) (*syncd.DB, *catalog.Catalog, *httptes
 	if err != nil {
 		b.Fatal(err)
 	}
-	hook := &SenpayWebhook{Inbox: inbox.New(db, cat, log), Allow: loopback}
-	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, SenpayWebhook: hook},
+	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour,
+		Inbox: inbox.New(db, cat, log, testHooks), Webhooks: senpayHook{Allow: loopback}.webhooks()},
 		log, tokens, syncer, cat, nil, nil))
 	b.Cleanup(srv.Close)
 	return db, cat, srv
@@ -75,7 +75,7 @@ func benchPriceUpdate(b *testing.B, games int) {
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 
 	g := games / 2
-	game := catalog.GameID(catalogtest.GameName(g))
+	game := catalogtest.GameID(g)
 	gameURL := srv.URL + "/v1/games/" + game
 	// Prices 40% below Isipay's (catalogtest's 1006+137k), so Senpay's
 	// offers sell and their new costs are the served prices, moving every
@@ -145,4 +145,13 @@ func benchPriceUpdate(b *testing.B, games int) {
 	}
 	b.ReportMetric(float64(len(v.Game.Items)), "game_items")
 	b.ReportMetric(float64(cat.Snapshot().ItemCount()), "catalog_items")
+}
+
+// benchForm is the form of a generated supplier game: Senpay's providers
+// carry one, Isipay's products none.
+func benchForm(supplier string) []catalog.Field {
+	if supplier == "senpay" {
+		return catalogtest.UserID
+	}
+	return nil
 }

@@ -345,12 +345,14 @@ func (s *Server) writeItem(w http.ResponseWriter, status int, id string) error {
 	return nil
 }
 
-// gameForm is the merchandiser's view of a game's order form.
+// gameForm is the merchandiser's view of a game's order form: the form,
+// what each supplier that declares game settings needs beyond it (by
+// supplier and key), and the supplier games that cannot be ordered.
 type gameForm struct {
-	Game       string              `json:"game"`
-	Form       []catalog.FormField `json:"form"`
-	IsipayData string              `json:"isipay_data_format"`
-	Unfit      map[string]string   `json:"unfit_suppliers"`
+	Game     string                       `json:"game"`
+	Form     []catalog.FormField          `json:"form"`
+	Settings map[string]map[string]string `json:"settings"`
+	Unfit    map[string]string            `json:"unfit_suppliers"`
 }
 
 func (s *Server) getGameForm(w http.ResponseWriter, r *http.Request) error {
@@ -367,24 +369,40 @@ func (s *Server) getGameForm(w http.ResponseWriter, r *http.Request) error {
 	if unfit == nil {
 		unfit = map[string]string{}
 	}
-	writeJSON(w, http.StatusOK, gameForm{Game: g.ID, Form: g.Form, IsipayData: g.IsipayData, Unfit: unfit})
+	settings := g.Settings
+	if settings == nil {
+		settings = map[string]map[string]string{}
+	}
+	writeJSON(w, http.StatusOK, gameForm{Game: g.ID, Form: g.Form, Settings: settings, Unfit: unfit})
 	return nil
 }
 
 func (s *Server) patchGameForm(w http.ResponseWriter, r *http.Request) error {
-	// Without a snapshot SetIsipayData cannot see the game's form and
+	// Without a snapshot SetGameSettings cannot see the game's form and
 	// would call an existing game not found.
 	if _, err := s.snapshot(); err != nil {
 		return err
 	}
 	var body struct {
-		IsipayData string `json:"isipay_data_format"`
+		Settings map[string]map[string]string `json:"settings"`
 	}
 	if err := decodeJSON(w, r, &body); err != nil {
 		return err
 	}
-	if err := s.catalog.SetIsipayData(r.Context(), chi.URLParam(r, "game"), body.IsipayData); err != nil {
-		return fieldError(err, "isipay_data_format")
+	n := 0
+	for _, kv := range body.Settings {
+		n += len(kv)
+	}
+	if n == 0 {
+		return &fault.Error{Code: fault.Validation, Message: "settings: nothing to set",
+			Details: map[string]any{"settings": "at least one supplier's setting is required"}}
+	}
+	if err := s.catalog.SetGameSettings(r.Context(), chi.URLParam(r, "game"), body.Settings); err != nil {
+		var se *catalog.SettingError
+		if errors.As(err, &se) {
+			return fieldError(err, se.Field())
+		}
+		return err
 	}
 	return s.getGameForm(w, r)
 }

@@ -74,19 +74,11 @@ type sims struct {
 }
 
 func startSims() (*sims, error) {
-	spFile, err := os.ReadFile(filepath.Join("..", "testdata", "senpay", "catalog.json"))
+	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		return nil, err
 	}
-	spCat, err := senpaysim.LoadCatalog(spFile)
-	if err != nil {
-		return nil, err
-	}
-	ipFile, err := os.ReadFile(filepath.Join("..", "testdata", "isipay", "catalog.json"))
-	if err != nil {
-		return nil, err
-	}
-	ipCat, err := isipaysim.LoadCatalog(ipFile)
+	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +91,8 @@ func startSims() (*sims, error) {
 	return &sims{
 		senpay: sp, isipay: ip,
 		sources: map[string]catalog.Source{
-			senpay.Name:     senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
-			isipay.Supplier: isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
+			senpay.Name: senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
+			isipay.Name: isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
 		},
 		close: func() {
 			sp.Close() // releases hanging requests first
@@ -111,10 +103,10 @@ func startSims() (*sims, error) {
 	}, nil
 }
 
-var supplierNames = []string{senpay.Name, isipay.Supplier}
+var supplierNames = []string{senpay.Name, isipay.Name}
 
 func catalogConfig() catalog.Config {
-	return catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames}
+	return suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames}, senpay.Descriptor, isipay.Descriptor)
 }
 
 // syncAll syncs both suppliers, Senpay first as the scheduler's start-up

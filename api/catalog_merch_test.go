@@ -172,14 +172,14 @@ func TestMerchandiserFlow(t *testing.T) {
 
 	t.Run("isipay template", func(t *testing.T) {
 		type form struct {
-			Game       string
-			Form       []struct{ Key string }
-			IsipayData string            `json:"isipay_data_format"`
-			Unfit      map[string]string `json:"unfit_suppliers"`
+			Game     string
+			Form     []struct{ Key string }
+			Settings map[string]map[string]string `json:"settings"`
+			Unfit    map[string]string            `json:"unfit_suppliers"`
 		}
 		var f form
 		c.get(t, "/v1/games/mobile-legends/form", m, &f)
-		if f.IsipayData != "{user_id}({server})" || len(f.Form) != 2 || len(f.Unfit) != 0 {
+		if f.Settings["isipay"]["data_format"] != "{user_id}({server})" || len(f.Settings) != 1 || len(f.Form) != 2 || len(f.Unfit) != 0 {
 			t.Fatalf("form: got %+v, want user_id and server, {user_id}({server}), nothing unfit", f)
 		}
 		for _, tt := range []struct {
@@ -187,21 +187,25 @@ func TestMerchandiserFlow(t *testing.T) {
 			status int
 			code   string
 		}{
-			{`{"isipay_data_format":"{user_id}"}`, 422, "validation"},
-			{`{"isipay_data_format":"{user_id}({zone})"}`, 422, "validation"},
-			{`{"isipay_data_format":""}`, 422, "validation"},
-			{`{"isipay_data_format":"{user_id}","server":"x"}`, 400, "bad_json"},
+			{`{"settings":{"isipay":{"data_format":"{user_id}"}}}`, 422, "validation"},
+			{`{"settings":{"isipay":{"data_format":"{user_id}({zone})"}}}`, 422, "validation"},
+			{`{"settings":{"isipay":{"data_format":""}}}`, 422, "validation"},
+			{`{"settings":{"isipay":{"data_format":"{user_id}({server})"}},"server":"x"}`, 400, "bad_json"},
+			{`{"settings":{"senpay":{"data_format":"{user_id}({server})"}}}`, 422, "validation"},
+			{`{"settings":{"isipay":{"format":"{user_id}({server})"}}}`, 422, "validation"},
+			{`{"settings":{}}`, 422, "validation"},
+			{`{"isipay_data_format":"{user_id}|{server}"}`, 400, "bad_json"},
 		} {
 			resp, body := c.call(t, "PATCH", "/v1/games/mobile-legends/form", m, tt.body)
 			wantError(t, "template "+tt.body, resp, body, tt.status, tt.code)
 		}
-		resp, body := c.call(t, "PATCH", "/v1/games/mobile-legends/form", m, `{"isipay_data_format":"{user_id}|{server}"}`)
+		resp, body := c.call(t, "PATCH", "/v1/games/mobile-legends/form", m, `{"settings":{"isipay":{"data_format":"{user_id}|{server}"}}}`)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("template: got %d, want 200: %s", resp.StatusCode, body)
 		}
 		f = form{}
 		c.get(t, "/v1/games/mobile-legends/form", m, &f)
-		if f.IsipayData != "{user_id}|{server}" || len(f.Unfit) != 0 {
+		if f.Settings["isipay"]["data_format"] != "{user_id}|{server}" || len(f.Unfit) != 0 {
 			t.Fatalf("form after PATCH: got %+v, want the new template and nothing unfit", f)
 		}
 	})

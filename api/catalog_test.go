@@ -159,7 +159,7 @@ func TestCatalogAPI(t *testing.T) {
 			{"GET", "/v1/games/mobile-legends/form", ""},
 			{"GET", "/v1/matching/review", ""},
 			{"PATCH", "/v1/items/" + diamonds86, `{"name":"x"}`},
-			{"PATCH", "/v1/games/mobile-legends/form", `{"isipay_data_format":"{user_id}"}`},
+			{"PATCH", "/v1/games/mobile-legends/form", `{"settings":{"isipay":{"data_format":"{user_id}"}}}`},
 			{"POST", "/v1/offers/1/link", `{"item":"` + diamonds86 + `"}`},
 			{"POST", "/v1/offers/1/split", ""},
 		}
@@ -202,7 +202,7 @@ func TestCatalogAPI(t *testing.T) {
 			{"GET", "/v1/items/mobile-legends.no-such-item", "", 404, "item_not_found"},
 			{"GET", "/v1/items/mobile-legends.no-such-item/offers", "", 404, "item_not_found"},
 			{"GET", "/v1/games/no-such-game/form", "", 404, "game_not_found"},
-			{"PATCH", "/v1/games/no-such-game/form", `{"isipay_data_format":"{user_id}"}`, 404, "not_found"},
+			{"PATCH", "/v1/games/no-such-game/form", `{"settings":{"isipay":{"data_format":"{user_id}"}}}`, 404, "not_found"},
 			{"PATCH", "/v1/items/mobile-legends.no-such-item", `{"name":"x"}`, 404, "not_found"},
 			{"POST", "/v1/offers/999999/link", `{"item":"` + diamonds86 + `"}`, 404, "not_found"},
 			{"POST", "/v1/offers/999999/split", "", 404, "not_found"},
@@ -241,7 +241,7 @@ func TestCatalogNotReady(t *testing.T) {
 		{"GET", "/v1/items/" + diamonds86 + "/offers", ""},
 		{"GET", "/v1/games/mobile-legends/form", ""},
 		{"GET", "/v1/matching/review", ""},
-		{"PATCH", "/v1/games/mobile-legends/form", `{"isipay_data_format":"{user_id}"}`},
+		{"PATCH", "/v1/games/mobile-legends/form", `{"settings":{"isipay":{"data_format":"{user_id}"}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

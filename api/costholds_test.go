@@ -113,7 +113,7 @@ func (c *catalogEnv) senpaySells(t *testing.T) {
 // confirms it.
 func TestCostGuardHoldsAWebhookFallUntilASyncConfirmsIt(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	c.senpaySells(t)
 	err := c.senpay.SendPriceUpdate(context.Background(), c.srv.URL+hookPath, []senpaysim.PriceChange{{Code: senpay86, Price: 1144}})
 	if err != nil {
@@ -166,7 +166,7 @@ func TestCostGuardHoldsAWebhookFallUntilASyncConfirmsIt(t *testing.T) {
 // beyond the limits, held until the sync after confirms it.
 func TestCostGuardAccept(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	c.senpaySells(t)
 	if r := c.hook(t, priceUpdateBody(senpay86, 22870, 1)); r.Status != 200 {
 		t.Fatalf("webhook: got %+v", r)
@@ -245,7 +245,7 @@ func TestCostGuardAccept(t *testing.T) {
 // says why.
 func TestCostGuardRiseZeroAndUnavailable(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	// An item Senpay alone sells, by one offer.
 	var lone, loneCode string
 	var loneCost int64
@@ -292,7 +292,7 @@ func TestCostGuardRiseZeroAndUnavailable(t *testing.T) {
 // status no request produced.
 func TestOpenAPIDocumentsCostHoldResponses(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	c.hook(t, priceUpdateBody(senpay86, 22870, 1))
 	holds := c.costHolds(t)
 	if len(holds) != 1 {

@@ -6,10 +6,12 @@
 // for the one adapter (handle) to answer: an error with a fault code is
 // sent in the envelope with the status fault's table gives it, anything
 // else is logged and answered 500. api imports auth, catalog, rules,
-// inbox, orders and internal/fault; nothing imports api but cmd.
+// inbox, orders, reports and internal/fault; nothing imports api but cmd.
 //
-// Supplier webhooks (POST /v1/webhooks/senpay) take no bearer token (the
-// sender's address and an optional signature decide) and answer in the
-// supplier's shape, {"status": 400, "message": "..."}, not in syncd's
-// error envelope: the sender is Senpay, and its document fixes that shape.
+// Supplier webhooks (POST /v1/webhooks/{supplier}, for each registered
+// supplier that posts them) take no bearer token (the sender's address
+// and an optional signature decide) and answer in the supplier's shape,
+// not in syncd's error envelope: the sender is the supplier, and its
+// document fixes that shape. api never imports an adapter: Config.Webhooks
+// carries what each supplier's descriptor says.
 package api

@@ -107,9 +107,9 @@ func benchOrders(b *testing.B, conns, rate int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ip := &timed{Supplier: s.sources[isipay.Supplier].(*isipay.Client), spent: map[string]time.Duration{}}
+	ip := &timed{Supplier: s.sources[isipay.Name].(*isipay.Client), spent: map[string]time.Duration{}}
 	sp := &timed{Supplier: s.sources[senpay.Name].(*senpay.Client), spent: map[string]time.Duration{}}
-	svc := orders.New(db, cat, log, nil, orders.Config{Suppliers: map[string]orders.Supplier{isipay.Supplier: ip, senpay.Name: sp}})
+	svc := orders.New(db, cat, log, nil, orders.Config{Suppliers: map[string]orders.Supplier{isipay.Name: ip, senpay.Name: sp}})
 	b.Cleanup(svc.Close)
 	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, Orders: svc}, log, tokens,
 		catalog.NewSyncer(db, log), cat, nil, nil))

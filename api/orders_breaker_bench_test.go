@@ -97,12 +97,12 @@ func benchSupplierDown(b *testing.B, latency time.Duration, failures int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ip := &timed{Supplier: s.sources[isipay.Supplier].(*isipay.Client), spent: map[string]time.Duration{}}
+	ip := &timed{Supplier: s.sources[isipay.Name].(*isipay.Client), spent: map[string]time.Duration{}}
 	sp := &timed{Supplier: s.sources[senpay.Name].(*senpay.Client), spent: map[string]time.Duration{}}
 	var opened atomic.Int64 // unix nanos of the circuit's first opening
 	var probes atomic.Int64
 	svc := orders.New(db, cat, log, nil, orders.Config{
-		Suppliers: map[string]orders.Supplier{isipay.Supplier: ip, senpay.Name: sp},
+		Suppliers: map[string]orders.Supplier{isipay.Name: ip, senpay.Name: sp},
 		Breaker:   orders.BreakerConfig{Failures: failures, Cooldown: 30 * time.Second},
 		Observe: func(event, supplier, outcome string) {
 			switch {
@@ -210,7 +210,7 @@ func benchSupplierDown(b *testing.B, latency time.Duration, failures int) {
 	after := func(p placed) bool { return opened.Load() != 0 && p.start.After(at) }
 	waited, waitedAll, atIsipay := 0, 0, 0
 	for _, p := range down {
-		if p.supplier == isipay.Supplier {
+		if p.supplier == isipay.Name {
 			atIsipay++
 		}
 		if ip.waited(p.ref) > 0 {

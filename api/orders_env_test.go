@@ -71,8 +71,8 @@ func withOrders(t *testing.T, oe *ordersEnv) configureFunc {
 		oe.notifier = orders.NewNotifier(db, log, orders.NotifyConfig{URL: receiver.URL, Now: oe.clock.Now})
 		oe.svc = orders.New(db, cat, log, oe.notifier, orders.Config{
 			Suppliers: map[string]orders.Supplier{
-				senpay.Name:     sources[senpay.Name].(*senpay.Client),
-				isipay.Supplier: sources[isipay.Supplier].(*isipay.Client),
+				senpay.Name: sources[senpay.Name].(*senpay.Client),
+				isipay.Name: sources[isipay.Name].(*isipay.Client),
 			},
 			Breaker: oe.breaker,
 			Now:     oe.clock.Now,
@@ -180,7 +180,7 @@ func (oe *ordersEnv) toAttention(t *testing.T, ref string) wireOrder {
 		t.Fatalf("POST: got %d, want 201: %s", resp.StatusCode, body)
 	}
 	o := decodeOrder(t, body)
-	if o.Status != "processing" || o.Supplier != isipay.Supplier {
+	if o.Status != "processing" || o.Supplier != isipay.Name {
 		t.Fatalf("after a lost reply: got %s at %q, want processing at isipay", o.Status, o.Supplier)
 	}
 	oe.clock.Advance(16 * time.Minute) // past ReconcileTimeout's 15

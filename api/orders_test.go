@@ -39,7 +39,7 @@ func TestOrderCreateAndReplay(t *testing.T) {
 	}
 	// Isipay is the cheapest of the three offers and takes it at once.
 	if o.Reference != "shop-1" || o.Item != diamonds86 || o.Tier != "public" || o.Price != price ||
-		o.Status != "processing" || o.Supplier != isipay.Supplier || o.Fields["user_id"] != "12345678" {
+		o.Status != "processing" || o.Supplier != isipay.Name || o.Fields["user_id"] != "12345678" {
 		t.Fatalf("order: got %+v, want shop-1 for %s at %d, processing at isipay", o, diamonds86, price)
 	}
 
@@ -308,7 +308,7 @@ func TestOrderSettle(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("settle: got %d, want 200: %s", resp.StatusCode, b)
 	}
-	if got := decodeOrder(t, b); got.Status != "success" || got.SN != "SN-42" || got.Supplier != isipay.Supplier {
+	if got := decodeOrder(t, b); got.Status != "success" || got.SN != "SN-42" || got.Supplier != isipay.Name {
 		t.Fatalf("settled: got %+v, want success with SN-42 at isipay", got)
 	}
 	resp, b = c.call(t, "POST", path, c.admin, `{"outcome":"failed","note":"changed my mind"}`)
@@ -454,7 +454,7 @@ func TestSuppliersShowBalances(t *testing.T) {
 	if err := c.svc.RecordBalance(ctx, senpay.Name, 1_500_000, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.svc.RecordBalance(ctx, isipay.Supplier, 0, errors.New("isipay balance: timeout")); err != nil {
+	if err := c.svc.RecordBalance(ctx, isipay.Name, 0, errors.New("isipay balance: timeout")); err != nil {
 		t.Fatal(err)
 	}
 	c.get(t, "/v1/suppliers", c.admin, &got)
@@ -465,7 +465,7 @@ func TestSuppliersShowBalances(t *testing.T) {
 	if sp := bySupplier[senpay.Name]; sp.State != "ok" || sp.Balance == nil || *sp.Balance != 1_500_000 || sp.BalanceError != "" || sp.BalanceCheckedAt == nil {
 		t.Fatalf("senpay: got %+v, want ok with balance 1500000", sp)
 	}
-	if ip := bySupplier[isipay.Supplier]; ip.Balance != nil || !strings.Contains(ip.BalanceError, "timeout") || ip.BalanceCheckedAt == nil {
+	if ip := bySupplier[isipay.Name]; ip.Balance != nil || !strings.Contains(ip.BalanceError, "timeout") || ip.BalanceCheckedAt == nil {
 		t.Fatalf("isipay: got %+v, want no balance and the error", ip)
 	}
 }
@@ -507,11 +507,11 @@ func TestSuppliersShowTheOrderCircuit(t *testing.T) {
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("order %d: got %d, want 201: %s", i, resp.StatusCode, b)
 		}
-		if last = decodeOrder(t, b); last.Supplier != isipay.Supplier || last.Status != "processing" {
+		if last = decodeOrder(t, b); last.Supplier != isipay.Name || last.Status != "processing" {
 			t.Fatalf("order %d: got %s at %q, want processing at isipay", i, last.Status, last.Supplier)
 		}
 	}
-	ip := circuit()[isipay.Supplier]
+	ip := circuit()[isipay.Name]
 	if ip.State != orders.BreakerOpen || ip.Failures != 3 || ip.Since == nil || ip.ProbeAt == nil || ip.Skipped != 0 ||
 		!strings.Contains(ip.LastFailure, "502") {
 		t.Fatalf("isipay after three 502s: got %+v, want open, 3 failures, no order skipped, the 502", ip)

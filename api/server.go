@@ -15,8 +15,10 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/inbox"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/reports"
 )
 
 // Config is what the API needs from syncd's configuration.
@@ -35,15 +37,21 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
 	// (SYNCD_TRUSTED_PROXIES), where a caller's address matters.
 	TrustedProxies []netip.Prefix
-	// SenpayWebhook, when set, receives Senpay's webhooks; nil answers
-	// POST /v1/webhooks/senpay with 404.
-	SenpayWebhook *SenpayWebhook
+	// Webhooks are the registered suppliers that post webhooks, by name,
+	// served at POST /v1/webhooks/{supplier}; any other name is 404.
+	Webhooks map[string]*Webhook
+	// Inbox stores and applies the deliveries; nil answers every
+	// supplier's webhooks with 404.
+	Inbox *inbox.Inbox
 	// Orders, when set, takes and tracks storefront orders; nil answers
 	// the /v1/orders routes with 404 and lists suppliers without balances.
 	Orders *orders.Service
 	// Notifier, when set, lists the storefront notifications at
 	// GET /v1/notifications; nil answers it with 404.
 	Notifier *orders.Notifier
+	// Reports, when set, serves the order report and the supplier
+	// scorecards under /v1/reports; nil answers them with 404.
+	Reports *reports.Store
 	// Console, when set, is the merchandiser and operator web console,
 	// served under /console/ with its own sign-in (cookies, not bearer
 	// tokens); nil: /console/ is not served.
@@ -100,7 +108,7 @@ func (s *Server) routes() chi.Router {
 	r.Route("/v1", func(r chi.Router) {
 		// Suppliers send no bearer token: the handler checks the source
 		// address and the optional signature itself.
-		r.Post("/webhooks/senpay", s.senpayHandle(s.senpayWebhook))
+		r.Post("/webhooks/{supplier}", s.webhook)
 		r.Group(func(r chi.Router) {
 			r.Use(s.require(auth.RoleStorefront))
 			r.Get("/games", s.handle(s.listGames))
@@ -150,6 +158,10 @@ func (s *Server) routes() chi.Router {
 			r.Get("/orders/{id}/routing", s.handle(s.orderRouting))
 			r.Post("/orders/{id}/settle", s.handle(s.settleOrder))
 			r.Get("/notifications", s.handle(s.listNotifications))
+			r.Get("/reports/orders", s.handle(s.orderReport))
+			r.Get("/reports/orders.csv", s.handle(s.orderReportCSV))
+			r.Get("/reports/suppliers", s.handle(s.supplierScorecards))
+			r.Get("/reports/suppliers.csv", s.handle(s.supplierScorecardsCSV))
 		})
 	})
 	return r

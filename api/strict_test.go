@@ -137,7 +137,7 @@ func TestSettleStrictBody(t *testing.T) {
 // stored or changed.
 func TestWebhookStrictBody(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	before := c.state(t)
 	update := func(members string) string {
 		return `{` + members + `, "data": [{"product_code": "` + senpay86 + `", "price_old": 22870, "price_new": 21000}]}`
@@ -211,9 +211,9 @@ func TestMerchandiserStrictBodies(t *testing.T) {
 		{"tier name twice", "POST", "/v1/tiers", m, `{"id": "gold", "name": "Gold", "name": "Public"}`, 400, "duplicate_member", "name"},
 		{"tier name with U+202E", "POST", "/v1/tiers", m, `{"id": "gold", "name": "\u202eGold"}`, 422, "validation", "name"},
 		{"tier name with BEL", "POST", "/v1/tiers", m, `{"id": "gold", "name": "Gold\u0007"}`, 422, "validation", "name"},
-		{"form template twice", "PATCH", form, m, `{"isipay_data_format": "{user_id}({server})", "isipay_data_format": "{user_id}|{server}"}`, 400, "duplicate_member", "isipay_data_format"},
-		{"form template with a tab", "PATCH", form, m, `{"isipay_data_format": "{user_id}\t{server}"}`, 422, "validation", "isipay_data_format"},
-		{"form template with fields side by side", "PATCH", form, m, `{"isipay_data_format": "{user_id}{server}"}`, 422, "validation", "isipay_data_format"},
+		{"form template twice", "PATCH", form, m, `{"settings": {"isipay": {"data_format": "{user_id}({server})", "data_format": "{user_id}|{server}"}}}`, 400, "duplicate_member", "settings.isipay.data_format"},
+		{"form template with a tab", "PATCH", form, m, `{"settings": {"isipay": {"data_format": "{user_id}\t{server}"}}}`, 422, "validation", "settings.isipay.data_format"},
+		{"form template with fields side by side", "PATCH", form, m, `{"settings": {"isipay": {"data_format": "{user_id}{server}"}}}`, 422, "validation", "settings.isipay.data_format"},
 		{"link with item twice", "POST", link, m, `{"item": "x", "item": "` + diamonds86 + `"}`, 400, "duplicate_member", "item"},
 		{"preview with a member twice in a rule", "POST", "/v1/rules/preview", m,
 			`{"changes": [{"op": "create", "rule": {"name": "x", "name": "y", "action": {"kind": "markup_percent", "value": "5"}}}]}`,
@@ -234,8 +234,8 @@ func TestMerchandiserStrictBodies(t *testing.T) {
 	}
 	var afterForm gameForm
 	c.get(t, form, m, &afterForm)
-	if afterForm.IsipayData != beforeForm.IsipayData {
-		t.Fatalf("form template: got %q, want %q", afterForm.IsipayData, beforeForm.IsipayData)
+	if got, want := afterForm.Settings["isipay"]["data_format"], beforeForm.Settings["isipay"]["data_format"]; got != want {
+		t.Fatalf("form template: got %q, want %q", got, want)
 	}
 	var ruleList struct{ Rules []json.RawMessage }
 	c.get(t, "/v1/rules", m, &ruleList)

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/catalog/catalogtest"
 )
 
@@ -36,7 +35,6 @@ func BenchmarkSustainedWebhooks(b *testing.B) {
 	const games = 500
 	db, _, srv := benchServer(b, games)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 256}}
-	gameID := func(g int) string { return catalog.GameID(catalogtest.GameName(g)) }
 
 	for range b.N {
 		stop := make(chan struct{})
@@ -56,7 +54,7 @@ func BenchmarkSustainedWebhooks(b *testing.B) {
 						return
 					default:
 					}
-					req, _ := http.NewRequest("GET", srv.URL+"/v1/games/"+gameID(rand.N(games)), nil)
+					req, _ := http.NewRequest("GET", srv.URL+"/v1/games/"+catalogtest.GameID(rand.N(games)), nil)
 					req.Header.Set("Authorization", "Bearer "+adminToken)
 					t0 := time.Now()
 					resp, err := client.Do(req)

@@ -1,10 +1,6 @@
 package api
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,48 +8,50 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/inbox"
 	"github.com/syncd/syncd/internal/fault"
 )
 
-// senpaySupplier is senpaySupplier: api names suppliers, it does not import
-// their adapters.
-const senpaySupplier = "senpay"
-
-// SenpayWebhook configures POST /v1/webhooks/senpay. Senpay sends no
-// bearer token; who may call is decided by address and, optionally, a
-// shared secret.
-type SenpayWebhook struct {
-	Inbox *inbox.Inbox
-	// Allow holds the addresses Senpay posts from (SENPAY_WEBHOOK_ALLOW;
-	// its document names 206.189.83.1).
+// Webhook configures POST /v1/webhooks/{supplier} for one registered
+// supplier that posts webhooks (cmd/syncd builds it from the supplier's
+// descriptor). Suppliers send no bearer token: who may call is decided by
+// address and, optionally, a signature.
+type Webhook struct {
+	Title string // the supplier's name for people, in messages
+	// Enabled is false for a supplier that is registered but not
+	// configured: its deliveries are answered 404 in its shape.
+	Enabled bool
+	// Allow holds the addresses the supplier posts from.
 	Allow []netip.Prefix
-	// Secret, when set, requires every delivery to be signed in the
-	// SignatureHeader header (SENPAY_WEBHOOK_SECRET). Senpay's document
-	// mentions "Invalid signature" without saying how a webhook is
-	// signed; syncd takes either the hex HMAC-SHA256 of the raw body
-	// under the secret, or the secret itself, which is what Senpay's own
-	// create-transaction Signature header carries.
-	Secret string
-	// SignatureHeader names the header (SENPAY_WEBHOOK_SIGNATURE_HEADER);
-	// "" means X-Signature.
-	SignatureHeader string
+	// Verify, when set, says whether a delivery is signed; an unsigned one
+	// is answered 400 "Invalid signature". Nil: none is checked.
+	Verify func(h http.Header, body []byte) bool
+	// Reply is the body of every answer, in the supplier's shape.
+	Reply func(status int, message string) any
 }
 
-// senpayReply is Senpay's webhook reply shape, which a sender may read:
-// {"status": 200, "message": "..."}.
-type senpayReply struct {
-	Status  int    `json:"status"`
-	Message string `json:"message"`
+// webhook receives one delivery at /v1/webhooks/{supplier}; a supplier
+// with no webhook is no endpoint at all.
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "supplier")
+	hook := s.cfg.Webhooks[name]
+	if hook == nil {
+		s.handle(func(http.ResponseWriter, *http.Request) error {
+			return fault.New(fault.NotFound, "no such endpoint")
+		})(w, r)
+		return
+	}
+	s.webhookHandle(name, hook, s.receiveWebhook)(w, r)
 }
 
-// senpayHandle adapts a webhook handler: its errors are answered in
-// Senpay's shape, never in syncd's envelope.
-func (s *Server) senpayHandle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+// webhookHandle adapts a webhook handler: its errors are answered in the
+// supplier's shape, never in syncd's envelope.
+func (s *Server) webhookHandle(supplier string, hook *Webhook, h func(http.ResponseWriter, *http.Request, string, *Webhook) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
+		err := h(w, r, supplier, hook)
 		if err == nil {
 			return
 		}
@@ -67,29 +65,28 @@ func (s *Server) senpayHandle(h func(http.ResponseWriter, *http.Request) error) 
 		case errors.Is(err, inbox.ErrInvalid):
 			e = fault.New(fault.BadWebhook, err.Error())
 		default:
-			s.log.Error("webhook failed", "supplier", senpaySupplier, "request_id", middleware.GetReqID(r.Context()), "err", err)
+			s.log.Error("webhook failed", "supplier", supplier, "request_id", middleware.GetReqID(r.Context()), "err", err)
 			e = fault.New(fault.Internal, "internal error; see the server log for request "+middleware.GetReqID(r.Context()))
 		}
 		status := fault.Status(e.Code)
 		if status != http.StatusNotFound && status < 500 {
-			s.log.Warn("webhook refused", "supplier", senpaySupplier, "status", status, "message", e.Message,
+			s.log.Warn("webhook refused", "supplier", supplier, "status", status, "message", e.Message,
 				"remote", r.RemoteAddr, "request_id", middleware.GetReqID(r.Context()))
 		}
-		writeJSON(w, status, senpayReply{Status: status, Message: e.Message})
+		writeJSON(w, status, hook.Reply(status, e.Message))
 	}
 }
 
-// senpayWebhook receives one Senpay webhook: checked for its source and
-// signature, stored in the inbox, applied, answered as Senpay's document
-// answers (200 with its message; 400 with the reason).
-func (s *Server) senpayWebhook(w http.ResponseWriter, r *http.Request) error {
-	cfg := s.cfg.SenpayWebhook
-	if cfg == nil || cfg.Inbox == nil {
-		return fault.New(fault.NotFound, "Senpay webhooks are not enabled on this server")
+// receiveWebhook receives one delivery: checked for its source and
+// signature, stored in the inbox, applied, answered as the supplier
+// expects (200 with its message; 400 with the reason).
+func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request, supplier string, hook *Webhook) error {
+	if !hook.Enabled || s.cfg.Inbox == nil {
+		return fault.New(fault.NotFound, hook.Title+" webhooks are not enabled on this server")
 	}
 	from, ok := clientAddr(r, s.cfg.TrustedProxies)
-	if !ok || !inPrefixes(cfg.Allow, from) {
-		return fault.New(fault.Forbidden, "source address "+addrText(from)+" may not send Senpay webhooks")
+	if !ok || !inPrefixes(hook.Allow, from) {
+		return fault.New(fault.Forbidden, "source address "+addrText(from)+" may not send "+hook.Title+" webhooks")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
@@ -99,16 +96,10 @@ func (s *Server) senpayWebhook(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fault.New(fault.BadWebhook, "request body could not be read")
 	}
-	if cfg.Secret != "" {
-		header := cfg.SignatureHeader
-		if header == "" {
-			header = "X-Signature"
-		}
-		if !signed(body, r.Header.Get(header), cfg.Secret) {
-			return fault.New(fault.BadWebhook, "Invalid signature")
-		}
+	if hook.Verify != nil && !hook.Verify(r.Header, body) {
+		return fault.New(fault.BadWebhook, "Invalid signature")
 	}
-	res, err := cfg.Inbox.Receive(r.Context(), senpaySupplier, body, from.String())
+	res, err := s.cfg.Inbox.Receive(r.Context(), supplier, body, from.String())
 	if err != nil {
 		return err
 	}
@@ -116,7 +107,7 @@ func (s *Server) senpayWebhook(w http.ResponseWriter, r *http.Request) error {
 	if !res.Accepted {
 		status = http.StatusBadRequest
 	}
-	writeJSON(w, status, senpayReply{Status: status, Message: res.Message})
+	writeJSON(w, status, hook.Reply(status, res.Message))
 	return nil
 }
 
@@ -181,23 +172,4 @@ func addrText(a netip.Addr) string {
 		return "(unreadable)"
 	}
 	return a.String()
-}
-
-// signed reports whether sig signs body under secret: the hex HMAC-SHA256
-// of the body, or the secret itself. Both compare in constant time.
-func signed(body []byte, sig, secret string) bool {
-	sig = strings.TrimSpace(sig)
-	if sig == "" {
-		return false
-	}
-	if subtle.ConstantTimeCompare([]byte(sig), []byte(secret)) == 1 {
-		return true
-	}
-	got, err := hex.DecodeString(sig)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
 }

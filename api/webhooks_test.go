@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -18,11 +19,16 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/inbox"
+	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
 
 const hookPath = "/v1/webhooks/senpay"
+
+// hookRoute is the route hookPath takes, as the router and the OpenAPI
+// document name it.
+const hookRoute = "/v1/webhooks/{supplier}"
 
 // Senpay products of the demo catalog the webhook tests move: both sell
 // diamonds86, whose cheapest offer is Isipay's at 20350.
@@ -37,12 +43,55 @@ var (
 	senpayOnly = []netip.Prefix{netip.MustParsePrefix("206.189.83.1/32")}
 )
 
+// senpayHook is how a test configures Senpay's webhook: its settings
+// SENPAY_WEBHOOK_ALLOW, _SECRET and _SIGNATURE_HEADER.
+type senpayHook struct {
+	Allow           []netip.Prefix
+	Secret          string
+	SignatureHeader string
+}
+
+// webhooks configures /v1/webhooks/{supplier} as cmd/syncd does, from
+// Senpay's registered descriptor with the settings of h.
+func (h senpayHook) webhooks() map[string]*Webhook {
+	var allow []string
+	for _, p := range h.Allow {
+		allow = append(allow, p.String())
+	}
+	d := senpay.Descriptor
+	acc, err := d.Webhook.Access(suppliers.Values{"SENPAY_WEBHOOK_ALLOW": strings.Join(allow, ","),
+		"SENPAY_WEBHOOK_SECRET": h.Secret, "SENPAY_WEBHOOK_SIGNATURE_HEADER": h.SignatureHeader})
+	if err != nil {
+		panic(err) // the tests' own prefixes
+	}
+	return map[string]*Webhook{d.Name: {Title: d.Title, Enabled: true, Allow: acc.Allow, Verify: acc.Verify, Reply: d.Webhook.Reply}}
+}
+
+// withWebhookOff registers Senpay's webhook as cmd/syncd does for a
+// Senpay without credentials: answered 404 in its shape.
+func withWebhookOff() configureFunc {
+	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, _ map[string]catalog.Source) {
+		cfg.Inbox = inbox.New(db, cat, slog.New(slog.DiscardHandler), testHooks)
+		d := senpay.Descriptor
+		cfg.Webhooks = map[string]*Webhook{d.Name: {Title: d.Title, Reply: d.Webhook.Reply}}
+	}
+}
+
+// senpayReply is Senpay's webhook reply shape, which a sender reads.
+type senpayReply struct {
+	Status  int    `json:"status"`
+	Message string `json:"message"`
+}
+
+// testHooks are the webhook capabilities the inbox is built with.
+var testHooks = map[string]*suppliers.Webhook{senpay.Name: senpay.Descriptor.Webhook}
+
 // withWebhook serves Senpay's webhook, hook configured as given, from an
 // inbox over the env's database and catalog.
-func withWebhook(hook SenpayWebhook, trusted ...netip.Prefix) configureFunc {
+func withWebhook(hook senpayHook, trusted ...netip.Prefix) configureFunc {
 	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, _ map[string]catalog.Source) {
-		hook.Inbox = inbox.New(db, cat, slog.New(slog.DiscardHandler))
-		cfg.SenpayWebhook = &hook
+		cfg.Inbox = inbox.New(db, cat, slog.New(slog.DiscardHandler), testHooks)
+		cfg.Webhooks = hook.webhooks()
 		cfg.TrustedProxies = trusted
 	}
 }
@@ -137,10 +186,10 @@ func TestWebhookSource(t *testing.T) {
 	t.Parallel()
 	proxies := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}
 	envs := map[string]*catalogEnv{
-		"loopback allowed":                  newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback})),
-		"only senpay allowed":               newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: senpayOnly})),
-		"only senpay allowed, behind proxy": newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: senpayOnly}, proxies...)),
-		"loopback allowed, behind proxy":    newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}, proxies...)),
+		"loopback allowed":                  newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback})),
+		"only senpay allowed":               newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: senpayOnly})),
+		"only senpay allowed, behind proxy": newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: senpayOnly}, proxies...)),
+		"loopback allowed, behind proxy":    newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}, proxies...)),
 	}
 	body := priceUpdateBody(senpay86, 22870, 21000)
 	tests := []struct {
@@ -261,9 +310,9 @@ func FuzzClientAddr(f *testing.F) {
 func TestWebhookSignature(t *testing.T) {
 	t.Parallel()
 	body := priceUpdateBody(senpay86, 22870, 21000)
-	off := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
-	on := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback, Secret: "s3cret"}))
-	named := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback, Secret: "s3cret", SignatureHeader: "Signature"}))
+	off := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
+	on := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback, Secret: "s3cret"}))
+	named := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback, Secret: "s3cret", SignatureHeader: "Signature"}))
 	tests := []struct {
 		name    string
 		c       *catalogEnv
@@ -305,7 +354,7 @@ func TestWebhookSignature(t *testing.T) {
 // wrong, and nothing at all changes.
 func TestWebhookBadInput(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	before := c.state(t)
 	beforeItem := c.servedItem(t, diamonds86)
 	tests := []struct{ name, body, want string }{
@@ -348,7 +397,7 @@ func TestWebhookBadInput(t *testing.T) {
 // blocks the item in the very next read.
 func TestWebhookPriceUpdate(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	ctx := context.Background()
 	url := c.srv.URL + hookPath
 	if p := c.servedItem(t, diamonds86).Price; p == nil || *p != 20350 {
@@ -401,7 +450,7 @@ func TestWebhookPriceUpdate(t *testing.T) {
 // sync fetched something newer) is acknowledged and not applied.
 func TestWebhookOutOfOrder(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	before := c.servedItem(t, diamonds86)
 	body := `{"webhook_type": "price_update", "sent_at": "2024-07-02T13:11:43.249729Z",
 		"data": [{"product_code": "` + senpay86 + `", "price_old": 22870, "price_new": 1000}]}`
@@ -425,7 +474,7 @@ func TestWebhookOutOfOrder(t *testing.T) {
 // transaction is unknown: answered as Senpay's document answers it, kept.
 func TestWebhookTransactionStatus(t *testing.T) {
 	t.Parallel()
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	doc := `{
     "webhook_type": "transaction_status",
     "reference": "TRX24070385294000934",
@@ -479,15 +528,15 @@ func TestOpenAPIDocumentsWebhookResponses(t *testing.T) {
 	seen := map[string]bool{}
 	body := priceUpdateBody(senpay86, 22870, 21000)
 
-	off := newSyncedCatalogEnv(t)
+	off := newSyncedCatalogEnv(t, withWebhookOff())
 	off.hook(t, body)
 	maps.Copy(seen, off.seen)
 
-	refused := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: senpayOnly}))
+	refused := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: senpayOnly}))
 	refused.hook(t, body)
 	maps.Copy(seen, refused.seen)
 
-	c := newSyncedCatalogEnv(t, withWebhook(SenpayWebhook{Allow: loopback}))
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
 	c.hook(t, body)
 	c.hook(t, `{`)
 	// The database gone: the delivery cannot be stored.
@@ -498,14 +547,38 @@ func TestOpenAPIDocumentsWebhookResponses(t *testing.T) {
 	maps.Copy(seen, c.seen)
 
 	paths, _ := c.doc.root["paths"].(map[string]any)
-	post, _ := paths[hookPath].(map[string]any)["post"].(map[string]any)
+	post, _ := paths[hookRoute].(map[string]any)["post"].(map[string]any)
 	responses, _ := post["responses"].(map[string]any)
 	if len(responses) == 0 {
 		t.Fatal("the webhook documents no responses")
 	}
 	for status := range responses {
-		if key := "POST " + hookPath + " " + status; !seen[key] {
+		if key := "POST " + hookRoute + " " + status; !seen[key] {
 			t.Errorf("openapi.json documents %s, but no request produced it", key)
 		}
+	}
+}
+
+// TestWebhookOfAnotherSupplier: /v1/webhooks/{supplier} serves only the
+// suppliers that post webhooks; any other name is no endpoint, answered
+// as the router answers one (syncd's envelope), and a disabled one is
+// answered in its own shape.
+func TestWebhookOfAnotherSupplier(t *testing.T) {
+	t.Parallel()
+	c := newSyncedCatalogEnv(t, withWebhook(senpayHook{Allow: loopback}))
+	for _, name := range []string{"isipay", "nobody"} {
+		resp, err := c.client.Post(c.srv.URL+"/v1/webhooks/"+name, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), `"code":"not_found"`) {
+			t.Errorf("POST /v1/webhooks/%s: got %d %s, want 404 not_found in syncd's envelope", name, resp.StatusCode, b)
+		}
+	}
+	off := newSyncedCatalogEnv(t, withWebhookOff())
+	if r := off.hook(t, priceUpdateBody(senpay86, 22870, 21000)); r.Status != 404 || r.Message != "Senpay webhooks are not enabled on this server" {
+		t.Errorf("disabled Senpay: got %+v, want 404 in Senpay's shape, as before the registry", r)
 	}
 }

@@ -86,7 +86,7 @@ func (v *balanceView) estimate(supplier string) int64 {
 }
 
 // note puts the offers skipped for want of deposit, where one would have
-// sold the item, before the reason for the choice: "isipay skipped:
+// sold the item, before the reason for the choice: "<supplier> skipped:
 // estimated balance 92 below cost 7,770; the only eligible offer".
 func (v *balanceView) note(it *Item) {
 	if it.Chosen == nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/matching"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -56,16 +57,17 @@ func matchInMemory(in *input) {
 	type key struct{ game, item string }
 	items := map[key]string{}
 	for _, sg := range in.supplierGames {
-		sg.GameID = GameID(sg.Name)
+		sg.GameID = matching.GameID(sg.Name)
 		if _, ok := in.games[sg.GameID]; !ok {
-			in.games[sg.GameID] = &gameRow{ID: sg.GameID, Name: displayName(sg.Name)}
+			in.games[sg.GameID] = &gameRow{ID: sg.GameID, Name: matching.DisplayName(sg.Name)}
 		}
 	}
 	for i := range in.offers {
 		o := &in.offers[i]
 		sg := in.supplierGames[o.Supplier+"/"+o.GameCode]
-		k, method, _, ok := ItemKey(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: sg.Name, Code: o.Code, Name: o.Name})
-		if !ok {
+		l := matching.Match(matchInput(o.Supplier, o.GameCode, sg.Name, o.Code, o.Name, testPrefixed[o.Supplier]))
+		k, method := l.Item, string(l.Method)
+		if !l.OK {
 			k, method = "unmatched:"+o.Supplier+":"+o.Code, "unmatched"
 		}
 		id, seen := items[key{sg.GameID, k}]
@@ -83,7 +85,7 @@ func matchInMemory(in *input) {
 // memory. SQLite's part (linking once, loading) is measured end to end by
 // `syncd bench`.
 func BenchmarkMatchSelectBuild(b *testing.B) {
-	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 	set, err := rules.NewSet(nil)
 	if err != nil {
 		b.Fatal(err)
@@ -147,7 +149,7 @@ func benchRules(b *testing.B, games []string, itemOf func(game string) string) *
 // BenchmarkReprice is issue 4's full reprice: every item of a 100,000-offer
 // catalog (80,000-odd items) in 3 tiers under 200 rules.
 func BenchmarkReprice(b *testing.B) {
-	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+	c := NewCatalog(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 	in := benchInput(500, 100)
 	matchInMemory(in)
 	items, games := c.choose(in)

@@ -25,10 +25,10 @@ type Candidate struct {
 	Code     string // the supplier's product code
 	GameCode string // the supplier's game
 	Cost     int64  // now
-	// Form is the supplier game's own order form; IsipayData the game's
-	// template for Isipay's data string.
-	Form       []Field
-	IsipayData string
+	// Form is the supplier game's own order form; Settings the game's
+	// settings for this supplier (Game.Settings), if it declares any.
+	Form     []Field
+	Settings map[string]string
 	// Eligible is the snapshot's judgement (supplier health, form fit)
 	// and the offer's current state (active, not removed, its cost not
 	// held by the cost guard); Ineligible says why not.
@@ -98,7 +98,7 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 			cand.Eligible, cand.Ineligible = true, ""
 		}
 		if g != nil {
-			cand.IsipayData = g.IsipayData
+			cand.Settings = g.Settings[o.Supplier]
 		}
 		if err := json.Unmarshal([]byte(cur.form), &cand.Form); err != nil {
 			return nil, fmt.Errorf("form of offer %d: %w", o.ID, err)

@@ -26,6 +26,13 @@ type Config struct {
 	StaleAfter time.Duration
 	// Suppliers in order of preference, for ties on cost.
 	Suppliers []string
+	// PrefixedCodes are the suppliers whose product codes begin with their
+	// game's code, which matching leaves out of the SKU it compares.
+	PrefixedCodes map[string]bool
+	// GameSettings are what each supplier needs per game beyond the
+	// game's form, by supplier (its descriptor's): a supplier's offers in
+	// a game whose settings fail their check are not eligible.
+	GameSettings map[string][]GameSetting
 	// SwitchMargin: keep an item's current supplier unless another
 	// eligible offer is cheaper by at least this many rupiah. Zero always
 	// takes the cheapest.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -59,11 +60,58 @@ type harness struct {
 	m      *market
 }
 
+// testTemplate stands for a supplier's per-game data template (the real
+// one is the isipay adapter's, which catalog's tests cannot import): the
+// default names each field, and a template must name every field of the
+// form and no other.
+var testTemplate = GameSetting{
+	Key:   "data_format",
+	Label: "isipay data template",
+	Default: func(form []FormField) string {
+		var parts []string
+		for _, f := range form {
+			parts = append(parts, "{"+f.Key+"}")
+		}
+		if len(parts) == 2 {
+			return parts[0] + "(" + parts[1] + ")"
+		}
+		return strings.Join(parts, "|")
+	},
+	Check: func(v string, form []FormField) error {
+		named := map[string]bool{}
+		for _, m := range regexp.MustCompile(`\{([a-z0-9_]+)\}`).FindAllStringSubmatch(v, -1) {
+			named[m[1]] = true
+		}
+		for _, f := range form {
+			if !named[f.Key] {
+				return fmt.Errorf("template leaves out [%s]", f.Key)
+			}
+			delete(named, f.Key)
+		}
+		if len(named) > 0 {
+			return fmt.Errorf("template names %v, which the form does not have", named)
+		}
+		return nil
+	},
+	CheckAnswer: func(v, answer string) error {
+		if strings.ContainsAny(answer, "{}()|") {
+			return fmt.Errorf("must not contain a delimiter")
+		}
+		return nil
+	},
+}
+
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	s, db, clk := newTestSyncer(t)
 	if cfg.Suppliers == nil {
 		cfg.Suppliers = []string{"senpay", "isipay"}
+	}
+	if cfg.PrefixedCodes == nil {
+		cfg.PrefixedCodes = testPrefixed
+	}
+	if cfg.GameSettings == nil {
+		cfg.GameSettings = map[string][]GameSetting{"isipay": {testTemplate}}
 	}
 	if cfg.StaleAfter == 0 {
 		cfg.StaleAfter = 15 * time.Minute
@@ -136,8 +184,11 @@ func TestMergedCatalogMatchesAcrossSuppliers(t *testing.T) {
 	if strings.Join(keys, ",") != "user_id,server" {
 		t.Fatalf("form keys: got %v, want [user_id server]", keys)
 	}
-	if g.IsipayData != "{user_id}({server})" {
-		t.Fatalf("isipay data template: got %q, want {user_id}({server})", g.IsipayData)
+	if got := g.Settings["isipay"]["data_format"]; got != "{user_id}({server})" {
+		t.Fatalf("isipay data template: got %q, want the default {user_id}({server})", got)
+	}
+	if _, ok := g.Settings["senpay"]; ok {
+		t.Fatalf("settings: got %v, want none for a supplier that declares none", g.Settings)
 	}
 	cb, _, err := snap.Catalog(PublicTier)
 	if err != nil {
@@ -318,7 +369,8 @@ func TestUnsatisfiableFormIsNotEligible(t *testing.T) {
 	h.round()
 	// A template that leaves out the server cannot carry a Mobile Legends
 	// order: Isipay's offers drop out.
-	if _, err := h.cat.db.Write.Exec(`UPDATE games SET isipay_data_format = '{user_id}' WHERE id = 'mobile-legends'`); err != nil {
+	if _, err := h.cat.db.Write.Exec(`INSERT INTO game_supplier_settings (game_id, supplier, key, value, updated_at)
+		VALUES ('mobile-legends', 'isipay', 'data_format', '{user_id}', '')`); err != nil {
 		t.Fatal(err)
 	}
 	snap, err := h.cat.Refresh(context.Background())

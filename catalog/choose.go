@@ -68,16 +68,19 @@ type OfferState struct {
 
 // Game is a canonical game with its order form.
 type Game struct {
-	ID         string
-	Name       string
-	IconURL    string
-	Form       []FormField
-	IsipayData string // the template building Isipay's "data" from Form
-	Items      []*Item
-	// Unfit says, per supplier game ("senpay/MLBB-BJ"), why its form cannot
-	// be filled from the game's form.
-	Unfit map[string]string
-	bal   *gameBalance // the deposits its items were chosen with
+	ID      string
+	Name    string
+	IconURL string
+	Form    []FormField
+	// Settings are what each supplier that declares any needs beyond Form
+	// to take the game's orders, by supplier and key (stored or default).
+	Settings map[string]map[string]string
+	Items    []*Item
+	// Unfit says, per supplier game ("supplier/CODE"), why its orders
+	// cannot be built from the game's form and settings.
+	Unfit        map[string]string
+	bal          *gameBalance // the deposits its items were chosen with
+	answerChecks map[string][]func(string) error
 }
 
 // choose decides, per item, which offer sells it.
@@ -253,17 +256,14 @@ func (c *Catalog) gameForms(in *input, rank func(string) int) map[string]*Game {
 			}
 		}
 		form, unfit := mergeForms(forms)
-		g := &Game{ID: id, Name: row.Name, IconURL: row.IconURL, Form: form, IsipayData: row.IsipayData, Unfit: unfit}
-		if g.IsipayData == "" {
-			g.IsipayData = DefaultIsipayData(form)
-		}
-		// Suppliers that take a free-form string instead of a form
-		// (Isipay) are fit when the template carries every field.
+		settings := c.gameSettings(form, row.settings)
+		g := &Game{ID: id, Name: row.Name, IconURL: row.IconURL, Form: form, Settings: settings, Unfit: unfit,
+			answerChecks: c.answerChecks(settings)}
+		// A supplier that declares game settings (a template building the
+		// one string it takes from the form) is fit when they pass.
 		for _, sg := range sgs {
-			if len(sg.Form) == 0 && sg.Supplier == "isipay" {
-				if err := CheckIsipayData(g.IsipayData, form); err != nil {
-					unfit[sg.Supplier+"/"+sg.Code] = "isipay data template: " + err.Error()
-				}
+			if why := c.settingsUnfit(sg.Supplier, form, settings); why != "" {
+				unfit[sg.Supplier+"/"+sg.Code] = why
 			}
 		}
 		games[id] = g

@@ -13,8 +13,8 @@ import (
 	"github.com/syncd/syncd"
 )
 
-// CostChange is a supplier's word that one product's cost changed, as
-// Senpay's price_update webhook sends it.
+// CostChange is a supplier's word that one product's cost changed, as a
+// supplier's price webhook sends it.
 type CostChange struct {
 	Code string
 	Old  *decimal.Decimal // the cost the supplier believes it replaced, if it said

@@ -5,7 +5,8 @@
 // until it is confirmed, and the per-supplier sync status operators rely
 // on.
 //
-// catalog may import rules and pricing; it must not import suppliers, orders,
-// api or cmd. Suppliers adapt themselves to the Source interface declared
-// here.
+// catalog may import rules, pricing and matching (which reads names into
+// games and items and derives the review queue; catalog stores what it
+// decides); it must not import suppliers, orders, api or cmd. Suppliers
+// adapt themselves to the Source interface declared here.
 package catalog

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/matching"
 )
 
 // What a merchandiser decided about a supplier game.
@@ -285,7 +286,7 @@ func splitTarget(ctx context.Context, tx *sqlx.Tx, supplier, code, from, now str
 	if err := tx.GetContext(ctx, &sg, `SELECT name, icon_url FROM supplier_games WHERE supplier = ? AND code = ?`, supplier, code); err != nil {
 		return "", fmt.Errorf("split supplier game %s/%s: %w", supplier, code, err)
 	}
-	home := GameID(sg.Name)
+	home := matching.GameID(sg.Name)
 	if home == "" {
 		home = supplier + "-" + slug(code)
 	}
@@ -313,7 +314,7 @@ func splitTarget(ctx context.Context, tx *sqlx.Tx, supplier, code, from, now str
 		return id, nil
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO games (id, name, icon_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		id, uniqueGameName(names, sg.Name, displayName(sg.Name)), sg.IconURL, now, now); err != nil {
+		id, uniqueGameName(names, sg.Name, matching.DisplayName(sg.Name)), sg.IconURL, now, now); err != nil {
 		return "", fmt.Errorf("create game %s: %w", id, err)
 	}
 	return id, nil

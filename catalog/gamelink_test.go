@@ -26,7 +26,7 @@ func groupHarness(t *testing.T) (*Catalog, *Syncer, map[string]*SupplierCatalog)
 		}
 		cats[name] = cat
 	}
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	if _, err := c.Refresh(ctx); err != nil {
 		t.Fatal(err)

@@ -1,10 +1,9 @@
 package catalog
 
 import (
-	"cmp"
-	"fmt"
 	"slices"
-	"strings"
+
+	"github.com/syncd/syncd/matching"
 )
 
 // GameReviewEntry is a pair of games a person should look at: their
@@ -51,79 +50,35 @@ func (s *Snapshot) GameReview() []GameReviewEntry {
 	return s.review.games
 }
 
-// deriveGameReview pairs every qualified game with the bare game of the
-// same base name. amounts holds each game's distinct amounts.
-func deriveGameReview(in *input, games map[string]*Game, amounts map[string]map[compatKey]bool) []GameReviewEntry {
-	type side struct {
-		names     []string
-		refs      []SupplierGameRef
-		qualified bool
-	}
-	sides := map[string]*side{}
-	byBase := map[string][]string{}
-	for _, sg := range in.supplierGames {
-		if sg.Manual {
-			continue // a person placed it: decided
-		}
-		id, base, regions := gameIdentity(sg.Name)
-		if id == "" {
-			continue
-		}
-		sd := sides[sg.GameID]
-		if sd == nil {
-			sd = &side{}
-			sides[sg.GameID] = sd
-			byBase[base] = append(byBase[base], sg.GameID)
-		}
-		sd.names = append(sd.names, sg.Supplier+"/"+sg.Code+": "+sg.Name)
-		sd.refs = append(sd.refs, SupplierGameRef{Supplier: sg.Supplier, Code: sg.Code, Name: sg.Name})
-		sd.qualified = sd.qualified || len(regions) > 1 || regions[0] != defaultRegion
-	}
+// gameReviewEntries are the game pairs matching found, as the API shows
+// them.
+func gameReviewEntries(pairs []matching.GamePair) []GameReviewEntry {
 	var out []GameReviewEntry
-	for _, ids := range byBase {
-		slices.Sort(ids)
-		ids = slices.Compact(ids)
-		var bare []string
-		for _, id := range ids {
-			if !sides[id].qualified {
-				bare = append(bare, id)
-			}
-		}
-		for _, id := range ids {
-			if !sides[id].qualified {
-				continue
-			}
-			for _, b := range bare {
-				e := GameReviewEntry{Game: id, Sibling: b, Amounts: len(amounts[id]), SiblingAmounts: len(amounts[b])}
-				e.Names, e.SiblingNames = slices.Sorted(slices.Values(sides[id].names)), slices.Sorted(slices.Values(sides[b].names))
-				e.SupplierGames, e.SiblingSupplierGames = sortedRefs(sides[id].refs), sortedRefs(sides[b].refs)
-				for k := range amounts[id] {
-					if amounts[b][k] {
-						e.Shared++
-					}
-				}
-				e.Form, e.SiblingForm = formKeys(games[id]), formKeys(games[b])
-				form := fmt.Sprintf("order forms %s and %s", formText(e.Form), formText(e.SiblingForm))
-				if slices.Equal(e.Form, e.SiblingForm) {
-					form = "the same order form (" + formText(e.Form) + ")"
-				}
-				e.Detail = fmt.Sprintf("%s is %s's name with a region or Global: %d of its %d amounts are also sold in %s (%d), %s; kept apart until a person decides",
-					id, b, e.Shared, e.Amounts, b, e.SiblingAmounts, form)
-				out = append(out, e)
-			}
-		}
+	for _, p := range pairs {
+		out = append(out, GameReviewEntry{Game: p.Game, Sibling: p.Sibling,
+			Names: listingNames(p.Listings), SiblingNames: listingNames(p.SiblingListings),
+			SupplierGames: listingRefs(p.Listings), SiblingSupplierGames: listingRefs(p.SiblingListings),
+			Amounts: p.Amounts, SiblingAmounts: p.SiblingAmounts, Shared: p.Shared,
+			Form: p.Form, SiblingForm: p.SiblingForm, Detail: p.Detail})
 	}
-	slices.SortFunc(out, func(a, b GameReviewEntry) int {
-		return cmp.Or(cmp.Compare(a.Game, b.Game), cmp.Compare(a.Sibling, b.Sibling))
-	})
 	return out
 }
 
-func sortedRefs(refs []SupplierGameRef) []SupplierGameRef {
-	out := slices.Clone(refs)
-	slices.SortFunc(out, func(a, b SupplierGameRef) int {
-		return cmp.Or(cmp.Compare(a.Supplier, b.Supplier), cmp.Compare(a.Code, b.Code))
-	})
+// listingNames are supplier games as "supplier/code: name", sorted.
+func listingNames(ls []matching.Listing) []string {
+	out := make([]string, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, l.Supplier+"/"+l.Code+": "+l.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func listingRefs(ls []matching.Listing) []SupplierGameRef {
+	out := make([]SupplierGameRef, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, SupplierGameRef{Supplier: l.Supplier, Code: l.Code, Name: l.Name})
+	}
 	return out
 }
 
@@ -136,11 +91,4 @@ func formKeys(g *Game) []string {
 		keys = append(keys, f.Key)
 	}
 	return keys
-}
-
-func formText(keys []string) string {
-	if len(keys) == 0 {
-		return "none"
-	}
-	return strings.Join(keys, "+")
 }

@@ -3,18 +3,14 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/matching"
 )
-
-// reviewBelow is the confidence under which an automatic link waits for a
-// merchandiser in the review queue (it is still used meanwhile).
-const reviewBelow = 0.9
 
 // link gives every supplier game a canonical game and every offer an item,
 // in one transaction. Only what has no link yet is matched: an existing
@@ -30,7 +26,7 @@ func (c *Catalog) link(ctx context.Context) (int, error) {
 	if err := linkGames(ctx, tx, now); err != nil {
 		return 0, err
 	}
-	n, err := linkOffers(ctx, tx, now)
+	n, err := linkOffers(ctx, tx, now, c.cfg.PrefixedCodes)
 	if err != nil {
 		return 0, err
 	}
@@ -57,12 +53,12 @@ func linkGames(ctx context.Context, tx *sqlx.Tx, now string) error {
 		return fmt.Errorf("link games: %w", err)
 	}
 	for _, r := range rows {
-		id := GameID(r.Name)
+		id := matching.GameID(r.Name)
 		if id == "" {
 			// A name with nothing recognisable: its own game, never merged.
 			id = r.Supplier + "-" + slug(r.Code)
 		}
-		if _, err := tx.ExecContext(ctx, game, id, displayName(r.Name), r.IconURL, now, now); err != nil {
+		if _, err := tx.ExecContext(ctx, game, id, matching.DisplayName(r.Name), r.IconURL, now, now); err != nil {
 			return fmt.Errorf("create game %s: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, gl, r.Supplier, r.Code, id, now); err != nil {
@@ -72,7 +68,7 @@ func linkGames(ctx context.Context, tx *sqlx.Tx, now string) error {
 	return nil
 }
 
-func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
+func linkOffers(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[string]bool) (int, error) {
 	const q = `SELECT o.id, o.supplier, o.code, o.game_code, o.name, gl.game_id, sg.name AS game_name
 		FROM offers o INDEXED BY offers_unlinked
 		JOIN game_links gl ON gl.supplier = o.supplier AND gl.game_code = o.game_code
@@ -110,9 +106,9 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	links := make([]Link, len(offers))
+	links := make([]matching.Link, len(offers))
 	for i, o := range offers {
-		links[i] = MatchOffer(o.input())
+		links[i] = matching.Match(o.input(prefixed))
 	}
 	joins := map[string]bool{} // the existing items new offers may join
 	for i, o := range offers {
@@ -120,7 +116,7 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 			joins[id] = true
 		}
 	}
-	ambiguous, skus, err := listingEvidence(ctx, tx, offers, links, joins)
+	ambiguous, skus, err := listingEvidence(ctx, tx, offers, links, joins, prefixed)
 	if err != nil {
 		return 0, err
 	}
@@ -161,14 +157,14 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string) (int, error) {
 			// strongest evidence there is.
 			for _, other := range skus[item] {
 				if other.sku == l.SKU && other.supplier != o.Supplier {
-					conf, method = max(conf, sameSKU), string(MethodSKU)
+					conf, method = max(conf, matching.SameSKU), string(matching.MethodSKU)
 				}
 			}
 			skus[item] = append(skus[item], supplierSKU{o.Supplier, l.SKU})
 		}
 		// link_review records what linking thought; the queue itself is
 		// derived with each snapshot (deriveReview), never read from here.
-		review := method == "unmatched" || conf < reviewBelow
+		review := method == "unmatched" || conf < matching.ReviewBelow
 		if _, err := newLink.ExecContext(ctx, item, method, strconv.FormatFloat(conf, 'f', 2, 64), review, now, o.ID); err != nil {
 			return 0, fmt.Errorf("link offer %s/%s: %w", o.Supplier, o.Code, err)
 		}
@@ -189,8 +185,10 @@ type linkRow struct {
 	ItemID   string `db:"item_id"`
 }
 
-func (o linkRow) input() MatchInput {
-	return MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name}
+// input is the offer as matching reads it; prefixed are the suppliers
+// whose codes begin with their game's code.
+func (o linkRow) input(prefixed map[string]bool) matching.Offer {
+	return matchInput(o.Supplier, o.GameCode, o.GameName, o.Code, o.Name, prefixed[o.Supplier])
 }
 
 type supplierSKU struct{ supplier, sku string }
@@ -199,10 +197,10 @@ type supplierSKU struct{ supplier, sku string }
 // ones: which new offers are ambiguous (their supplier game lists their
 // item key with two descriptions, counting the offers linked before), and
 // the SKUs by supplier of the items they may join (items, by id).
-func listingEvidence(ctx context.Context, tx *sqlx.Tx, offers []linkRow, links []Link, items map[string]bool) (map[int]bool, map[string][]supplierSKU, error) {
+func listingEvidence(ctx context.Context, tx *sqlx.Tx, offers []linkRow, links []matching.Link, items map[string]bool, prefixed map[string]bool) (map[int]bool, map[string][]supplierSKU, error) {
 	type listing struct{ supplier, game, key string }
 	splits := map[listing]map[string]bool{}
-	note := func(o linkRow, l Link) {
+	note := func(o linkRow, l matching.Link) {
 		k := listing{o.Supplier, o.GameCode, l.Item}
 		if splits[k] == nil {
 			splits[k] = map[string]bool{}
@@ -250,16 +248,16 @@ func listingEvidence(ctx context.Context, tx *sqlx.Tx, offers []linkRow, links [
 		}
 		seen[o.ID] = true
 		if games[[2]string{o.Supplier, o.GameCode}] {
-			if l := MatchOffer(o.input()); l.OK {
+			if l := matching.Match(o.input(prefixed)); l.OK {
 				note(o, l)
 			}
 		}
 		if items[o.ItemID] {
 			code := ""
-			if prefixedCodes[o.Supplier] {
+			if prefixed[o.Supplier] {
 				code = o.GameCode
 			}
-			if sku := SKU(o.Code, code); sku != "" {
+			if sku := matching.SKU(o.Code, code); sku != "" {
 				skus[o.ItemID] = append(skus[o.ItemID], supplierSKU{o.Supplier, sku})
 			}
 		}
@@ -307,45 +305,4 @@ func slug(s string) string {
 		}
 	}
 	return strings.TrimRight(string(b), "-")
-}
-
-var (
-	bracketed  = regexp.MustCompile(`\[[^\]]*\]|\([^)]*\)`)
-	channelTag = regexp.MustCompile(`(?i)^(v\d+|q\d+|bj|rcf|promo|termurah|murah)$`)
-)
-
-// displayName is a supplier game name without marketing tags and channel
-// codes: "Free Fire MAX [PROMO TERMURAH] V3" → "Free Fire MAX". A region
-// or "Global" that only a bracket said is kept, so that two games never
-// show the same name: "PUBG Mobile (Global) [PROMO]" → "PUBG Mobile
-// (Global)", beside "PUBG Mobile".
-func displayName(name string) string {
-	words := strings.Fields(bracketed.ReplaceAllString(name, " "))
-	for len(words) > 1 && channelTag.MatchString(words[len(words)-1]) {
-		words = words[:len(words)-1]
-	}
-	if len(words) == 0 {
-		return strings.TrimSpace(name)
-	}
-	shown := map[string]bool{}
-	for _, w := range gameWords(strings.Join(words, " ")) {
-		if r, ok := regionCode(w); ok {
-			shown[r] = true
-		}
-	}
-	_, _, regions := gameIdentity(name)
-	for _, r := range regions {
-		if r != defaultRegion && !shown[r] {
-			words = append(words, "("+regionLabel(r)+")")
-		}
-	}
-	return strings.Join(words, " ")
-}
-
-func regionLabel(r string) string {
-	switch r {
-	case "global", "asia":
-		return strings.ToUpper(r[:1]) + r[1:]
-	}
-	return strings.ToUpper(r)
 }

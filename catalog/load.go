@@ -24,10 +24,11 @@ type input struct {
 }
 
 type gameRow struct {
-	ID         string `db:"id"`
-	Name       string `db:"name"`
-	IconURL    string `db:"icon_url"`
-	IsipayData string `db:"isipay_data_format"`
+	ID      string `db:"id"`
+	Name    string `db:"name"`
+	IconURL string `db:"icon_url"`
+	// settings are those stored, by supplier and key.
+	settings map[string]map[string]string
 }
 
 type supplierGameRow struct {
@@ -64,6 +65,37 @@ type offerRow struct {
 	Manual     bool
 	Review     bool      // unused: the review queue is derived with each snapshot (deriveReview)
 	Hold       *CostHold // nil: the cost is confirmed
+}
+
+// loadGameSettings reads the stored settings of games (filter and args
+// select them, as for the games themselves).
+func loadGameSettings(ctx context.Context, tx *sqlx.Tx, games map[string]*gameRow, filter string, args []any) error {
+	rows, err := tx.QueryContext(ctx, `SELECT game_id, supplier, key, value FROM game_supplier_settings`+filter, args...)
+	if err != nil {
+		return fmt.Errorf("load game settings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var game, supplier, key, value string
+		if err := rows.Scan(&game, &supplier, &key, &value); err != nil {
+			return fmt.Errorf("load game settings: %w", err)
+		}
+		g := games[game]
+		if g == nil {
+			continue
+		}
+		if g.settings == nil {
+			g.settings = map[string]map[string]string{}
+		}
+		if g.settings[supplier] == nil {
+			g.settings[supplier] = map[string]string{}
+		}
+		g.settings[supplier][key] = value
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load game settings: %w", err)
+	}
+	return nil
 }
 
 // supplierHealth is whether a supplier's stored offers may be sold.
@@ -103,11 +135,14 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		}
 	}
 	var gameRows []*gameRow
-	if err := tx.SelectContext(ctx, &gameRows, `SELECT id, name, icon_url, isipay_data_format FROM games`+gameFilter, args...); err != nil {
+	if err := tx.SelectContext(ctx, &gameRows, `SELECT id, name, icon_url FROM games`+gameFilter, args...); err != nil {
 		return nil, fmt.Errorf("load games: %w", err)
 	}
 	for _, g := range gameRows {
 		in.games[g.ID] = g
+	}
+	if err := loadGameSettings(ctx, tx, in.games, strings.Replace(gameFilter, " id IN", " game_id IN", 1), args); err != nil {
+		return nil, err
 	}
 
 	rows, err := tx.QueryContext(ctx, `SELECT sg.supplier, sg.code, sg.name, sg.active, sg.removed_at IS NOT NULL, sg.form, gl.game_id, gl.manual

@@ -99,26 +99,6 @@ func (c *Catalog) RenameItem(ctx context.Context, itemID, name, by string) error
 	})
 }
 
-// SetIsipayData sets the template building Isipay's "data" string for a
-// game's orders; it must carry every field of the game's form.
-func (c *Catalog) SetIsipayData(ctx context.Context, gameID, tmpl string) error {
-	snap := c.Snapshot()
-	if snap == nil {
-		return fmt.Errorf("game %s: %w", gameID, ErrNotFound)
-	}
-	g, ok := snap.Game(gameID)
-	if !ok {
-		return fmt.Errorf("game %s: %w", gameID, ErrNotFound)
-	}
-	if err := CheckIsipayData(tmpl, g.Form); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	return c.decide(ctx, func(tx *sqlx.Tx, now string) error {
-		_, err := tx.ExecContext(ctx, `UPDATE games SET isipay_data_format = ?, updated_at = ? WHERE id = ?`, tmpl, now, gameID)
-		return err
-	})
-}
-
 // decide runs a merchandiser's change in one transaction and publishes a
 // new snapshot, so the decision takes effect at once.
 func (c *Catalog) decide(ctx context.Context, fn func(tx *sqlx.Tx, now string) error) error {

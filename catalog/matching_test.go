@@ -91,14 +91,31 @@ func TestManualMatching(t *testing.T) {
 	if err := h.cat.RenameItem(ctx, newID, "  ", "m"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("blank name: got %v, want ErrInvalid", err)
 	}
-	if err := h.cat.SetIsipayData(ctx, "mobile-legends", "{user_id}|{zone}"); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("template with an unknown field: got %v, want ErrInvalid", err)
+	var se *SettingError
+	if err := h.cat.SetGameSettings(ctx, "mobile-legends", map[string]map[string]string{"isipay": {"data_format": "{user_id}|{zone}"}}); !errors.Is(err, ErrInvalid) || !errors.As(err, &se) || se.Field() != "settings.isipay.data_format" {
+		t.Fatalf("template with an unknown field: got %v, want ErrInvalid naming settings.isipay.data_format", err)
 	}
-	if err := h.cat.SetIsipayData(ctx, "mobile-legends", "{user_id}|{server}"); err != nil {
+	for _, bad := range []map[string]map[string]string{{"senpay": {"data_format": "{user_id}"}}, {"isipay": {"other": "x"}}} {
+		if err := h.cat.SetGameSettings(ctx, "mobile-legends", bad); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("%v, a setting no supplier declares: got %v, want ErrInvalid", bad, err)
+		}
+	}
+	if err := h.cat.SetGameSettings(ctx, "no-such-game", map[string]map[string]string{"isipay": {"data_format": "{user_id}"}}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown game: got %v, want ErrNotFound", err)
+	}
+	if err := h.cat.SetGameSettings(ctx, "mobile-legends", map[string]map[string]string{"isipay": {"data_format": "{user_id}|{server}"}}); err != nil {
 		t.Fatal(err)
 	}
-	if g, _ := h.cat.Snapshot().Game("mobile-legends"); g.IsipayData != "{user_id}|{server}" {
-		t.Fatalf("template: got %q", g.IsipayData)
+	if g, _ := h.cat.Snapshot().Game("mobile-legends"); g.Settings["isipay"]["data_format"] != "{user_id}|{server}" {
+		t.Fatalf("template: got %q", g.Settings["isipay"]["data_format"])
+	}
+	// Stored: a rebuild from the database has it too.
+	rebuilt, err := h.cat.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := rebuilt.Game("mobile-legends"); g.Settings["isipay"]["data_format"] != "{user_id}|{server}" || g.CheckAnswer("1|2") == nil || g.CheckAnswer("12345") != nil {
+		t.Fatalf("after a rebuild: got %v, want the template set and its answers checked", g.Settings)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/matching"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -67,7 +68,7 @@ func (c *Catalog) ApplyMatchingPolicy(ctx context.Context) (MergeReport, error) 
 			return rep, fmt.Errorf("matching policy: begin: %w", err)
 		}
 		defer tx.Rollback()
-		if err := rekeyItems(ctx, tx, syncd.FormatTime(c.now()), &rep); err != nil {
+		if err := rekeyItems(ctx, tx, syncd.FormatTime(c.now()), c.cfg.PrefixedCodes, &rep); err != nil {
 			return rep, err
 		}
 		if err := qualifyGameNames(ctx, tx, syncd.FormatTime(c.now())); err != nil {
@@ -120,7 +121,7 @@ type rekeyOffer struct {
 // legacySplit is the bonus split policy 1 kept in a key ("diamonds:86:78+8").
 var legacySplit = regexp.MustCompile(`:\d+\+\d+`)
 
-func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, rep *MergeReport) error {
+func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[string]bool, rep *MergeReport) error {
 	var items []rekeyItem
 	if err := tx.SelectContext(ctx, &items, `SELECT id, game_id, match_key, created_at FROM items WHERE match_key != ''`); err != nil {
 		return fmt.Errorf("matching policy: items: %w", err)
@@ -154,7 +155,7 @@ func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, rep *MergeReport) 
 			if o.Manual {
 				continue
 			}
-			l := MatchOffer(MatchInput{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name})
+			l := matching.Match(matchInput(o.Supplier, o.GameCode, o.GameName, o.Code, o.Name, prefixed[o.Supplier]))
 			if !l.OK {
 				keys = append(keys, "")
 				continue
@@ -349,7 +350,7 @@ func qualifyGameNames(ctx context.Context, tx *sqlx.Tx, now string) error {
 		return fmt.Errorf("matching policy: game names: %w", err)
 	}
 	for _, r := range rows {
-		if want := displayName(r.Supplier); want != r.Name && strings.HasPrefix(want, r.Name+" (") {
+		if want := matching.DisplayName(r.Supplier); want != r.Name && strings.HasPrefix(want, r.Name+" (") {
 			if _, err := tx.ExecContext(ctx, `UPDATE games SET name = ?, updated_at = ? WHERE id = ?`, want, now, r.ID); err != nil {
 				return fmt.Errorf("matching policy: rename game %s: %w", r.ID, err)
 			}

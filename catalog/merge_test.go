@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/matching"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -37,8 +38,8 @@ func linkLegacy(t *testing.T, db *syncd.DB, start time.Time) {
 	}
 	byKey := map[string]string{}
 	for i, o := range offers {
-		l := MatchOffer(o.input())
-		plain, plainOK := ParseDenomination(o.Name)
+		l := matching.Match(o.input(testPrefixed))
+		plain, plainOK := matching.ParseDenomination(o.Name)
 		key, method := l.Denomination.Label(), string(l.Method)
 		if !l.OK || !plainOK || plain.Kind != "" || l.Denomination.Kind != "" {
 			key, method = "unmatched:"+o.Supplier+":"+o.Code, "unmatched"
@@ -77,7 +78,7 @@ func TestApplyMatchingPolicy(t *testing.T) {
 	// Under the old policy "86 Diamonds" (Isipay, older) and "86 (78+8)
 	// Diamonds" (Senpay) were two items.
 	const kept, alias = "mobile-legends.diamonds-86", "mobile-legends.diamonds-86-78-8"
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	store := c.Rules()
 	mustRule := func(js string) rules.Rule {
@@ -156,7 +157,7 @@ func TestApplyMatchingPolicy(t *testing.T) {
 	}
 	flagged := false
 	for _, e := range snap.Review() {
-		flagged = flagged || strings.HasSuffix(e.Offer.Code, "MLBB_ID_344") && e.Reason == ReviewConflictingSplits
+		flagged = flagged || strings.HasSuffix(e.Offer.Code, "MLBB_ID_344") && e.Reason == matching.ConflictingSplits
 	}
 	if !flagged {
 		t.Error("Senpay's bare 344 beside its 344 (312+32) is not in the review queue")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,23 +12,24 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/matching"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
 
 // TestReviewHasEveryLoneOffer builds the demo catalogs (through SQLite and
 // the real linker) and the generated 100,000-offer catalog of `syncd bench`
-// (in memory, linked by MatchOffers: through SQLite it takes minutes under
+// (in memory, linked by matching.Groups: through SQLite it takes minutes under
 // -race) and checks, independently of deriveReview, that every offer no
 // other supplier sells in its item, while another supplier has an offer of
 // the same unit and total (or pass and count) in the same or a sibling
 // game, is in the review queue as lone.
 func TestReviewHasEveryLoneOffer(t *testing.T) {
-	demoSP, err := senpaysim.LoadCatalog(mustRead(t, "../testdata/senpay/catalog.json"))
+	demoSP, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	demoIP, err := isipaysim.LoadCatalog(mustRead(t, "../testdata/isipay/catalog.json"))
+	demoIP, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+		c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 		c.now = clk.now
 		snap, err := c.Refresh(ctx)
 		if err != nil {
@@ -60,7 +60,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 			"senpay": fromSenpaySim(t, senpaysim.Generate(500, 100, 1)),
 			"isipay": fromIsipaySim(t, isipaysim.Generate(500, 100, 2)),
 		})
-		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 		items, games := c.choose(in)
 		review := deriveReview(in, items, games)
 		snap, err := build(games, items, []string{PublicTier}, nil)
@@ -98,11 +98,11 @@ func checkLoneQueued(t *testing.T, snap *Snapshot, offers []loneCheck, minLone i
 		if !slices.Contains(sellers[o.ItemID], o.Supplier) {
 			sellers[o.ItemID] = append(sellers[o.ItemID], o.Supplier)
 		}
-		l := MatchOffer(MatchInput{Supplier: o.Supplier, GameName: o.GameName, Name: o.Name})
+		l := matching.Match(matching.Offer{Supplier: o.Supplier, GameName: o.GameName, Name: o.Name})
 		if !l.OK {
 			continue
 		}
-		_, base, _ := gameIdentity(o.GameName)
+		base := matching.BaseName(o.GameName)
 		compat[i] = bucket{base, l.Denomination.Compatible()}
 		byCompat[compat[i]] = append(byCompat[compat[i]], i)
 	}
@@ -118,7 +118,7 @@ func checkLoneQueued(t *testing.T, snap *Snapshot, offers []loneCheck, minLone i
 		for _, j := range byCompat[compat[i]] {
 			if other := offers[j]; other.Supplier != o.Supplier && other.ItemID != o.ItemID {
 				lone++
-				if !slices.Contains(queued[o.ID], ReviewLone) {
+				if !slices.Contains(queued[o.ID], matching.Lone) {
 					t.Errorf("%s %q in %s (%s) is alone in %s while %s sells %q in %s; queued as %v",
 						o.Supplier, o.Name, o.GameName, compat[i].compat, o.ItemID, other.Supplier, other.Name, other.ItemID, queued[o.ID])
 				}
@@ -134,31 +134,31 @@ func checkLoneQueued(t *testing.T, snap *Snapshot, offers []loneCheck, minLone i
 }
 
 // linkedInput is what load would read after linking cats: games by name,
-// items as MatchOffers groups them (an offer it cannot link, or that its
+// items as matching.Groups groups them (an offer it cannot link, or that its
 // listing makes ambiguous, its own item), every supplier synced now.
 func linkedInput(t *testing.T, cats map[string]*SupplierCatalog) *input {
 	in := &input{games: map[string]*gameRow{}, supplierGames: map[string]*supplierGameRow{}, items: map[string]*itemRow{},
 		suppliers: map[string]supplierHealth{}}
-	var matches []MatchInput
+	var matches []matching.Offer
 	for _, name := range []string{"senpay", "isipay"} {
 		cat := cats[name]
 		in.suppliers[name] = supplierHealth{LastSuccess: time.Now()}
 		names := map[string]string{}
 		for _, g := range cat.Games {
-			id := GameID(g.Name)
+			id := matching.GameID(g.Name)
 			in.supplierGames[name+"/"+g.Code] = &supplierGameRow{Supplier: name, Code: g.Code, Name: g.Name, Active: g.Active, Form: g.Form, GameID: id}
 			if in.games[id] == nil {
-				in.games[id] = &gameRow{ID: id, Name: displayName(g.Name)}
+				in.games[id] = &gameRow{ID: id, Name: matching.DisplayName(g.Name)}
 			}
 			names[g.Code] = g.Name
 		}
 		for _, o := range cat.Offers {
 			in.offers = append(in.offers, offerRow{ID: int64(len(in.offers) + 1), Supplier: name, Code: o.Code, GameCode: o.GameCode,
 				Name: o.Name, Cost: o.Cost.Ceil().IntPart(), Active: o.Active, UpdatedAt: "2026-11-21T00:00:00.000000000Z"})
-			matches = append(matches, MatchInput{Supplier: name, GameCode: o.GameCode, GameName: names[o.GameCode], Code: o.Code, Name: o.Name})
+			matches = append(matches, matchInput(name, o.GameCode, names[o.GameCode], o.Code, o.Name, testPrefixed[name]))
 		}
 	}
-	for _, g := range MatchOffers(matches) {
+	for _, g := range matching.Groups(matches) {
 		for k, i := range g.Offers {
 			o, l := &in.offers[i], g.Links[k]
 			label, method := l.Denomination.Label(), string(l.Method)
@@ -180,15 +180,6 @@ func linkedInput(t *testing.T, cats map[string]*SupplierCatalog) *input {
 		}
 	}
 	return in
-}
-
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // simFlag reads a simulator's active flag: 1, "1", true, "active" are on.
@@ -253,7 +244,7 @@ func TestReviewCarriedThroughReprice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}})
+	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	before, err := c.Refresh(ctx)
 	if err != nil {
@@ -310,7 +301,7 @@ func BenchmarkDeriveReview(b *testing.B) {
 		"senpay": fromSenpaySim(t, senpaysim.Generate(500, 100, 1)),
 		"isipay": fromIsipaySim(t, isipaysim.Generate(500, 100, 2)),
 	})
-	c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, StaleAfter: time.Hour})
+	c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 	items, games := c.choose(in)
 	q := deriveReview(in, items, games)
 	b.ResetTimer()

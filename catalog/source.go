@@ -29,15 +29,16 @@ type SupplierCatalog struct {
 	Offers []Offer
 }
 
-// SupplierGame is a supplier's grouping of products: a Senpay provider
-// (e.g. "FFMAX-BJ-V3") or an Isipay product (e.g. "mobile-legends").
+// SupplierGame is a supplier's grouping of products, by whatever name the
+// supplier gives it (a provider "FFMAX-BJ-V3", a product "mobile-legends").
 type SupplierGame struct {
 	Code    string
 	Name    string
 	Active  bool
 	IconURL string
 	// Form lists the fields the supplier needs with an order. Empty when the
-	// supplier does not say (Isipay takes one free-form "data" string).
+	// supplier does not say (one that takes a free-form string built by a
+	// game setting, say).
 	Form []Field
 }
 
@@ -65,7 +66,7 @@ type Offer struct {
 	Cost    decimal.Decimal
 	CostRaw string
 	Active  bool
-	// ProcessDuration is Isipay's processDuration as sent (its unit is not
-	// documented); empty for Senpay.
+	// ProcessDuration is how long the supplier says delivery takes, as
+	// sent (the unit is the supplier's); empty when it does not say.
 	ProcessDuration string
 }

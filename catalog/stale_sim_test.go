@@ -12,6 +12,9 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/suppliers"
+	"github.com/syncd/syncd/suppliers/isipay"
+	"github.com/syncd/syncd/suppliers/senpay"
 )
 
 // These tests are issue 18's report end to end: both simulators over HTTP,
@@ -63,7 +66,8 @@ func newBlipEnv(t *testing.T) *blipEnv {
 		e.sims[sup.name] = sup.start(t)
 	}
 	e.syncer = catalog.NewSyncer(db, log, catalog.WithClock(e.clock.now))
-	e.cat = catalog.NewCatalog(db, log, catalog.Config{StaleAfter: staleAfter, Suppliers: []string{"senpay", "isipay"}})
+	e.cat = catalog.NewCatalog(db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: staleAfter,
+		Suppliers: []string{"senpay", "isipay"}}, senpay.Descriptor, isipay.Descriptor))
 	t.Cleanup(e.cat.Close)
 	return e
 }

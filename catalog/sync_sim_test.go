@@ -73,18 +73,9 @@ type simSupplier struct {
 	requests  func(prefix string) int
 }
 
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func startSenpay(t *testing.T) *simSupplier {
 	t.Helper()
-	cat, err := senpaysim.LoadCatalog(readTestdata(t, "senpay/catalog.json"))
+	cat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +110,7 @@ func startSenpay(t *testing.T) *simSupplier {
 
 func startIsipay(t *testing.T) *simSupplier {
 	t.Helper()
-	cat, err := isipaysim.LoadCatalog(readTestdata(t, "isipay/catalog.json"))
+	cat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +125,7 @@ func startIsipay(t *testing.T) *simSupplier {
 		faultHang:       {Mode: isipaysim.FaultTimeout},
 	}
 	return &simSupplier{
-		name: isipay.Supplier, srv: srv, codes: cat.VariantCodes(),
+		name: isipay.Name, srv: srv, codes: cat.VariantCodes(),
 		listPath: isipaysim.PathProduct, errPrefix: "isipay POST /api/v1/",
 		client: func(key string, timeout time.Duration) catalog.Source {
 			return isipay.New(isipay.Config{
@@ -152,7 +143,7 @@ func startIsipay(t *testing.T) *simSupplier {
 var simSuppliers = []struct {
 	name  string
 	start func(*testing.T) *simSupplier
-}{{senpay.Name, startSenpay}, {isipay.Supplier, startIsipay}}
+}{{senpay.Name, startSenpay}, {isipay.Name, startIsipay}}
 
 func newSyncer(t *testing.T) (*catalog.Syncer, *syncd.DB) {
 	t.Helper()

@@ -16,7 +16,7 @@ import (
 func TestLowBalanceBanner(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if err := e.svc.RecordBalance(ctx, isipay.Supplier, 92, nil); err != nil {
+	if err := e.svc.RecordBalance(ctx, isipay.Name, 92, nil); err != nil {
 		t.Fatal(err)
 	}
 	merch := e.signedIn(e.merch)

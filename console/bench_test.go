@@ -42,11 +42,11 @@ func BenchmarkPages(b *testing.B) {
 	b.Cleanup(func() { db.Close() })
 	syncer := catalog.NewSyncer(db, log)
 	for _, s := range supplierNames {
-		if _, err := syncer.Sync(ctx, s, catalogtest.Fixed{Catalog: catalogtest.Generate(s, benchGames)}); err != nil {
+		if _, err := syncer.Sync(ctx, s, catalogtest.Fixed{Catalog: catalogtest.Generate(s, benchGames, benchForm(s))}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames})
+	cat := catalog.NewCatalog(db, log, catalogConfig(time.Hour))
 	b.Cleanup(cat.Close)
 	snap, err := cat.Refresh(ctx)
 	if err != nil {
@@ -174,4 +174,13 @@ func benchSignIn(b *testing.B, h http.Handler) (*http.Cookie, string) {
 	req.AddCookie(session)
 	h.ServeHTTP(w, req)
 	return session, benchCSRF.FindStringSubmatch(w.Body.String())[1]
+}
+
+// benchForm is the form of a generated supplier game: Senpay's providers
+// carry one, Isipay's products none.
+func benchForm(supplier string) []catalog.Field {
+	if supplier == "senpay" {
+		return catalogtest.UserID
+	}
+	return nil
 }

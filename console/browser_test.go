@@ -83,9 +83,10 @@ func (s *shots) take(name string) {
 
 // TestBrowserFlow drives the console in a real browser: a merchandiser
 // signs in, writes a rule, previews its impact, saves it and sees the
-// catalog price change, links an unmatched offer; an admin settles an
-// order in attention. Every page is photographed at laptop and phone
-// width.
+// catalog price change, links an unmatched offer; an admin reads the
+// suppliers' scorecards and the week's report, picks another period, and
+// settles an order in attention. Every page is photographed at laptop and
+// phone width.
 func TestBrowserFlow(t *testing.T) {
 	e := newEnv(t)
 	order := e.attentionOrder("browser-1")
@@ -206,8 +207,24 @@ func TestBrowserFlow(t *testing.T) {
 	// An admin settles the order in attention.
 	do("sign out", chromedp.Click(chromedp.CSS(`form.who button`)), chromedp.WaitVisible(chromedp.CSS("#token")))
 	signIn(e.admin)
-	do("suppliers", chromedp.Navigate(base+"/suppliers"), chromedp.WaitVisible(chromedp.CSS("article.supplier")))
+	// A week of orders behind the shop, for the reports and scorecards,
+	// with a store-wide markup beside the merchandiser's.
+	e.storeWideMarkup("6")
+	e.history(6)
+	if _, err := e.reports.Fold(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	do("suppliers", chromedp.Navigate(base+"/suppliers"), chromedp.WaitVisible(chromedp.CSS("article.supplier section.scorecard")))
 	shot.take("suppliers")
+	do("reports", chromedp.Navigate(base+"/reports?tz=Asia%2FJakarta"), chromedp.WaitVisible(chromedp.CSS("figure.report-chart svg rect.rev")))
+	shot.take("reports")
+	do("reports: last 30 days",
+		chromedp.Click(chromedp.CSS(`nav.statuses a[href*="from="]:last-child`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.statuses a[aria-current="page"]`)),
+	)
+	if got := text(`nav.statuses a[aria-current="page"]`); got != "Last 30 days" {
+		t.Fatalf("after choosing the last 30 days: %q is the current period", got)
+	}
 	do("orders", chromedp.Navigate(base+"/orders"), chromedp.WaitVisible(chromedp.CSS("table.orders")))
 	shot.take("orders")
 	do("settle",
@@ -236,6 +253,7 @@ func TestBrowserFlow(t *testing.T) {
 		{"suppliers", "/suppliers", "article.supplier"},
 		{"orders", "/orders", "table.orders"},
 		{"order", "/orders/" + order.ID, "main h1"},
+		{"reports", "/reports", "figure.report-chart"},
 	} {
 		do(p.name+" on a phone", chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.wait)))
 		shot.take("phone-" + p.name)

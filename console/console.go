@@ -21,6 +21,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/reports"
 )
 
 // Prefix is where the console is mounted; every link it renders starts
@@ -37,6 +38,9 @@ type Config struct {
 	// Orders, when set, lists and settles orders; nil: the orders page
 	// says orders are not enabled.
 	Orders *orders.Service
+	// Reports, when set, serves the reports page and the suppliers'
+	// scorecards; nil: the page says reports are not enabled.
+	Reports *reports.Store
 }
 
 // SyncTrigger starts a sync of one supplier in the background: the
@@ -128,6 +132,9 @@ func (c *Console) routes() chi.Router {
 		r.Get("/orders", c.handle(c.ordersPage))
 		r.Get("/orders/{id}", c.handle(c.orderPage))
 		r.Post("/orders/{id}/settle", c.handle(c.settleOrder))
+		r.Get("/reports", c.handle(c.reportsPage))
+		r.Get("/reports/orders.csv", c.handle(c.orderReportCSV))
+		r.Get("/reports/suppliers.csv", c.handle(c.scorecardsCSV))
 	})
 	return r
 }

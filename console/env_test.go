@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +29,8 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/console"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/reports"
+	"github.com/syncd/syncd/rules"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
@@ -44,7 +48,13 @@ const (
 	twilightPass = "mobile-legends.pass-twilight-pass-x1"
 )
 
-var supplierNames = []string{senpay.Name, isipay.Supplier}
+var supplierNames = []string{senpay.Name, isipay.Name}
+
+// catalogConfig is the catalog's configuration with both suppliers as
+// their descriptors register them.
+func catalogConfig(staleAfter time.Duration) catalog.Config {
+	return suppliers.CatalogConfig(catalog.Config{StaleAfter: staleAfter, Suppliers: supplierNames}, senpay.Descriptor, isipay.Descriptor)
+}
 
 // clock is a movable clock for the order service: tests jump past
 // reconcile timeouts instead of sleeping.
@@ -57,6 +67,12 @@ func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
 }
 
 func (c *clock) Add(d time.Duration) {
@@ -81,6 +97,7 @@ type env struct {
 	sources map[string]catalog.Source
 	clock   *clock
 	srv     *httptest.Server
+	reports *reports.Store
 
 	admin, merch, shop string // tokens
 
@@ -91,11 +108,11 @@ type env struct {
 // sims starts both simulators with the demo catalogs plus the bundle
 // offer, and returns real clients of them.
 func sims(t testing.TB) (*senpaysim.Sim, *isipaysim.Sim, *senpay.Client, *isipay.Client) {
-	spCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
+	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ipCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
+	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,12 +162,12 @@ var demoDB = sync.OnceValues(func() ([]byte, error) {
 	defer db.Close()
 	log := slog.New(slog.DiscardHandler)
 	syncer := catalog.NewSyncer(db, log)
-	for name, src := range map[string]catalog.Source{senpay.Name: spc, isipay.Supplier: ipc} {
+	for name, src := range map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc} {
 		if _, err := syncer.Sync(ctx, name, src); err != nil {
 			return nil, err
 		}
 	}
-	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames})
+	cat := catalog.NewCatalog(db, log, catalogConfig(24*time.Hour))
 	defer cat.Close()
 	if _, err := cat.Refresh(ctx); err != nil {
 		return nil, err
@@ -193,20 +210,20 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 	var spc *senpay.Client
 	var ipc *isipay.Client
 	e.senpay, e.isipay, spc, ipc = sims(t)
-	e.sources = map[string]catalog.Source{senpay.Name: spc, isipay.Supplier: ipc}
+	e.sources = map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc}
 	if e.db, err = syncd.Open(ctx, path); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.db.Close() })
 	log := slog.New(slog.DiscardHandler)
 	e.syncer = catalog.NewSyncer(e.db, log)
-	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: 24 * time.Hour, Suppliers: supplierNames})
+	e.cat = catalog.NewCatalog(e.db, log, catalogConfig(24*time.Hour))
 	t.Cleanup(e.cat.Close)
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ocfg := orders.Config{
-		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Supplier: ipc},
+		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Name: ipc},
 		PollBase:  time.Second, PollMax: time.Minute, Now: e.clock.Now,
 	}
 	for _, o := range opts {
@@ -230,7 +247,8 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 		e.mu.Unlock()
 		return nil
 	}
-	con, err := console.New(console.Config{Suppliers: supplierNames, StaleAfter: 24 * time.Hour, Orders: e.svc},
+	e.reports = reports.New(e.db)
+	con, err := console.New(console.Config{Suppliers: supplierNames, StaleAfter: 24 * time.Hour, Orders: e.svc, Reports: e.reports},
 		log, e.tokens, e.syncer, e.cat, trigger)
 	if err != nil {
 		t.Fatal(err)
@@ -392,7 +410,7 @@ func (e *env) barePUBG() {
 		isipaysim.NewVariant("PUBGM_ID_325", "325 UC", 69900)); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.syncer.Sync(ctx, isipay.Supplier, e.sources[isipay.Supplier]); err != nil {
+	if _, err := e.syncer.Sync(ctx, isipay.Name, e.sources[isipay.Name]); err != nil {
 		e.t.Fatal(err)
 	}
 	if _, err := e.cat.Refresh(ctx); err != nil {
@@ -425,4 +443,99 @@ func hasOffer(list []*catalog.OfferState, code string) bool {
 		}
 	}
 	return false
+}
+
+// history places orders through the order service over the last days
+// (the service's clock set back, then forward a day at a time): on each
+// day a few items of several games, delivered by the next poll, one now
+// and then refused by Isipay and left to the next supplier; Isipay's
+// balance read at the end of each day. The clock
+// ends at the real time again. It returns how many orders it placed.
+func (e *env) history(days int) int {
+	e.t.Helper()
+	ctx := context.Background()
+	// Two items of each game with a price, Mobile Legends first: the
+	// shop's best seller.
+	games := e.cat.Snapshot().GameList()
+	first := func(g *catalog.Game) int {
+		if g.ID == "mobile-legends" {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(games, func(a, b *catalog.Game) int { return cmp.Compare(first(a), first(b)) })
+	var items []*catalog.Item
+	for _, g := range games {
+		n := 0
+		for _, it := range g.Items {
+			if p := it.PriceIn("public"); p.Amount != nil && n < 2 && len(g.Form) > 0 {
+				items = append(items, it)
+				n++
+			}
+		}
+		if len(items) >= 12 {
+			break
+		}
+	}
+	if len(items) == 0 {
+		e.t.Fatal("no item with a public price")
+	}
+	placed := 0
+	// Half a day back from the start of each day: the last day's orders
+	// are all in the past.
+	e.clock.Set(time.Now().UTC().Add(-time.Duration(days)*24*time.Hour - 12*time.Hour))
+	for d := range days + 1 {
+		for i, it := range items[:min(len(items), 3+d%4*2)] {
+			game, _ := e.cat.Snapshot().Game(it.GameID)
+			fields := map[string]string{}
+			for _, f := range game.Form {
+				fields[f.Key] = "12345678"
+				if f.Type == "dropdown" && len(f.Options) > 0 {
+					fields[f.Key] = f.Options[0].Code
+				}
+			}
+			if (d+i)%5 == 0 {
+				e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathOrder, Mode: isipaysim.FaultErrorBody, Code: 400,
+					Message: "Produk sedang gangguan", Count: 1})
+			}
+			price := it.PriceIn("public").Amount
+			if _, _, err := e.svc.Create(ctx, orders.Request{Reference: fmt.Sprintf("hist-%d-%d", d, i), Item: it.ID, Tier: "public",
+				Fields: fields, ExpectedPrice: *price}, "shop"); err != nil {
+				e.t.Fatal(err)
+			}
+			placed++
+			// The supplier delivers within seconds; the poller learns it
+			// at its next check.
+			e.clock.Add(time.Duration(5+(d*7+i*13)%40) * time.Second)
+			if _, err := e.svc.Poll(ctx); err != nil {
+				e.t.Fatal(err)
+			}
+			e.clock.Add(37 * time.Minute)
+		}
+		// Isipay's balance is read once a day, as the balance job would.
+		if err := e.svc.RecordBalance(ctx, isipay.Name, e.isipay.Balance().IntPart(), nil); err != nil {
+			e.t.Fatal(err)
+		}
+		e.clock.Add(24*time.Hour - time.Duration(len(items))*37*time.Minute)
+	}
+	e.isipay.ClearFaults()
+	e.clock.Set(time.Now().UTC())
+	if _, err := e.svc.Poll(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	return placed
+}
+
+// storeWideMarkup saves a markup_percent rule on every item, rounded up
+// to 100, as a merchandiser would.
+func (e *env) storeWideMarkup(percent string) {
+	e.t.Helper()
+	r, err := rules.Decode([]byte(`{"name": "Store-wide +` + percent + `%", "action": {"kind": "markup_percent", "value": "` + percent + `"},
+		"round": {"step": 100, "mode": "up"}}`))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, _, err := e.cat.SaveRule(context.Background(), catalog.RuleChange{Op: "create", Rule: r}, "mia"); err != nil {
+		e.t.Fatal(err)
+	}
 }

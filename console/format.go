@@ -25,6 +25,8 @@ func parsePages(assets map[string]asset) (map[string]*template.Template, error) 
 		"agop":    agop,
 		"untilp":  untilp,
 		"pct":     pct,
+		"pctp":    pctp,
+		"msp":     msp,
 		"add":     func(a, b int) int { return a + b },
 		"field":   fieldID,
 		"asset":   func(name string) string { return Prefix + "/static/" + name + "?v=" + assets[name].hash },
@@ -173,6 +175,32 @@ func pct(s string) string {
 		return s
 	}
 	return d.Round(2).String() + "%"
+}
+
+// pctp writes a report's percentage (a decimal string, nil for none).
+func pctp(s *string) string {
+	if s == nil {
+		return "—"
+	}
+	return *s + "%"
+}
+
+// msp writes a duration in milliseconds as people read it: 850 ms, 4.2 s,
+// 3 min 5 s, 2 h 10 min; a dash for none.
+func msp(ms *int64) string {
+	if ms == nil {
+		return "—"
+	}
+	d := time.Duration(*ms) * time.Millisecond
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", *ms)
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
 }
 
 // fieldID is the HTML id of a form field named by its JSON path.

@@ -282,7 +282,7 @@ func TestSuppliersPageShowsStateAndCircuit(t *testing.T) {
 	// Isipay's catalog sync fails: degraded, still sold. Its order
 	// endpoint answers 502: the circuit opens after one failure.
 	e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathProduct, Mode: isipaysim.FaultHTTP500})
-	if _, err := e.syncer.Sync(context.Background(), isipay.Supplier, e.sources[isipay.Supplier]); err == nil {
+	if _, err := e.syncer.Sync(context.Background(), isipay.Name, e.sources[isipay.Name]); err == nil {
 		t.Fatal("sync into an outage: got no error")
 	}
 	e.isipay.ClearFaults()

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/reports"
 )
 
 type supplierRow struct {
@@ -26,6 +28,19 @@ type supplierRow struct {
 	Threshold   *int64
 	Rule        string
 	Low         *orders.LowWarning
+	// Card is the supplier's scorecard over the last scorecardDays days;
+	// nil without reports.
+	Card  *reports.Scorecard
+	Spark sparkline // its balance reads
+}
+
+// scorecardDays is the window of the suppliers page's scorecards.
+const scorecardDays = 7
+
+type suppliersData struct {
+	Rows   []supplierRow
+	Period *reports.PeriodView // the scorecards'; nil without reports
+	CSV    string
 }
 
 func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) error {
@@ -43,7 +58,25 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) error {
 			breakers[b.Supplier] = b
 		}
 	}
-	var rows []supplierRow
+	d := suppliersData{}
+	cards := map[string]*reports.Scorecard{}
+	if c.cfg.Reports != nil {
+		to := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+		p, err := reports.ParsePeriod(to.Add(-scorecardDays*24*time.Hour).Format(time.RFC3339), to.Format(time.RFC3339), "", to)
+		if err != nil {
+			return err
+		}
+		sc, err := c.cfg.Reports.Scorecards(r.Context(), p, c.cfg.Suppliers)
+		if err != nil {
+			return err
+		}
+		for i := range sc.Suppliers {
+			cards[sc.Suppliers[i].Supplier] = &sc.Suppliers[i]
+		}
+		d.Period = &sc.Period
+		d.CSV = Prefix + "/reports/suppliers.csv?" + url.Values{"from": {sc.Period.From.Format(time.RFC3339)},
+			"to": {sc.Period.To.Format(time.RFC3339)}}.Encode()
+	}
 	for _, name := range c.cfg.Suppliers {
 		st, err := c.syncer.Status(r.Context(), name, c.cfg.StaleAfter)
 		if err != nil {
@@ -57,9 +90,12 @@ func (c *Console) suppliersPage(w http.ResponseWriter, r *http.Request) error {
 			row.Balance, row.BalanceError, row.BalanceCheckedAt, row.HasBalance = b.Balance, b.Error, b.CheckedAt, true
 			row.BalanceRead, row.Threshold, row.Rule, row.Low = b.Read, b.Threshold, b.Rule, b.Low
 		}
-		rows = append(rows, row)
+		if card := cards[name]; card != nil {
+			row.Card, row.Spark = card, balanceSparkline(card.Balance, *d.Period)
+		}
+		d.Rows = append(d.Rows, row)
 	}
-	return c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: rows})
+	return c.render(w, r, http.StatusOK, "suppliers", view{Title: "Suppliers", Nav: "suppliers", Data: d})
 }
 
 // lowBalances are the suppliers whose balance is low, for the banner; a

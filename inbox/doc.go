@@ -4,13 +4,17 @@
 // what the first one did), and applied after a crash by Replay, which
 // start-up runs before serving.
 //
-// A body that cannot be read as the supplier's webhook is refused whole
-// (ErrInvalid) and stored nowhere: the inbox keeps what was accepted, for
-// replay and audit, not what a sender got wrong; the refusal goes to the
-// log. A price_update becomes catalog.ApplyCosts; a transaction_status
-// goes to the order service (WithOrders), and one for a transaction that
-// is not syncd's is kept and answered "Transaksi tidak ditemukan".
+// Each supplier's deliveries are read by its webhook capability
+// (suppliers.Webhook, from its registered descriptor). A body that
+// cannot be read is refused whole (ErrInvalid) and stored nowhere: the
+// inbox keeps what was accepted, for replay and audit, not what a sender
+// got wrong; the refusal goes to the log. A cost update becomes
+// catalog.ApplyCosts; an order status goes to the order service
+// (WithOrders), and one for a transaction that is not syncd's is kept and
+// answered in the supplier's words for an unknown transaction.
 //
-// inbox imports catalog, orders (its Update type) and suppliers/senpay;
-// nothing imports it but api and cmd.
+// inbox imports catalog, orders (its Update type) and the suppliers
+// registry (suppliers, never an adapter): an adapter cannot import inbox,
+// since inbox's tests run a real adapter and its simulator. Nothing
+// imports inbox but api and cmd.
 package inbox

@@ -19,22 +19,15 @@ import (
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/keylock"
 	"github.com/syncd/syncd/orders"
-	"github.com/syncd/syncd/suppliers/senpay"
+	"github.com/syncd/syncd/suppliers"
 )
 
-// ErrInvalid is a body that is not a webhook syncd can take: not JSON, a
-// member repeated or named in another case, an unknown webhook_type, a
-// missing field, a negative or absurd price, a sent_at that is not a
-// time. Nothing is stored and nothing changes.
+// ErrInvalid is a body that is not a webhook syncd can take: one the
+// supplier's parser refuses (not JSON, a member repeated or named in
+// another case, an unknown type, a missing field, a negative or absurd
+// price, a sent_at that is not a time), or one from a supplier that posts
+// none. Nothing is stored and nothing changes.
 var ErrInvalid = fault.New(fault.BadWebhook, "invalid webhook")
-
-// Senpay's replies, worded as its document words them ("diuperbarui" is
-// the document's own spelling: a sender may compare the text).
-const (
-	MessagePricesUpdated = "Harga berhasil diuperbarui"
-	MessageStatusApplied = "Webhook berhasil diproses"
-	messageNoTransaction = "Transaksi tidak ditemukan: "
-)
 
 // DefaultRetention is how long a processed delivery is kept, and so how
 // long a redelivery of the same body is recognised.
@@ -52,14 +45,14 @@ type Outcome struct {
 	// could not act on (a transaction it has no order for).
 	Accepted bool   `json:"accepted"`
 	Message  string `json:"message"` // the reply, in the supplier's wording
-	// Costs is what a price_update did to each product it named.
+	// Costs is what a cost update did to each product it named.
 	Costs *catalog.CostUpdate `json:"costs,omitempty"`
 }
 
 // Result is a received delivery: its row in webhook_inbox and its outcome.
 type Result struct {
 	ID   int64
-	Kind string // the webhook type: price_update, transaction_status
+	Kind string // the supplier's type of the delivery (suppliers.Event.Type)
 	// Duplicate: the same body was received before. It was not applied
 	// again; Outcome is the first one's (or, if the first was stored but
 	// never applied, what applying it now did).
@@ -74,7 +67,10 @@ type Inbox struct {
 	log       *slog.Logger
 	now       func() time.Time
 	retention time.Duration
-	// orders takes transaction_status updates; nil refuses them all as
+	// hooks are the webhook capabilities by supplier: how a delivery
+	// parses and how the supplier words the answers.
+	hooks map[string]*suppliers.Webhook
+	// orders takes order status updates; nil refuses them all as
 	// unknown transactions.
 	orders func(ctx context.Context, u orders.Update) error
 
@@ -103,17 +99,20 @@ func WithClock(now func() time.Time) Option { return func(in *Inbox) { in.now = 
 // DefaultRetention).
 func WithRetention(d time.Duration) Option { return func(in *Inbox) { in.retention = d } }
 
-// WithOrders sends every transaction_status to apply: the order service's
-// Apply, which returns an error wrapping orders.ErrNotFound for a
-// transaction that is not one of syncd's orders. Without it every
-// transaction_status is answered as an unknown transaction.
+// WithOrders sends every order status update to apply: the order
+// service's Apply, which returns an error wrapping orders.ErrNotFound for
+// a transaction that is not one of syncd's orders. Without it every
+// status update is answered as an unknown transaction.
 func WithOrders(apply func(ctx context.Context, u orders.Update) error) Option {
 	return func(in *Inbox) { in.orders = apply }
 }
 
-// New returns the inbox over db, applying price changes to cat.
-func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, opts ...Option) *Inbox {
-	in := &Inbox{db: db, cat: cat, log: log, now: time.Now, retention: DefaultRetention}
+// New returns the inbox over db, applying cost changes to cat. hooks are
+// the webhook capabilities of every registered supplier that posts
+// webhooks, enabled or not (its stored deliveries are replayed all the
+// same); a delivery from any other supplier is refused.
+func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, hooks map[string]*suppliers.Webhook, opts ...Option) *Inbox {
+	in := &Inbox{db: db, cat: cat, log: log, now: time.Now, retention: DefaultRetention, hooks: hooks}
 	for _, o := range opts {
 		o(in)
 	}
@@ -126,17 +125,16 @@ func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, opts ...Option) *
 // is stored, then applied, then marked processed with its outcome; a body
 // received before (same SHA-256) is answered with the stored outcome.
 //
-// A price_update is dated by its sent_at if it has one (never later than
-// its receipt), otherwise by the moment it was received: Senpay's
-// document shows no sent_at on price_update, so the order deliveries
-// arrive in is the order their prices are believed in, and a cost a sync
-// fetched after a delivery arrived wins over it.
+// A cost update is dated by its sent_at if it has one (never later than
+// its receipt), otherwise by the moment it was received: then the order
+// deliveries arrive in is the order their costs are believed in, and a
+// cost a sync fetched after a delivery arrived wins over it.
 //
 // Once stored, a delivery is applied even if ctx is cancelled (the sender
 // hung up): it is ours now. An error after storing leaves it pending for
 // the sender's redelivery or for Replay at the next start.
 func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remote string) (Result, error) {
-	w, err := parse(supplier, body)
+	ev, err := in.parse(supplier, body)
 	if err != nil {
 		return Result{}, err
 	}
@@ -145,14 +143,14 @@ func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remo
 	sum := sha256.Sum256(body)
 	unlock := in.keys.Lock(supplier + "/" + hex.EncodeToString(sum[:]))
 	defer unlock()
-	d, err := in.store(ctx, supplier, w.Type, body, remote)
+	d, err := in.store(ctx, supplier, ev.Type, body, remote)
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{ID: d.id, Kind: w.Type, Duplicate: d.duplicate}
+	res := Result{ID: d.id, Kind: ev.Type, Duplicate: d.duplicate}
 	if d.processed {
 		res.Outcome = d.outcome
-		in.log.Info("webhook redelivered", "supplier", supplier, "kind", w.Type, "inbox_id", d.id, "remote", remote)
+		in.log.Info("webhook redelivered", "supplier", supplier, "kind", ev.Type, "inbox_id", d.id, "remote", remote)
 		return res, nil
 	}
 	if in.afterStore != nil {
@@ -161,14 +159,14 @@ func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remo
 		}
 	}
 	ctx = context.WithoutCancel(ctx)
-	out, err := in.apply(ctx, supplier, w, d.receivedAt)
+	out, err := in.apply(ctx, supplier, ev, d.receivedAt)
 	if err != nil {
 		return res, fmt.Errorf("webhook %s/%d: %w", supplier, d.id, err)
 	}
 	if err := in.finish(ctx, d.id, out); err != nil {
 		return res, err
 	}
-	in.logOutcome(supplier, w.Type, d.id, remote, out)
+	in.logOutcome(supplier, ev.Type, d.id, remote, out)
 	res.Outcome = out
 	return res, nil
 }
@@ -195,7 +193,7 @@ func (in *Inbox) Replay(ctx context.Context) (int, error) {
 	}
 	for i, p := range rows {
 		var out Outcome
-		w, err := parse(p.Supplier, []byte(p.Body))
+		ev, err := in.parse(p.Supplier, []byte(p.Body))
 		if err != nil {
 			// Stored because it parsed when it came: only a change of
 			// parser can refuse it now. Record why instead of retrying
@@ -206,7 +204,7 @@ func (in *Inbox) Replay(ctx context.Context) (int, error) {
 			if err != nil {
 				return i, fmt.Errorf("webhook %s/%d: received_at %q: %w", p.Supplier, p.ID, p.ReceivedAt, err)
 			}
-			if out, err = in.apply(ctx, p.Supplier, w, received); err != nil {
+			if out, err = in.apply(ctx, p.Supplier, ev, received); err != nil {
 				return i, fmt.Errorf("replay webhook %s/%d: %w", p.Supplier, p.ID, err)
 			}
 		}
@@ -218,15 +216,16 @@ func (in *Inbox) Replay(ctx context.Context) (int, error) {
 	return len(rows), nil
 }
 
-func parse(supplier string, body []byte) (*senpay.Webhook, error) {
-	if supplier != senpay.Name {
-		return nil, fmt.Errorf("%w: syncd takes no webhooks from %q", ErrInvalid, supplier)
+func (in *Inbox) parse(supplier string, body []byte) (suppliers.Event, error) {
+	hook := in.hooks[supplier]
+	if hook == nil {
+		return suppliers.Event{}, fmt.Errorf("%w: syncd takes no webhooks from %q", ErrInvalid, supplier)
 	}
-	w, err := senpay.ParseWebhook(body)
+	ev, err := hook.Parse(body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return suppliers.Event{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return w, nil
+	return ev, nil
 }
 
 // delivery is a stored delivery as store found or made it.
@@ -302,32 +301,17 @@ func (in *Inbox) store(ctx context.Context, supplier, kind string, body []byte, 
 }
 
 // apply does what a delivery says, dated as of received.
-func (in *Inbox) apply(ctx context.Context, supplier string, w *senpay.Webhook, received time.Time) (Outcome, error) {
-	switch w.Type {
-	case senpay.WebhookPriceUpdate:
-		at := received
-		if !w.SentAt.IsZero() && w.SentAt.Before(at) {
-			at = w.SentAt
-		}
-		up, err := in.cat.ApplyCosts(ctx, supplier, costChanges(w.Prices), at)
-		if errors.Is(err, catalog.ErrInvalid) {
-			// ParseWebhook refuses whatever ApplyCosts would; if the two
-			// ever disagree, the delivery is refused, not retried forever.
-			return Outcome{Message: err.Error()}, nil
-		}
-		if err != nil {
-			return Outcome{}, err
-		}
-		return Outcome{Accepted: true, Message: MessagePricesUpdated, Costs: up}, nil
-	case senpay.WebhookTransactionStatus:
-		// Senpay's document answers a transaction it does not know like
-		// this, with 400; the delivery is kept all the same.
-		unknown := Outcome{Message: messageNoTransaction + w.Status.Reference}
-		u, ok := w.OrderUpdate()
-		if in.orders == nil || !ok {
+func (in *Inbox) apply(ctx context.Context, supplier string, ev suppliers.Event, received time.Time) (Outcome, error) {
+	words := in.hooks[supplier].Messages
+	if ev.Order != nil {
+		// A status for a transaction that is not syncd's is answered in
+		// the supplier's words (the API answers it 400); the delivery
+		// is kept all the same.
+		unknown := Outcome{Message: words.UnknownOrder(ev.Order.Txn)}
+		if in.orders == nil {
 			return unknown, nil
 		}
-		err := in.orders(ctx, u)
+		err := in.orders(ctx, *ev.Order)
 		if errors.Is(err, orders.ErrNotFound) {
 			return unknown, nil
 		}
@@ -335,21 +319,22 @@ func (in *Inbox) apply(ctx context.Context, supplier string, w *senpay.Webhook, 
 			// Left pending: the sender's redelivery or Replay applies it.
 			return Outcome{}, err
 		}
-		return Outcome{Accepted: true, Message: MessageStatusApplied}, nil
+		return Outcome{Accepted: true, Message: words.OrderApplied}, nil
 	}
-	return Outcome{}, fmt.Errorf("webhook type %q has no handler", w.Type)
-}
-
-func costChanges(prices []senpay.PriceChange) []catalog.CostChange {
-	out := make([]catalog.CostChange, len(prices))
-	for i, p := range prices {
-		out[i] = catalog.CostChange{Code: p.ProductCode, New: p.New, Raw: p.NewRaw}
-		if p.OldRaw != "" {
-			old := p.Old
-			out[i].Old = &old
-		}
+	at := received
+	if !ev.SentAt.IsZero() && ev.SentAt.Before(at) {
+		at = ev.SentAt
 	}
-	return out
+	up, err := in.cat.ApplyCosts(ctx, supplier, ev.Costs, at)
+	if errors.Is(err, catalog.ErrInvalid) {
+		// The parser refuses whatever ApplyCosts would; if the two ever
+		// disagree, the delivery is refused, not retried forever.
+		return Outcome{Message: err.Error()}, nil
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Accepted: true, Message: words.CostsApplied, Costs: up}, nil
 }
 
 // finish marks a delivery processed with its outcome.

@@ -67,12 +67,12 @@ type harness struct {
 	synct time.Time // when the sync started: the offers' cost_at
 }
 
+// testHooks are the webhook capabilities the inbox is built with: Senpay's,
+// as its descriptor registers it.
+var testHooks = map[string]*suppliers.Webhook{senpay.Name: senpay.Descriptor.Webhook}
+
 func demoCatalog() (*senpaysim.Catalog, error) {
-	file, err := os.ReadFile(filepath.Join("..", "testdata", "senpay", "catalog.json"))
-	if err != nil {
-		return nil, err
-	}
-	return senpaysim.LoadCatalog(file)
+	return senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 }
 
 // synced is a database file with the demo catalog synced, made once per
@@ -133,7 +133,8 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.DiscardHandler)
-	cat := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{senpay.Name}})
+	cat := catalog.NewCatalog(db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
+		Suppliers: []string{senpay.Name}}, senpay.Descriptor))
 	if _, err := cat.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func newHarness(t *testing.T) *harness {
 	sim := senpaysim.New(simCat, senpaysim.Options{})
 	t.Cleanup(sim.Close)
 	clk := &clock{}
-	return &harness{db: db, cat: cat, clk: clk, sim: sim, synct: s.started, in: New(db, cat, log, WithClock(clk.now))}
+	return &harness{db: db, cat: cat, clk: clk, sim: sim, synct: s.started, in: New(db, cat, log, testHooks, WithClock(clk.now))}
 }
 
 func priceUpdate(changes ...string) []byte {
@@ -204,7 +205,7 @@ func TestReceivePriceUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Accepted || res.Message != MessagePricesUpdated || res.Duplicate || res.Kind != senpay.WebhookPriceUpdate {
+	if !res.Accepted || res.Message != senpay.MessagePricesUpdated || res.Duplicate || res.Kind != senpay.WebhookPriceUpdate {
 		t.Fatalf("result: got %+v", res)
 	}
 	if c := res.Costs; c == nil || len(c.Applied) != 1 || len(c.Unknown) != 1 || c.Unknown[0] != "NOPE-1" || c.Version != before+1 {
@@ -328,7 +329,7 @@ func TestReplayAfterCrash(t *testing.T) {
 	}
 
 	// A restarted process: a new inbox over the same database.
-	in := New(h.db, h.cat, slog.New(slog.DiscardHandler))
+	in := New(h.db, h.cat, slog.New(slog.DiscardHandler), testHooks)
 	n, err := in.Replay(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("replay: got %d, %v; want 2", n, err)
@@ -345,7 +346,7 @@ func TestReplayAfterCrash(t *testing.T) {
 	}
 	// The sender's redelivery now gets the stored outcome.
 	res, err := in.Receive(ctx, senpay.Name, priceUpdate(code86, "22870", "21000"), "a")
-	if err != nil || !res.Duplicate || !res.Accepted || res.Message != MessagePricesUpdated {
+	if err != nil || !res.Duplicate || !res.Accepted || res.Message != senpay.MessagePricesUpdated {
 		t.Fatalf("redelivery: got %+v, %v", res, err)
 	}
 	if n := h.webhookHistory(t, code86); n != 1 {
@@ -498,7 +499,7 @@ func (u *updater) called() []orders.Update {
 
 // withOrders is h's inbox again, sending transaction_status to u.
 func (h *harness) withOrders(u *updater) *Inbox {
-	return New(h.db, h.cat, slog.New(slog.DiscardHandler), WithClock(h.clk.now), WithOrders(u.apply))
+	return New(h.db, h.cat, slog.New(slog.DiscardHandler), testHooks, WithClock(h.clk.now), WithOrders(u.apply))
 }
 
 const statusBody = `{"webhook_type": "transaction_status", "reference": "TRX24070385294000934",
@@ -538,8 +539,8 @@ func TestTransactionStatusApplied(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Accepted || res.Message != MessageStatusApplied || res.Duplicate != (i == 1) {
-			t.Fatalf("delivery %d: got %+v, want accepted, %q", i, res, MessageStatusApplied)
+		if !res.Accepted || res.Message != senpay.MessageStatusApplied || res.Duplicate != (i == 1) {
+			t.Fatalf("delivery %d: got %+v, want accepted, %q", i, res, senpay.MessageStatusApplied)
 		}
 	}
 	calls := u.called()
@@ -581,8 +582,8 @@ func TestTransactionStatusFailedApplyIsReplayed(t *testing.T) {
 		t.Fatalf("order service: got %d calls, want 2 (the failed one and the replay)", n)
 	}
 	rs := h.rows(t)
-	if len(rs) != 1 || rs[0].ProcessedAt == nil || !strings.Contains(rs[0].Outcome, MessageStatusApplied) {
-		t.Fatalf("inbox after replay: got %+v, want processed with %q", rs, MessageStatusApplied)
+	if len(rs) != 1 || rs[0].ProcessedAt == nil || !strings.Contains(rs[0].Outcome, senpay.MessageStatusApplied) {
+		t.Fatalf("inbox after replay: got %+v, want processed with %q", rs, senpay.MessageStatusApplied)
 	}
 	// The sender's redelivery is answered from the inbox.
 	res, err := in.Receive(ctx, senpay.Name, []byte(statusBody), "a")

@@ -97,8 +97,8 @@ func newOrderMetrics(suppliers []string) orderMetrics {
 		o.unknowns.WithLabelValues(s)
 		o.noBalance.WithLabelValues(s)
 		// Not balanceErrors: not every supplier has a balance to check
-		// (Senpay documents none), and a zero would claim checks that
-		// never ran.
+		// (some document none), and a zero would claim checks that never
+		// ran.
 	}
 	for _, st := range orderStatuses {
 		o.transitions.WithLabelValues(st)

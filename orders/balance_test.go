@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
@@ -30,8 +31,8 @@ const (
 // the service cfg's balance settings.
 func withBalances(cfg orders.BalanceConfig) option {
 	return func(e *env, oc *orders.Config, _ *orders.NotifyConfig) {
-		e.cat = catalog.NewCatalog(e.db, slog.New(slog.DiscardHandler), catalog.Config{StaleAfter: time.Hour,
-			Suppliers: []string{senpay.Name, isipay.Supplier}, BalanceMargin: cfg.Margin})
+		e.cat = catalog.NewCatalog(e.db, slog.New(slog.DiscardHandler), suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
+			Suppliers: []string{senpay.Name, isipay.Name}, BalanceMargin: cfg.Margin}, senpay.Descriptor, isipay.Descriptor))
 		e.t.Cleanup(e.cat.Close)
 		if _, err := e.cat.Refresh(context.Background()); err != nil {
 			e.t.Fatal(err)
@@ -96,17 +97,17 @@ func (e *env) estimate(supplier string) int64 {
 // past the margin.
 func TestDepositRunsOutAndComesBack(t *testing.T) {
 	e := newEnv(t, withBalances(orders.BalanceConfig{Margin: margin}))
-	e.recordBalance(isipay.Supplier, 30_000)
-	price := e.seller(diamonds86, isipay.Supplier)
+	e.recordBalance(isipay.Name, 30_000)
+	price := e.seller(diamonds86, isipay.Name)
 	if price != 24420 {
 		t.Fatalf("price from isipay: got %d, want 24420", price)
 	}
 	o := e.create(e.request("dep-1"))
-	if o.Supplier != isipay.Supplier {
+	if o.Supplier != isipay.Name {
 		t.Fatalf("first order: got %q (%s), want isipay", o.Supplier, o.Reason)
 	}
 	// 30,000 - 20,350 = 9,650 cannot pay 20,350: no check needed.
-	if got := e.estimate(isipay.Supplier); got != 30_000-isipay86 {
+	if got := e.estimate(isipay.Name); got != 30_000-isipay86 {
 		t.Fatalf("estimate: got %d, want %d", got, 30_000-isipay86)
 	}
 	price = e.seller(diamonds86, senpay.Name)
@@ -128,13 +129,13 @@ func TestDepositRunsOutAndComesBack(t *testing.T) {
 	}
 
 	// Topped up to just under cost + margin: still Senpay's.
-	e.recordBalance(isipay.Supplier, isipay86+margin-1)
+	e.recordBalance(isipay.Name, isipay86+margin-1)
 	e.settle()
 	if it, _ := e.cat.Snapshot().Item(diamonds86); it.Chosen.Supplier != senpay.Name {
 		t.Fatalf("within the margin: got %s, want senpay", it.Chosen.Supplier)
 	}
-	e.recordBalance(isipay.Supplier, isipay86+margin)
-	if got := e.seller(diamonds86, isipay.Supplier); got != 24420 {
+	e.recordBalance(isipay.Name, isipay86+margin)
+	if got := e.seller(diamonds86, isipay.Name); got != 24420 {
 		t.Fatalf("topped up: got %d, want 24420", got)
 	}
 }
@@ -150,7 +151,7 @@ func TestRefusalForWantOfDepositRereadsBalance(t *testing.T) {
 		defer mu.Unlock()
 		rechecked = append(rechecked, s)
 	}}))
-	e.recordBalance(isipay.Supplier, 1_000_000)
+	e.recordBalance(isipay.Name, 1_000_000)
 	e.isipay.SetBalance(100) // spent elsewhere: the estimate is wrong
 	o := e.create(e.request("short-1"))
 	if o.Supplier != senpay.Name {
@@ -162,10 +163,10 @@ func TestRefusalForWantOfDepositRereadsBalance(t *testing.T) {
 	mu.Lock()
 	got := slices.Clone(rechecked)
 	mu.Unlock()
-	if !slices.Equal(got, []string{isipay.Supplier}) {
+	if !slices.Equal(got, []string{isipay.Name}) {
 		t.Fatalf("re-reads asked: got %v, want [isipay]", got)
 	}
-	if est := e.estimate(isipay.Supplier); est != isipay86-1 {
+	if est := e.estimate(isipay.Name); est != isipay86-1 {
 		t.Fatalf("estimate after the refusal: got %d, want %d", est, isipay86-1)
 	}
 	e.seller(diamonds86, senpay.Name)
@@ -174,8 +175,8 @@ func TestRefusalForWantOfDepositRereadsBalance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.recordBalance(isipay.Supplier, acct.Balance.IntPart())
-	if est := e.estimate(isipay.Supplier); est != 100 {
+	e.recordBalance(isipay.Name, acct.Balance.IntPart())
+	if est := e.estimate(isipay.Name); est != 100 {
 		t.Fatalf("estimate after the re-read: got %d, want 100", est)
 	}
 }
@@ -184,19 +185,19 @@ func TestRefusalForWantOfDepositRereadsBalance(t *testing.T) {
 // lowers the estimate, and its failure puts the cost back.
 func TestFailedPurchaseIsRefunded(t *testing.T) {
 	e := newEnv(t, withBalances(orders.BalanceConfig{Margin: margin}))
-	e.recordBalance(isipay.Supplier, 100_000)
-	e.seller(diamonds86, isipay.Supplier)
+	e.recordBalance(isipay.Name, 100_000)
+	e.seller(diamonds86, isipay.Name)
 	e.isipay.SetTargetOutcome("12345678(1234)", "Failed")
 	o := e.create(e.request("refund-1"))
-	if o.Supplier != isipay.Supplier {
+	if o.Supplier != isipay.Name {
 		t.Fatalf("got %q, want isipay", o.Supplier)
 	}
-	if est := e.estimate(isipay.Supplier); est != 100_000-isipay86 {
+	if est := e.estimate(isipay.Name); est != 100_000-isipay86 {
 		t.Fatalf("estimate after the purchase: got %d", est)
 	}
 	e.poll(2 * time.Second) // Isipay reports Failed; the order moves to Senpay
 	e.waitStatus(o.ID, orders.Success)
-	if est := e.estimate(isipay.Supplier); est != 100_000 {
+	if est := e.estimate(isipay.Name); est != 100_000 {
 		t.Fatalf("estimate after the refund: got %d, want 100000", est)
 	}
 }
@@ -207,7 +208,7 @@ func TestBalanceHoveringDoesNotFlap(t *testing.T) {
 	e := newEnv(t, withBalances(orders.BalanceConfig{Margin: margin}))
 	var sellers []string
 	for _, b := range []int64{30_000, 20_000, 20_400, 20_300, 21_000, 20_100, 24_000, 20_349, 25_349, 25_360, 24_000, 21_000, 20_360, 30_000} {
-		e.recordBalance(isipay.Supplier, b)
+		e.recordBalance(isipay.Name, b)
 		e.settle()
 		it, _ := e.cat.Snapshot().Item(diamonds86)
 		if n := len(sellers); n == 0 || sellers[n-1] != it.Chosen.Supplier {
@@ -277,7 +278,7 @@ func TestLowBalanceWarnsOncePerCrossing(t *testing.T) {
 	e = newEnv(t, opt)
 	ctx := context.Background()
 	for _, b := range []int64{1_000_000, 400_000, 450_000, 300_000, 504_999, 505_000, 600_000, 499_999, 10} {
-		e.recordBalance(isipay.Supplier, b)
+		e.recordBalance(isipay.Name, b)
 		e.settle()
 	}
 	mu.Lock()
@@ -306,19 +307,19 @@ func TestLowBalanceByRateOfSpend(t *testing.T) {
 	var mu sync.Mutex
 	var crossings []bool
 	e := newEnv(t, withBalances(orders.BalanceConfig{Margin: margin,
-		Low:   map[string]orders.LowBalance{isipay.Supplier: {For: 2 * time.Hour}},
+		Low:   map[string]orders.LowBalance{isipay.Name: {For: 2 * time.Hour}},
 		OnLow: func(_ string, low bool) { mu.Lock(); crossings = append(crossings, low); mu.Unlock() }}))
-	e.recordBalance(isipay.Supplier, 200_000)
+	e.recordBalance(isipay.Name, 200_000)
 	for i := range 3 {
 		o := e.create(e.request("rate-" + string(rune('a'+i))))
-		if o.Supplier != isipay.Supplier {
+		if o.Supplier != isipay.Name {
 			t.Fatalf("order %d: got %q, want isipay", i, o.Supplier)
 		}
 	}
 	// 3 × 20,350 = 61,050 in the last hour: 2h is 122,100; the estimate
 	// is 200,000 - 61,050 = 138,950.
 	e.clock.Add(31 * time.Second) // past the rate's cache
-	th, _, ok, err := e.svc.Threshold(context.Background(), isipay.Supplier)
+	th, _, ok, err := e.svc.Threshold(context.Background(), isipay.Name)
 	if err != nil || !ok || th != 122_100 {
 		t.Fatalf("threshold: got %d, %v, %v; want 122100", th, ok, err)
 	}
@@ -344,16 +345,16 @@ func TestLowBalanceByRateOfSpend(t *testing.T) {
 func TestReadCountsPurchasesMadeMeanwhile(t *testing.T) {
 	e := newEnv(t, withBalances(orders.BalanceConfig{Margin: margin}))
 	ctx := context.Background()
-	e.recordBalance(isipay.Supplier, 100_000)
+	e.recordBalance(isipay.Name, 100_000)
 	asked := e.clock.Now()
 	e.clock.Add(time.Second)
-	if o := e.create(e.request("meanwhile-1")); o.Supplier != isipay.Supplier {
+	if o := e.create(e.request("meanwhile-1")); o.Supplier != isipay.Name {
 		t.Fatalf("got %q, want isipay", o.Supplier)
 	}
-	if err := e.svc.RecordBalanceRead(ctx, isipay.Supplier, 100_000, asked); err != nil {
+	if err := e.svc.RecordBalanceRead(ctx, isipay.Name, 100_000, asked); err != nil {
 		t.Fatal(err)
 	}
-	if est := e.estimate(isipay.Supplier); est != 100_000-isipay86 {
+	if est := e.estimate(isipay.Name); est != 100_000-isipay86 {
 		t.Fatalf("estimate: got %d, want %d", est, 100_000-isipay86)
 	}
 	bs, _ := e.svc.Balances(ctx)

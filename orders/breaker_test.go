@@ -76,11 +76,11 @@ func (e *env) trip() []*orders.Order {
 	e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathOrder, Mode: isipaysim.FaultBadGateway})
 	var out []*orders.Order
 	for i := range tripAfter {
-		if b := e.breaker(isipay.Supplier); b.State != orders.BreakerClosed {
+		if b := e.breaker(isipay.Name); b.State != orders.BreakerClosed {
 			e.t.Fatalf("after %d failures: circuit %s, want closed below %d", i, b.State, tripAfter)
 		}
 		o := e.create(e.request(fmt.Sprintf("trip-%d", i)))
-		if o.Status != orders.Processing || o.Supplier != isipay.Supplier {
+		if o.Status != orders.Processing || o.Supplier != isipay.Name {
 			e.t.Fatalf("order %d into the 502s: got %s at %q (%s), want processing at isipay", i, o.Status, o.Supplier, o.Reason)
 		}
 		out = append(out, o)
@@ -88,7 +88,7 @@ func (e *env) trip() []*orders.Order {
 	if got := e.isipayOrders(); got != tripAfter {
 		e.t.Fatalf("isipay order requests: got %d, want %d", got, tripAfter)
 	}
-	b := e.breaker(isipay.Supplier)
+	b := e.breaker(isipay.Name)
 	if b.State != orders.BreakerOpen || b.Failures != tripAfter || b.Since == nil || b.ProbeAt == nil ||
 		!strings.Contains(b.LastFailure, "502") {
 		e.t.Fatalf("after %d failures: got %+v, want open with %d failures, the 502 and a probe time", tripAfter, b, tripAfter)
@@ -101,7 +101,7 @@ func (e *env) trip() []*orders.Order {
 func (e *env) checkUnknownAtIsipay(o *orders.Order) {
 	e.t.Helper()
 	r := e.routing(o.ID)
-	if len(r.Attempts) != 1 || r.Attempts[0].Supplier != isipay.Supplier || r.Attempts[0].State != "unknown" {
+	if len(r.Attempts) != 1 || r.Attempts[0].Supplier != isipay.Name || r.Attempts[0].State != "unknown" {
 		e.t.Fatalf("order %s: attempts %+v, want one unknown at isipay", o.Reference, r.Attempts)
 	}
 }
@@ -121,7 +121,7 @@ func TestBreakerOpensAndRoutesPastTheFailingSupplier(t *testing.T) {
 		if len(r.Attempts) != 1 || r.Attempts[0].Supplier != senpay.Name {
 			t.Fatalf("attempts: got %+v, want one, at senpay", r.Attempts)
 		}
-		d := decision(t, r, isipay.Supplier)
+		d := decision(t, r, isipay.Name)
 		if d.Verdict != "skipped" || !strings.Contains(d.Why, "isipay circuit open since") || !strings.Contains(d.Why, fmt.Sprintf("%d failures", tripAfter)) {
 			t.Fatalf("isipay decision: got %+v, want skipped for its open circuit", d)
 		}
@@ -130,7 +130,7 @@ func TestBreakerOpensAndRoutesPastTheFailingSupplier(t *testing.T) {
 	if got := e.isipayOrders(); got != tripAfter {
 		t.Fatalf("isipay order requests with the circuit open: got %d, want still %d", got, tripAfter)
 	}
-	if b := e.breaker(isipay.Supplier); b.Skipped != 3 {
+	if b := e.breaker(isipay.Name); b.Skipped != 3 {
 		t.Fatalf("skipped: got %d, want 3", b.Skipped)
 	}
 
@@ -162,20 +162,20 @@ func TestBreakerRecoversThroughHalfOpen(t *testing.T) {
 	// After it, one order probes Isipay, is taken, and closes the circuit.
 	e.clock.Add(cooldown)
 	probe := e.create(e.request("probe"))
-	if probe.Supplier != isipay.Supplier || probe.Status != orders.Processing {
+	if probe.Supplier != isipay.Name || probe.Status != orders.Processing {
 		t.Fatalf("probe: got %s at %q (%s), want processing at isipay", probe.Status, probe.Supplier, probe.Reason)
 	}
-	if d := decision(t, e.routing(probe.ID), isipay.Supplier); d.Verdict != "tried" || !strings.Contains(d.Why, "half-open") {
+	if d := decision(t, e.routing(probe.ID), isipay.Name); d.Verdict != "tried" || !strings.Contains(d.Why, "half-open") {
 		t.Fatalf("probe decision: got %+v, want tried, probing the half-open circuit", d)
 	}
-	b := e.breaker(isipay.Supplier)
+	b := e.breaker(isipay.Name)
 	if b.State != orders.BreakerClosed || b.Failures != 0 || b.Opened != 1 {
 		t.Fatalf("after the probe was taken: got %+v, want closed, no failures, opened once", b)
 	}
 
 	// Closed: orders go to the cheapest again.
 	before := e.isipayOrders()
-	if o := e.create(e.request("closed")); o.Supplier != isipay.Supplier {
+	if o := e.create(e.request("closed")); o.Supplier != isipay.Name {
 		t.Fatalf("after closing: got %q (%s), want isipay", o.Supplier, o.Reason)
 	}
 	if got := e.isipayOrders(); got != before+1 {
@@ -192,11 +192,11 @@ func TestUnknownOutcomeWhileHalfOpenIsReconciledNotRerouted(t *testing.T) {
 	e.clock.Add(cooldown + time.Second)
 
 	probe := e.create(e.request("probe"))
-	if probe.Supplier != isipay.Supplier || probe.Status != orders.Processing {
+	if probe.Supplier != isipay.Name || probe.Status != orders.Processing {
 		t.Fatalf("probe: got %s at %q (%s), want processing at isipay", probe.Status, probe.Supplier, probe.Reason)
 	}
 	e.checkUnknownAtIsipay(probe)
-	b := e.breaker(isipay.Supplier)
+	b := e.breaker(isipay.Name)
 	if b.State != orders.BreakerOpen || b.Opened != 2 || b.Probe != "" {
 		t.Fatalf("after the probe failed: got %+v, want open again (twice), no probe in flight", b)
 	}
@@ -211,7 +211,7 @@ func TestUnknownOutcomeWhileHalfOpenIsReconciledNotRerouted(t *testing.T) {
 	e.poll(3 * time.Second)
 	o := e.get(probe.ID)
 	r := e.routing(probe.ID)
-	if o.Status != orders.Success || o.Supplier != isipay.Supplier || len(r.Attempts) != 1 {
+	if o.Status != orders.Success || o.Supplier != isipay.Name || len(r.Attempts) != 1 {
 		t.Fatalf("probe order: got %s at %q with attempts %+v, want success at isipay with its one attempt", o.Status, o.Supplier, r.Attempts)
 	}
 	var bought int
@@ -224,7 +224,7 @@ func TestUnknownOutcomeWhileHalfOpenIsReconciledNotRerouted(t *testing.T) {
 		t.Fatalf("isipay purchases of the probe's reference: got %d, want 1", bought)
 	}
 	// The resend's answer closed the circuit.
-	if b := e.breaker(isipay.Supplier); b.State != orders.BreakerClosed {
+	if b := e.breaker(isipay.Name); b.State != orders.BreakerClosed {
 		t.Fatalf("after isipay answered a resend: circuit %s, want closed", b.State)
 	}
 }
@@ -251,10 +251,10 @@ func TestOpenCircuitWithNoAlternativeStillSends(t *testing.T) {
 	e.trip()
 
 	o := e.create(e.request("only-isipay"))
-	if o.Supplier != isipay.Supplier || o.Status != orders.Processing {
+	if o.Supplier != isipay.Name || o.Status != orders.Processing {
 		t.Fatalf("with the only supplier's circuit open: got %s at %q (%s), want processing at isipay", o.Status, o.Supplier, o.Reason)
 	}
-	d := decision(t, e.routing(o.ID), isipay.Supplier)
+	d := decision(t, e.routing(o.ID), isipay.Name)
 	if d.Verdict != "tried" || !strings.Contains(d.Why, "circuit open") || !strings.Contains(d.Why, "sent anyway") {
 		t.Fatalf("decision: got %+v, want tried, sent anyway with the circuit open", d)
 	}
@@ -282,7 +282,7 @@ func TestBusinessRefusalsDoNotOpenTheCircuit(t *testing.T) {
 	if got := e.isipayOrders(); got != tripAfter+2 {
 		t.Fatalf("isipay order requests: got %d, want every order tried there first (%d)", got, tripAfter+2)
 	}
-	if b := e.breaker(isipay.Supplier); b.State != orders.BreakerClosed || b.Failures != 0 {
+	if b := e.breaker(isipay.Name); b.State != orders.BreakerClosed || b.Failures != 0 {
 		t.Fatalf("after refusals: got %+v, want closed, no failures", b)
 	}
 }
@@ -293,7 +293,7 @@ func TestConnectionRefusedOpensTheCircuit(t *testing.T) {
 	e := newEnv(t, withBreaker)
 	dead := isipay.New(isipay.Config{BaseURL: "http://127.0.0.1:1", APIToken: key, RatePerSecond: -1,
 		HTTP: &http.Client{Timeout: time.Second}, Retry: suppliers.Retry{Attempts: 1}})
-	e.cfg.Suppliers[isipay.Supplier] = dead
+	e.cfg.Suppliers[isipay.Name] = dead
 	e.start(orders.NotifyConfig{})
 	for i := range tripAfter {
 		o := e.create(e.request(fmt.Sprintf("refused-%d", i)))
@@ -302,7 +302,7 @@ func TestConnectionRefusedOpensTheCircuit(t *testing.T) {
 			t.Fatalf("order %d: got %q with attempts %+v, want senpay after isipay's attempt was rejected", i, o.Supplier, r.Attempts)
 		}
 	}
-	if b := e.breaker(isipay.Supplier); b.State != orders.BreakerOpen {
+	if b := e.breaker(isipay.Name); b.State != orders.BreakerOpen {
 		t.Fatalf("after %d refused connections: got %+v, want open", tripAfter, b)
 	}
 	o := e.create(e.request("past"))
@@ -317,7 +317,7 @@ func TestUnauthorizedSyncStopsRouting(t *testing.T) {
 	e := newEnv(t)
 	wrong := isipay.New(isipay.Config{BaseURL: e.ipURL, APIToken: "wrong-key", RatePerSecond: -1,
 		HTTP: &http.Client{Timeout: 2 * time.Second}, Retry: suppliers.Retry{Attempts: 1}})
-	res, err := e.syncer.Sync(context.Background(), isipay.Supplier, wrong)
+	res, err := e.syncer.Sync(context.Background(), isipay.Name, wrong)
 	if err == nil {
 		t.Fatal("sync with a wrong key: got no error")
 	}
@@ -331,7 +331,7 @@ func TestUnauthorizedSyncStopsRouting(t *testing.T) {
 	if got := e.isipayOrders(); got != 0 {
 		t.Fatalf("isipay order requests: got %d, want none", got)
 	}
-	d := decision(t, e.routing(o.ID), isipay.Supplier)
+	d := decision(t, e.routing(o.ID), isipay.Name)
 	if d.Verdict != "skipped" || !strings.Contains(d.Why, "credentials") {
 		t.Fatalf("isipay decision: got %+v, want skipped for the refused credentials", d)
 	}
@@ -339,17 +339,17 @@ func TestUnauthorizedSyncStopsRouting(t *testing.T) {
 	// Isipay syncs again with the right key: ordered from again. A sync
 	// that then fails for any other reason leaves it degraded, and still
 	// ordered from.
-	if e.sync2(isipay.Supplier) {
+	if e.sync2(isipay.Name) {
 		t.Fatal("sync with the right key failed")
 	}
 	e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathProduct, Mode: isipaysim.FaultHTTP500})
-	if !e.sync2(isipay.Supplier) {
+	if !e.sync2(isipay.Name) {
 		t.Fatal("sync into an outage: got no error")
 	}
-	if st, _ := e.syncer.Status(context.Background(), isipay.Supplier, time.Hour); st.State != catalog.StateDegraded {
+	if st, _ := e.syncer.Status(context.Background(), isipay.Name, time.Hour); st.State != catalog.StateDegraded {
 		t.Fatalf("isipay after a failed sync: got %s, want degraded", st.State)
 	}
-	if o := e.create(e.request("degraded")); o.Supplier != isipay.Supplier {
+	if o := e.create(e.request("degraded")); o.Supplier != isipay.Name {
 		t.Fatalf("with isipay degraded: got %q (%s), want isipay still", o.Supplier, o.Reason)
 	}
 }
@@ -358,7 +358,7 @@ func TestUnauthorizedSyncStopsRouting(t *testing.T) {
 // as the scheduler does; it reports whether the sync failed.
 func (e *env) sync2(supplier string) bool {
 	e.t.Helper()
-	src := map[string]catalog.Source{senpay.Name: e.spc, isipay.Supplier: e.ipc}[supplier]
+	src := map[string]catalog.Source{senpay.Name: e.spc, isipay.Name: e.ipc}[supplier]
 	res, err := e.syncer.Sync(context.Background(), supplier, src)
 	if _, aerr := e.cat.AfterSync(context.Background(), res); aerr != nil {
 		e.t.Fatal(aerr)

@@ -19,7 +19,7 @@ func TestRoutingSkipsAHeldCost(t *testing.T) {
 	if err := e.isipay.SetPrice("MLBB_ID_86", 5000); err != nil {
 		t.Fatal(err)
 	}
-	e.sync(isipay.Supplier) // no reprice: the snapshot is the one before
+	e.sync(isipay.Name) // no reprice: the snapshot is the one before
 	o := e.create(e.request("shop-held"))
 	// Senpay may finish the order before create returns on a busy
 	// machine: where it went is the point, not how far it got.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
@@ -45,12 +46,13 @@ func (e *env) restart() {
 	ctx := context.Background()
 	e.open()
 	log := slog.New(slog.DiscardHandler)
-	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{senpay.Name, isipay.Supplier}})
+	e.cat = catalog.NewCatalog(e.db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
+		Suppliers: []string{senpay.Name, isipay.Name}}, senpay.Descriptor, isipay.Descriptor))
 	e.t.Cleanup(e.cat.Close)
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		e.t.Fatal(err)
 	}
-	e.cfg.Suppliers = map[string]orders.Supplier{senpay.Name: e.spc, isipay.Supplier: e.ipc}
+	e.cfg.Suppliers = map[string]orders.Supplier{senpay.Name: e.spc, isipay.Name: e.ipc}
 	e.start(orders.NotifyConfig{})
 	if _, err := e.svc.Resume(ctx); err != nil {
 		e.t.Fatal(err)
@@ -65,17 +67,17 @@ func TestCrashSafety(t *testing.T) {
 		want      orders.Status
 	}{
 		// Never sent: the resend after restart is the one purchase.
-		{"isipay, killed before the call", isipay.Supplier, false, orders.Success},
+		{"isipay, killed before the call", isipay.Name, false, orders.Success},
 		{"senpay, killed before the call", senpay.Name, false, orders.Success},
 		// Sent and taken: the resend is refused as a duplicate. Senpay's
 		// webhook, found by partner_reference, completes the order; Isipay
 		// has neither webhook nor lookup by reference: an operator's.
 		{"senpay, killed after acceptance", senpay.Name, true, orders.Success},
-		{"isipay, killed after acceptance", isipay.Supplier, true, orders.Attention},
+		{"isipay, killed after acceptance", isipay.Name, true, orders.Attention},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(e *env, c *orders.Config, _ *orders.NotifyConfig) {
-				real := map[string]orders.Supplier{senpay.Name: e.spc, isipay.Supplier: e.ipc}[tc.supplier]
+				real := map[string]orders.Supplier{senpay.Name: e.spc, isipay.Name: e.ipc}[tc.supplier]
 				c.Suppliers = map[string]orders.Supplier{tc.supplier: dying{real, tc.afterSend}}
 				e.hold = make(chan struct{}) // Senpay's webhook waits for the restart
 			})
@@ -86,7 +88,7 @@ func TestCrashSafety(t *testing.T) {
 			e.restart()
 			e.poll(2 * time.Second) // the prepared attempt is due: resent
 			close(e.hold)
-			if tc.supplier == isipay.Supplier {
+			if tc.supplier == isipay.Name {
 				e.poll(3 * time.Second)
 			}
 			if tc.want == orders.Attention {

@@ -89,13 +89,13 @@ func newEnv(t *testing.T, opts ...option) *env {
 	e.hook = httptest.NewServer(http.HandlerFunc(e.serveWebhook))
 	t.Cleanup(e.hook.Close)
 
-	spCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
+	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.senpay = senpaysim.New(spCat, senpaysim.Options{APIKey: key, SecretKey: key, WebhookURL: e.hook.URL})
 	spSrv := httptest.NewServer(e.senpay)
-	ipCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
+	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,10 +118,11 @@ func newEnv(t *testing.T, opts ...option) *env {
 	e.open()
 	log := slog.New(slog.DiscardHandler)
 	e.syncer = catalog.NewSyncer(e.db, log)
-	e.cat = catalog.NewCatalog(e.db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{senpay.Name, isipay.Supplier}})
+	e.cat = catalog.NewCatalog(e.db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
+		Suppliers: []string{senpay.Name, isipay.Name}}, senpay.Descriptor, isipay.Descriptor))
 	t.Cleanup(e.cat.Close)
 	e.sync(senpay.Name)
-	e.sync(isipay.Supplier)
+	e.sync(isipay.Name)
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	}
 
 	e.cfg = orders.Config{
-		Suppliers:        map[string]orders.Supplier{senpay.Name: e.spc, isipay.Supplier: e.ipc},
+		Suppliers:        map[string]orders.Supplier{senpay.Name: e.spc, isipay.Name: e.ipc},
 		PollBase:         time.Second,
 		PollMax:          time.Minute,
 		RerouteWindow:    10 * time.Minute,
@@ -178,7 +179,7 @@ func (e *env) start(ncfg orders.NotifyConfig) {
 
 func (e *env) sync(supplier string) {
 	e.t.Helper()
-	src := map[string]catalog.Source{senpay.Name: e.spc, isipay.Supplier: e.ipc}[supplier]
+	src := map[string]catalog.Source{senpay.Name: e.spc, isipay.Name: e.ipc}[supplier]
 	if _, err := e.syncer.Sync(context.Background(), supplier, src); err != nil {
 		e.t.Fatal(err)
 	}

@@ -190,7 +190,7 @@ func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, att
 	}
 	seq := len(atts) + 1
 	p := Purchase{Ref: supplierRef(row.ID, seq), Code: pick.Code, GameCode: pick.GameCode, Form: pick.Form,
-		Values: fields, IsipayData: pick.IsipayData, Cost: pick.Cost}
+		Values: fields, Settings: pick.Settings, Cost: pick.Cost}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("purchase of order %s: %w", row.ID, err)

@@ -22,7 +22,7 @@ import (
 func TestHappyPathAtIsipay(t *testing.T) {
 	e := newEnv(t)
 	o := e.create(e.request("shop-1"))
-	if o.Status != orders.Processing || o.Supplier != isipay.Supplier {
+	if o.Status != orders.Processing || o.Supplier != isipay.Name {
 		t.Fatalf("after create: got %s at %q (%s), want processing at isipay", o.Status, o.Supplier, o.Reason)
 	}
 	e.poll(2 * time.Second) // Isipay has no webhooks: its status is polled
@@ -55,7 +55,7 @@ func TestHappyPathAtSenpayCompletesByWebhook(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.sync(isipay.Supplier)
+	e.sync(isipay.Name)
 	if _, err := e.cat.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestNoFallbackAfterUnknownOutcome(t *testing.T) {
 			e := newEnv(t)
 			e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathOrder, Mode: tc.fault, Count: 1})
 			o := e.create(e.request("shop-u"))
-			if o.Status != orders.Processing || o.Supplier != isipay.Supplier {
+			if o.Status != orders.Processing || o.Supplier != isipay.Name {
 				t.Fatalf("got %s at %q (%s), want processing at isipay", o.Status, o.Supplier, o.Reason)
 			}
 			if sp, _ := e.purchases(); sp != 0 {
@@ -254,7 +254,7 @@ func TestFailureAfterAcceptanceReroutes(t *testing.T) {
 	e := newEnv(t)
 	e.isipay.SetTargetOutcome("12345678(1234)", isipaysim.StatusFailed)
 	o := e.create(e.request("shop-rr"))
-	if o.Supplier != isipay.Supplier {
+	if o.Supplier != isipay.Name {
 		t.Fatalf("got %q, want isipay first", o.Supplier)
 	}
 	e.poll(2 * time.Second) // Isipay: Failed → next candidate
@@ -279,7 +279,7 @@ func TestPriceGuardAtDispatch(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		e.sync(isipay.Supplier) // no Refresh: the snapshot still shows the old price
+		e.sync(isipay.Name) // no Refresh: the snapshot still shows the old price
 		o := e.create(req)
 		if o.Supplier != senpay.Name {
 			t.Fatalf("got %q (%s), want senpay", o.Supplier, o.Reason)
@@ -305,7 +305,7 @@ func TestPriceGuardAtDispatch(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		e.sync(isipay.Supplier)
+		e.sync(isipay.Name)
 		e.sync(senpay.Name)
 		o := e.create(req)
 		if o.Status != orders.Failed || !strings.Contains(o.Reason, "no supplier can deliver") {
@@ -319,7 +319,7 @@ func TestPriceGuardAtDispatch(t *testing.T) {
 
 func TestKnownBalanceTooLowSkipsSupplier(t *testing.T) {
 	e := newEnv(t)
-	if err := e.svc.RecordBalance(context.Background(), isipay.Supplier, 1000, nil); err != nil {
+	if err := e.svc.RecordBalance(context.Background(), isipay.Name, 1000, nil); err != nil {
 		t.Fatal(err)
 	}
 	o := e.create(e.request("shop-bal"))
@@ -431,7 +431,7 @@ func TestIdempotentReference(t *testing.T) {
 	if err := e.isipay.SetPrice("MLBB_ID_86", 20000); err != nil {
 		t.Fatal(err)
 	}
-	e.sync(isipay.Supplier)
+	e.sync(isipay.Name)
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -206,7 +206,7 @@ func (s *Service) admit(ctx context.Context, tx *sqlx.Tx, req Request, hash, sto
 	if !ok {
 		return nil, invalid("item", "the item's game is gone")
 	}
-	if err := checkFields(game.Form, game.IsipayData, req.Fields); err != nil {
+	if err := checkFields(game.Form, game.CheckAnswer, req.Fields); err != nil {
 		return nil, err
 	}
 	price := it.PriceIn(req.Tier)
@@ -260,11 +260,12 @@ func actorOr(name string) string {
 // checkFields holds the buyer's answers to the game's canonical form:
 // every field answered, dropdowns with one of their options, nothing the
 // form does not ask (a misspelt key must not be dropped silently), and no
-// text value holding a character of the template that joins the values
-// into one string for a supplier (tmpl): "{server}|x" as a user id would
-// change what the supplier reads. The template is the game's whichever
-// supplier ends up selling, so an order is judged the same either way.
-func checkFields(form []catalog.FormField, tmpl string, values map[string]string) error {
+// text value the game's settings refuse (checkAnswer: a character of a
+// template that joins the values into one string for a supplier, as
+// "{server}|x" for a user id would change what that supplier reads). The
+// check is the game's whichever supplier ends up selling, so an order is
+// judged the same either way.
+func checkFields(form []catalog.FormField, checkAnswer func(string) error, values map[string]string) error {
 	fe := map[string]string{}
 	known := map[string]bool{}
 	for _, f := range form {
@@ -277,7 +278,7 @@ func checkFields(form []catalog.FormField, tmpl string, values map[string]string
 			fe["fields."+f.Key] = "must be one of the form's options"
 		default:
 			// A text answer; a dropdown's codes are the suppliers' own.
-			if err := catalog.CheckTemplateValue(tmpl, values[f.Key]); err != nil {
+			if err := checkAnswer(values[f.Key]); err != nil {
 				fe["fields."+f.Key] = err.Error()
 			}
 		}

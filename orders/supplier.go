@@ -43,28 +43,31 @@ type Purchase struct {
 	// derived from the order and attempt, the same on every resend.
 	Ref      string `json:"ref"`
 	Code     string `json:"code"`      // the supplier's product code
-	GameCode string `json:"game_code"` // the supplier's game (Senpay provider, Isipay product)
+	GameCode string `json:"game_code"` // the supplier's game
 	// Form is the supplier game's own order form; Values are the buyer's
-	// answers by canonical key. The adapter builds its payload from them
-	// (catalog.SenpayFields, catalog.IsipayData).
-	Form       []catalog.Field   `json:"form"`
-	Values     map[string]string `json:"values"`
-	IsipayData string            `json:"isipay_data"` // the game's template for Isipay's data string
-	Cost       int64             `json:"cost"`        // what syncd expects to pay
+	// answers by canonical key; Settings the game's settings for this
+	// supplier (catalog.Game.Settings), if it declares any. The adapter
+	// builds its payload from them. Stored as JSON with the attempt and
+	// sent again as stored (migration 14 turned the one supplier-named
+	// member of older rows into settings).
+	Form     []catalog.Field   `json:"form"`
+	Values   map[string]string `json:"values"`
+	Settings map[string]string `json:"settings,omitempty"`
+	Cost     int64             `json:"cost"` // what syncd expects to pay
 }
 
 // Progress is where a purchase stands, in syncd's terms.
 type Progress int
 
 const (
-	// InFlight: taken, not yet delivered or failed (Senpay unpaid or
-	// processing, Isipay Pending, or a status syncd does not know: an
-	// unknown word is never read as a failure, which could buy twice).
+	// InFlight: taken, not yet delivered or failed (unpaid, processing,
+	// pending, or a status syncd does not know: an unknown word is never
+	// read as a failure, which could buy twice).
 	InFlight Progress = iota
 	// Delivered: the supplier delivered the item.
 	Delivered
-	// NotDelivered: final, nothing delivered, money returned (Senpay
-	// failed, refund, expired; Isipay Failed).
+	// NotDelivered: final, nothing delivered, money returned (failed,
+	// refunded, expired).
 	NotDelivered
 )
 
@@ -89,8 +92,8 @@ type Receipt struct {
 	At       time.Time // when the supplier says the status was reached; zero if not said
 }
 
-// Update is a supplier's unsolicited word on a purchase (Senpay's
-// transaction_status webhook). Txn or Ref identifies the attempt.
+// Update is a supplier's unsolicited word on a purchase (a status
+// webhook). Txn or Ref identifies the attempt.
 type Update struct {
 	Supplier string
 	Receipt

@@ -157,10 +157,10 @@ func (s *Service) check(ctx context.Context, id string, seq int) error {
 	default: // unknown
 		// Resend the same purchase with the same reference: the supplier
 		// either takes it now (the first send never landed) or refuses the
-		// reference as already used (it did). Senpay documents that a
-		// partner_reference is unique for 24 hours; Isipay's document is
-		// silent and its reference is assumed unique too (see the isipay
-		// client). Either way it is the same order, never a second one.
+		// reference as already used (it did). Each adapter relies on its
+		// supplier keeping a reference unique (documented or assumed, as
+		// its package says). Either way it is the same order, never a
+		// second one.
 		var p Purchase
 		if err := json.Unmarshal([]byte(a.Purchase), &p); err != nil {
 			return fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
@@ -234,8 +234,8 @@ func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) er
 	return nil
 }
 
-// Apply takes a supplier's unsolicited word on a purchase (Senpay's
-// transaction_status webhook), found by the supplier's transaction id or
+// Apply takes a supplier's unsolicited word on a purchase (a status
+// webhook), found by the supplier's transaction id or
 // else by our reference. ErrNotFound if neither is ours. Duplicate and
 // out-of-order updates are harmless: a final attempt ignores them, and an
 // order's status only moves forward.

@@ -40,7 +40,7 @@ type Rule struct {
 type Match struct {
 	Game     string // canonical game id, "mobile-legends"
 	Item     string // canonical item id, "mobile-legends.diamonds-86-78-8"
-	Supplier string // the supplier of the item's chosen offer, "senpay"
+	Supplier string // the supplier of the item's chosen offer, by its registered name
 	Tier     string // storefront price tier, "public"
 }
 

@@ -11,7 +11,12 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/matching"
 )
+
+// UserID is a one-field form, the buyer's account id, as some suppliers'
+// games carry.
+var UserID = []catalog.Field{{Key: "id", Label: "User ID", Type: "text"}}
 
 // PerGame is how many offers each supplier has per game.
 const PerGame = 100
@@ -22,23 +27,23 @@ var games = []struct{ name, unit string }{
 	{"Genshin Impact", "Genesis Crystals"}, {"Valorant", "VP"}, {"Honkai Star Rail", "Oneiric Shards"},
 }
 
-// GameName is the supplier's name of game g ("Valorant 4"); catalog.GameID
-// of it is its canonical id.
+// GameName is the supplier's name of game g ("Valorant 4"); GameID is its
+// canonical id.
 func GameName(g int) string { return fmt.Sprintf("%s %d", games[g%len(games)].name, g) }
+
+// GameID is the canonical id catalog gives game g ("valorant-4").
+func GameID(g int) string { return matching.GameID(GameName(g)) }
 
 // Generate is one supplier's catalog of n games × PerGame offers: every
 // game its own canonical game, each offer the same item at every
 // supplier, so every game has PerGame items whatever the catalog's size.
-// Senpay's games carry a one-field form, as Senpay's providers do.
-func Generate(supplier string, n int) *catalog.SupplierCatalog {
+// Every game carries form, which may be nil (a supplier that sends none).
+func Generate(supplier string, n int, form []catalog.Field) *catalog.SupplierCatalog {
 	cat := &catalog.SupplierCatalog{}
 	for g := range n {
 		unit := games[g%len(games)].unit
 		code := fmt.Sprintf("G%d", g)
-		sg := catalog.SupplierGame{Code: code, Name: GameName(g), Active: true}
-		if supplier == "senpay" {
-			sg.Form = []catalog.Field{{Key: "id", Label: "User ID", Type: "text"}}
-		}
+		sg := catalog.SupplierGame{Code: code, Name: GameName(g), Active: true, Form: form}
 		cat.Games = append(cat.Games, sg)
 		for i := range PerGame {
 			cost := int64(1000 + 137*i + len(supplier))

@@ -22,6 +22,8 @@ import (
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/pricing"
+	"github.com/syncd/syncd/reports"
+	"github.com/syncd/syncd/suppliers"
 )
 
 func newLogger(c Config, w io.Writer) *slog.Logger {
@@ -55,6 +57,40 @@ func globalFloor(c Config) []pricing.Guard {
 	return []pricing.Guard{g}
 }
 
+// webhooks are the webhook capabilities of the registered suppliers that
+// post webhooks, enabled or not: a stored delivery is replayed whatever
+// the configuration says now.
+func (c Config) webhooks() map[string]*suppliers.Webhook {
+	out := map[string]*suppliers.Webhook{}
+	for _, d := range c.Registered {
+		if d.Webhook != nil {
+			out[d.Name] = d.Webhook
+		}
+	}
+	return out
+}
+
+// apiWebhooks configures /v1/webhooks/{supplier} for every registered
+// supplier that posts webhooks; a disabled one answers 404 in its shape.
+func (c Config) apiWebhooks() (map[string]*api.Webhook, error) {
+	out := map[string]*api.Webhook{}
+	for _, d := range c.Registered {
+		if d.Webhook == nil {
+			continue
+		}
+		hook := &api.Webhook{Title: d.Title, Enabled: d.Enabled(c.Supplier[d.Name]), Reply: d.Webhook.Reply}
+		if hook.Enabled {
+			acc, err := d.Webhook.Access(c.Supplier[d.Name])
+			if err != nil {
+				return nil, fmt.Errorf("webhooks of %s: %w", d.Name, err)
+			}
+			hook.Allow, hook.Verify = acc.Allow, acc.Verify
+		}
+		out[d.Name] = hook
+	}
+	return out, nil
+}
+
 // app is a running syncd: database, tokens, syncer, catalog, orders and
 // their notifications, webhook inbox, scheduler and HTTP server.
 type app struct {
@@ -73,10 +109,13 @@ type app struct {
 	// read a balance at once after a refusal for want of deposit.
 	alerts      *orders.Alerts
 	balanceJobs balanceJobs
+	// reports serves the order report and scorecards, and folds ended
+	// orders into their roll-up on the scheduler.
+	reports *reports.Store
 
 	// apiListener, when set, is where the API serves instead of a new
 	// listener on cfg.Addr: the demo binds it first, to give the
-	// simulated Senpay its webhook address.
+	// simulated suppliers its webhook address.
 	apiListener net.Listener
 }
 
@@ -94,7 +133,7 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	guard := costGuard(c)
 	guard.OnEvent = func(supplier string, ev catalog.HoldEvent) { m.CostHold(supplier, string(ev)) }
 	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink), catalog.WithCostGuard(guard))
-	merged := catalog.NewCatalog(db, log, catalog.Config{
+	merged := catalog.NewCatalog(db, log, c.catalogConfig(catalog.Config{
 		StaleAfter:   c.StaleAfter,
 		Suppliers:    c.Preference,
 		SwitchMargin: decimal.NewFromInt(c.SwitchMargin),
@@ -103,7 +142,7 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		CostGuard:    &guard,
 		// An offer skipped for want of deposit returns past the margin.
 		BalanceMargin: c.BalanceMargin,
-	})
+	}))
 	// Items linked under an older matching policy are rekeyed, and those
 	// that are now one merged, before anything is built from them.
 	if _, err := merged.ApplyMatchingPolicy(ctx); err != nil {
@@ -113,8 +152,16 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	m.RegisterDB("write", db.Write.DB)
 	m.RegisterDB("read", db.Read.DB)
 	m.WatchCatalog(catalogGauges(merged))
-	cl := newClients(c, m)
-	sched, err := newScheduler(log, syncer, cl.sources(), c.SyncInterval)
+	adapters, err := openSuppliers(c, m)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	srcs := make(map[string]catalog.Source, len(adapters))
+	for name, ad := range adapters {
+		srcs[name] = ad.Source
+	}
+	sched, err := newScheduler(log, syncer, srcs, c.SyncInterval)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -131,12 +178,18 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	notifier := orders.NewNotifier(db, log, orders.NotifyConfig{URL: c.NotifyURL, Secret: c.NotifySecret, OnAttempt: m.Notification})
 	a := &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged, notifier: notifier, sched: sched, metrics: m,
 		alerts: orders.NewAlerts(db, log, orders.NotifyConfig{URL: c.AlertURL, Secret: c.AlertSecret})}
-	ocfg := orderConfig(c, cl, m)
+	ocfg := orderConfig(c, adapters, m)
 	ocfg.Balance = a.balanceConfig(a.alerts)
 	svc := orders.New(db, merged, log, notifier, ocfg)
 	m.WatchOrders(orderGauges(svc, notifier, log))
-	a.orders, a.inbox = svc, inbox.New(db, merged, log, inbox.WithOrders(svc.Apply))
-	if err := a.scheduleOrders(cl.isipay); err != nil {
+	a.orders, a.inbox = svc, inbox.New(db, merged, log, c.webhooks(), inbox.WithOrders(svc.Apply))
+	if err := a.scheduleOrders(adapters); err != nil {
+		sched.shutdown()
+		db.Close()
+		return nil, err
+	}
+	a.reports = reports.New(db)
+	if err := a.scheduleReports(); err != nil {
 		sched.shutdown()
 		db.Close()
 		return nil, err
@@ -198,17 +251,18 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 		TrustedProxies: a.cfg.TrustedProxies,
 		Orders:         a.orders,
 		Notifier:       a.notifier,
+		Reports:        a.reports,
 	}
 	if a.cfg.MetricsAddr == "" {
 		apiCfg.Metrics = a.metrics.Handler()
 	}
-	if a.cfg.SenpayEnabled() {
-		apiCfg.SenpayWebhook = &api.SenpayWebhook{
-			Inbox: a.inbox, Allow: a.cfg.SenpayWebhookAllow,
-			Secret: a.cfg.SenpayWebhookSecret, SignatureHeader: a.cfg.SenpayWebhookSignatureHeader,
-		}
+	hooks, err := a.cfg.apiWebhooks()
+	if err != nil {
+		a.abandon()
+		return err
 	}
-	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders},
+	apiCfg.Webhooks, apiCfg.Inbox = hooks, a.inbox
+	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders, Reports: a.reports},
 		a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger)
 	if cerr != nil {
 		a.abandon()
@@ -300,7 +354,6 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	}
 
 	var at listening
-	var err error
 	if a.apiListener != nil {
 		at.API = serveOn(a.apiListener, handler)
 	} else if at.API, err = listen(a.cfg.Addr, handler); err != nil {

@@ -72,9 +72,12 @@ func TestBackupDuringWrites(t *testing.T) {
 	defer db.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	syncer := catalog.NewSyncer(db, log)
-	merged := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: cfg.StaleAfter, Suppliers: cfg.Preference})
+	merged := catalog.NewCatalog(db, log, cfg.catalogConfig(catalog.Config{StaleAfter: cfg.StaleAfter, Suppliers: cfg.Preference}))
 	defer merged.Close()
-	srcs := sources(cfg, nil)
+	srcs, err := sources(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// The writer: sync both suppliers over and over, moving a price at the
 	// simulator each time, and remember what each sync committed.

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
+	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/pricing"
-	"github.com/syncd/syncd/suppliers/isipay"
 )
 
 // balanceConfig is how the order service watches deposits: the configured
@@ -59,43 +59,40 @@ func (b *balanceJobs) runNow(supplier string) {
 	}
 }
 
-// checkBalance asks Isipay for its balance and records it, or records the
-// failure, after which routing stops trusting the last known balance (the
-// catalog keeps its estimate: a failed check pays nothing).
-func (a *app) checkBalance(ctx context.Context, isi *isipay.Client) {
+// checkBalance reads supplier's balance with read and records it, or
+// records the failure, after which routing stops trusting the last known
+// balance (the catalog keeps its estimate: a failed check pays nothing).
+func (a *app) checkBalance(ctx context.Context, supplier string, read func(context.Context) (decimal.Decimal, error)) {
 	var balance int64
 	asked := time.Now()
-	acct, err := isi.Balance(ctx)
+	amount, err := read(ctx)
 	if ctx.Err() != nil {
 		return // shutting down
 	}
 	if err == nil {
 		// Whole rupiah, rounded down: never more than there is. A balance
 		// no int64 holds is a broken reply, not a fortune.
-		balance, err = pricing.Rupiah(acct.Balance.Floor())
+		balance, err = pricing.Rupiah(amount.Floor())
 	}
 	if err != nil {
-		a.metrics.BalanceCheckFailed(isipay.Supplier)
-		a.log.Warn("balance check failed", "supplier", isipay.Supplier, "err", err)
-		if err := a.orders.RecordBalance(ctx, isipay.Supplier, 0, err); err != nil && ctx.Err() == nil {
-			a.log.Error("record balance", "supplier", isipay.Supplier, "err", err)
+		a.metrics.BalanceCheckFailed(supplier)
+		a.log.Warn("balance check failed", "supplier", supplier, "err", err)
+		if err := a.orders.RecordBalance(ctx, supplier, 0, err); err != nil && ctx.Err() == nil {
+			a.log.Error("record balance", "supplier", supplier, "err", err)
 		}
 		return
 	}
 	// Purchases made while the balance was asked may not be in it.
-	if err := a.orders.RecordBalanceRead(ctx, isipay.Supplier, balance, asked); err != nil && ctx.Err() == nil {
-		a.log.Error("record balance", "supplier", isipay.Supplier, "err", err)
+	if err := a.orders.RecordBalanceRead(ctx, supplier, balance, asked); err != nil && ctx.Err() == nil {
+		a.log.Error("record balance", "supplier", supplier, "err", err)
 	}
 }
 
-// knownSuppliers are the names a per-supplier setting may use.
-var knownSuppliers = []string{"senpay", "isipay"}
-
 // parseLowBalance reads SYNCD_LOW_BALANCE: comma-separated thresholds,
-// each "supplier=value" or a bare value for every supplier whose balance
-// syncd knows; a value is whole rupiah ("2000000") or a duration of spend
-// at the last hour's rate ("2h", "90m").
-func parseLowBalance(v string) (map[string]orders.LowBalance, error) {
+// each "supplier=value" (a supplier named in known) or a bare value for every
+// supplier whose balance syncd knows; a value is whole rupiah ("2000000")
+// or a duration of spend at the last hour's rate ("2h", "90m").
+func parseLowBalance(v string, known []string) (map[string]orders.LowBalance, error) {
 	out := map[string]orders.LowBalance{}
 	for _, part := range strings.Split(v, ",") {
 		part = strings.TrimSpace(part)
@@ -107,8 +104,8 @@ func parseLowBalance(v string) (map[string]orders.LowBalance, error) {
 			name, value = "", part
 		}
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if named && !slices.Contains(knownSuppliers, name) {
-			return nil, fmt.Errorf("%q: no supplier %q (suppliers: %s)", part, name, strings.Join(knownSuppliers, ", "))
+		if named && !slices.Contains(known, name) {
+			return nil, fmt.Errorf("%q: no supplier %q (suppliers: %s)", part, name, strings.Join(known, ", "))
 		}
 		if _, dup := out[name]; dup {
 			return nil, fmt.Errorf("%q: a threshold for %s is already set", part, cmp.Or(name, "every supplier"))

@@ -31,7 +31,7 @@ func TestParseLowBalance(t *testing.T) {
 		{"isipay=1,isipay=2", "", "already set"},
 		{"1h,2h", "", "already set"},
 	} {
-		got, err := parseLowBalance(tc.in)
+		got, err := parseLowBalance(tc.in, []string{"senpay", "isipay"})
 		switch {
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 			t.Errorf("%q: got error %v, want %q", tc.in, err, tc.err)

@@ -19,19 +19,18 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
-	"github.com/syncd/syncd/suppliers/isipay"
-	"github.com/syncd/syncd/suppliers/senpay"
+	"github.com/syncd/syncd/suppliers"
 )
 
-// runBench measures the catalog sync the way BENCHMARKS.md reports it: two
-// generated supplier catalogs served by the simulators (in a child process)
-// over loopback HTTP, synced into a file database, against the SQLite floor
+// runBench measures the catalog sync the way BENCHMARKS.md reports it: a
+// generated catalog per registered supplier with a simulator, served by
+// the simulators (in a child process) over loopback HTTP, synced into a file database, against the SQLite floor
 // measured in the same run; then the merged catalog and, with -http, the
 // storefront reads.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	groups := fs.Int("groups", 500, "Senpay providers and Isipay products per supplier")
-	per := fs.Int("per", 100, "products (variants) per group")
+	groups := fs.Int("groups", 500, "games (providers, products) per supplier")
+	per := fs.Int("per", 100, "offers per game")
 	changed := fs.Float64("changed", 0.01, "share of costs changed before the re-sync")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the re-sync to this file")
 	refreshProfile := fs.String("refreshprofile", "", "write a CPU profile of the catalog refreshes to this file")
@@ -49,7 +48,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer sims.stop()
-	spURL, ipURL := sims.senpayURL, sims.isipayURL
 
 	dir, err := os.MkdirTemp("", "syncd-bench-")
 	if err != nil {
@@ -62,21 +60,31 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 	syncer := catalog.NewSyncer(db, log)
-	// No client-side rate limit: the point is syncd's own cost, and the
-	// simulators on loopback need no protecting.
-	srcs := map[string]catalog.Source{
-		"senpay": senpay.New(senpay.Config{BaseURL: spURL, APIKey: "k", SecretKey: "s", RatePerSecond: -1}),
-		"isipay": isipay.New(isipay.Config{BaseURL: ipURL, APIToken: "t", RatePerSecond: -1}),
+	// No client-side rate limit (the simulators' settings ask for none):
+	// the point is syncd's own cost, and the simulators on loopback need
+	// no protecting.
+	var names []string
+	srcs := map[string]catalog.Source{}
+	for _, d := range benchSims() {
+		ad, err := d.Open(sims.values[d.Name], suppliers.Hooks{})
+		if err != nil {
+			return fmt.Errorf("open %s: %w", d.Name, err)
+		}
+		names = append(names, d.Name)
+		srcs[d.Name] = ad.Source
 	}
 
-	full, fullRes, err := syncBoth(ctx, syncer, srcs)
+	full, fullRes, err := syncAll(ctx, syncer, srcs)
 	if err != nil {
 		return fmt.Errorf("first sync: %w", err)
 	}
-	offers := fullRes["senpay"].Seen + fullRes["isipay"].Seen
+	offers := 0
+	for _, r := range fullRes {
+		offers += r.Seen
+	}
 	rssFirst := peakRSS()
 
-	// Change a share of costs at both simulators, spread across the catalog.
+	// Change a share of costs at every simulator, spread across the catalog.
 	want, err := sims.change(*changed)
 	if err != nil {
 		return err
@@ -92,7 +100,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	mark := time.Now()
-	re, reRes, err := syncBoth(ctx, syncer, srcs)
+	re, reRes, err := syncAll(ctx, syncer, srcs)
 	pprof.StopCPUProfile()
 	if err != nil {
 		return fmt.Errorf("re-sync: %w", err)
@@ -109,7 +117,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The merged catalog over the same 100,000 offers: the first refresh
 	// links every offer (matching, item rows), later ones only load, choose
 	// and encode.
-	merged := catalog.NewCatalog(db, log, catalog.Config{StaleAfter: time.Hour, Suppliers: []string{"senpay", "isipay"}})
+	merged := catalog.NewCatalog(db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour, Suppliers: names}, registered...))
 	if *refreshProfile != "" {
 		f, err := os.Create(*refreshProfile)
 		if err != nil {
@@ -148,8 +156,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "catalog\t2 suppliers x %d offers (%d in all), loopback HTTP, file database\n", *groups**per, offers)
-	fmt.Fprintf(tw, "first full sync of both\t%s\n", full.Round(time.Millisecond))
+	fmt.Fprintf(tw, "catalog\t%d suppliers x %d offers (%d in all), loopback HTTP, file database\n", len(srcs), *groups**per, offers)
+	fmt.Fprintf(tw, "first full sync of all\t%s\n", full.Round(time.Millisecond))
 	fmt.Fprintf(tw, "re-sync, %d costs changed\t%s\t(rows written %d, offer rows touched %d)\n", want, re.Round(time.Millisecond), written, rowsTouched)
 	fmt.Fprintf(tw, "SQLite floor: %d prepared upserts, one tx\t%s\n", offers, floor.Round(time.Millisecond))
 	fmt.Fprintf(tw, "first sync / floor\t%.1fx\n", float64(full)/float64(floor))
@@ -184,8 +192,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// syncBoth syncs every source at once, as the scheduler does.
-func syncBoth(ctx context.Context, syncer *catalog.Syncer, srcs map[string]catalog.Source) (time.Duration, map[string]catalog.SyncResult, error) {
+// syncAll syncs every source at once, as the scheduler does.
+func syncAll(ctx context.Context, syncer *catalog.Syncer, srcs map[string]catalog.Source) (time.Duration, map[string]catalog.SyncResult, error) {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -11,38 +12,60 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
-	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+	"github.com/syncd/syncd/suppliers"
 )
 
 // The benchmark's simulators run in a child process (`syncd bench-sims`),
-// so the peak memory syncd bench reports is syncd's own. The child prints
-// its two URLs, then takes commands on stdin: "change F" changes the cost
-// of a share F of both catalogs' offers and answers "changed N".
+// so the peak memory syncd bench reports is syncd's own: one per
+// registered supplier with a simulator, each with a generated catalog.
+// The child prints one JSON line, each supplier's settings pointing at its
+// simulator, then takes commands on stdin: "change F" changes the cost of
+// a share F of every catalog's offers and answers "changed N".
+
+// benchSims are the registered suppliers whose simulators the benchmark
+// runs, in registration order (which seeds their catalogs).
+func benchSims() []suppliers.Descriptor {
+	var out []suppliers.Descriptor
+	for _, d := range registered {
+		if d.Sim != nil && d.Sim.Bench != nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
 
 // runBenchSims is the child.
 func runBenchSims(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench-sims", flag.ContinueOnError)
-	groups := fs.Int("groups", 500, "Senpay providers and Isipay products")
-	per := fs.Int("per", 100, "products (variants) per group")
+	groups := fs.Int("groups", 500, "games per supplier")
+	per := fs.Int("per", 100, "offers per game")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	spCat := senpaysim.Generate(*groups, *per, 1)
-	ipCat := isipaysim.Generate(*groups, *per, 2)
-	sp := senpaysim.New(spCat, senpaysim.Options{APIKey: "k", SecretKey: "s"})
-	ip := isipaysim.New(ipCat, isipaysim.Options{APIToken: "t"})
-	spURL, stopSP, err := serveLoopback(sp)
+	values := map[string]suppliers.Values{}
+	var runs []*suppliers.SimRun
+	for i, d := range benchSims() {
+		run := d.Sim.Bench(*groups, *per, int64(i+1))
+		h, err := run.Start("")
+		if err != nil {
+			return fmt.Errorf("%s simulator: %w", d.Name, err)
+		}
+		if run.Close != nil {
+			defer run.Close()
+		}
+		url, stop, err := serveLoopback(h)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		values[d.Name] = run.Values(url)
+		runs = append(runs, run)
+	}
+	line, err := json.Marshal(values)
 	if err != nil {
 		return err
 	}
-	defer stopSP()
-	ipURL, stopIP, err := serveLoopback(ip)
-	if err != nil {
-		return err
-	}
-	defer stopIP()
-	fmt.Fprintf(stdout, "%s %s\n", spURL, ipURL)
+	fmt.Fprintf(stdout, "%s\n", line)
 
 	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {
@@ -52,23 +75,12 @@ func runBenchSims(ctx context.Context, args []string, stdin io.Reader, stdout io
 			return fmt.Errorf("bench-sims: unknown command %q", sc.Text())
 		}
 		n := 0
-		for _, s := range []struct {
-			codes []string
-			price func(string) (int64, bool)
-			set   func(string, int64) error
-		}{
-			{spCat.ProductCodes(), sp.Price, sp.SetPrice},
-			{ipCat.VariantCodes(), ip.Price, ip.SetPrice},
-		} {
-			step := int(1 / share)
-			for i := 0; i < len(s.codes); i += step {
-				if p, ok := s.price(s.codes[i]); ok {
-					if err := s.set(s.codes[i], p+7); err != nil {
-						return err
-					}
-					n++
-				}
+		for _, run := range runs {
+			c, err := run.Change(share)
+			if err != nil {
+				return err
 			}
+			n += c
 		}
 		fmt.Fprintf(stdout, "changed %d\n", n)
 	}
@@ -77,11 +89,11 @@ func runBenchSims(ctx context.Context, args []string, stdin io.Reader, stdout io
 
 // simsProcess is the parent's handle on the child.
 type simsProcess struct {
-	cmd       *exec.Cmd
-	in        io.WriteCloser
-	out       *bufio.Scanner
-	senpayURL string
-	isipayURL string
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+	// values are each supplier's settings pointing at its simulator.
+	values map[string]suppliers.Values
 }
 
 func startSimsProcess(groups, per int) (*simsProcess, error) {
@@ -107,12 +119,10 @@ func startSimsProcess(groups, per int) (*simsProcess, error) {
 		p.stop()
 		return nil, fmt.Errorf("bench-sims did not start: %v", p.out.Err())
 	}
-	urls := strings.Fields(p.out.Text())
-	if len(urls) != 2 {
+	if err := json.Unmarshal(p.out.Bytes(), &p.values); err != nil || len(p.values) == 0 {
 		p.stop()
-		return nil, fmt.Errorf("bench-sims said %q, want two URLs", p.out.Text())
+		return nil, fmt.Errorf("bench-sims said %q, want the simulators' settings", p.out.Text())
 	}
-	p.senpayURL, p.isipayURL = urls[0], urls[1]
 	return p, nil
 }
 

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
+	"github.com/syncd/syncd/suppliers"
 )
 
 // Config is everything syncd is told at start-up. Each field comes from an
@@ -46,19 +47,11 @@ type Config struct {
 	// of to admins on Addr.
 	MetricsAddr string
 
-	SenpayBaseURL      string
-	SenpayAPIKey       string
-	SenpaySecretKey    string
-	SenpayWebhookAllow []netip.Prefix
-	// SenpayWebhookSecret, when set, requires every Senpay webhook to be
-	// signed in the SenpayWebhookSignatureHeader header.
-	SenpayWebhookSecret          string
-	SenpayWebhookSignatureHeader string
-	SenpayRateLimit              float64
-
-	IsipayBaseURL   string
-	IsipayAPIToken  string
-	IsipayRateLimit float64
+	// Registered are the suppliers syncd is built with (the registration
+	// list, which a test may extend), in the default order of preference;
+	// Supplier holds each one's settings, by name.
+	Registered []suppliers.Descriptor
+	Supplier   map[string]suppliers.Values
 
 	TrustedProxies []netip.Prefix
 	NotifyURL      string
@@ -72,7 +65,8 @@ type Config struct {
 	OrderReconcileTimeout time.Duration
 	OrderStuckAfter       time.Duration
 	OrderPollInterval     time.Duration
-	// BalanceInterval is how often Isipay's balance is asked.
+	// BalanceInterval is how often the balance of every supplier that
+	// reports one is asked.
 	BalanceInterval time.Duration
 	// BreakerFailures consecutive failures of a supplier's order endpoint
 	// open its circuit (0: no breaker); BreakerCooldown later one order
@@ -93,22 +87,31 @@ type Config struct {
 	AlertSecret string
 }
 
-// SenpayEnabled: a supplier is enabled when its credentials are set.
-func (c Config) SenpayEnabled() bool { return c.SenpayAPIKey != "" && c.SenpaySecretKey != "" }
-
-// IsipayEnabled: a supplier is enabled when its credentials are set.
-func (c Config) IsipayEnabled() bool { return c.IsipayAPIToken != "" }
-
-// Suppliers lists the enabled suppliers.
+// Suppliers lists the enabled suppliers, in registration order: a
+// supplier is enabled when its credentials are set.
 func (c Config) Suppliers() []string {
 	var out []string
-	if c.SenpayEnabled() {
-		out = append(out, "senpay")
-	}
-	if c.IsipayEnabled() {
-		out = append(out, "isipay")
+	for _, d := range c.enabled() {
+		out = append(out, d.Name)
 	}
 	return out
+}
+
+// enabled are the descriptors of the enabled suppliers.
+func (c Config) enabled() []suppliers.Descriptor {
+	var out []suppliers.Descriptor
+	for _, d := range c.Registered {
+		if d.Enabled(c.Supplier[d.Name]) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// catalogConfig is cat with what the catalog must know of every
+// registered supplier (enabled or not: their offers stay stored).
+func (c Config) catalogConfig(cat catalog.Config) catalog.Config {
+	return suppliers.CatalogConfig(cat, c.Registered...)
 }
 
 // LogValue keeps secrets out of logs: only whether each is set is shown.
@@ -119,7 +122,7 @@ func (c Config) LogValue() slog.Value {
 		}
 		return "set"
 	}
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.String("addr", c.Addr),
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("db", c.DB),
@@ -128,13 +131,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("max_cost_fall", c.MaxCostFall.String()),
 		slog.String("max_cost_rise", c.MaxCostRise.String()),
 		slog.String("admin_token", set(c.AdminToken)),
-		slog.String("senpay_base_url", c.SenpayBaseURL),
-		slog.String("senpay_credentials", set(c.SenpayAPIKey+c.SenpaySecretKey)),
-		slog.Any("senpay_webhook_allow", c.SenpayWebhookAllow),
-		slog.String("senpay_webhook_secret", set(c.SenpayWebhookSecret)),
 		slog.Any("trusted_proxies", c.TrustedProxies),
-		slog.String("isipay_base_url", c.IsipayBaseURL),
-		slog.String("isipay_credentials", set(c.IsipayAPIToken)),
 		slog.Any("suppliers", c.Suppliers()),
 		// The URL may carry a storefront's token in its path or query.
 		slog.String("notify_url", set(c.NotifyURL)),
@@ -150,7 +147,19 @@ func (c Config) LogValue() slog.Value {
 		slog.String("low_balance", lowBalanceText(c.LowBalance)),
 		slog.String("alert_url", set(c.AlertURL)),
 		slog.String("alert_secret", set(c.AlertSecret)),
-	)
+	}
+	// Each supplier's settings under their variable's name; a secret only
+	// as set or unset.
+	for _, d := range c.Registered {
+		for _, st := range d.Settings {
+			v := c.Supplier[d.Name][st.Env]
+			if st.Secret {
+				v = set(v)
+			}
+			attrs = append(attrs, slog.String(strings.ToLower(st.Env), v))
+		}
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // setting is one configuration entry: its environment variable, its flag,
@@ -218,31 +227,50 @@ func share(p func(*Config) *decimal.Decimal) func(*Config, string) error {
 
 func cidrs(p func(*Config) *[]netip.Prefix) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		var out []netip.Prefix
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			if !strings.Contains(s, "/") {
-				a, err := netip.ParseAddr(s)
-				if err != nil {
-					return err
-				}
-				out = append(out, netip.PrefixFrom(a, a.BitLen()))
-				continue
-			}
-			pr, err := netip.ParsePrefix(s)
-			if err != nil {
-				return err
-			}
-			out = append(out, pr.Masked())
+		out, err := suppliers.ParsePrefixes(v)
+		if err != nil {
+			return err
 		}
 		*p(c) = out
 		return nil
 	}
 }
 
+// settingsFor is every setting of syncd built with reg: its own, with
+// each supplier's in the middle, where the flags' help lists them.
+func settingsFor(reg []suppliers.Descriptor) []setting {
+	names := make([]string, len(reg))
+	for i, d := range reg {
+		names[i] = d.Name
+	}
+	var out []setting
+	for _, s := range settings {
+		switch s.env {
+		case "SYNCD_SUPPLIER_PREFERENCE":
+			s.def = strings.Join(names, ",")
+		case "SYNCD_LOW_BALANCE":
+			s.set = func(c *Config, v string) error {
+				low, err := parseLowBalance(v, names)
+				c.LowBalance = low
+				return err
+			}
+		case "SYNCD_TRUSTED_PROXIES":
+			for _, d := range reg {
+				for _, st := range d.Settings {
+					name, env := d.Name, st.Env
+					out = append(out, setting{st.Env, st.Flag, st.Default, st.Usage, func(c *Config, v string) error {
+						c.Supplier[name][env] = v
+						return nil
+					}})
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// settings are syncd's own settings; settingsFor adds the suppliers'.
 var settings = []setting{
 	{"SYNCD_ADDR", "addr", "127.0.0.1:8080", "listen address", str(func(c *Config) *string { return &c.Addr })},
 	{"SYNCD_METRICS_ADDR", "metrics-addr", "", "listen address for GET /metrics without a token (default: on the main address, admin token required)", str(func(c *Config) *string { return &c.MetricsAddr })},
@@ -257,7 +285,7 @@ var settings = []setting{
 		c.SwitchMargin = n
 		return nil
 	}},
-	{"SYNCD_SUPPLIER_PREFERENCE", "supplier-preference", "senpay,isipay", "suppliers in order of preference when costs tie", func(c *Config, v string) error {
+	{"SYNCD_SUPPLIER_PREFERENCE", "supplier-preference", "", "suppliers in order of preference when costs tie (default: the registered suppliers, in their order)", func(c *Config, v string) error {
 		c.Preference = nil
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
@@ -288,16 +316,6 @@ var settings = []setting{
 	{"SYNCD_ADMIN_TOKEN", "admin-token", "", "bootstrap admin bearer token", str(func(c *Config) *string { return &c.AdminToken })},
 	{"SYNCD_LOG_FORMAT", "log-format", "text", "log format: text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	{"SYNCD_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
-	{"SENPAY_BASE_URL", "senpay-base-url", "https://senpay.id", "Senpay API base URL", str(func(c *Config) *string { return &c.SenpayBaseURL })},
-	{"SENPAY_API_KEY", "senpay-api-key", "", "Senpay API key", str(func(c *Config) *string { return &c.SenpayAPIKey })},
-	{"SENPAY_SECRET_KEY", "senpay-secret-key", "", "Senpay secret key", str(func(c *Config) *string { return &c.SenpaySecretKey })},
-	{"SENPAY_WEBHOOK_ALLOW", "senpay-webhook-allow", "206.189.83.1/32", "CIDRs allowed to send Senpay webhooks", cidrs(func(c *Config) *[]netip.Prefix { return &c.SenpayWebhookAllow })},
-	{"SENPAY_WEBHOOK_SECRET", "senpay-webhook-secret", "", "shared secret Senpay webhooks must be signed with (unset: no signature checked)", str(func(c *Config) *string { return &c.SenpayWebhookSecret })},
-	{"SENPAY_WEBHOOK_SIGNATURE_HEADER", "senpay-webhook-signature-header", "X-Signature", "header carrying a Senpay webhook's signature: hex HMAC-SHA256 of the body under the secret, or the secret itself", str(func(c *Config) *string { return &c.SenpayWebhookSignatureHeader })},
-	{"SENPAY_RATE_LIMIT", "senpay-rate-limit", "20", "requests per second to Senpay", num(func(c *Config) *float64 { return &c.SenpayRateLimit })},
-	{"ISIPAY_BASE_URL", "isipay-base-url", "", "Isipay API base URL", str(func(c *Config) *string { return &c.IsipayBaseURL })},
-	{"ISIPAY_API_TOKEN", "isipay-api-token", "", "Isipay API token", str(func(c *Config) *string { return &c.IsipayAPIToken })},
-	{"ISIPAY_RATE_LIMIT", "isipay-rate-limit", "10", "requests per second to Isipay", num(func(c *Config) *float64 { return &c.IsipayRateLimit })},
 	{"SYNCD_TRUSTED_PROXIES", "trusted-proxies", "", "CIDRs of proxies whose X-Forwarded-For is believed", cidrs(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 	{"SYNCD_NOTIFY_URL", "notify-url", "", "storefront URL for order notifications", str(func(c *Config) *string { return &c.NotifyURL })},
 	{"SYNCD_NOTIFY_SECRET", "notify-secret", "", "HMAC secret for order notifications", str(func(c *Config) *string { return &c.NotifySecret })},
@@ -305,7 +323,7 @@ var settings = []setting{
 	{"SYNCD_ORDER_RECONCILE_TIMEOUT", "order-reconcile-timeout", "15m", "how long an unknown outcome at a supplier is reconciled before the order needs an operator (attention)", dur(func(c *Config) *time.Duration { return &c.OrderReconcileTimeout })},
 	{"SYNCD_ORDER_STUCK_AFTER", "order-stuck-after", "2h", "how long a supplier may keep an accepted order in flight before it needs an operator (attention)", dur(func(c *Config) *time.Duration { return &c.OrderStuckAfter })},
 	{"SYNCD_ORDER_POLL_INTERVAL", "order-poll-interval", "5s", "how often due order attempts are checked at their supplier; also the first backoff step", dur(func(c *Config) *time.Duration { return &c.OrderPollInterval })},
-	{"SYNCD_BALANCE_INTERVAL", "balance-interval", "1m", "how often Isipay's balance is asked (routing skips a supplier whose balance cannot pay)", dur(func(c *Config) *time.Duration { return &c.BalanceInterval })},
+	{"SYNCD_BALANCE_INTERVAL", "balance-interval", "1m", "how often the balance of each supplier that reports one is asked (routing skips a supplier whose balance cannot pay)", dur(func(c *Config) *time.Duration { return &c.BalanceInterval })},
 	{"SYNCD_BREAKER_FAILURES", "breaker-failures", "5", "consecutive failures of a supplier's order endpoint (unreachable, 5xx, timeout) after which new orders are routed past it (0: never)", count(func(c *Config) *int { return &c.BreakerFailures })},
 	{"SYNCD_BREAKER_COOLDOWN", "breaker-cooldown", "30s", "how long new orders are routed past a supplier whose order endpoint keeps failing before one order probes it", dur(func(c *Config) *time.Duration { return &c.BreakerCooldown })},
 	{"SYNCD_BALANCE_MARGIN", "balance-margin", "50000", "rupiah a supplier's estimated balance must cover beyond an offer's cost before an offer skipped for want of deposit prices its item again (and beyond a low-balance threshold before its warning ends)", func(c *Config, v string) error {
@@ -316,11 +334,7 @@ var settings = []setting{
 		c.BalanceMargin = n
 		return nil
 	}},
-	{"SYNCD_LOW_BALANCE", "low-balance", "2h", "low-balance warning thresholds: an amount in rupiah or a duration of spend at the last hour's rate, for every supplier with a balance or per supplier (isipay=2000000,senpay=3h); empty: none", func(c *Config, v string) error {
-		low, err := parseLowBalance(v)
-		c.LowBalance = low
-		return err
-	}},
+	{"SYNCD_LOW_BALANCE", "low-balance", "2h", "low-balance warning thresholds: an amount in rupiah or a duration of spend at the last hour's rate, for every supplier with a balance or per supplier (name=2000000,other=3h); empty: none", nil},
 	{"SYNCD_ALERT_URL", "alert-url", "", "operator URL for alerts (a supplier's balance running low, and recovering); unset: none are sent", str(func(c *Config) *string { return &c.AlertURL })},
 	{"SYNCD_ALERT_SECRET", "alert-secret", "", "HMAC secret for operator alerts (X-Syncd-Signature: sha256=…)", str(func(c *Config) *string { return &c.AlertSecret })},
 }
@@ -335,12 +349,25 @@ func (s setting) define(fs *flag.FlagSet, getenv func(string) string) *string {
 	return fs.String(s.flag, def, s.usage+" ("+s.env+")")
 }
 
-// parseConfig reads the environment, then the flags, then validates.
+// parseConfig reads the environment, then the flags, then validates,
+// for syncd built with the registered suppliers.
 func parseConfig(name string, args []string, getenv func(string) string) (Config, error) {
-	var c Config
+	return parseConfigWith(registered, name, args, getenv)
+}
+
+// parseConfigWith is parseConfig for syncd built with the suppliers reg.
+func parseConfigWith(reg []suppliers.Descriptor, name string, args []string, getenv func(string) string) (Config, error) {
+	c := Config{Registered: reg, Supplier: map[string]suppliers.Values{}}
+	if err := suppliers.CheckRegistry(reg); err != nil {
+		return c, err
+	}
+	for _, d := range reg {
+		c.Supplier[d.Name] = suppliers.Values{}
+	}
+	all := settingsFor(reg)
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	values := map[string]*string{}
-	for _, s := range settings {
+	for _, s := range all {
 		values[s.env] = s.define(fs, getenv)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -349,7 +376,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	for _, s := range settings {
+	for _, s := range all {
 		if err := s.set(&c, *values[s.env]); err != nil {
 			return c, fmt.Errorf("%s: %w", s.env, err)
 		}
@@ -386,17 +413,8 @@ func (c Config) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("SYNCD_LOG_FORMAT: %q is not text or json", c.LogFormat))
 	}
-	if (c.SenpayAPIKey == "") != (c.SenpaySecretKey == "") {
-		errs = append(errs, errors.New("SENPAY_API_KEY and SENPAY_SECRET_KEY must be set together"))
-	}
-	if c.SenpayEnabled() {
-		errs = append(errs, checkURL("SENPAY_BASE_URL", c.SenpayBaseURL))
-	}
-	if !headerName(c.SenpayWebhookSignatureHeader) {
-		errs = append(errs, fmt.Errorf("SENPAY_WEBHOOK_SIGNATURE_HEADER: %q is not an HTTP header name", c.SenpayWebhookSignatureHeader))
-	}
-	if c.IsipayEnabled() {
-		errs = append(errs, checkURL("ISIPAY_BASE_URL", c.IsipayBaseURL))
+	for _, d := range c.Registered {
+		errs = append(errs, d.Check(c.Supplier[d.Name]))
 	}
 	if c.NotifyURL != "" {
 		errs = append(errs, checkURL("SYNCD_NOTIFY_URL", c.NotifyURL))
@@ -424,23 +442,9 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// headerName reports whether s is an HTTP header name (RFC 9110 token).
-func headerName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
-			return false
-		}
-	}
-	return true
-}
-
 func checkURL(name, v string) error {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s: %q is not an http(s) URL", name, v)
+	if err := suppliers.CheckURL(v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }

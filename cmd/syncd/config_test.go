@@ -20,14 +20,21 @@ func TestConfigDefaultsAndOverrides(t *testing.T) {
 	if c.SyncInterval != 2*time.Minute || c.StaleAfter != 6*time.Minute {
 		t.Errorf("interval/stale: got %s/%s, want 2m/6m", c.SyncInterval, c.StaleAfter)
 	}
-	if c.DB != "syncd.db" || c.SenpayBaseURL != "https://senpay.id" {
-		t.Errorf("defaults: got db=%q senpay=%q", c.DB, c.SenpayBaseURL)
+	sp := c.Supplier["senpay"]
+	if c.DB != "syncd.db" || sp["SENPAY_BASE_URL"] != "https://senpay.id" {
+		t.Errorf("defaults: got db=%q senpay=%q", c.DB, sp["SENPAY_BASE_URL"])
 	}
-	if len(c.SenpayWebhookAllow) != 1 || c.SenpayWebhookAllow[0].String() != "206.189.83.1/32" {
-		t.Errorf("webhook allow default: got %v", c.SenpayWebhookAllow)
+	if got := sp["SENPAY_WEBHOOK_ALLOW"]; got != "206.189.83.1/32" {
+		t.Errorf("webhook allow default: got %v", got)
 	}
-	if c.SenpayWebhookSecret != "" || c.SenpayWebhookSignatureHeader != "X-Signature" {
-		t.Errorf("webhook signature defaults: got secret %q, header %q; want none, X-Signature", c.SenpayWebhookSecret, c.SenpayWebhookSignatureHeader)
+	if sp["SENPAY_WEBHOOK_SECRET"] != "" || sp["SENPAY_WEBHOOK_SIGNATURE_HEADER"] != "X-Signature" {
+		t.Errorf("webhook signature defaults: got secret %q, header %q; want none, X-Signature", sp["SENPAY_WEBHOOK_SECRET"], sp["SENPAY_WEBHOOK_SIGNATURE_HEADER"])
+	}
+	if got := strings.Join(c.Preference, ","); got != "senpay,isipay" {
+		t.Errorf("preference default: got %q, want the registration order senpay,isipay", got)
+	}
+	if sp["SENPAY_RATE_LIMIT"] != "20" || c.Supplier["isipay"]["ISIPAY_RATE_LIMIT"] != "10" {
+		t.Errorf("rate limit defaults: got %q and %q, want 20 and 10", sp["SENPAY_RATE_LIMIT"], c.Supplier["isipay"]["ISIPAY_RATE_LIMIT"])
 	}
 	if c.OrderRerouteWindow != 10*time.Minute || c.OrderReconcileTimeout != 15*time.Minute || c.OrderStuckAfter != 2*time.Hour ||
 		c.OrderPollInterval != 5*time.Second || c.BalanceInterval != time.Minute {
@@ -61,6 +68,9 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"bad interval", map[string]string{"SYNCD_SYNC_INTERVAL": "soon"}, "SYNCD_SYNC_INTERVAL"},
 		{"half senpay credentials", map[string]string{"SENPAY_API_KEY": "k"}, "SENPAY_SECRET_KEY"},
 		{"isipay without url", map[string]string{"ISIPAY_API_TOKEN": "t"}, "ISIPAY_BASE_URL"},
+		{"bad isipay url", map[string]string{"ISIPAY_API_TOKEN": "t", "ISIPAY_BASE_URL": "isipay.example"}, "ISIPAY_BASE_URL"},
+		{"bad rate limit", map[string]string{"SENPAY_RATE_LIMIT": "fast"}, "SENPAY_RATE_LIMIT"},
+		{"unknown supplier's low balance", map[string]string{"SYNCD_LOW_BALANCE": "nobody=1000"}, "SYNCD_LOW_BALANCE"},
 		{"bad cidr", map[string]string{"SENPAY_WEBHOOK_ALLOW": "10.0.0.0/99"}, "SENPAY_WEBHOOK_ALLOW"},
 		{"bad signature header", map[string]string{"SENPAY_WEBHOOK_SIGNATURE_HEADER": "X Signature:"}, "SENPAY_WEBHOOK_SIGNATURE_HEADER"},
 		{"bad trusted proxy", map[string]string{"SYNCD_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, "SYNCD_TRUSTED_PROXIES"},
@@ -93,13 +103,13 @@ func TestConfigRefusesBadValues(t *testing.T) {
 func TestConfigLogValueHidesSecrets(t *testing.T) {
 	env := map[string]string{"SENPAY_API_KEY": "sk-live-123", "SENPAY_SECRET_KEY": "very-secret", "SYNCD_ADMIN_TOKEN": "adm-456",
 		"SENPAY_WEBHOOK_SECRET": "hook-789", "SYNCD_NOTIFY_URL": "https://shop.example/hook?key=url-key-012",
-		"SYNCD_NOTIFY_SECRET": "notify-345"}
+		"SYNCD_NOTIFY_SECRET": "notify-345", "ISIPAY_API_TOKEN": "isi-678", "ISIPAY_BASE_URL": "https://isipay.example"}
 	c, err := parseConfig("serve", nil, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.LogValue().String()
-	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456", "hook-789", "url-key-012", "notify-345"} {
+	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456", "hook-789", "url-key-012", "notify-345", "isi-678"} {
 		if strings.Contains(s, secret) {
 			t.Fatalf("log value leaks %q: %s", secret, s)
 		}
@@ -113,7 +123,7 @@ func TestConfigDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range settings {
+	for _, s := range settingsFor(registered) {
 		row := "| `" + s.env + "` | `-" + s.flag + "` |"
 		if s.def != "" {
 			row += " `" + s.def + "` |"

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -17,56 +17,54 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
-	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
-	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+	"github.com/syncd/syncd/suppliers"
 )
 
-// runDemo starts both supplier simulators on loopback with the demo
-// catalogs, points syncd at them and serves. Nothing to set up: the
-// credentials are made up here and the database lives in a temporary
-// directory unless SYNCD_DB says otherwise. Orders complete at the
-// simulators a few seconds after they are placed: Senpay's by its
-// transaction_status webhook, Isipay's when syncd polls their status.
+// runDemo starts the simulator of every registered supplier that has one
+// on loopback, with its demo catalog, points syncd at them and serves.
+// Nothing to set up: the credentials are made up by the simulators' hooks
+// and the database lives in a temporary directory unless SYNCD_DB says
+// otherwise. Orders complete at the simulators a few seconds after they
+// are placed, told by a supplier's webhook or found by syncd's polls.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	senpayCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
-	if err != nil {
-		return fmt.Errorf("senpay demo catalog: %w", err)
+	type demoSim struct {
+		d   suppliers.Descriptor
+		run *suppliers.SimRun
+		ln  net.Listener
+		url string
 	}
-	isipayCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
-	if err != nil {
-		return fmt.Errorf("isipay demo catalog: %w", err)
+	var sims []*demoSim
+	defer func() {
+		for _, s := range sims {
+			s.ln.Close()
+		}
+	}()
+	adminToken := getenv("SYNCD_ADMIN_TOKEN")
+	if adminToken == "" {
+		adminToken = "demo-admin-" + randomToken()[:12]
 	}
-	spLn, err := listenLoopback()
-	if err != nil {
-		return err
+	// The simulators' addresses and credentials win over the environment.
+	overrides := map[string]string{"SYNCD_ADMIN_TOKEN": adminToken}
+	for _, d := range registered {
+		if d.Sim == nil || d.Sim.Demo == nil {
+			continue
+		}
+		ln, err := listenLoopback()
+		if err != nil {
+			return err
+		}
+		s := &demoSim{d: d, run: d.Sim.Demo(), ln: ln, url: "http://" + ln.Addr().String()}
+		sims = append(sims, s)
+		maps.Copy(overrides, s.run.Values(s.url))
 	}
-	defer spLn.Close()
-	ipLn, err := listenLoopback()
-	if err != nil {
-		return err
-	}
-	defer ipLn.Close()
-	spURL, ipURL := "http://"+spLn.Addr().String(), "http://"+ipLn.Addr().String()
 
 	dir, err := os.MkdirTemp("", "syncd-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-
-	senpayKey, senpaySecret, isipayToken := randomToken(), randomToken(), randomToken()
-	adminToken := getenv("SYNCD_ADMIN_TOKEN")
-	if adminToken == "" {
-		adminToken = "demo-admin-" + randomToken()[:12]
-	}
-	overrides := map[string]string{
-		"SENPAY_BASE_URL": spURL, "SENPAY_API_KEY": senpayKey, "SENPAY_SECRET_KEY": senpaySecret,
-		"ISIPAY_BASE_URL": ipURL, "ISIPAY_API_TOKEN": isipayToken,
-		"SYNCD_ADMIN_TOKEN": adminToken,
-	}
 	defaults := map[string]string{
 		"SYNCD_DB":            filepath.Join(dir, "syncd.db"),
 		"SYNCD_SYNC_INTERVAL": "30s",
@@ -84,22 +82,33 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	// The simulated Senpay posts its webhooks from loopback.
-	cfg.SenpayWebhookAllow = append(cfg.SenpayWebhookAllow, netip.MustParsePrefix("127.0.0.1/32"))
+	for _, s := range sims {
+		if s.run.Adjust != nil {
+			s.run.Adjust(cfg.Supplier[s.d.Name])
+		}
+	}
 
-	// The API's address first (SYNCD_ADDR may ask for port 0): the
-	// simulated Senpay needs it for its transaction_status webhooks.
+	// The API's address first (SYNCD_ADDR may ask for port 0): a simulated
+	// supplier that posts webhooks needs it.
 	apiLn, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	webhookURL := "http://" + loopbackAddr(apiLn.Addr().String()) + "/v1/webhooks/senpay"
-	sp := senpaysim.New(senpayCat, senpaysim.Options{APIKey: senpayKey, SecretKey: senpaySecret,
-		OrderDelay: 3 * time.Second, WebhookURL: webhookURL})
-	defer sp.Close()
-	ip := isipaysim.New(isipayCat, isipaysim.Options{APIToken: isipayToken, OrderDelay: 3 * time.Second, Balance: 50_000_000})
-	defer serveSim(spLn, sp)()
-	defer serveSim(ipLn, ip)()
+	base := "http://" + loopbackAddr(apiLn.Addr().String())
+	var lines, guides strings.Builder
+	for _, s := range sims {
+		h, err := s.run.Start(base + "/v1/webhooks/" + s.d.Name)
+		if err != nil {
+			apiLn.Close()
+			return fmt.Errorf("%s simulator: %w", s.d.Name, err)
+		}
+		if s.run.Close != nil {
+			defer s.run.Close()
+		}
+		defer serveSim(s.ln, h)()
+		fmt.Fprintf(&lines, "  %-19s%s\n", "simulated "+s.d.Title+":", s.url)
+		guides.WriteString(s.run.Guide)
+	}
 
 	log := newLogger(cfg, stderr)
 	a, err := newApp(ctx, cfg, log)
@@ -123,21 +132,30 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		a.db.Close()
 		return fmt.Errorf("demo merchandiser token: %w", err)
 	}
+	first := ""
+	if names := cfg.Suppliers(); len(names) > 0 {
+		first = names[0]
+	}
 	return a.serve(ctx, func(at listening) {
-		go moveMarket(ctx, log, sp, ip, senpayCat, isipayCat, webhookURL)
+		var runs []*suppliers.SimRun
+		for _, s := range sims {
+			runs = append(runs, s.run)
+		}
+		go moveMarket(ctx, log, runs)
 		fmt.Fprintf(stdout, "syncd: listening on http://%s\n", at.API)
 		metricsURL := "http://" + at.API + "/metrics (admin token)"
 		if at.Metrics != "" {
 			metricsURL = "http://" + at.Metrics + "/metrics"
 		}
-		guide := strings.NewReplacer("{addr}", at.API, "{metrics}", metricsURL, "{senpay}", spURL, "{isipay}", ipURL,
+		guide := strings.NewReplacer("{sims}", lines.String(), "{suppliers}", guides.String(), "{first}", first)
+		fill := strings.NewReplacer("{addr}", at.API, "{metrics}", metricsURL,
 			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken, "{shop}", shopToken,
 			"{merch}", merchToken, "{kept}", dbFate(cfg.DB, defaults["SYNCD_DB"]))
 		// The order example quotes a current price: printed once the
 		// start-up syncs have priced the catalog.
 		go func() {
 			if order, ok := a.orderExample(ctx); ok {
-				fmt.Fprint(stdout, guide.Replace(demoGuide+order))
+				fmt.Fprint(stdout, fill.Replace(guide.Replace(demoGuide)+order))
 			}
 		}()
 	})
@@ -203,12 +221,8 @@ const demoGuide = `
   console:           http://{addr}/console/ (sign in with a token:
                      merchandiser {merch}
                      admin        {token})
-  simulated Senpay:  {senpay}
-  simulated Isipay:  {isipay}
-  database:          {db} ({kept})
-  sync interval:     {interval}; prices at the simulators drift every 20s:
-                     Isipay's reach syncd at its next sync, Senpay's at once
-                     through its price_update webhook (see the log)
+{sims}  database:          {db} ({kept})
+  sync interval:     {interval}; prices at the simulators drift every 20s
 
 Try (the admin token may do everything a storefront or merchandiser may;
 SHOP is the token of a storefront, made for this demo):
@@ -224,17 +238,8 @@ SHOP is the token of a storefront, made for this demo):
     "round": {"step": 100, "mode": "up", "ending": 0}}'
   curl -s -H "Authorization: Bearer $TOKEN" "http://{addr}/v1/items/mobile-legends.diamonds-86-78-8/pricing?tier=public"
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers
-  curl -s -X POST -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers/senpay/sync
-  curl -s -X POST http://{addr}/v1/webhooks/senpay -d '{"webhook_type": "price_update",
-    "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_old": 22870, "price_new": 19000}]}'
-    (a Senpay webhook as the simulator sends them: no token, loopback is allowed in the demo;
-    86 Diamonds is 19000 at once, until a sync brings back the simulator's price)
-  curl -s -X POST http://{addr}/v1/webhooks/senpay -d '{"webhook_type": "price_update",
-    "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_new": 1}]}'
-  curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/cost-holds
-    (a cut past half is stored but held, not sold, until a sync confirms it or a merchandiser
-    accepts it: POST /v1/cost-holds/OFFER/accept {"cost": 1, "note": "why"}, or the console)
-  go run ./cmd/syncd token create -db {db} -role storefront -name my-shop -tiers public
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" http://{addr}/v1/suppliers/{first}/sync
+{suppliers}  go run ./cmd/syncd token create -db {db} -role storefront -name my-shop -tiers public
     (SHOP may use the public tier only: after POST /v1/tiers makes another, grant
     it with PATCH /v1/tokens/ID {"tiers": ["public", "..."]} or syncd token tiers)
 
@@ -248,16 +253,14 @@ moved since is refused with 409 price_changed and the current price):
   curl -s -X POST -H "Authorization: Bearer $SHOP" http://{addr}/v1/orders -d '{"reference": "demo-1",
     "item": "{item}", "expected_price": {price}, "fields": {fields}}'
   curl -s -H "Authorization: Bearer $SHOP" "http://{addr}/v1/orders?reference=demo-1"
-    (processing, then success within seconds: the simulated Senpay posts its
-    transaction_status webhook; Isipay's orders are polled)
+    (processing, then success within seconds: each simulated supplier
+    completes an order a few seconds after it is placed)
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/orders/ORDER_ID/routing
 `
 
-// moveMarket nudges a few simulator prices every 20 seconds, so the demo
-// has changes to show: Isipay's for its syncs to find, Senpay's pushed to
-// webhookURL as Senpay's price_update webhook, applied as they arrive.
-func moveMarket(ctx context.Context, log *slog.Logger, sp *senpaysim.Sim, ip *isipaysim.Sim, spCat *senpaysim.Catalog, ipCat *isipaysim.Catalog, webhookURL string) {
-	spCodes, ipCodes := spCat.ProductCodes(), ipCat.VariantCodes()
+// moveMarket lets every simulator nudge a few of its prices every 20
+// seconds, so the demo has changes to show.
+func moveMarket(ctx context.Context, log *slog.Logger, runs []*suppliers.SimRun) {
 	t := time.NewTicker(20 * time.Second)
 	defer t.Stop()
 	for {
@@ -266,30 +269,10 @@ func moveMarket(ctx context.Context, log *slog.Logger, sp *senpaysim.Sim, ip *is
 			return
 		case <-t.C:
 		}
-		var changes []senpaysim.PriceChange
-		seen := map[string]bool{}
-		for range 3 {
-			if len(spCodes) > 0 {
-				code := spCodes[mrand.N(len(spCodes))]
-				if p, ok := sp.Price(code); ok && !seen[code] {
-					seen[code] = true
-					changes = append(changes, senpaysim.PriceChange{Code: code, Price: drift(p)})
-				}
+		for _, r := range runs {
+			if r.Drift != nil {
+				r.Drift(ctx, log)
 			}
-			if len(ipCodes) > 0 {
-				code := ipCodes[mrand.N(len(ipCodes))]
-				if p, ok := ip.Price(code); ok {
-					ip.SetPrice(code, drift(p))
-				}
-			}
-		}
-		if len(changes) == 0 {
-			continue
-		}
-		// The simulator changes its prices even if the post fails, as
-		// Senpay would: the next sync then catches up.
-		if err := sp.SendPriceUpdate(ctx, webhookURL, changes); err != nil && ctx.Err() == nil {
-			log.Warn("demo: senpay price webhook failed", "err", err)
 		}
 	}
 }
@@ -306,15 +289,6 @@ func loopbackAddr(addr string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// drift moves a price by up to ±3%.
-func drift(p int64) int64 {
-	d := p * int64(mrand.N(7)-3) / 100
-	if p+d <= 0 {
-		return p
-	}
-	return p + d
 }
 
 // serveLoopback serves h on a new loopback port; it returns the base URL

@@ -10,7 +10,6 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
+	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
@@ -127,11 +126,11 @@ type placed struct {
 func depositRun(b *testing.B, run time.Duration, deposit int64) depositResult {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	spCat, err := senpaysim.LoadCatalog(syncd.SenpayDemoCatalog)
+	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ipCat, err := isipaysim.LoadCatalog(syncd.IsipayDemoCatalog)
+	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -169,7 +168,7 @@ func depositRun(b *testing.B, run time.Duration, deposit int64) depositResult {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg.SenpayWebhookAllow = append(cfg.SenpayWebhookAllow, netip.MustParsePrefix("127.0.0.1/32"))
+	cfg.Supplier["senpay"]["SENPAY_WEBHOOK_ALLOW"] += ",127.0.0.1/32"
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
@@ -214,7 +213,7 @@ func depositRun(b *testing.B, run time.Duration, deposit int64) depositResult {
 			}
 		}
 	}
-	go moveMarket(ctx, log, sp, ip, spCat, ipCat, webhookURL)
+	go moveMarket(ctx, log, []*suppliers.SimRun{senpayDrift(sp, spCat, webhookURL), isipayDrift(ip, ipCat)})
 
 	start := time.Now()
 	deadline := start.Add(run)
@@ -388,4 +387,37 @@ func depositRun(b *testing.B, run time.Duration, deposit int64) depositResult {
 	}
 	res.finalBalance = ip.Balance().String()
 	return res
+}
+
+// senpayDrift and isipayDrift are the demo's price drift of simulators
+// the benchmark serves itself (with its own deposit): Senpay's posted as
+// its price_update webhook to webhook, Isipay's for the next sync to find.
+func senpayDrift(sp *senpaysim.Sim, cat *senpaysim.Catalog, webhook string) *suppliers.SimRun {
+	codes := cat.ProductCodes()
+	return &suppliers.SimRun{Drift: func(ctx context.Context, log *slog.Logger) {
+		var changes []senpaysim.PriceChange
+		seen := map[string]bool{}
+		for range 3 {
+			code := codes[mrand.N(len(codes))]
+			if p, ok := sp.Price(code); ok && !seen[code] {
+				seen[code] = true
+				changes = append(changes, senpaysim.PriceChange{Code: code, Price: suppliers.Drift(p)})
+			}
+		}
+		if err := sp.SendPriceUpdate(ctx, webhook, changes); err != nil && ctx.Err() == nil {
+			log.Warn("senpay price webhook failed", "err", err)
+		}
+	}}
+}
+
+func isipayDrift(ip *isipaysim.Sim, cat *isipaysim.Catalog) *suppliers.SimRun {
+	codes := cat.VariantCodes()
+	return &suppliers.SimRun{Drift: func(context.Context, *slog.Logger) {
+		for range 3 {
+			code := codes[mrand.N(len(codes))]
+			if p, ok := ip.Price(code); ok {
+				ip.SetPrice(code, suppliers.Drift(p))
+			}
+		}
+	}}
 }

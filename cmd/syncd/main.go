@@ -2,7 +2,7 @@
 //
 //	syncd serve   run the scheduler and the HTTP API
 //	syncd sync    sync every enabled supplier once, print a summary, exit
-//	syncd demo    run both supplier simulators on loopback, then serve
+//	syncd demo    run the supplier simulators on loopback, then serve
 //	syncd bench   measure the sync against generated catalogs (BENCHMARKS.md)
 //	syncd token   create, list or revoke API tokens
 //	syncd backup  copy the database consistently, while serve runs
@@ -24,8 +24,8 @@ const usage = `usage: syncd <command> [flags]
 commands:
   serve   run the sync scheduler and the HTTP API
   sync    sync every enabled supplier once, print a summary and exit
-  demo    run simulated Senpay and Isipay on loopback and serve against them
-  bench   measure a full sync and a 1% re-sync of 2 x 50,000 generated offers
+  demo    run the simulated suppliers on loopback and serve against them
+  bench   measure a full sync and a 1% re-sync of 50,000 generated offers per supplier
   token   create, list or revoke API tokens:
             token create -role ROLE -name NAME   (prints the secret once)
             token list

@@ -19,6 +19,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/suppliers"
 )
 
 const testAdmin = "test-admin-token"
@@ -33,11 +34,17 @@ type running struct {
 // and a database in t.TempDir() unless env sets them).
 func startServe(t *testing.T, env map[string]string) *running {
 	t.Helper()
+	return startServeWith(t, registered, env)
+}
+
+// startServeWith is startServe for syncd built with the suppliers reg.
+func startServeWith(t *testing.T, reg []suppliers.Descriptor, env map[string]string) *running {
+	t.Helper()
 	defaults := map[string]string{
 		"SYNCD_ADDR": "127.0.0.1:0", "SYNCD_ADMIN_TOKEN": testAdmin,
 		"SYNCD_DB": filepath.Join(t.TempDir(), "syncd.db"),
 	}
-	cfg, err := parseConfig("serve", nil, func(k string) string {
+	cfg, err := parseConfigWith(reg, "serve", nil, func(k string) string {
 		if v, ok := env[k]; ok {
 			return v
 		}
@@ -254,7 +261,7 @@ func TestMetricsAfterSync(t *testing.T) {
 	if v := one(t, fams, "syncd_http_request_duration_seconds", map[string]string{"route": "/v1/games"}); v != 1 {
 		t.Errorf("GET /v1/games latencies: got %v, want 1", v)
 	}
-	if v := one(t, fams, "syncd_http_requests_total", map[string]string{"route": "/v1/webhooks/senpay", "code": "200"}); v != 1 {
+	if v := one(t, fams, "syncd_http_requests_total", map[string]string{"route": "/v1/webhooks/{supplier}", "code": "200"}); v != 1 {
 		t.Errorf("Senpay webhooks answered 200: got %v, want 1", v)
 	}
 	for _, c := range []struct {

@@ -2,88 +2,59 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/orders"
-	"github.com/syncd/syncd/suppliers/isipay"
-	"github.com/syncd/syncd/suppliers/senpay"
+	"github.com/syncd/syncd/suppliers"
 )
 
-// clients are the enabled suppliers' API clients, nil when disabled. One
-// client per supplier serves both its catalog syncs and its orders, so
-// the two share one rate limit.
-type clients struct {
-	senpay *senpay.Client
-	isipay *isipay.Client
-}
-
-// newClients builds a client for every enabled supplier. m, when set,
-// learns each retried read and each wait for the rate limit.
-func newClients(c Config, m *metrics.Metrics) clients {
-	retried := func(supplier string) func(op string, err error) {
-		if m == nil {
-			return nil
+// openSuppliers opens an adapter for every enabled supplier, by name.
+// One client per supplier serves its catalog syncs, its orders and its
+// balance, so they share one rate limit. m, when set, learns each
+// retried read and each wait for the rate limit.
+func openSuppliers(c Config, m *metrics.Metrics) (map[string]*suppliers.Adapter, error) {
+	out := map[string]*suppliers.Adapter{}
+	for _, d := range c.enabled() {
+		var h suppliers.Hooks
+		if m != nil {
+			name := d.Name
+			h.OnRetry = func(string, error) { m.Retry(name) }
+			h.OnWait = func(_ string, waited time.Duration) { m.RateLimitWait(name, waited) }
 		}
-		return func(string, error) { m.Retry(supplier) }
-	}
-	waited := func(supplier string) func(op string, d time.Duration) {
-		if m == nil {
-			return nil
+		ad, err := d.Open(c.Supplier[d.Name], h)
+		if err != nil {
+			return nil, fmt.Errorf("open supplier %s: %w", d.Name, err)
 		}
-		return func(_ string, d time.Duration) { m.RateLimitWait(supplier, d) }
+		out[d.Name] = ad
 	}
-	var cl clients
-	if c.SenpayEnabled() {
-		cl.senpay = senpay.New(senpay.Config{
-			BaseURL: c.SenpayBaseURL, APIKey: c.SenpayAPIKey, SecretKey: c.SenpaySecretKey,
-			RatePerSecond: c.SenpayRateLimit, OnRetry: retried("senpay"), OnWait: waited("senpay"),
-		})
-	}
-	if c.IsipayEnabled() {
-		cl.isipay = isipay.New(isipay.Config{
-			BaseURL: c.IsipayBaseURL, APIToken: c.IsipayAPIToken,
-			RatePerSecond: c.IsipayRateLimit, OnRetry: retried("isipay"), OnWait: waited("isipay"),
-		})
-	}
-	return cl
-}
-
-// sources are the clients as catalog sources, by supplier.
-func (cl clients) sources() map[string]catalog.Source {
-	out := map[string]catalog.Source{}
-	if cl.senpay != nil {
-		out["senpay"] = cl.senpay
-	}
-	if cl.isipay != nil {
-		out["isipay"] = cl.isipay
-	}
-	return out
-}
-
-// suppliers are the clients as the order router's suppliers.
-func (cl clients) suppliers() map[string]orders.Supplier {
-	out := map[string]orders.Supplier{}
-	if cl.senpay != nil {
-		out["senpay"] = cl.senpay
-	}
-	if cl.isipay != nil {
-		out["isipay"] = cl.isipay
-	}
-	return out
+	return out, nil
 }
 
 // sources builds a catalog source for every enabled supplier.
-func sources(c Config, m *metrics.Metrics) map[string]catalog.Source {
-	return newClients(c, m).sources()
+func sources(c Config, m *metrics.Metrics) (map[string]catalog.Source, error) {
+	adapters, err := openSuppliers(c, m)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]catalog.Source, len(adapters))
+	for name, ad := range adapters {
+		out[name] = ad.Source
+	}
+	return out, nil
 }
 
 // orderConfig is the order router's configuration.
-func orderConfig(c Config, cl clients, m *metrics.Metrics) orders.Config {
+func orderConfig(c Config, adapters map[string]*suppliers.Adapter, m *metrics.Metrics) orders.Config {
+	ordering := make(map[string]orders.Supplier, len(adapters))
+	for name, ad := range adapters {
+		ordering[name] = ad.Orders
+	}
 	return orders.Config{
-		Suppliers:        cl.suppliers(),
+		Suppliers:        ordering,
 		RerouteWindow:    c.OrderRerouteWindow,
 		ReconcileTimeout: c.OrderReconcileTimeout,
 		StuckAfter:       c.OrderStuckAfter,
@@ -94,22 +65,25 @@ func orderConfig(c Config, cl clients, m *metrics.Metrics) orders.Config {
 }
 
 // scheduleOrders adds the order jobs to the scheduler: the check of due
-// attempts every poll interval, and Isipay's balance every balance
-// interval; both first at start.
-func (a *app) scheduleOrders(isi *isipay.Client) error {
+// attempts every poll interval, and the balance of every supplier that
+// reports one every balance interval; all first at start.
+func (a *app) scheduleOrders(adapters map[string]*suppliers.Adapter) error {
 	if _, err := a.sched.every("order poll", a.cfg.OrderPollInterval, a.pollOrders); err != nil {
 		return err
 	}
-	if isi == nil {
-		return nil
+	for _, name := range a.cfg.Suppliers() {
+		read := adapters[name].Balance
+		if read == nil {
+			continue
+		}
+		job, err := a.sched.every("balance "+name, a.cfg.BalanceInterval, func(ctx context.Context) {
+			a.checkBalance(ctx, name, read)
+		})
+		if err != nil {
+			return err
+		}
+		a.balanceJobs.add(name, job)
 	}
-	job, err := a.sched.every("balance "+isipay.Supplier, a.cfg.BalanceInterval, func(ctx context.Context) {
-		a.checkBalance(ctx, isi)
-	})
-	if err != nil {
-		return err
-	}
-	a.balanceJobs.add(isipay.Supplier, job)
 	return nil
 }
 

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,7 +21,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log := newLogger(cfg, stderr)
 	if len(cfg.Suppliers()) == 0 {
-		log.Warn("no supplier enabled: set SENPAY_API_KEY+SENPAY_SECRET_KEY or ISIPAY_API_TOKEN+ISIPAY_BASE_URL")
+		log.Warn(noSupplier(cfg))
 	}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
@@ -34,6 +36,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 }
 
+// noSupplier says that no supplier is enabled and what would enable each.
+func noSupplier(c Config) string {
+	ways := make([]string, len(c.Registered))
+	for i, d := range c.Registered {
+		ways[i] = d.EnabledBy()
+	}
+	return "no supplier enabled: set " + strings.Join(ways, " or ")
+}
+
 // runSync syncs every enabled supplier once and prints a summary. It fails
 // if any supplier failed, so it can gate a deploy or a cron job.
 func runSync(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -42,9 +53,12 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	srcs := sources(cfg, nil)
+	srcs, err := sources(cfg, nil)
+	if err != nil {
+		return err
+	}
 	if len(srcs) == 0 {
-		return fmt.Errorf("no supplier enabled: set SENPAY_API_KEY+SENPAY_SECRET_KEY or ISIPAY_API_TOKEN+ISIPAY_BASE_URL")
+		return errors.New(noSupplier(cfg))
 	}
 	db, err := syncd.Open(ctx, cfg.DB)
 	if err != nil {

@@ -2,15 +2,13 @@ package main
 
 import (
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
 
-// testSims are both simulators serving the demo catalogs from testdata/,
+// testSims are both simulators serving the demo catalogs,
 // with the credentials the tests use: senpay key "k" and secret "s",
 // isipay token "t". The sims can be steered (prices, outages).
 type testSims struct {
@@ -22,18 +20,11 @@ type testSims struct {
 
 func newSims(t *testing.T) *testSims {
 	t.Helper()
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	spCat, err := senpaysim.LoadCatalog(read("senpay/catalog.json"))
+	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ipCat, err := isipaysim.LoadCatalog(read("isipay/catalog.json"))
+	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

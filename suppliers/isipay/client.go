@@ -112,7 +112,7 @@ func New(cfg Config) *Client {
 	token := cfg.APIToken
 	return &Client{
 		caller: &suppliers.Caller{
-			Supplier: Supplier,
+			Supplier: Name,
 			BaseURL:  cfg.BaseURL,
 			HTTP:     hc,
 			Limiter:  limiter,
@@ -216,7 +216,7 @@ func read(path string, body any) suppliers.Request {
 }
 
 func notSent(req suppliers.Request, kind suppliers.Kind, err error) error {
-	return &suppliers.Error{Supplier: Supplier, Op: req.Op(), Kind: kind, Err: err}
+	return &suppliers.Error{Supplier: Name, Op: req.Op(), Kind: kind, Err: err}
 }
 
 // call sends req and decodes the reply. The body decides success: a 2xx

@@ -9,7 +9,12 @@
 // shared/suppliers/isipay-api.txt). Where the document is silent the choice
 // made is written beside the code that makes it and pinned by a test.
 //
-// The package may import suppliers, catalog (for the Source types) and
-// orders (for the Supplier types). It must not import senpay, orders'
-// internals, api or cmd. Its simulator lives beside it in isipaysim.
+// Descriptor registers it (suppliers.Descriptor): its ISIPAY_* settings,
+// its balance, its one game setting (data_format, the template building
+// its free-form "data" string, default "{user_id}({server})") and its
+// simulator hooks (sim.go).
+//
+// The package may import suppliers, catalog (for the Source types),
+// orders (for the Supplier types) and its simulator, isipaysim. It must
+// not import senpay, orders' internals, inbox, api or cmd.
 package isipay

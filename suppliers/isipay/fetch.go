@@ -43,7 +43,7 @@ func (c *Client) fetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, er
 	}
 	if len(products) == 0 {
 		return nil, fmt.Errorf("fetch isipay catalog: %w", &suppliers.Error{
-			Supplier: Supplier, Op: read(pathProduct, nil).Op(), Kind: suppliers.KindBadReply, Status: 200,
+			Supplier: Name, Op: read(pathProduct, nil).Op(), Kind: suppliers.KindBadReply, Status: 200,
 			Err: errors.New("empty product list"),
 		})
 	}
@@ -61,7 +61,7 @@ func (c *Client) fetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, er
 			// products could not be ordered unambiguously.
 			if prev, dup := owner[v.Code]; dup {
 				return nil, fmt.Errorf("fetch isipay catalog: %w", &suppliers.Error{
-					Supplier: Supplier, Op: read(pathVariant, nil).Op(), Kind: suppliers.KindBadReply, Status: 200,
+					Supplier: Name, Op: read(pathVariant, nil).Op(), Kind: suppliers.KindBadReply, Status: 200,
 					Err: fmt.Errorf("variant %q listed under products %q and %q", v.Code, prev, p.Code),
 				})
 			}
@@ -121,7 +121,7 @@ func (c *Client) allVariants(ctx context.Context, products []Product) ([][]Varia
 	}
 	if err := ctx.Err(); err != nil {
 		// The caller's context ended before every product was asked for.
-		return nil, &suppliers.Error{Supplier: Supplier, Op: read(pathVariant, nil).Op(), Kind: suppliers.KindUnavailable, Err: err}
+		return nil, &suppliers.Error{Supplier: Name, Op: read(pathVariant, nil).Op(), Kind: suppliers.KindUnavailable, Err: err}
 	}
 	return out, nil
 }

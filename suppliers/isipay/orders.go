@@ -2,12 +2,10 @@ package isipay
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 )
@@ -16,59 +14,37 @@ var _ orders.Supplier = (*Client)(nil)
 
 // Place sends p as one order, never retried. Its error wraps
 // orders.ErrNotTaken, orders.ErrTaken or orders.ErrUnknownOutcome (see
-// placeOutcome) and keeps the client's *suppliers.Error in the chain.
+// suppliers.PlaceOutcome) and keeps the client's *suppliers.Error in the chain.
 //
 // Isipay's order reply carries only the invoice number, so the receipt is
 // in flight with no status word; Check tells the rest.
 func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, error) {
+	tmpl := suppliers.Template(p.Settings[settingData])
 	// Every placeholder stands for a field of the game's form, which the
-	// buyer must fill (catalog.CheckIsipayData). A blank one would send a
+	// buyer must fill (the setting's check). A blank one would send a
 	// half target such as "12345678()"; an entirely empty data string is
 	// refused by Order itself.
-	if key, ok := catalog.BlankIsipayValue(p.IsipayData, p.Values); ok {
+	if key, ok := tmpl.Blank(p.Values); ok {
 		err := notSent(suppliers.Request{Method: http.MethodPost, Path: pathOrder}, suppliers.KindRejected,
-			fmt.Errorf("no value for {%s} in data template %q", key, p.IsipayData))
+			fmt.Errorf("no value for {%s} in data template %q", key, tmpl))
 		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, orders.ErrNotTaken, err)
 	}
 	// Orders are taken only with values that cannot change the
 	// template's shape; the template may have changed since.
-	if key, why := catalog.BreakingIsipayValue(p.IsipayData, p.Values); why != nil {
+	if key, why := tmpl.Breaking(p.Values); why != nil {
 		err := notSent(suppliers.Request{Method: http.MethodPost, Path: pathOrder}, suppliers.KindRejected,
-			fmt.Errorf("value of {%s} in data template %q: %w", key, p.IsipayData, why))
+			fmt.Errorf("value of {%s} in data template %q: %w", key, tmpl, why))
 		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, orders.ErrNotTaken, err)
 	}
 	o, err := c.Order(ctx, OrderRequest{
 		Code:            p.Code,
 		ReferenceNumber: p.Ref,
-		Data:            catalog.IsipayData(p.IsipayData, p.Values),
+		Data:            tmpl.Fill(p.Values),
 	})
 	if err != nil {
-		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, placeOutcome(err), err)
+		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, suppliers.PlaceOutcome(err, ErrDuplicateReference), err)
 	}
 	return orders.Receipt{Txn: o.InvoiceNumber, Ref: p.Ref, Progress: orders.InFlight}, nil
-}
-
-// placeOutcome says what Isipay did with an order that failed with err. A
-// refusal of the referenceNumber means an earlier send with it landed.
-// A refusal for want of deposit is also ErrInsufficientBalance. Only a
-// clear refusal, or a request that never left, is "not taken":
-// everything else may have created the order. One that never left is
-// also orders.ErrUnreachable, for the order path's circuit breaker.
-func placeOutcome(err error) error {
-	if errors.Is(err, ErrDuplicateReference) {
-		return orders.ErrTaken
-	}
-	if suppliers.NoBalance(err) {
-		return fmt.Errorf("%w (%w)", orders.ErrNotTaken, orders.ErrInsufficientBalance)
-	}
-	switch suppliers.KindOf(err) {
-	case suppliers.KindRejected, suppliers.KindUnauthorized, suppliers.KindRateLimited:
-		return orders.ErrNotTaken
-	case suppliers.KindUnavailable:
-		// Never sent: not taken, and a sign the endpoint is down.
-		return fmt.Errorf("%w, %w", orders.ErrNotTaken, orders.ErrUnreachable)
-	}
-	return orders.ErrUnknownOutcome
 }
 
 // Check asks where an order stands by its invoice number. Its errors are

@@ -35,12 +35,12 @@ func (c *simClock) Add(d time.Duration) {
 // mlbbPurchase buys a demo catalog variant whose data is user id and zone.
 func mlbbPurchase(ref, userID string) orders.Purchase {
 	return orders.Purchase{
-		Ref:        ref,
-		Code:       "MLBB_ID_86",
-		GameCode:   "mobile-legends",
-		Values:     map[string]string{"user_id": userID, "server": "1234"},
-		IsipayData: "{user_id}({server})",
-		Cost:       20350,
+		Ref:      ref,
+		Code:     "MLBB_ID_86",
+		GameCode: "mobile-legends",
+		Values:   map[string]string{"user_id": userID, "server": "1234"},
+		Settings: map[string]string{"data_format": "{user_id}({server})"},
+		Cost:     20350,
 	}
 }
 
@@ -115,15 +115,18 @@ func TestPlaceFailures(t *testing.T) {
 		sent  int // order requests: 0 when refused before sending
 		taken int // orders at the simulator afterwards
 	}{
-		{name: "no data at all", edit: func(p *orders.Purchase) { p.Values = nil; p.IsipayData = "{user_id}" }, want: orders.ErrNotTaken},
-		{name: "empty template", edit: func(p *orders.Purchase) { p.IsipayData = "" }, want: orders.ErrNotTaken},
+		{name: "no data at all", edit: func(p *orders.Purchase) { p.Values = nil; p.Settings["data_format"] = "{user_id}" }, want: orders.ErrNotTaken},
+		{name: "empty template", edit: func(p *orders.Purchase) { p.Settings["data_format"] = "" }, want: orders.ErrNotTaken},
 		{name: "zone missing", edit: func(p *orders.Purchase) { delete(p.Values, "server") }, want: orders.ErrNotTaken},
 		{name: "user id blank", edit: func(p *orders.Purchase) { p.Values["user_id"] = " " }, want: orders.ErrNotTaken},
 		// Values that would change the template's shape (issue 12) are
 		// never sent, should one get past the order's intake.
 		{name: "user id with a placeholder", edit: func(p *orders.Purchase) { p.Values["user_id"] = "{server}|x" }, want: orders.ErrNotTaken},
 		{name: "server closing the parenthesis", edit: func(p *orders.Purchase) { p.Values["server"] = "2001)(9999" }, want: orders.ErrNotTaken},
-		{name: "separator of another template", edit: func(p *orders.Purchase) { p.IsipayData = "{user_id}|{server}"; p.Values["user_id"] = "1|2" }, want: orders.ErrNotTaken},
+		{name: "separator of another template", edit: func(p *orders.Purchase) {
+			p.Settings["data_format"] = "{user_id}|{server}"
+			p.Values["user_id"] = "1|2"
+		}, want: orders.ErrNotTaken},
 		{name: "inactive variant", edit: func(p *orders.Purchase) { p.Code = "MLBB_ID_3688" }, want: orders.ErrNotTaken, sent: 1},
 		{name: "inactive product", edit: func(p *orders.Purchase) { p.Code = "CODM_31" }, want: orders.ErrNotTaken, sent: 1},
 		{name: "variant switched off", steer: func(s *isipaysim.Sim) { s.SetActive("MLBB_ID_86", false) }, want: orders.ErrNotTaken, sent: 1},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -20,11 +19,7 @@ const clientTimeout = 200 * time.Millisecond
 
 func demoCatalog(t testing.TB) *isipaysim.Catalog {
 	t.Helper()
-	data, err := os.ReadFile("../../testdata/isipay/catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := isipaysim.LoadCatalog(data)
+	cat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

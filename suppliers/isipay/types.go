@@ -2,8 +2,8 @@ package isipay
 
 import "github.com/shopspring/decimal"
 
-// Supplier is the name Isipay goes by in errors, logs and the catalog.
-const Supplier = "isipay"
+// Name identifies Isipay everywhere: errors, logs, stored offers, URLs.
+const Name = "isipay"
 
 // Order status values. Isipay's document shows only "Success"; the others are
 // what the simulator sends and what Isipay's dashboard wording suggests. An

@@ -10,7 +10,11 @@
 // can act on it: in particular a create-transaction call that may have
 // reached Senpay is never reported as anything but KindUnknownOutcome.
 //
-// The simulator in senpaysim speaks the same protocol for tests and the demo.
-// This package may import catalog, orders (for its Supplier types) and
-// suppliers; it must not import api, cmd or the other supplier adapters.
+// Descriptor registers it (suppliers.Descriptor): its SENPAY_* settings,
+// its webhook capability (hook.go: parser, allow list and optional
+// signature, Senpay's reply shape and wording) and its simulator hooks
+// (sim.go). The simulator in senpaysim speaks the same protocol for tests,
+// the demo and the benchmark. This package may import catalog, orders (for
+// its Supplier types), suppliers and its simulator; it must not import
+// api, cmd, inbox or the other supplier adapters.
 package senpay

@@ -88,11 +88,7 @@ func demoSim(t *testing.T, opts senpaysim.Options) (*senpaysim.Sim, *httptest.Se
 
 func recordedCatalog(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/senpay/catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return senpaysim.DemoCatalog
 }
 
 // wantKind fails unless err is a *suppliers.Error of kind want that names

@@ -2,7 +2,6 @@ package senpay
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,9 +15,9 @@ var _ orders.Supplier = (*Client)(nil)
 
 // Place sends p as one create-transaction call, never retried. Its error
 // wraps orders.ErrNotTaken, orders.ErrTaken or orders.ErrUnknownOutcome
-// (see placeOutcome) and keeps the client's *suppliers.Error in the chain.
+// (see suppliers.PlaceOutcome) and keeps the client's *suppliers.Error in the chain.
 func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, error) {
-	fields := catalog.SenpayFields(p.Form, p.Values)
+	fields := formFields(p.Form, p.Values)
 	// Senpay's document makes every form key mandatory: a blank one is
 	// refused here, before anything is sent.
 	for _, f := range p.Form {
@@ -30,36 +29,13 @@ func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, 
 	}
 	t, err := c.CreateTransaction(ctx, TransactionRequest{ProductCode: p.Code, PartnerReference: p.Ref, Fields: fields})
 	if err != nil {
-		return orders.Receipt{}, fmt.Errorf("senpay place %s ref %s: %w: %w", p.Code, p.Ref, placeOutcome(err), err)
+		return orders.Receipt{}, fmt.Errorf("senpay place %s ref %s: %w: %w", p.Code, p.Ref, suppliers.PlaceOutcome(err, ErrDuplicateReference), err)
 	}
 	r := receipt(t)
 	// The create reply may leave partner_reference out; the order was
 	// taken under ours all the same.
 	r.Ref = p.Ref
 	return r, nil
-}
-
-// placeOutcome says what Senpay did with a create that failed with err. A
-// refusal of the partner_reference means an earlier send with it landed.
-// A refusal for want of deposit is also ErrInsufficientBalance. Only a
-// clear refusal, or a request that never left, is "not taken":
-// everything else may have created the order. One that never left is
-// also orders.ErrUnreachable, for the order path's circuit breaker.
-func placeOutcome(err error) error {
-	if errors.Is(err, ErrDuplicateReference) {
-		return orders.ErrTaken
-	}
-	if suppliers.NoBalance(err) {
-		return fmt.Errorf("%w (%w)", orders.ErrNotTaken, orders.ErrInsufficientBalance)
-	}
-	switch suppliers.KindOf(err) {
-	case suppliers.KindRejected, suppliers.KindUnauthorized, suppliers.KindRateLimited:
-		return orders.ErrNotTaken
-	case suppliers.KindUnavailable:
-		// Never sent: not taken, and a sign the endpoint is down.
-		return fmt.Errorf("%w, %w", orders.ErrNotTaken, orders.ErrUnreachable)
-	}
-	return orders.ErrUnknownOutcome
 }
 
 // Check looks an order up by Senpay's reference. Its errors are the
@@ -71,6 +47,16 @@ func (c *Client) Check(ctx context.Context, txn string) (orders.Receipt, error) 
 		return orders.Receipt{}, fmt.Errorf("senpay check %s: %w", txn, err)
 	}
 	return receipt(t), nil
+}
+
+// formFields maps the buyer's canonical values to a provider's own form
+// keys.
+func formFields(form []catalog.Field, values map[string]string) map[string]string {
+	out := make(map[string]string, len(form))
+	for _, f := range form {
+		out[f.Key] = values[catalog.CanonicalKey(f.Key)]
+	}
+	return out
 }
 
 func receipt(t *Transaction) orders.Receipt {

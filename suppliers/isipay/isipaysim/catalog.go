@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/syncd/syncd/suppliers"
 )
 
 // Catalog is what a simulator sells, in this file format:
@@ -91,28 +90,64 @@ func LoadCatalog(data []byte) (*Catalog, error) {
 	return &c, nil
 }
 
-// readActive reads an is_active value the tolerant way; absent means
-// inactive, as in the client.
+// readActive reads an is_active value the tolerant way the client does
+// (true, 1, "1", "active", "aktif", ...); absent means inactive, as in
+// the client. The simulator imports nothing of syncd's: it speaks only
+// the wire format, so any package's tests may run it.
 func readActive(raw json.RawMessage) (bool, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return false, nil
 	}
-	var b suppliers.Bool
-	if err := json.Unmarshal(raw, &b); err != nil {
-		return false, err
+	s, err := scalar(raw)
+	if err != nil {
+		return false, fmt.Errorf("is_active: %w", err)
 	}
-	return b.Value, nil
+	switch strings.ToLower(s) {
+	case "true", "1", "active", "yes", "on", "aktif":
+		return true, nil
+	case "null", "false", "0", "inactive", "no", "off", "nonaktif", "tidak aktif", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("is_active: %q is not a flag", s)
 }
 
+// readPrice reads a price sent as a number or a numeric string.
 func readPrice(raw json.RawMessage) (decimal.Decimal, error) {
-	var a suppliers.Amount
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return decimal.Decimal{}, err
+	s, err := scalar(raw)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("price: %w", err)
 	}
-	if !a.Set {
+	if s == "null" || s == "" {
 		return decimal.Decimal{}, fmt.Errorf("no price")
 	}
-	return a.Value, nil
+	// "1.389" is Indonesian grouping the client refuses to guess at.
+	if groupedAmount.MatchString(s) {
+		return decimal.Decimal{}, fmt.Errorf("price: %q reads as thousands grouping", s)
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("price: %q is not a number", s)
+	}
+	return d, nil
+}
+
+var groupedAmount = regexp.MustCompile(`^-?[0-9]{1,3}(\.[0-9]{3})+$`)
+
+// scalar is a JSON scalar's text: a string's content, otherwise the raw
+// token.
+func scalar(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(s), nil
+	}
+	if len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
+		return "", fmt.Errorf("got %.20s, want a scalar", raw)
+	}
+	return string(raw), nil
 }
 
 // index checks a catalog and returns its variants by code.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 )
@@ -15,11 +14,7 @@ const token = "sim-token"
 
 func demo(t testing.TB) *Catalog {
 	t.Helper()
-	data, err := os.ReadFile("../../../testdata/isipay/catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := LoadCatalog(data)
+	cat, err := LoadCatalog(DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // Catalog is the simulator's catalog, as stored in a JSON file such as
-// testdata/senpay/catalog.json:
+// demo.json (DemoCatalog):
 //
 //	{"providers": [{
 //	  "id": 9, "code": "GI-BJ", "name": "Genshin Impact", "active": 1,

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,11 +15,7 @@ const testKey, testSecret = "key-1", "secret-1"
 
 func demoCatalog(t testing.TB) *Catalog {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/senpay/catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := LoadCatalog(b)
+	cat, err := LoadCatalog(DemoCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package catalog
+package matching
 
 import (
 	"bytes"
@@ -192,17 +192,17 @@ func TestSKU(t *testing.T) {
 }
 
 func TestMatchOfferMethodAndConflicts(t *testing.T) {
-	ml := func(code, name string) MatchInput {
-		return MatchInput{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: code, Name: name}
+	ml := func(code, name string) Offer {
+		return Offer{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: code, Name: name}
 	}
 	tests := []struct {
-		in     MatchInput
+		in     Offer
 		ok     bool
 		method Method
 		item   string
 	}{
 		{ml("MLBB_ID_86", "86 (78+8) Diamonds"), true, MethodSKU, "diamonds:86"},
-		{MatchInput{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_86", Name: "86 (78+8) Diamonds"}, true, MethodSKU, "diamonds:86"},
+		{Offer{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_86", Name: "86 (78+8) Diamonds", Prefixed: true}, true, MethodSKU, "diamonds:86"},
 		{ml("MLBB_ID_78", "86 (78+8) Diamonds"), true, MethodSKU, "diamonds:86"},                  // an SKU may name the base
 		{ml("MLBB_ID_86", "MLBB 86 Diamonds"), true, MethodSKU, "diamonds:86"},                    // the game's abbreviation in the name
 		{ml("MLBB_ID_86", "Mobile Legends - 86 (78+8) Diamonds"), true, MethodSKU, "diamonds:86"}, // the game's name in the name
@@ -219,19 +219,16 @@ func TestMatchOfferMethodAndConflicts(t *testing.T) {
 		{ml("MLBB_ID_60UC", "60 Diamonds"), false, MethodNone, ""},           // SKU unit contradicts
 		{ml("MLBB_ID_86", "86 (78+8) Diamonds PH"), false, MethodNone, ""},   // name region contradicts
 		{ml("MLBB_ID_86", "86 Diamonds Spesial"), false, MethodNone, ""},     // unreadable name
-		{MatchInput{Supplier: "isipay", GameName: "[PROMO]", Code: "X_1", Name: "1 Diamonds"}, false, MethodNone, ""},
+		{Offer{Supplier: "isipay", GameName: "[PROMO]", Code: "X_1", Name: "1 Diamonds"}, false, MethodNone, ""},
 	}
 	for _, tt := range tests {
-		l := MatchOffer(tt.in)
+		l := Match(tt.in)
 		if l.OK != tt.ok || l.Method != tt.method || l.Item != tt.item {
-			t.Errorf("MatchOffer(%s %q): got ok=%v method=%s item=%q (%s), want ok=%v method=%s item=%q",
+			t.Errorf("Match(%s %q): got ok=%v method=%s item=%q (%s), want ok=%v method=%s item=%q",
 				tt.in.Code, tt.in.Name, l.OK, l.Method, l.Item, l.Reason, tt.ok, tt.method, tt.item)
 		}
 		if !l.OK && (l.Reason == "" || l.Confidence > 0.2 || l.Key() != "") {
-			t.Errorf("MatchOffer(%s %q): unlinked with reason %q, confidence %v, key %q", tt.in.Code, tt.in.Name, l.Reason, l.Confidence, l.Key())
-		}
-		if key, method, conf, ok := ItemKey(tt.in); key != l.Item || method != string(l.Method) || conf != l.Confidence || ok != l.OK {
-			t.Errorf("ItemKey(%s %q) disagrees with MatchOffer", tt.in.Code, tt.in.Name)
+			t.Errorf("Match(%s %q): unlinked with reason %q, confidence %v, key %q", tt.in.Code, tt.in.Name, l.Reason, l.Confidence, l.Key())
 		}
 	}
 }
@@ -252,8 +249,12 @@ type labelledOffer struct {
 	Name     string `json:"name"`
 }
 
-func (o labelledOffer) input() MatchInput {
-	return MatchInput(o)
+// prefixedSuppliers are the suppliers of the test data whose product codes
+// begin with their game's code; catalog learns it from the supplier.
+var prefixedSuppliers = map[string]bool{"senpay": true}
+
+func (o labelledOffer) input() Offer {
+	return Offer{Supplier: o.Supplier, GameCode: o.GameCode, GameName: o.GameName, Code: o.Code, Name: o.Name, Prefixed: prefixedSuppliers[o.Supplier]}
 }
 
 // TestLabelledMatching measures SameItem against the labelled pairs. A false
@@ -291,7 +292,7 @@ func TestLabelledMatching(t *testing.T) {
 				p.A.Supplier, p.A.GameName, p.A.Name, p.B.Supplier, p.B.GameName, p.B.Name, p.Note)
 		case !same && p.Same:
 			fn++
-			la, lb := MatchOffer(p.A.input()), MatchOffer(p.B.input())
+			la, lb := Match(p.A.input()), Match(p.B.input())
 			t.Logf("pair %d missed: %q [%s %s] vs %q [%s %s]: %s", i, p.A.Name, la.Key(), la.Reason, p.B.Name, lb.Key(), lb.Reason, p.Note)
 		default:
 			tn++
@@ -324,7 +325,7 @@ func ratio(a, b int) float64 {
 // the parser dropped something that tells them apart).
 func TestMatchDemoCatalogs(t *testing.T) {
 	offers := demoOffers(t)
-	groups := MatchOffers(offers)
+	groups := Groups(offers)
 	cross := 0
 	for _, g := range groups {
 		if g.Review {
@@ -348,7 +349,7 @@ func TestMatchDemoCatalogs(t *testing.T) {
 	}
 }
 
-func demoOffers(t *testing.T) []MatchInput {
+func demoOffers(t *testing.T) []Offer {
 	t.Helper()
 	var senpay struct {
 		Providers []struct {
@@ -362,7 +363,7 @@ func demoOffers(t *testing.T) []MatchInput {
 			Variants   []struct{ Code, Name string }
 		}
 	}
-	for path, v := range map[string]any{"../testdata/senpay/catalog.json": &senpay, "../testdata/isipay/catalog.json": &isipay} {
+	for path, v := range map[string]any{"../suppliers/senpay/senpaysim/demo.json": &senpay, "../suppliers/isipay/isipaysim/demo.json": &isipay} {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -371,15 +372,15 @@ func demoOffers(t *testing.T) []MatchInput {
 			t.Fatalf("%s: %v", path, err)
 		}
 	}
-	var offers []MatchInput
+	var offers []Offer
 	for _, p := range senpay.Providers {
 		for _, o := range p.Products {
-			offers = append(offers, MatchInput{Supplier: "senpay", GameCode: p.Code, GameName: p.Name, Code: o.Code, Name: o.Name})
+			offers = append(offers, Offer{Supplier: "senpay", GameCode: p.Code, GameName: p.Name, Code: o.Code, Name: o.Name, Prefixed: true})
 		}
 	}
 	for _, p := range isipay.Products {
 		for _, o := range p.Variants {
-			offers = append(offers, MatchInput{Supplier: "isipay", GameCode: p.Code, GameName: p.Name, Code: o.Code, Name: o.Name})
+			offers = append(offers, Offer{Supplier: "isipay", GameCode: p.Code, GameName: p.Name, Code: o.Code, Name: o.Name})
 		}
 	}
 	if len(offers) < 200 {
@@ -389,17 +390,17 @@ func demoOffers(t *testing.T) []MatchInput {
 }
 
 func TestMatchOffersFlagsDuplicateListing(t *testing.T) {
-	in := []MatchInput{
+	in := []Offer{
 		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_86", Name: "86 (78+8) Diamonds"},
 		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_86B", Name: "78+8 Diamonds"},
-		{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_86", Name: "86 Diamonds"},
+		{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_86", Name: "86 Diamonds", Prefixed: true},
 		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_X", Name: "Mystery Box"},
 		// One listing, one total, two descriptions: which is Senpay's 172?
 		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_172", Name: "172 Diamonds"},
 		{Supplier: "isipay", GameCode: "mobile-legends", GameName: "Mobile Legends", Code: "MLBB_ID_172B", Name: "172 (156+16) Diamonds"},
-		{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_172", Name: "172 (156+16) Diamonds"},
+		{Supplier: "senpay", GameCode: "MLBB-BJ", GameName: "MOBILE LEGENDS BJ", Code: "MLBB-BJMLBB_172", Name: "172 (156+16) Diamonds", Prefixed: true},
 	}
-	groups := MatchOffers(in)
+	groups := Groups(in)
 	var got []string
 	for _, g := range groups {
 		got = append(got, fmt.Sprintf("%s %v %v", g.Key, g.Offers, g.Review))

@@ -1,6 +1,7 @@
-package catalog
+package matching
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -20,8 +21,8 @@ import (
 //     one vocabulary (id, my, ph, sg, th, vn, global, sea, asia, ...):
 //     "Mobile Legends Malaysia" is "mobile-legends-my", "MLBB PH" and
 //     "Mobile Legends PH" are "mobile-legends-ph". Indonesia is the market
-//     both suppliers sell in and what an unqualified name means (Isipay's
-//     "Mobile Legends" sells MLBB_ID_ codes), so "id" alone is dropped:
+//     the suppliers sell in and what an unqualified name means (a bare
+//     "Mobile Legends" product sells MLBB_ID_ codes), so "id" alone is dropped:
 //     "Valorant Indonesia" is "valorant".
 //   - "Global" is a region family like any other: "PUBG Mobile (Global)"
 //     is "pubg-mobile-global", never "pubg-mobile". The global and the
@@ -36,6 +37,15 @@ import (
 func GameID(name string) string {
 	id, _, _ := gameIdentity(name)
 	return id
+}
+
+// BaseName is a game name as GameID reads it, without its region: lower-case
+// words joined by spaces, abbreviations expanded ("mobile legends" for
+// "MLBB PH"). Games of one base name are siblings: the review shows their
+// offers side by side.
+func BaseName(name string) string {
+	_, base, _ := gameIdentity(name)
+	return base
 }
 
 // defaultRegion is what a game name without a region means.
@@ -180,4 +190,45 @@ func gameWords(name string) []string {
 		}
 	}
 	return words
+}
+
+var (
+	bracketed  = regexp.MustCompile(`\[[^\]]*\]|\([^)]*\)`)
+	channelTag = regexp.MustCompile(`(?i)^(v\d+|q\d+|bj|rcf|promo|termurah|murah)$`)
+)
+
+// DisplayName is a supplier game name without marketing tags and channel
+// codes: "Free Fire MAX [PROMO TERMURAH] V3" → "Free Fire MAX". A region
+// or "Global" that only a bracket said is kept, so that two games never
+// show the same name: "PUBG Mobile (Global) [PROMO]" → "PUBG Mobile
+// (Global)", beside "PUBG Mobile".
+func DisplayName(name string) string {
+	words := strings.Fields(bracketed.ReplaceAllString(name, " "))
+	for len(words) > 1 && channelTag.MatchString(words[len(words)-1]) {
+		words = words[:len(words)-1]
+	}
+	if len(words) == 0 {
+		return strings.TrimSpace(name)
+	}
+	shown := map[string]bool{}
+	for _, w := range gameWords(strings.Join(words, " ")) {
+		if r, ok := regionCode(w); ok {
+			shown[r] = true
+		}
+	}
+	_, _, regions := gameIdentity(name)
+	for _, r := range regions {
+		if r != defaultRegion && !shown[r] {
+			words = append(words, "("+regionLabel(r)+")")
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+func regionLabel(r string) string {
+	switch r {
+	case "global", "asia":
+		return strings.ToUpper(r[:1]) + r[1:]
+	}
+	return strings.ToUpper(r)
 }

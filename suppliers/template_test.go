@@ -1,14 +1,16 @@
-package catalog
+package suppliers
 
 import (
 	"maps"
 	"strings"
 	"testing"
+
+	"github.com/syncd/syncd/catalog"
 )
 
-// BlankIsipayValue must see exactly the placeholders IsipayData fills, or
+// Blank must see exactly the placeholders Fill fills, or
 // a value could go missing unnoticed.
-func TestBlankIsipayValue(t *testing.T) {
+func TestTemplateBlank(t *testing.T) {
 	templates := []string{
 		"{user_id}", "{user_id}({server})", "{user_id}|{server}|{character_name}",
 		"id={user_id};zone={zone_2}", "plain", "{User_ID}", "{a-b}", "{}", "{{user_id}}",
@@ -16,25 +18,25 @@ func TestBlankIsipayValue(t *testing.T) {
 	for _, tmpl := range templates {
 		values := map[string]string{}
 		for _, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
-			if key, blank := BlankIsipayValue(tmpl, values); !blank || key != m[1] {
+			if key, blank := Template(tmpl).Blank(values); !blank || key != m[1] {
 				t.Errorf("%q with %v: got {%s} %v, want {%s} blank", tmpl, values, key, blank, m[1])
 			}
 			values[m[1]] = "<" + m[1] + ">"
 		}
-		if key, blank := BlankIsipayValue(tmpl, values); blank {
+		if key, blank := Template(tmpl).Blank(values); blank {
 			t.Errorf("%q with %v: got {%s} blank, want none", tmpl, values, key)
 		}
 		values["unused"] = " "
-		if got := IsipayData(tmpl, values); placeholder.MatchString(got) {
-			t.Errorf("IsipayData(%q): %q still has a placeholder", tmpl, got)
+		if got := Template(tmpl).Fill(values); placeholder.MatchString(got) {
+			t.Errorf("Fill(%q): %q still has a placeholder", tmpl, got)
 		}
 	}
 }
 
-func TestCheckIsipayData(t *testing.T) {
-	two := []FormField{{Key: "user_id", Type: "text"}, {Key: "server", Type: "text"}}
+func TestTemplateCheck(t *testing.T) {
+	two := []catalog.FormField{{Key: "user_id", Type: "text"}, {Key: "server", Type: "text"}}
 	for _, ok := range []string{"{user_id}({server})", "{user_id}|{server}", "id={user_id};zone={server}", "{server} {user_id}"} {
-		if err := CheckIsipayData(ok, two); err != nil {
+		if err := Template(ok).Check(two); err != nil {
 			t.Errorf("%q: got %v, want nil", ok, err)
 		}
 	}
@@ -42,7 +44,7 @@ func TestCheckIsipayData(t *testing.T) {
 		"", "{user_id}", "{user_id}({zone})", "{user_id}{server}", "{user_id}({server}}", "{{user_id}}|{server}",
 		"{user_id}({server}){", "{user_id}\t{server}", "{user_id}\u202e{server}", "{user_id}\n{server}",
 	} {
-		if err := CheckIsipayData(bad, two); err == nil {
+		if err := Template(bad).Check(two); err == nil {
 			t.Errorf("%q: got nil, want an error", bad)
 		}
 	}
@@ -57,43 +59,43 @@ func TestTemplateDelimiters(t *testing.T) {
 		"{user_id} ({server})":             "{} ()",
 		"{user_id}\u00b7{server}\u00b7end": "{}\u00b7end",
 	} {
-		if got := TemplateDelimiters(tmpl); got != want {
-			t.Errorf("TemplateDelimiters(%q): got %q, want %q", tmpl, got, want)
+		if got := Template(tmpl).Delimiters(); got != want {
+			t.Errorf("Delimiters(%q): got %q, want %q", tmpl, got, want)
 		}
 	}
 }
 
-// The values of issue 12, in the default template: each would send
-// Isipay another player.
-func TestCheckTemplateValueRefusesBreakers(t *testing.T) {
+// The values of issue 12, in the default template: each would send the
+// supplier another player.
+func TestTemplateCheckValueRefusesBreakers(t *testing.T) {
 	const tmpl = "{user_id}({server})"
 	for _, v := range []string{"{server}|x", "2001)(9999", "12(34", "{user_id}", "x}"} {
-		if err := CheckTemplateValue(tmpl, v); err == nil {
+		if err := Template(tmpl).CheckValue(v); err == nil {
 			t.Errorf("%q in %s: got nil, want an error", v, tmpl)
 		}
 	}
 	for _, v := range []string{"12345678", "2001", "name#1234", "a|b"} {
-		if err := CheckTemplateValue(tmpl, v); err != nil {
+		if err := Template(tmpl).CheckValue(v); err != nil {
 			t.Errorf("%q in %s: got %v, want nil", v, tmpl, err)
 		}
 	}
 	// What the check prevents: filled in, these read back otherwise.
 	for _, values := range []map[string]string{{"user_id": "1", "server": "2001)(9999"}, {"user_id": "1)(2", "server": "3"}} {
-		if got := readBack(tmpl, IsipayData(tmpl, values), 2); len(got) == 1 && maps.Equal(got[0], values) {
+		if got := readBack(tmpl, Template(tmpl).Fill(values), 2); len(got) == 1 && maps.Equal(got[0], values) {
 			t.Errorf("%v reads back as itself alone; the test no longer shows a breaker", values)
 		}
 	}
-	if key, err := BreakingIsipayValue(tmpl, map[string]string{"user_id": "1", "server": "2001)(9999"}); key != "server" || err == nil {
-		t.Errorf("BreakingIsipayValue: got {%s} %v, want {server} refused", key, err)
+	if key, err := Template(tmpl).Breaking(map[string]string{"user_id": "1", "server": "2001)(9999"}); key != "server" || err == nil {
+		t.Errorf("Breaking: got {%s} %v, want {server} refused", key, err)
 	}
 }
 
-// FuzzIsipayDataSplits: for any template CheckIsipayData accepts and any
-// values CheckTemplateValue accepts, the filled string can be read back
+// FuzzTemplateSplits: for any template Check accepts and any values
+// CheckValue accepts, the filled string can be read back
 // into fields in exactly one way, and that way gives the buyer's values.
 // The reading back knows only the template: a placeholder may stand for
 // any string at all.
-func FuzzIsipayDataSplits(f *testing.F) {
+func FuzzTemplateSplits(f *testing.F) {
 	f.Add("{user_id}({server})", "12345678", "2001", "")
 	f.Add("{user_id}|{server}|{zone}", "a", "b", "c")
 	f.Add("id={user_id};zone={server}", "i=1", "z", "")
@@ -103,24 +105,24 @@ func FuzzIsipayDataSplits(f *testing.F) {
 		if len(tmpl)+len(a)+len(b)+len(c) > 120 {
 			return
 		}
-		var form []FormField
+		var form []catalog.FormField
 		values := map[string]string{}
 		for i, m := range placeholder.FindAllStringSubmatch(tmpl, -1) {
 			if _, ok := values[m[1]]; ok {
 				continue
 			}
-			form = append(form, FormField{Key: m[1], Type: "text"})
+			form = append(form, catalog.FormField{Key: m[1], Type: "text"})
 			values[m[1]] = []string{a, b, c, a + b}[i%4]
 		}
-		if CheckIsipayData(tmpl, form) != nil {
+		if Template(tmpl).Check(form) != nil {
 			return
 		}
 		for _, v := range values {
-			if CheckTemplateValue(tmpl, v) != nil {
+			if Template(tmpl).CheckValue(v) != nil {
 				return
 			}
 		}
-		data := IsipayData(tmpl, values)
+		data := Template(tmpl).Fill(values)
 		parses := readBack(tmpl, data, 2)
 		if len(parses) != 1 {
 			t.Fatalf("%q filled with %v is %q, which reads back %d ways: %v", tmpl, values, data, len(parses), parses)

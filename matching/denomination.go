@@ -1,4 +1,4 @@
-package catalog
+package matching
 
 import (
 	"strconv"
@@ -19,7 +19,7 @@ import (
 //
 // What does not change identity: thousands separators ("1.500", "1,500"),
 // word order ("UC 60", "Membership Mingguan" / "Weekly Membership"), the
-// game's own name or abbreviation inside the name (handled by MatchOffer,
+// game's own name or abbreviation inside the name (handled by Match,
 // which knows the game), singular and plural, Indonesian and English words
 // for the same thing (berlian/diamonds, mingguan/weekly, bulanan/monthly),
 // marketing tags, and a pass duration that is the pass's usual one
@@ -60,7 +60,8 @@ type Denomination struct {
 // Key is the identity of the denomination within a game, such as
 // "diamonds:86", "diamonds:100:first-topup", "vp:1375" or
 // "pass:weekly-diamond-pass:x2". A store may persist it: it changes only if
-// the matching policy or its vocabulary does (see RekeyItems).
+// the matching policy or its vocabulary does (then the store rekeys, as
+// catalog.ApplyMatchingPolicy does).
 func (d Denomination) Key() string { return d.key(false) }
 
 // Label is Key with the bonus split when one is stated
@@ -244,7 +245,7 @@ func parseQuantity(s string) (int64, bool) {
 // "1.450 Diamonds", "300+30 Genesis Crystals", "UC 60" or "Weekly Diamond
 // Pass x2". It reports false when the name cannot be read with confidence:
 // then the offer must not be matched by its name. It does not know the
-// game: MatchOffer also reads names that repeat their game's name.
+// game: Match also reads names that repeat their game's name.
 func ParseDenomination(name string) (Denomination, bool) {
 	return parseDenomination(name, nil)
 }

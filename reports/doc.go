@@ -1,0 +1,11 @@
+// Package reports owns what operators read about the business: profit by
+// period, game, supplier and storefront, and supplier scorecards. It is
+// read-only: it aggregates the rows orders writes (orders, order_attempts,
+// order_events) and the supplier balance reads, in one read transaction
+// per report, and never writes.
+//
+// It imports only the root package (the database) and internal/fault
+// (its refusals are fault.Validation errors). It must not import orders,
+// catalog, api or console: it reads orders' tables, not its service, so a
+// report never takes an order's lock or the writer.
+package reports
