@@ -500,14 +500,21 @@ END;
 $$;
 
 -- The cut-off is SQLite's strftime('%Y-%m-%dT%H:%M:%fZ', checked_at,
--- '-90 days') spelled in PostgreSQL: 90 days of 86,400 seconds before
--- checked_at, computed in UTC whatever the session's time zone, written
--- with milliseconds and a Z. Older reads compare as text, as on SQLite.
+-- '-90 days'), text for text: the whole seconds, 90 days of 86,400
+-- seconds earlier, in UTC whatever the session's time zone; then SQLite's
+-- milliseconds, the fraction rounded half up and held at .999 (SQLite
+-- clamps a fraction above .999 rather than carry into the next second),
+-- taken from the text's own digits (timestamptz would first round them to
+-- microseconds). Older reads compare as text, as on SQLite.
 CREATE FUNCTION balance_reads_update() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    whole  timestamp := (regexp_replace(NEW.checked_at, '\.[0-9]+', '')::timestamptz AT TIME ZONE 'UTC') - interval '90 days';
+    nanos  bigint := rpad(coalesce(substring(NEW.checked_at from '\.([0-9]+)'), '0'), 9, '0')::bigint;
+    cutoff text COLLATE "C" := to_char(whole, 'YYYY-MM-DD"T"HH24:MI:SS') || '.'
+        || lpad(least((nanos + 500000) / 1000000, 999)::text, 3, '0') || 'Z';
 BEGIN
     INSERT INTO balance_reads (supplier, balance, at) VALUES (NEW.supplier, NEW.read_balance, NEW.checked_at);
-    DELETE FROM balance_reads WHERE supplier = NEW.supplier
-        AND at < to_char((NEW.checked_at::timestamptz AT TIME ZONE 'UTC') - interval '90 days', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+    DELETE FROM balance_reads WHERE supplier = NEW.supplier AND at < cutoff;
     RETURN NULL;
 END;
 $$;
