@@ -18,6 +18,32 @@ func IsPostgresURL(dsn string) bool {
 	return ok && (strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql"))
 }
 
+// RedactDSN returns dsn fit for a log or a message: a SQLite path as it
+// is; a PostgreSQL URL with its password, whether in the user info or in a
+// query parameter such as password or sslpassword, replaced by "xxxxx".
+// A PostgreSQL URL that does not parse cleanly is not shown at all: a
+// password holding a '/', '?' or '#' that was not percent-encoded moves
+// into the host, path or fragment, where no redaction would find it.
+func RedactDSN(dsn string) string {
+	if !IsPostgresURL(dsn) {
+		return dsn
+	}
+	scheme, _, _ := strings.Cut(dsn, "://")
+	u, err := url.Parse(dsn)
+	if err != nil || u.Opaque != "" || u.Fragment != "" || (u.User == nil && strings.Contains(dsn, "@")) {
+		return scheme + "://(a malformed URL, not shown)"
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q[k] = []string{"xxxxx"}
+		}
+	}
+	c := *u
+	c.RawQuery = q.Encode()
+	return c.Redacted()
+}
+
 // Pool sizes for PostgreSQL. Unlike SQLite's one writer, PostgreSQL runs
 // writers side by side; each instance holds at most 2×8 of the server's
 // connections (100 by default), so three instances, psql and a pg_dump fit
@@ -42,7 +68,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		// url.Parse's error quotes the URL, password and all.
 		return nil, errors.New("open database: invalid PostgreSQL URL")
 	}
-	name := redacted(u)
+	name := RedactDSN(rawURL)
 	w, err := sqlx.Open("pgx", rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
@@ -67,13 +93,6 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	r.SetMaxOpenConns(pgMaxOpen)
 	r.SetMaxIdleConns(pgMaxIdle)
 	return &DB{Write: w, Read: r, dialect: Postgres}, nil
-}
-
-// redacted names the database for messages and logs without its password.
-func redacted(u *url.URL) string {
-	c := *u
-	c.RawQuery = ""
-	return c.Redacted()
 }
 
 // migratePostgres applies every migration the database lacks, each in its

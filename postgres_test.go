@@ -31,14 +31,50 @@ func TestIsPostgresURL(t *testing.T) {
 	}
 }
 
+// RedactDSN keeps what names the database and drops every password, in
+// the user info or the query; a URL whose password moved elsewhere for
+// want of percent-encoding is not shown.
+func TestRedactDSN(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"syncd.db":                "syncd.db",
+		"/var/lib/syncd/syncd.db": "/var/lib/syncd/syncd.db",
+		"postgres://syncd:s3cret-pw@db.example:5432/syncd?sslmode=verify-full": "postgres://syncd:xxxxx@db.example:5432/syncd?sslmode=verify-full",
+		"postgresql://syncd:s3cret%2Fpw@db.example/syncd":                      "postgresql://syncd:xxxxx@db.example/syncd",
+		"postgres://syncd@db.example/syncd":                                    "postgres://syncd@db.example/syncd",
+		"postgres://db.example/syncd?user=syncd&password=s3cret-pw":            "postgres://db.example/syncd?password=xxxxx&user=syncd",
+		"postgres://db.example/syncd?sslpassword=s3cret-pw&sslmode=require":    "postgres://db.example/syncd?sslmode=require&sslpassword=xxxxx",
+		"POSTGRES://u:s3cret-pw@db.example/syncd":                              "postgres://u:xxxxx@db.example/syncd",
+		// Not percent-encoded: the password's '/' ends the host...
+		"postgres://syncd:123/s3cret-pw@db.example/syncd": "postgres://(a malformed URL, not shown)",
+		// ...its '#' starts a fragment...
+		"postgres://syncd:s3cret#pw@db.example/syncd": "postgres://(a malformed URL, not shown)",
+		// ...but its '@' stays in the user info (the host follows the last).
+		"postgres://syncd:s3cret@pw@db.example/syncd": "postgres://syncd:xxxxx@db.example/syncd",
+		"postgres://syncd:s3cret pw@db.example/syncd": "postgres://(a malformed URL, not shown)",
+	} {
+		got := syncd.RedactDSN(dsn)
+		if got != want {
+			t.Errorf("RedactDSN(%q):\n got %s\nwant %s", dsn, got, want)
+		}
+		if strings.Contains(got, "s3cret") {
+			t.Errorf("RedactDSN(%q) shows the password: %s", dsn, got)
+		}
+	}
+}
+
 // A connection error names the server, never the password in its URL.
 func TestOpenPostgresErrorHidesPassword(t *testing.T) {
-	_, err := syncd.Open(context.Background(), "postgres://syncd:s3cret-pw@127.0.0.1:1/none?connect_timeout=2")
-	if err == nil {
-		t.Fatal("open on a closed port: got no error")
-	}
-	if strings.Contains(err.Error(), "s3cret-pw") {
-		t.Fatalf("error shows the password: %v", err)
+	for _, dsn := range []string{
+		"postgres://syncd:s3cret-pw@127.0.0.1:1/none?connect_timeout=2",
+		"postgres://syncd@127.0.0.1:1/none?connect_timeout=2&password=s3cret-pw",
+	} {
+		_, err := syncd.Open(context.Background(), dsn)
+		if err == nil {
+			t.Fatal("open on a closed port: got no error")
+		}
+		if strings.Contains(err.Error(), "s3cret-pw") {
+			t.Fatalf("error shows the password: %v", err)
+		}
 	}
 }
 
