@@ -19,8 +19,10 @@ import (
 // columns in the same order, of corresponding types and nullability, and
 // the same keys, foreign keys, indexes and triggers: store SQL with
 // explicit column lists reads and writes the same rows on either database.
-// CHECK constraints, defaults and index predicates are spelled in each
-// dialect and not compared.
+// CHECK constraints, defaults, index predicates and what a trigger does
+// (SQLite's statements, PostgreSQL's PL/pgSQL function) and its WHEN
+// condition are spelled in each dialect and not compared; a trigger's
+// name, timing, event, UPDATE OF columns and row level are.
 func TestDialectsBuildTheSameSchema(t *testing.T) {
 	pg := dbtest.OpenPostgres(t)
 	ctx := context.Background()
@@ -71,7 +73,7 @@ type shape struct {
 	keys     []string // "primary (a, b)", "unique (a, b)"
 	foreign  []string // "a -> table (b)"
 	indexes  []string // "name unique? partial? (a, b)", indexes made by CREATE INDEX
-	triggers []string // names of CREATE TRIGGER's triggers
+	triggers []string // "name after update of a, b for each row": when and on what each fires
 	textNotC []string // PostgreSQL only: text columns with another collation
 }
 
@@ -160,8 +162,13 @@ func sqliteShape(t *testing.T, db *sqlx.DB) map[string]*shape {
 		for _, fk := range fks {
 			s.foreign = append(s.foreign, fk.From+" -> "+fk.Table+" ("+fk.To+")")
 		}
-		if err := db.Select(&s.triggers, `SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?`, tb.Name); err != nil {
+		var trg []string
+		if err := db.Select(&trg, `SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?`, tb.Name); err != nil {
 			t.Fatal(err)
+		}
+		for _, def := range trg {
+			// SQLite's triggers are all FOR EACH ROW, said or not.
+			s.triggers = append(s.triggers, trigger(t, def, true))
 		}
 		s.sort()
 		out[tb.Name] = s
@@ -253,15 +260,16 @@ func postgresShape(t *testing.T, db *sqlx.DB) map[string]*shape {
 	}
 	var trg []struct {
 		Table string
-		Name  string
+		Def   string
+		Row   bool
 	}
-	if err := db.Select(&trg, `SELECT t.relname AS "table", g.tgname AS name
+	if err := db.Select(&trg, `SELECT t.relname AS "table", pg_get_triggerdef(g.oid) AS def, g.tgtype & 1 = 1 AS row
 		FROM pg_trigger g JOIN pg_class t ON t.oid = g.tgrelid
 		WHERE t.relnamespace = current_schema()::regnamespace AND NOT g.tgisinternal`); err != nil {
 		t.Fatal(err)
 	}
 	for _, g := range trg {
-		out[g.Table].triggers = append(out[g.Table].triggers, g.Name)
+		out[g.Table].triggers = append(out[g.Table].triggers, trigger(t, g.Def, g.Row))
 	}
 	for _, s := range out {
 		s.sort()
@@ -285,6 +293,25 @@ func index(name string, unique, partial bool, on []string) string {
 		s += " partial"
 	}
 	return s + " (" + strings.Join(on, ", ") + ")"
+}
+
+// triggerHead reads a trigger's name, timing and event from its
+// definition: sqlite_schema.sql as written, or pg_get_triggerdef's, whose
+// table is schema-qualified.
+var triggerHead = regexp.MustCompile(`(?is)^CREATE\s+TRIGGER\s+(\w+)\s+(BEFORE|AFTER|INSTEAD\s+OF)\s+(INSERT|DELETE|UPDATE(?:\s+OF\s+\w+(?:\s*,\s*\w+)*)?)\s+ON\s`)
+
+func trigger(t *testing.T, def string, row bool) string {
+	t.Helper()
+	m := triggerHead.FindStringSubmatch(def)
+	if m == nil {
+		t.Fatalf("trigger definition not understood: %s", def)
+	}
+	s := strings.Join(strings.Fields(strings.ToLower(m[1]+" "+m[2]+" "+m[3])), " ")
+	s = strings.ReplaceAll(s, " ,", ",")
+	if row {
+		s += " for each row"
+	}
+	return s
 }
 
 // sort orders what has no order of its own; columns keep theirs.
