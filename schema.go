@@ -1,57 +1,37 @@
-// Package syncd holds the SQLite schema and opens syncd's database. It
-// imports nothing of syncd's: every store package receives the *DB it opens.
+// Package syncd holds the schema and opens syncd's database: SQLite, the
+// embedded default, or PostgreSQL. It imports nothing of syncd's and no
+// database driver: every store package receives the *DB it opens, and main
+// and tests import the drivers.
 package syncd
 
 import (
 	"context"
-	_ "embed"
+	"database/sql"
 	"fmt"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 )
 
-//go:embed schema.sql
-var schemaSQL string
-
-// Migration is one numbered block of schema.sql.
-type Migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
-var migrationHeader = regexp.MustCompile(`(?m)^-- migration (\d+): (.*)$`)
-
-// Migrations parses schema.sql into its ordered migrations.
-func Migrations() ([]Migration, error) {
-	locs := migrationHeader.FindAllStringSubmatchIndex(schemaSQL, -1)
-	var out []Migration
-	for i, loc := range locs {
-		end := len(schemaSQL)
-		if i+1 < len(locs) {
-			end = locs[i+1][0]
-		}
-		v, _ := strconv.Atoi(schemaSQL[loc[2]:loc[3]])
-		if v != i+1 {
-			return nil, fmt.Errorf("schema.sql: migration %d found where %d was expected", v, i+1)
-		}
-		out = append(out, Migration{Version: v, Name: schemaSQL[loc[4]:loc[5]], SQL: schemaSQL[loc[1]:end]})
-	}
-	return out, nil
-}
-
-// DB is syncd's database: one writer connection, because SQLite has one
-// writer at a time and a pool of writers only queues on busy_timeout, and a
-// pool of readers that WAL lets run beside it.
+// DB is syncd's database. On SQLite: one writer connection, because SQLite
+// has one writer at a time and a pool of writers only queues on
+// busy_timeout, and a pool of readers that WAL lets run beside it. On
+// PostgreSQL: two pools, the reader's refusing writes.
 type DB struct {
 	Write *sqlx.DB
 	Read  *sqlx.DB
+
+	dialect Dialect
 }
+
+// Dialect is the SQL the database speaks, for the few statements that
+// must differ; most need only Rebind.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Rebind rewrites query's ? placeholders for the database's dialect.
+func (db *DB) Rebind(query string) string { return db.dialect.Rebind(query) }
 
 // dsn builds the modernc.org/sqlite DSN with the settings measured in
 // DESIGN.md. _txlock=immediate makes every write transaction take the write
@@ -74,10 +54,19 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the database at path and migrates it to
-// the current schema. The caller must have registered the "sqlite" driver
-// (modernc.org/sqlite), which is imported in main and tests only.
-func Open(ctx context.Context, path string) (*DB, error) {
+// Open opens the database dsn names and migrates it to the current schema.
+// A postgres:// or postgresql:// URL is a PostgreSQL database, which needs
+// the "pgx" driver (github.com/jackc/pgx/v5/stdlib); anything else is the
+// path of a SQLite file, created if needed, which needs the "sqlite" driver
+// (modernc.org/sqlite). Drivers are imported in main and tests only.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if IsPostgresURL(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open database: invalid path %q", path)
 	}
@@ -107,12 +96,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // nil, the transaction survives a power cut, and so does every commit
 // before it, since the WAL is replayed in order. Orders and received
 // webhooks commit so before anyone is told or called; everything else
-// can be derived again from them or from the suppliers.
+// can be derived again from them or from the suppliers. On PostgreSQL every
+// commit is durable, and this is a plain transaction.
 //
 // SQLite refuses to change the setting inside a transaction, so the
 // writer's one connection is held for the whole of it: set FULL, run the
 // transaction, set NORMAL back.
 func (db *DB) InDurableTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	if db.dialect == Postgres {
+		return inTx(ctx, db.Write, fn)
+	}
 	conn, err := db.Write.Connx(ctx)
 	if err != nil {
 		return fmt.Errorf("writer connection: %w", err)
@@ -123,7 +116,14 @@ func (db *DB) InDurableTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error
 	}
 	// Left at FULL if this fails: slower, never less safe.
 	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = NORMAL")
-	tx, err := conn.BeginTxx(ctx, nil)
+	return inTx(ctx, conn, fn)
+}
+
+// inTx runs fn in a transaction begun on b and commits it if fn succeeds.
+func inTx(ctx context.Context, b interface {
+	BeginTxx(context.Context, *sql.TxOptions) (*sqlx.Tx, error)
+}, fn func(tx *sqlx.Tx) error) error {
+	tx, err := b.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -148,8 +148,12 @@ func (db *DB) Close() error {
 
 // SchemaVersion reports the database's applied migration.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	q := "PRAGMA user_version"
+	if db.dialect == Postgres {
+		q = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+	}
 	var v int
-	err := db.Read.GetContext(ctx, &v, "PRAGMA user_version")
+	err := db.Read.GetContext(ctx, &v, q)
 	return v, err
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
@@ -125,7 +126,8 @@ func (c Config) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("addr", c.Addr),
 		slog.String("metrics_addr", c.MetricsAddr),
-		slog.String("db", c.DB),
+		// A PostgreSQL URL may carry a password.
+		slog.String("db", syncd.RedactDSN(c.DB)),
 		slog.Duration("sync_interval", c.SyncInterval),
 		slog.Duration("stale_after", c.StaleAfter),
 		slog.String("max_cost_fall", c.MaxCostFall.String()),

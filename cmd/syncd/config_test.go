@@ -103,16 +103,22 @@ func TestConfigRefusesBadValues(t *testing.T) {
 func TestConfigLogValueHidesSecrets(t *testing.T) {
 	env := map[string]string{"SENPAY_API_KEY": "sk-live-123", "SENPAY_SECRET_KEY": "very-secret", "SYNCD_ADMIN_TOKEN": "adm-456",
 		"SENPAY_WEBHOOK_SECRET": "hook-789", "SYNCD_NOTIFY_URL": "https://shop.example/hook?key=url-key-012",
-		"SYNCD_NOTIFY_SECRET": "notify-345", "ISIPAY_API_TOKEN": "isi-678", "ISIPAY_BASE_URL": "https://isipay.example"}
+		"SYNCD_NOTIFY_SECRET": "notify-345", "ISIPAY_API_TOKEN": "isi-678", "ISIPAY_BASE_URL": "https://isipay.example",
+		"SYNCD_DB": "postgres://syncd:db-pw-901@db.example:5432/syncd?sslmode=require&sslpassword=db-pw-234"}
 	c, err := parseConfig("serve", nil, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.LogValue().String()
-	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456", "hook-789", "url-key-012", "notify-345", "isi-678"} {
+	for _, secret := range []string{"sk-live-123", "very-secret", "adm-456", "hook-789", "url-key-012", "notify-345", "isi-678",
+		"db-pw-901", "db-pw-234"} {
 		if strings.Contains(s, secret) {
 			t.Fatalf("log value leaks %q: %s", secret, s)
 		}
+	}
+	// The database is still named, for whoever reads the log.
+	if want := "db=postgres://syncd:xxxxx@db.example:5432/syncd?sslmode=require&sslpassword=xxxxx"; !strings.Contains(s, want) {
+		t.Fatalf("log value: got %s, want it to hold %s", s, want)
 	}
 }
 
