@@ -154,6 +154,25 @@ func insertAttempt(ctx context.Context, tx execer, a *attemptRow) error {
 	return nil
 }
 
+func getAttempt(ctx context.Context, q sqlx.QueryerContext, orderID string, seq int) (*attemptRow, error) {
+	var a attemptRow
+	if err := sqlx.GetContext(ctx, q, &a, qAttempt, orderID, seq); err != nil {
+		return nil, fmt.Errorf("attempt %d of order %s: %w", seq, orderID, err)
+	}
+	return &a, nil
+}
+
+// parkAttempt stops polling an attempt, saying why: nothing is left to ask
+// its supplier, only a webhook or a person can settle it.
+func parkAttempt(ctx context.Context, tx execer, a *attemptRow, why string, at time.Time) error {
+	const q = `UPDATE order_attempts SET next_check_at = NULL, message = ?, updated_at = ?
+				WHERE order_id = ? AND seq = ?`
+	if _, err := tx.ExecContext(ctx, q, why, syncd.FormatTime(at), a.OrderID, a.Seq); err != nil {
+		return fmt.Errorf("attempt %s: %w", a.Ref, err)
+	}
+	return nil
+}
+
 // saveAttempt writes an attempt's mutable columns.
 func saveAttempt(ctx context.Context, tx execer, a *attemptRow) error {
 	_, err := tx.ExecContext(ctx, qSaveAttempt, a.State, a.Txn, a.SupplierStatus, a.Message, a.SN, a.Checks,
@@ -221,7 +240,6 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`
 	qMoveOrder = `UPDATE orders SET status = ?, reason = ?, supplier = ?, cost = ?, sn = ?,
 		version = ?, updated_at = ? WHERE id = ? AND status = ? AND version = ?`
-	qSpendBalance = `UPDATE supplier_balances SET balance = balance - ? WHERE supplier = ? AND balance IS NOT NULL`
 )
 
 var writeQueries = []string{qOrderByID, qOrderByReference, qAttempts, qAttempt, qInsertAttempt, qSaveAttempt,
