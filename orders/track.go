@@ -322,51 +322,17 @@ func (s *Service) RecordBalance(ctx context.Context, supplier string, balance in
 	}
 	now := syncd.FormatTime(s.cfg.Now())
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO supplier_balances (supplier, balance, error, checked_at) VALUES (?, NULL, ?, ?)
-			ON CONFLICT (supplier) DO UPDATE SET error = excluded.error, checked_at = excluded.checked_at`,
-			supplier, clipMessage(askErr), now)
-		if err != nil {
-			return fmt.Errorf("record balance of %s: %w", supplier, err)
-		}
-		return nil
+		return storeBalanceError(ctx, tx, supplier, clipMessage(askErr), now)
 	})
 }
 
 // Balances lists what syncd knows of its suppliers' balances, with each
 // one's low-balance threshold and warning.
 func (s *Service) Balances(ctx context.Context) ([]Balance, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT supplier, balance, read_balance, error, checked_at, low_since, low_threshold
-		FROM supplier_balances ORDER BY supplier`)
+	out, err := listBalances(ctx, s.db.Read)
 	if err != nil {
-		return nil, fmt.Errorf("balances: %w", err)
-	}
-	defer rows.Close()
-	var out []Balance
-	for rows.Next() {
-		var b Balance
-		var bal, read, lowThreshold sql.NullInt64
-		var at string
-		var lowSince sql.NullString
-		if err := rows.Scan(&b.Supplier, &bal, &read, &b.Error, &at, &lowSince, &lowThreshold); err != nil {
-			return nil, fmt.Errorf("balances: %w", err)
-		}
-		if bal.Valid {
-			b.Balance = &bal.Int64
-		}
-		if read.Valid {
-			b.Read = &read.Int64
-		}
-		b.CheckedAt, _ = syncd.ParseTime(at)
-		if lowSince.Valid {
-			since, _ := syncd.ParseTime(lowSince.String)
-			b.Low = &LowWarning{Since: since, Threshold: lowThreshold.Int64}
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows.Close()
 	for i := range out {
 		th, rule, ok, err := s.Threshold(ctx, out[i].Supplier)
 		if err != nil {
@@ -381,19 +347,5 @@ func (s *Service) Balances(ctx context.Context) ([]Balance, error) {
 
 // balances are the balances routing may trust: known, and not in error.
 func (s *Service) balances(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT supplier, balance FROM supplier_balances WHERE balance IS NOT NULL AND error = ''`)
-	if err != nil {
-		return nil, fmt.Errorf("balances: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var sup string
-		var b int64
-		if err := rows.Scan(&sup, &b); err != nil {
-			return nil, fmt.Errorf("balances: %w", err)
-		}
-		out[sup] = b
-	}
-	return out, rows.Err()
+	return trustedBalances(ctx, s.r())
 }
