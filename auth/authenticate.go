@@ -122,27 +122,14 @@ func (s *Store) reload(ctx context.Context, minAge time.Duration) error {
 
 // load replaces the in-memory tokens with SQLite's live ones.
 func (s *Store) load(ctx context.Context) error {
-	// One statement, so a token and its tiers come from one state of the
-	// database: a storefront token is never seen without its tiers.
-	const q = `SELECT t.id, t.name, t.role, t.hash, coalesce(tt.tier, '') AS tier
-		FROM tokens t LEFT JOIN token_tiers tt ON tt.token_id = t.id
-		WHERE t.revoked_at IS NULL
-		ORDER BY t.id, tt.tier != 'public', tt.tier`
-
 	s.loads.Add(1)
 	s.mu.RLock()
 	gen := s.gen
 	s.mu.RUnlock()
 
-	var rows []struct {
-		ID   int64  `db:"id"`
-		Name string `db:"name"`
-		Role string `db:"role"`
-		Hash []byte `db:"hash"`
-		Tier string `db:"tier"`
-	}
-	if err := s.db.Read.SelectContext(ctx, &rows, q); err != nil {
-		return fmt.Errorf("load tokens: %w", err)
+	rows, err := liveTokens(ctx, s.db.Read)
+	if err != nil {
+		return err
 	}
 	m := make(map[[sha256.Size]byte]Principal, len(rows))
 	for _, r := range rows {

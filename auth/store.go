@@ -274,6 +274,30 @@ func validate(name string, role Role, tiers []string) error {
 	return nil
 }
 
+// liveRow is a live token with one of its tiers ("" if it has none).
+type liveRow struct {
+	ID   int64  `db:"id"`
+	Name string `db:"name"`
+	Role string `db:"role"`
+	Hash []byte `db:"hash"`
+	Tier string `db:"tier"`
+}
+
+// liveTokens reads every token not revoked, a row per tier, public first.
+func liveTokens(ctx context.Context, q sqlx.QueryerContext) ([]liveRow, error) {
+	// One statement, so a token and its tiers come from one state of the
+	// database: a storefront token is never seen without its tiers.
+	const sel = `SELECT t.id, t.name, t.role, t.hash, coalesce(tt.tier, '') AS tier
+		FROM tokens t LEFT JOIN token_tiers tt ON tt.token_id = t.id
+		WHERE t.revoked_at IS NULL
+		ORDER BY t.id, tt.tier != 'public', tt.tier`
+	var rows []liveRow
+	if err := sqlx.SelectContext(ctx, q, &rows, sel); err != nil {
+		return nil, fmt.Errorf("load tokens: %w", err)
+	}
+	return rows, nil
+}
+
 type tokenRow struct {
 	ID        int64          `db:"id"`
 	Name      string         `db:"name"`

@@ -3,8 +3,6 @@ package auth
 import (
 	"cmp"
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,11 +39,11 @@ func checkTiers(ctx context.Context, tx *sqlx.Tx, tiers []string) ([]string, err
 	out = slices.Compact(out)
 	var unknown []string
 	for _, t := range out {
-		var n int
-		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM tiers WHERE id = ?`, t); err != nil {
-			return nil, fmt.Errorf("look up tier %q: %w", t, err)
+		known, err := tierExists(ctx, tx, t)
+		if err != nil {
+			return nil, err
 		}
-		if n == 0 {
+		if !known {
 			unknown = append(unknown, fmt.Sprintf("%q", clip(t)))
 		}
 	}
@@ -73,43 +71,18 @@ func clip(s string) string {
 	return s
 }
 
-// grantTiers stores token id's tiers, as checkTiers returned them.
-func grantTiers(ctx context.Context, tx *sqlx.Tx, id int64, tiers []string) error {
-	for _, t := range tiers {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO token_tiers (token_id, tier) VALUES (?, ?)`, id, t); err != nil {
-			return fmt.Errorf("grant tier %s to token %d: %w", t, id, err)
-		}
-	}
-	return nil
-}
-
-// tiersOf is token id's tiers, public first.
-func tiersOf(ctx context.Context, tx *sqlx.Tx, id int64) ([]string, error) {
-	var out []string
-	err := tx.SelectContext(ctx, &out, `SELECT tier FROM token_tiers WHERE token_id = ? ORDER BY tier != 'public', tier`, id)
-	if err != nil {
-		return nil, fmt.Errorf("tiers of token %d: %w", id, err)
-	}
-	return out, nil
-}
-
 // SetTiers replaces the price tiers storefront token id may use (each must
 // exist), at once in this process and within a few seconds in another
 // syncd on the same database. An unknown id is ErrNotFound, a revoked
 // token ErrRevoked; a merchandiser's or admin's, which use every tier, is
 // a validation error.
 func (s *Store) SetTiers(ctx context.Context, id int64, tiers []string) (Token, error) {
-	const q = `SELECT id, name, role, created_at, revoked_at FROM tokens WHERE id = ?`
-
 	var tok Token
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var r tokenRow
-		if err := tx.GetContext(ctx, &r, q, id); errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		} else if err != nil {
+		r, err := tokenByID(ctx, tx, id)
+		if err != nil {
 			return err
 		}
-		var err error
 		if tok, err = r.token(); err != nil {
 			return err
 		}
@@ -122,7 +95,7 @@ func (s *Store) SetTiers(ctx context.Context, id int64, tiers []string) (Token, 
 		if tok.Tiers, err = checkTiers(ctx, tx, tiers); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM token_tiers WHERE token_id = ?`, id); err != nil {
+		if err := dropTiers(ctx, tx, id); err != nil {
 			return err
 		}
 		return grantTiers(ctx, tx, id, tok.Tiers)

@@ -3,7 +3,6 @@ package inbox
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -177,19 +176,11 @@ func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remo
 // would have. Applying costs again is harmless: a change already stored
 // finds its cost unchanged. It returns how many it applied.
 func (in *Inbox) Replay(ctx context.Context) (int, error) {
-	const q = `SELECT id, supplier, body, received_at FROM webhook_inbox
-		WHERE processed_at IS NULL ORDER BY id`
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	type pending struct {
-		ID         int64  `db:"id"`
-		Supplier   string `db:"supplier"`
-		Body       string `db:"body"`
-		ReceivedAt string `db:"received_at"`
-	}
-	var rows []pending
-	if err := in.db.Read.SelectContext(ctx, &rows, q); err != nil {
-		return 0, fmt.Errorf("pending webhooks: %w", err)
+	rows, err := pendingDeliveries(ctx, in.db.Read)
+	if err != nil {
+		return 0, err
 	}
 	for i, p := range rows {
 		var out Outcome
@@ -240,11 +231,6 @@ type delivery struct {
 // store inserts the delivery, or finds the earlier one with the same
 // body, and now and then deletes expired processed deliveries.
 func (in *Inbox) store(ctx context.Context, supplier, kind string, body []byte, remote string) (delivery, error) {
-	const insert = `INSERT INTO webhook_inbox (supplier, kind, digest, body, remote, received_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (supplier, digest) DO NOTHING RETURNING id`
-	const earlier = `SELECT id, received_at, processed_at, outcome FROM webhook_inbox
-		WHERE supplier = ? AND digest = ?`
-	const prune = `DELETE FROM webhook_inbox WHERE processed_at IS NOT NULL AND received_at < ?`
 	sum := sha256.Sum256(body)
 	digest := hex.EncodeToString(sum[:])
 	now := in.now()
@@ -259,33 +245,33 @@ func (in *Inbox) store(ctx context.Context, supplier, kind string, body []byte, 
 		due := now.Sub(in.lastPrune) >= pruneEvery
 		in.pruneMu.Unlock()
 		if due {
-			r, err := tx.ExecContext(ctx, prune, syncd.FormatTime(now.Add(-in.retention)))
+			n, err := pruneProcessed(ctx, tx, syncd.FormatTime(now.Add(-in.retention)))
 			if err != nil {
-				return fmt.Errorf("prune webhook inbox: %w", err)
+				return err
 			}
-			if n, _ := r.RowsAffected(); n > 0 {
+			if n > 0 {
 				in.log.Info("webhook inbox pruned", "deleted", n, "older_than", in.retention)
 			}
 			pruned = true
 		}
-		err := tx.QueryRowContext(ctx, insert, supplier, kind, digest, string(body), remote, syncd.FormatTime(now)).Scan(&d.id)
-		if errors.Is(err, sql.ErrNoRows) {
-			d.duplicate = true
-			var received, outcome string
-			var processed sql.NullString
-			if err := tx.QueryRowContext(ctx, earlier, supplier, digest).Scan(&d.id, &received, &processed, &outcome); err != nil {
-				return fmt.Errorf("webhook %s %s: %w", supplier, digest, err)
+		id, inserted, err := insertDelivery(ctx, tx, supplier, kind, digest, body, remote, syncd.FormatTime(now))
+		if err != nil || inserted {
+			d.id = id
+			return err
+		}
+		d.duplicate = true
+		e, err := earlierDelivery(ctx, tx, supplier, digest)
+		if err != nil {
+			return err
+		}
+		d.id = e.ID
+		if d.receivedAt, err = syncd.ParseTime(e.ReceivedAt); err != nil {
+			return fmt.Errorf("webhook %s/%d: received_at %q: %w", supplier, d.id, e.ReceivedAt, err)
+		}
+		if d.processed = e.Processed.Valid; d.processed {
+			if err := json.Unmarshal([]byte(e.Outcome), &d.outcome); err != nil {
+				return fmt.Errorf("webhook %s/%d: outcome: %w", supplier, d.id, err)
 			}
-			if d.receivedAt, err = syncd.ParseTime(received); err != nil {
-				return fmt.Errorf("webhook %s/%d: received_at %q: %w", supplier, d.id, received, err)
-			}
-			if d.processed = processed.Valid; d.processed {
-				if err := json.Unmarshal([]byte(outcome), &d.outcome); err != nil {
-					return fmt.Errorf("webhook %s/%d: outcome: %w", supplier, d.id, err)
-				}
-			}
-		} else if err != nil {
-			return fmt.Errorf("store webhook %s: %w", supplier, err)
 		}
 		return nil
 	})
@@ -339,15 +325,11 @@ func (in *Inbox) apply(ctx context.Context, supplier string, ev suppliers.Event,
 
 // finish marks a delivery processed with its outcome.
 func (in *Inbox) finish(ctx context.Context, id int64, out Outcome) error {
-	const q = `UPDATE webhook_inbox SET processed_at = ?, outcome = ? WHERE id = ?`
 	b, err := json.Marshal(out)
 	if err != nil {
 		return err
 	}
-	if _, err := in.db.Write.ExecContext(ctx, q, syncd.FormatTime(in.now()), string(b), id); err != nil {
-		return fmt.Errorf("mark webhook %d processed: %w", id, err)
-	}
-	return nil
+	return markProcessed(ctx, in.db.Write, id, syncd.FormatTime(in.now()), string(b))
 }
 
 func (in *Inbox) logOutcome(supplier, kind string, id int64, remote string, out Outcome) {

@@ -2,7 +2,6 @@ package orders
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	mathrand "math/rand/v2"
@@ -45,11 +44,7 @@ func (a *Alerts) Enqueue(ctx context.Context, tx *sqlx.Tx, event string, body []
 		return nil
 	}
 	now := syncd.FormatTime(a.cfg.Now())
-	if _, err := tx.ExecContext(ctx, `INSERT INTO alert_outbox (delivery_id, event, body, next_at, created_at) VALUES (?, ?, ?, ?, ?)`,
-		newDeliveryID(), event, string(body), now, now); err != nil {
-		return fmt.Errorf("enqueue alert %s: %w", event, err)
-	}
-	return nil
+	return insertAlert(ctx, tx, newDeliveryID(), event, body, now)
 }
 
 // Kick wakes Run to send what was just enqueued. It never blocks.
@@ -109,10 +104,9 @@ func (a *Alerts) DeliverDue(ctx context.Context) (int, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var rows []alertRow
-	if err := a.db.Read.SelectContext(ctx, &rows, `SELECT id, delivery_id, event, body, attempts FROM alert_outbox
-		WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY id LIMIT ?`, syncd.FormatTime(a.cfg.Now()), notifyBatch); err != nil {
-		return 0, fmt.Errorf("due alerts: %w", err)
+	rows, err := dueAlerts(ctx, a.db.Read, syncd.FormatTime(a.cfg.Now()), notifyBatch)
+	if err != nil {
+		return 0, err
 	}
 	delivered := 0
 	for _, r := range rows {
@@ -131,9 +125,9 @@ func (a *Alerts) DeliverDue(ctx context.Context) (int, error) {
 }
 
 func (a *Alerts) nextDue(ctx context.Context) (time.Time, bool, error) {
-	var next sql.NullString
-	if err := a.db.Read.GetContext(ctx, &next, `SELECT MIN(next_at) FROM alert_outbox WHERE next_at IS NOT NULL`); err != nil {
-		return time.Time{}, false, fmt.Errorf("next due alert: %w", err)
+	next, err := nextAlert(ctx, a.db.Read)
+	if err != nil {
+		return time.Time{}, false, err
 	}
 	if !next.Valid {
 		return time.Time{}, false, nil
@@ -152,19 +146,16 @@ func (a *Alerts) attempt(ctx context.Context, r alertRow) (bool, error) {
 	var err error
 	switch {
 	case sendErr == nil:
-		_, err = a.db.Write.ExecContext(ctx, `UPDATE alert_outbox SET attempts = ?, next_at = NULL, delivered_at = ?, last_error = '' WHERE id = ?`,
-			attempt, syncd.FormatTime(now), r.ID)
+		err = recordAlert(ctx, a.db.Write, r.ID, attempt, DeliveryDelivered, syncd.FormatTime(now), "")
 		log.Info("alert delivered")
 	case attempt >= a.cfg.MaxAttempts:
 		msg := redact(a.cfg.Secret, sendErr.Error())
-		_, err = a.db.Write.ExecContext(ctx, `UPDATE alert_outbox SET attempts = ?, next_at = NULL, failed_at = ?, last_error = ? WHERE id = ?`,
-			attempt, syncd.FormatTime(now), msg, r.ID)
+		err = recordAlert(ctx, a.db.Write, r.ID, attempt, DeliveryFailed, syncd.FormatTime(now), msg)
 		log.Error("alert given up", "err", msg)
 	default:
 		msg := redact(a.cfg.Secret, sendErr.Error())
 		next := now.Add(backoff(a.cfg, attempt, after, a.jitter()))
-		_, err = a.db.Write.ExecContext(ctx, `UPDATE alert_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
-			attempt, syncd.FormatTime(next), msg, r.ID)
+		err = recordAlert(ctx, a.db.Write, r.ID, attempt, DeliveryRetry, syncd.FormatTime(next), msg)
 		log.Warn("alert not delivered", "err", msg, "next_at", next)
 	}
 	if err != nil {
@@ -175,7 +166,5 @@ func (a *Alerts) attempt(ctx context.Context, r alertRow) (bool, error) {
 
 // Pending is how many alerts wait to be delivered.
 func (a *Alerts) Pending(ctx context.Context) (int, error) {
-	var n int
-	err := a.db.Read.GetContext(ctx, &n, `SELECT COUNT(*) FROM alert_outbox WHERE next_at IS NOT NULL`)
-	return n, err
+	return pendingAlerts(ctx, a.db.Read)
 }

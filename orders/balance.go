@@ -2,7 +2,6 @@ package orders
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,18 +69,6 @@ type LowWarning struct {
 	Threshold int64     `json:"threshold"` // the threshold the estimate fell below
 }
 
-// Queries of the balance book. The spend of an attempt is booked when its
-// first send is answered (record), and refunded when a supplier reports it
-// not delivered (applyReceipt).
-const (
-	qRefundBalance = `UPDATE supplier_balances SET balance = balance + ? WHERE supplier = ? AND balance IS NOT NULL`
-	// A refusal for want of deposit proves the balance is below the cost.
-	qShortBalance = `UPDATE supplier_balances SET balance = ? WHERE supplier = ? AND balance >= ?`
-	// Bought since a moment: sent and maybe charged, not refunded.
-	qSpentSince = `SELECT COALESCE(SUM(cost), 0) FROM order_attempts
-		WHERE supplier = ? AND created_at >= ? AND state IN ('unknown', 'taken', 'accepted', 'succeeded')`
-)
-
 // RecordBalanceRead stores a balance read from supplier, asked at asked:
 // the estimate becomes the read less what was bought since it was asked
 // (those purchases lowered the estimate the read replaces; the supplier
@@ -91,17 +78,12 @@ func (s *Service) RecordBalanceRead(ctx context.Context, supplier string, read i
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var spent int64
 		if !asked.IsZero() {
-			if err := tx.GetContext(ctx, &spent, qSpentSince, supplier, syncd.FormatTime(asked)); err != nil {
+			var err error
+			if spent, err = spentSince(ctx, tx, supplier, asked); err != nil {
 				return fmt.Errorf("spent at %s since %s: %w", supplier, asked, err)
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO supplier_balances (supplier, balance, read_balance, error, checked_at) VALUES (?, ?, ?, '', ?)
-			ON CONFLICT (supplier) DO UPDATE SET balance = excluded.balance, read_balance = excluded.read_balance,
-				error = '', checked_at = excluded.checked_at`, supplier, read-spent, read, now)
-		if err != nil {
-			return fmt.Errorf("record balance of %s: %w", supplier, err)
-		}
-		return nil
+		return storeBalanceRead(ctx, tx, supplier, read-spent, read, now)
 	})
 	if err != nil {
 		return err
@@ -159,9 +141,9 @@ type balanceQueue struct {
 // against its threshold now: at start, before orders are taken, and in
 // tests.
 func (s *Service) SyncBalances(ctx context.Context) error {
-	var suppliers []string
-	if err := s.db.Read.SelectContext(ctx, &suppliers, `SELECT supplier FROM supplier_balances ORDER BY supplier`); err != nil {
-		return fmt.Errorf("balances: %w", err)
+	suppliers, err := balanceSuppliers(ctx, s.db.Read)
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, sup := range suppliers {
@@ -170,23 +152,12 @@ func (s *Service) SyncBalances(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// estimateRow is what passBalance reads of a supplier's balance.
-type estimateRow struct {
-	Balance      sql.NullInt64  `db:"balance"`
-	LowSince     sql.NullString `db:"low_since"`
-	LowThreshold sql.NullInt64  `db:"low_threshold"`
-}
-
 // passBalance reads supplier's estimate, gives it to the catalog and
 // judges it against the supplier's low-balance threshold.
 func (s *Service) passBalance(ctx context.Context, supplier string) error {
-	var row estimateRow
-	err := s.db.Read.GetContext(ctx, &row, `SELECT balance, low_since, low_threshold FROM supplier_balances WHERE supplier = ?`, supplier)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // never read: unknown, which the catalog never takes for empty
-	}
-	if err != nil {
-		return fmt.Errorf("balance of %s: %w", supplier, err)
+	row, ok, err := getEstimate(ctx, s.db.Read, supplier)
+	if err != nil || !ok {
+		return err // never read: unknown, which the catalog never takes for empty
 	}
 	if s.cat != nil {
 		if err := s.cat.SetBalance(ctx, supplier, catalog.SupplierBalance{Known: row.Balance.Valid, Estimate: row.Balance.Int64}); err != nil {
@@ -245,8 +216,8 @@ func (s *Service) threshold(ctx context.Context, supplier string, rule LowBalanc
 	if r, ok := s.spendRates[supplier]; ok && now.Sub(r.at) < 30*time.Second {
 		return r.per(rule.For), nil
 	}
-	var spent int64
-	if err := s.db.Read.GetContext(ctx, &spent, qSpentSince, supplier, syncd.FormatTime(now.Add(-spendWindow))); err != nil {
+	spent, err := spentSince(ctx, s.db.Read, supplier, now.Add(-spendWindow))
+	if err != nil {
 		return 0, fmt.Errorf("spend of %s: %w", supplier, err)
 	}
 	if s.spendRates == nil {
@@ -278,12 +249,8 @@ func (r spendRate) per(d time.Duration) int64 {
 func (s *Service) crossed(ctx context.Context, supplier string, low bool, est, threshold int64) error {
 	now := s.cfg.Now()
 	event := "supplier.balance_ok"
-	q := `UPDATE supplier_balances SET low_since = NULL, low_threshold = NULL WHERE supplier = ? AND low_since IS NOT NULL`
-	args := []any{supplier}
 	if low {
 		event = "supplier.balance_low"
-		q = `UPDATE supplier_balances SET low_since = ?, low_threshold = ? WHERE supplier = ? AND low_since IS NULL`
-		args = []any{syncd.FormatTime(now), threshold, supplier}
 	}
 	rule, _ := s.lowRule(supplier)
 	body, err := json.Marshal(BalanceAlert{Event: event, Supplier: supplier, Balance: est, Threshold: threshold,
@@ -293,11 +260,8 @@ func (s *Service) crossed(ctx context.Context, supplier string, low bool, est, t
 	}
 	done := false
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("low balance of %s: %w", supplier, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		changed, err := markLow(ctx, tx, supplier, low, now, threshold)
+		if err != nil || !changed {
 			return err
 		}
 		done = true
@@ -338,22 +302,4 @@ func (s *Service) Threshold(ctx context.Context, supplier string) (int64, LowBal
 	}
 	th, err := s.threshold(ctx, supplier, rule)
 	return th, rule, true, err
-}
-
-// shortOfBalance books a refusal for want of deposit: the estimate is
-// now below the cost, whatever it was.
-func shortOfBalance(ctx context.Context, ex execer, supplier string, cost int64) error {
-	if _, err := ex.ExecContext(ctx, qShortBalance, cost-1, supplier, cost); err != nil {
-		return fmt.Errorf("balance of %s: %w", supplier, err)
-	}
-	return nil
-}
-
-// refundBalance books a purchase the supplier did not deliver: its cost
-// is back in the deposit.
-func refundBalance(ctx context.Context, ex execer, supplier string, cost int64) error {
-	if _, err := ex.ExecContext(ctx, qRefundBalance, cost, supplier); err != nil {
-		return fmt.Errorf("balance of %s: %w", supplier, err)
-	}
-	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -137,8 +136,6 @@ func Sign(secret string, body []byte) string {
 // once; call Kick after tx commits. It returns the delivery id, or ""
 // when notifications are disabled.
 func (n *Notifier) Enqueue(ctx context.Context, tx *sqlx.Tx, orderID, status string, body []byte) (string, error) {
-	const q = `INSERT INTO notify_outbox (delivery_id, order_id, status, body, next_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`
 	if n.cfg.URL == "" {
 		return "", nil
 	}
@@ -147,8 +144,8 @@ func (n *Notifier) Enqueue(ctx context.Context, tx *sqlx.Tx, orderID, status str
 	}
 	id := newDeliveryID()
 	now := syncd.FormatTime(n.cfg.Now())
-	if _, err := tx.ExecContext(ctx, q, id, orderID, status, string(body), now, now); err != nil {
-		return "", fmt.Errorf("enqueue notification of order %s %s: %w", orderID, status, err)
+	if err := insertDelivery(ctx, tx, id, orderID, status, body, now); err != nil {
+		return "", err
 	}
 	return id, nil
 }
@@ -210,11 +207,6 @@ type outboxRow struct {
 	Attempts int    `db:"attempts"`
 }
 
-// headsOfOrders is each order's oldest pending delivery: the only one of
-// the order that may be sent. It reads only the pending rows (the partial
-// index), however long the outbox grows.
-const headsOfOrders = `SELECT MIN(id) FROM notify_outbox WHERE next_at IS NOT NULL GROUP BY order_id`
-
 // DeliverDue sends, once each, the deliveries due now that are the oldest
 // pending of their order, oldest first; one whose earlier delivery is
 // delivered or given up during the pass is sent in the same pass. It
@@ -222,8 +214,6 @@ const headsOfOrders = `SELECT MIN(id) FROM notify_outbox WHERE next_at IS NOT NU
 // recorded with its next try, not an error; the error is the database's,
 // or ctx's, checked between deliveries.
 func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
-	const q = `SELECT id, delivery_id, order_id, status, body, attempts FROM notify_outbox
-		WHERE id IN (` + headsOfOrders + `) AND next_at <= ? ORDER BY id LIMIT ?`
 	if n.cfg.URL == "" {
 		return 0, nil
 	}
@@ -235,9 +225,9 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 	tried := map[int64]bool{}
 	delivered := 0
 	for {
-		var rows []outboxRow
-		if err := n.db.Read.SelectContext(ctx, &rows, q, now, notifyBatch); err != nil {
-			return delivered, fmt.Errorf("due notifications: %w", err)
+		rows, err := dueDeliveries(ctx, n.db.Read, now, notifyBatch)
+		if err != nil {
+			return delivered, err
 		}
 		fresh := 0
 		for _, r := range rows {
@@ -266,10 +256,9 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 // nextDue is when the next sendable delivery is due; false if none is
 // pending.
 func (n *Notifier) nextDue(ctx context.Context) (time.Time, bool, error) {
-	const q = `SELECT MIN(next_at) FROM notify_outbox WHERE id IN (` + headsOfOrders + `)`
-	var next sql.NullString
-	if err := n.db.Read.GetContext(ctx, &next, q); err != nil {
-		return time.Time{}, false, fmt.Errorf("next due notification: %w", err)
+	next, err := nextDelivery(ctx, n.db.Read)
+	if err != nil {
+		return time.Time{}, false, err
 	}
 	if !next.Valid {
 		return time.Time{}, false, nil
@@ -285,11 +274,6 @@ func (n *Notifier) nextDue(ctx context.Context) (time.Time, bool, error) {
 // storefront took it. It is not cut short by ctx: a send interrupted
 // would be recorded as a failure of the storefront's, or not recorded.
 func (n *Notifier) attempt(ctx context.Context, r outboxRow) (bool, error) {
-	const (
-		done   = `UPDATE notify_outbox SET attempts = ?, next_at = NULL, delivered_at = ?, last_error = '' WHERE id = ?`
-		failed = `UPDATE notify_outbox SET attempts = ?, next_at = NULL, failed_at = ?, last_error = ? WHERE id = ?`
-		retry  = `UPDATE notify_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`
-	)
 	ctx = context.WithoutCancel(ctx)
 	attempt := r.Attempts + 1
 	log := n.log.With("delivery", r.Delivery, "order", r.Order, "status", r.Status, "attempt", attempt)
@@ -300,18 +284,18 @@ func (n *Notifier) attempt(ctx context.Context, r outboxRow) (bool, error) {
 	switch {
 	case sendErr == nil:
 		outcome = DeliveryDelivered
-		_, err = n.db.Write.ExecContext(ctx, done, attempt, syncd.FormatTime(now), r.ID)
+		err = recordDelivery(ctx, n.db.Write, r.ID, attempt, outcome, syncd.FormatTime(now), "")
 		log.Info("notification delivered")
 	case attempt >= n.cfg.MaxAttempts:
 		outcome = DeliveryFailed
 		msg := n.redact(sendErr.Error())
-		_, err = n.db.Write.ExecContext(ctx, failed, attempt, syncd.FormatTime(now), msg, r.ID)
+		err = recordDelivery(ctx, n.db.Write, r.ID, attempt, outcome, syncd.FormatTime(now), msg)
 		log.Error("notification given up", "error", msg)
 	default:
 		outcome = DeliveryRetry
 		msg := n.redact(sendErr.Error())
 		next := now.Add(n.delay(attempt, after))
-		_, err = n.db.Write.ExecContext(ctx, retry, attempt, syncd.FormatTime(next), msg, r.ID)
+		err = recordDelivery(ctx, n.db.Write, r.ID, attempt, outcome, syncd.FormatTime(next), msg)
 		log.Warn("notification not delivered", "error", msg, "next_at", next)
 	}
 	if err != nil {

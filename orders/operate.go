@@ -31,25 +31,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Order, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = min(max(f.Limit, 100), 1000)
 	}
-	q := `SELECT ` + orderColumns + ` FROM orders WHERE 1=1`
-	var args []any
-	if f.Status != "" {
-		q += ` AND status = ?`
-		args = append(args, f.Status)
-	}
-	if !f.Since.IsZero() {
-		q += ` AND created_at >= ?`
-		args = append(args, syncd.FormatTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		q += ` AND created_at < ?`
-		args = append(args, syncd.FormatTime(f.Until))
-	}
-	q += ` ORDER BY status = 'attention' DESC, created_at DESC LIMIT ?`
-	args = append(args, f.Limit)
-	var rows []orderRow
-	if err := s.db.Read.SelectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("list orders: %w", err)
+	rows, err := listOrders(ctx, s.db.Read, f)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*Order, 0, len(rows))
 	for i := range rows {
@@ -96,9 +80,9 @@ func (s *Service) Routing(ctx context.Context, id string) (*Routing, error) {
 	if r.Events, err = eventsOf(ctx, s.db.Read, id); err != nil {
 		return nil, err
 	}
-	var explain string
-	if err := s.db.Read.GetContext(ctx, &explain, `SELECT explain FROM orders WHERE id = ?`, id); err != nil {
-		return nil, fmt.Errorf("explain of order %s: %w", id, err)
+	explain, err := explainOf(ctx, s.db.Read, id)
+	if err != nil {
+		return nil, err
 	}
 	if explain != "" {
 		r.Explain = json.RawMessage(explain)
@@ -110,21 +94,11 @@ func (s *Service) Routing(ctx context.Context, id string) (*Routing, error) {
 
 // Counts returns how many orders are in each status.
 func (s *Service) Counts(ctx context.Context) (map[Status]int, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT status, count(*) FROM orders GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("count orders: %w", err)
-	}
-	defer rows.Close()
 	out := map[Status]int{Pending: 0, Processing: 0, Success: 0, Failed: 0, Attention: 0}
-	for rows.Next() {
-		var st Status
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("count orders: %w", err)
-		}
-		out[st] = n
+	if err := countOrders(ctx, s.db.Read, out); err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Settlement is an operator's decision on an order in attention.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/syncd/syncd"
@@ -33,47 +32,13 @@ type DeliveryFilter struct {
 
 // List returns deliveries, newest first.
 func (n *Notifier) List(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
-	const q = `SELECT delivery_id, order_id, status, attempts, next_at, delivered_at, failed_at, last_error, created_at
-		FROM notify_outbox WHERE `
-	var where []string
-	var args []any
-	switch f.State {
-	case "":
-	case DeliveryPending:
-		where = append(where, "next_at IS NOT NULL")
-	case DeliveryDelivered:
-		where = append(where, "delivered_at IS NOT NULL")
-	case DeliveryFailed:
-		where = append(where, "failed_at IS NOT NULL")
-	default:
-		return nil, fmt.Errorf("%w: state %q, want pending, delivered or failed", ErrDeliveryFilter, f.State)
-	}
-	if f.Order != "" {
-		where = append(where, "order_id = ?")
-		args = append(args, f.Order)
-	}
-	if len(where) == 0 {
-		where = append(where, "1")
-	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	args = append(args, min(limit, 1000))
-	type row struct {
-		ID          string         `db:"delivery_id"`
-		Order       string         `db:"order_id"`
-		Status      string         `db:"status"`
-		Attempts    int            `db:"attempts"`
-		NextAt      sql.NullString `db:"next_at"`
-		DeliveredAt sql.NullString `db:"delivered_at"`
-		FailedAt    sql.NullString `db:"failed_at"`
-		LastError   string         `db:"last_error"`
-		CreatedAt   string         `db:"created_at"`
-	}
-	var rows []row
-	if err := n.db.Read.SelectContext(ctx, &rows, q+strings.Join(where, " AND ")+" ORDER BY id DESC LIMIT ?", args...); err != nil {
-		return nil, fmt.Errorf("list notifications: %w", err)
+	rows, err := listDeliveries(ctx, n.db.Read, f, min(limit, 1000))
+	if err != nil {
+		return nil, err
 	}
 	out := make([]Delivery, len(rows))
 	for i, r := range rows {
@@ -112,11 +77,5 @@ func (n *Notifier) List(ctx context.Context, f DeliveryFilter) ([]Delivery, erro
 // Stats counts the deliveries still pending and those given up, for
 // metrics.
 func (n *Notifier) Stats(ctx context.Context) (pending, failed int, err error) {
-	const q = `SELECT
-		(SELECT COUNT(*) FROM notify_outbox WHERE next_at IS NOT NULL),
-		(SELECT COUNT(*) FROM notify_outbox WHERE failed_at IS NOT NULL)`
-	if err := n.db.Read.QueryRowContext(ctx, q).Scan(&pending, &failed); err != nil {
-		return 0, 0, fmt.Errorf("notification stats: %w", err)
-	}
-	return pending, failed, nil
+	return deliveryStats(ctx, n.db.Read)
 }

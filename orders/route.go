@@ -383,8 +383,8 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 		if wasPrepared && a.State != stateRejected {
 			// Taken, or maybe taken: the supplier may have charged it, so
 			// a known balance is lowered until the next balance check.
-			if _, err := s.w(tx).ExecContext(ctx, qSpendBalance, a.Cost, a.Supplier); err != nil {
-				return fmt.Errorf("balance of %s: %w", a.Supplier, err)
+			if err := spendBalance(ctx, s.w(tx), a.Supplier, a.Cost); err != nil {
+				return err
 			}
 		}
 		return addEvent(ctx, s.w(tx), id, "attempt", "syncd", now, map[string]any{"seq": a.Seq, "supplier": a.Supplier,
@@ -418,11 +418,11 @@ func (s *Service) loadAttempt(ctx context.Context, q sqlx.QueryerContext, id str
 	if err != nil {
 		return nil, nil, err
 	}
-	var a attemptRow
-	if err := sqlx.GetContext(ctx, q, &a, qAttempt, id, seq); err != nil {
-		return nil, nil, fmt.Errorf("attempt %d of order %s: %w", seq, id, err)
+	a, err := getAttempt(ctx, q, id, seq)
+	if err != nil {
+		return nil, nil, err
 	}
-	return row, &a, nil
+	return row, a, nil
 }
 
 // nextCheck is when an attempt is next polled or reconciled: PollBase,
@@ -448,9 +448,8 @@ func (s *Service) toAttention(ctx context.Context, row *orderRow, a *attemptRow,
 		}
 		if a.State != stateAccepted {
 			// Nothing left to ask the supplier; only a webhook or a person.
-			if _, err := tx.ExecContext(ctx, `UPDATE order_attempts SET next_check_at = NULL, message = ?, updated_at = ?
-				WHERE order_id = ? AND seq = ?`, why, syncd.FormatTime(now), a.OrderID, a.Seq); err != nil {
-				return fmt.Errorf("attempt %s: %w", a.Ref, err)
+			if err := parkAttempt(ctx, tx, a, why, now); err != nil {
+				return err
 			}
 		}
 		moved, err = s.move(ctx, tx, fresh, change{to: Attention, reason: why, supplier: a.Supplier, cost: &a.Cost}, "syncd", now)

@@ -233,12 +233,10 @@ func (s *Service) admit(ctx context.Context, tx *sqlx.Tx, req Request, hash, sto
 		CreatedAt: syncd.FormatTime(now), UpdatedAt: syncd.FormatTime(now),
 		SettleBy: syncd.FormatTime(now.Add(s.cfg.RerouteWindow)),
 	}
-	_, err := s.w(tx).ExecContext(ctx, qInsertOrder, row.ID, row.Reference, hash, storefront, row.ItemID, row.GameID, row.ItemName, row.Tier, row.Fields,
-		row.Price, Pending, string(explain), snap.Version, row.CreatedAt, row.UpdatedAt, row.SettleBy)
-	if err != nil {
-		return nil, fmt.Errorf("store order %s: %w", req.Reference, err)
+	if err := insertOrder(ctx, s.w(tx), row, string(explain), snap.Version); err != nil {
+		return nil, err
 	}
-	err = addEvent(ctx, s.w(tx), row.ID, "created", actorOr(storefront), now, map[string]any{
+	err := addEvent(ctx, s.w(tx), row.ID, "created", actorOr(storefront), now, map[string]any{
 		"price": row.Price, "tier": row.Tier, "catalog_version": snap.Version, "chosen": supplierOf(it)})
 	return row, err
 }
@@ -325,13 +323,9 @@ func (s *Service) Get(ctx context.Context, id, storefront string) (*Order, error
 // ByReference returns the orders with a reference: a storefront's one
 // (zero or one), or with storefront "" every storefront's.
 func (s *Service) ByReference(ctx context.Context, storefront, ref string) ([]*Order, error) {
-	q, args := `SELECT `+orderColumns+` FROM orders WHERE reference = ?`, []any{ref}
-	if storefront != "" {
-		q, args = q+` AND storefront = ?`, append(args, storefront)
-	}
-	var rows []orderRow
-	if err := s.db.Read.SelectContext(ctx, &rows, q+` ORDER BY created_at`, args...); err != nil {
-		return nil, fmt.Errorf("orders with reference %q: %w", ref, err)
+	rows, err := ordersByReference(ctx, s.db.Read, storefront, ref)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*Order, 0, len(rows))
 	for i := range rows {
@@ -371,12 +365,8 @@ func (s *Service) move(ctx context.Context, tx *sqlx.Tx, row *orderRow, ch chang
 	if ch.sn != "" {
 		up.SN = ch.sn
 	}
-	res, err := s.w(tx).ExecContext(ctx, qMoveOrder, up.Status, up.Reason, up.Supplier, up.Cost, up.SN, up.Version, up.UpdatedAt, row.ID, row.Status, row.Version)
-	if err != nil {
-		return nil, fmt.Errorf("order %s to %s: %w", row.ID, ch.to, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return nil, fmt.Errorf("order %s to %s: changed meanwhile", row.ID, ch.to)
+	if err := moveOrder(ctx, s.w(tx), row, &up); err != nil {
+		return nil, err
 	}
 	if err := addEvent(ctx, s.w(tx), row.ID, "status", actor, now, map[string]any{"from": row.Status, "to": ch.to, "reason": ch.reason}); err != nil {
 		return nil, err

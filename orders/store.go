@@ -154,6 +154,25 @@ func insertAttempt(ctx context.Context, tx execer, a *attemptRow) error {
 	return nil
 }
 
+func getAttempt(ctx context.Context, q sqlx.QueryerContext, orderID string, seq int) (*attemptRow, error) {
+	var a attemptRow
+	if err := sqlx.GetContext(ctx, q, &a, qAttempt, orderID, seq); err != nil {
+		return nil, fmt.Errorf("attempt %d of order %s: %w", seq, orderID, err)
+	}
+	return &a, nil
+}
+
+// parkAttempt stops polling an attempt, saying why: nothing is left to ask
+// its supplier, only a webhook or a person can settle it.
+func parkAttempt(ctx context.Context, tx execer, a *attemptRow, why string, at time.Time) error {
+	const q = `UPDATE order_attempts SET next_check_at = NULL, message = ?, updated_at = ?
+				WHERE order_id = ? AND seq = ?`
+	if _, err := tx.ExecContext(ctx, q, why, syncd.FormatTime(at), a.OrderID, a.Seq); err != nil {
+		return fmt.Errorf("attempt %s: %w", a.Ref, err)
+	}
+	return nil
+}
+
 // saveAttempt writes an attempt's mutable columns.
 func saveAttempt(ctx context.Context, tx execer, a *attemptRow) error {
 	_, err := tx.ExecContext(ctx, qSaveAttempt, a.State, a.Txn, a.SupplierStatus, a.Message, a.SN, a.Checks,
@@ -221,7 +240,6 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`
 	qMoveOrder = `UPDATE orders SET status = ?, reason = ?, supplier = ?, cost = ?, sn = ?,
 		version = ?, updated_at = ? WHERE id = ? AND status = ? AND version = ?`
-	qSpendBalance = `UPDATE supplier_balances SET balance = balance - ? WHERE supplier = ? AND balance IS NOT NULL`
 )
 
 var writeQueries = []string{qOrderByID, qOrderByReference, qAttempts, qAttempt, qInsertAttempt, qSaveAttempt,
@@ -245,4 +263,168 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	// Durable: an order, attempt or status a storefront or supplier may
 	// have been told of must survive a power cut.
 	return s.db.InDurableTx(ctx, fn)
+}
+
+// insertOrder stores a new order as pending, at version 1, with the price
+// explanation and catalog version it was taken at.
+func insertOrder(ctx context.Context, tx execer, row *orderRow, explain string, catalogVersion int64) error {
+	_, err := tx.ExecContext(ctx, qInsertOrder, row.ID, row.Reference, row.RequestHash, row.Storefront, row.ItemID, row.GameID,
+		row.ItemName, row.Tier, row.Fields, row.Price, Pending, explain, catalogVersion, row.CreatedAt, row.UpdatedAt, row.SettleBy)
+	if err != nil {
+		return fmt.Errorf("store order %s: %w", row.Reference, err)
+	}
+	return nil
+}
+
+// moveOrder writes up over row, only if row is still as read: same status
+// and version.
+func moveOrder(ctx context.Context, tx execer, row, up *orderRow) error {
+	res, err := tx.ExecContext(ctx, qMoveOrder, up.Status, up.Reason, up.Supplier, up.Cost, up.SN, up.Version, up.UpdatedAt,
+		row.ID, row.Status, row.Version)
+	if err != nil {
+		return fmt.Errorf("order %s to %s: %w", row.ID, up.Status, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("order %s to %s: changed meanwhile", row.ID, up.Status)
+	}
+	return nil
+}
+
+// ordersByReference returns the orders with a reference, oldest first: a
+// storefront's (zero or one), or with storefront "" every storefront's.
+func ordersByReference(ctx context.Context, q sqlx.QueryerContext, storefront, ref string) ([]orderRow, error) {
+	sel, args := `SELECT `+orderColumns+` FROM orders WHERE reference = ?`, []any{ref}
+	if storefront != "" {
+		sel, args = sel+` AND storefront = ?`, append(args, storefront)
+	}
+	var rows []orderRow
+	if err := sqlx.SelectContext(ctx, q, &rows, sel+` ORDER BY created_at`, args...); err != nil {
+		return nil, fmt.Errorf("orders with reference %q: %w", ref, err)
+	}
+	return rows, nil
+}
+
+// listOrders returns orders newest first, attention orders first.
+func listOrders(ctx context.Context, q sqlx.QueryerContext, f Filter) ([]orderRow, error) {
+	sel := `SELECT ` + orderColumns + ` FROM orders WHERE 1=1`
+	var args []any
+	if f.Status != "" {
+		sel += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if !f.Since.IsZero() {
+		sel += ` AND created_at >= ?`
+		args = append(args, syncd.FormatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		sel += ` AND created_at < ?`
+		args = append(args, syncd.FormatTime(f.Until))
+	}
+	sel += ` ORDER BY status = 'attention' DESC, created_at DESC LIMIT ?`
+	args = append(args, f.Limit)
+	var rows []orderRow
+	if err := sqlx.SelectContext(ctx, q, &rows, sel, args...); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return rows, nil
+}
+
+// explainOf is the price explanation stored with an order, "" if none.
+func explainOf(ctx context.Context, q sqlx.QueryerContext, id string) (string, error) {
+	const sel = `SELECT explain FROM orders WHERE id = ?`
+	var explain string
+	if err := sqlx.GetContext(ctx, q, &explain, sel, id); err != nil {
+		return "", fmt.Errorf("explain of order %s: %w", id, err)
+	}
+	return explain, nil
+}
+
+// countOrders counts the orders in each status that has any.
+func countOrders(ctx context.Context, q sqlx.QueryerContext, out map[Status]int) error {
+	const sel = `SELECT status, count(*) FROM orders GROUP BY status`
+	rows, err := q.QueryContext(ctx, sel)
+	if err != nil {
+		return fmt.Errorf("count orders: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st Status
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return fmt.Errorf("count orders: %w", err)
+		}
+		out[st] = n
+	}
+	return rows.Err()
+}
+
+// attemptKey names one attempt.
+type attemptKey struct {
+	OrderID string `db:"order_id"`
+	Seq     int    `db:"seq"`
+}
+
+// dueAttempts are the attempts whose next check is due at now, soonest
+// first, at most 500.
+func dueAttempts(ctx context.Context, q sqlx.QueryerContext, now string) ([]attemptKey, error) {
+	const sel = `SELECT order_id, seq FROM order_attempts
+		WHERE next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT 500`
+	var rows []attemptKey
+	if err := sqlx.SelectContext(ctx, q, &rows, sel, now); err != nil {
+		return nil, fmt.Errorf("due attempts: %w", err)
+	}
+	return rows, nil
+}
+
+// unrouted are the open orders untouched since before that no attempt
+// carries: a crash left them between two steps. At most 500.
+func unrouted(ctx context.Context, q sqlx.QueryerContext, before string) ([]string, error) {
+	const sel = `SELECT id FROM orders o
+		WHERE status IN ('pending', 'processing') AND updated_at <= ? AND NOT EXISTS (
+			SELECT 1 FROM order_attempts a WHERE a.order_id = o.id AND a.state IN ('prepared', 'unknown', 'taken', 'accepted'))
+		LIMIT 500`
+	var ids []string
+	if err := sqlx.SelectContext(ctx, q, &ids, sel, before); err != nil {
+		return nil, fmt.Errorf("orders to route: %w", err)
+	}
+	return ids, nil
+}
+
+// toResume are the open orders with no attempt in flight: a previous run
+// left them mid-way.
+func toResume(ctx context.Context, q sqlx.QueryerContext) ([]string, error) {
+	const sel = `SELECT id FROM orders o
+		WHERE status IN ('pending', 'processing') AND NOT EXISTS (
+			SELECT 1 FROM order_attempts a WHERE a.order_id = o.id AND a.state IN ('unknown', 'taken', 'accepted'))`
+	var ids []string
+	if err := sqlx.SelectContext(ctx, q, &ids, sel); err != nil {
+		return nil, fmt.Errorf("orders to resume: %w", err)
+	}
+	return ids, nil
+}
+
+// postponeAttempt writes an attempt's check count, next check and message.
+func postponeAttempt(ctx context.Context, tx execer, a *attemptRow, next sql.NullString, msg, at string) error {
+	const q = `UPDATE order_attempts SET checks = ?, next_check_at = ?, message = ?, updated_at = ?
+			WHERE order_id = ? AND seq = ?`
+	_, err := tx.ExecContext(ctx, q, a.Checks, next, msg, at, a.OrderID, a.Seq)
+	return err
+}
+
+// findAttempt finds a supplier's attempt by its transaction id, or else by
+// our reference; sql.ErrNoRows when neither matches.
+func findAttempt(ctx context.Context, q sqlx.QueryerContext, supplier, txn, ref string) (attemptKey, error) {
+	const (
+		byTxn = `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_txn = ?`
+		byRef = `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_ref = ?`
+	)
+	var key attemptKey
+	err := sql.ErrNoRows
+	if txn != "" {
+		err = sqlx.GetContext(ctx, q, &key, byTxn, supplier, txn)
+	}
+	if errors.Is(err, sql.ErrNoRows) && ref != "" {
+		err = sqlx.GetContext(ctx, q, &key, byRef, supplier, ref)
+	}
+	return key, err
 }

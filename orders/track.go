@@ -67,21 +67,13 @@ func (s *Service) applyReceipt(ctx context.Context, tx *sqlx.Tx, row *orderRow, 
 // the rest.
 func (s *Service) Poll(ctx context.Context) (int, error) {
 	now := syncd.FormatTime(s.cfg.Now())
-	type due struct {
-		OrderID string `db:"order_id"`
-		Seq     int    `db:"seq"`
+	rows, err := dueAttempts(ctx, s.db.Read, now)
+	if err != nil {
+		return 0, err
 	}
-	var rows []due
-	if err := s.db.Read.SelectContext(ctx, &rows, `SELECT order_id, seq FROM order_attempts
-		WHERE next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT 500`, now); err != nil {
-		return 0, fmt.Errorf("due attempts: %w", err)
-	}
-	var orphans []string
-	if err := s.db.Read.SelectContext(ctx, &orphans, `SELECT id FROM orders o
-		WHERE status IN ('pending', 'processing') AND updated_at <= ? AND NOT EXISTS (
-			SELECT 1 FROM order_attempts a WHERE a.order_id = o.id AND a.state IN ('prepared', 'unknown', 'taken', 'accepted'))
-		LIMIT 500`, syncd.FormatTime(s.cfg.Now().Add(-s.cfg.PollBase))); err != nil {
-		return 0, fmt.Errorf("orders to route: %w", err)
+	orphans, err := unrouted(ctx, s.db.Read, syncd.FormatTime(s.cfg.Now().Add(-s.cfg.PollBase)))
+	if err != nil {
+		return 0, err
 	}
 	for _, id := range orphans {
 		s.dispatchAsync(id, 0)
@@ -184,9 +176,7 @@ func (s *Service) postpone(ctx context.Context, a *attemptRow, msg string) error
 		msg = a.Message
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE order_attempts SET checks = ?, next_check_at = ?, message = ?, updated_at = ?
-			WHERE order_id = ? AND seq = ?`, a.Checks, next, msg, syncd.FormatTime(now), a.OrderID, a.Seq)
-		return err
+		return postponeAttempt(ctx, tx, a, next, msg, syncd.FormatTime(now))
 	})
 }
 
@@ -240,17 +230,7 @@ func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) er
 // out-of-order updates are harmless: a final attempt ignores them, and an
 // order's status only moves forward.
 func (s *Service) Apply(ctx context.Context, u Update) error {
-	var key struct {
-		OrderID string `db:"order_id"`
-		Seq     int    `db:"seq"`
-	}
-	err := sql.ErrNoRows
-	if u.Txn != "" {
-		err = sqlx.GetContext(ctx, s.r(), &key, `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_txn = ?`, u.Supplier, u.Txn)
-	}
-	if errors.Is(err, sql.ErrNoRows) && u.Ref != "" {
-		err = sqlx.GetContext(ctx, s.r(), &key, `SELECT order_id, seq FROM order_attempts WHERE supplier = ? AND supplier_ref = ?`, u.Supplier, u.Ref)
-	}
+	key, err := findAttempt(ctx, s.r(), u.Supplier, u.Txn, u.Ref)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s transaction %q (reference %q): %w", u.Supplier, u.Txn, u.Ref, ErrNotFound)
 	}
@@ -269,11 +249,9 @@ func (s *Service) Apply(ctx context.Context, u Update) error {
 // Resume routes every order a previous run left mid-way. Attempts in
 // flight are picked up by Poll from their stored schedule.
 func (s *Service) Resume(ctx context.Context) (int, error) {
-	var ids []string
-	if err := s.db.Read.SelectContext(ctx, &ids, `SELECT id FROM orders o
-		WHERE status IN ('pending', 'processing') AND NOT EXISTS (
-			SELECT 1 FROM order_attempts a WHERE a.order_id = o.id AND a.state IN ('unknown', 'taken', 'accepted'))`); err != nil {
-		return 0, fmt.Errorf("orders to resume: %w", err)
+	ids, err := toResume(ctx, s.db.Read)
+	if err != nil {
+		return 0, err
 	}
 	for _, id := range ids {
 		s.dispatchAsync(id, 0)
@@ -322,51 +300,17 @@ func (s *Service) RecordBalance(ctx context.Context, supplier string, balance in
 	}
 	now := syncd.FormatTime(s.cfg.Now())
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO supplier_balances (supplier, balance, error, checked_at) VALUES (?, NULL, ?, ?)
-			ON CONFLICT (supplier) DO UPDATE SET error = excluded.error, checked_at = excluded.checked_at`,
-			supplier, clipMessage(askErr), now)
-		if err != nil {
-			return fmt.Errorf("record balance of %s: %w", supplier, err)
-		}
-		return nil
+		return storeBalanceError(ctx, tx, supplier, clipMessage(askErr), now)
 	})
 }
 
 // Balances lists what syncd knows of its suppliers' balances, with each
 // one's low-balance threshold and warning.
 func (s *Service) Balances(ctx context.Context) ([]Balance, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT supplier, balance, read_balance, error, checked_at, low_since, low_threshold
-		FROM supplier_balances ORDER BY supplier`)
+	out, err := listBalances(ctx, s.db.Read)
 	if err != nil {
-		return nil, fmt.Errorf("balances: %w", err)
-	}
-	defer rows.Close()
-	var out []Balance
-	for rows.Next() {
-		var b Balance
-		var bal, read, lowThreshold sql.NullInt64
-		var at string
-		var lowSince sql.NullString
-		if err := rows.Scan(&b.Supplier, &bal, &read, &b.Error, &at, &lowSince, &lowThreshold); err != nil {
-			return nil, fmt.Errorf("balances: %w", err)
-		}
-		if bal.Valid {
-			b.Balance = &bal.Int64
-		}
-		if read.Valid {
-			b.Read = &read.Int64
-		}
-		b.CheckedAt, _ = syncd.ParseTime(at)
-		if lowSince.Valid {
-			since, _ := syncd.ParseTime(lowSince.String)
-			b.Low = &LowWarning{Since: since, Threshold: lowThreshold.Int64}
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows.Close()
 	for i := range out {
 		th, rule, ok, err := s.Threshold(ctx, out[i].Supplier)
 		if err != nil {
@@ -381,19 +325,5 @@ func (s *Service) Balances(ctx context.Context) ([]Balance, error) {
 
 // balances are the balances routing may trust: known, and not in error.
 func (s *Service) balances(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT supplier, balance FROM supplier_balances WHERE balance IS NOT NULL AND error = ''`)
-	if err != nil {
-		return nil, fmt.Errorf("balances: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var sup string
-		var b int64
-		if err := rows.Scan(&sup, &b); err != nil {
-			return nil, fmt.Errorf("balances: %w", err)
-		}
-		out[sup] = b
-	}
-	return out, rows.Err()
+	return trustedBalances(ctx, s.r())
 }

@@ -93,14 +93,14 @@ func scanRule(row scanner) (Rule, error) {
 
 // Create stores a new rule: the store assigns its id and version 1.
 func (s *Store) Create(ctx context.Context, r Rule, actor string) (Rule, error) {
+	const q = `INSERT INTO rules (id, version, body, created_at, updated_at) VALUES (?, 1, ?, ?, ?)`
 	r.ID, r.Version = "r_"+strings.ToLower(rand.Text()[:12]), 1
 	err := s.change(ctx, func(tx *sqlx.Tx, now string) error {
 		body, err := Encode(r)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO rules (id, version, body, created_at, updated_at) VALUES (?, 1, ?, ?, ?)`,
-			r.ID, string(body), now, now); err != nil {
+		if _, err := tx.ExecContext(ctx, q, r.ID, string(body), now, now); err != nil {
 			return fmt.Errorf("create rule: %w", err)
 		}
 		return audit(ctx, tx, r.ID, 1, "create", actor, now, nil, body)
@@ -112,6 +112,7 @@ func (s *Store) Create(ctx context.Context, r Rule, actor string) (Rule, error) 
 // the version: two merchandisers editing one rule cannot overwrite each
 // other unseen.
 func (s *Store) Update(ctx context.Context, r Rule, version int64, actor string) (Rule, error) {
+	const q = `UPDATE rules SET version = ?, body = ?, updated_at = ? WHERE id = ?`
 	err := s.change(ctx, func(tx *sqlx.Tx, now string) error {
 		old, err := get(ctx, tx, r.ID)
 		if err != nil {
@@ -129,8 +130,7 @@ func (s *Store) Update(ctx context.Context, r Rule, version int64, actor string)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE rules SET version = ?, body = ?, updated_at = ? WHERE id = ?`,
-			r.Version, string(after), now, r.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, q, r.Version, string(after), now, r.ID); err != nil {
 			return fmt.Errorf("update rule %s: %w", r.ID, err)
 		}
 		return audit(ctx, tx, r.ID, r.Version, "update", actor, now, before, after)
@@ -141,6 +141,7 @@ func (s *Store) Update(ctx context.Context, r Rule, version int64, actor string)
 // Delete removes rule id if its current version is version. The row stays
 // for the audit trail.
 func (s *Store) Delete(ctx context.Context, id string, version int64, actor string) (Rule, error) {
+	const q = `UPDATE rules SET version = version + 1, deleted_at = ?, updated_at = ? WHERE id = ?`
 	var old Rule
 	err := s.change(ctx, func(tx *sqlx.Tx, now string) error {
 		var err error
@@ -154,8 +155,7 @@ func (s *Store) Delete(ctx context.Context, id string, version int64, actor stri
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE rules SET version = version + 1, deleted_at = ?, updated_at = ? WHERE id = ?`,
-			now, now, id); err != nil {
+		if _, err := tx.ExecContext(ctx, q, now, now, id); err != nil {
 			return fmt.Errorf("delete rule %s: %w", id, err)
 		}
 		return audit(ctx, tx, id, version+1, "delete", actor, now, before, nil)
@@ -249,8 +249,9 @@ type Tier struct {
 
 // Tiers lists the price tiers, public first.
 func (s *Store) Tiers(ctx context.Context) ([]Tier, error) {
+	const q = `SELECT id, name FROM tiers ORDER BY id != 'public', id`
 	var out []Tier
-	if err := s.read.SelectContext(ctx, &out, `SELECT id, name FROM tiers ORDER BY id != 'public', id`); err != nil {
+	if err := s.read.SelectContext(ctx, &out, q); err != nil {
 		return nil, fmt.Errorf("list tiers: %w", err)
 	}
 	return out, nil
@@ -260,6 +261,7 @@ var tierID = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 
 // CreateTier adds a price tier.
 func (s *Store) CreateTier(ctx context.Context, t Tier) (Tier, error) {
+	const q = `INSERT INTO tiers (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	t.Name = strings.TrimSpace(t.Name)
 	fields := map[string]string{}
 	if !tierID.MatchString(t.ID) {
@@ -271,8 +273,7 @@ func (s *Store) CreateTier(ctx context.Context, t Tier) (Tier, error) {
 	if len(fields) > 0 {
 		return Tier{}, invalid(fields)
 	}
-	r, err := s.write.ExecContext(ctx, `INSERT INTO tiers (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		t.ID, t.Name, s.now().UTC().Format(storeTime))
+	r, err := s.write.ExecContext(ctx, q, t.ID, t.Name, s.now().UTC().Format(storeTime))
 	if err != nil {
 		return Tier{}, fmt.Errorf("create tier %s: %w", t.ID, err)
 	}

@@ -1,0 +1,184 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// The outboxes' statements: notify_outbox (storefront notifications) and
+// alert_outbox (operator alerts). A row is pending while next_at is set.
+
+// insertDelivery stores a notification, due at once, in tx.
+func insertDelivery(ctx context.Context, tx sqlx.ExecerContext, id, orderID, status string, body []byte, now string) error {
+	const q = `INSERT INTO notify_outbox (delivery_id, order_id, status, body, next_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	if _, err := tx.ExecContext(ctx, q, id, orderID, status, string(body), now, now); err != nil {
+		return fmt.Errorf("enqueue notification of order %s %s: %w", orderID, status, err)
+	}
+	return nil
+}
+
+// headsOfOrders is each order's oldest pending delivery: the only one of
+// the order that may be sent. It reads only the pending rows (the partial
+// index), however long the outbox grows.
+const headsOfOrders = `SELECT MIN(id) FROM notify_outbox WHERE next_at IS NOT NULL GROUP BY order_id`
+
+// dueDeliveries are the deliveries due at now that head their order,
+// oldest first, at most limit.
+func dueDeliveries(ctx context.Context, q sqlx.QueryerContext, now string, limit int) ([]outboxRow, error) {
+	const sel = `SELECT id, delivery_id, order_id, status, body, attempts FROM notify_outbox
+		WHERE id IN (` + headsOfOrders + `) AND next_at <= ? ORDER BY id LIMIT ?`
+	var rows []outboxRow
+	if err := sqlx.SelectContext(ctx, q, &rows, sel, now, limit); err != nil {
+		return nil, fmt.Errorf("due notifications: %w", err)
+	}
+	return rows, nil
+}
+
+// nextDelivery is the earliest next_at of a sendable delivery, if any.
+func nextDelivery(ctx context.Context, q sqlx.QueryerContext) (sql.NullString, error) {
+	const sel = `SELECT MIN(next_at) FROM notify_outbox WHERE id IN (` + headsOfOrders + `)`
+	var next sql.NullString
+	if err := sqlx.GetContext(ctx, q, &next, sel); err != nil {
+		return next, fmt.Errorf("next due notification: %w", err)
+	}
+	return next, nil
+}
+
+// recordDelivery stores the outcome of a delivery's attempt: delivered at
+// at, given up at at with msg, or retried at at with msg.
+func recordDelivery(ctx context.Context, ex sqlx.ExecerContext, id int64, attempt int, outcome, at, msg string) error {
+	const (
+		done   = `UPDATE notify_outbox SET attempts = ?, next_at = NULL, delivered_at = ?, last_error = '' WHERE id = ?`
+		failed = `UPDATE notify_outbox SET attempts = ?, next_at = NULL, failed_at = ?, last_error = ? WHERE id = ?`
+		retry  = `UPDATE notify_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`
+	)
+	var err error
+	switch outcome {
+	case DeliveryDelivered:
+		_, err = ex.ExecContext(ctx, done, attempt, at, id)
+	case DeliveryFailed:
+		_, err = ex.ExecContext(ctx, failed, attempt, at, msg, id)
+	default:
+		_, err = ex.ExecContext(ctx, retry, attempt, at, msg, id)
+	}
+	return err
+}
+
+// deliveryRow is a delivery as operators list it.
+type deliveryRow struct {
+	ID          string         `db:"delivery_id"`
+	Order       string         `db:"order_id"`
+	Status      string         `db:"status"`
+	Attempts    int            `db:"attempts"`
+	NextAt      sql.NullString `db:"next_at"`
+	DeliveredAt sql.NullString `db:"delivered_at"`
+	FailedAt    sql.NullString `db:"failed_at"`
+	LastError   string         `db:"last_error"`
+	CreatedAt   string         `db:"created_at"`
+}
+
+// listDeliveries returns the deliveries f selects, newest first, at most
+// limit.
+func listDeliveries(ctx context.Context, q sqlx.QueryerContext, f DeliveryFilter, limit int) ([]deliveryRow, error) {
+	const sel = `SELECT delivery_id, order_id, status, attempts, next_at, delivered_at, failed_at, last_error, created_at
+		FROM notify_outbox WHERE `
+	var where []string
+	var args []any
+	switch f.State {
+	case "":
+	case DeliveryPending:
+		where = append(where, "next_at IS NOT NULL")
+	case DeliveryDelivered:
+		where = append(where, "delivered_at IS NOT NULL")
+	case DeliveryFailed:
+		where = append(where, "failed_at IS NOT NULL")
+	default:
+		return nil, fmt.Errorf("%w: state %q, want pending, delivered or failed", ErrDeliveryFilter, f.State)
+	}
+	if f.Order != "" {
+		where = append(where, "order_id = ?")
+		args = append(args, f.Order)
+	}
+	if len(where) == 0 {
+		where = append(where, "1")
+	}
+	args = append(args, limit)
+	var rows []deliveryRow
+	if err := sqlx.SelectContext(ctx, q, &rows, sel+strings.Join(where, " AND ")+" ORDER BY id DESC LIMIT ?", args...); err != nil {
+		return nil, fmt.Errorf("list notifications: %w", err)
+	}
+	return rows, nil
+}
+
+// deliveryStats counts the deliveries pending and given up.
+func deliveryStats(ctx context.Context, q sqlx.QueryerContext) (pending, failed int, err error) {
+	const sel = `SELECT
+		(SELECT COUNT(*) FROM notify_outbox WHERE next_at IS NOT NULL),
+		(SELECT COUNT(*) FROM notify_outbox WHERE failed_at IS NOT NULL)`
+	if err := q.QueryRowxContext(ctx, sel).Scan(&pending, &failed); err != nil {
+		return 0, 0, fmt.Errorf("notification stats: %w", err)
+	}
+	return pending, failed, nil
+}
+
+// insertAlert stores an operator alert, due at once, in tx.
+func insertAlert(ctx context.Context, tx sqlx.ExecerContext, id, event string, body []byte, now string) error {
+	const q = `INSERT INTO alert_outbox (delivery_id, event, body, next_at, created_at) VALUES (?, ?, ?, ?, ?)`
+	if _, err := tx.ExecContext(ctx, q, id, event, string(body), now, now); err != nil {
+		return fmt.Errorf("enqueue alert %s: %w", event, err)
+	}
+	return nil
+}
+
+// dueAlerts are the alerts due at now, oldest first, at most limit.
+func dueAlerts(ctx context.Context, q sqlx.QueryerContext, now string, limit int) ([]alertRow, error) {
+	const sel = `SELECT id, delivery_id, event, body, attempts FROM alert_outbox
+		WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY id LIMIT ?`
+	var rows []alertRow
+	if err := sqlx.SelectContext(ctx, q, &rows, sel, now, limit); err != nil {
+		return nil, fmt.Errorf("due alerts: %w", err)
+	}
+	return rows, nil
+}
+
+// nextAlert is the earliest next_at of a pending alert, if any.
+func nextAlert(ctx context.Context, q sqlx.QueryerContext) (sql.NullString, error) {
+	const sel = `SELECT MIN(next_at) FROM alert_outbox WHERE next_at IS NOT NULL`
+	var next sql.NullString
+	if err := sqlx.GetContext(ctx, q, &next, sel); err != nil {
+		return next, fmt.Errorf("next due alert: %w", err)
+	}
+	return next, nil
+}
+
+// recordAlert stores the outcome of an alert's attempt, as recordDelivery.
+func recordAlert(ctx context.Context, ex sqlx.ExecerContext, id int64, attempt int, outcome, at, msg string) error {
+	const (
+		done   = `UPDATE alert_outbox SET attempts = ?, next_at = NULL, delivered_at = ?, last_error = '' WHERE id = ?`
+		failed = `UPDATE alert_outbox SET attempts = ?, next_at = NULL, failed_at = ?, last_error = ? WHERE id = ?`
+		retry  = `UPDATE alert_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`
+	)
+	var err error
+	switch outcome {
+	case DeliveryDelivered:
+		_, err = ex.ExecContext(ctx, done, attempt, at, id)
+	case DeliveryFailed:
+		_, err = ex.ExecContext(ctx, failed, attempt, at, msg, id)
+	default:
+		_, err = ex.ExecContext(ctx, retry, attempt, at, msg, id)
+	}
+	return err
+}
+
+// pendingAlerts counts the alerts waiting to be delivered.
+func pendingAlerts(ctx context.Context, q sqlx.QueryerContext) (int, error) {
+	const sel = `SELECT COUNT(*) FROM alert_outbox WHERE next_at IS NOT NULL`
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, sel)
+	return n, err
+}
