@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/rules"
 )
@@ -27,7 +28,7 @@ type Candidate struct {
 	Cost     int64  // now
 	// Form is the supplier game's own order form; Settings the game's
 	// settings for this supplier (Game.Settings), if it declares any.
-	Form     []Field
+	Form     []offers.Field
 	Settings map[string]string
 	// Eligible is the snapshot's judgement (supplier health, form fit)
 	// and the offer's current state (active, not removed, its cost not
@@ -112,7 +113,7 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 		case cur.confirmed.Valid:
 			// Held since the snapshot was built: never buy at a cost
 			// nobody has confirmed.
-			cand.Eligible, cand.Ineligible = false, heldReason(cur.confirmed.Int64, cur.cost)
+			cand.Eligible, cand.Ineligible = false, offers.HeldReason(cur.confirmed.Int64, cur.cost)
 		case cand.Cost <= 0:
 			cand.Eligible, cand.Ineligible = false, "zero cost"
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/rules"
 )
@@ -49,8 +50,8 @@ type Config struct {
 	OnPublish func(cause string, took time.Duration)
 	// CostGuard holds supplier cost moves too large to believe on one
 	// webhook; the Syncer must have the same (WithCostGuard). Nil: the
-	// defaults, DefaultCostGuard.
-	CostGuard *CostGuard
+	// defaults, offers.DefaultCostGuard.
+	CostGuard *offers.CostGuard
 	// BalanceMargin is how far a supplier's estimated balance must rise
 	// above an offer's cost before an offer skipped for want of deposit
 	// prices its item again (SetBalance); it keeps items from flapping
@@ -68,6 +69,9 @@ type Catalog struct {
 	now func() time.Time
 
 	rules *rules.Store
+	// offers stores webhook costs and accepted holds through the cost
+	// guard, and reads the holds.
+	offers *offers.Store
 
 	costQueue costQueue
 	costsDone uint64 // the last cost batch repriced; under mu
@@ -95,12 +99,14 @@ func NewCatalog(db *syncd.DB, log *slog.Logger, cfg Config) *Catalog {
 		cfg.StaleAfter = 15 * time.Minute
 	}
 	if cfg.CostGuard == nil {
-		g := DefaultCostGuard()
+		g := offers.DefaultCostGuard()
 		cfg.CostGuard = &g
 	}
 	c := &Catalog{db: db, log: log, cfg: cfg, now: time.Now, epoch: rand.Text()[:8]}
 	if db != nil { // nil only in benchmarks of the in-memory stages
 		c.rules = rules.NewStore(db.Write, db.Read)
+		// Through c.now at each call: tests move the catalog's clock.
+		c.offers = offers.NewStore(db, log, *cfg.CostGuard, func() time.Time { return c.now() })
 	}
 	return c
 }

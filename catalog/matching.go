@@ -13,11 +13,12 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/printable"
+	"github.com/syncd/syncd/offers"
 )
 
 // Errors of the merchandiser's matching operations, with their codes.
 var (
-	ErrNotFound = fault.New(fault.NotFound, "not found")
+	ErrNotFound = offers.ErrNotFound // one not-found for offers and the catalog
 	ErrInvalid  = fault.New(fault.Validation, "invalid")
 	// ErrNotReady: no snapshot has been built yet.
 	ErrNotReady = errors.New("catalog not built yet")

@@ -1,4 +1,4 @@
-package catalog
+package offers
 
 import (
 	"context"
@@ -112,7 +112,7 @@ func (s *Syncer) Status(ctx context.Context, supplier string, staleAfter time.Du
 	}
 	st.Offers, st.ActiveOffers = c.Offers, c.ActiveOffers
 
-	h := supplierHealth{LastFailed: !last.OK, Unauthorized: last.Unauth}
+	h := Health{LastFailed: !last.OK, Unauthorized: last.Unauth}
 	if st.LastSuccess != nil {
 		h.LastSuccess = *st.LastSuccess
 		at := h.LastSuccess.Add(staleAfter)
@@ -120,6 +120,6 @@ func (s *Syncer) Status(ctx context.Context, supplier string, staleAfter time.Du
 	}
 	now := s.now()
 	st.Stale = st.LastSuccess == nil || now.Sub(*st.LastSuccess) > staleAfter
-	st.State, st.Sellable = h.state(now, staleAfter), h.sellable(now, staleAfter)
+	st.State, st.Sellable = h.State(now, staleAfter), h.Sellable(now, staleAfter)
 	return st, nil
 }
