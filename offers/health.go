@@ -1,15 +1,6 @@
 package offers
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-	"time"
-
-	"github.com/jmoiron/sqlx"
-
-	"github.com/syncd/syncd"
-)
+import "time"
 
 // Supplier states, as GET /v1/suppliers, the console and the metrics name
 // them. Only ok and degraded suppliers' offers are sold.
@@ -59,36 +50,4 @@ type Health struct {
 	// Unauthorized: the latest attempt failed because the supplier
 	// refused syncd's credentials.
 	Unauthorized bool
-}
-
-// LoadHealth reads each supplier's last successful sync and whether its
-// latest attempt failed, and why.
-func LoadHealth(ctx context.Context, tx sqlx.QueryerContext) (map[string]Health, error) {
-	out := map[string]Health{}
-	var runs []struct {
-		Supplier string         `db:"supplier"`
-		LastOK   sql.NullString `db:"last_ok"`
-		LatestOK bool           `db:"latest_ok"`
-		Unauth   bool           `db:"unauthorized"`
-	}
-	const health = `SELECT r.supplier,
-			(SELECT max(started_at) FROM sync_runs k WHERE k.supplier = r.supplier AND k.ok = 1) AS last_ok,
-			r.ok AS latest_ok, r.unauthorized
-		FROM sync_runs r
-		WHERE r.id = (SELECT max(id) FROM sync_runs m WHERE m.supplier = r.supplier)`
-	if err := sqlx.SelectContext(ctx, tx, &runs, health); err != nil {
-		return nil, fmt.Errorf("load supplier health: %w", err)
-	}
-	for _, r := range runs {
-		h := Health{LastFailed: !r.LatestOK, Unauthorized: r.Unauth}
-		if r.LastOK.Valid {
-			t, err := syncd.ParseTime(r.LastOK.String)
-			if err != nil {
-				return nil, err
-			}
-			h.LastSuccess = t
-		}
-		out[r.Supplier] = h
-	}
-	return out, nil
 }
