@@ -3,11 +3,9 @@ package catalog
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -58,31 +56,8 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 	for i, o := range it.Offers {
 		ids[i] = o.ID
 	}
-	q := `SELECT o.id, o.game_code, o.cost, o.active, o.removed_at IS NOT NULL, o.confirmed_cost,
-			sg.form, sg.active, sg.removed_at IS NOT NULL
-		FROM offers o JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
-		WHERE o.id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
-	rows, err := c.db.Read.QueryContext(ctx, q, ids...)
+	now, err := currentOffers(ctx, c.db.Read, ids)
 	if err != nil {
-		return nil, fmt.Errorf("offers of %s: %w", itemID, err)
-	}
-	defer rows.Close()
-	type current struct {
-		gameCode, form                    string
-		cost                              int64
-		confirmed                         sql.NullInt64 // set while the cost is held
-		active, removed, gActive, gRemove bool
-	}
-	now := make(map[int64]current, len(ids))
-	for rows.Next() {
-		var id int64
-		var c current
-		if err := rows.Scan(&id, &c.gameCode, &c.cost, &c.active, &c.removed, &c.confirmed, &c.form, &c.gActive, &c.gRemove); err != nil {
-			return nil, fmt.Errorf("offers of %s: %w", itemID, err)
-		}
-		now[id] = c
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("offers of %s: %w", itemID, err)
 	}
 	out := make([]Candidate, 0, len(it.Offers))

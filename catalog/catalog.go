@@ -3,9 +3,7 @@ package catalog
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -196,56 +194,4 @@ func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string, sta
 		c.log.Error("record price history", "err", err)
 	}
 	return nil
-}
-
-// tiers lists the storefront price tiers, public first.
-func (c *Catalog) tiers(ctx context.Context) ([]string, error) {
-	var tiers []string
-	if err := c.db.Read.SelectContext(ctx, &tiers, `SELECT id FROM tiers ORDER BY id != 'public', id`); err != nil {
-		return nil, fmt.Errorf("load tiers: %w", err)
-	}
-	return tiers, nil
-}
-
-// nextVersion bumps the persisted snapshot version, so versions keep
-// growing across restarts and a storefront's old version is never mistaken
-// for a new one.
-func (c *Catalog) nextVersion(ctx context.Context) (int64, error) {
-	const q = `INSERT INTO meta (key, value) VALUES ('snapshot_version', '1')
-		ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
-		RETURNING value`
-	var v string
-	if err := c.db.Write.GetContext(ctx, &v, q); err != nil {
-		return 0, fmt.Errorf("snapshot version: %w", err)
-	}
-	return strconv.ParseInt(v, 10, 64)
-}
-
-// rememberChoices stores each item's chosen offer where it changed, so the
-// switch margin still holds after a restart.
-func (c *Catalog) rememberChoices(ctx context.Context, in *input, items []*Item) error {
-	tx, err := c.db.Write.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `UPDATE items SET chosen_offer_id = ? WHERE id = ?`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, it := range items {
-		var chosen *int64
-		if it.Chosen != nil {
-			chosen = &it.Chosen.ID
-		}
-		before := in.items[it.ID].ChosenOfferID
-		if (chosen == nil) == (before == nil) && (chosen == nil || *chosen == *before) {
-			continue
-		}
-		if _, err := stmt.ExecContext(ctx, chosen, it.ID); err != nil {
-			return fmt.Errorf("remember choice of %s: %w", it.ID, err)
-		}
-	}
-	return tx.Commit()
 }
