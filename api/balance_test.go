@@ -10,6 +10,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
@@ -21,7 +22,7 @@ import (
 func TestSuppliersShowLowBalance(t *testing.T) {
 	t.Parallel()
 	var svc *orders.Service
-	c := newSyncedCatalogEnv(t, func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]catalog.Source) {
+	c := newSyncedCatalogEnv(t, func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]offers.Source) {
 		svc = orders.New(db, cat, slog.New(slog.DiscardHandler), nil, orders.Config{
 			Suppliers: map[string]orders.Supplier{senpay.Name: sources[senpay.Name].(*senpay.Client), isipay.Name: sources[isipay.Name].(*isipay.Client)},
 			Balance:   orders.BalanceConfig{Low: map[string]orders.LowBalance{"": {Amount: 500_000}}, Margin: 50_000},

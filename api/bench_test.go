@@ -18,6 +18,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/catalog/catalogtest"
 	"github.com/syncd/syncd/inbox"
+	"github.com/syncd/syncd/offers"
 )
 
 // BenchmarkPriceUpdate is issue 6's measure: a Senpay price_update of 50
@@ -48,7 +49,7 @@ func benchServer(b *testing.B, games int) (*syncd.DB, *catalog.Catalog, *httptes
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	syncer := catalog.NewSyncer(db, log)
+	syncer := offers.NewSyncer(db, log)
 	for _, s := range supplierNames {
 		if _, err := syncer.Sync(ctx, s, catalogtest.Fixed{Catalog: catalogtest.Generate(s, games, benchForm(s))}); err != nil {
 			b.Fatal(err)
@@ -149,7 +150,7 @@ func benchPriceUpdate(b *testing.B, games int) {
 
 // benchForm is the form of a generated supplier game: Senpay's providers
 // carry one, Isipay's products none.
-func benchForm(supplier string) []catalog.Field {
+func benchForm(supplier string) []offers.Field {
 	if supplier == "senpay" {
 		return catalogtest.UserID
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
@@ -54,7 +55,7 @@ type catalogEnv struct {
 	cat          *catalog.Catalog
 	senpay       *senpaysim.Sim
 	isipay       *isipaysim.Sim
-	sources      map[string]catalog.Source
+	sources      map[string]offers.Source
 	storefront   string
 	merchandiser string
 
@@ -69,7 +70,7 @@ type catalogEnv struct {
 type sims struct {
 	senpay  *senpaysim.Sim
 	isipay  *isipaysim.Sim
-	sources map[string]catalog.Source
+	sources map[string]offers.Source
 	close   func()
 }
 
@@ -90,7 +91,7 @@ func startSims() (*sims, error) {
 	hc := &http.Client{Timeout: 5 * time.Second}
 	return &sims{
 		senpay: sp, isipay: ip,
-		sources: map[string]catalog.Source{
+		sources: map[string]offers.Source{
 			senpay.Name: senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
 			isipay.Name: isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
 		},
@@ -111,7 +112,7 @@ func catalogConfig() catalog.Config {
 
 // syncAll syncs both suppliers, Senpay first as the scheduler's start-up
 // does, and rebuilds the catalog.
-func syncAll(ctx context.Context, syncer *catalog.Syncer, cat *catalog.Catalog, sources map[string]catalog.Source) (*catalog.Snapshot, error) {
+func syncAll(ctx context.Context, syncer *offers.Syncer, cat *catalog.Catalog, sources map[string]offers.Source) (*catalog.Snapshot, error) {
 	for _, name := range supplierNames {
 		if _, err := syncer.Sync(ctx, name, sources[name]); err != nil {
 			return nil, err
@@ -142,7 +143,7 @@ var demoDB = sync.OnceValues(func() ([]byte, error) {
 	}
 	defer db.Close()
 	log := slog.New(slog.DiscardHandler)
-	if _, err := syncAll(ctx, catalog.NewSyncer(db, log), catalog.NewCatalog(db, log, catalogConfig()), s.sources); err != nil {
+	if _, err := syncAll(ctx, offers.NewSyncer(db, log), catalog.NewCatalog(db, log, catalogConfig()), s.sources); err != nil {
 		return nil, err
 	}
 	var busy, logged, moved int
@@ -180,7 +181,7 @@ func newSyncedCatalogEnv(t *testing.T, configure ...configureFunc) *catalogEnv {
 // configureFunc adds to the API's configuration what a test needs (the
 // webhook's, the order service's), over the env's database, catalog and
 // clients of its simulators.
-type configureFunc func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]catalog.Source)
+type configureFunc func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]offers.Source)
 
 func startCatalogEnv(t *testing.T, file []byte, configure ...configureFunc) *catalogEnv {
 	t.Helper()
@@ -206,7 +207,7 @@ func startCatalogEnv(t *testing.T, file []byte, configure ...configureFunc) *cat
 		t.Fatal(err)
 	}
 	cat := catalog.NewCatalog(db, log, catalogConfig())
-	e := &env{syncer: catalog.NewSyncer(db, log), tokens: tokens}
+	e := &env{syncer: offers.NewSyncer(db, log), tokens: tokens}
 	cfg := Config{Suppliers: supplierNames, StaleAfter: time.Hour}
 	for _, f := range configure {
 		f(&cfg, db, cat, s.sources)

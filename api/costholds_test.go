@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
 
@@ -124,7 +124,7 @@ func TestCostGuardHoldsAWebhookFallUntilASyncConfirmsIt(t *testing.T) {
 		t.Fatalf("held: served %+v, want the next eligible offer's 23581", it)
 	}
 	o, _ := c.offerOf(t, diamonds86, senpay86)
-	if o.Eligible || o.Chosen || o.Cost != 1144 || !strings.HasPrefix(o.Ineligible, catalog.ReasonCostUnconfirmed+": ") {
+	if o.Eligible || o.Chosen || o.Cost != 1144 || !strings.HasPrefix(o.Ineligible, offers.ReasonCostUnconfirmed+": ") {
 		t.Fatalf("held offer: got %+v", o)
 	}
 	if h := o.Hold; h == nil || h.ConfirmedCost != 22870 || h.Cost != 1144 || h.Source != "webhook" || h.ChangePercent == nil || *h.ChangePercent != "-94.99" {
@@ -279,7 +279,7 @@ func TestCostGuardRiseZeroAndUnavailable(t *testing.T) {
 		t.Fatalf("%s with its one offer held: served %+v, want unavailable", lone, it)
 	}
 	o, reason := c.offerOf(t, lone, loneCode)
-	if o.Hold == nil || o.Hold.ConfirmedCost != loneCost || !strings.HasPrefix(reason, "no eligible offer: senpay "+catalog.ReasonCostUnconfirmed) {
+	if o.Hold == nil || o.Hold.ConfirmedCost != loneCost || !strings.HasPrefix(reason, "no eligible offer: senpay "+offers.ReasonCostUnconfirmed) {
 		t.Fatalf("%s: reason %q, hold %+v; want unavailable for the held cost", lone, reason, o.Hold)
 	}
 	if n := len(c.costHolds(t)); n != 3 {

@@ -15,9 +15,9 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/strictjson"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 )
@@ -54,7 +54,7 @@ func detailsOf(err error) map[string]any {
 	if errors.As(err, &nt) {
 		return map[string]any{"name": nt.Name, "token": nt.ID, "role": nt.Role}
 	}
-	var cm *catalog.CostMovedError
+	var cm *offers.CostMovedError
 	if errors.As(err, &cm) {
 		return map[string]any{"expected": cm.Expected, "current": cm.Current}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 )
@@ -27,13 +28,13 @@ func TestDomainErrorsAnswer(t *testing.T) {
 		code    fault.Code
 		details map[string]any
 	}{
-		{catalog.ErrSyncRunning, http.StatusConflict, "sync_running", nil},
+		{offers.ErrSyncRunning, http.StatusConflict, "sync_running", nil},
 		{catalog.ErrNotFound, http.StatusNotFound, "not_found", nil},
 		{catalog.ErrInvalid, http.StatusUnprocessableEntity, "validation", nil},
 		{catalog.ErrVersionGone, http.StatusGone, "version_gone", nil},
-		{catalog.ErrNotHeld, http.StatusConflict, "not_held", nil},
-		{catalog.ErrCostMoved, http.StatusConflict, "cost_changed", nil},
-		{&catalog.CostMovedError{Expected: 900, Current: 950}, http.StatusConflict, "cost_changed",
+		{offers.ErrNotHeld, http.StatusConflict, "not_held", nil},
+		{offers.ErrCostMoved, http.StatusConflict, "cost_changed", nil},
+		{&offers.CostMovedError{Expected: 900, Current: 950}, http.StatusConflict, "cost_changed",
 			map[string]any{"expected": int64(900), "current": int64(950)}},
 		{auth.ErrNotFound, http.StatusNotFound, "token_not_found", nil},
 		{auth.ErrNameTaken, http.StatusConflict, "token_name_taken", nil},

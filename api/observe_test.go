@@ -15,7 +15,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 )
 
 type observed struct {
@@ -68,7 +68,7 @@ func newObserveEnv(t *testing.T, metrics http.Handler) *observeEnv {
 			defer e.mu.Unlock()
 			e.seen = append(e.seen, observed{route, method, status})
 		}}
-	e.srv = httptest.NewServer(New(cfg, log, tokens, catalog.NewSyncer(db, log), nil, nil, nil))
+	e.srv = httptest.NewServer(New(cfg, log, tokens, offers.NewSyncer(db, log), nil, nil, nil))
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
@@ -112,7 +113,7 @@ func benchOrders(b *testing.B, conns, rate int) {
 	svc := orders.New(db, cat, log, nil, orders.Config{Suppliers: map[string]orders.Supplier{isipay.Name: ip, senpay.Name: sp}})
 	b.Cleanup(svc.Close)
 	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, Orders: svc}, log, tokens,
-		catalog.NewSyncer(db, log), cat, nil, nil))
+		offers.NewSyncer(db, log), cat, nil, nil))
 	b.Cleanup(srv.Close)
 	it, _ := cat.Snapshot().Item(diamonds86)
 	price := *it.PriceIn("public").Amount

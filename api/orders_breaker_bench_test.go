@@ -20,6 +20,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 	"github.com/syncd/syncd/suppliers/isipay"
@@ -115,7 +116,7 @@ func benchSupplierDown(b *testing.B, latency time.Duration, failures int) {
 	})
 	b.Cleanup(svc.Close)
 	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, Orders: svc}, log, tokens,
-		catalog.NewSyncer(db, log), cat, nil, nil))
+		offers.NewSyncer(db, log), cat, nil, nil))
 	b.Cleanup(srv.Close)
 	it, _ := cat.Snapshot().Item(diamonds86)
 	price := *it.PriceIn("public").Amount

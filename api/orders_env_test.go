@@ -19,6 +19,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
@@ -61,7 +62,7 @@ func (c *testClock) Advance(d time.Duration) {
 
 // withOrders configures an order service into the API and hands it to oe.
 func withOrders(t *testing.T, oe *ordersEnv) configureFunc {
-	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]catalog.Source) {
+	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]offers.Source) {
 		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNoContent)
 		}))

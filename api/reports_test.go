@@ -15,6 +15,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/reports"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
@@ -25,7 +26,7 @@ import (
 // withReports serves the reports over the env's database and hands the
 // store to *rs.
 func withReports(rs **reports.Store) configureFunc {
-	return func(cfg *Config, db *syncd.DB, _ *catalog.Catalog, _ map[string]catalog.Source) {
+	return func(cfg *Config, db *syncd.DB, _ *catalog.Catalog, _ map[string]offers.Source) {
 		*rs = reports.New(db)
 		cfg.Reports = *rs
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/inbox"
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 )
@@ -70,7 +71,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	tokens  *auth.Store
-	syncer  *catalog.Syncer
+	syncer  *offers.Syncer
 	catalog *catalog.Catalog
 	trigger SyncTrigger
 	ready   ReadyCheck
@@ -78,7 +79,7 @@ type Server struct {
 }
 
 // New builds the router. tokens authenticates every /v1 request.
-func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *catalog.Syncer, cat *catalog.Catalog, trigger SyncTrigger, ready ReadyCheck) *Server {
+func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *offers.Syncer, cat *catalog.Catalog, trigger SyncTrigger, ready ReadyCheck) *Server {
 	s := &Server{cfg: cfg, log: log, tokens: tokens, syncer: syncer, catalog: cat, trigger: trigger, ready: ready}
 	s.router = s.routes()
 	return s
@@ -285,7 +286,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 // orders, its balance as estimated and last checked, and its low-balance
 // warning.
 type supplierEntry struct {
-	catalog.SupplierStatus
+	offers.SupplierStatus
 	Balance          *int64     `json:"balance"`
 	BalanceError     string     `json:"balance_error"`
 	BalanceCheckedAt *time.Time `json:"balance_checked_at"`

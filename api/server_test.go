@@ -20,15 +20,15 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/catalog/catalogtest"
+	"github.com/syncd/syncd/offers"
 )
 
 const adminToken = "test-admin-token"
 
 type env struct {
 	srv       *httptest.Server
-	syncer    *catalog.Syncer
+	syncer    *offers.Syncer
 	tokens    *auth.Store
 	mu        sync.Mutex
 	triggered []string
@@ -47,7 +47,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{syncer: catalog.NewSyncer(db, log), tokens: tokens}
+	e := &env{syncer: offers.NewSyncer(db, log), tokens: tokens}
 	trigger := func(name string) error {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -140,7 +140,7 @@ func TestAuthWithoutAdminTokenRefusesEveryone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Config{}, log, tokens, catalog.NewSyncer(db, log), nil, nil, nil))
+	srv := httptest.NewServer(New(Config{}, log, tokens, offers.NewSyncer(db, log), nil, nil, nil))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/v1/suppliers", nil)
 	req.Header.Set("Authorization", "Bearer ")
@@ -156,9 +156,9 @@ func TestAuthWithoutAdminTokenRefusesEveryone(t *testing.T) {
 
 func TestListSuppliers(t *testing.T) {
 	e := newEnv(t)
-	cat := &catalog.SupplierCatalog{
-		Games: []catalog.SupplierGame{{Code: "MLBB", Name: "Mobile Legends", Active: true}},
-		Offers: []catalog.Offer{
+	cat := &offers.SupplierCatalog{
+		Games: []offers.SupplierGame{{Code: "MLBB", Name: "Mobile Legends", Active: true}},
+		Offers: []offers.Offer{
 			{Code: "MLBB_ID_5", GameCode: "MLBB", Name: "5 Diamonds", Cost: decimal.NewFromInt(1425), Active: true},
 			{Code: "MLBB_ID_12", GameCode: "MLBB", Name: "12 Diamonds", Cost: decimal.NewFromInt(3350), Active: false},
 		},
@@ -171,7 +171,7 @@ func TestListSuppliers(t *testing.T) {
 		t.Fatalf("status: got %d, want 200: %s", resp.StatusCode, body)
 	}
 	var got struct {
-		Suppliers []catalog.SupplierStatus `json:"suppliers"`
+		Suppliers []offers.SupplierStatus `json:"suppliers"`
 	}
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
@@ -210,7 +210,7 @@ func TestTriggerSync(t *testing.T) {
 func TestTriggerWhileRunningIsConflict(t *testing.T) {
 	e := newEnv(t)
 	started, release := make(chan struct{}), make(chan struct{})
-	slow := sourceFunc(func(context.Context) (*catalog.SupplierCatalog, error) {
+	slow := sourceFunc(func(context.Context) (*offers.SupplierCatalog, error) {
 		close(started)
 		<-release
 		return nil, errors.New("gave up")
@@ -226,9 +226,9 @@ func TestTriggerWhileRunningIsConflict(t *testing.T) {
 	}
 }
 
-type sourceFunc func(context.Context) (*catalog.SupplierCatalog, error)
+type sourceFunc func(context.Context) (*offers.SupplierCatalog, error)
 
-func (f sourceFunc) FetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
+func (f sourceFunc) FetchCatalog(ctx context.Context) (*offers.SupplierCatalog, error) {
 	return f(ctx)
 }
 

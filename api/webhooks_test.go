@@ -19,6 +19,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/inbox"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
@@ -70,7 +71,7 @@ func (h senpayHook) webhooks() map[string]*Webhook {
 // withWebhookOff registers Senpay's webhook as cmd/syncd does for a
 // Senpay without credentials: answered 404 in its shape.
 func withWebhookOff() configureFunc {
-	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, _ map[string]catalog.Source) {
+	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, _ map[string]offers.Source) {
 		cfg.Inbox = inbox.New(db, cat, slog.New(slog.DiscardHandler), testHooks)
 		d := senpay.Descriptor
 		cfg.Webhooks = map[string]*Webhook{d.Name: {Title: d.Title, Reply: d.Webhook.Reply}}
@@ -89,7 +90,7 @@ var testHooks = map[string]*suppliers.Webhook{senpay.Name: senpay.Descriptor.Web
 // withWebhook serves Senpay's webhook, hook configured as given, from an
 // inbox over the env's database and catalog.
 func withWebhook(hook senpayHook, trusted ...netip.Prefix) configureFunc {
-	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, _ map[string]catalog.Source) {
+	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, _ map[string]offers.Source) {
 		cfg.Inbox = inbox.New(db, cat, slog.New(slog.DiscardHandler), testHooks)
 		cfg.Webhooks = hook.webhooks()
 		cfg.TrustedProxies = trusted

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/syncd/syncd/offers"
 )
 
 // AfterSync brings the catalog up to date after a sync of one supplier.
@@ -17,7 +19,7 @@ import (
 // every game. Anything else (new offers to link, a changed supplier game,
 // a supplier going stale, refused or recovering, a rule change whose
 // reprice failed) rebuilds everything.
-func (c *Catalog) AfterSync(ctx context.Context, res SyncResult) (*Snapshot, error) {
+func (c *Catalog) AfterSync(ctx context.Context, res offers.SyncResult) (*Snapshot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	prev := c.current.Load()
@@ -55,7 +57,7 @@ func (c *Catalog) AfterSync(ctx context.Context, res SyncResult) (*Snapshot, err
 // publishes a snapshot derived from prev; every other game's entry is
 // shared.
 func (c *Catalog) repriceGamesLocked(ctx context.Context, prev *Snapshot, games map[string]bool,
-	health map[string]supplierHealth, now time.Time, cause string) (*Snapshot, error) {
+	health map[string]offers.Health, now time.Time, cause string) (*Snapshot, error) {
 	ids := make([]string, 0, len(games))
 	for g := range games {
 		ids = append(ids, g)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/offers"
 )
 
 // TestDepositCeilingHasHysteresis: the ceiling follows the estimate down
@@ -161,7 +163,7 @@ func TestBalanceSkipOutlivesWebhookReprice(t *testing.T) {
 	h.round()
 	h.setBalance("isipay", SupplierBalance{Known: true, Estimate: 100})
 	h.clk.advance(1)
-	up, err := h.cat.ApplyCosts(ctx, "senpay", []CostChange{{Code: "MLBB-BJ-V3MLBB_ID_86", New: decimal.NewFromInt(19900)}}, h.clk.now())
+	up, err := h.cat.ApplyCosts(ctx, "senpay", []offers.CostChange{{Code: "MLBB-BJ-V3MLBB_ID_86", New: decimal.NewFromInt(19900)}}, h.clk.now())
 	if err != nil || len(up.Applied) != 1 {
 		t.Fatalf("webhook: %+v, %v", up, err)
 	}

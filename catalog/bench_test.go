@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/matching"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -25,7 +26,7 @@ func benchInput(groups, per int) *input {
 		games:         map[string]*gameRow{},
 		supplierGames: map[string]*supplierGameRow{},
 		items:         map[string]*itemRow{},
-		suppliers: map[string]supplierHealth{
+		suppliers: map[string]offers.Health{
 			"senpay": {LastSuccess: time.Now()}, "isipay": {LastSuccess: time.Now()},
 		},
 	}
@@ -37,7 +38,7 @@ func benchInput(groups, per int) *input {
 			code := fmt.Sprintf("G%d", g)
 			sg := &supplierGameRow{Supplier: sup, Code: code, Name: name, Active: true}
 			if sup == "senpay" {
-				sg.Form = []Field{{Key: "id", Label: "User ID", Type: "text"}}
+				sg.Form = []offers.Field{{Key: "id", Label: "User ID", Type: "text"}}
 			}
 			in.supplierGames[sup+"/"+code] = sg
 			for i := range per {

@@ -3,15 +3,14 @@ package catalog
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/rules"
 )
@@ -27,7 +26,7 @@ type Candidate struct {
 	Cost     int64  // now
 	// Form is the supplier game's own order form; Settings the game's
 	// settings for this supplier (Game.Settings), if it declares any.
-	Form     []Field
+	Form     []offers.Field
 	Settings map[string]string
 	// Eligible is the snapshot's judgement (supplier health, form fit)
 	// and the offer's current state (active, not removed, its cost not
@@ -57,31 +56,8 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 	for i, o := range it.Offers {
 		ids[i] = o.ID
 	}
-	q := `SELECT o.id, o.game_code, o.cost, o.active, o.removed_at IS NOT NULL, o.confirmed_cost,
-			sg.form, sg.active, sg.removed_at IS NOT NULL
-		FROM offers o JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
-		WHERE o.id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
-	rows, err := c.db.Read.QueryContext(ctx, q, ids...)
+	now, err := currentOffers(ctx, c.db.Read, ids)
 	if err != nil {
-		return nil, fmt.Errorf("offers of %s: %w", itemID, err)
-	}
-	defer rows.Close()
-	type current struct {
-		gameCode, form                    string
-		cost                              int64
-		confirmed                         sql.NullInt64 // set while the cost is held
-		active, removed, gActive, gRemove bool
-	}
-	now := make(map[int64]current, len(ids))
-	for rows.Next() {
-		var id int64
-		var c current
-		if err := rows.Scan(&id, &c.gameCode, &c.cost, &c.active, &c.removed, &c.confirmed, &c.form, &c.gActive, &c.gRemove); err != nil {
-			return nil, fmt.Errorf("offers of %s: %w", itemID, err)
-		}
-		now[id] = c
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("offers of %s: %w", itemID, err)
 	}
 	out := make([]Candidate, 0, len(it.Offers))
@@ -112,7 +88,7 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 		case cur.confirmed.Valid:
 			// Held since the snapshot was built: never buy at a cost
 			// nobody has confirmed.
-			cand.Eligible, cand.Ineligible = false, heldReason(cur.confirmed.Int64, cur.cost)
+			cand.Eligible, cand.Ineligible = false, offers.HeldReason(cur.confirmed.Int64, cur.cost)
 		case cand.Cost <= 0:
 			cand.Eligible, cand.Ineligible = false, "zero cost"
 		}

@@ -3,9 +3,7 @@ package catalog
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/rules"
 )
@@ -49,8 +48,8 @@ type Config struct {
 	OnPublish func(cause string, took time.Duration)
 	// CostGuard holds supplier cost moves too large to believe on one
 	// webhook; the Syncer must have the same (WithCostGuard). Nil: the
-	// defaults, DefaultCostGuard.
-	CostGuard *CostGuard
+	// defaults, offers.DefaultCostGuard.
+	CostGuard *offers.CostGuard
 	// BalanceMargin is how far a supplier's estimated balance must rise
 	// above an offer's cost before an offer skipped for want of deposit
 	// prices its item again (SetBalance); it keeps items from flapping
@@ -68,6 +67,9 @@ type Catalog struct {
 	now func() time.Time
 
 	rules *rules.Store
+	// offers stores webhook costs and accepted holds through the cost
+	// guard, and reads the holds.
+	offers *offers.Store
 
 	costQueue costQueue
 	costsDone uint64 // the last cost batch repriced; under mu
@@ -95,12 +97,14 @@ func NewCatalog(db *syncd.DB, log *slog.Logger, cfg Config) *Catalog {
 		cfg.StaleAfter = 15 * time.Minute
 	}
 	if cfg.CostGuard == nil {
-		g := DefaultCostGuard()
+		g := offers.DefaultCostGuard()
 		cfg.CostGuard = &g
 	}
 	c := &Catalog{db: db, log: log, cfg: cfg, now: time.Now, epoch: rand.Text()[:8]}
 	if db != nil { // nil only in benchmarks of the in-memory stages
 		c.rules = rules.NewStore(db.Write, db.Read)
+		// Through c.now at each call: tests move the catalog's clock.
+		c.offers = offers.NewStore(db, log, *cfg.CostGuard, func() time.Time { return c.now() })
 	}
 	return c
 }
@@ -190,56 +194,4 @@ func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string, sta
 		c.log.Error("record price history", "err", err)
 	}
 	return nil
-}
-
-// tiers lists the storefront price tiers, public first.
-func (c *Catalog) tiers(ctx context.Context) ([]string, error) {
-	var tiers []string
-	if err := c.db.Read.SelectContext(ctx, &tiers, `SELECT id FROM tiers ORDER BY id != 'public', id`); err != nil {
-		return nil, fmt.Errorf("load tiers: %w", err)
-	}
-	return tiers, nil
-}
-
-// nextVersion bumps the persisted snapshot version, so versions keep
-// growing across restarts and a storefront's old version is never mistaken
-// for a new one.
-func (c *Catalog) nextVersion(ctx context.Context) (int64, error) {
-	const q = `INSERT INTO meta (key, value) VALUES ('snapshot_version', '1')
-		ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
-		RETURNING value`
-	var v string
-	if err := c.db.Write.GetContext(ctx, &v, q); err != nil {
-		return 0, fmt.Errorf("snapshot version: %w", err)
-	}
-	return strconv.ParseInt(v, 10, 64)
-}
-
-// rememberChoices stores each item's chosen offer where it changed, so the
-// switch margin still holds after a restart.
-func (c *Catalog) rememberChoices(ctx context.Context, in *input, items []*Item) error {
-	tx, err := c.db.Write.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `UPDATE items SET chosen_offer_id = ? WHERE id = ?`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, it := range items {
-		var chosen *int64
-		if it.Chosen != nil {
-			chosen = &it.Chosen.ID
-		}
-		before := in.items[it.ID].ChosenOfferID
-		if (chosen == nil) == (before == nil) && (chosen == nil || *chosen == *before) {
-			continue
-		}
-		if _, err := stmt.ExecContext(ctx, chosen, it.ID); err != nil {
-			return fmt.Errorf("remember choice of %s: %w", it.ID, err)
-		}
-	}
-	return tx.Commit()
 }

@@ -10,19 +10,21 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/offers"
 )
 
 // market is two suppliers' catalogs of the same Mobile Legends items, in
 // the shapes each sends: Senpay prefixes its codes with the provider code
 // and has a form; Isipay does neither.
 type market struct {
-	senpay, isipay *SupplierCatalog
+	senpay, isipay *offers.SupplierCatalog
 }
 
 func newMarket() *market {
-	mlForm := []Field{{Key: "id", Label: "User ID", Type: "text"}, {Key: "server", Label: "Zone ID", Type: "text"}}
-	sp := &SupplierCatalog{Games: []SupplierGame{{Code: "MLBB-BJ-V3", Name: "Mobile Legends [PROMO TERMURAH] V3", Active: true, Form: mlForm}}}
-	ip := &SupplierCatalog{Games: []SupplierGame{{Code: "mobile-legends", Name: "Mobile Legends", Active: true}}}
+	mlForm := []offers.Field{{Key: "id", Label: "User ID", Type: "text"}, {Key: "server", Label: "Zone ID", Type: "text"}}
+	sp := &offers.SupplierCatalog{Games: []offers.SupplierGame{{Code: "MLBB-BJ-V3", Name: "Mobile Legends [PROMO TERMURAH] V3", Active: true, Form: mlForm}}}
+	ip := &offers.SupplierCatalog{Games: []offers.SupplierGame{{Code: "mobile-legends", Name: "Mobile Legends", Active: true}}}
 	for _, o := range []struct {
 		sku, name string
 		spC, ipC  int64
@@ -31,15 +33,15 @@ func newMarket() *market {
 		{"MLBB_ID_172", "172 (156+16) Diamonds", 40000, 40000},
 		{"MLBB_ID_WDP", "Weekly Diamond Pass", 27000, 28000},
 	} {
-		sp.Offers = append(sp.Offers, Offer{Code: "MLBB-BJ-V3" + o.sku, GameCode: "MLBB-BJ-V3", Name: o.name,
+		sp.Offers = append(sp.Offers, offers.Offer{Code: "MLBB-BJ-V3" + o.sku, GameCode: "MLBB-BJ-V3", Name: o.name,
 			Cost: decimal.NewFromInt(o.spC), CostRaw: decimal.NewFromInt(o.spC).String(), Active: true})
-		ip.Offers = append(ip.Offers, Offer{Code: o.sku, GameCode: "mobile-legends", Name: o.name,
+		ip.Offers = append(ip.Offers, offers.Offer{Code: o.sku, GameCode: "mobile-legends", Name: o.name,
 			Cost: decimal.NewFromInt(o.ipC), CostRaw: decimal.NewFromInt(o.ipC).String(), Active: true})
 	}
 	return &market{senpay: sp, isipay: ip}
 }
 
-func (m *market) offer(supplier, sku string) *Offer {
+func (m *market) offer(supplier, sku string) *offers.Offer {
 	cat := m.isipay
 	if supplier == "senpay" {
 		cat = m.senpay
@@ -54,7 +56,7 @@ func (m *market) offer(supplier, sku string) *Offer {
 
 type harness struct {
 	t      *testing.T
-	syncer *Syncer
+	syncer *offers.Syncer
 	cat    *Catalog
 	clk    *clock
 	m      *market
@@ -103,7 +105,11 @@ var testTemplate = GameSetting{
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	s, db, clk := newTestSyncer(t)
+	var opts []offers.SyncerOption
+	if cfg.CostGuard != nil {
+		opts = append(opts, offers.WithCostGuard(*cfg.CostGuard)) // the same guard for syncs and webhooks
+	}
+	s, db, clk := newTestSyncer(t, opts...)
 	if cfg.Suppliers == nil {
 		cfg.Suppliers = []string{"senpay", "isipay"}
 	}
@@ -116,7 +122,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if cfg.StaleAfter == 0 {
 		cfg.StaleAfter = 15 * time.Minute
 	}
-	c := NewCatalog(db, s.log, cfg)
+	c := NewCatalog(db, discardLog, cfg)
 	c.now = clk.now
 	return &harness{t: t, syncer: s, cat: c, clk: clk, m: newMarket()}
 }
@@ -125,7 +131,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 func (h *harness) round() *Snapshot {
 	h.t.Helper()
 	ctx := context.Background()
-	for name, cat := range map[string]*SupplierCatalog{"senpay": h.m.senpay, "isipay": h.m.isipay} {
+	for name, cat := range map[string]*offers.SupplierCatalog{"senpay": h.m.senpay, "isipay": h.m.isipay} {
 		if _, err := h.syncer.Sync(ctx, name, fixed(clone(cat))); err != nil {
 			h.t.Fatal(err)
 		}
@@ -286,7 +292,7 @@ func TestSupplierIsSoldByTheAgeOfItsData(t *testing.T) {
 	}
 	// Isipay's next sync fails: degraded, still sold.
 	h.clk.advance(time.Minute)
-	if _, err := h.syncer.Sync(context.Background(), "isipay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
+	if _, err := h.syncer.Sync(context.Background(), "isipay", sourceFunc(func(context.Context) (*offers.SupplierCatalog, error) {
 		return nil, context.DeadlineExceeded
 	})); err == nil {
 		t.Fatal("want the sync to fail")
@@ -323,8 +329,8 @@ func TestSupplierIsSoldByTheAgeOfItsData(t *testing.T) {
 	// data is a few minutes old. Nothing left to sell; the item stays
 	// listed.
 	h.clk.advance(time.Minute)
-	if _, err := h.syncer.Sync(context.Background(), "senpay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
-		return nil, fmt.Errorf("senpay GET /api/prepaid/provider: http 401: %w", ErrUnauthorized)
+	if _, err := h.syncer.Sync(context.Background(), "senpay", sourceFunc(func(context.Context) (*offers.SupplierCatalog, error) {
+		return nil, fmt.Errorf("senpay GET /api/prepaid/provider: http 401: %w", offers.ErrUnauthorized)
 	})); err == nil {
 		t.Fatal("want the sync to fail")
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/syncd/syncd/offers"
 )
 
 // Item is one canonical item with everything a merchandiser needs to see
@@ -61,7 +63,7 @@ type OfferState struct {
 	Chosen     bool       `json:"chosen"`
 	// Hold, when set, is a cost move the guard holds: the offer is not
 	// sold until a sync confirms it or a merchandiser accepts it.
-	Hold *CostHold `json:"cost_hold,omitempty"`
+	Hold *offers.CostHold `json:"cost_hold,omitempty"`
 	// unaffordable: eligible but for its supplier's deposit (balance.go).
 	unaffordable bool
 }
@@ -221,7 +223,7 @@ func (c *Catalog) ineligible(in *input, games map[string]*Game, o *offerRow, now
 	case now.Sub(h.LastSuccess) > c.cfg.StaleAfter:
 		return fmt.Sprintf("the supplier's data is stale (last successful sync %s ago)", now.Sub(h.LastSuccess).Round(time.Second))
 	case o.Hold != nil:
-		return heldReason(o.Hold.ConfirmedCost, o.Cost)
+		return offers.HeldReason(o.Hold.ConfirmedCost, o.Cost)
 	case o.Cost <= 0:
 		return "zero cost"
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/offers"
 )
 
 const senpay86 = "MLBB-BJ-V3MLBB_ID_86" // 20000 in the market; Isipay's 19500 sells the item
@@ -23,14 +25,13 @@ type holdHarness struct {
 
 func newHoldHarness(t *testing.T) *holdHarness {
 	hh := &holdHarness{}
-	g := DefaultCostGuard()
-	g.OnEvent = func(supplier string, ev HoldEvent) {
+	g := offers.DefaultCostGuard()
+	g.OnEvent = func(supplier string, ev offers.HoldEvent) {
 		hh.mu.Lock()
 		defer hh.mu.Unlock()
 		hh.events = append(hh.events, supplier+" "+string(ev))
 	}
 	hh.harness = newHarness(t, Config{CostGuard: &g})
-	hh.syncer.guard = g
 	return hh
 }
 
@@ -40,10 +41,10 @@ func (h *holdHarness) told() string {
 	return strings.Join(h.events, ", ")
 }
 
-func (h *holdHarness) webhook(code string, cost int64) *CostUpdate {
+func (h *holdHarness) webhook(code string, cost int64) *offers.CostUpdate {
 	h.t.Helper()
 	h.clk.advance(time.Second)
-	up, err := h.cat.ApplyCosts(context.Background(), "senpay", []CostChange{{Code: code, New: decimal.NewFromInt(cost)}}, h.clk.now())
+	up, err := h.cat.ApplyCosts(context.Background(), "senpay", []offers.CostChange{{Code: code, New: decimal.NewFromInt(cost)}}, h.clk.now())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestWebhookFallIsHeldUntilASyncConfirmsIt(t *testing.T) {
 		t.Fatalf("held: chosen %s at %v (%s), want isipay at 19500", chosen(it), it.PriceIn(PublicTier).Amount, it.Reason)
 	}
 	sp := h.offerState(snap, "senpay")
-	if sp.Eligible || !strings.HasPrefix(sp.Ineligible, ReasonCostUnconfirmed) || !strings.Contains(sp.Ineligible, "19000 to 950 (-95.00%)") {
+	if sp.Eligible || !strings.HasPrefix(sp.Ineligible, offers.ReasonCostUnconfirmed) || !strings.Contains(sp.Ineligible, "19000 to 950 (-95.00%)") {
 		t.Fatalf("senpay offer: eligible %v, %q", sp.Eligible, sp.Ineligible)
 	}
 	if sp.Hold == nil || sp.Hold.ConfirmedCost != 19000 || sp.Hold.Cost != 950 || sp.Hold.Source != "webhook" || *sp.Hold.ChangePercent != "-95.00" {
@@ -131,7 +132,7 @@ func TestWebhookFallIsHeldUntilASyncConfirmsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cands {
-		if c.Supplier == "senpay" && (c.Eligible || !strings.HasPrefix(c.Ineligible, ReasonCostUnconfirmed)) {
+		if c.Supplier == "senpay" && (c.Eligible || !strings.HasPrefix(c.Ineligible, offers.ReasonCostUnconfirmed)) {
 			t.Fatalf("candidate: got %+v, want held", c)
 		}
 	}
@@ -215,17 +216,17 @@ func TestAcceptCost(t *testing.T) {
 	if err := h.cat.db.Read.Get(&id, `SELECT id FROM offers WHERE code = ?`, senpay86); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.cat.AcceptCost(ctx, id, 20000, "ana", ""); !errors.Is(err, ErrNotHeld) {
-		t.Fatalf("accept with nothing held: got %v, want ErrNotHeld", err)
+	if _, err := h.cat.AcceptCost(ctx, id, 20000, "ana", ""); !errors.Is(err, offers.ErrNotHeld) {
+		t.Fatalf("accept with nothing held: got %v, want offers.ErrNotHeld", err)
 	}
 	if _, err := h.cat.AcceptCost(ctx, 99999, 1, "ana", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("accept of no offer: got %v, want ErrNotFound", err)
 	}
 	h.webhook(senpay86, 1000)
 	h.webhook(senpay86, 900) // moved while held
-	var moved *CostMovedError
-	if _, err := h.cat.AcceptCost(ctx, id, 1000, "ana", ""); !errors.As(err, &moved) || moved.Current != 900 || !errors.Is(err, ErrCostMoved) {
-		t.Fatalf("accept of the cost before: got %v, want CostMovedError with 900", err)
+	var moved *offers.CostMovedError
+	if _, err := h.cat.AcceptCost(ctx, id, 1000, "ana", ""); !errors.As(err, &moved) || moved.Current != 900 || !errors.Is(err, offers.ErrCostMoved) {
+		t.Fatalf("accept of the cost before: got %v, want offers.CostMovedError with 900", err)
 	}
 	if _, err := h.cat.AcceptCost(ctx, id, 900, "ana", "bad\u202enote"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("note with a bidi override: got %v, want ErrInvalid", err)
@@ -235,7 +236,7 @@ func TestAcceptCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Event != HoldAccepted || ev.OldCost != 20000 || ev.NewCost != 900 || ev.Actor != "ana" || ev.Note != "Senpay's promo, confirmed by phone" || ev.ID == 0 {
+	if ev.Event != offers.HoldAccepted || ev.OldCost != 20000 || ev.NewCost != 900 || ev.Actor != "ana" || ev.Note != "Senpay's promo, confirmed by phone" || ev.ID == 0 {
 		t.Fatalf("accept: got %+v", ev)
 	}
 	snap := h.cat.Snapshot()
@@ -249,8 +250,8 @@ func TestAcceptCost(t *testing.T) {
 	if err != nil || len(evs) != 1 || evs[0].Note != ev.Note || evs[0].Supplier != "senpay" || evs[0].Code != senpay86 {
 		t.Fatalf("the offer's latest event: got %+v, %v", evs, err)
 	}
-	if _, err := h.cat.AcceptCost(ctx, id, 900, "ana", ""); !errors.Is(err, ErrNotHeld) {
-		t.Fatalf("second accept: got %v, want ErrNotHeld", err)
+	if _, err := h.cat.AcceptCost(ctx, id, 900, "ana", ""); !errors.Is(err, offers.ErrNotHeld) {
+		t.Fatalf("second accept: got %v, want offers.ErrNotHeld", err)
 	}
 	if got, want := h.told(), "senpay held, senpay moved, senpay accepted"; got != want {
 		t.Fatalf("events told: got %s, want %s", got, want)
@@ -318,7 +319,7 @@ func TestCandidatesSkipAHoldTheSnapshotHasNotSeen(t *testing.T) {
 func TestFirstSightingIsNeverHeld(t *testing.T) {
 	h := newHoldHarness(t)
 	h.round()
-	h.m.senpay.Offers = append(h.m.senpay.Offers, Offer{Code: "MLBB-BJ-V3MLBB_ID_344", GameCode: "MLBB-BJ-V3",
+	h.m.senpay.Offers = append(h.m.senpay.Offers, offers.Offer{Code: "MLBB-BJ-V3MLBB_ID_344", GameCode: "MLBB-BJ-V3",
 		Name: "344 (312+32) Diamonds", Cost: decimal.NewFromInt(1), CostRaw: "1", Active: true})
 	h.clk.advance(time.Minute)
 	snap := h.round()

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/syncd/syncd/offers"
 )
 
 // The canonical order form of a game is what a storefront asks its buyer:
@@ -14,10 +16,10 @@ import (
 
 // FormField is one field of a game's canonical form.
 type FormField struct {
-	Key     string   `json:"key"`
-	Label   string   `json:"label"`
-	Type    string   `json:"type"` // text | dropdown
-	Options []Option `json:"options,omitempty"`
+	Key     string          `json:"key"`
+	Label   string          `json:"label"`
+	Type    string          `json:"type"` // text | dropdown
+	Options []offers.Option `json:"options,omitempty"`
 }
 
 // fieldAliases maps the suppliers' many names for the same input to one
@@ -49,7 +51,7 @@ var defaultForm = []FormField{{Key: "user_id", Label: "User ID", Type: "text"}}
 type supplierForm struct {
 	Supplier string
 	GameCode string
-	Fields   []Field
+	Fields   []offers.Field
 }
 
 // mergeForms builds a game's canonical form from its suppliers' forms,
@@ -86,7 +88,7 @@ func mergeForms(forms []supplierForm) ([]FormField, map[string]string) {
 	return out, unfit
 }
 
-func fieldType(f Field) string {
+func fieldType(f offers.Field) string {
 	if strings.EqualFold(f.Type, "dropdown") || len(f.Options) > 0 {
 		return "dropdown"
 	}
@@ -95,7 +97,7 @@ func fieldType(f Field) string {
 
 // compatible says why a supplier field cannot be filled from the canonical
 // one, or "" if it can.
-func compatible(canon FormField, f Field) string {
+func compatible(canon FormField, f offers.Field) string {
 	if fieldType(f) == "text" {
 		return "" // any value the buyer gives is text
 	}

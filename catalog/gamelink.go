@@ -2,9 +2,7 @@ package catalog
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -106,14 +104,8 @@ func (c *Catalog) decideGame(ctx context.Context, supplier, code, by string, tar
 		return d, err
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowxContext(ctx, `SELECT sg.name, gl.game_id FROM supplier_games sg
-		JOIN game_links gl ON gl.supplier = sg.supplier AND gl.game_code = sg.code
-		WHERE sg.supplier = ? AND sg.code = ?`, supplier, code).Scan(&d.Name, &d.From)
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, fmt.Errorf("supplier game %s/%s: %w", supplier, code, ErrNotFound)
-	}
-	if err != nil {
-		return d, fmt.Errorf("supplier game %s/%s: %w", supplier, code, err)
+	if d.Name, d.From, err = supplierGameLink(ctx, tx, supplier, code); err != nil {
+		return d, err
 	}
 	if err := target(tx, &d); err != nil {
 		return d, err
@@ -123,18 +115,11 @@ func (c *Catalog) decideGame(ctx context.Context, supplier, code, by string, tar
 			return d, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE game_links SET game_id = ?, method = 'manual', manual = 1, decided_by = ?, updated_at = ?
-		WHERE supplier = ? AND game_code = ?`, d.To, by, now, supplier, code); err != nil {
-		return d, fmt.Errorf("link supplier game %s/%s to %s: %w", supplier, code, d.To, err)
-	}
-	items, err := json.Marshal(d.Items)
-	if err != nil {
+	if err := setGameLink(ctx, tx, supplier, code, d.To, by, now); err != nil {
 		return d, err
 	}
-	err = tx.GetContext(ctx, &d.ID, `INSERT INTO game_decisions (supplier, game_code, name, action, from_game, to_game, actor, at, items)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, supplier, code, d.Name, d.Action, d.From, d.To, by, now, string(items))
-	if err != nil {
-		return d, fmt.Errorf("audit game decision on %s/%s: %w", supplier, code, err)
+	if d.ID, err = recordGameDecision(ctx, tx, d, now); err != nil {
+		return d, err
 	}
 	if err := tx.Commit(); err != nil {
 		return d, err
@@ -341,27 +326,8 @@ func uniqueGameName(taken map[string]bool, supplierName, want string) string {
 // GameDecisions lists the game links and splits made by hand, newest
 // first: every one when supplier is "", else that supplier game's.
 func (c *Catalog) GameDecisions(ctx context.Context, supplier, code string, limit int) ([]GameDecision, error) {
-	q := `SELECT id, supplier, game_code, name, action, from_game, to_game, actor, at, items FROM game_decisions`
-	args := []any{}
-	if supplier != "" {
-		q += ` WHERE supplier = ? AND game_code = ?`
-		args = append(args, supplier, code)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit)
-	var rows []struct {
-		ID       int64  `db:"id"`
-		Supplier string `db:"supplier"`
-		Code     string `db:"game_code"`
-		Name     string `db:"name"`
-		Action   string `db:"action"`
-		From     string `db:"from_game"`
-		To       string `db:"to_game"`
-		Actor    string `db:"actor"`
-		At       string `db:"at"`
-		Items    string `db:"items"`
-	}
-	if err := c.db.Read.SelectContext(ctx, &rows, q, args...); err != nil {
+	rows, err := readGameDecisions(ctx, c.db.Read, supplier, code, limit)
+	if err != nil {
 		return nil, fmt.Errorf("game decisions: %w", err)
 	}
 	out := make([]GameDecision, 0, len(rows))

@@ -9,16 +9,17 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/rules"
 )
 
 // groupHarness is the group test's two catalogs synced and built, with a
 // Catalog over them.
-func groupHarness(t *testing.T) (*Catalog, *Syncer, map[string]*SupplierCatalog) {
+func groupHarness(t *testing.T) (*Catalog, *offers.Syncer, map[string]*offers.SupplierCatalog) {
 	t.Helper()
 	s, db, clk := newTestSyncer(t)
 	ctx := context.Background()
-	cats := map[string]*SupplierCatalog{}
+	cats := map[string]*offers.SupplierCatalog{}
 	for _, f := range []string{"senpay.json", "isipay.json"} {
 		name, cat := readGroupCatalog(t, "../testdata/matching/group/"+f)
 		if _, err := s.Sync(ctx, name, fixed(cat)); err != nil {
@@ -26,7 +27,7 @@ func groupHarness(t *testing.T) (*Catalog, *Syncer, map[string]*SupplierCatalog)
 		}
 		cats[name] = cat
 	}
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
+	c := NewCatalog(db, discardLog, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	if _, err := c.Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -159,7 +160,7 @@ func TestLinkGame(t *testing.T) {
 	// Permanent: a sync that brings a new offer, a rebuild, and the
 	// matching policy forced to run again keep the link where it is.
 	sp := clone(cats["senpay"])
-	sp.Offers = append(sp.Offers, Offer{Code: "PUBGM-RCFPUBGM_1800UC", GameCode: "PUBGM-RCF", Name: "1800 UC",
+	sp.Offers = append(sp.Offers, offers.Offer{Code: "PUBGM-RCFPUBGM_1800UC", GameCode: "PUBGM-RCF", Name: "1800 UC",
 		Cost: decimal.NewFromInt(350000), CostRaw: "350000", Active: true})
 	if _, err := s.Sync(ctx, "senpay", fixed(sp)); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/offers"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in ../testdata")
@@ -22,10 +24,10 @@ var update = flag.Bool("update", false, "rewrite golden files in ../testdata")
 type groupCatalog struct {
 	Supplier string `json:"supplier"`
 	Games    []struct {
-		Code   string  `json:"code"`
-		Name   string  `json:"name"`
-		Active bool    `json:"active"`
-		Form   []Field `json:"form"`
+		Code   string         `json:"code"`
+		Name   string         `json:"name"`
+		Active bool           `json:"active"`
+		Form   []offers.Field `json:"form"`
 		Offers []struct {
 			Code   string `json:"code"`
 			Name   string `json:"name"`
@@ -35,7 +37,7 @@ type groupCatalog struct {
 	} `json:"games"`
 }
 
-func readGroupCatalog(t *testing.T, path string) (string, *SupplierCatalog) {
+func readGroupCatalog(t *testing.T, path string) (string, *offers.SupplierCatalog) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -47,12 +49,12 @@ func readGroupCatalog(t *testing.T, path string) (string, *SupplierCatalog) {
 	if err := dec.Decode(&gc); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	cat := &SupplierCatalog{}
+	cat := &offers.SupplierCatalog{}
 	for _, g := range gc.Games {
-		cat.Games = append(cat.Games, SupplierGame{Code: g.Code, Name: g.Name, Active: g.Active, Form: g.Form})
+		cat.Games = append(cat.Games, offers.SupplierGame{Code: g.Code, Name: g.Name, Active: g.Active, Form: g.Form})
 		for _, o := range g.Offers {
 			c := decimal.NewFromInt(o.Cost)
-			cat.Offers = append(cat.Offers, Offer{Code: o.Code, GameCode: g.Code, Name: o.Name, Cost: c, CostRaw: c.String(), Active: o.Active})
+			cat.Offers = append(cat.Offers, offers.Offer{Code: o.Code, GameCode: g.Code, Name: o.Name, Cost: c, CostRaw: c.String(), Active: o.Active})
 		}
 	}
 	return gc.Supplier, cat
@@ -72,7 +74,7 @@ func TestMatchingGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
+	c := NewCatalog(db, discardLog, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	snap, err := c.Refresh(ctx)
 	if err != nil {
@@ -162,7 +164,7 @@ func TestStorefrontHidesDeactivatedGames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
+	c := NewCatalog(db, discardLog, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	snap, err := c.Refresh(ctx)
 	if err != nil {

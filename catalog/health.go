@@ -4,52 +4,13 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/syncd/syncd/offers"
 )
-
-// Supplier states, as GET /v1/suppliers, the console and the metrics name
-// them. Only ok and degraded suppliers' offers are sold.
-const (
-	StateNeverSynced  = "never_synced" // no sync has succeeded yet: nothing to sell
-	StateOK           = "ok"           // the last sync succeeded and its data is fresh
-	StateDegraded     = "degraded"     // the last sync failed; the last good data is still fresh, and sold
-	StateStale        = "stale"        // no success within StaleAfter: the data is kept, not sold
-	StateUnauthorized = "unauthorized" // the last sync was refused for syncd's credentials: not sold
-)
-
-// SupplierStates lists every state, in the order of how well a supplier
-// is doing.
-var SupplierStates = []string{StateOK, StateDegraded, StateStale, StateUnauthorized, StateNeverSynced}
-
-// state names h at now. A refusal of credentials wins over staleness: it
-// says what to fix.
-func (h supplierHealth) state(now time.Time, staleAfter time.Duration) string {
-	switch {
-	case h.Unauthorized:
-		return StateUnauthorized
-	case h.LastSuccess.IsZero():
-		return StateNeverSynced
-	case now.Sub(h.LastSuccess) > staleAfter:
-		return StateStale
-	case h.LastFailed:
-		return StateDegraded
-	}
-	return StateOK
-}
-
-// sellable reports whether the supplier's offers may be sold at now as far
-// as its health goes (the rest of eligibility is per offer): the same test
-// ineligible applies.
-func (h supplierHealth) sellable(now time.Time, staleAfter time.Duration) bool {
-	switch h.state(now, staleAfter) {
-	case StateOK, StateDegraded:
-		return true
-	}
-	return false
-}
 
 // sellable is h.sellable with the catalog's StaleAfter.
-func (c *Catalog) sellable(h supplierHealth, t time.Time) bool {
-	return h.sellable(t, c.cfg.StaleAfter)
+func (c *Catalog) sellable(h offers.Health, t time.Time) bool {
+	return h.Sellable(t, c.cfg.StaleAfter)
 }
 
 // logHealth tells operators when a supplier's state changes between two
@@ -63,24 +24,24 @@ func (c *Catalog) logHealth(prev, snap *Snapshot) {
 	for _, name := range names {
 		h := snap.health[name]
 		now := snap.pricedAt
-		to := h.state(now, c.cfg.StaleAfter)
-		from := StateNeverSynced
+		to := h.State(now, c.cfg.StaleAfter)
+		from := offers.StateNeverSynced
 		if prev != nil {
 			if ph, ok := prev.health[name]; ok {
-				from = ph.state(prev.pricedAt, c.cfg.StaleAfter)
+				from = ph.State(prev.pricedAt, c.cfg.StaleAfter)
 			}
 		}
 		if from == to {
 			continue
 		}
 		switch to {
-		case StateDegraded:
+		case offers.StateDegraded:
 			c.log.Warn("supplier degraded: its last sync failed; its offers are still sold until its data is stale",
 				"supplier", name, "from", from, "state", to, "stale_at", h.LastSuccess.Add(c.cfg.StaleAfter))
-		case StateStale:
+		case offers.StateStale:
 			c.log.Error("supplier stale: no successful sync within SYNCD_STALE_AFTER; its offers are not sold",
 				"supplier", name, "from", from, "state", to, "last_success", h.LastSuccess)
-		case StateUnauthorized:
+		case offers.StateUnauthorized:
 			c.log.Error("supplier refused syncd's credentials: its offers are not sold until a sync succeeds",
 				"supplier", name, "from", from, "state", to)
 		default:
@@ -132,7 +93,7 @@ func (c *Catalog) SupplierStates() map[string]string {
 	now := c.now()
 	out := make(map[string]string, len(snap.health))
 	for name, h := range snap.health {
-		out[name] = h.state(now, c.cfg.StaleAfter)
+		out[name] = h.State(now, c.cfg.StaleAfter)
 	}
 	return out
 }

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,11 +12,12 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/printable"
+	"github.com/syncd/syncd/offers"
 )
 
 // Errors of the merchandiser's matching operations, with their codes.
 var (
-	ErrNotFound = fault.New(fault.NotFound, "not found")
+	ErrNotFound = offers.ErrNotFound // one not-found for offers and the catalog
 	ErrInvalid  = fault.New(fault.Validation, "invalid")
 	// ErrNotReady: no snapshot has been built yet.
 	ErrNotReady = errors.New("catalog not built yet")
@@ -31,11 +31,7 @@ func (c *Catalog) LinkOffer(ctx context.Context, offerID int64, itemID, by strin
 		if err != nil {
 			return err
 		}
-		var itemGame string
-		err = tx.GetContext(ctx, &itemGame, `SELECT game_id FROM items WHERE id = ?`, itemID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("item %s: %w", itemID, ErrNotFound)
-		}
+		itemGame, err := gameOfItem(ctx, tx, itemID)
 		if err != nil {
 			return err
 		}
@@ -55,12 +51,12 @@ func (c *Catalog) SplitOffer(ctx context.Context, offerID int64, by string) (str
 		if err != nil {
 			return err
 		}
-		var name string
-		if err := tx.GetContext(ctx, &name, `SELECT name FROM offers WHERE id = ?`, offerID); err != nil {
+		name, err := offerName(ctx, tx, offerID)
+		if err != nil {
 			return err
 		}
-		var taken []string
-		if err := tx.SelectContext(ctx, &taken, `SELECT id FROM items WHERE game_id = ?`, game); err != nil {
+		taken, err := itemsOfGame(ctx, tx, game)
+		if err != nil {
 			return err
 		}
 		set := map[string]bool{}
@@ -68,9 +64,8 @@ func (c *Catalog) SplitOffer(ctx context.Context, offerID int64, by string) (str
 			set[t] = true
 		}
 		id = uniqueID(set, ItemID(game, name))
-		if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, game_id, match_key, name, created_at, updated_at)
-			VALUES (?, ?, '', ?, ?, ?)`, id, game, name, now, now); err != nil {
-			return fmt.Errorf("create item %s: %w", id, err)
+		if err := createItem(ctx, tx, id, game, name, now); err != nil {
+			return err
 		}
 		return setLink(ctx, tx, offerID, id, by, now)
 	})
@@ -88,14 +83,7 @@ func (c *Catalog) RenameItem(ctx context.Context, itemID, name, by string) error
 		return fmt.Errorf("%w: a name %w", ErrInvalid, err)
 	}
 	return c.decide(ctx, func(tx *sqlx.Tx, now string) error {
-		r, err := tx.ExecContext(ctx, `UPDATE items SET name = ?, renamed = 1, updated_at = ? WHERE id = ?`, name, now, itemID)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			return fmt.Errorf("item %s: %w", itemID, ErrNotFound)
-		}
-		return nil
+		return renameItem(ctx, tx, itemID, name, now)
 	})
 }
 
@@ -117,27 +105,4 @@ func (c *Catalog) decide(ctx context.Context, fn func(tx *sqlx.Tx, now string) e
 	defer c.mu.Unlock()
 	_, err = c.refreshLocked(ctx, "matching")
 	return err
-}
-
-func offerGame(ctx context.Context, tx *sqlx.Tx, offerID int64) (string, error) {
-	var game string
-	err := tx.GetContext(ctx, &game, `SELECT gl.game_id FROM offers o
-		JOIN game_links gl ON gl.supplier = o.supplier AND gl.game_code = o.game_code WHERE o.id = ?`, offerID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("offer %d: %w", offerID, ErrNotFound)
-	}
-	return game, err
-}
-
-func setLink(ctx context.Context, tx *sqlx.Tx, offerID int64, itemID, by, now string) error {
-	const q = `UPDATE offers SET item_id = ?, link_method = 'manual', link_confidence = '1.00', link_manual = 1,
-		link_review = 0, link_decided_by = ?, link_updated_at = ? WHERE id = ? AND item_id IS NOT NULL`
-	r, err := tx.ExecContext(ctx, q, itemID, by, now, offerID)
-	if err != nil {
-		return fmt.Errorf("link offer %d to %s: %w", offerID, itemID, err)
-	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		return fmt.Errorf("offer %d: %w", offerID, ErrNotFound)
-	}
-	return nil
 }

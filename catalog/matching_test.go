@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/syncd/syncd/offers"
 )
 
 func TestManualMatching(t *testing.T) {
 	h := newHarness(t, Config{})
 	// An offer no parser can read: its own item, in the review queue.
-	h.m.isipay.Offers = append(h.m.isipay.Offers, Offer{Code: "MLBB_SPECIAL_X", GameCode: "mobile-legends",
+	h.m.isipay.Offers = append(h.m.isipay.Offers, offers.Offer{Code: "MLBB_SPECIAL_X", GameCode: "mobile-legends",
 		Name: "Paket Spesial Lebaran", Cost: decimal.NewFromInt(50000), CostRaw: "50000", Active: true})
 	snap := h.round()
 	queue := snap.Review()
@@ -121,8 +123,8 @@ func TestManualMatching(t *testing.T) {
 
 func TestLinkAcrossGamesIsRefused(t *testing.T) {
 	h := newHarness(t, Config{})
-	h.m.isipay.Games = append(h.m.isipay.Games, SupplierGame{Code: "free-fire", Name: "Free Fire", Active: true})
-	h.m.isipay.Offers = append(h.m.isipay.Offers, Offer{Code: "FF_ID_100", GameCode: "free-fire", Name: "100 Diamonds",
+	h.m.isipay.Games = append(h.m.isipay.Games, offers.SupplierGame{Code: "free-fire", Name: "Free Fire", Active: true})
+	h.m.isipay.Offers = append(h.m.isipay.Offers, offers.Offer{Code: "FF_ID_100", GameCode: "free-fire", Name: "100 Diamonds",
 		Cost: decimal.NewFromInt(14000), CostRaw: "14000", Active: true})
 	snap := h.round()
 	var ff int64

@@ -78,7 +78,7 @@ func TestApplyMatchingPolicy(t *testing.T) {
 	// Under the old policy "86 Diamonds" (Isipay, older) and "86 (78+8)
 	// Diamonds" (Senpay) were two items.
 	const kept, alias = "mobile-legends.diamonds-86", "mobile-legends.diamonds-86-78-8"
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
+	c := NewCatalog(db, discardLog, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	store := c.Rules()
 	mustRule := func(js string) rules.Rule {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/rules"
 )
@@ -125,102 +124,4 @@ func (c *Catalog) Close() {
 	if c.stale != nil {
 		c.stale.Stop()
 	}
-}
-
-// recordPrices writes each (item, tier) whose price changed to prices and
-// price_history. After a restart (no previous snapshot) the stored prices
-// are the comparison, so history has no gap across restarts.
-func (c *Catalog) recordPrices(ctx context.Context, prev, snap *Snapshot, ch change, cause string) error {
-	type key struct{ item, tier string }
-	type stored struct {
-		price   *int64
-		blocked string
-	}
-	var before map[key]stored
-	candidates := ch.Items
-	if prev == nil {
-		before = map[key]stored{}
-		rows, err := c.db.Read.QueryContext(ctx, `SELECT item_id, tier, price, blocked FROM prices`)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var k key
-			var st stored
-			if err := rows.Scan(&k.item, &k.tier, &st.price, &st.blocked); err != nil {
-				rows.Close()
-				return err
-			}
-			before[k] = st
-		}
-		rows.Close()
-		candidates = nil
-		for _, e := range snap.games {
-			for id := range e.items {
-				candidates = append(candidates, id)
-			}
-		}
-	}
-	tx, err := c.db.Write.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	upsert, err := tx.PrepareContext(ctx, `INSERT INTO prices (item_id, tier, price, blocked, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (item_id, tier) DO UPDATE SET price = excluded.price, blocked = excluded.blocked, updated_at = excluded.updated_at`)
-	if err != nil {
-		return err
-	}
-	defer upsert.Close()
-	hist, err := tx.PrepareContext(ctx, `INSERT INTO price_history (item_id, tier, old_price, new_price, cause, at) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer hist.Close()
-	now := syncd.FormatTime(c.now())
-	for _, id := range candidates {
-		it, _ := snap.Item(id)
-		var old *Item
-		if prev != nil {
-			old, _ = prev.Item(id)
-		}
-		for _, tier := range snap.tiers {
-			var cur Price
-			if it != nil {
-				cur = it.PriceIn(tier)
-			}
-			var was stored
-			switch {
-			case prev == nil:
-				st, ok := before[key{id, tier}]
-				if ok && samePrice(st.price, cur.Amount) && st.blocked == cur.Blocked {
-					continue
-				}
-				was = st
-			case old != nil:
-				p := old.PriceIn(tier)
-				was = stored{p.Amount, p.Blocked}
-			}
-			if samePrice(was.price, cur.Amount) && was.blocked == cur.Blocked {
-				continue
-			}
-			if _, err := upsert.ExecContext(ctx, id, tier, cur.Amount, cur.Blocked, now); err != nil {
-				return fmt.Errorf("store price %s/%s: %w", id, tier, err)
-			}
-			if samePrice(was.price, cur.Amount) {
-				continue // only the reason for being blocked changed
-			}
-			if _, err := hist.ExecContext(ctx, id, tier, was.price, cur.Amount, cause, now); err != nil {
-				return fmt.Errorf("price history %s/%s: %w", id, tier, err)
-			}
-		}
-	}
-	return tx.Commit()
-}
-
-func samePrice(a, b *int64) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/rules"
 )
@@ -81,10 +82,10 @@ func propertyRun(t *testing.T, rng *rand.Rand) {
 			}
 			checkPrices(t, h, "preview and save")
 		case 1: // a price_update webhook's costs
-			var changes []CostChange
+			var changes []offers.CostChange
 			for _, o := range h.m.senpay.Offers {
 				if rng.IntN(3) == 0 {
-					changes = append(changes, CostChange{Code: o.Code, New: moveCost(rng, o.Cost)})
+					changes = append(changes, offers.CostChange{Code: o.Code, New: moveCost(rng, o.Cost)})
 				}
 			}
 			if _, err := h.cat.ApplyCosts(ctx, "senpay", changes, h.clk.now()); err != nil {
@@ -114,18 +115,18 @@ func propertyRun(t *testing.T, rng *rand.Rand) {
 // randomMarket is n items of one game at both suppliers, with costs from
 // a rupiah to near the suppliers' sanity limit, some with fractions.
 func randomMarket(rng *rand.Rand, n int) *market {
-	form := []Field{{Key: "id", Label: "User ID", Type: "text"}}
-	sp := &SupplierCatalog{Games: []SupplierGame{{Code: "MLBB-BJ", Name: "Mobile Legends", Active: true, Form: form}}}
-	ip := &SupplierCatalog{Games: []SupplierGame{{Code: "mobile-legends", Name: "Mobile Legends", Active: true}}}
+	form := []offers.Field{{Key: "id", Label: "User ID", Type: "text"}}
+	sp := &offers.SupplierCatalog{Games: []offers.SupplierGame{{Code: "MLBB-BJ", Name: "Mobile Legends", Active: true, Form: form}}}
+	ip := &offers.SupplierCatalog{Games: []offers.SupplierGame{{Code: "mobile-legends", Name: "Mobile Legends", Active: true}}}
 	for i := range n {
 		sku, name := fmt.Sprintf("MLBB_%d", 10*(i+1)), fmt.Sprintf("%d Diamonds", 10*(i+1))
-		for _, c := range []*SupplierCatalog{sp, ip} {
+		for _, c := range []*offers.SupplierCatalog{sp, ip} {
 			code, game := sku, "mobile-legends"
 			if c == sp {
 				code, game = "MLBB-BJ"+sku, "MLBB-BJ"
 			}
 			cost := randomCost(rng)
-			c.Offers = append(c.Offers, Offer{Code: code, GameCode: game, Name: name, Cost: cost, CostRaw: cost.String(), Active: true})
+			c.Offers = append(c.Offers, offers.Offer{Code: code, GameCode: game, Name: name, Cost: cost, CostRaw: cost.String(), Active: true})
 		}
 	}
 	return &market{senpay: sp, isipay: ip}

@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd/matching"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
@@ -36,12 +37,12 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 	t.Run("demo", func(t *testing.T) {
 		s, db, clk := newTestSyncer(t)
 		ctx := context.Background()
-		for name, cat := range map[string]*SupplierCatalog{"senpay": fromSenpaySim(t, demoSP), "isipay": fromIsipaySim(t, demoIP)} {
+		for name, cat := range map[string]*offers.SupplierCatalog{"senpay": fromSenpaySim(t, demoSP), "isipay": fromIsipaySim(t, demoIP)} {
 			if _, err := s.Sync(ctx, name, fixed(cat)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
+		c := NewCatalog(db, discardLog, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 		c.now = clk.now
 		snap, err := c.Refresh(ctx)
 		if err != nil {
@@ -56,7 +57,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 		checkLoneQueued(t, snap, offers, 5)
 	})
 	t.Run("generated 100,000 offers", func(t *testing.T) {
-		in := linkedInput(t, map[string]*SupplierCatalog{
+		in := linkedInput(t, map[string]*offers.SupplierCatalog{
 			"senpay": fromSenpaySim(t, senpaysim.Generate(500, 100, 1)),
 			"isipay": fromIsipaySim(t, isipaysim.Generate(500, 100, 2)),
 		})
@@ -136,13 +137,13 @@ func checkLoneQueued(t *testing.T, snap *Snapshot, offers []loneCheck, minLone i
 // linkedInput is what load would read after linking cats: games by name,
 // items as matching.Groups groups them (an offer it cannot link, or that its
 // listing makes ambiguous, its own item), every supplier synced now.
-func linkedInput(t *testing.T, cats map[string]*SupplierCatalog) *input {
+func linkedInput(t *testing.T, cats map[string]*offers.SupplierCatalog) *input {
 	in := &input{games: map[string]*gameRow{}, supplierGames: map[string]*supplierGameRow{}, items: map[string]*itemRow{},
-		suppliers: map[string]supplierHealth{}}
+		suppliers: map[string]offers.Health{}}
 	var matches []matching.Offer
 	for _, name := range []string{"senpay", "isipay"} {
 		cat := cats[name]
-		in.suppliers[name] = supplierHealth{LastSuccess: time.Now()}
+		in.suppliers[name] = offers.Health{LastSuccess: time.Now()}
 		names := map[string]string{}
 		for _, g := range cat.Games {
 			id := matching.GameID(g.Name)
@@ -202,29 +203,29 @@ func simCost(t *testing.T, raw json.RawMessage) (decimal.Decimal, string) {
 
 // fromSenpaySim is a simulator catalog as the Senpay adapter would fetch
 // it (no HTTP: 100,000 offers over loopback under -race take too long).
-func fromSenpaySim(t *testing.T, c *senpaysim.Catalog) *SupplierCatalog {
-	out := &SupplierCatalog{}
+func fromSenpaySim(t *testing.T, c *senpaysim.Catalog) *offers.SupplierCatalog {
+	out := &offers.SupplierCatalog{}
 	for _, p := range c.Providers {
-		g := SupplierGame{Code: p.Code, Name: p.Name, Active: simFlag(p.Active)}
+		g := offers.SupplierGame{Code: p.Code, Name: p.Name, Active: simFlag(p.Active)}
 		for _, f := range p.Forms {
-			g.Form = append(g.Form, Field{Key: f.Key, Label: f.Label, Type: f.Type})
+			g.Form = append(g.Form, offers.Field{Key: f.Key, Label: f.Label, Type: f.Type})
 		}
 		out.Games = append(out.Games, g)
 		for _, o := range p.Products {
 			cost, raw := simCost(t, o.Price)
-			out.Offers = append(out.Offers, Offer{Code: o.Code, GameCode: p.Code, Name: o.Name, Cost: cost, CostRaw: raw, Active: simFlag(o.Active)})
+			out.Offers = append(out.Offers, offers.Offer{Code: o.Code, GameCode: p.Code, Name: o.Name, Cost: cost, CostRaw: raw, Active: simFlag(o.Active)})
 		}
 	}
 	return out
 }
 
-func fromIsipaySim(t *testing.T, c *isipaysim.Catalog) *SupplierCatalog {
-	out := &SupplierCatalog{}
+func fromIsipaySim(t *testing.T, c *isipaysim.Catalog) *offers.SupplierCatalog {
+	out := &offers.SupplierCatalog{}
 	for _, p := range c.Products {
-		out.Games = append(out.Games, SupplierGame{Code: p.Code, Name: p.Name, Active: simFlag(p.IsActive)})
+		out.Games = append(out.Games, offers.SupplierGame{Code: p.Code, Name: p.Name, Active: simFlag(p.IsActive)})
 		for _, v := range p.Variants {
 			cost, raw := simCost(t, v.Price)
-			out.Offers = append(out.Offers, Offer{Code: v.Code, GameCode: p.Code, Name: v.Name, Cost: cost, CostRaw: raw, Active: simFlag(v.IsActive)})
+			out.Offers = append(out.Offers, offers.Offer{Code: v.Code, GameCode: p.Code, Name: v.Name, Cost: cost, CostRaw: raw, Active: simFlag(v.IsActive)})
 		}
 	}
 	return out
@@ -236,7 +237,7 @@ func fromIsipaySim(t *testing.T, c *isipaysim.Catalog) *SupplierCatalog {
 func TestReviewCarriedThroughReprice(t *testing.T) {
 	s, db, clk := newTestSyncer(t)
 	ctx := context.Background()
-	cats := map[string]*SupplierCatalog{}
+	cats := map[string]*offers.SupplierCatalog{}
 	for _, f := range []string{"senpay.json", "isipay.json"} {
 		name, cat := readGroupCatalog(t, "../testdata/matching/group/"+f)
 		cats[name] = cat
@@ -244,7 +245,7 @@ func TestReviewCarriedThroughReprice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := NewCatalog(db, s.log, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
+	c := NewCatalog(db, discardLog, Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed})
 	c.now = clk.now
 	before, err := c.Refresh(ctx)
 	if err != nil {
@@ -297,7 +298,7 @@ func TestReviewCarriedThroughReprice(t *testing.T) {
 // in every refresh after the first).
 func BenchmarkDeriveReview(b *testing.B) {
 	t := &testing.T{}
-	in := linkedInput(t, map[string]*SupplierCatalog{
+	in := linkedInput(t, map[string]*offers.SupplierCatalog{
 		"senpay": fromSenpaySim(t, senpaysim.Generate(500, 100, 1)),
 		"isipay": fromIsipaySim(t, isipaysim.Generate(500, 100, 2)),
 	})

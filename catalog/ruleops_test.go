@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/rules"
 )
 
@@ -27,8 +28,8 @@ func mustRule(t *testing.T, js string) rules.Rule {
 // one game can be seen to leave the other alone.
 func twoGames(t *testing.T) *harness {
 	h := newHarness(t, Config{})
-	h.m.isipay.Games = append(h.m.isipay.Games, SupplierGame{Code: "free-fire", Name: "Free Fire", Active: true})
-	h.m.isipay.Offers = append(h.m.isipay.Offers, Offer{Code: "FF_ID_100", GameCode: "free-fire", Name: "100 Diamonds",
+	h.m.isipay.Games = append(h.m.isipay.Games, offers.SupplierGame{Code: "free-fire", Name: "Free Fire", Active: true})
+	h.m.isipay.Offers = append(h.m.isipay.Offers, offers.Offer{Code: "FF_ID_100", GameCode: "free-fire", Name: "100 Diamonds",
 		Cost: decimal.NewFromInt(14000), CostRaw: "14000", Active: true})
 	return h
 }
@@ -233,7 +234,7 @@ func TestAfterSyncRepricesOnlyTouchedGames(t *testing.T) {
 	// offers still sell, no game is re-encoded and storefronts see the
 	// same version.
 	h.clk.advance(time.Minute)
-	res, _ = h.syncer.Sync(ctx, "isipay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
+	res, _ = h.syncer.Sync(ctx, "isipay", sourceFunc(func(context.Context) (*offers.SupplierCatalog, error) {
 		return nil, context.DeadlineExceeded
 	}))
 	snap, err := h.cat.AfterSync(ctx, res)
@@ -250,8 +251,8 @@ func TestAfterSyncRepricesOnlyTouchedGames(t *testing.T) {
 	// A sync refused for syncd's credentials is a full rebuild: its
 	// supplier's offers stop selling at once.
 	h.clk.advance(time.Minute)
-	res, _ = h.syncer.Sync(ctx, "isipay", sourceFunc(func(context.Context) (*SupplierCatalog, error) {
-		return nil, fmt.Errorf("isipay: %w", ErrUnauthorized)
+	res, _ = h.syncer.Sync(ctx, "isipay", sourceFunc(func(context.Context) (*offers.SupplierCatalog, error) {
+		return nil, fmt.Errorf("isipay: %w", offers.ErrUnauthorized)
 	}))
 	snap, err = h.cat.AfterSync(ctx, res)
 	if err != nil {
@@ -267,7 +268,7 @@ func TestApplyCostsRepricesOnlyTheirGames(t *testing.T) {
 	before := h.round()
 	ctx := context.Background()
 	old := decimal.NewFromInt(20000)
-	up, err := h.cat.ApplyCosts(ctx, "senpay", []CostChange{
+	up, err := h.cat.ApplyCosts(ctx, "senpay", []offers.CostChange{
 		{Code: "MLBB-BJ-V3MLBB_ID_86", Old: &old, New: decimal.NewFromInt(18000), Raw: "18000"},
 		{Code: "MLBB-BJ-V3MLBB_ID_172", Old: &old, New: decimal.NewFromInt(40000), Raw: "40000"}, // old was 40000: a discrepancy
 		{Code: "NOPE", New: decimal.NewFromInt(1)},
@@ -290,7 +291,7 @@ func TestApplyCostsRepricesOnlyTheirGames(t *testing.T) {
 		t.Fatal("a cost change in mobile-legends re-encoded free-fire")
 	}
 	// An older word does not overwrite the newer cost.
-	up, err = h.cat.ApplyCosts(ctx, "senpay", []CostChange{{Code: "MLBB-BJ-V3MLBB_ID_86", New: decimal.NewFromInt(25000)}},
+	up, err = h.cat.ApplyCosts(ctx, "senpay", []offers.CostChange{{Code: "MLBB-BJ-V3MLBB_ID_86", New: decimal.NewFromInt(25000)}},
 		h.clk.now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +336,7 @@ func TestConcurrentCostUpdatesAreBatched(t *testing.T) {
 				cost, code = decimal.NewFromInt(int64(25000+i)), "MLBB-BJ-V3MLBB_ID_172"
 			}
 			// Each its own instant, so none is older than another's.
-			_, err := h.cat.ApplyCosts(ctx, "senpay", []CostChange{{Code: code, New: cost}}, h.clk.now().Add(time.Duration(i)*time.Millisecond))
+			_, err := h.cat.ApplyCosts(ctx, "senpay", []offers.CostChange{{Code: code, New: cost}}, h.clk.now().Add(time.Duration(i)*time.Millisecond))
 			errs <- err
 		})
 	}

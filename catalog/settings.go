@@ -121,8 +121,7 @@ func (c *Catalog) SetGameSettings(ctx context.Context, gameID string, settings m
 	if !ok {
 		return fmt.Errorf("game %s: %w", gameID, ErrNotFound)
 	}
-	type row struct{ supplier, key, value string }
-	var rows []row
+	var rows []gameSetting
 	for _, supplier := range slices.Sorted(maps.Keys(settings)) {
 		decl := c.cfg.GameSettings[supplier]
 		for _, key := range slices.Sorted(maps.Keys(settings[supplier])) {
@@ -136,17 +135,10 @@ func (c *Catalog) SetGameSettings(ctx context.Context, gameID string, settings m
 					return &SettingError{supplier, key, err}
 				}
 			}
-			rows = append(rows, row{supplier, key, value})
+			rows = append(rows, gameSetting{supplier, key, value})
 		}
 	}
-	const q = `INSERT INTO game_supplier_settings (game_id, supplier, key, value, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (game_id, supplier, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`
 	return c.decide(ctx, func(tx *sqlx.Tx, now string) error {
-		for _, r := range rows {
-			if _, err := tx.ExecContext(ctx, q, gameID, r.supplier, r.key, r.value, now); err != nil {
-				return fmt.Errorf("game %s setting %s.%s: %w", gameID, r.supplier, r.key, err)
-			}
-		}
-		return nil
+		return storeGameSettings(ctx, tx, gameID, rows, now)
 	})
 }

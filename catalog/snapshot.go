@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/rules"
 )
@@ -49,7 +50,7 @@ type Snapshot struct {
 	// offerItem finds an offer's item, to reprice only what a sync
 	// touched; health is the suppliers' as of the last sync.
 	offerItem map[int64]string
-	health    map[string]supplierHealth
+	health    map[string]offers.Health
 
 	// review is the review queue as of this snapshot's links and names.
 	review *reviewQueue

@@ -19,6 +19,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/catalog/catalogtest"
 	"github.com/syncd/syncd/console"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 )
@@ -40,7 +41,7 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	syncer := catalog.NewSyncer(db, log)
+	syncer := offers.NewSyncer(db, log)
 	for _, s := range supplierNames {
 		if _, err := syncer.Sync(ctx, s, catalogtest.Fixed{Catalog: catalogtest.Generate(s, benchGames, benchForm(s))}); err != nil {
 			b.Fatal(err)
@@ -178,7 +179,7 @@ func benchSignIn(b *testing.B, h http.Handler) (*http.Cookie, string) {
 
 // benchForm is the form of a generated supplier game: Senpay's providers
 // carry one, Isipay's products none.
-func benchForm(supplier string) []catalog.Field {
+func benchForm(supplier string) []offers.Field {
 	if supplier == "senpay" {
 		return catalogtest.UserID
 	}

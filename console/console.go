@@ -20,6 +20,7 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 )
@@ -52,7 +53,7 @@ type Console struct {
 	cfg      Config
 	log      *slog.Logger
 	tokens   *auth.Store
-	syncer   *catalog.Syncer
+	syncer   *offers.Syncer
 	catalog  *catalog.Catalog
 	trigger  SyncTrigger
 	sessions *sessions
@@ -69,7 +70,7 @@ var staticFS embed.FS
 
 // New builds the console. trigger starts a supplier's sync (nil: the
 // sync button answers that syncs cannot be started here).
-func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *catalog.Syncer, cat *catalog.Catalog, trigger SyncTrigger) (*Console, error) {
+func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *offers.Syncer, cat *catalog.Catalog, trigger SyncTrigger) (*Console, error) {
 	c := &Console{cfg: cfg, log: log, tokens: tokens, syncer: syncer, catalog: cat, trigger: trigger,
 		sessions: newSessions(time.Now)}
 	var err error

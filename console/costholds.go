@@ -10,6 +10,7 @@ import (
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/offers"
 )
 
 // costEventsShown is how many entries of the cost guard's audit the page
@@ -18,13 +19,13 @@ const costEventsShown = 50
 
 type costHoldsData struct {
 	Holds  []costHoldRow
-	Events []catalog.CostHoldEvent
+	Events []offers.CostHoldEvent
 }
 
 // costHoldRow is a held offer with its item's name, and what a failed
 // accept of it left: the note typed and why it was refused.
 type costHoldRow struct {
-	catalog.HeldOffer
+	offers.HeldOffer
 	ItemName string
 	Note     string
 	Err      string
@@ -81,7 +82,7 @@ func (c *Console) acceptCost(w http.ResponseWriter, r *http.Request) error {
 	}
 	note := r.PostForm.Get("note")
 	ev, err := c.catalog.AcceptCost(r.Context(), id, cost, actor(r), note)
-	var moved *catalog.CostMovedError
+	var moved *offers.CostMovedError
 	switch {
 	case err == nil:
 		c.back(w, r, to, "Accepted Rp "+idr(ev.NewCost)+" for "+ev.Supplier+" "+ev.Code+" (it was Rp "+idr(ev.OldCost)+
@@ -90,7 +91,7 @@ func (c *Console) acceptCost(w http.ResponseWriter, r *http.Request) error {
 	case errors.As(err, &moved):
 		return &notice{to, "Nothing changed: the supplier has named Rp " + idr(moved.Current) + " for offer " + strconv.FormatInt(id, 10) +
 			" since this page showed Rp " + idr(moved.Expected) + ". Look at it again."}
-	case errors.Is(err, catalog.ErrNotHeld):
+	case errors.Is(err, offers.ErrNotHeld):
 		return &notice{to, "Nothing changed: offer " + strconv.FormatInt(id, 10) + "'s cost is no longer held (a sync confirmed it, or someone accepted it)."}
 	case errors.Is(err, catalog.ErrNotFound):
 		return noOffer(strconv.FormatInt(id, 10))

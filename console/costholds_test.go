@@ -10,7 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 )
 
 // TestCostHoldsPage: a Senpay cost cut to 1 by a webhook is held; the
@@ -19,7 +19,7 @@ import (
 func TestCostHoldsPage(t *testing.T) {
 	e := newEnv(t)
 	const code = "MLBB-BJ-V3-ALLMLBB_ID_86" // 22870
-	up, err := e.cat.ApplyCosts(context.Background(), "senpay", []catalog.CostChange{{Code: code, New: decimal.NewFromInt(1)}}, time.Now())
+	up, err := e.cat.ApplyCosts(context.Background(), "senpay", []offers.CostChange{{Code: code, New: decimal.NewFromInt(1)}}, time.Now())
 	if err != nil || len(up.Held) != 1 {
 		t.Fatalf("webhook: got %+v, %v; want the change held", up, err)
 	}

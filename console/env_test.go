@@ -28,6 +28,7 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/console"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 	"github.com/syncd/syncd/rules"
@@ -89,12 +90,12 @@ type env struct {
 	t       *testing.T
 	db      *syncd.DB
 	cat     *catalog.Catalog
-	syncer  *catalog.Syncer
+	syncer  *offers.Syncer
 	svc     *orders.Service
 	tokens  *auth.Store
 	isipay  *isipaysim.Sim
 	senpay  *senpaysim.Sim
-	sources map[string]catalog.Source
+	sources map[string]offers.Source
 	clock   *clock
 	srv     *httptest.Server
 	reports *reports.Store
@@ -161,8 +162,8 @@ var demoDB = sync.OnceValues(func() ([]byte, error) {
 	}
 	defer db.Close()
 	log := slog.New(slog.DiscardHandler)
-	syncer := catalog.NewSyncer(db, log)
-	for name, src := range map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc} {
+	syncer := offers.NewSyncer(db, log)
+	for name, src := range map[string]offers.Source{senpay.Name: spc, isipay.Name: ipc} {
 		if _, err := syncer.Sync(ctx, name, src); err != nil {
 			return nil, err
 		}
@@ -210,13 +211,13 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 	var spc *senpay.Client
 	var ipc *isipay.Client
 	e.senpay, e.isipay, spc, ipc = sims(t)
-	e.sources = map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc}
+	e.sources = map[string]offers.Source{senpay.Name: spc, isipay.Name: ipc}
 	if e.db, err = syncd.Open(ctx, path); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.db.Close() })
 	log := slog.New(slog.DiscardHandler)
-	e.syncer = catalog.NewSyncer(e.db, log)
+	e.syncer = offers.NewSyncer(e.db, log)
 	e.cat = catalog.NewCatalog(e.db, log, catalogConfig(24*time.Hour))
 	t.Cleanup(e.cat.Close)
 	if _, err := e.cat.Refresh(ctx); err != nil {

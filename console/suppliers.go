@@ -9,14 +9,14 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 )
 
 type supplierRow struct {
-	catalog.SupplierStatus
+	offers.SupplierStatus
 	Balance          *int64
 	BalanceError     string
 	BalanceCheckedAt time.Time
@@ -140,7 +140,7 @@ func (c *Console) syncSupplier(w http.ResponseWriter, r *http.Request) error {
 	case err == nil:
 		c.back(w, r, to, "Sync of "+name+" started; reload this page to see its result.", true)
 		return nil
-	case errors.Is(err, catalog.ErrSyncRunning):
+	case errors.Is(err, offers.ErrSyncRunning):
 		return &notice{to, "A sync of " + name + " is already running."}
 	default:
 		c.log.Error("console sync trigger", "supplier", name, "err", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/keylock"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 )
@@ -45,7 +46,7 @@ type Outcome struct {
 	Accepted bool   `json:"accepted"`
 	Message  string `json:"message"` // the reply, in the supplier's wording
 	// Costs is what a cost update did to each product it named.
-	Costs *catalog.CostUpdate `json:"costs,omitempty"`
+	Costs *offers.CostUpdate `json:"costs,omitempty"`
 }
 
 // Result is a received delivery: its row in webhook_inbox and its outcome.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay"
@@ -100,7 +101,7 @@ var synced = sync.OnceValues(func() (syncedDB, error) {
 	defer db.Close()
 	src := senpay.New(senpay.Config{BaseURL: srv.URL, APIKey: "k", HTTP: &http.Client{Timeout: 5 * time.Second},
 		RatePerSecond: -1, Retry: suppliers.Retry{Attempts: 1}})
-	res, err := catalog.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, senpay.Name, src)
+	res, err := offers.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, senpay.Name, src)
 	if err != nil {
 		return syncedDB{}, err
 	}

@@ -3,7 +3,7 @@ package metrics
 import "github.com/prometheus/client_golang/prometheus"
 
 // costHoldEvents are the values of the event label of
-// syncd_cost_hold_events_total (catalog.HoldEvents); anything else is
+// syncd_cost_hold_events_total (offers.HoldEvents); anything else is
 // counted as "other".
 var costHoldEvents = []string{"held", "moved", "confirmed", "returned", "accepted"}
 
@@ -21,7 +21,7 @@ func newCostHoldEvents(suppliers []string) *prometheus.CounterVec {
 }
 
 // CostHold counts one event of the cost guard. Its signature is
-// catalog.CostGuard.OnEvent's, with the event as a string.
+// offers.CostGuard.OnEvent's, with the event as a string.
 func (m *Metrics) CostHold(supplier, event string) {
 	known := false
 	for _, ev := range costHoldEvents {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
@@ -346,7 +346,7 @@ func TestUnauthorizedSyncStopsRouting(t *testing.T) {
 	if !e.sync2(isipay.Name) {
 		t.Fatal("sync into an outage: got no error")
 	}
-	if st, _ := e.syncer.Status(context.Background(), isipay.Name, time.Hour); st.State != catalog.StateDegraded {
+	if st, _ := e.syncer.Status(context.Background(), isipay.Name, time.Hour); st.State != offers.StateDegraded {
 		t.Fatalf("isipay after a failed sync: got %s, want degraded", st.State)
 	}
 	if o := e.create(e.request("degraded")); o.Supplier != isipay.Name {
@@ -358,7 +358,7 @@ func TestUnauthorizedSyncStopsRouting(t *testing.T) {
 // as the scheduler does; it reports whether the sync failed.
 func (e *env) sync2(supplier string) bool {
 	e.t.Helper()
-	src := map[string]catalog.Source{senpay.Name: e.spc, isipay.Name: e.ipc}[supplier]
+	src := map[string]offers.Source{senpay.Name: e.spc, isipay.Name: e.ipc}[supplier]
 	res, err := e.syncer.Sync(context.Background(), supplier, src)
 	if _, aerr := e.cat.AfterSync(context.Background(), res); aerr != nil {
 		e.t.Fatal(aerr)

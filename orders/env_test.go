@@ -17,6 +17,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 	"github.com/syncd/syncd/suppliers"
@@ -63,7 +64,7 @@ type env struct {
 	path   string
 	db     *syncd.DB
 	cat    *catalog.Catalog
-	syncer *catalog.Syncer
+	syncer *offers.Syncer
 	svc    *orders.Service
 	notify *orders.Notifier
 	senpay *senpaysim.Sim
@@ -117,7 +118,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	e.path = filepath.Join(t.TempDir(), "syncd.db")
 	e.open()
 	log := slog.New(slog.DiscardHandler)
-	e.syncer = catalog.NewSyncer(e.db, log)
+	e.syncer = offers.NewSyncer(e.db, log)
 	e.cat = catalog.NewCatalog(e.db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
 		Suppliers: []string{senpay.Name, isipay.Name}}, senpay.Descriptor, isipay.Descriptor))
 	t.Cleanup(e.cat.Close)
@@ -179,7 +180,7 @@ func (e *env) start(ncfg orders.NotifyConfig) {
 
 func (e *env) sync(supplier string) {
 	e.t.Helper()
-	src := map[string]catalog.Source{senpay.Name: e.spc, isipay.Name: e.ipc}[supplier]
+	src := map[string]offers.Source{senpay.Name: e.spc, isipay.Name: e.ipc}[supplier]
 	if _, err := e.syncer.Sync(context.Background(), supplier, src); err != nil {
 		e.t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/keylock"
+	"github.com/syncd/syncd/offers"
 )
 
 // Config is how orders are routed and tracked.
@@ -272,7 +273,7 @@ func checkFields(form []catalog.FormField, checkAnswer func(string) error, value
 		switch {
 		case v == "":
 			fe["fields."+f.Key] = "required (" + f.Label + ")"
-		case f.Type == "dropdown" && !slices.ContainsFunc(f.Options, func(o catalog.Option) bool { return o.Code == values[f.Key] }):
+		case f.Type == "dropdown" && !slices.ContainsFunc(f.Options, func(o offers.Option) bool { return o.Code == values[f.Key] }):
 			fe["fields."+f.Key] = "must be one of the form's options"
 		default:
 			// A text answer; a dropdown's codes are the suppliers' own.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 )
 
 // Supplier is what a supplier must offer for ordering. Its errors say what
@@ -50,7 +50,7 @@ type Purchase struct {
 	// builds its payload from them. Stored as JSON with the attempt and
 	// sent again as stored (migration 14 turned the one supplier-named
 	// member of older rows into settings).
-	Form     []catalog.Field   `json:"form"`
+	Form     []offers.Field    `json:"form"`
 	Values   map[string]string `json:"values"`
 	Settings map[string]string `json:"settings,omitempty"`
 	Cost     int64             `json:"cost"` // what syncd expects to pay

@@ -3,7 +3,7 @@
 //
 // The registry: each adapter package (suppliers/<name>) exports one
 // Descriptor: its name, its settings (environment variables and flags,
-// what enables it), Open (its catalog.Source and orders.Supplier, an
+// what enables it), Open (its offers.Source and orders.Supplier, an
 // optional balance) and its optional capabilities: a Webhook (parser,
 // sender access, reply shape), per-game settings (catalog.GameSetting,
 // such as a Template joining a buyer's answers into one string), product

@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 )
 
@@ -86,7 +87,7 @@ type Hooks struct {
 // Adapter is an opened supplier: one client serves its catalog syncs,
 // its orders and its optional capabilities, so they share one rate limit.
 type Adapter struct {
-	Source catalog.Source
+	Source offers.Source
 	Orders orders.Supplier
 	// Balance, when set, reads the deposit syncd holds at the supplier, in
 	// rupiah; nil when the supplier has no balance endpoint (its balance

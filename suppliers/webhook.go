@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 )
 
@@ -58,6 +58,6 @@ type Event struct {
 	// does not say. A cost update is dated by it, never later than its
 	// receipt.
 	SentAt time.Time
-	Costs  []catalog.CostChange
+	Costs  []offers.CostChange
 	Order  *orders.Update
 }

@@ -10,13 +10,13 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/matching"
+	"github.com/syncd/syncd/offers"
 )
 
 // UserID is a one-field form, the buyer's account id, as some suppliers'
 // games carry.
-var UserID = []catalog.Field{{Key: "id", Label: "User ID", Type: "text"}}
+var UserID = []offers.Field{{Key: "id", Label: "User ID", Type: "text"}}
 
 // PerGame is how many offers each supplier has per game.
 const PerGame = 100
@@ -38,16 +38,16 @@ func GameID(g int) string { return matching.GameID(GameName(g)) }
 // game its own canonical game, each offer the same item at every
 // supplier, so every game has PerGame items whatever the catalog's size.
 // Every game carries form, which may be nil (a supplier that sends none).
-func Generate(supplier string, n int, form []catalog.Field) *catalog.SupplierCatalog {
-	cat := &catalog.SupplierCatalog{}
+func Generate(supplier string, n int, form []offers.Field) *offers.SupplierCatalog {
+	cat := &offers.SupplierCatalog{}
 	for g := range n {
 		unit := games[g%len(games)].unit
 		code := fmt.Sprintf("G%d", g)
-		sg := catalog.SupplierGame{Code: code, Name: GameName(g), Active: true, Form: form}
+		sg := offers.SupplierGame{Code: code, Name: GameName(g), Active: true, Form: form}
 		cat.Games = append(cat.Games, sg)
 		for i := range PerGame {
 			cost := int64(1000 + 137*i + len(supplier))
-			cat.Offers = append(cat.Offers, catalog.Offer{
+			cat.Offers = append(cat.Offers, offers.Offer{
 				Code: fmt.Sprintf("%sX_%d", code, 10*(i+1)), GameCode: code, Name: fmt.Sprintf("%d %s", 10*(i+1), unit),
 				Cost: decimal.NewFromInt(cost), CostRaw: strconv.FormatInt(cost, 10), Active: true,
 			})
@@ -56,8 +56,8 @@ func Generate(supplier string, n int, form []catalog.Field) *catalog.SupplierCat
 	return cat
 }
 
-// Fixed is a catalog.Source that always serves Catalog.
-type Fixed struct{ Catalog *catalog.SupplierCatalog }
+// Fixed is a offers.Source that always serves Catalog.
+type Fixed struct{ Catalog *offers.SupplierCatalog }
 
 // FetchCatalog returns the fixed catalog.
-func (f Fixed) FetchCatalog(context.Context) (*catalog.SupplierCatalog, error) { return f.Catalog, nil }
+func (f Fixed) FetchCatalog(context.Context) (*offers.SupplierCatalog, error) { return f.Catalog, nil }

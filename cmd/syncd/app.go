@@ -20,6 +20,7 @@ import (
 	"github.com/syncd/syncd/console"
 	"github.com/syncd/syncd/inbox"
 	"github.com/syncd/syncd/metrics"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/pricing"
 	"github.com/syncd/syncd/reports"
@@ -35,8 +36,8 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 }
 
 // costGuard is the configured price-move guard of supplier costs.
-func costGuard(c Config) catalog.CostGuard {
-	return catalog.CostGuard{MaxFall: c.MaxCostFall, MaxRise: c.MaxCostRise}
+func costGuard(c Config) offers.CostGuard {
+	return offers.CostGuard{MaxFall: c.MaxCostFall, MaxRise: c.MaxCostRise}
 }
 
 // globalFloor is the configured guard every price obeys; none when both
@@ -98,7 +99,7 @@ type app struct {
 	log      *slog.Logger
 	db       *syncd.DB
 	tokens   *auth.Store
-	syncer   *catalog.Syncer
+	syncer   *offers.Syncer
 	catalog  *catalog.Catalog
 	orders   *orders.Service
 	notifier *orders.Notifier
@@ -131,8 +132,8 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	}
 	m := metrics.New(c.Suppliers())
 	guard := costGuard(c)
-	guard.OnEvent = func(supplier string, ev catalog.HoldEvent) { m.CostHold(supplier, string(ev)) }
-	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(c.MaxShrink), catalog.WithCostGuard(guard))
+	guard.OnEvent = func(supplier string, ev offers.HoldEvent) { m.CostHold(supplier, string(ev)) }
+	syncer := offers.NewSyncer(db, log, offers.WithMaxShrink(c.MaxShrink), offers.WithCostGuard(guard))
 	merged := catalog.NewCatalog(db, log, c.catalogConfig(catalog.Config{
 		StaleAfter:   c.StaleAfter,
 		Suppliers:    c.Preference,
@@ -157,7 +158,7 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, err
 	}
-	srcs := make(map[string]catalog.Source, len(adapters))
+	srcs := make(map[string]offers.Source, len(adapters))
 	for name, ad := range adapters {
 		srcs[name] = ad.Source
 	}
@@ -168,7 +169,7 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	}
 	// Every sync, failed ones too, changes what may be sold: bring the
 	// merged catalog up to date after each.
-	sched.afterSync = func(ctx context.Context, res catalog.SyncResult) {
+	sched.afterSync = func(ctx context.Context, res offers.SyncResult) {
 		m.Sync(syncRun(res))
 		if _, err := merged.AfterSync(ctx, res); err != nil {
 			m.RepriceFailed("sync")

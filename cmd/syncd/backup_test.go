@@ -14,6 +14,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 )
 
 // offersDump is every stored offer's identity, cost and presence, in order:
@@ -71,7 +72,7 @@ func TestBackupDuringWrites(t *testing.T) {
 	}
 	defer db.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	syncer := catalog.NewSyncer(db, log)
+	syncer := offers.NewSyncer(db, log)
 	merged := catalog.NewCatalog(db, log, cfg.catalogConfig(catalog.Config{StaleAfter: cfg.StaleAfter, Suppliers: cfg.Preference}))
 	defer merged.Close()
 	srcs, err := sources(cfg, nil)

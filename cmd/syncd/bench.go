@@ -19,6 +19,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 )
 
@@ -59,12 +60,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	syncer := catalog.NewSyncer(db, log)
+	syncer := offers.NewSyncer(db, log)
 	// No client-side rate limit (the simulators' settings ask for none):
 	// the point is syncd's own cost, and the simulators on loopback need
 	// no protecting.
 	var names []string
-	srcs := map[string]catalog.Source{}
+	srcs := map[string]offers.Source{}
 	for _, d := range benchSims() {
 		ad, err := d.Open(sims.values[d.Name], suppliers.Hooks{})
 		if err != nil {
@@ -193,11 +194,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // syncAll syncs every source at once, as the scheduler does.
-func syncAll(ctx context.Context, syncer *catalog.Syncer, srcs map[string]catalog.Source) (time.Duration, map[string]catalog.SyncResult, error) {
+func syncAll(ctx context.Context, syncer *offers.Syncer, srcs map[string]offers.Source) (time.Duration, map[string]offers.SyncResult, error) {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
-		res  = map[string]catalog.SyncResult{}
+		res  = map[string]offers.SyncResult{}
 		errs []error
 	)
 	start := time.Now()

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 )
 
@@ -111,7 +111,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("GET /v1/suppliers: got %d, want 200: %s", status, body)
 	}
 	var got struct {
-		Suppliers []catalog.SupplierStatus `json:"suppliers"`
+		Suppliers []offers.SupplierStatus `json:"suppliers"`
 	}
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)

@@ -6,10 +6,11 @@ import (
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/metrics"
+	"github.com/syncd/syncd/offers"
 )
 
 // syncRun is a sync result as the metrics see it.
-func syncRun(res catalog.SyncResult) metrics.SyncRun {
+func syncRun(res offers.SyncResult) metrics.SyncRun {
 	return metrics.SyncRun{
 		Supplier: res.Supplier, OK: res.Err == nil, Started: res.Started, Duration: res.Duration,
 		Seen: res.Seen, Added: res.Added, Changed: res.Changed, Removed: res.Removed,

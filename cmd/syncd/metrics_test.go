@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 )
 
@@ -343,12 +343,12 @@ func TestRefusedSyncIsNotObserved(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	syncer := catalog.NewSyncer(db, log)
+	syncer := offers.NewSyncer(db, log)
 
 	started, release := make(chan struct{}), make(chan struct{})
 	outside := make(chan error, 1)
 	go func() {
-		_, err := syncer.Sync(context.Background(), "senpay", sourceOf(func(context.Context) (*catalog.SupplierCatalog, error) {
+		_, err := syncer.Sync(context.Background(), "senpay", sourceOf(func(context.Context) (*offers.SupplierCatalog, error) {
 			close(started)
 			<-release
 			return nil, errors.New("released")
@@ -362,13 +362,13 @@ func TestRefusedSyncIsNotObserved(t *testing.T) {
 	}()
 
 	var fetches atomic.Int64
-	sched, err := newScheduler(log, syncer, map[string]catalog.Source{"senpay": countedSource(&fetches)}, time.Hour)
+	sched, err := newScheduler(log, syncer, map[string]offers.Source{"senpay": countedSource(&fetches)}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sched.shutdown)
 	var observed atomic.Int64
-	sched.afterSync = func(context.Context, catalog.SyncResult) { observed.Add(1) }
+	sched.afterSync = func(context.Context, offers.SyncResult) { observed.Add(1) }
 	sched.start()
 	waitFor(t, "the first run", func() bool { return len(sched.pendingFirstRuns()) == 0 })
 	if n := observed.Load(); n != 0 {

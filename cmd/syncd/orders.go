@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/metrics"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 )
@@ -35,12 +35,12 @@ func openSuppliers(c Config, m *metrics.Metrics) (map[string]*suppliers.Adapter,
 }
 
 // sources builds a catalog source for every enabled supplier.
-func sources(c Config, m *metrics.Metrics) (map[string]catalog.Source, error) {
+func sources(c Config, m *metrics.Metrics) (map[string]offers.Source, error) {
 	adapters, err := openSuppliers(c, m)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]catalog.Source, len(adapters))
+	out := make(map[string]offers.Source, len(adapters))
 	for name, ad := range adapters {
 		out[name] = ad.Source
 	}

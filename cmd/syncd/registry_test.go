@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/testsupplier"
 	"github.com/syncd/syncd/suppliers/testsupplier/testsuppliersim"
@@ -65,7 +65,7 @@ func TestThirdSupplierEndToEnd(t *testing.T) {
 
 	// Synced beside the others, its balance read.
 	type supplier struct {
-		catalog.SupplierStatus
+		offers.SupplierStatus
 		Balance       *int64 `json:"balance"`
 		BalanceStatus string `json:"balance_status"`
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/go-co-op/gocron/v2"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 )
 
 // scheduler runs one gocron job per supplier: first at start, then every
@@ -21,16 +21,16 @@ type scheduler struct {
 	log    *slog.Logger
 	cron   gocron.Scheduler
 	jobs   map[string]gocron.Job
-	syncer *catalog.Syncer
+	syncer *offers.Syncer
 
 	// afterSync, when set, runs after every sync attempt with its result.
-	afterSync func(ctx context.Context, res catalog.SyncResult)
+	afterSync func(ctx context.Context, res offers.SyncResult)
 
 	mu      sync.Mutex
 	pending map[string]bool // suppliers whose first sync has not finished
 }
 
-func newScheduler(log *slog.Logger, syncer *catalog.Syncer, srcs map[string]catalog.Source, interval time.Duration) (*scheduler, error) {
+func newScheduler(log *slog.Logger, syncer *offers.Syncer, srcs map[string]offers.Source, interval time.Duration) (*scheduler, error) {
 	cron, err := gocron.NewScheduler(gocron.WithStopTimeout(20 * time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
@@ -59,7 +59,7 @@ func newScheduler(log *slog.Logger, syncer *catalog.Syncer, srcs map[string]cata
 
 // syncTask is one scheduled sync. gocron passes a context it cancels on
 // shutdown; a cancelled sync rolls back and is recorded as failed.
-func (s *scheduler) syncTask(ctx context.Context, name string, src catalog.Source) {
+func (s *scheduler) syncTask(ctx context.Context, name string, src offers.Source) {
 	defer s.firstRunDone(name)
 	defer func() {
 		// A panicking job would kill the process: log it and carry on.
@@ -68,7 +68,7 @@ func (s *scheduler) syncTask(ctx context.Context, name string, src catalog.Sourc
 		}
 	}()
 	res, err := s.syncer.Sync(ctx, name, src)
-	if errors.Is(err, catalog.ErrSyncRunning) {
+	if errors.Is(err, offers.ErrSyncRunning) {
 		// Another sync of this supplier holds it (one started outside the
 		// scheduler): nothing was attempted, nothing changed.
 		s.log.Warn("sync skipped", "supplier", name, "err", err)

@@ -18,25 +18,25 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 )
 
 // schedWait bounds every wait on the scheduler's goroutines. It only ever
 // matters when something is broken; a passing run waits milliseconds.
 const schedWait = 10 * time.Second
 
-// sourceOf adapts a function to catalog.Source.
-type sourceOf func(ctx context.Context) (*catalog.SupplierCatalog, error)
+// sourceOf adapts a function to offers.Source.
+type sourceOf func(ctx context.Context) (*offers.SupplierCatalog, error)
 
-func (f sourceOf) FetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) { return f(ctx) }
+func (f sourceOf) FetchCatalog(ctx context.Context) (*offers.SupplierCatalog, error) { return f(ctx) }
 
 // countedSource serves a one-offer catalog and counts its fetches.
-func countedSource(n *atomic.Int64) catalog.Source {
-	return sourceOf(func(context.Context) (*catalog.SupplierCatalog, error) {
+func countedSource(n *atomic.Int64) offers.Source {
+	return sourceOf(func(context.Context) (*offers.SupplierCatalog, error) {
 		n.Add(1)
-		return &catalog.SupplierCatalog{
-			Games: []catalog.SupplierGame{{Code: "MLBB", Name: "Mobile Legends", Active: true}},
-			Offers: []catalog.Offer{{
+		return &offers.SupplierCatalog{
+			Games: []offers.SupplierGame{{Code: "MLBB", Name: "Mobile Legends", Active: true}},
+			Offers: []offers.Offer{{
 				Code: "MLBB_5", GameCode: "MLBB", Name: "5 Diamonds",
 				Cost: decimal.NewFromInt(1425), CostRaw: "1425", Active: true,
 			}},
@@ -64,14 +64,14 @@ func (l *logBuffer) String() string {
 
 type schedFixture struct {
 	sched  *scheduler
-	syncer *catalog.Syncer
+	syncer *offers.Syncer
 	db     *syncd.DB
 	log    *logBuffer
 }
 
 // startScheduler starts a scheduler of srcs over a fresh database. It is
 // shut down before the database closes.
-func startScheduler(t *testing.T, srcs map[string]catalog.Source, interval time.Duration) *schedFixture {
+func startScheduler(t *testing.T, srcs map[string]offers.Source, interval time.Duration) *schedFixture {
 	t.Helper()
 	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
 	if err != nil {
@@ -80,7 +80,7 @@ func startScheduler(t *testing.T, srcs map[string]catalog.Source, interval time.
 	t.Cleanup(func() { db.Close() })
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	syncer := catalog.NewSyncer(db, log)
+	syncer := offers.NewSyncer(db, log)
 	sched, err := newScheduler(log, syncer, srcs, interval)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func (f *schedFixture) runs(t *testing.T, supplier string) (ok, failed int) {
 
 func TestSchedulerSyncsEverySupplierAtStart(t *testing.T) {
 	var sp, ip atomic.Int64
-	f := startScheduler(t, map[string]catalog.Source{"senpay": countedSource(&sp), "isipay": countedSource(&ip)}, time.Hour)
+	f := startScheduler(t, map[string]offers.Source{"senpay": countedSource(&sp), "isipay": countedSource(&ip)}, time.Hour)
 	waitFor(t, "the first syncs", f.firstRunsDone)
 	for _, name := range []string{"senpay", "isipay"} {
 		if ok, failed := f.runs(t, name); ok != 1 || failed != 0 {
@@ -133,7 +133,7 @@ func TestSchedulerSyncsEverySupplierAtStart(t *testing.T) {
 func TestTriggerRunsSyncOutsideSchedule(t *testing.T) {
 	var fetches atomic.Int64
 	// An hour apart: any run after the first comes from the trigger.
-	f := startScheduler(t, map[string]catalog.Source{"senpay": countedSource(&fetches)}, time.Hour)
+	f := startScheduler(t, map[string]offers.Source{"senpay": countedSource(&fetches)}, time.Hour)
 	waitFor(t, "the first sync", f.firstRunsDone)
 	if ok, _ := f.runs(t, "senpay"); ok != 1 {
 		t.Fatalf("runs after start: got %d, want 1", ok)
@@ -164,13 +164,13 @@ func TestTriggerRunsSyncOutsideSchedule(t *testing.T) {
 func TestShutdownCancelsRunningSync(t *testing.T) {
 	started := make(chan struct{})
 	seen := make(chan error, 1) // the error the source's ctx ended with
-	blocking := sourceOf(func(ctx context.Context) (*catalog.SupplierCatalog, error) {
+	blocking := sourceOf(func(ctx context.Context) (*offers.SupplierCatalog, error) {
 		close(started)
 		<-ctx.Done()
 		seen <- ctx.Err()
 		return nil, ctx.Err()
 	})
-	f := startScheduler(t, map[string]catalog.Source{"senpay": blocking}, time.Hour)
+	f := startScheduler(t, map[string]offers.Source{"senpay": blocking}, time.Hour)
 	select {
 	case <-started:
 	case <-time.After(schedWait):
@@ -220,10 +220,10 @@ func TestShutdownCancelsRunningSync(t *testing.T) {
 
 func TestPanickingSourceIsContained(t *testing.T) {
 	var fetches atomic.Int64
-	panicky := sourceOf(func(context.Context) (*catalog.SupplierCatalog, error) {
+	panicky := sourceOf(func(context.Context) (*offers.SupplierCatalog, error) {
 		panic("decoder bug")
 	})
-	f := startScheduler(t, map[string]catalog.Source{"senpay": panicky, "isipay": countedSource(&fetches)}, time.Hour)
+	f := startScheduler(t, map[string]offers.Source{"senpay": panicky, "isipay": countedSource(&fetches)}, time.Hour)
 	waitFor(t, "the first syncs", f.firstRunsDone)
 
 	// The syncer turns the panic into a failed sync, logged and recorded.

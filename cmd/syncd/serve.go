@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -65,7 +65,7 @@ func runSync(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	syncer := catalog.NewSyncer(db, log, catalog.WithMaxShrink(cfg.MaxShrink), catalog.WithCostGuard(costGuard(cfg)))
+	syncer := offers.NewSyncer(db, log, offers.WithMaxShrink(cfg.MaxShrink), offers.WithCostGuard(costGuard(cfg)))
 
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {

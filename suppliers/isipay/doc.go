@@ -2,7 +2,7 @@
 // supplier. It owns Isipay's wire format and nothing else: the HTTP client for
 // its five POST endpoints, the decoding of its reply envelope into syncd's
 // domain types, the classification of every failure as a suppliers.Error,
-// FetchCatalog, which makes Client a catalog.Source, and Place and Check,
+// FetchCatalog, which makes Client a offers.Source, and Place and Check,
 // which make it an orders.Supplier.
 //
 // The wire format follows Isipay's own API document (version 1.9.0,

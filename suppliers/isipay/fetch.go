@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 )
 
-var _ catalog.Source = (*Client)(nil)
+var _ offers.Source = (*Client)(nil)
 
 // FetchCatalog returns Isipay's whole catalog: every product and the
 // variants of every product, inactive ones included, so that sync sees an
@@ -27,16 +27,16 @@ var _ catalog.Source = (*Client)(nil)
 // variant and its product are, since an order for either inactive one would
 // be refused.
 //
-// A refusal of syncd's credentials wraps catalog.ErrUnauthorized.
-func (c *Client) FetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
+// A refusal of syncd's credentials wraps offers.ErrUnauthorized.
+func (c *Client) FetchCatalog(ctx context.Context) (*offers.SupplierCatalog, error) {
 	cat, err := c.fetchCatalog(ctx)
 	if errors.Is(err, suppliers.ErrUnauthorized) {
-		err = fmt.Errorf("%w: %w", catalog.ErrUnauthorized, err)
+		err = fmt.Errorf("%w: %w", offers.ErrUnauthorized, err)
 	}
 	return cat, err
 }
 
-func (c *Client) fetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
+func (c *Client) fetchCatalog(ctx context.Context) (*offers.SupplierCatalog, error) {
 	products, err := c.Products(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fetch isipay catalog: %w", err)
@@ -52,10 +52,10 @@ func (c *Client) fetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, er
 		return nil, fmt.Errorf("fetch isipay catalog: %w", err)
 	}
 
-	cat := &catalog.SupplierCatalog{Games: make([]catalog.SupplierGame, 0, len(products))}
+	cat := &offers.SupplierCatalog{Games: make([]offers.SupplierGame, 0, len(products))}
 	owner := make(map[string]string) // variant code -> product code
 	for i, p := range products {
-		cat.Games = append(cat.Games, catalog.SupplierGame{Code: p.Code, Name: p.Name, Active: p.Active})
+		cat.Games = append(cat.Games, offers.SupplierGame{Code: p.Code, Name: p.Name, Active: p.Active})
 		for _, v := range variants[i] {
 			// An order names only the variant code, so one listed under two
 			// products could not be ordered unambiguously.
@@ -66,7 +66,7 @@ func (c *Client) fetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, er
 				})
 			}
 			owner[v.Code] = p.Code
-			cat.Offers = append(cat.Offers, catalog.Offer{
+			cat.Offers = append(cat.Offers, offers.Offer{
 				Code:            v.Code,
 				GameCode:        p.Code,
 				Name:            v.Name,

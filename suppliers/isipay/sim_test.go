@@ -9,7 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 )
@@ -187,7 +187,7 @@ func TestFetchCatalogOfDemoCatalog(t *testing.T) {
 	if got := sim.Requests("/api/v1/variant"); got != 9 {
 		t.Errorf("variant requests: got %d, want 9", got)
 	}
-	games := make(map[string]catalog.SupplierGame)
+	games := make(map[string]offers.SupplierGame)
 	for i, g := range cat.Games {
 		games[g.Code] = g
 		if len(g.Form) != 0 {
@@ -200,7 +200,7 @@ func TestFetchCatalogOfDemoCatalog(t *testing.T) {
 	if games["call-of-duty-mobile"].Active || !games["pubg-mobile"].Active || !games["mlbb-ph"].Active {
 		t.Errorf("game activity: got %+v", games)
 	}
-	offers := make(map[string]catalog.Offer)
+	offers := make(map[string]offers.Offer)
 	for _, o := range cat.Offers {
 		if _, ok := games[o.GameCode]; !ok {
 			t.Errorf("offer %s of unknown game %q", o.Code, o.GameCode)
@@ -298,7 +298,7 @@ func TestFetchCatalogSeesSteering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offers := make(map[string]catalog.Offer)
+	offers := make(map[string]offers.Offer)
 	for _, o := range cat.Offers {
 		offers[o.Code] = o
 	}

@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 )
 
-var _ catalog.Source = (*Client)(nil)
+var _ offers.Source = (*Client)(nil)
 
 // FetchCatalog fetches every provider and every provider's products and
 // returns them as one catalog, or an error. Sync treats an offer missing
@@ -19,16 +19,16 @@ var _ catalog.Source = (*Client)(nil)
 // provider whose listing failed, a product filed under two providers, or a
 // provider list that came back empty (Senpay never has no providers; an
 // empty list is a glitch that would otherwise remove every offer). A
-// refusal of syncd's credentials wraps catalog.ErrUnauthorized.
-func (c *Client) FetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
+// refusal of syncd's credentials wraps offers.ErrUnauthorized.
+func (c *Client) FetchCatalog(ctx context.Context) (*offers.SupplierCatalog, error) {
 	cat, err := c.fetchCatalog(ctx)
 	if errors.Is(err, suppliers.ErrUnauthorized) {
-		err = fmt.Errorf("%w: %w", catalog.ErrUnauthorized, err)
+		err = fmt.Errorf("%w: %w", offers.ErrUnauthorized, err)
 	}
 	return cat, err
 }
 
-func (c *Client) fetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
+func (c *Client) fetchCatalog(ctx context.Context) (*offers.SupplierCatalog, error) {
 	providers, err := c.Providers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fetch catalog: %w", err)
@@ -92,18 +92,18 @@ func (c *Client) productsOf(ctx context.Context, providers []Provider) ([][]Prod
 // buildCatalog converts to syncd's terms. An offer is active only when its
 // provider is too: Senpay refuses orders for a disabled provider's products
 // whatever their own flag says.
-func buildCatalog(providers []Provider, products [][]Product) (*catalog.SupplierCatalog, error) {
+func buildCatalog(providers []Provider, products [][]Product) (*offers.SupplierCatalog, error) {
 	n := 0
 	for _, ps := range products {
 		n += len(ps)
 	}
-	cat := &catalog.SupplierCatalog{
-		Games:  make([]catalog.SupplierGame, 0, len(providers)),
-		Offers: make([]catalog.Offer, 0, n),
+	cat := &offers.SupplierCatalog{
+		Games:  make([]offers.SupplierGame, 0, len(providers)),
+		Offers: make([]offers.Offer, 0, n),
 	}
 	owner := make(map[string]string, n)
 	for i, prov := range providers {
-		cat.Games = append(cat.Games, catalog.SupplierGame{
+		cat.Games = append(cat.Games, offers.SupplierGame{
 			Code:    prov.Code,
 			Name:    prov.Name,
 			Active:  prov.Active,
@@ -116,7 +116,7 @@ func buildCatalog(providers []Provider, products [][]Product) (*catalog.Supplier
 					Err: fmt.Errorf("fetch catalog: product %q listed under providers %q and %q", p.Code, other, prov.Code)}
 			}
 			owner[p.Code] = prov.Code
-			cat.Offers = append(cat.Offers, catalog.Offer{
+			cat.Offers = append(cat.Offers, offers.Offer{
 				Code:     p.Code,
 				GameCode: prov.Code,
 				Name:     p.Name,

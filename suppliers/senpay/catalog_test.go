@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
@@ -24,7 +24,7 @@ func TestFetchCatalogDemo(t *testing.T) {
 	if len(cat.Games) != len(served.Providers) || len(cat.Offers) != 120 {
 		t.Fatalf("got %d games and %d offers, want %d and 120", len(cat.Games), len(cat.Offers), len(served.Providers))
 	}
-	offers := map[string]catalog.Offer{}
+	offers := map[string]offers.Offer{}
 	for _, o := range cat.Offers {
 		offers[o.Code] = o
 	}
@@ -92,7 +92,7 @@ func TestFetchCatalogFollowsChanges(t *testing.T) {
 
 	cat, err := c.FetchCatalog(context.Background())
 	must(err)
-	offers := map[string]catalog.Offer{}
+	offers := map[string]offers.Offer{}
 	for _, o := range cat.Offers {
 		offers[o.Code] = o
 	}

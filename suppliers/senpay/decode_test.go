@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 )
 
 // wantDecodeErr checks how a decoder refused a body: a *statusError with the
@@ -40,9 +40,9 @@ func TestDecodeProviders(t *testing.T) {
 		if akv.ID != "9" || akv.Code != "AKV-BJ" || !akv.Active || akv.IconURL != "https://senpay.id/images/provider/1717861533U2HAY5jfw1.png" {
 			t.Errorf("got %+v", akv)
 		}
-		want := []catalog.Field{
+		want := []offers.Field{
 			{Key: "id", Label: "UID", Type: "text"},
-			{Key: "server", Label: "Sever List/Server ID", Type: "dropdown", Options: []catalog.Option{
+			{Key: "server", Label: "Sever List/Server ID", Type: "dropdown", Options: []offers.Option{
 				{Name: "AMERICAS", Code: "10040400"}, {Name: "KR / JP / TW", Code: "10040300"}, {Name: "SEA / OCE", Code: "10040200"}}},
 		}
 		if got := akv.Form; !sameForm(got, want) {
@@ -102,7 +102,7 @@ func TestDecodeProviders(t *testing.T) {
 	}
 }
 
-func sameForm(a, b []catalog.Field) bool {
+func sameForm(a, b []offers.Field) bool {
 	if len(a) != len(b) {
 		return false
 	}

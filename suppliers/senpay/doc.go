@@ -2,7 +2,7 @@
 // top-up supplier. It owns Senpay's wire format: the HTTP client for the
 // provider, product and transaction endpoints, the decoding of every reply
 // into syncd's types, the conversion of Senpay's catalog into a
-// catalog.SupplierCatalog, the parsing of the webhooks Senpay posts, and
+// offers.SupplierCatalog, the parsing of the webhooks Senpay posts, and
 // the reading of its transactions as orders.Supplier (Place, Check) and
 // orders.Update (Webhook.OrderUpdate) for the order router.
 //

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 )
 
@@ -55,9 +55,9 @@ func parseEvent(body []byte) (suppliers.Event, error) {
 		ev.Order = &u
 		return ev, nil
 	}
-	ev.Costs = make([]catalog.CostChange, len(w.Prices))
+	ev.Costs = make([]offers.CostChange, len(w.Prices))
 	for i, p := range w.Prices {
-		ev.Costs[i] = catalog.CostChange{Code: p.ProductCode, New: p.New, Raw: p.NewRaw}
+		ev.Costs[i] = offers.CostChange{Code: p.ProductCode, New: p.New, Raw: p.NewRaw}
 		if p.OldRaw != "" {
 			old := p.Old
 			ev.Costs[i].Old = &old

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 )
@@ -51,7 +52,7 @@ func (c *Client) Check(ctx context.Context, txn string) (orders.Receipt, error) 
 
 // formFields maps the buyer's canonical values to a provider's own form
 // keys.
-func formFields(form []catalog.Field, values map[string]string) map[string]string {
+func formFields(form []offers.Field, values map[string]string) map[string]string {
 	out := make(map[string]string, len(form))
 	for _, f := range form {
 		out[f.Key] = values[catalog.CanonicalKey(f.Key)]

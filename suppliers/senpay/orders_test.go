@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
@@ -26,7 +26,7 @@ func mlbbPurchase(ref, userID string) orders.Purchase {
 		Ref:      ref,
 		Code:     mlbbCode,
 		GameCode: "MLBB-BJ-V3-ALL",
-		Form: []catalog.Field{
+		Form: []offers.Field{
 			{Key: "id", Label: "User ID", Type: "text"},
 			{Key: "server", Label: "Server ID", Type: "text"},
 		},

@@ -5,7 +5,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 )
 
 // Name identifies Senpay in errors, logs and stored offers.
@@ -22,7 +22,7 @@ type Provider struct {
 	IconURL string
 	// Form lists the fields an order for this provider must carry, each
 	// sent as a top-level string under its Key.
-	Form []catalog.Field
+	Form []offers.Field
 }
 
 // Product is one item Senpay sells.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 )
 
@@ -96,12 +96,12 @@ func (w wireProvider) provider() (Provider, error) {
 			return Provider{}, fmt.Errorf("provider %q: duplicate form key %q", w.Code, f.Key)
 		}
 		seen[string(f.Key)] = true
-		field := catalog.Field{Key: string(f.Key), Label: string(f.Label), Type: string(f.Type)}
+		field := offers.Field{Key: string(f.Key), Label: string(f.Label), Type: string(f.Type)}
 		for _, o := range f.Options {
 			if blank(o.Code) {
 				return Provider{}, fmt.Errorf("provider %q: form field %q: option without code", w.Code, f.Key)
 			}
-			field.Options = append(field.Options, catalog.Option{Name: string(o.Name), Code: string(o.Code)})
+			field.Options = append(field.Options, offers.Option{Name: string(o.Name), Code: string(o.Code)})
 		}
 		p.Form = append(p.Form, field)
 	}

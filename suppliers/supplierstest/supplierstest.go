@@ -19,6 +19,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 )
@@ -135,7 +136,7 @@ func Run(t *testing.T, h Harness) {
 		sim.Garble()
 		cat, err := ad.Source.FetchCatalog(ctx)
 		if err == nil || cat != nil {
-			t.Fatalf("got %v and a catalog of %d offers, want an error and no catalog", err, offers(cat))
+			t.Fatalf("got %v and a catalog of %d offers, want an error and no catalog", err, offerCount(cat))
 		}
 		if k := suppliers.KindOf(err); k == suppliers.KindRejected || k == 0 {
 			t.Errorf("got %v (kind %v), want a classified failure of the reply or the supplier", err, k)
@@ -275,10 +276,10 @@ func Run(t *testing.T, h Harness) {
 }
 
 // checkCatalog holds what sync refuses in a catalog.
-func checkCatalog(t *testing.T, cat *catalog.SupplierCatalog) {
+func checkCatalog(t *testing.T, cat *offers.SupplierCatalog) {
 	t.Helper()
 	if cat == nil || len(cat.Games) == 0 || len(cat.Offers) == 0 {
-		t.Fatalf("got %d offers, want the simulator's catalog", offers(cat))
+		t.Fatalf("got %d offers, want the simulator's catalog", offerCount(cat))
 	}
 	games := map[string]bool{}
 	for _, g := range cat.Games {
@@ -301,7 +302,7 @@ func checkCatalog(t *testing.T, cat *catalog.SupplierCatalog) {
 	}
 }
 
-func offers(cat *catalog.SupplierCatalog) int {
+func offerCount(cat *offers.SupplierCatalog) int {
 	if cat == nil {
 		return 0
 	}
@@ -317,13 +318,13 @@ func purchase(t *testing.T, ad *suppliers.Adapter, d suppliers.Descriptor, ref s
 	if err != nil {
 		t.Fatal(err)
 	}
-	active := map[string]catalog.SupplierGame{}
+	active := map[string]offers.SupplierGame{}
 	for _, g := range cat.Games {
 		if g.Active {
 			active[g.Code] = g
 		}
 	}
-	var offs []catalog.Offer
+	var offs []offers.Offer
 	for _, o := range cat.Offers {
 		if _, ok := active[o.GameCode]; ok && o.Active && o.Cost.IsPositive() {
 			offs = append(offs, o)
@@ -332,7 +333,7 @@ func purchase(t *testing.T, ad *suppliers.Adapter, d suppliers.Descriptor, ref s
 	if len(offs) == 0 {
 		t.Fatal("no active offer to order")
 	}
-	slices.SortFunc(offs, func(a, b catalog.Offer) int { return cmpCost(a, b) })
+	slices.SortFunc(offs, func(a, b offers.Offer) int { return cmpCost(a, b) })
 	o := offs[0]
 	g := active[o.GameCode]
 	values := map[string]string{}
@@ -361,7 +362,7 @@ func purchase(t *testing.T, ad *suppliers.Adapter, d suppliers.Descriptor, ref s
 	return p
 }
 
-func cmpCost(a, b catalog.Offer) int {
+func cmpCost(a, b offers.Offer) int {
 	if c := a.Cost.Cmp(b.Cost); c != 0 {
 		return c
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 	"golang.org/x/time/rate"
 
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 )
@@ -73,7 +73,7 @@ type Client struct {
 }
 
 var (
-	_ catalog.Source  = (*Client)(nil)
+	_ offers.Source   = (*Client)(nil)
 	_ orders.Supplier = (*Client)(nil)
 )
 
@@ -171,22 +171,22 @@ func (c *Client) bad(op string, err error) error {
 // FetchCatalog reads the whole catalog in one call. Any fault refuses it
 // whole: no games, an item without a SKU or listed twice, a price that is
 // missing, negative or absurd.
-func (c *Client) FetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, error) {
+func (c *Client) FetchCatalog(ctx context.Context) (*offers.SupplierCatalog, error) {
 	r := suppliers.Request{Method: http.MethodGet, Path: "/catalog", Idempotent: true}
 	var w wireCatalog
 	if err := c.call(ctx, r, &w); err != nil {
 		if errors.Is(err, suppliers.ErrUnauthorized) {
-			err = fmt.Errorf("%w: %w", catalog.ErrUnauthorized, err)
+			err = fmt.Errorf("%w: %w", offers.ErrUnauthorized, err)
 		}
 		return nil, err
 	}
 	if len(w.Games) == 0 {
 		return nil, c.bad(r.Op(), errors.New("no games"))
 	}
-	cat := &catalog.SupplierCatalog{}
+	cat := &offers.SupplierCatalog{}
 	seen := map[string]bool{}
 	for _, g := range w.Games {
-		cat.Games = append(cat.Games, catalog.SupplierGame{Code: g.ID, Name: g.Title, Active: g.Enabled})
+		cat.Games = append(cat.Games, offers.SupplierGame{Code: g.ID, Name: g.Title, Active: g.Enabled})
 		for _, it := range g.Items {
 			switch {
 			case strings.TrimSpace(it.SKU) == "":
@@ -200,7 +200,7 @@ func (c *Client) FetchCatalog(ctx context.Context) (*catalog.SupplierCatalog, er
 				return nil, c.bad(r.Op(), fmt.Errorf("sku %s: %w", it.SKU, err))
 			}
 			seen[it.SKU] = true
-			cat.Offers = append(cat.Offers, catalog.Offer{Code: it.SKU, GameCode: g.ID, Name: it.Title,
+			cat.Offers = append(cat.Offers, offers.Offer{Code: it.SKU, GameCode: g.ID, Name: it.Title,
 				Cost: it.Price.Value, CostRaw: it.Price.Raw, Active: it.Enabled && g.Enabled})
 		}
 	}

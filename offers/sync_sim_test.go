@@ -1,4 +1,4 @@
-package catalog_test
+package offers_test
 
 import (
 	"cmp"
@@ -18,7 +18,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
@@ -63,7 +63,7 @@ type simSupplier struct {
 	listPath  string
 	errPrefix string
 
-	client    func(key string, timeout time.Duration) catalog.Source
+	client    func(key string, timeout time.Duration) offers.Source
 	price     func(code string) (int64, bool)
 	setPrice  func(code string, price int64) error
 	setActive func(code string, active bool) error
@@ -95,7 +95,7 @@ func startSenpay(t *testing.T) *simSupplier {
 	return &simSupplier{
 		name: senpay.Name, srv: srv, codes: cat.ProductCodes(),
 		listPath: senpaysim.PathProviders, errPrefix: "senpay GET /api/prepaid/",
-		client: func(key string, timeout time.Duration) catalog.Source {
+		client: func(key string, timeout time.Duration) offers.Source {
 			return senpay.New(senpay.Config{
 				BaseURL: srv.URL, APIKey: key, SecretKey: "sim-secret",
 				HTTP: &http.Client{Timeout: timeout}, RatePerSecond: -1, Retry: simRetry,
@@ -127,7 +127,7 @@ func startIsipay(t *testing.T) *simSupplier {
 	return &simSupplier{
 		name: isipay.Name, srv: srv, codes: cat.VariantCodes(),
 		listPath: isipaysim.PathProduct, errPrefix: "isipay POST /api/v1/",
-		client: func(key string, timeout time.Duration) catalog.Source {
+		client: func(key string, timeout time.Duration) offers.Source {
 			return isipay.New(isipay.Config{
 				BaseURL: srv.URL, APIToken: key,
 				HTTP: &http.Client{Timeout: timeout}, RatePerSecond: -1, Retry: simRetry,
@@ -145,19 +145,19 @@ var simSuppliers = []struct {
 	start func(*testing.T) *simSupplier
 }{{senpay.Name, startSenpay}, {isipay.Name, startIsipay}}
 
-func newSyncer(t *testing.T) (*catalog.Syncer, *syncd.DB) {
+func newSyncer(t *testing.T) (*offers.Syncer, *syncd.DB) {
 	t.Helper()
 	return openSyncer(t, filepath.Join(t.TempDir(), "syncd.db"))
 }
 
-func openSyncer(t *testing.T, path string) (*catalog.Syncer, *syncd.DB) {
+func openSyncer(t *testing.T, path string) (*offers.Syncer, *syncd.DB) {
 	t.Helper()
 	db, err := syncd.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return catalog.NewSyncer(db, slog.New(slog.DiscardHandler)), db
+	return offers.NewSyncer(db, slog.New(slog.DiscardHandler)), db
 }
 
 // snapshot checkpoints the database at path and returns its file, for
@@ -181,7 +181,7 @@ func snapshot(t *testing.T, db *syncd.DB, path string) []byte {
 }
 
 // restore opens a copy of a snapshot.
-func restore(t *testing.T, file []byte) (*catalog.Syncer, *syncd.DB) {
+func restore(t *testing.T, file []byte) (*offers.Syncer, *syncd.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "syncd.db")
 	if err := os.WriteFile(path, file, 0o600); err != nil {
@@ -244,7 +244,7 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 	tests := []struct {
 		name string
 		// breakIt stages the failure and returns the source to sync from.
-		breakIt func(t *testing.T, s *simSupplier, db *syncd.DB) catalog.Source
+		breakIt func(t *testing.T, s *simSupplier, db *syncd.DB) offers.Source
 		want    error
 		// fromSupplier: the error is the client's, which names the endpoint.
 		fromSupplier bool
@@ -256,7 +256,7 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 	}{
 		{
 			name: "outage until cleared",
-			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) catalog.Source {
+			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) offers.Source {
 				s.fail(faultDown)
 				return s.client(goodKey, okTimeout)
 			},
@@ -264,7 +264,7 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 		},
 		{
 			name: "server gone",
-			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) catalog.Source {
+			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) offers.Source {
 				s.srv.Close()
 				return s.client(goodKey, okTimeout)
 			},
@@ -272,7 +272,7 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 		},
 		{
 			name: "html instead of json",
-			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) catalog.Source {
+			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) offers.Source {
 				s.fail(faultGarbage)
 				return s.client(goodKey, okTimeout)
 			},
@@ -280,7 +280,7 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 		},
 		{
 			name: "truncated json",
-			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) catalog.Source {
+			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) offers.Source {
 				s.fail(faultTruncated)
 				return s.client(goodKey, okTimeout)
 			},
@@ -288,7 +288,7 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 		},
 		{
 			name: "hang",
-			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) catalog.Source {
+			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) offers.Source {
 				s.fail(faultHang)
 				return s.client(goodKey, hangTimeout)
 			},
@@ -296,14 +296,14 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 		},
 		{
 			name: "wrong key",
-			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) catalog.Source {
+			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) offers.Source {
 				return s.client("wrong-key", okTimeout)
 			},
-			want: catalog.ErrUnauthorized, fromSupplier: true, state: catalog.StateUnauthorized,
+			want: offers.ErrUnauthorized, fromSupplier: true, state: offers.StateUnauthorized,
 		},
 		{
 			name: "shrunken catalog",
-			breakIt: func(t *testing.T, s *simSupplier, db *syncd.DB) catalog.Source {
+			breakIt: func(t *testing.T, s *simSupplier, db *syncd.DB) offers.Source {
 				active := activeOffers(t, db, s.name)
 				for _, code := range active[:len(active)/2+1] {
 					if err := s.remove(code); err != nil {
@@ -312,11 +312,11 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 				}
 				return s.client(goodKey, okTimeout)
 			},
-			want: catalog.ErrShrunkenCatalog,
+			want: offers.ErrShrunkenCatalog,
 		},
 		{
 			name: "empty catalog",
-			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) catalog.Source {
+			breakIt: func(t *testing.T, s *simSupplier, _ *syncd.DB) offers.Source {
 				for _, code := range s.codes {
 					if err := s.remove(code); err != nil {
 						t.Fatal(err)
@@ -324,7 +324,7 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 				}
 				return s.client(goodKey, okTimeout)
 			},
-			want: catalog.ErrEmptyCatalog,
+			want: offers.ErrEmptyCatalog,
 		},
 	}
 	for _, sup := range simSuppliers {
@@ -362,8 +362,8 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					wantState := cmp.Or(tt.state, catalog.StateDegraded)
-					if st.State != wantState || st.Sellable != (wantState == catalog.StateDegraded) || st.LastSuccess == nil || st.ActiveOffers != activeBefore {
+					wantState := cmp.Or(tt.state, offers.StateDegraded)
+					if st.State != wantState || st.Sellable != (wantState == offers.StateDegraded) || st.LastSuccess == nil || st.ActiveOffers != activeBefore {
 						t.Errorf("status: got state=%s sellable=%v last_success=%v active=%d, want %s, a last success and %d active",
 							st.State, st.Sellable, st.LastSuccess, st.ActiveOffers, wantState, activeBefore)
 					}

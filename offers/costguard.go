@@ -1,4 +1,4 @@
-package catalog
+package offers
 
 import (
 	"fmt"
@@ -142,8 +142,8 @@ func changePercent(confirmed, cost int64) *string {
 // ReasonCostUnconfirmed starts the ineligible reason of a held offer.
 const ReasonCostUnconfirmed = "cost_unconfirmed"
 
-// heldReason is why a held offer is not sold.
-func heldReason(confirmed, cost int64) string {
+// HeldReason is why a held offer is not sold.
+func HeldReason(confirmed, cost int64) string {
 	move := ""
 	if p := changePercent(confirmed, cost); p != nil {
 		move = " (" + *p + "%)"

@@ -1,4 +1,4 @@
-package catalog
+package offers
 
 import (
 	"testing"

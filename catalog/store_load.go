@@ -6,11 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/offers"
 )
 
 // input is everything a snapshot is built from, read in one pass.
@@ -19,7 +18,7 @@ type input struct {
 	supplierGames map[string]*supplierGameRow // by supplier + "/" + code
 	items         map[string]*itemRow
 	offers        []offerRow
-	suppliers     map[string]supplierHealth
+	suppliers     map[string]offers.Health
 	aliases       map[string]string // merged item id → the item it is now
 }
 
@@ -37,7 +36,7 @@ type supplierGameRow struct {
 	Name     string
 	Active   bool
 	Removed  bool
-	Form     []Field
+	Form     []offers.Field
 	GameID   string
 	Manual   bool // placed in its game by a person (LinkGame, SplitGame)
 }
@@ -63,8 +62,8 @@ type offerRow struct {
 	Method     string
 	Confidence string
 	Manual     bool
-	Review     bool      // unused: the review queue is derived with each snapshot (deriveReview)
-	Hold       *CostHold // nil: the cost is confirmed
+	Review     bool             // unused: the review queue is derived with each snapshot (deriveReview)
+	Hold       *offers.CostHold // nil: the cost is confirmed
 }
 
 // loadGameSettings reads the stored settings of games (filter and args
@@ -98,15 +97,6 @@ func loadGameSettings(ctx context.Context, tx *sqlx.Tx, games map[string]*gameRo
 	return nil
 }
 
-// supplierHealth is whether a supplier's stored offers may be sold.
-type supplierHealth struct {
-	LastSuccess time.Time
-	LastFailed  bool // the latest attempt failed
-	// Unauthorized: the latest attempt failed because the supplier
-	// refused syncd's credentials.
-	Unauthorized bool
-}
-
 // load reads what a snapshot is built from: every game's items and offers,
 // or with games given, those games' alone (games, supplier games and
 // supplier health are always read whole: they are small).
@@ -115,7 +105,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		games:         map[string]*gameRow{},
 		supplierGames: map[string]*supplierGameRow{},
 		items:         map[string]*itemRow{},
-		suppliers:     map[string]supplierHealth{},
+		suppliers:     map[string]offers.Health{},
 	}
 	// One read transaction: every table as of one moment.
 	tx, err := c.db.Read.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -216,7 +206,8 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		q = someOffers
 	}
 	var supplier, gameCode, method, confidence sql.RawBytes
-	var hold holdColumns
+	var confirmed sql.NullInt64
+	var heldSince, heldSource sql.NullString
 	for _, sp := range spans {
 		rows, err = tx.QueryContext(ctx, q, sp.from, sp.to)
 		if err != nil {
@@ -226,12 +217,12 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 			var o offerRow
 			if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
 				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual,
-				&hold.confirmed, &hold.since, &hold.source); err != nil {
+				&confirmed, &heldSince, &heldSource); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("load offers: %w", err)
 			}
-			if hold.confirmed.Valid {
-				if o.Hold, err = newCostHold(hold.confirmed.Int64, o.Cost, hold.source.String, hold.since.String); err != nil {
+			if confirmed.Valid {
+				if o.Hold, err = offers.NewCostHold(confirmed.Int64, o.Cost, heldSource.String, heldSince.String); err != nil {
 					rows.Close()
 					return nil, fmt.Errorf("load offer %d: %w", o.ID, err)
 				}
@@ -245,7 +236,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		}
 	}
 
-	if in.suppliers, err = loadHealth(ctx, tx); err != nil {
+	if in.suppliers, err = offers.LoadHealth(ctx, tx); err != nil {
 		return nil, err
 	}
 	var aliases []struct {
@@ -262,39 +253,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	return in, nil
 }
 
-// loadHealth reads each supplier's last successful sync and whether its
-// latest attempt failed, and why.
-func loadHealth(ctx context.Context, tx sqlx.QueryerContext) (map[string]supplierHealth, error) {
-	out := map[string]supplierHealth{}
-	var runs []struct {
-		Supplier string         `db:"supplier"`
-		LastOK   sql.NullString `db:"last_ok"`
-		LatestOK bool           `db:"latest_ok"`
-		Unauth   bool           `db:"unauthorized"`
-	}
-	const health = `SELECT r.supplier,
-			(SELECT max(started_at) FROM sync_runs k WHERE k.supplier = r.supplier AND k.ok = 1) AS last_ok,
-			r.ok AS latest_ok, r.unauthorized
-		FROM sync_runs r
-		WHERE r.id = (SELECT max(id) FROM sync_runs m WHERE m.supplier = r.supplier)`
-	if err := sqlx.SelectContext(ctx, tx, &runs, health); err != nil {
-		return nil, fmt.Errorf("load supplier health: %w", err)
-	}
-	for _, r := range runs {
-		h := supplierHealth{LastFailed: !r.LatestOK, Unauthorized: r.Unauth}
-		if r.LastOK.Valid {
-			t, err := syncd.ParseTime(r.LastOK.String)
-			if err != nil {
-				return nil, err
-			}
-			h.LastSuccess = t
-		}
-		out[r.Supplier] = h
-	}
-	return out, nil
-}
-
 // loadHealth reads the suppliers' health from the reader pool.
-func (c *Catalog) loadHealth(ctx context.Context) (map[string]supplierHealth, error) {
-	return loadHealth(ctx, c.db.Read)
+func (c *Catalog) loadHealth(ctx context.Context) (map[string]offers.Health, error) {
+	return offers.LoadHealth(ctx, c.db.Read)
 }

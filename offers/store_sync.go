@@ -1,4 +1,4 @@
-package catalog
+package offers
 
 import (
 	"context"
@@ -15,7 +15,8 @@ import (
 )
 
 // The sync's storage: reading a supplier's stored catalog, and writing the
-// diff with every update guarded by what was read.
+// diff with every update guarded by what was read; and the record of each
+// sync attempt.
 
 // stored is a supplier's catalog as stored.
 type stored struct {

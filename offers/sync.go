@@ -1,4 +1,4 @@
-package catalog
+package offers
 
 import (
 	"context"
@@ -48,7 +48,7 @@ type SyncerOption func(*Syncer)
 func WithMaxShrink(f float64) SyncerOption { return func(s *Syncer) { s.maxShrink = f } }
 
 // WithCostGuard sets the limits beyond which a cost move is held until a
-// later sync confirms it (default DefaultCostGuard). The Catalog must
+// later sync confirms it (default DefaultCostGuard). catalog.Catalog must
 // have the same (Config.CostGuard): webhooks pass through it there.
 func WithCostGuard(g CostGuard) SyncerOption { return func(s *Syncer) { s.guard = g } }
 

@@ -1,9 +1,7 @@
-package catalog
+package offers
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -43,44 +41,24 @@ type SupplierStatus struct {
 	ActiveOffers int `json:"active_offers"`
 }
 
-type runRow struct {
-	StartedAt  string `db:"started_at"`
-	OK         bool   `db:"ok"`
-	Unauth     bool   `db:"unauthorized"`
-	DurationMS int64  `db:"duration_ms"`
-	Seen       int    `db:"seen"`
-	Added      int    `db:"added"`
-	Changed    int    `db:"changed"`
-	Removed    int    `db:"removed"`
-	Error      string `db:"error"`
-}
-
 // Status reports each named supplier. A supplier whose last success is older
 // than staleAfter is stale: its offers are kept, and reported as such, but
 // must not be served as fresh. The state is the one the catalog sells by.
 func (s *Syncer) Status(ctx context.Context, supplier string, staleAfter time.Duration) (SupplierStatus, error) {
-	const lastRun = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error, unauthorized
-		FROM sync_runs WHERE supplier = ? ORDER BY id DESC LIMIT 1`
-	const lastOK = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error, unauthorized
-		FROM sync_runs WHERE supplier = ? AND ok = 1 ORDER BY id DESC LIMIT 1`
-	const counts = `SELECT count(*) AS offers,
-		coalesce(sum(active = 1 AND removed_at IS NULL), 0) AS active_offers
-		FROM offers WHERE supplier = ?`
-
 	st := SupplierStatus{Supplier: supplier, State: StateNeverSynced}
 	s.mu.Lock()
 	st.Running = s.running[supplier]
 	s.mu.Unlock()
 
-	var last, ok runRow
-	err := s.db.Read.GetContext(ctx, &last, lastRun, supplier)
-	if errors.Is(err, sql.ErrNoRows) {
-		st.Stale = true
-		return st, nil
-	}
+	runs, err := readSyncRuns(ctx, s.db.Read, supplier)
 	if err != nil {
 		return st, fmt.Errorf("sync status %s: %w", supplier, err)
 	}
+	if runs.last == nil {
+		st.Stale = true
+		return st, nil
+	}
+	last := *runs.last
 	t, err := syncd.ParseTime(last.StartedAt)
 	if err != nil {
 		return st, fmt.Errorf("sync status %s: %w", supplier, err)
@@ -89,12 +67,7 @@ func (s *Syncer) Status(ctx context.Context, supplier string, staleAfter time.Du
 	st.LastDuration = last.DurationMS
 	st.LastError = last.Error
 
-	err = s.db.Read.GetContext(ctx, &ok, lastOK, supplier)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return st, fmt.Errorf("sync status %s: %w", supplier, err)
-	default:
+	if ok := runs.ok; ok != nil {
 		t, err := syncd.ParseTime(ok.StartedAt)
 		if err != nil {
 			return st, fmt.Errorf("sync status %s: %w", supplier, err)
@@ -102,17 +75,9 @@ func (s *Syncer) Status(ctx context.Context, supplier string, staleAfter time.Du
 		st.LastSuccess = &t
 		st.Seen, st.Added, st.Changed, st.Removed = ok.Seen, ok.Added, ok.Changed, ok.Removed
 	}
+	st.Offers, st.ActiveOffers = runs.offers, runs.activeOffers
 
-	var c struct {
-		Offers       int `db:"offers"`
-		ActiveOffers int `db:"active_offers"`
-	}
-	if err := s.db.Read.GetContext(ctx, &c, counts, supplier); err != nil {
-		return st, fmt.Errorf("sync status %s: %w", supplier, err)
-	}
-	st.Offers, st.ActiveOffers = c.Offers, c.ActiveOffers
-
-	h := supplierHealth{LastFailed: !last.OK, Unauthorized: last.Unauth}
+	h := Health{LastFailed: !last.OK, Unauthorized: last.Unauth}
 	if st.LastSuccess != nil {
 		h.LastSuccess = *st.LastSuccess
 		at := h.LastSuccess.Add(staleAfter)
@@ -120,6 +85,6 @@ func (s *Syncer) Status(ctx context.Context, supplier string, staleAfter time.Du
 	}
 	now := s.now()
 	st.Stale = st.LastSuccess == nil || now.Sub(*st.LastSuccess) > staleAfter
-	st.State, st.Sellable = h.state(now, staleAfter), h.sellable(now, staleAfter)
+	st.State, st.Sellable = h.State(now, staleAfter), h.Sellable(now, staleAfter)
 	return st, nil
 }

@@ -1,4 +1,4 @@
-package catalog_test
+package offers_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
@@ -48,7 +49,7 @@ func (c *syncClock) set(t time.Time) {
 type blipEnv struct {
 	t      *testing.T
 	sims   map[string]*simSupplier
-	syncer *catalog.Syncer
+	syncer *offers.Syncer
 	cat    *catalog.Catalog
 	clock  *syncClock
 }
@@ -65,7 +66,7 @@ func newBlipEnv(t *testing.T) *blipEnv {
 	for _, sup := range simSuppliers {
 		e.sims[sup.name] = sup.start(t)
 	}
-	e.syncer = catalog.NewSyncer(db, log, catalog.WithClock(e.clock.now))
+	e.syncer = offers.NewSyncer(db, log, offers.WithClock(e.clock.now))
 	e.cat = catalog.NewCatalog(db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: staleAfter,
 		Suppliers: []string{"senpay", "isipay"}}, senpay.Descriptor, isipay.Descriptor))
 	t.Cleanup(e.cat.Close)
@@ -167,7 +168,7 @@ func TestSimFailedSyncWithinStaleWindowKeepsEverythingSellable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.State != catalog.StateDegraded || !st.Sellable || st.LastError == "" || st.StaleAt == nil {
+		if st.State != offers.StateDegraded || !st.Sellable || st.LastError == "" || st.StaleAt == nil {
 			t.Errorf("%s status: got state=%s sellable=%v stale_at=%v error=%q, want degraded, sellable, a stale_at and the error",
 				s, st.State, st.Sellable, st.StaleAt, st.LastError)
 		}
@@ -179,7 +180,7 @@ func TestSimFailedSyncWithinStaleWindowKeepsEverythingSellable(t *testing.T) {
 		if snap, err = e.sync(s, goodKey, start.Add(90*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		if st, _ := e.syncer.Status(context.Background(), s, staleAfter); st.State != catalog.StateOK {
+		if st, _ := e.syncer.Status(context.Background(), s, staleAfter); st.State != offers.StateOK {
 			t.Errorf("%s after recovery: got state %s, want ok", s, st.State)
 		}
 	}
@@ -220,7 +221,7 @@ func TestSimFailedSyncPastStaleWindowStopsSelling(t *testing.T) {
 		if n != 0 || stale == 0 {
 			t.Errorf("%s: %d offers eligible, reasons %v; want none, stale", s, n, why)
 		}
-		if st, _ := e.syncer.Status(context.Background(), s, staleAfter); st.State != catalog.StateStale || st.Sellable {
+		if st, _ := e.syncer.Status(context.Background(), s, staleAfter); st.State != offers.StateStale || st.Sellable {
 			t.Errorf("%s status: got %s (sellable %v), want stale and not sellable", s, st.State, st.Sellable)
 		}
 	}
@@ -273,8 +274,8 @@ func TestSimUnauthorizedSyncStopsSellingAtOnce(t *testing.T) {
 				t.Fatalf("%s: no eligible offers after a good sync", refused)
 			}
 			snap, err := e.sync(refused, "wrong-key", start.Add(time.Minute))
-			if !errors.Is(err, catalog.ErrUnauthorized) {
-				t.Fatalf("sync with a wrong key: got %v, want catalog.ErrUnauthorized", err)
+			if !errors.Is(err, offers.ErrUnauthorized) {
+				t.Fatalf("sync with a wrong key: got %v, want offers.ErrUnauthorized", err)
 			}
 			n, why := offersOf(snap, refused)
 			if n != 0 {
@@ -296,7 +297,7 @@ func TestSimUnauthorizedSyncStopsSellingAtOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.State != catalog.StateUnauthorized || st.Sellable || st.Stale {
+			if st.State != offers.StateUnauthorized || st.Sellable || st.Stale {
 				t.Errorf("status: got state=%s sellable=%v stale=%v, want unauthorized, not sellable, not stale", st.State, st.Sellable, st.Stale)
 			}
 		})
