@@ -85,6 +85,9 @@ type Config struct {
 	// and recovering), signed with AlertSecret.
 	AlertURL    string
 	AlertSecret string
+	// DemoTraffic is how often `syncd demo`'s simulated storefront orders;
+	// 0: it places none. Other commands ignore it.
+	DemoTraffic time.Duration
 }
 
 // Suppliers lists the enabled suppliers, in registration order: a
@@ -147,6 +150,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("low_balance", lowBalanceText(c.LowBalance)),
 		slog.String("alert_url", set(c.AlertURL)),
 		slog.String("alert_secret", set(c.AlertSecret)),
+		slog.Duration("demo_traffic", c.DemoTraffic),
 	}
 	// Each supplier's settings under their variable's name; a secret only
 	// as set or unset.
@@ -337,6 +341,26 @@ var settings = []setting{
 	{"SYNCD_LOW_BALANCE", "low-balance", "2h", "low-balance warning thresholds: an amount in rupiah or a duration of spend at the last hour's rate, for every supplier with a balance or per supplier (name=2000000,other=3h); empty: none", nil},
 	{"SYNCD_ALERT_URL", "alert-url", "", "operator URL for alerts (a supplier's balance running low, and recovering); unset: none are sent", str(func(c *Config) *string { return &c.AlertURL })},
 	{"SYNCD_ALERT_SECRET", "alert-secret", "", "HMAC secret for operator alerts (X-Syncd-Signature: sha256=…)", str(func(c *Config) *string { return &c.AlertSecret })},
+	{"SYNCD_DEMO_TRAFFIC", "traffic", "3s", "syncd demo only: how often its simulated storefront places an order (true: every 3s; false or 0: no simulated traffic)", func(c *Config, v string) error {
+		d, err := parseTraffic(v)
+		c.DemoTraffic = d
+		return err
+	}},
+}
+
+// parseTraffic reads SYNCD_DEMO_TRAFFIC: a switch or an interval.
+func parseTraffic(v string) (time.Duration, error) {
+	switch v = strings.TrimSpace(v); v {
+	case "false", "off", "0":
+		return 0, nil
+	case "true", "on":
+		return 3 * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 100*time.Millisecond || d > time.Hour {
+		return 0, fmt.Errorf("%q is not true, false or an interval from 100ms to 1h", v)
+	}
+	return d, nil
 }
 
 // define adds s's flag to fs, defaulting to the environment's value, then
