@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -110,7 +111,18 @@ func benchOrders(b *testing.B, conns, rate int) {
 	}
 	ip := &timed{Supplier: s.sources[isipay.Name].(*isipay.Client), spent: map[string]time.Duration{}}
 	sp := &timed{Supplier: s.sources[senpay.Name].(*senpay.Client), spent: map[string]time.Duration{}}
-	svc := orders.New(db, cat, log, nil, orders.Config{Suppliers: map[string]orders.Supplier{isipay.Name: ip, senpay.Name: sp}})
+	ocfg := orders.Config{Suppliers: map[string]orders.Supplier{isipay.Name: ip, senpay.Name: sp}}
+	// BENCH_ROUTE_RELIABILITY=3000 measures the order path with
+	// reliability-weighted routing on (a tolerance in rupiah that
+	// reaches Senpay's 86 Diamonds), its figures read as in production.
+	if v := os.Getenv("BENCH_ROUTE_RELIABILITY"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatalf("BENCH_ROUTE_RELIABILITY: %v", err)
+		}
+		ocfg.Reliability = orders.ReliabilityConfig{Amount: n, MinSamples: 20}
+	}
+	svc := orders.New(db, cat, log, nil, ocfg)
 	b.Cleanup(svc.Close)
 	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, Orders: svc}, log, tokens,
 		offers.NewSyncer(db, log), cat, nil, nil))

@@ -25,6 +25,9 @@ type Decision struct {
 	// Verdict: "tried", "skipped", or "spare" (viable, not needed).
 	Verdict string `json:"verdict"`
 	Why     string `json:"why,omitempty"`
+	// Reliability is the supplier's recent record, when reliability-
+	// weighted routing weighed this candidate.
+	Reliability *Reliability `json:"reliability,omitempty"`
 }
 
 // dispatchAsync routes an order in the background and returns a channel
@@ -157,6 +160,7 @@ func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, att
 	}
 	var decisions []Decision
 	var pick *catalog.Candidate
+	var rel *ReliabilityNote
 	why := ""
 	switch cands, err := s.cat.Candidates(ctx, row.ItemID); {
 	case errors.Is(err, catalog.ErrNotFound):
@@ -166,7 +170,7 @@ func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, att
 	case now.After(row.settleBy()):
 		why = fmt.Sprintf("no supplier delivered within %s of the order", s.cfg.RerouteWindow)
 	default:
-		decisions, pick, err = s.judge(ctx, row, atts, cands, snap, now)
+		decisions, pick, rel, err = s.judge(ctx, row, atts, cands, snap, now)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -177,7 +181,11 @@ func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, att
 			}
 		}
 	}
-	if err := addEvent(ctx, s.w(tx), row.ID, "route", "syncd", now, map[string]any{"candidates": decisions, "why": why}); err != nil {
+	detail := map[string]any{"candidates": decisions, "why": why}
+	if rel != nil {
+		detail["reliability"] = rel
+	}
+	if err := addEvent(ctx, s.w(tx), row.ID, "route", "syncd", now, detail); err != nil {
 		return nil, nil, err
 	}
 	if pick == nil {
@@ -208,18 +216,22 @@ func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, att
 // judge goes through the candidates cheapest first and picks the first
 // that may be tried: eligible, not tried before for this order, a
 // supplier syncd can order from, a cost that still leaves the guards'
-// minimum margin at the order's price, and within a known balance.
+// minimum margin at the order's price, and within a known balance. With
+// reliability-weighted routing on, a more reliable supplier within the
+// tolerance of that candidate's cost may be tried instead (its note says
+// what was weighed; nil when it is off or was not asked).
 func (s *Service) judge(ctx context.Context, row *orderRow, atts []attemptRow, cands []catalog.Candidate,
-	snap *catalog.Snapshot, now time.Time) ([]Decision, *catalog.Candidate, error) {
+	snap *catalog.Snapshot, now time.Time) ([]Decision, *catalog.Candidate, *ReliabilityNote, error) {
 	tried := map[int64]string{}
 	for _, a := range atts {
 		tried[a.OfferID] = a.State
 	}
 	balances, err := s.balances(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var pick *catalog.Candidate
+	at := -1 // pick's index, when it passed its circuit (not a probe)
 	out := make([]Decision, 0, len(cands))
 	// Candidates that could deliver but whose supplier's circuit is open:
 	// routed past, unless none other can deliver.
@@ -257,7 +269,7 @@ func (s *Service) judge(ctx context.Context, row *orderRow, atts []attemptRow, c
 				d.Verdict, d.Why, pick = "tried", why, c
 				s.breakers.probe(c.Supplier, supplierRef(row.ID, len(atts)+1), now)
 			default:
-				d.Verdict, pick = "tried", c
+				d.Verdict, pick, at = "tried", c, i
 			}
 		default:
 			d.Verdict = "spare"
@@ -275,10 +287,17 @@ func (s *Service) judge(ctx context.Context, row *orderRow, atts []attemptRow, c
 		out[i].Why += "; no other supplier can deliver at the order's price: sent anyway"
 		s.breakers.forced(pick.Supplier)
 	}
+	var note *ReliabilityNote
+	if at >= 0 && s.cfg.Reliability.On() {
+		if at, note, err = s.preferReliable(ctx, out, cands, at, now); err != nil {
+			return nil, nil, nil, err
+		}
+		pick = &cands[at]
+	}
 	for _, i := range open {
 		s.breakers.skipped(out[i].Supplier, out[i].Why)
 	}
-	return out, pick, nil
+	return out, pick, note, nil
 }
 
 func summary(ds []Decision) string {

@@ -54,7 +54,10 @@ type Config struct {
 	// Balance is how suppliers' deposits are estimated, passed to the
 	// catalog and warned about (balance.go).
 	Balance BalanceConfig
-	Now     func() time.Time
+	// Reliability, when on, lets a supplier's recent record outweigh a
+	// small difference in cost (reliability.go).
+	Reliability ReliabilityConfig
+	Now         func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -66,6 +69,12 @@ func (c *Config) defaults() {
 	}
 	if c.StuckAfter == 0 {
 		c.StuckAfter = 2 * time.Hour
+	}
+	if c.Reliability.CacheFor == 0 {
+		c.Reliability.CacheFor = 5 * time.Second
+	}
+	if c.Reliability.Window == 0 {
+		c.Reliability.Window = time.Hour
 	}
 	if c.PollBase == 0 {
 		c.PollBase = 5 * time.Second
@@ -95,6 +104,7 @@ type Service struct {
 	notify *Notifier // nil: no storefront notifications
 
 	breakers *breakers
+	rel      reliability // suppliers' records, when Config.Reliability is on
 
 	stmts  stmts
 	warm   sync.Once

@@ -45,7 +45,27 @@ type SimRun struct {
 	Guide string
 	// Close stops what the started simulator runs in the background.
 	Close func()
+	// Upset, when set, makes the next order the started simulator is sent
+	// end in trouble t, the way the real supplier's would: the demo's
+	// simulated storefront uses it to show a fallback and a reconciled
+	// order without naming a supplier.
+	Upset func(t Trouble)
 }
+
+// Trouble is what goes wrong with an order at a simulator (SimRun.Upset).
+type Trouble int
+
+const (
+	// Refusal is a clear refusal of the order (orders.ErrNotTaken): syncd
+	// falls back to the next supplier.
+	Refusal Trouble = iota + 1
+	// LostReply drops the connection without a reply (an unknown outcome,
+	// orders.ErrUnknownOutcome): syncd reconciles the order at the
+	// supplier. Whether the order landed is the simulator's choice: it
+	// must be one syncd can settle without an operator, as the supplier's
+	// API allows (a webhook that tells, or a resend that is taken).
+	LostReply
+)
 
 // DemoDelay is how long an order stays in flight at a demo simulator.
 const DemoDelay = 3 * time.Second

@@ -86,6 +86,12 @@ type Config struct {
 	// and recovering), signed with AlertSecret.
 	AlertURL    string
 	AlertSecret string
+	// RouteReliability is reliability-weighted routing (off unless its
+	// tolerance is set).
+	RouteReliability orders.ReliabilityConfig
+	// DemoTraffic is how often `syncd demo`'s simulated storefront orders;
+	// 0: it places none. Other commands ignore it.
+	DemoTraffic time.Duration
 }
 
 // Suppliers lists the enabled suppliers, in registration order: a
@@ -149,6 +155,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("low_balance", lowBalanceText(c.LowBalance)),
 		slog.String("alert_url", set(c.AlertURL)),
 		slog.String("alert_secret", set(c.AlertSecret)),
+		slog.String("route_reliability", reliabilityText(c.RouteReliability)),
+		slog.Int("route_reliability_min_samples", c.RouteReliability.MinSamples),
+		slog.Duration("route_reliability_window", c.RouteReliability.Window),
+		slog.Duration("demo_traffic", c.DemoTraffic),
 	}
 	// Each supplier's settings under their variable's name; a secret only
 	// as set or unset.
@@ -339,6 +349,78 @@ var settings = []setting{
 	{"SYNCD_LOW_BALANCE", "low-balance", "2h", "low-balance warning thresholds: an amount in rupiah or a duration of spend at the last hour's rate, for every supplier with a balance or per supplier (name=2000000,other=3h); empty: none", nil},
 	{"SYNCD_ALERT_URL", "alert-url", "", "operator URL for alerts (a supplier's balance running low, and recovering); unset: none are sent", str(func(c *Config) *string { return &c.AlertURL })},
 	{"SYNCD_ALERT_SECRET", "alert-secret", "", "HMAC secret for operator alerts (X-Syncd-Signature: sha256=…)", str(func(c *Config) *string { return &c.AlertSecret })},
+	{"SYNCD_ROUTE_RELIABILITY", "route-reliability", "", "reliability-weighted routing: where suppliers' costs are within this many rupiah (500) or this share of the cheapest (2%), the order goes to the one whose recent orders succeeded more often, then faster; never below the guards' minimum margin; unset: off, cheapest first", func(c *Config, v string) error {
+		return parseReliability(&c.RouteReliability, v)
+	}},
+	{"SYNCD_ROUTE_RELIABILITY_MIN_SAMPLES", "route-reliability-min-samples", "20", "finished attempts each supplier needs in the window before reliability-weighted routing compares them (1 to 100000)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 100000 {
+			return fmt.Errorf("%q is not a whole number from 1 to 100000", v)
+		}
+		c.RouteReliability.MinSamples = n
+		return nil
+	}},
+	{"SYNCD_ROUTE_RELIABILITY_WINDOW", "route-reliability-window", "1h", "how far back reliability-weighted routing counts a supplier's attempts (1m to 30 days)", func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < time.Minute || d > 30*24*time.Hour {
+			return fmt.Errorf("%q is not a duration from 1m to 720h", v)
+		}
+		c.RouteReliability.Window = d
+		return nil
+	}},
+	{"SYNCD_DEMO_TRAFFIC", "traffic", "3s", "syncd demo only: how often its simulated storefront places an order (true: every 3s; false or 0: no simulated traffic)", func(c *Config, v string) error {
+		d, err := parseTraffic(v)
+		c.DemoTraffic = d
+		return err
+	}},
+}
+
+// parseReliability reads SYNCD_ROUTE_RELIABILITY's tolerance into r:
+// whole rupiah ("500") or a percentage of the cheapest cost ("2%"), never
+// a float; "" or "off" leaves it off.
+func parseReliability(r *orders.ReliabilityConfig, v string) error {
+	r.Amount, r.Percent = 0, decimal.Zero
+	v = strings.TrimSpace(v)
+	if v == "" || v == "off" {
+		return nil
+	}
+	if pct, ok := strings.CutSuffix(v, "%"); ok {
+		d, err := decimal.NewFromString(strings.TrimSpace(pct))
+		if err != nil || !d.IsPositive() || d.GreaterThan(decimal.NewFromInt(100)) {
+			return fmt.Errorf("%q is not a share above 0%% and at most 100%%", v)
+		}
+		r.Percent = d
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 || n > 1_000_000_000 {
+		return fmt.Errorf("%q is not a whole rupiah amount from 1 to 1000000000, a share such as 2%%, or off", v)
+	}
+	r.Amount = n
+	return nil
+}
+
+// reliabilityText is the tolerance as configured, for the log.
+func reliabilityText(r orders.ReliabilityConfig) string {
+	if !r.On() {
+		return "off"
+	}
+	return r.String()
+}
+
+// parseTraffic reads SYNCD_DEMO_TRAFFIC: a switch or an interval.
+func parseTraffic(v string) (time.Duration, error) {
+	switch v = strings.TrimSpace(v); v {
+	case "false", "off", "0":
+		return 0, nil
+	case "true", "on":
+		return 3 * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 100*time.Millisecond || d > time.Hour {
+		return 0, fmt.Errorf("%q is not true, false or an interval from 100ms to 1h", v)
+	}
+	return d, nil
 }
 
 // define adds s's flag to fs, defaulting to the environment's value, then

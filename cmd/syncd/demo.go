@@ -120,7 +120,13 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	// Rotated: with SYNCD_DB kept from an earlier demo the names are taken,
 	// and the new tokens are the same storefront (which sees its earlier
 	// orders, in its earlier tiers) and merchandiser.
-	shopToken, _, err := a.tokens.Create(ctx, "demo-shop", auth.RoleStorefront, auth.Rotate())
+	if err := openShop(ctx, a.catalog); err != nil {
+		a.abandon()
+		a.db.Close()
+		return err
+	}
+	shopToken, _, err := a.tokens.Create(ctx, "demo-shop", auth.RoleStorefront, auth.Rotate(),
+		auth.WithTiers([]string{auth.PublicTier, memberTier}))
 	if err != nil {
 		a.abandon()
 		a.db.Close()
@@ -150,15 +156,38 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		guide := strings.NewReplacer("{sims}", lines.String(), "{suppliers}", guides.String(), "{first}", first)
 		fill := strings.NewReplacer("{addr}", at.API, "{metrics}", metricsURL,
 			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken, "{shop}", shopToken,
-			"{merch}", merchToken, "{kept}", dbFate(cfg.DB, defaults["SYNCD_DB"]))
+			"{merch}", merchToken, "{kept}", dbFate(cfg.DB, defaults["SYNCD_DB"]), "{traffic}", trafficLine(cfg.DemoTraffic))
 		// The order example quotes a current price: printed once the
 		// start-up syncs have priced the catalog.
 		go func() {
-			if order, ok := a.orderExample(ctx); ok {
-				fmt.Fprint(stdout, fill.Replace(guide.Replace(demoGuide)+order))
+			order, ok := a.orderExample(ctx)
+			if !ok {
+				return
+			}
+			fmt.Fprint(stdout, fill.Replace(guide.Replace(demoGuide)+order))
+			if cfg.DemoTraffic > 0 {
+				shop := &storefront{base: "http://" + loopbackAddr(at.API), token: shopToken, cat: a.catalog,
+					upset: map[string]func(suppliers.Trouble){}, log: log, client: &http.Client{Timeout: 10 * time.Second},
+					run: time.Now().UTC().Format("20060102T150405")}
+				for _, s := range sims {
+					if s.run.Upset != nil {
+						shop.names = append(shop.names, s.d.Name)
+						shop.upset[s.d.Name] = s.run.Upset
+					}
+				}
+				shop.loop(ctx, cfg.DemoTraffic)
 			}
 		}()
 	})
+}
+
+// trafficLine is what the guide says of the simulated storefront.
+func trafficLine(every time.Duration) string {
+	if every == 0 {
+		return "No simulated storefront orders (-traffic=false).\n\n"
+	}
+	return fmt.Sprintf("A simulated storefront (SHOP) orders every %s: now and then a supplier refuses\n"+
+		"(the order falls back) or loses its reply (the order is reconciled); -traffic=false\nstops it.\n\n", every)
 }
 
 // demoItem is the item the guide orders.
@@ -243,7 +272,7 @@ SHOP is the token of a storefront, made for this demo):
     (SHOP may use the public tier only: after POST /v1/tiers makes another, grant
     it with PATCH /v1/tokens/ID {"tiers": ["public", "..."]} or syncd token tiers)
 
-The API is described at http://{addr}/openapi.json; Prometheus metrics are at
+{traffic}The API is described at http://{addr}/openapi.json; Prometheus metrics are at
 {metrics}. Ctrl-C stops everything.
 `
 

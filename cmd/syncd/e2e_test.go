@@ -186,9 +186,10 @@ func TestDemoEndToEnd(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(reply), `"status":200`) {
 		t.Fatalf("POST /v1/webhooks/senpay: got %d %s, want 200", resp.StatusCode, reply)
 	}
+	// The demo shop's Mobile Legends rule: cost +7% on a 100 grid, up.
 	_, body = get("GET", "/v1/items/mobile-legends.diamonds-86-78-8")
-	if !strings.Contains(string(body), `"price":19000`) {
-		t.Fatalf("86 diamonds after the webhook: %s, want price 19000", body)
+	if !strings.Contains(string(body), `"price":20400`) {
+		t.Fatalf("86 diamonds after the webhook: %s, want price 20400 (19000 +7%%, on the 100 grid)", body)
 	}
 
 	secondOrder := order("e2e-2")

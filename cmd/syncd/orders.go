@@ -60,6 +60,7 @@ func orderConfig(c Config, adapters map[string]*suppliers.Adapter, m *metrics.Me
 		StuckAfter:       c.OrderStuckAfter,
 		PollBase:         c.OrderPollInterval,
 		Breaker:          orders.BreakerConfig{Failures: c.BreakerFailures, Cooldown: c.BreakerCooldown},
+		Reliability:      c.RouteReliability,
 		Observe:          m.OrderEvent,
 	}
 }

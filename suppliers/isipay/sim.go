@@ -44,6 +44,17 @@ func demo() *suppliers.SimRun {
 				}
 			}
 		},
+		// A lost reply drops the order before it lands: the resend that
+		// reconciles it is taken. One that landed would be settled only
+		// by an operator, Isipay having no lookup by our reference and
+		// no webhook.
+		Upset: func(t suppliers.Trouble) {
+			f := isipaysim.Fault{Path: pathOrder, Mode: isipaysim.FaultDrop, Count: 1}
+			if t == suppliers.Refusal {
+				f.Mode, f.Code, f.Message = isipaysim.FaultErrorBody, 400, "Produk sedang gangguan"
+			}
+			s.Fail(f)
+		},
 		Guide: "  Isipay's prices reach syncd at its next sync; its orders complete when\n  syncd polls their status.\n",
 	}
 }

@@ -62,6 +62,15 @@ func demo() *suppliers.SimRun {
 			}
 		},
 		Guide: demoGuide,
+		// A lost reply lands the order: its transaction_status webhook
+		// settles it.
+		Upset: func(t suppliers.Trouble) {
+			f := senpaysim.Fault{Path: pathCreate, Mode: senpaysim.FaultAcceptDrop, Count: 1}
+			if t == suppliers.Refusal {
+				f.Mode, f.Message = senpaysim.FaultStatus400, "Produk sedang gangguan"
+			}
+			s.Fail(f)
+		},
 		Close: func() {
 			if s != nil {
 				s.Close()
@@ -76,7 +85,8 @@ const demoGuide = `  Senpay's prices reach syncd at once, by the price_update we
   loopback send them):
   curl -s -X POST http://{addr}/v1/webhooks/senpay -d '{"webhook_type": "price_update",
     "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_old": 22870, "price_new": 19000}]}'
-    (86 Diamonds is 19000 at once, until a sync brings back the simulator's price)
+    (86 Diamonds costs 19000 at once, and sells at what the rules make of it,
+    until a sync brings back the simulator's price)
   curl -s -X POST http://{addr}/v1/webhooks/senpay -d '{"webhook_type": "price_update",
     "data": [{"product_code": "MLBB-BJ-V3-ALLMLBB_ID_86", "price_new": 1}]}'
   curl -s -H "Authorization: Bearer $TOKEN" http://{addr}/v1/cost-holds
