@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/internal/testclock"
 )
 
 func addTier(t *testing.T, s *Store, id string) {
@@ -118,12 +119,12 @@ func TestTokenTiers(t *testing.T) {
 // reaches this one's copy within a few seconds, like a revocation.
 func TestTokenTiersFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
-	c := newClock()
+	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "syncd.db")
-	serve := newStore(t, openDB(t, path), WithClock(c.now))
+	serve := newStore(t, openDB(t, path), WithClock(c.Now))
 	cli := newStore(t, openDB(t, path))
 	addTier(t, cli, "member")
-	c.advance(2 * time.Second)
+	c.Add(2 * time.Second)
 	secret, tok, err := cli.Create(ctx, "shop", RoleStorefront)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestTokenTiersFromAnotherProcess(t *testing.T) {
 	if _, err := cli.SetTiers(ctx, tok.ID, []string{"member"}); err != nil {
 		t.Fatal(err)
 	}
-	c.advance(refreshAfter + time.Second)
+	c.Add(refreshAfter + time.Second)
 	serve.Authenticate(ctx, secret) // starts the background reload
 	serve.refreshWG.Wait()
 	if p, _ := serve.Authenticate(ctx, secret); !slices.Equal(p.Tiers, []string{"member"}) {

@@ -28,6 +28,7 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/console"
+	"github.com/syncd/syncd/internal/testclock"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 	"github.com/syncd/syncd/rules"
@@ -56,31 +57,6 @@ func catalogConfig(staleAfter time.Duration) catalog.Config {
 	return suppliers.CatalogConfig(catalog.Config{StaleAfter: staleAfter, Suppliers: supplierNames}, senpay.Descriptor, isipay.Descriptor)
 }
 
-// clock is a movable clock for the order service: tests jump past
-// reconcile timeouts instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is the console end to end: both supplier simulators over HTTP,
 // synced by the real clients into SQLite in t.TempDir(), merged by a real
 // Catalog, an order service routing to the simulators, and the console
@@ -95,7 +71,7 @@ type env struct {
 	isipay  *isipaysim.Sim
 	senpay  *senpaysim.Sim
 	sources map[string]catalog.Source
-	clock   *clock
+	clock   *testclock.Clock
 	srv     *httptest.Server
 	reports *reports.Store
 
@@ -206,7 +182,7 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 	if err := os.WriteFile(path, file, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, clock: &clock{t: time.Now().UTC()}}
+	e := &env{t: t, clock: testclock.At(time.Now().UTC())}
 	var spc *senpay.Client
 	var ipc *isipay.Client
 	e.senpay, e.isipay, spc, ipc = sims(t)

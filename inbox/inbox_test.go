@@ -20,6 +20,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/testclock"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay"
@@ -34,35 +35,13 @@ const (
 	code172 = "MLBB-BJ-V3-ALLMLBB_ID_172"
 )
 
-// clock is a settable clock for the inbox; it reads the real time until
-// set.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.t.IsZero() {
-		return time.Now()
-	}
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // harness is an inbox over a real database holding Senpay's demo catalog,
 // synced from the simulator by the real client, with a snapshot built.
 type harness struct {
 	db    *syncd.DB
 	cat   *catalog.Catalog
 	in    *Inbox
-	clk   *clock
+	clk   *testclock.Clock
 	sim   *senpaysim.Sim
 	synct time.Time // when the sync started: the offers' cost_at
 }
@@ -144,8 +123,8 @@ func newHarness(t *testing.T) *harness {
 	}
 	sim := senpaysim.New(simCat, senpaysim.Options{})
 	t.Cleanup(sim.Close)
-	clk := &clock{}
-	return &harness{db: db, cat: cat, clk: clk, sim: sim, synct: s.started, in: New(db, cat, log, testHooks, WithClock(clk.now))}
+	clk := testclock.Live()
+	return &harness{db: db, cat: cat, clk: clk, sim: sim, synct: s.started, in: New(db, cat, log, testHooks, WithClock(clk.Now))}
 }
 
 func priceUpdate(changes ...string) []byte {
@@ -431,7 +410,7 @@ func TestOlderThanStoredIsNotApplied(t *testing.T) {
 func TestFutureSentAtIsClamped(t *testing.T) {
 	h := newHarness(t)
 	received := time.Now().Add(time.Second)
-	h.clk.set(received)
+	h.clk.Set(received)
 	body := []byte(`{"webhook_type": "price_update", "sent_at": "2099-01-01T00:00:00Z",
 		"data": [{"product_code": "` + code86 + `", "price_new": 21000}]}`)
 	if _, err := h.in.Receive(context.Background(), senpay.Name, body, "a"); err != nil {
@@ -499,7 +478,7 @@ func (u *updater) called() []orders.Update {
 
 // withOrders is h's inbox again, sending transaction_status to u.
 func (h *harness) withOrders(u *updater) *Inbox {
-	return New(h.db, h.cat, slog.New(slog.DiscardHandler), testHooks, WithClock(h.clk.now), WithOrders(u.apply))
+	return New(h.db, h.cat, slog.New(slog.DiscardHandler), testHooks, WithClock(h.clk.Now), WithOrders(u.apply))
 }
 
 const statusBody = `{"webhook_type": "transaction_status", "reference": "TRX24070385294000934",
@@ -600,7 +579,7 @@ func TestPrune(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	start := time.Now()
-	h.clk.set(start)
+	h.clk.Set(start)
 	h.in.retention = 24 * time.Hour
 	const insert = `INSERT INTO webhook_inbox (supplier, kind, digest, body, received_at) VALUES ('senpay', 'price_update', 'pending', ?, ?)`
 	if _, err := h.db.Write.Exec(insert, string(priceUpdate(code172, "1", "45610")), syncd.FormatTime(start.Add(-48*time.Hour))); err != nil {
@@ -610,7 +589,7 @@ func TestPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two days on: the first delivery has expired; the pending row stays.
-	h.clk.set(start.Add(48 * time.Hour))
+	h.clk.Set(start.Add(48 * time.Hour))
 	if _, err := h.in.Receive(ctx, senpay.Name, priceUpdate(code86, "21000", "22000"), "a"); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/testclock"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
 	"github.com/syncd/syncd/suppliers"
@@ -33,25 +33,6 @@ const (
 	// tests' 20% markup prices it at 24420.
 	diamonds86 = "mobile-legends.diamonds-86-78-8"
 )
-
-// clock is a movable clock for the order service: tests jump past poll
-// intervals and timeouts instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is order routing end to end: both supplier simulators over real
 // HTTP, synced by the real clients into a real SQLite file, a catalog
@@ -72,7 +53,7 @@ type env struct {
 	ipc    *isipay.Client
 	// spURL and ipURL are where the simulators listen.
 	spURL, ipURL string
-	clock        *clock
+	clock        *testclock.Clock
 	cfg          orders.Config
 	hook         *httptest.Server
 	// hold, when set, makes the webhook endpoint wait until it is closed:
@@ -85,7 +66,7 @@ type option func(*env, *orders.Config, *orders.NotifyConfig)
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, clock: &clock{t: time.Now().UTC()}}
+	e := &env{t: t, clock: testclock.At(time.Now().UTC())}
 	e.hook = httptest.NewServer(http.HandlerFunc(e.serveWebhook))
 	t.Cleanup(e.hook.Close)
 
