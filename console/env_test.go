@@ -3,16 +3,12 @@ package console_test
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,6 +25,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/console"
 	"github.com/syncd/syncd/internal/testclock"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
 	"github.com/syncd/syncd/rules"
@@ -37,10 +34,10 @@ import (
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+	"github.com/syncd/syncd/suppliers/testsims"
 )
 
 const (
-	simKey = "sim-key"
 	// diamonds86 has three offers; Isipay's is the cheapest.
 	diamonds86 = "mobile-legends.diamonds-86-78-8"
 	// bundle is an Isipay offer no denomination reading can place: it
@@ -81,93 +78,25 @@ type env struct {
 	triggers []string // suppliers the sync button asked for
 }
 
-// sims starts both simulators with the demo catalogs plus the bundle
-// offer, and returns real clients of them.
-func sims(t testing.TB) (*senpaysim.Sim, *isipaysim.Sim, *senpay.Client, *isipay.Client) {
-	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp := senpaysim.New(spCat, senpaysim.Options{APIKey: simKey, SecretKey: simKey})
-	spSrv := httptest.NewServer(sp)
-	ip := isipaysim.New(ipCat, isipaysim.Options{APIToken: simKey})
-	ip.SetBalance(10_000_000)
-	if err := ip.Add("mobile-legends", isipaysim.NewVariant(bundleCode, "Paket Spesial Ramadhan", 99000)); err != nil {
-		t.Fatal(err)
-	}
-	ipSrv := httptest.NewServer(ip)
-	hc := &http.Client{Timeout: 5 * time.Second}
-	t.Cleanup(func() {
-		sp.Close()
-		spSrv.Close()
-		ipSrv.Close()
-		hc.CloseIdleConnections()
-	})
-	retry := suppliers.Retry{Attempts: 1}
-	spc := senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: simKey, SecretKey: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry})
-	ipc := isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry})
-	return sp, ip, spc, ipc
+// consoleSims are both demo simulators, Isipay's funded and selling the
+// bundle offer too.
+func consoleSims() (*testsims.Senpay, *testsims.Isipay, []testenv.Supplier, error) {
+	sp, ip, ss := testsims.Both()
+	ip.Sim.SetBalance(10_000_000)
+	err := ip.Sim.Add("mobile-legends", isipaysim.NewVariant(bundleCode, "Paket Spesial Ramadhan", 99000))
+	return sp, ip, ss, err
 }
 
 // demoDB is a database file with both demo catalogs synced from the
 // simulators and linked, made once per test binary and copied into each
-// test's directory: syncing and matching afresh per test would dominate
-// the time under -race.
+// test's directory.
 var demoDB = sync.OnceValues(func() ([]byte, error) {
-	t := &onceT{}
-	defer t.cleanup()
-	dir, err := os.MkdirTemp("", "syncd-console-test")
+	_, _, ss, err := consoleSims()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	_, _, spc, ipc := sims(t)
-	if t.err != nil {
-		return nil, t.err
-	}
-	ctx := context.Background()
-	path := filepath.Join(dir, "syncd.db")
-	db, err := syncd.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	log := slog.New(slog.DiscardHandler)
-	syncer := catalog.NewSyncer(db, log)
-	for name, src := range map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc} {
-		if _, err := syncer.Sync(ctx, name, src); err != nil {
-			return nil, err
-		}
-	}
-	cat := catalog.NewCatalog(db, log, catalogConfig(24*time.Hour))
-	defer cat.Close()
-	if _, err := cat.Refresh(ctx); err != nil {
-		return nil, err
-	}
-	if _, err := db.Write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return nil, err
-	}
-	return os.ReadFile(path)
+	return testenv.SyncedFile(24*time.Hour, ss...)
 })
-
-// onceT is the little of testing.TB that sims needs outside a test.
-type onceT struct {
-	testing.TB
-	err      error
-	cleanups []func()
-}
-
-func (o *onceT) Fatal(args ...any) { o.err = errors.New(fmt.Sprint(args...)) }
-func (o *onceT) Cleanup(f func())  { o.cleanups = append(o.cleanups, f) }
-func (o *onceT) cleanup() {
-	for i := len(o.cleanups) - 1; i >= 0; i-- {
-		o.cleanups[i]()
-	}
-}
 
 // newEnv is the console over the demo catalog; opts adjust the order
 // service's configuration.
@@ -178,35 +107,20 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 		t.Fatalf("demo database: %v", err)
 	}
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "syncd.db")
-	if err := os.WriteFile(path, file, 0o600); err != nil {
+	sp, ip, ss, err := consoleSims()
+	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, clock: testclock.At(time.Now().UTC())}
-	var spc *senpay.Client
-	var ipc *isipay.Client
-	e.senpay, e.isipay, spc, ipc = sims(t)
-	e.sources = map[string]catalog.Source{senpay.Name: spc, isipay.Name: ipc}
-	if e.db, err = syncd.Open(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.db.Close() })
-	log := slog.New(slog.DiscardHandler)
-	e.syncer = catalog.NewSyncer(e.db, log)
-	e.cat = catalog.NewCatalog(e.db, log, catalogConfig(24*time.Hour))
-	t.Cleanup(e.cat.Close)
-	if _, err := e.cat.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ocfg := orders.Config{
-		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Name: ipc},
-		PollBase:  time.Second, PollMax: time.Minute, Now: e.clock.Now,
-	}
+	te := testenv.New(t, testenv.Config{Suppliers: ss, File: file, StaleAfter: 24 * time.Hour})
+	e := &env{t: t, db: te.DB, cat: te.Catalog, syncer: te.Syncer, senpay: sp.Sim, isipay: ip.Sim,
+		sources: te.Sims.Sources(), clock: te.Clock}
+	te.Refresh(t)
+	log := te.Log
+	ocfg := orders.Config{PollBase: time.Second, PollMax: time.Minute}
 	for _, o := range opts {
 		o(&ocfg)
 	}
-	e.svc = orders.New(e.db, e.cat, log, nil, ocfg)
-	t.Cleanup(e.svc.Close)
+	e.svc = te.Orders(t, ocfg, nil)
 	e.admin = "admin-" + strings.Repeat("x", 20)
 	if e.tokens, err = auth.NewStore(ctx, e.db, log, auth.WithAdminToken(e.admin)); err != nil {
 		t.Fatal(err)
