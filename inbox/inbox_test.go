@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,10 +19,12 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/testclock"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+	"github.com/syncd/syncd/suppliers/testsims"
 )
 
 // Products of the demo catalog the tests move. 86 Diamonds is also sold by
@@ -50,44 +50,19 @@ type harness struct {
 // as its descriptor registers it.
 var testHooks = map[string]*suppliers.Webhook{senpay.Name: senpay.Descriptor.Webhook}
 
-func demoCatalog() (*senpaysim.Catalog, error) {
-	return senpaysim.LoadCatalog(senpaysim.DemoCatalog)
-}
-
 // synced is a database file with the demo catalog synced, made once per
 // test binary: migrating and syncing afresh for each test would dominate
 // their time under -race.
 var synced = sync.OnceValues(func() (syncedDB, error) {
-	ctx := context.Background()
-	simCat, err := demoCatalog()
-	if err != nil {
-		return syncedDB{}, err
-	}
-	sim := senpaysim.New(simCat, senpaysim.Options{})
-	srv := httptest.NewServer(sim)
-	defer func() { sim.Close(); srv.Close() }()
-	dir, err := os.MkdirTemp("", "syncd-inbox-test")
-	if err != nil {
-		return syncedDB{}, err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "syncd.db")
-	db, err := syncd.Open(ctx, path)
-	if err != nil {
-		return syncedDB{}, err
-	}
-	defer db.Close()
-	src := senpay.New(senpay.Config{BaseURL: srv.URL, APIKey: "k", HTTP: &http.Client{Timeout: 5 * time.Second},
-		RatePerSecond: -1, Retry: suppliers.Retry{Attempts: 1}})
-	res, err := catalog.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, senpay.Name, src)
-	if err != nil {
-		return syncedDB{}, err
-	}
-	if _, err := db.Write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return syncedDB{}, err
-	}
-	file, err := os.ReadFile(path)
-	return syncedDB{file: file, started: res.Started}, err
+	sims := testenv.Start(0, testsims.NewSenpay(senpaysim.Options{}).Supplier())
+	defer sims.Close()
+	var started time.Time
+	file, err := testenv.DBFile(func(ctx context.Context, db *syncd.DB) error {
+		res, err := catalog.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, senpay.Name, sims.Client(senpay.Name))
+		started = res.Started
+		return err
+	})
+	return syncedDB{file: file, started: started}, err
 })
 
 type syncedDB struct {
@@ -102,29 +77,11 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("synced database: %v", err)
 	}
-	path := filepath.Join(t.TempDir(), "syncd.db")
-	if err := os.WriteFile(path, s.file, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	db, err := syncd.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	log := slog.New(slog.DiscardHandler)
-	cat := catalog.NewCatalog(db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
-		Suppliers: []string{senpay.Name}}, senpay.Descriptor))
-	if _, err := cat.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	simCat, err := demoCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := senpaysim.New(simCat, senpaysim.Options{})
-	t.Cleanup(sim.Close)
-	clk := testclock.Live()
-	return &harness{db: db, cat: cat, clk: clk, sim: sim, synct: s.started, in: New(db, cat, log, testHooks, WithClock(clk.Now))}
+	sp := testsims.NewSenpay(senpaysim.Options{})
+	te := testenv.New(t, testenv.Config{Suppliers: []testenv.Supplier{sp.Supplier()}, File: s.file, Clock: testclock.Live()})
+	te.Refresh(t)
+	return &harness{db: te.DB, cat: te.Catalog, clk: te.Clock, sim: sp.Sim, synct: s.started,
+		in: New(te.DB, te.Catalog, te.Log, testHooks, WithClock(te.Clock.Now))}
 }
 
 func priceUpdate(changes ...string) []byte {
