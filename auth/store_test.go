@@ -20,20 +20,10 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/testclock"
+	"github.com/syncd/syncd/internal/testenv"
 )
 
-// clock is a settable time for the reload schedule; safe for the
-// background refresh to read.
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-func openDB(t *testing.T, path string) *syncd.DB {
-	t.Helper()
-	db, err := syncd.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 func newStore(t *testing.T, db *syncd.DB, opts ...StoreOption) *Store {
 	t.Helper()
@@ -48,7 +38,7 @@ func newStore(t *testing.T, db *syncd.DB, opts ...StoreOption) *Store {
 func TestCreateAuthenticateListRevoke(t *testing.T) {
 	ctx := context.Background()
 	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.Now))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.Now))
 
 	secret, tok, err := s.Create(ctx, "  shop-backend ", RoleStorefront)
 	if err != nil {
@@ -119,7 +109,7 @@ func TestCreateAuthenticateListRevoke(t *testing.T) {
 
 func TestStoresHashNotSecret(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "syncd.db"))
+	db := testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db"))
 	s := newStore(t, db)
 	secret, tok, err := s.Create(ctx, "shop", RoleMerchandiser)
 	if err != nil {
@@ -151,7 +141,7 @@ func TestStoresHashNotSecret(t *testing.T) {
 }
 
 func TestCreateValidates(t *testing.T) {
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")))
 	tests := []struct {
 		name   string
 		in     string
@@ -211,7 +201,7 @@ func TestParseRole(t *testing.T) {
 
 func TestBootstrapAdmin(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "syncd.db"))
+	db := testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db"))
 	s := newStore(t, db, WithAdminToken("bootstrap-secret"))
 	p, err := s.Authenticate(ctx, "bootstrap-secret")
 	if err != nil {
@@ -237,8 +227,8 @@ func TestTokenFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "syncd.db")
 	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	server := newStore(t, openDB(t, path), WithClock(c.Now))
-	cli := newStore(t, openDB(t, path))
+	server := newStore(t, testenv.OpenDB(t, path), WithClock(c.Now))
+	cli := newStore(t, testenv.OpenDB(t, path))
 
 	c.Add(2 * time.Second)
 	secret, tok, err := cli.Create(ctx, "shop", RoleStorefront)
@@ -279,7 +269,7 @@ func TestTokenFromAnotherProcess(t *testing.T) {
 func TestUnknownTokensReloadAtMostOncePerSecond(t *testing.T) {
 	ctx := context.Background()
 	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.Now))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.Now))
 	start := s.loads.Load()
 
 	// Ten simulated seconds of bad tokens, 100 a second.
@@ -308,8 +298,8 @@ func TestUnknownTokensReloadAtMostOncePerSecond(t *testing.T) {
 func TestConcurrentAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "syncd.db")
-	s := newStore(t, openDB(t, path))
-	other := newStore(t, openDB(t, path))
+	s := newStore(t, testenv.OpenDB(t, path))
+	other := newStore(t, testenv.OpenDB(t, path))
 	good, _, err := s.Create(ctx, "shop", RoleStorefront)
 	if err != nil {
 		t.Fatal(err)

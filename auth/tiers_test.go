@@ -10,6 +10,7 @@ import (
 
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/testclock"
+	"github.com/syncd/syncd/internal/testenv"
 )
 
 func addTier(t *testing.T, s *Store, id string) {
@@ -23,7 +24,7 @@ func fieldsOf(err error) map[string]string { return fault.FieldsOf(err) }
 
 func TestTokenTiers(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")))
 	addTier(t, s, "member")
 	addTier(t, s, "reseller")
 
@@ -121,8 +122,8 @@ func TestTokenTiersFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "syncd.db")
-	serve := newStore(t, openDB(t, path), WithClock(c.Now))
-	cli := newStore(t, openDB(t, path))
+	serve := newStore(t, testenv.OpenDB(t, path), WithClock(c.Now))
+	cli := newStore(t, testenv.OpenDB(t, path))
 	addTier(t, cli, "member")
 	c.Add(2 * time.Second)
 	secret, tok, err := cli.Create(ctx, "shop", RoleStorefront)
@@ -145,7 +146,7 @@ func TestTokenTiersFromAnotherProcess(t *testing.T) {
 
 func TestTokenNamesAndRotation(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")))
 	addTier(t, s, "member")
 	_, first, err := s.Create(ctx, "shop", RoleStorefront, WithTiers([]string{"public", "member"}))
 	if err != nil {
