@@ -99,3 +99,9 @@ func SyncAll(ctx context.Context, syncer *catalog.Syncer, sims *Sims) error {
 	}
 	return nil
 }
+
+// NewDB is an empty database, migrated, in the test's directory.
+func NewDB(t testing.TB) *syncd.DB {
+	t.Helper()
+	return OpenDB(t, CopyDB(t, nil))
+}
