@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/testenv"
 )
 
 // schedWait bounds every wait on the scheduler's goroutines. It only ever
@@ -73,11 +73,7 @@ type schedFixture struct {
 // shut down before the database closes.
 func startScheduler(t *testing.T, srcs map[string]catalog.Source, interval time.Duration) *schedFixture {
 	t.Helper()
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testenv.NewDB(t)
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	syncer := catalog.NewSyncer(db, log)
