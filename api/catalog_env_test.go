@@ -5,11 +5,9 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,17 +22,17 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+	"github.com/syncd/syncd/suppliers/testsims"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden API responses in ../testdata/golden")
-
-const simKey = "sim-key"
 
 // Items of the demo catalogs the tests lean on.
 const (
@@ -50,6 +48,7 @@ const (
 // held to openapi.json.
 type catalogEnv struct {
 	*env
+	te           *testenv.Env
 	server       *Server
 	db           *syncd.DB
 	cat          *catalog.Catalog
@@ -75,33 +74,9 @@ type sims struct {
 }
 
 func startSims() (*sims, error) {
-	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
-	if err != nil {
-		return nil, err
-	}
-	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
-	if err != nil {
-		return nil, err
-	}
-	sp := senpaysim.New(spCat, senpaysim.Options{APIKey: simKey})
-	spSrv := httptest.NewServer(sp)
-	ip := isipaysim.New(ipCat, isipaysim.Options{APIToken: simKey})
-	ipSrv := httptest.NewServer(ip)
-	retry := suppliers.Retry{Attempts: 1}
-	hc := &http.Client{Timeout: 5 * time.Second}
-	return &sims{
-		senpay: sp, isipay: ip,
-		sources: map[string]offers.Source{
-			senpay.Name: senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
-			isipay.Name: isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry}),
-		},
-		close: func() {
-			sp.Close() // releases hanging requests first
-			spSrv.Close()
-			ipSrv.Close()
-			hc.CloseIdleConnections()
-		},
-	}, nil
+	sp, ip, ss := testsims.Both()
+	s := testenv.Start(0, ss...)
+	return &sims{senpay: sp.Sim, isipay: ip.Sim, sources: s.Sources(), close: s.Close}, nil
 }
 
 var supplierNames = []string{senpay.Name, isipay.Name}
@@ -110,50 +85,11 @@ func catalogConfig() catalog.Config {
 	return suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour, Suppliers: supplierNames}, senpay.Descriptor, isipay.Descriptor)
 }
 
-// syncAll syncs both suppliers, Senpay first as the scheduler's start-up
-// does, and rebuilds the catalog.
-func syncAll(ctx context.Context, syncer *offers.Syncer, cat *catalog.Catalog, sources map[string]offers.Source) (*catalog.Snapshot, error) {
-	for _, name := range supplierNames {
-		if _, err := syncer.Sync(ctx, name, sources[name]); err != nil {
-			return nil, err
-		}
-	}
-	return cat.Refresh(ctx)
-}
-
 // demoDB is a database file with both demo catalogs synced and linked,
-// made once per test binary: migrating, syncing and matching afresh for
-// each test would dominate their time under -race.
+// made once per test binary and copied into each test's directory.
 var demoDB = sync.OnceValues(func() ([]byte, error) {
-	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "syncd-api-test")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	s, err := startSims()
-	if err != nil {
-		return nil, err
-	}
-	defer s.close()
-	path := filepath.Join(dir, "syncd.db")
-	db, err := syncd.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	log := slog.New(slog.DiscardHandler)
-	if _, err := syncAll(ctx, offers.NewSyncer(db, log), catalog.NewCatalog(db, log, catalogConfig()), s.sources); err != nil {
-		return nil, err
-	}
-	var busy, logged, moved int
-	if err := db.Write.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &moved); err != nil {
-		return nil, err
-	}
-	if busy != 0 {
-		return nil, errors.New("wal checkpoint: busy")
-	}
-	return os.ReadFile(path)
+	_, _, ss := testsims.Both()
+	return testenv.SyncedFile(time.Hour, ss...)
 })
 
 // newCatalogEnv starts the simulators with the demo catalogs and serves the
@@ -185,32 +121,18 @@ type configureFunc func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources
 
 func startCatalogEnv(t *testing.T, file []byte, configure ...configureFunc) *catalogEnv {
 	t.Helper()
-	s, err := startSims()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.close)
-	path := filepath.Join(t.TempDir(), "syncd.db")
-	if file != nil {
-		if err := os.WriteFile(path, file, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db, err := syncd.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	log := slog.New(slog.DiscardHandler)
+	sp, ip, ss := testsims.Both()
+	te := testenv.New(t, testenv.Config{Suppliers: ss, File: file, StaleAfter: time.Hour})
+	db, log := te.DB, te.Log
 	tokens, err := auth.NewStore(context.Background(), db, log, auth.WithAdminToken(adminToken))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := catalog.NewCatalog(db, log, catalogConfig())
-	e := &env{syncer: offers.NewSyncer(db, log), tokens: tokens}
+	cat := te.Catalog
+	e := &env{syncer: te.Syncer, tokens: tokens}
 	cfg := Config{Suppliers: supplierNames, StaleAfter: time.Hour}
 	for _, f := range configure {
-		f(&cfg, db, cat, s.sources)
+		f(&cfg, db, cat, te.Sims.Sources())
 	}
 	srv := New(cfg, log, tokens, e.syncer, cat, func(string) error { return nil }, nil)
 	e.srv = httptest.NewServer(srv)
@@ -218,7 +140,7 @@ func startCatalogEnv(t *testing.T, file []byte, configure ...configureFunc) *cat
 	tr := &http.Transport{DisableCompression: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &catalogEnv{
-		env: e, server: srv, db: db, cat: cat, senpay: s.senpay, isipay: s.isipay, sources: s.sources,
+		env: e, te: te, server: srv, db: db, cat: cat, senpay: sp.Sim, isipay: ip.Sim, sources: te.Sims.Sources(),
 		storefront: e.token(t, auth.RoleStorefront), merchandiser: e.token(t, auth.RoleMerchandiser),
 		client: &http.Client{Transport: tr}, doc: loadAPIDoc(t), seen: map[string]bool{},
 	}
@@ -228,11 +150,7 @@ func startCatalogEnv(t *testing.T, file []byte, configure ...configureFunc) *cat
 // publishes a new snapshot, as the scheduler does after each sync.
 func (c *catalogEnv) sync(t *testing.T) *catalog.Snapshot {
 	t.Helper()
-	snap, err := syncAll(context.Background(), c.syncer, c.cat, c.sources)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snap
+	return c.te.SyncAll(t)
 }
 
 // call sends a request with an optional JSON body and headers ("Name:

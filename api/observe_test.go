@@ -7,14 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 )
 
@@ -51,11 +50,7 @@ func (s *syncBuffer) String() string {
 
 func newObserveEnv(t *testing.T, metrics http.Handler) *observeEnv {
 	t.Helper()
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testenv.NewDB(t)
 	e := &observeEnv{logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	tokens, err := auth.NewStore(context.Background(), db, log, auth.WithAdminToken(adminToken))

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/testclock"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/isipay"
@@ -34,30 +34,11 @@ type ordersEnv struct {
 	*catalogEnv
 	svc      *orders.Service
 	notifier *orders.Notifier
-	clock    *testClock
+	clock    *testclock.Clock
 	admin    string
 	// breaker, when set before the env is built, is the order service's
 	// circuit breaker; off otherwise.
 	breaker orders.BreakerConfig
-}
-
-// testClock is the order service's clock: real time from the start, plus
-// whatever the test advances it by.
-type testClock struct {
-	mu   sync.Mutex
-	skew time.Duration
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.skew)
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.skew += d
 }
 
 // withOrders configures an order service into the API and hands it to oe.
@@ -68,7 +49,7 @@ func withOrders(t *testing.T, oe *ordersEnv) configureFunc {
 		}))
 		t.Cleanup(receiver.Close)
 		log := slog.New(slog.DiscardHandler)
-		oe.clock = &testClock{}
+		oe.clock = testclock.Live()
 		oe.notifier = orders.NewNotifier(db, log, orders.NotifyConfig{URL: receiver.URL, Now: oe.clock.Now})
 		oe.svc = orders.New(db, cat, log, oe.notifier, orders.Config{
 			Suppliers: map[string]orders.Supplier{
@@ -184,7 +165,7 @@ func (oe *ordersEnv) toAttention(t *testing.T, ref string) wireOrder {
 	if o.Status != "processing" || o.Supplier != isipay.Name {
 		t.Fatalf("after a lost reply: got %s at %q, want processing at isipay", o.Status, o.Supplier)
 	}
-	oe.clock.Advance(16 * time.Minute) // past ReconcileTimeout's 15
+	oe.clock.Add(16 * time.Minute) // past ReconcileTimeout's 15
 	if _, err := oe.svc.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func TestOrderCreateAndReplay(t *testing.T) {
 	}
 
 	// The supplier delivers; the poller learns it at the next check.
-	c.clock.Advance(time.Minute)
+	c.clock.Add(time.Minute)
 	if _, err := c.svc.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}

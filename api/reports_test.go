@@ -90,7 +90,7 @@ func TestReportsOverRealOrders(t *testing.T) {
 		t.Fatalf("settle: got %d: %s", resp.StatusCode, b)
 	}
 	re.toAttention(t, "rep-waiting")
-	re.clock.Advance(time.Minute)
+	re.clock.Add(time.Minute)
 	if _, err := re.svc.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/syncd/syncd/internal/testenv"
 )
 
 // A session keeps a token's digest; Recheck follows the token: its
 // principal while it lives, ErrInvalidToken once it is revoked.
 func TestRecheck(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithAdminToken("boot-secret"))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithAdminToken("boot-secret"))
 	secret, tok, err := s.Create(ctx, "merch", RoleMerchandiser)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,30 +19,11 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/internal/testclock"
+	"github.com/syncd/syncd/internal/testenv"
 )
 
-// clock is a settable time for the reload schedule; safe for the
-// background refresh to read.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC).UnixNano())
-	return c
-}
-
-func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
-func discard() *slog.Logger              { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-func openDB(t *testing.T, path string) *syncd.DB {
-	t.Helper()
-	db, err := syncd.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newStore(t *testing.T, db *syncd.DB, opts ...StoreOption) *Store {
 	t.Helper()
@@ -57,8 +37,8 @@ func newStore(t *testing.T, db *syncd.DB, opts ...StoreOption) *Store {
 
 func TestCreateAuthenticateListRevoke(t *testing.T) {
 	ctx := context.Background()
-	c := newClock()
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.now))
+	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.Now))
 
 	secret, tok, err := s.Create(ctx, "  shop-backend ", RoleStorefront)
 	if err != nil {
@@ -67,7 +47,7 @@ func TestCreateAuthenticateListRevoke(t *testing.T) {
 	if !strings.HasPrefix(secret, SecretPrefix) || len(secret) != len(SecretPrefix)+26 {
 		t.Fatalf("secret: got %q, want %s and 26 characters", secret, SecretPrefix)
 	}
-	if tok.ID == 0 || tok.Name != "shop-backend" || tok.Role != RoleStorefront || !tok.CreatedAt.Equal(c.now()) || tok.RevokedAt != nil {
+	if tok.ID == 0 || tok.Name != "shop-backend" || tok.Role != RoleStorefront || !tok.CreatedAt.Equal(c.Now()) || tok.RevokedAt != nil {
 		t.Fatalf("token: got %+v, want id, trimmed name, storefront, created now", tok)
 	}
 	secret2, tok2, err := s.Create(ctx, "ops", RoleAdmin)
@@ -97,7 +77,7 @@ func TestCreateAuthenticateListRevoke(t *testing.T) {
 		t.Fatalf("list: got %+v, want shop-backend then ops", list)
 	}
 
-	c.advance(time.Minute)
+	c.Add(time.Minute)
 	if err := s.Revoke(ctx, tok.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -111,15 +91,15 @@ func TestCreateAuthenticateListRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if list[0].RevokedAt == nil || !list[0].RevokedAt.Equal(c.now()) || list[1].RevokedAt != nil {
+	if list[0].RevokedAt == nil || !list[0].RevokedAt.Equal(c.Now()) || list[1].RevokedAt != nil {
 		t.Fatalf("list after revoke: got %+v, want the first revoked now", list)
 	}
 
-	c.advance(time.Minute)
+	c.Add(time.Minute)
 	if err := s.Revoke(ctx, tok.ID); err != nil {
 		t.Fatalf("revoking again: got %v, want nil", err)
 	}
-	if list, _ := s.List(ctx); !list[0].RevokedAt.Equal(c.now().Add(-time.Minute)) {
+	if list, _ := s.List(ctx); !list[0].RevokedAt.Equal(c.Now().Add(-time.Minute)) {
 		t.Fatalf("revoking again moved revoked_at to %v", list[0].RevokedAt)
 	}
 	if err := s.Revoke(ctx, 999); !errors.Is(err, ErrNotFound) {
@@ -129,7 +109,7 @@ func TestCreateAuthenticateListRevoke(t *testing.T) {
 
 func TestStoresHashNotSecret(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "syncd.db"))
+	db := testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db"))
 	s := newStore(t, db)
 	secret, tok, err := s.Create(ctx, "shop", RoleMerchandiser)
 	if err != nil {
@@ -161,7 +141,7 @@ func TestStoresHashNotSecret(t *testing.T) {
 }
 
 func TestCreateValidates(t *testing.T) {
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")))
 	tests := []struct {
 		name   string
 		in     string
@@ -221,7 +201,7 @@ func TestParseRole(t *testing.T) {
 
 func TestBootstrapAdmin(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "syncd.db"))
+	db := testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db"))
 	s := newStore(t, db, WithAdminToken("bootstrap-secret"))
 	p, err := s.Authenticate(ctx, "bootstrap-secret")
 	if err != nil {
@@ -246,11 +226,11 @@ func TestBootstrapAdmin(t *testing.T) {
 func TestTokenFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "syncd.db")
-	c := newClock()
-	server := newStore(t, openDB(t, path), WithClock(c.now))
-	cli := newStore(t, openDB(t, path))
+	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	server := newStore(t, testenv.OpenDB(t, path), WithClock(c.Now))
+	cli := newStore(t, testenv.OpenDB(t, path))
 
-	c.advance(2 * time.Second)
+	c.Add(2 * time.Second)
 	secret, tok, err := cli.Create(ctx, "shop", RoleStorefront)
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +255,7 @@ func TestTokenFromAnotherProcess(t *testing.T) {
 	if got := server.loads.Load(); got != loads {
 		t.Fatalf("a hit on a fresh copy loaded from SQLite: %d loads, want %d", got, loads)
 	}
-	c.advance(refreshAfter)
+	c.Add(refreshAfter)
 	server.Authenticate(ctx, secret) // may still pass: the reload runs behind it
 	server.refreshWG.Wait()
 	if _, err := server.Authenticate(ctx, secret); !errors.Is(err, ErrInvalidToken) {
@@ -288,8 +268,8 @@ func TestTokenFromAnotherProcess(t *testing.T) {
 
 func TestUnknownTokensReloadAtMostOncePerSecond(t *testing.T) {
 	ctx := context.Background()
-	c := newClock()
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.now))
+	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.Now))
 	start := s.loads.Load()
 
 	// Ten simulated seconds of bad tokens, 100 a second.
@@ -297,13 +277,13 @@ func TestUnknownTokensReloadAtMostOncePerSecond(t *testing.T) {
 		if _, err := s.Authenticate(ctx, fmt.Sprintf("%sbad%04d", SecretPrefix, i)); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("bad token: got %v, want ErrInvalidToken", err)
 		}
-		c.advance(10 * time.Millisecond)
+		c.Add(10 * time.Millisecond)
 	}
 	if got := s.loads.Load() - start; got > 10 {
 		t.Fatalf("loads for 10 s of bad tokens: got %d, want at most 10", got)
 	}
 	// Secrets not of Create's shape never reach SQLite.
-	c.advance(time.Hour)
+	c.Add(time.Hour)
 	before := s.loads.Load()
 	for range 100 {
 		s.Authenticate(ctx, "garbage")
@@ -318,8 +298,8 @@ func TestUnknownTokensReloadAtMostOncePerSecond(t *testing.T) {
 func TestConcurrentAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "syncd.db")
-	s := newStore(t, openDB(t, path))
-	other := newStore(t, openDB(t, path))
+	s := newStore(t, testenv.OpenDB(t, path))
+	other := newStore(t, testenv.OpenDB(t, path))
 	good, _, err := s.Create(ctx, "shop", RoleStorefront)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/internal/testclock"
+	"github.com/syncd/syncd/internal/testenv"
 )
 
 func addTier(t *testing.T, s *Store, id string) {
@@ -22,7 +24,7 @@ func fieldsOf(err error) map[string]string { return fault.FieldsOf(err) }
 
 func TestTokenTiers(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")))
 	addTier(t, s, "member")
 	addTier(t, s, "reseller")
 
@@ -118,12 +120,12 @@ func TestTokenTiers(t *testing.T) {
 // reaches this one's copy within a few seconds, like a revocation.
 func TestTokenTiersFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
-	c := newClock()
+	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "syncd.db")
-	serve := newStore(t, openDB(t, path), WithClock(c.now))
-	cli := newStore(t, openDB(t, path))
+	serve := newStore(t, testenv.OpenDB(t, path), WithClock(c.Now))
+	cli := newStore(t, testenv.OpenDB(t, path))
 	addTier(t, cli, "member")
-	c.advance(2 * time.Second)
+	c.Add(2 * time.Second)
 	secret, tok, err := cli.Create(ctx, "shop", RoleStorefront)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +136,7 @@ func TestTokenTiersFromAnotherProcess(t *testing.T) {
 	if _, err := cli.SetTiers(ctx, tok.ID, []string{"member"}); err != nil {
 		t.Fatal(err)
 	}
-	c.advance(refreshAfter + time.Second)
+	c.Add(refreshAfter + time.Second)
 	serve.Authenticate(ctx, secret) // starts the background reload
 	serve.refreshWG.Wait()
 	if p, _ := serve.Authenticate(ctx, secret); !slices.Equal(p.Tiers, []string{"member"}) {
@@ -144,7 +146,7 @@ func TestTokenTiersFromAnotherProcess(t *testing.T) {
 
 func TestTokenNamesAndRotation(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, openDB(t, filepath.Join(t.TempDir(), "syncd.db")))
+	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")))
 	addTier(t, s, "member")
 	_, first, err := s.Create(ctx, "shop", RoleStorefront, WithTiers([]string{"public", "member"}))
 	if err != nil {

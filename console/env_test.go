@@ -3,16 +3,12 @@ package console_test
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,6 +24,8 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/console"
+	"github.com/syncd/syncd/internal/testclock"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/reports"
@@ -37,10 +35,10 @@ import (
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+	"github.com/syncd/syncd/suppliers/testsims"
 )
 
 const (
-	simKey = "sim-key"
 	// diamonds86 has three offers; Isipay's is the cheapest.
 	diamonds86 = "mobile-legends.diamonds-86-78-8"
 	// bundle is an Isipay offer no denomination reading can place: it
@@ -57,31 +55,6 @@ func catalogConfig(staleAfter time.Duration) catalog.Config {
 	return suppliers.CatalogConfig(catalog.Config{StaleAfter: staleAfter, Suppliers: supplierNames}, senpay.Descriptor, isipay.Descriptor)
 }
 
-// clock is a movable clock for the order service: tests jump past
-// reconcile timeouts instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is the console end to end: both supplier simulators over HTTP,
 // synced by the real clients into SQLite in t.TempDir(), merged by a real
 // Catalog, an order service routing to the simulators, and the console
@@ -96,7 +69,7 @@ type env struct {
 	isipay  *isipaysim.Sim
 	senpay  *senpaysim.Sim
 	sources map[string]offers.Source
-	clock   *clock
+	clock   *testclock.Clock
 	srv     *httptest.Server
 	reports *reports.Store
 
@@ -106,93 +79,25 @@ type env struct {
 	triggers []string // suppliers the sync button asked for
 }
 
-// sims starts both simulators with the demo catalogs plus the bundle
-// offer, and returns real clients of them.
-func sims(t testing.TB) (*senpaysim.Sim, *isipaysim.Sim, *senpay.Client, *isipay.Client) {
-	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp := senpaysim.New(spCat, senpaysim.Options{APIKey: simKey, SecretKey: simKey})
-	spSrv := httptest.NewServer(sp)
-	ip := isipaysim.New(ipCat, isipaysim.Options{APIToken: simKey})
-	ip.SetBalance(10_000_000)
-	if err := ip.Add("mobile-legends", isipaysim.NewVariant(bundleCode, "Paket Spesial Ramadhan", 99000)); err != nil {
-		t.Fatal(err)
-	}
-	ipSrv := httptest.NewServer(ip)
-	hc := &http.Client{Timeout: 5 * time.Second}
-	t.Cleanup(func() {
-		sp.Close()
-		spSrv.Close()
-		ipSrv.Close()
-		hc.CloseIdleConnections()
-	})
-	retry := suppliers.Retry{Attempts: 1}
-	spc := senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: simKey, SecretKey: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry})
-	ipc := isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: simKey, HTTP: hc, RatePerSecond: -1, Retry: retry})
-	return sp, ip, spc, ipc
+// consoleSims are both demo simulators, Isipay's funded and selling the
+// bundle offer too.
+func consoleSims() (*testsims.Senpay, *testsims.Isipay, []testenv.Supplier, error) {
+	sp, ip, ss := testsims.Both()
+	ip.Sim.SetBalance(10_000_000)
+	err := ip.Sim.Add("mobile-legends", isipaysim.NewVariant(bundleCode, "Paket Spesial Ramadhan", 99000))
+	return sp, ip, ss, err
 }
 
 // demoDB is a database file with both demo catalogs synced from the
 // simulators and linked, made once per test binary and copied into each
-// test's directory: syncing and matching afresh per test would dominate
-// the time under -race.
+// test's directory.
 var demoDB = sync.OnceValues(func() ([]byte, error) {
-	t := &onceT{}
-	defer t.cleanup()
-	dir, err := os.MkdirTemp("", "syncd-console-test")
+	_, _, ss, err := consoleSims()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	_, _, spc, ipc := sims(t)
-	if t.err != nil {
-		return nil, t.err
-	}
-	ctx := context.Background()
-	path := filepath.Join(dir, "syncd.db")
-	db, err := syncd.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	log := slog.New(slog.DiscardHandler)
-	syncer := offers.NewSyncer(db, log)
-	for name, src := range map[string]offers.Source{senpay.Name: spc, isipay.Name: ipc} {
-		if _, err := syncer.Sync(ctx, name, src); err != nil {
-			return nil, err
-		}
-	}
-	cat := catalog.NewCatalog(db, log, catalogConfig(24*time.Hour))
-	defer cat.Close()
-	if _, err := cat.Refresh(ctx); err != nil {
-		return nil, err
-	}
-	if _, err := db.Write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return nil, err
-	}
-	return os.ReadFile(path)
+	return testenv.SyncedFile(24*time.Hour, ss...)
 })
-
-// onceT is the little of testing.TB that sims needs outside a test.
-type onceT struct {
-	testing.TB
-	err      error
-	cleanups []func()
-}
-
-func (o *onceT) Fatal(args ...any) { o.err = errors.New(fmt.Sprint(args...)) }
-func (o *onceT) Cleanup(f func())  { o.cleanups = append(o.cleanups, f) }
-func (o *onceT) cleanup() {
-	for i := len(o.cleanups) - 1; i >= 0; i-- {
-		o.cleanups[i]()
-	}
-}
 
 // newEnv is the console over the demo catalog; opts adjust the order
 // service's configuration.
@@ -203,35 +108,20 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 		t.Fatalf("demo database: %v", err)
 	}
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "syncd.db")
-	if err := os.WriteFile(path, file, 0o600); err != nil {
+	sp, ip, ss, err := consoleSims()
+	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, clock: &clock{t: time.Now().UTC()}}
-	var spc *senpay.Client
-	var ipc *isipay.Client
-	e.senpay, e.isipay, spc, ipc = sims(t)
-	e.sources = map[string]offers.Source{senpay.Name: spc, isipay.Name: ipc}
-	if e.db, err = syncd.Open(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.db.Close() })
-	log := slog.New(slog.DiscardHandler)
-	e.syncer = offers.NewSyncer(e.db, log)
-	e.cat = catalog.NewCatalog(e.db, log, catalogConfig(24*time.Hour))
-	t.Cleanup(e.cat.Close)
-	if _, err := e.cat.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ocfg := orders.Config{
-		Suppliers: map[string]orders.Supplier{senpay.Name: spc, isipay.Name: ipc},
-		PollBase:  time.Second, PollMax: time.Minute, Now: e.clock.Now,
-	}
+	te := testenv.New(t, testenv.Config{Suppliers: ss, File: file, StaleAfter: 24 * time.Hour})
+	e := &env{t: t, db: te.DB, cat: te.Catalog, syncer: te.Syncer, senpay: sp.Sim, isipay: ip.Sim,
+		sources: te.Sims.Sources(), clock: te.Clock}
+	te.Refresh(t)
+	log := te.Log
+	ocfg := orders.Config{PollBase: time.Second, PollMax: time.Minute}
 	for _, o := range opts {
 		o(&ocfg)
 	}
-	e.svc = orders.New(e.db, e.cat, log, nil, ocfg)
-	t.Cleanup(e.svc.Close)
+	e.svc = te.Orders(t, ocfg, nil)
 	e.admin = "admin-" + strings.Repeat("x", 20)
 	if e.tokens, err = auth.NewStore(ctx, e.db, log, auth.WithAdminToken(e.admin)); err != nil {
 		t.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,11 +18,14 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/testclock"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+	"github.com/syncd/syncd/suppliers/testsims"
 )
 
 // Products of the demo catalog the tests move. 86 Diamonds is also sold by
@@ -35,35 +36,13 @@ const (
 	code172 = "MLBB-BJ-V3-ALLMLBB_ID_172"
 )
 
-// clock is a settable clock for the inbox; it reads the real time until
-// set.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.t.IsZero() {
-		return time.Now()
-	}
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // harness is an inbox over a real database holding Senpay's demo catalog,
 // synced from the simulator by the real client, with a snapshot built.
 type harness struct {
 	db    *syncd.DB
 	cat   *catalog.Catalog
 	in    *Inbox
-	clk   *clock
+	clk   *testclock.Clock
 	sim   *senpaysim.Sim
 	synct time.Time // when the sync started: the offers' cost_at
 }
@@ -72,44 +51,19 @@ type harness struct {
 // as its descriptor registers it.
 var testHooks = map[string]*suppliers.Webhook{senpay.Name: senpay.Descriptor.Webhook}
 
-func demoCatalog() (*senpaysim.Catalog, error) {
-	return senpaysim.LoadCatalog(senpaysim.DemoCatalog)
-}
-
 // synced is a database file with the demo catalog synced, made once per
 // test binary: migrating and syncing afresh for each test would dominate
 // their time under -race.
 var synced = sync.OnceValues(func() (syncedDB, error) {
-	ctx := context.Background()
-	simCat, err := demoCatalog()
-	if err != nil {
-		return syncedDB{}, err
-	}
-	sim := senpaysim.New(simCat, senpaysim.Options{})
-	srv := httptest.NewServer(sim)
-	defer func() { sim.Close(); srv.Close() }()
-	dir, err := os.MkdirTemp("", "syncd-inbox-test")
-	if err != nil {
-		return syncedDB{}, err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "syncd.db")
-	db, err := syncd.Open(ctx, path)
-	if err != nil {
-		return syncedDB{}, err
-	}
-	defer db.Close()
-	src := senpay.New(senpay.Config{BaseURL: srv.URL, APIKey: "k", HTTP: &http.Client{Timeout: 5 * time.Second},
-		RatePerSecond: -1, Retry: suppliers.Retry{Attempts: 1}})
-	res, err := offers.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, senpay.Name, src)
-	if err != nil {
-		return syncedDB{}, err
-	}
-	if _, err := db.Write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return syncedDB{}, err
-	}
-	file, err := os.ReadFile(path)
-	return syncedDB{file: file, started: res.Started}, err
+	sims := testenv.Start(0, testsims.NewSenpay(senpaysim.Options{}).Supplier())
+	defer sims.Close()
+	var started time.Time
+	file, err := testenv.DBFile(func(ctx context.Context, db *syncd.DB) error {
+		res, err := offers.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, senpay.Name, sims.Client(senpay.Name))
+		started = res.Started
+		return err
+	})
+	return syncedDB{file: file, started: started}, err
 })
 
 type syncedDB struct {
@@ -124,29 +78,11 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("synced database: %v", err)
 	}
-	path := filepath.Join(t.TempDir(), "syncd.db")
-	if err := os.WriteFile(path, s.file, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	db, err := syncd.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	log := slog.New(slog.DiscardHandler)
-	cat := catalog.NewCatalog(db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
-		Suppliers: []string{senpay.Name}}, senpay.Descriptor))
-	if _, err := cat.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	simCat, err := demoCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := senpaysim.New(simCat, senpaysim.Options{})
-	t.Cleanup(sim.Close)
-	clk := &clock{}
-	return &harness{db: db, cat: cat, clk: clk, sim: sim, synct: s.started, in: New(db, cat, log, testHooks, WithClock(clk.now))}
+	sp := testsims.NewSenpay(senpaysim.Options{})
+	te := testenv.New(t, testenv.Config{Suppliers: []testenv.Supplier{sp.Supplier()}, File: s.file, Clock: testclock.Live()})
+	te.Refresh(t)
+	return &harness{db: te.DB, cat: te.Catalog, clk: te.Clock, sim: sp.Sim, synct: s.started,
+		in: New(te.DB, te.Catalog, te.Log, testHooks, WithClock(te.Clock.Now))}
 }
 
 func priceUpdate(changes ...string) []byte {
@@ -432,7 +368,7 @@ func TestOlderThanStoredIsNotApplied(t *testing.T) {
 func TestFutureSentAtIsClamped(t *testing.T) {
 	h := newHarness(t)
 	received := time.Now().Add(time.Second)
-	h.clk.set(received)
+	h.clk.Set(received)
 	body := []byte(`{"webhook_type": "price_update", "sent_at": "2099-01-01T00:00:00Z",
 		"data": [{"product_code": "` + code86 + `", "price_new": 21000}]}`)
 	if _, err := h.in.Receive(context.Background(), senpay.Name, body, "a"); err != nil {
@@ -500,7 +436,7 @@ func (u *updater) called() []orders.Update {
 
 // withOrders is h's inbox again, sending transaction_status to u.
 func (h *harness) withOrders(u *updater) *Inbox {
-	return New(h.db, h.cat, slog.New(slog.DiscardHandler), testHooks, WithClock(h.clk.now), WithOrders(u.apply))
+	return New(h.db, h.cat, slog.New(slog.DiscardHandler), testHooks, WithClock(h.clk.Now), WithOrders(u.apply))
 }
 
 const statusBody = `{"webhook_type": "transaction_status", "reference": "TRX24070385294000934",
@@ -601,7 +537,7 @@ func TestPrune(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	start := time.Now()
-	h.clk.set(start)
+	h.clk.Set(start)
 	h.in.retention = 24 * time.Hour
 	const insert = `INSERT INTO webhook_inbox (supplier, kind, digest, body, received_at) VALUES ('senpay', 'price_update', 'pending', ?, ?)`
 	if _, err := h.db.Write.Exec(insert, string(priceUpdate(code172, "1", "45610")), syncd.FormatTime(start.Add(-48*time.Hour))); err != nil {
@@ -611,7 +547,7 @@ func TestPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two days on: the first delivery has expired; the pending row stays.
-	h.clk.set(start.Add(48 * time.Hour))
+	h.clk.Set(start.Add(48 * time.Hour))
 	if _, err := h.in.Receive(ctx, senpay.Name, priceUpdate(code86, "21000", "22000"), "a"); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
-	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
@@ -31,8 +30,9 @@ const (
 // the service cfg's balance settings.
 func withBalances(cfg orders.BalanceConfig) option {
 	return func(e *env, oc *orders.Config, _ *orders.NotifyConfig) {
-		e.cat = catalog.NewCatalog(e.db, slog.New(slog.DiscardHandler), suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
-			Suppliers: []string{senpay.Name, isipay.Name}, BalanceMargin: cfg.Margin}, senpay.Descriptor, isipay.Descriptor))
+		cc := e.sims.CatalogConfig(time.Hour)
+		cc.BalanceMargin = cfg.Margin
+		e.cat = catalog.NewCatalog(e.db, slog.New(slog.DiscardHandler), cc)
 		e.t.Cleanup(e.cat.Close)
 		if _, err := e.cat.Refresh(context.Background()); err != nil {
 			e.t.Fatal(err)

@@ -358,7 +358,7 @@ func TestUnauthorizedSyncStopsRouting(t *testing.T) {
 // as the scheduler does; it reports whether the sync failed.
 func (e *env) sync2(supplier string) bool {
 	e.t.Helper()
-	src := map[string]offers.Source{senpay.Name: e.spc, isipay.Name: e.ipc}[supplier]
+	src := e.sims.Client(supplier)
 	res, err := e.syncer.Sync(context.Background(), supplier, src)
 	if _, aerr := e.cat.AfterSync(context.Background(), res); aerr != nil {
 		e.t.Fatal(aerr)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
-	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
@@ -46,13 +45,12 @@ func (e *env) restart() {
 	ctx := context.Background()
 	e.open()
 	log := slog.New(slog.DiscardHandler)
-	e.cat = catalog.NewCatalog(e.db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
-		Suppliers: []string{senpay.Name, isipay.Name}}, senpay.Descriptor, isipay.Descriptor))
+	e.cat = catalog.NewCatalog(e.db, log, e.sims.CatalogConfig(time.Hour))
 	e.t.Cleanup(e.cat.Close)
 	if _, err := e.cat.Refresh(ctx); err != nil {
 		e.t.Fatal(err)
 	}
-	e.cfg.Suppliers = map[string]orders.Supplier{senpay.Name: e.spc, isipay.Name: e.ipc}
+	e.cfg.Suppliers = e.sims.Orders()
 	e.start(orders.NotifyConfig{})
 	if _, err := e.svc.Resume(ctx); err != nil {
 		e.t.Fatal(err)

@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,14 +15,16 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/testclock"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
-	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+	"github.com/syncd/syncd/suppliers/testsims"
 )
 
 const (
@@ -35,25 +35,6 @@ const (
 	diamonds86 = "mobile-legends.diamonds-86-78-8"
 )
 
-// clock is a movable clock for the order service: tests jump past poll
-// intervals and timeouts instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is order routing end to end: both supplier simulators over real
 // HTTP, synced by the real clients into a real SQLite file, a catalog
 // priced with a 20% markup, and an order service over all of it. Senpay's
@@ -61,6 +42,7 @@ func (c *clock) Add(d time.Duration) {
 // hands them to the service, as syncd's inbox does.
 type env struct {
 	t      *testing.T
+	sims   *testenv.Sims
 	path   string
 	db     *syncd.DB
 	cat    *catalog.Catalog
@@ -73,7 +55,7 @@ type env struct {
 	ipc    *isipay.Client
 	// spURL and ipURL are where the simulators listen.
 	spURL, ipURL string
-	clock        *clock
+	clock        *testclock.Clock
 	cfg          orders.Config
 	hook         *httptest.Server
 	// hold, when set, makes the webhook endpoint wait until it is closed:
@@ -86,47 +68,16 @@ type option func(*env, *orders.Config, *orders.NotifyConfig)
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, clock: &clock{t: time.Now().UTC()}}
+	e := &env{t: t}
 	e.hook = httptest.NewServer(http.HandlerFunc(e.serveWebhook))
 	t.Cleanup(e.hook.Close)
-
-	spCat, err := senpaysim.LoadCatalog(senpaysim.DemoCatalog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.senpay = senpaysim.New(spCat, senpaysim.Options{APIKey: key, SecretKey: key, WebhookURL: e.hook.URL})
-	spSrv := httptest.NewServer(e.senpay)
-	ipCat, err := isipaysim.LoadCatalog(isipaysim.DemoCatalog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.isipay = isipaysim.New(ipCat, isipaysim.Options{APIToken: key})
-	e.isipay.SetBalance(10_000_000)
-	ipSrv := httptest.NewServer(e.isipay)
-	e.spURL, e.ipURL = spSrv.URL, ipSrv.URL
-	hc := &http.Client{Timeout: 2 * time.Second}
-	t.Cleanup(func() {
-		e.senpay.Close()
-		spSrv.Close()
-		ipSrv.Close()
-		hc.CloseIdleConnections()
-	})
-	retry := suppliers.Retry{Attempts: 1}
-	e.spc = senpay.New(senpay.Config{BaseURL: spSrv.URL, APIKey: key, SecretKey: key, HTTP: hc, RatePerSecond: -1, Retry: retry})
-	e.ipc = isipay.New(isipay.Config{BaseURL: ipSrv.URL, APIToken: key, HTTP: hc, RatePerSecond: -1, Retry: retry})
-
-	e.path = filepath.Join(t.TempDir(), "syncd.db")
-	e.open()
-	log := slog.New(slog.DiscardHandler)
-	e.syncer = offers.NewSyncer(e.db, log)
-	e.cat = catalog.NewCatalog(e.db, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour,
-		Suppliers: []string{senpay.Name, isipay.Name}}, senpay.Descriptor, isipay.Descriptor))
-	t.Cleanup(e.cat.Close)
-	e.sync(senpay.Name)
-	e.sync(isipay.Name)
-	if _, err := e.cat.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sp := testsims.NewSenpay(senpaysim.Options{WebhookURL: e.hook.URL})
+	ip := testsims.NewIsipay(isipaysim.Options{Balance: 10_000_000})
+	te := testenv.New(t, testenv.Config{Suppliers: []testenv.Supplier{sp.Supplier(), ip.Supplier()}, HTTPTimeout: 2 * time.Second})
+	e.sims, e.path, e.db, e.cat, e.syncer, e.clock = te.Sims, te.Path, te.DB, te.Catalog, te.Syncer, te.Clock
+	e.senpay, e.isipay, e.spc, e.ipc = sp.Sim, ip.Sim, sp.Client, ip.Client
+	e.spURL, e.ipURL = te.Sims.URL(senpay.Name), te.Sims.URL(isipay.Name)
+	te.SyncAll(t)
 	markup, err := rules.Decode([]byte(`{"name": "+20%", "action": {"kind": "markup_percent", "value": "20", "plus": 0}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +87,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	}
 
 	e.cfg = orders.Config{
-		Suppliers:        map[string]orders.Supplier{senpay.Name: e.spc, isipay.Name: e.ipc},
+		Suppliers:        te.Sims.Orders(),
 		PollBase:         time.Second,
 		PollMax:          time.Minute,
 		RerouteWindow:    10 * time.Minute,
@@ -160,14 +111,10 @@ func newEnv(t *testing.T, opts ...option) *env {
 	return e
 }
 
+// open is a new connection to the env's database file.
 func (e *env) open() {
 	e.t.Helper()
-	db, err := syncd.Open(context.Background(), e.path)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.db = db
-	e.t.Cleanup(func() { db.Close() })
+	e.db = testenv.OpenDB(e.t, e.path)
 }
 
 func (e *env) start(ncfg orders.NotifyConfig) {
@@ -180,8 +127,7 @@ func (e *env) start(ncfg orders.NotifyConfig) {
 
 func (e *env) sync(supplier string) {
 	e.t.Helper()
-	src := map[string]offers.Source{senpay.Name: e.spc, isipay.Name: e.ipc}[supplier]
-	if _, err := e.syncer.Sync(context.Background(), supplier, src); err != nil {
+	if _, err := e.syncer.Sync(context.Background(), supplier, e.sims.Client(supplier)); err != nil {
 		e.t.Fatal(err)
 	}
 }

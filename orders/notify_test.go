@@ -21,29 +21,10 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/testclock"
 )
 
 // notifyClock is a clock the tests move by hand.
-type notifyClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newNotifyClock() *notifyClock {
-	return &notifyClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *notifyClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *notifyClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // notifyRequest is one POST the storefront received.
 type notifyRequest struct {
@@ -243,9 +224,9 @@ func TestNotifyRetriesWithBackoff(t *testing.T) {
 		}
 		return http.StatusOK, "ok"
 	})
-	clock := newNotifyClock()
+	clock := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	var outcomes []string
-	db, n := newNotifyTest(t, NotifyConfig{URL: shop.URL, Secret: secret, Now: clock.now,
+	db, n := newNotifyTest(t, NotifyConfig{URL: shop.URL, Secret: secret, Now: clock.Now,
 		OnAttempt: func(o string) { outcomes = append(outcomes, o) }}, "ord_1")
 	id := enqueueNotify(t, db, n, "ord_1", "success")
 
@@ -260,7 +241,7 @@ func TestNotifyRetriesWithBackoff(t *testing.T) {
 		if want := "HTTP 500: upstream exploded [secret]"; d.LastError != want {
 			t.Errorf("last_error: got %q, want %q", d.LastError, want)
 		}
-		wait := d.NextAt.Sub(clock.now())
+		wait := d.NextAt.Sub(clock.Now())
 		base := time.Duration(1<<(attempt-1)) * notifyBaseDelay
 		if lo, hi := base*8/10, base*12/10; wait < lo || wait > hi {
 			t.Errorf("attempt %d: retry in %v, want within [%v, %v]", attempt, wait, lo, hi)
@@ -272,7 +253,7 @@ func TestNotifyRetriesWithBackoff(t *testing.T) {
 		if got := len(shop.requests()); got != attempt {
 			t.Fatalf("storefront received %d requests before the retry was due, want %d", got, attempt)
 		}
-		clock.set(*d.NextAt)
+		clock.Set(*d.NextAt)
 	}
 	if waits[1] <= waits[0] {
 		t.Errorf("backoff did not grow: %v then %v", waits[0], waits[1])
@@ -332,9 +313,9 @@ func TestNotifyRefusals(t *testing.T) {
 			if tc.down {
 				srv.Close()
 			}
-			clock := newNotifyClock()
+			clock := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 			// The token stands for anything secret a URL may carry.
-			db, n := newNotifyTest(t, NotifyConfig{URL: srv.URL + "/hook?token=t0ken", Now: clock.now}, "ord_1")
+			db, n := newNotifyTest(t, NotifyConfig{URL: srv.URL + "/hook?token=t0ken", Now: clock.Now}, "ord_1")
 			id := enqueueNotify(t, db, n, "ord_1", "failed")
 			deliverDue(t, n, 0)
 			d := notifyDelivery(t, n, id)
@@ -345,7 +326,7 @@ func TestNotifyRefusals(t *testing.T) {
 				t.Errorf("last_error: got %q, want it to start with %q and not show the URL", d.LastError, tc.want)
 			}
 			if tc.wait != 0 {
-				if got := d.NextAt.Sub(clock.now()); got != tc.wait {
+				if got := d.NextAt.Sub(clock.Now()); got != tc.wait {
 					t.Errorf("retry in %v, want %v", got, tc.wait)
 				}
 			}
@@ -392,8 +373,8 @@ func TestNotifySurvivesRestart(t *testing.T) {
 		return http.StatusOK, "ok"
 	})
 	path := filepath.Join(t.TempDir(), "syncd.db")
-	clock := newNotifyClock()
-	cfg := NotifyConfig{URL: shop.URL, Secret: "s3cret", Now: clock.now}
+	clock := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	cfg := NotifyConfig{URL: shop.URL, Secret: "s3cret", Now: clock.Now}
 
 	db, err := syncd.Open(ctx, path)
 	if err != nil {
@@ -409,7 +390,7 @@ func TestNotifySurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	clock.set(clock.now().Add(time.Hour))
+	clock.Set(clock.Now().Add(time.Hour))
 	db = openNotifyDB(t, path)
 	n = NewNotifier(db, slog.New(slog.DiscardHandler), cfg)
 	deliverDue(t, n, 2)
@@ -431,8 +412,8 @@ func TestNotifyKeepsOrderPerOrder(t *testing.T) {
 		}
 		return http.StatusOK, "ok"
 	})
-	clock := newNotifyClock()
-	db, n := newNotifyTest(t, NotifyConfig{URL: shop.URL, Now: clock.now}, "ord_a", "ord_b")
+	clock := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	db, n := newNotifyTest(t, NotifyConfig{URL: shop.URL, Now: clock.Now}, "ord_a", "ord_b")
 	a1 := enqueueNotify(t, db, n, "ord_a", "processing")
 	a2 := enqueueNotify(t, db, n, "ord_a", "success")
 	b1 := enqueueNotify(t, db, n, "ord_b", "processing")
@@ -446,7 +427,7 @@ func TestNotifyKeepsOrderPerOrder(t *testing.T) {
 		t.Errorf("%s sent before the earlier %s was delivered", a2, a1)
 	}
 	// Once a1 is through, a2 follows in the same pass.
-	clock.set(clock.now().Add(time.Minute))
+	clock.Set(clock.Now().Add(time.Minute))
 	deliverDue(t, n, 2)
 
 	var got []string
@@ -466,16 +447,16 @@ func TestNotifyGivesUp(t *testing.T) {
 		}
 		return http.StatusOK, "ok"
 	})
-	clock := newNotifyClock()
+	clock := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	var outcomes []string
-	db, n := newNotifyTest(t, NotifyConfig{URL: shop.URL, Now: clock.now, MaxAttempts: 3,
+	db, n := newNotifyTest(t, NotifyConfig{URL: shop.URL, Now: clock.Now, MaxAttempts: 3,
 		OnAttempt: func(o string) { outcomes = append(outcomes, o) }}, "ord_1")
 	first := enqueueNotify(t, db, n, "ord_1", "processing")
 	later := enqueueNotify(t, db, n, "ord_1", "success")
 
 	for range 2 {
 		deliverDue(t, n, 0)
-		clock.set(clock.now().Add(time.Hour))
+		clock.Set(clock.Now().Add(time.Hour))
 	}
 	// The third refusal gives up on first, which lets later go.
 	deliverDue(t, n, 1)
@@ -491,7 +472,7 @@ func TestNotifyGivesUp(t *testing.T) {
 		t.Errorf("OnAttempt: got %v, want %v", outcomes, want)
 	}
 	// Given up is final.
-	clock.set(clock.now().Add(24 * time.Hour))
+	clock.Set(clock.Now().Add(24 * time.Hour))
 	deliverDue(t, n, 0)
 	if got := len(shop.requests()); got != 4 {
 		t.Errorf("storefront received %d requests, want 4", got)
@@ -510,8 +491,8 @@ func TestNotifyList(t *testing.T) {
 		}
 		return http.StatusOK, "ok"
 	})
-	clock := newNotifyClock()
-	db, n := newNotifyTest(t, NotifyConfig{URL: shop.URL, Now: clock.now, MaxAttempts: 1}, "ord_a", "ord_b", "ord_c")
+	clock := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	db, n := newNotifyTest(t, NotifyConfig{URL: shop.URL, Now: clock.Now, MaxAttempts: 1}, "ord_a", "ord_b", "ord_c")
 	a1 := enqueueNotify(t, db, n, "ord_a", "processing")
 	a2 := enqueueNotify(t, db, n, "ord_a", "success")
 	b1 := enqueueNotify(t, db, n, "ord_b", "processing") // fails at once: MaxAttempts 1
@@ -550,7 +531,7 @@ func TestNotifyList(t *testing.T) {
 	}
 	d := notifyDelivery(t, n, b1)
 	if d.Order != "ord_b" || d.Status != "processing" || d.State != DeliveryFailed || d.Attempts != 1 ||
-		d.LastError != "HTTP 500: no" || !d.CreatedAt.Equal(clock.now()) || !d.FailedAt.Equal(clock.now()) {
+		d.LastError != "HTTP 500: no" || !d.CreatedAt.Equal(clock.Now()) || !d.FailedAt.Equal(clock.Now()) {
 		t.Errorf("got %+v, want ord_b processing, failed after 1 attempt at the clock's time", d)
 	}
 	if _, err := n.List(context.Background(), DeliveryFilter{State: "lost"}); !errors.Is(err, ErrDeliveryFilter) {

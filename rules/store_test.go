@@ -3,23 +3,18 @@ package rules_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	_ "modernc.org/sqlite"
 
-	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/rules"
 )
 
 func newStore(t *testing.T) *rules.Store {
 	t.Helper()
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testenv.NewDB(t)
 	return rules.NewStore(db.Write, db.Read)
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 )
@@ -336,11 +336,7 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 // nothing, so it must not reach afterSync, where it would count as a
 // successful run with no offers.
 func TestRefusedSyncIsNotObserved(t *testing.T) {
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testenv.NewDB(t)
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	syncer := offers.NewSyncer(db, log)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 )
 
@@ -73,11 +73,7 @@ type schedFixture struct {
 // shut down before the database closes.
 func startScheduler(t *testing.T, srcs map[string]offers.Source, interval time.Duration) *schedFixture {
 	t.Helper()
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testenv.NewDB(t)
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	syncer := offers.NewSyncer(db, log)

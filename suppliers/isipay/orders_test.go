@@ -5,32 +5,16 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/testclock"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 )
 
 // simClock is a settable clock for the simulator's order progression.
-type simClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *simClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // mlbbPurchase buys a demo catalog variant whose data is user id and zone.
 func mlbbPurchase(ref, userID string) orders.Purchase {
@@ -65,7 +49,7 @@ func wantOutcome(t *testing.T, err error, want error) {
 }
 
 func TestPlaceThenCheckDelivered(t *testing.T) {
-	clk := &simClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.At(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	sim, c, _ := startSim(t, isipaysim.Options{Balance: 1_000_000, OrderDelay: time.Minute, Now: clk.Now})
 	ctx := context.Background()
 

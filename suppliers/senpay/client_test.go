@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/testclock"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
@@ -75,7 +76,7 @@ func TestProductsFromSimulator(t *testing.T) {
 }
 
 func TestOrderLifecycle(t *testing.T) {
-	clk := newClock()
+	clk := testclock.At(time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC))
 	sim, srv := demoSim(t, senpaysim.Options{OrderDelay: time.Minute, Now: clk.Now, Balance: 1_000_000})
 	c := testClient(srv, 5*time.Second)
 	ctx := context.Background()

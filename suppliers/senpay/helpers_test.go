@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,24 +47,6 @@ func testClient(srv *httptest.Server, timeout time.Duration, mod ...func(*Config
 }
 
 // clock is a settable clock for the simulator's order progression.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // demoSim serves the demo catalog over real HTTP with the test credentials.
 func demoSim(t *testing.T, opts senpaysim.Options) (*senpaysim.Sim, *httptest.Server) {

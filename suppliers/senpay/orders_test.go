@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/testclock"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers"
@@ -65,7 +66,7 @@ func wantOutcome(t *testing.T, err error, want error) {
 }
 
 func TestPlaceThenCheckDelivered(t *testing.T) {
-	clk := newClock()
+	clk := testclock.At(time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC))
 	start := clk.Now()
 	sim, srv := demoSim(t, senpaysim.Options{OrderDelay: time.Minute, Now: clk.Now})
 	c := testClient(srv, 5*time.Second)
@@ -271,7 +272,7 @@ func TestCheckOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.word, func(t *testing.T) {
-			clk := newClock()
+			clk := testclock.At(time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC))
 			sim, srv := demoSim(t, senpaysim.Options{OrderDelay: time.Minute, Now: clk.Now})
 			sim.SetTargetOutcome("99999999", tt.steer)
 			c := testClient(srv, 5*time.Second)
@@ -379,7 +380,7 @@ func TestWebhookOrderUpdate(t *testing.T) {
 
 // The simulator's webhook for an order says what Check says about it.
 func TestWebhookAgreesWithCheck(t *testing.T) {
-	clk := newClock()
+	clk := testclock.At(time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC))
 	sim, srv := demoSim(t, senpaysim.Options{Now: clk.Now})
 	sim.SetTargetOutcome("99999999", senpaysim.StatusRefund)
 	updates := make(chan orders.Update, 1)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/internal/testclock"
 )
 
 func orderBody(code, ref, user string) string {
@@ -35,7 +37,7 @@ type status struct {
 }
 
 func TestOrderProgression(t *testing.T) {
-	clk := &clock{t: time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC)}
+	clk := testclock.At(time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC))
 	s, srv := start(t, Options{OrderDelay: 30 * time.Second, Now: clk.Now, Balance: 100_000})
 	s.SetTargetOutcome("666", StatusFailed)
 	s.SetTargetOutcome("777", StatusProcessing)
@@ -105,7 +107,7 @@ func TestOrderProgression(t *testing.T) {
 }
 
 func TestCreateValidation(t *testing.T) {
-	clk := &clock{t: time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC)}
+	clk := testclock.At(time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC))
 	s, srv := start(t, Options{Now: clk.Now, Balance: 50_000})
 	if r := create(t, srv, orderBody("MLBB-BJ-V3-ALLMLBB_ID_5", "DUP", "1")); r.Status != 200 {
 		t.Fatalf("first order: %s", r.Raw)

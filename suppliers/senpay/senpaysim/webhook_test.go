@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/internal/testclock"
 )
 
 type receiver struct {
@@ -68,7 +70,7 @@ func TestSendPriceUpdate(t *testing.T) {
 }
 
 func TestSendTransactionStatus(t *testing.T) {
-	clk := &clock{t: time.Date(2024, 7, 2, 13, 8, 38, 0, time.UTC)}
+	clk := testclock.At(time.Date(2024, 7, 2, 13, 8, 38, 0, time.UTC))
 	s, srv := start(t, Options{Now: clk.Now, OrderDelay: 30 * time.Second})
 	recv := newReceiver(t, `{"status": 200, "message": "Webhook berhasil diproses"}`)
 	r := create(t, srv, orderBody("MLBB-BJ-V3-ALLMLBB_ID_5", "INV12345678", "1122334455"))
