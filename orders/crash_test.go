@@ -16,6 +16,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/isipay"
+	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 	"github.com/syncd/syncd/suppliers/senpay"
 )
 
@@ -163,14 +164,19 @@ func TestCloseFinishesTheStepInProgress(t *testing.T) {
 		}
 		done <- o
 	}()
-	// Wait until the attempt is stored and the call is under way.
+	// Wait until the attempt is stored and the call is under way: the
+	// simulator has the request (it counts it before its latency). A
+	// prepared attempt alone is not enough: intake commits it before the
+	// step that sends it is registered, and a Close in between leaves it
+	// for the next start to resend, which is not what this test is about.
+	sent := e.isipay.Requests(isipaysim.PathOrder)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var n int
 		if err := e.db.Read.Get(&n, `SELECT count(*) FROM order_attempts WHERE state = 'prepared'`); err != nil {
 			t.Fatal(err)
 		}
-		if n == 1 {
+		if n == 1 && e.isipay.Requests(isipaysim.PathOrder) > sent {
 			break
 		}
 		if time.Now().After(deadline) {
