@@ -3,10 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/internal/testenv"
 )
 
@@ -14,7 +14,7 @@ import (
 // principal while it lives, ErrInvalidToken once it is revoked.
 func TestRecheck(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithAdminToken("boot-secret"))
+	s := newStore(t, testenv.OpenDB(t, dbtest.DSN(t)), WithAdminToken("boot-secret"))
 	secret, tok, err := s.Create(ctx, "merch", RoleMerchandiser)
 	if err != nil {
 		t.Fatal(err)

@@ -160,7 +160,7 @@ func Rotate() CreateOption { return func(c *createSpec) { c.rotate = true } }
 // one party: a name any token has had, revoked or not, is refused with a
 // *NameTakenError unless the call asks to Rotate.
 func (s *Store) Create(ctx context.Context, name string, role Role, opts ...CreateOption) (string, Token, error) {
-	const q = `INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)`
+	const q = `INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`
 
 	var spec createSpec
 	for _, o := range opts {
@@ -176,8 +176,11 @@ func (s *Store) Create(ctx context.Context, name string, role Role, opts ...Crea
 	now := s.now().UTC()
 	tok := Token{Name: name, Role: role, CreatedAt: now}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		// Inside the write transaction, so two creations of one name
-		// cannot both find it free.
+		// Inside the write transaction, under the name's lock, so two
+		// creations of one name cannot both find it free.
+		if err := syncd.LockTx(ctx, tx, "token name "+name); err != nil {
+			return err
+		}
 		prev, taken, err := newestNamed(ctx, tx, name)
 		if err != nil {
 			return err
@@ -200,11 +203,7 @@ func (s *Store) Create(ctx context.Context, name string, role Role, opts ...Crea
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, q, name, role.String(), h[:], syncd.FormatTime(now))
-		if err != nil {
-			return err
-		}
-		if tok.ID, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, q, name, role.String(), h[:], syncd.FormatTime(now)).Scan(&tok.ID); err != nil {
 			return err
 		}
 		return grantTiers(ctx, tx, tok.ID, tok.Tiers)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/testclock"
 	"github.com/syncd/syncd/internal/testenv"
@@ -38,7 +38,7 @@ func newStore(t *testing.T, db *syncd.DB, opts ...StoreOption) *Store {
 func TestCreateAuthenticateListRevoke(t *testing.T) {
 	ctx := context.Background()
 	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.Now))
+	s := newStore(t, testenv.OpenDB(t, dbtest.DSN(t)), WithClock(c.Now))
 
 	secret, tok, err := s.Create(ctx, "  shop-backend ", RoleStorefront)
 	if err != nil {
@@ -109,7 +109,7 @@ func TestCreateAuthenticateListRevoke(t *testing.T) {
 
 func TestStoresHashNotSecret(t *testing.T) {
 	ctx := context.Background()
-	db := testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db"))
+	db := testenv.OpenDB(t, dbtest.DSN(t))
 	s := newStore(t, db)
 	secret, tok, err := s.Create(ctx, "shop", RoleMerchandiser)
 	if err != nil {
@@ -141,7 +141,7 @@ func TestStoresHashNotSecret(t *testing.T) {
 }
 
 func TestCreateValidates(t *testing.T) {
-	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")))
+	s := newStore(t, testenv.OpenDB(t, dbtest.DSN(t)))
 	tests := []struct {
 		name   string
 		in     string
@@ -201,7 +201,7 @@ func TestParseRole(t *testing.T) {
 
 func TestBootstrapAdmin(t *testing.T) {
 	ctx := context.Background()
-	db := testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db"))
+	db := testenv.OpenDB(t, dbtest.DSN(t))
 	s := newStore(t, db, WithAdminToken("bootstrap-secret"))
 	p, err := s.Authenticate(ctx, "bootstrap-secret")
 	if err != nil {
@@ -225,7 +225,7 @@ func TestBootstrapAdmin(t *testing.T) {
 // running `syncd serve`: a second Store on the same file.
 func TestTokenFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "syncd.db")
+	path := dbtest.DSN(t)
 	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	server := newStore(t, testenv.OpenDB(t, path), WithClock(c.Now))
 	cli := newStore(t, testenv.OpenDB(t, path))
@@ -269,7 +269,7 @@ func TestTokenFromAnotherProcess(t *testing.T) {
 func TestUnknownTokensReloadAtMostOncePerSecond(t *testing.T) {
 	ctx := context.Background()
 	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")), WithClock(c.Now))
+	s := newStore(t, testenv.OpenDB(t, dbtest.DSN(t)), WithClock(c.Now))
 	start := s.loads.Load()
 
 	// Ten simulated seconds of bad tokens, 100 a second.
@@ -297,7 +297,7 @@ func TestUnknownTokensReloadAtMostOncePerSecond(t *testing.T) {
 // with the real clock; run it with -race.
 func TestConcurrentAuthenticate(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "syncd.db")
+	path := dbtest.DSN(t)
 	s := newStore(t, testenv.OpenDB(t, path))
 	other := newStore(t, testenv.OpenDB(t, path))
 	good, _, err := s.Create(ctx, "shop", RoleStorefront)

@@ -3,11 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/testclock"
 	"github.com/syncd/syncd/internal/testenv"
@@ -24,7 +24,7 @@ func fieldsOf(err error) map[string]string { return fault.FieldsOf(err) }
 
 func TestTokenTiers(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")))
+	s := newStore(t, testenv.OpenDB(t, dbtest.DSN(t)))
 	addTier(t, s, "member")
 	addTier(t, s, "reseller")
 
@@ -121,7 +121,7 @@ func TestTokenTiers(t *testing.T) {
 func TestTokenTiersFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	c := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	path := filepath.Join(t.TempDir(), "syncd.db")
+	path := dbtest.DSN(t)
 	serve := newStore(t, testenv.OpenDB(t, path), WithClock(c.Now))
 	cli := newStore(t, testenv.OpenDB(t, path))
 	addTier(t, cli, "member")
@@ -146,7 +146,7 @@ func TestTokenTiersFromAnotherProcess(t *testing.T) {
 
 func TestTokenNamesAndRotation(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, testenv.OpenDB(t, filepath.Join(t.TempDir(), "syncd.db")))
+	s := newStore(t, testenv.OpenDB(t, dbtest.DSN(t)))
 	addTier(t, s, "member")
 	_, first, err := s.Create(ctx, "shop", RoleStorefront, WithTiers([]string{"public", "member"}))
 	if err != nil {

@@ -208,8 +208,8 @@ func offerGame(ctx context.Context, tx *sqlx.Tx, offerID int64) (string, error) 
 }
 
 func setLink(ctx context.Context, tx *sqlx.Tx, offerID int64, itemID, by, now string) error {
-	const q = `UPDATE offers SET item_id = ?, link_method = 'manual', link_confidence = '1.00', link_manual = 1,
-		link_review = 0, link_decided_by = ?, link_updated_at = ? WHERE id = ? AND item_id IS NOT NULL`
+	const q = `UPDATE offers SET item_id = ?, link_method = 'manual', link_confidence = '1.00', link_manual = TRUE,
+		link_review = FALSE, link_decided_by = ?, link_updated_at = ? WHERE id = ? AND item_id IS NOT NULL`
 	r, err := tx.ExecContext(ctx, q, itemID, by, now, offerID)
 	if err != nil {
 		return fmt.Errorf("link offer %d to %s: %w", offerID, itemID, err)
@@ -309,7 +309,7 @@ func createItem(ctx context.Context, tx *sqlx.Tx, id, game, name, now string) er
 
 // renameItem sets the name storefronts show for an item.
 func renameItem(ctx context.Context, tx *sqlx.Tx, itemID, name, now string) error {
-	const q = `UPDATE items SET name = ?, renamed = 1, updated_at = ? WHERE id = ?`
+	const q = `UPDATE items SET name = ?, renamed = TRUE, updated_at = ? WHERE id = ?`
 	r, err := tx.ExecContext(ctx, q, name, now, itemID)
 	if err != nil {
 		return err
@@ -337,7 +337,7 @@ func supplierGameLink(ctx context.Context, tx *sqlx.Tx, supplier, code string) (
 
 // setGameLink links a supplier game to game by a merchandiser's decision.
 func setGameLink(ctx context.Context, tx *sqlx.Tx, supplier, code, game, by, now string) error {
-	const q = `UPDATE game_links SET game_id = ?, method = 'manual', manual = 1, decided_by = ?, updated_at = ?
+	const q = `UPDATE game_links SET game_id = ?, method = 'manual', manual = TRUE, decided_by = ?, updated_at = ?
 		WHERE supplier = ? AND game_code = ?`
 	if _, err := tx.ExecContext(ctx, q, game, by, now, supplier, code); err != nil {
 		return fmt.Errorf("link supplier game %s/%s to %s: %w", supplier, code, game, err)

@@ -91,7 +91,7 @@ func consoleSims() (*testsims.Senpay, *testsims.Isipay, []testenv.Supplier, erro
 // demoDB is a database file with both demo catalogs synced from the
 // simulators and linked, made once per test binary and copied into each
 // test's directory.
-var demoDB = sync.OnceValues(func() ([]byte, error) {
+var demoDB = sync.OnceValues(func() (*testenv.Fixture, error) {
 	_, _, ss, err := consoleSims()
 	if err != nil {
 		return nil, err

@@ -201,7 +201,8 @@ func (s *Syncer) writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, 
 	// overwriting newer data.
 	const insert = `INSERT INTO offers
 		(supplier, code, game_code, name, cost, cost_raw, active, process_duration, first_seen, updated_at, cost_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (supplier, code) DO NOTHING`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (supplier, code) DO NOTHING
+		RETURNING id`
 	const update = `UPDATE offers SET game_code = ?, name = ?, cost = ?, cost_raw = ?, active = ?,
 		process_duration = ?, updated_at = ?, removed_at = NULL,
 		cost_at = CASE WHEN cost = ? AND cost_raw = ? THEN cost_at ELSE ? END,
@@ -255,16 +256,16 @@ func (s *Syncer) writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, 
 		}
 		switch {
 		case !exists:
-			r, err := ins.ExecContext(ctx, supplier, code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now, now, costAt)
+			// RETURNING rather than LastInsertId, which PostgreSQL's
+			// driver lacks; no row back is the conflict oneRow reports
+			// for an update.
+			var id int64
+			err := ins.QueryRowContext(ctx, supplier, code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now, now, costAt).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return errConcurrentWrite
+			}
 			if err != nil {
 				return fmt.Errorf("insert offer %s/%s: %w", supplier, code, err)
-			}
-			if err := oneRow(r); err != nil {
-				return err
-			}
-			id, err := r.LastInsertId()
-			if err != nil {
-				return err
 			}
 			if _, err := hist.ExecContext(ctx, id, nil, f.cost, f.CostRaw, now); err != nil {
 				return fmt.Errorf("cost history %s/%s: %w", supplier, code, err)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
@@ -147,7 +147,7 @@ var simSuppliers = []struct {
 
 func newSyncer(t *testing.T) (*offers.Syncer, *syncd.DB) {
 	t.Helper()
-	return openSyncer(t, filepath.Join(t.TempDir(), "syncd.db"))
+	return openSyncer(t, dbtest.DSN(t))
 }
 
 func openSyncer(t *testing.T, path string) (*offers.Syncer, *syncd.DB) {
@@ -183,7 +183,7 @@ func snapshot(t *testing.T, db *syncd.DB, path string) []byte {
 // restore opens a copy of a snapshot.
 func restore(t *testing.T, file []byte) (*offers.Syncer, *syncd.DB) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "syncd.db")
+	path := dbtest.DSN(t)
 	if err := os.WriteFile(path, file, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 			t.Parallel()
 			// Every case starts from a copy of one successful sync of the
 			// demo catalog.
-			path := filepath.Join(t.TempDir(), "syncd.db")
+			path := dbtest.DSN(t)
 			first, base := openSyncer(t, path)
 			if _, err := first.Sync(context.Background(), sup.name, sup.start(t).client(goodKey, okTimeout)); err != nil {
 				t.Fatalf("first sync: %v", err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
 )
 
 // sourceFunc adapts a function to Source. Tests of the diff use it to state
@@ -43,7 +43,7 @@ func (c *clock) advance(d time.Duration) {
 
 func newTestSyncer(t *testing.T, opts ...SyncerOption) (*Syncer, *syncd.DB, *clock) {
 	t.Helper()
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
+	db, err := syncd.Open(context.Background(), dbtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/internal/testclock"
 )
 
@@ -88,7 +88,7 @@ func openNotifyDB(t *testing.T, path string) *syncd.DB {
 // newNotifyTest is a database holding orders ids and a notifier over it.
 func newNotifyTest(t *testing.T, cfg NotifyConfig, ids ...string) (*syncd.DB, *Notifier) {
 	t.Helper()
-	db := openNotifyDB(t, filepath.Join(t.TempDir(), "syncd.db"))
+	db := openNotifyDB(t, dbtest.DSN(t))
 	for _, id := range ids {
 		insertNotifyOrder(t, db, id)
 	}
@@ -372,7 +372,7 @@ func TestNotifySurvivesRestart(t *testing.T) {
 		}
 		return http.StatusOK, "ok"
 	})
-	path := filepath.Join(t.TempDir(), "syncd.db")
+	path := dbtest.DSN(t)
 	clock := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	cfg := NotifyConfig{URL: shop.URL, Secret: "s3cret", Now: clock.Now}
 

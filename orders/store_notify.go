@@ -105,7 +105,7 @@ func listDeliveries(ctx context.Context, q sqlx.QueryerContext, f DeliveryFilter
 		args = append(args, f.Order)
 	}
 	if len(where) == 0 {
-		where = append(where, "1")
+		where = append(where, "TRUE")
 	}
 	args = append(args, limit)
 	var rows []deliveryRow

@@ -9,10 +9,11 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/syncd/syncd/internal/dbtest"
 )
 
 // TestReadyStages walks readiness through start-up: no snapshot, then
@@ -20,7 +21,7 @@ import (
 // holds the database's write lock.
 func TestReadyStages(t *testing.T) {
 	sp, ip := startSims(t)
-	dbPath := filepath.Join(t.TempDir(), "syncd.db")
+	dbPath := dbtest.DSN(t)
 	env := map[string]string{
 		"SYNCD_DB":        dbPath,
 		"SENPAY_BASE_URL": sp, "SENPAY_API_KEY": "k", "SENPAY_SECRET_KEY": "s",
