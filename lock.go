@@ -35,3 +35,15 @@ func LockTx(ctx context.Context, tx Tx, key string) error {
 	}
 	return nil
 }
+
+// ForUpdate is the clause that makes a SELECT in tx lock the rows it
+// reads until tx ends, for a read-then-write of those rows: FOR UPDATE on
+// PostgreSQL, where another transaction could otherwise change them in
+// between; nothing on SQLite, whose write transaction already excludes
+// every other writer (and which has no such clause).
+func ForUpdate(tx Tx) string {
+	if tx.DriverName() == "sqlite" {
+		return ""
+	}
+	return " FOR UPDATE"
+}

@@ -229,12 +229,17 @@ func moveSupplierGame(ctx context.Context, tx *sqlx.Tx, supplier, code, to, now 
 		}
 		m := ItemMove{Item: it.ID, Into: into, Offers: it.Offers, Merged: it.Others == 0}
 		if m.Merged {
-			for _, q := range []string{
-				`UPDATE item_aliases SET item_id = ?2 WHERE item_id = ?1`,
-				`UPDATE items SET match_key = '', chosen_offer_id = NULL, updated_at = ?3 WHERE id = ?1`,
-				`INSERT INTO item_aliases (alias_id, item_id, match_key, merged_at) VALUES (?1, ?2, ?4, ?3)`,
+			// Each statement is given only the arguments it uses:
+			// PostgreSQL refuses a statement with more.
+			for _, st := range []struct {
+				q    string
+				args []any
+			}{
+				{`UPDATE item_aliases SET item_id = ? WHERE item_id = ?`, []any{into, it.ID}},
+				{`UPDATE items SET match_key = '', chosen_offer_id = NULL, updated_at = ? WHERE id = ?`, []any{now, it.ID}},
+				{`INSERT INTO item_aliases (alias_id, item_id, match_key, merged_at) VALUES (?, ?, ?, ?)`, []any{it.ID, into, it.Key, now}},
 			} {
-				if _, err := tx.ExecContext(ctx, q, it.ID, into, now, it.Key); err != nil {
+				if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
 					return nil, fmt.Errorf("merge %s into %s: %w", it.ID, into, err)
 				}
 			}

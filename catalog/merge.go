@@ -236,12 +236,17 @@ func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[strin
 		}
 	}
 	for _, m := range merges {
-		for _, q := range []string{
-			`UPDATE offers SET item_id = ?2, link_updated_at = ?3 WHERE item_id = ?1`,
-			`UPDATE item_aliases SET item_id = ?2 WHERE item_id = ?1`,
-			`UPDATE items SET chosen_offer_id = NULL, updated_at = ?3 WHERE id = ?1`,
+		// Each statement is given only the arguments it uses: PostgreSQL
+		// refuses a statement with more.
+		for _, st := range []struct {
+			q    string
+			args []any
+		}{
+			{`UPDATE offers SET item_id = ?, link_updated_at = ? WHERE item_id = ?`, []any{m.item, now, m.alias}},
+			{`UPDATE item_aliases SET item_id = ? WHERE item_id = ?`, []any{m.item, m.alias}},
+			{`UPDATE items SET chosen_offer_id = NULL, updated_at = ? WHERE id = ?`, []any{now, m.alias}},
 		} {
-			if _, err := tx.ExecContext(ctx, q, m.alias, m.item, now); err != nil {
+			if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
 				return fmt.Errorf("matching policy: merge %s into %s: %w", m.alias, m.item, err)
 			}
 		}
@@ -344,7 +349,7 @@ func qualifyGameNames(ctx context.Context, tx *sqlx.Tx, now string) error {
 		Supplier string `db:"sg_name"`
 	}
 	if err := tx.SelectContext(ctx, &rows, `SELECT g.id, g.name, min(sg.name) AS sg_name FROM games g
-		JOIN game_links gl ON gl.game_id = g.id AND gl.manual = 0
+		JOIN game_links gl ON gl.game_id = g.id AND NOT gl.manual
 		JOIN supplier_games sg ON sg.supplier = gl.supplier AND sg.code = gl.game_code
 		GROUP BY g.id`); err != nil {
 		return fmt.Errorf("matching policy: game names: %w", err)

@@ -33,7 +33,7 @@ func (c *Catalog) tiers(ctx context.Context) ([]string, error) {
 // for a new one.
 func (c *Catalog) nextVersion(ctx context.Context) (int64, error) {
 	const q = `INSERT INTO meta (key, value) VALUES ('snapshot_version', '1')
-		ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
+		ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)
 		RETURNING value`
 	var v string
 	if err := c.db.Write.GetContext(ctx, &v, q); err != nil {

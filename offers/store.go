@@ -87,7 +87,9 @@ func (s *Store) StoreCosts(ctx context.Context, supplier string, changes []CostC
 		var id, cost int64
 		var raw, costAt string
 		var hold holdColumns
-		err := tx.QueryRowContext(ctx, get, supplier, ch.Code).Scan(&id, &cost, &raw, &costAt, &hold.confirmed, &hold.since, &hold.source)
+		// Locked until commit: the cost_at comparison below decides
+		// which of two concurrent deliveries has the last word.
+		err := tx.QueryRowContext(ctx, get+syncd.ForUpdate(tx), supplier, ch.Code).Scan(&id, &cost, &raw, &costAt, &hold.confirmed, &hold.since, &hold.source)
 		if errors.Is(err, sql.ErrNoRows) {
 			up.Unknown = append(up.Unknown, ch.Code)
 			continue
@@ -228,7 +230,7 @@ func (s *Store) AcceptCost(ctx context.Context, offerID, cost int64, by, note st
 	}
 	defer tx.Rollback()
 	var confirmed sql.NullInt64
-	err = tx.QueryRowContext(ctx, get, offerID).Scan(&ev.Supplier, &ev.Code, &ev.NewCost, &confirmed)
+	err = tx.QueryRowContext(ctx, get+syncd.ForUpdate(tx), offerID).Scan(&ev.Supplier, &ev.Code, &ev.NewCost, &confirmed)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("offer %d: %w", offerID, ErrNotFound)

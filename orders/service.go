@@ -155,8 +155,13 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	var row, failed *orderRow
 	var first *attemptRow
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		// Checked again under the write lock: two requests racing past the
-		// reader both land here, one after the other.
+		// Checked again under the reference's lock: two requests racing
+		// past the reader, on this instance or another, land here one
+		// after the other, and the second finds the first's order. The
+		// unique (storefront, reference) is the backstop.
+		if err := syncd.LockTx(ctx, tx, "order "+storefront+"\x00"+req.Reference); err != nil {
+			return err
+		}
 		existing, err := orderByReference(ctx, s.w(tx), storefront, req.Reference)
 		if err != nil || existing != nil {
 			row = existing
