@@ -3,13 +3,14 @@ package syncd
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/jmoiron/sqlx"
 )
 
 // keyLockClass is the first key of LockTx's advisory locks; the second is
-// a hash of the caller's key. It differs from migrationLockClass, so a
-// LockTx never waits on a migration's lock.
+// a 32-bit FNV-1a hash of the caller's key. It differs from
+// migrationLockClass, so a LockTx never waits on a migration's lock.
 const keyLockClass = 0x6b657973 // "keys"
 
 // Tx is a transaction that knows its driver (a *sqlx.Tx).
@@ -30,7 +31,11 @@ func LockTx(ctx context.Context, tx Tx, key string) error {
 	if tx.DriverName() == "sqlite" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, keyLockClass, key); err != nil {
+	// Hashed here, not by the server: a key is any bytes (names, NULs),
+	// which PostgreSQL's text would refuse.
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, ?)`, keyLockClass, int32(h.Sum32())); err != nil {
 		return fmt.Errorf("lock %q: %w", key, err)
 	}
 	return nil
