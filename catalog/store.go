@@ -170,12 +170,12 @@ func samePrice(a, b *int64) bool {
 }
 
 // PriceHistory returns the latest limit price changes of an item, in
-// every tier, oldest first. It reads SQLite: history is not part of the
-// snapshot.
+// every tier, oldest first. It reads the database: history is not part
+// of the snapshot.
 func (c *Catalog) PriceHistory(ctx context.Context, itemID string, limit int) ([]PriceChange, error) {
 	const q = `SELECT tier, old_price, new_price, cause, at FROM (
 		SELECT id, tier, old_price, new_price, cause, at FROM price_history
-		WHERE item_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id`
+		WHERE item_id = ? ORDER BY id DESC LIMIT ?) AS recent ORDER BY id`
 	var rows []struct {
 		Tier  string `db:"tier"`
 		Old   *int64 `db:"old_price"`

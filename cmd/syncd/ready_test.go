@@ -60,8 +60,16 @@ func TestReadyStages(t *testing.T) {
 		t.Fatalf("after the start-up syncs: got %v, want ready", err)
 	}
 
-	// Another process holding the write lock past the probe's deadline.
-	other, err := sql.Open("sqlite", "file:"+dbPath+"?_txlock=immediate")
+	// Another process holding the write lock past the probe's deadline:
+	// SQLite's one write lock, or on PostgreSQL the lock of the row the
+	// probe writes.
+	driver, hold := "sqlite", ""
+	if dbtest.Postgres() {
+		driver, hold = "pgx", `UPDATE meta SET value = value WHERE key = 'ready_probe'`
+	} else {
+		dbPath = "file:" + dbPath + "?_txlock=immediate"
+	}
+	other, err := sql.Open(driver, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +77,11 @@ func TestReadyStages(t *testing.T) {
 	tx, err := other.Begin()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if hold != "" {
+		if _, err := tx.Exec(hold); err != nil {
+			t.Fatal(err)
+		}
 	}
 	wantNotReady("with the write lock held elsewhere", "database not writable")
 	if err := tx.Rollback(); err != nil {
