@@ -62,8 +62,8 @@ type ItemMove struct {
 // and its game-level review entry is gone.
 func (c *Catalog) LinkGame(ctx context.Context, supplier, code, game, by string) (GameDecision, error) {
 	return c.decideGame(ctx, supplier, code, by, func(tx *sqlx.Tx, d *GameDecision) error {
-		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM games WHERE id = ?)`, game); err != nil {
+		exists, err := gameExists(ctx, tx, game)
+		if err != nil {
 			return err
 		}
 		if !exists {
@@ -161,42 +161,13 @@ func merged(moves []ItemMove) bool {
 // (where the matching policy keeps the oldest): an item id starts with
 // its game's id, which snapshots and partial loads rely on.
 func moveSupplierGame(ctx context.Context, tx *sqlx.Tx, supplier, code, to, now string) ([]ItemMove, error) {
-	var from []struct {
-		ID      string `db:"id"`
-		Key     string `db:"match_key"`
-		Name    string `db:"name"`
-		Renamed bool   `db:"renamed"`
-		Offer   string `db:"offer_name"` // the first moving offer's
-		Offers  int    `db:"offers"`
-		Others  int    `db:"others"`
-	}
-	const q = `SELECT i.id, i.match_key, i.name, i.renamed, min(o.name) AS offer_name, count(*) AS offers,
-			(SELECT count(*) FROM offers x WHERE x.item_id = i.id AND NOT (x.supplier = ?1 AND x.game_code = ?2)) AS others
-		FROM offers o JOIN items i ON i.id = o.item_id
-		WHERE o.supplier = ?1 AND o.game_code = ?2
-		GROUP BY i.id ORDER BY i.id`
-	if err := tx.SelectContext(ctx, &from, q, supplier, code); err != nil {
-		return nil, fmt.Errorf("move supplier game %s/%s: %w", supplier, code, err)
-	}
-	ids, byKey := map[string]bool{}, map[string]string{}
-	rows, err := tx.QueryContext(ctx, `SELECT id, match_key FROM items WHERE id >= ? AND id < ?`, to+".", to+"/")
+	from, err := supplierGameItems(ctx, tx, supplier, code)
 	if err != nil {
 		return nil, fmt.Errorf("move supplier game %s/%s: %w", supplier, code, err)
 	}
-	for rows.Next() {
-		var id, key string
-		if err := rows.Scan(&id, &key); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids[id] = true
-		if key != "" {
-			byKey[key] = id
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	ids, byKey, err := gameItemKeys(ctx, tx, to)
+	if err != nil {
+		return nil, fmt.Errorf("move supplier game %s/%s: %w", supplier, code, err)
 	}
 
 	moves := make([]ItemMove, 0, len(from))
@@ -214,8 +185,7 @@ func moveSupplierGame(ctx context.Context, tx *sqlx.Tx, supplier, code, to, now 
 			}
 			_, rest, _ := strings.Cut(it.ID, ".")
 			into = uniqueID(ids, to+"."+rest)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, game_id, match_key, name, renamed, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, into, to, it.Key, name, renamed, now, now); err != nil {
+			if err := createMovedItem(ctx, tx, into, to, it.Key, name, renamed, now); err != nil {
 				return nil, fmt.Errorf("create item %s: %w", into, err)
 			}
 			ids[into] = true
@@ -223,25 +193,13 @@ func moveSupplierGame(ctx context.Context, tx *sqlx.Tx, supplier, code, to, now 
 				byKey[it.Key] = into
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE offers SET item_id = ?, link_updated_at = ? WHERE item_id = ? AND supplier = ? AND game_code = ?`,
-			into, now, it.ID, supplier, code); err != nil {
+		if err := moveOffers(ctx, tx, it.ID, into, supplier, code, now); err != nil {
 			return nil, fmt.Errorf("move offers of %s/%s from %s to %s: %w", supplier, code, it.ID, into, err)
 		}
 		m := ItemMove{Item: it.ID, Into: into, Offers: it.Offers, Merged: it.Others == 0}
 		if m.Merged {
-			// Each statement is given only the arguments it uses:
-			// PostgreSQL refuses a statement with more.
-			for _, st := range []struct {
-				q    string
-				args []any
-			}{
-				{`UPDATE item_aliases SET item_id = ? WHERE item_id = ?`, []any{into, it.ID}},
-				{`UPDATE items SET match_key = '', chosen_offer_id = NULL, updated_at = ? WHERE id = ?`, []any{now, it.ID}},
-				{`INSERT INTO item_aliases (alias_id, item_id, match_key, merged_at) VALUES (?, ?, ?, ?)`, []any{it.ID, into, it.Key, now}},
-			} {
-				if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
-					return nil, fmt.Errorf("merge %s into %s: %w", it.ID, into, err)
-				}
+			if err := aliasMovedItem(ctx, tx, it.ID, into, it.Key, now); err != nil {
+				return nil, fmt.Errorf("merge %s into %s: %w", it.ID, into, err)
 			}
 		}
 		moves = append(moves, m)
@@ -252,14 +210,8 @@ func moveSupplierGame(ctx context.Context, tx *sqlx.Tx, supplier, code, to, now 
 // splitTarget is the game a split gives supplier game (supplier, code),
 // now in game from, made if it does not exist.
 func splitTarget(ctx context.Context, tx *sqlx.Tx, supplier, code, from, now string) (string, error) {
-	var games []struct {
-		ID     string `db:"id"`
-		Name   string `db:"name"`
-		Linked int    `db:"linked"` // supplier games in it, this one left out
-	}
-	if err := tx.SelectContext(ctx, &games, `SELECT g.id, g.name,
-			(SELECT count(*) FROM game_links gl WHERE gl.game_id = g.id AND NOT (gl.supplier = ? AND gl.game_code = ?)) AS linked
-		FROM games g`, supplier, code); err != nil {
+	games, err := gamesLinkedBesides(ctx, tx, supplier, code)
+	if err != nil {
 		return "", fmt.Errorf("split supplier game %s/%s: %w", supplier, code, err)
 	}
 	ids, linked := map[string]bool{}, map[string]int{}
@@ -269,14 +221,11 @@ func splitTarget(ctx context.Context, tx *sqlx.Tx, supplier, code, from, now str
 	if linked[from] == 0 {
 		return from, nil // alone in its game already
 	}
-	var sg struct {
-		Name    string `db:"name"`
-		IconURL string `db:"icon_url"`
-	}
-	if err := tx.GetContext(ctx, &sg, `SELECT name, icon_url FROM supplier_games WHERE supplier = ? AND code = ?`, supplier, code); err != nil {
+	sgName, iconURL, err := supplierGameName(ctx, tx, supplier, code)
+	if err != nil {
 		return "", fmt.Errorf("split supplier game %s/%s: %w", supplier, code, err)
 	}
-	home := matching.GameID(sg.Name)
+	home := matching.GameID(sgName)
 	if home == "" {
 		home = supplier + "-" + slug(code)
 	}
@@ -296,15 +245,14 @@ func splitTarget(ctx context.Context, tx *sqlx.Tx, supplier, code, from, now str
 		}
 	}
 	if ids[id] {
-		if name := uniqueGameName(names, sg.Name, current); name != current {
-			if _, err := tx.ExecContext(ctx, `UPDATE games SET name = ?, updated_at = ? WHERE id = ?`, name, now, id); err != nil {
+		if name := uniqueGameName(names, sgName, current); name != current {
+			if err := renameGame(ctx, tx, id, name, now); err != nil {
 				return "", fmt.Errorf("rename game %s: %w", id, err)
 			}
 		}
 		return id, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO games (id, name, icon_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		id, uniqueGameName(names, sg.Name, matching.DisplayName(sg.Name)), sg.IconURL, now, now); err != nil {
+	if err := insertGame(ctx, tx, id, uniqueGameName(names, sgName, matching.DisplayName(sgName)), iconURL, now); err != nil {
 		return "", fmt.Errorf("create game %s: %w", id, err)
 	}
 	return id, nil

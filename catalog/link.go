@@ -37,19 +37,8 @@ func (c *Catalog) link(ctx context.Context) (int, error) {
 }
 
 func linkGames(ctx context.Context, tx *sqlx.Tx, now string) error {
-	const q = `SELECT sg.supplier, sg.code, sg.name, sg.icon_url FROM supplier_games sg
-		LEFT JOIN game_links gl ON gl.supplier = sg.supplier AND gl.game_code = sg.code
-		WHERE gl.game_id IS NULL ORDER BY sg.supplier, sg.code`
-	const game = `INSERT INTO games (id, name, icon_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET icon_url = excluded.icon_url WHERE games.icon_url = ''`
-	const gl = `INSERT INTO game_links (supplier, game_code, game_id, method, updated_at) VALUES (?, ?, ?, 'name', ?)`
-	var rows []struct {
-		Supplier string `db:"supplier"`
-		Code     string `db:"code"`
-		Name     string `db:"name"`
-		IconURL  string `db:"icon_url"`
-	}
-	if err := tx.SelectContext(ctx, &rows, q); err != nil {
+	rows, err := unlinkedGames(ctx, tx)
+	if err != nil {
 		return fmt.Errorf("link games: %w", err)
 	}
 	for _, r := range rows {
@@ -58,10 +47,10 @@ func linkGames(ctx context.Context, tx *sqlx.Tx, now string) error {
 			// A name with nothing recognisable: its own game, never merged.
 			id = r.Supplier + "-" + slug(r.Code)
 		}
-		if _, err := tx.ExecContext(ctx, game, id, matching.DisplayName(r.Name), r.IconURL, now, now); err != nil {
+		if err := ensureGame(ctx, tx, id, matching.DisplayName(r.Name), r.IconURL, now); err != nil {
 			return fmt.Errorf("create game %s: %w", id, err)
 		}
-		if _, err := tx.ExecContext(ctx, gl, r.Supplier, r.Code, id, now); err != nil {
+		if err := linkGameByName(ctx, tx, r.Supplier, r.Code, id, now); err != nil {
 			return fmt.Errorf("link game %s/%s: %w", r.Supplier, r.Code, err)
 		}
 	}
@@ -69,14 +58,8 @@ func linkGames(ctx context.Context, tx *sqlx.Tx, now string) error {
 }
 
 func linkOffers(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[string]bool) (int, error) {
-	const q = `SELECT o.id, o.supplier, o.code, o.game_code, o.name, gl.game_id, sg.name AS game_name
-		FROM offers o INDEXED BY offers_unlinked
-		JOIN game_links gl ON gl.supplier = o.supplier AND gl.game_code = o.game_code
-		JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
-		WHERE o.item_id IS NULL
-		ORDER BY o.supplier, o.code`
-	var offers []linkRow
-	if err := tx.SelectContext(ctx, &offers, q); err != nil {
+	offers, err := unlinkedOffers(ctx, tx)
+	if err != nil {
 		return 0, fmt.Errorf("link offers: %w", err)
 	}
 	if len(offers) == 0 {
@@ -87,24 +70,14 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[strin
 	type itemKey struct{ game, key string }
 	byKey := map[itemKey]string{}
 	ids := map[string]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT id, game_id, match_key FROM items`)
-	if err != nil {
-		return 0, fmt.Errorf("link offers: %w", err)
-	}
-	for rows.Next() {
-		var id, game, key string
-		if err := rows.Scan(&id, &game, &key); err != nil {
-			rows.Close()
-			return 0, err
-		}
+	err = eachItemKey(ctx, tx, func(id, game, key string) {
 		ids[id] = true
 		if key != "" {
 			byKey[itemKey{game, key}] = id
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("link offers: %w", err)
 	}
 	links := make([]matching.Link, len(offers))
 	for i, o := range offers {
@@ -121,18 +94,11 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[strin
 		return 0, err
 	}
 
-	newItem, err := tx.PrepareContext(ctx, `INSERT INTO items (id, game_id, match_key, name, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)`)
+	linker, err := prepareOfferLinker(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
-	defer newItem.Close()
-	newLink, err := tx.PrepareContext(ctx, `UPDATE offers SET item_id = ?, link_method = ?, link_confidence = ?,
-		link_review = ?, link_updated_at = ? WHERE id = ?`)
-	if err != nil {
-		return 0, err
-	}
-	defer newLink.Close()
+	defer linker.Close()
 
 	for i, o := range offers {
 		l := links[i]
@@ -146,7 +112,7 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[strin
 		item, found := byKey[itemKey{o.GameID, key}]
 		if !found {
 			item = uniqueID(ids, ItemID(o.GameID, label))
-			if _, err := newItem.ExecContext(ctx, item, o.GameID, key, o.Name, now, now); err != nil {
+			if err := linker.createItem(ctx, item, o.GameID, key, o.Name, now); err != nil {
 				return 0, fmt.Errorf("create item %s: %w", item, err)
 			}
 			ids[item] = true
@@ -165,7 +131,7 @@ func linkOffers(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[strin
 		// link_review records what linking thought; the queue itself is
 		// derived with each snapshot (deriveReview), never read from here.
 		review := method == "unmatched" || conf < matching.ReviewBelow
-		if _, err := newLink.ExecContext(ctx, item, method, strconv.FormatFloat(conf, 'f', 2, 64), review, now, o.ID); err != nil {
+		if err := linker.link(ctx, o.ID, item, method, strconv.FormatFloat(conf, 'f', 2, 64), review, now); err != nil {
 			return 0, fmt.Errorf("link offer %s/%s: %w", o.Supplier, o.Code, err)
 		}
 	}
@@ -214,31 +180,29 @@ func listingEvidence(ctx context.Context, tx *sqlx.Tx, offers []linkRow, links [
 			note(o, links[i])
 		}
 	}
-	const q = `SELECT o.id, o.supplier, o.code, o.game_code, o.name, o.item_id, gl.game_id, sg.name AS game_name
-		FROM offers o
-		JOIN game_links gl ON gl.supplier = o.supplier AND gl.game_code = o.game_code
-		JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
-		WHERE o.item_id IS NOT NULL AND o.removed_at IS NULL AND o.link_method != 'unmatched'`
 	var linked []linkRow
 	if len(offers) < 1000 {
 		// A few new offers: only their supplier games' offers and their
 		// items' offers matter.
 		for g := range games {
-			var rows []linkRow
-			if err := tx.SelectContext(ctx, &rows, q+` AND o.supplier = ? AND o.game_code = ?`, g[0], g[1]); err != nil {
+			rows, err := linkedOffersOfGame(ctx, tx, g[0], g[1])
+			if err != nil {
 				return nil, nil, fmt.Errorf("link offers: %w", err)
 			}
 			linked = append(linked, rows...)
 		}
 		for id := range items {
-			var rows []linkRow
-			if err := tx.SelectContext(ctx, &rows, q+` AND o.item_id = ?`, id); err != nil {
+			rows, err := linkedOffersOfItem(ctx, tx, id)
+			if err != nil {
 				return nil, nil, fmt.Errorf("link offers: %w", err)
 			}
 			linked = append(linked, rows...)
 		}
-	} else if err := tx.SelectContext(ctx, &linked, q); err != nil {
-		return nil, nil, fmt.Errorf("link offers: %w", err)
+	} else {
+		var err error
+		if linked, err = allLinkedOffers(ctx, tx); err != nil {
+			return nil, nil, fmt.Errorf("link offers: %w", err)
+		}
 	}
 	skus := map[string][]supplierSKU{}
 	seen := map[int64]bool{}

@@ -3,8 +3,6 @@ package catalog
 import (
 	"cmp"
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -57,9 +55,8 @@ type ItemMerge struct {
 // reported. Running it again changes nothing.
 func (c *Catalog) ApplyMatchingPolicy(ctx context.Context) (MergeReport, error) {
 	var rep MergeReport
-	var policy string
-	err := c.db.Read.GetContext(ctx, &policy, `SELECT value FROM meta WHERE key = 'matching_policy'`)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	policy, err := storedMatchingPolicy(ctx, c.db.Read)
+	if err != nil {
 		return rep, fmt.Errorf("matching policy: %w", err)
 	}
 	if policy != matchingPolicy {
@@ -84,8 +81,7 @@ func (c *Catalog) ApplyMatchingPolicy(ctx context.Context) (MergeReport, error) 
 		return rep, err
 	}
 	if policy != matchingPolicy {
-		if _, err := c.db.Write.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('matching_policy', ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, matchingPolicy); err != nil {
+		if err := storeMatchingPolicy(ctx, c.db.Write, matchingPolicy); err != nil {
 			return rep, fmt.Errorf("matching policy: %w", err)
 		}
 	}
@@ -122,15 +118,12 @@ type rekeyOffer struct {
 var legacySplit = regexp.MustCompile(`:\d+\+\d+`)
 
 func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[string]bool, rep *MergeReport) error {
-	var items []rekeyItem
-	if err := tx.SelectContext(ctx, &items, `SELECT id, game_id, match_key, created_at FROM items WHERE match_key != ''`); err != nil {
+	items, err := keyedItems(ctx, tx)
+	if err != nil {
 		return fmt.Errorf("matching policy: items: %w", err)
 	}
-	var offers []rekeyOffer
-	if err := tx.SelectContext(ctx, &offers, `SELECT o.id, o.supplier, o.code, o.game_code, o.name, sg.name AS game_name,
-			o.item_id, o.link_method, o.link_manual
-		FROM offers o JOIN supplier_games sg ON sg.supplier = o.supplier AND sg.code = o.game_code
-		WHERE o.item_id IS NOT NULL`); err != nil {
+	offers, err := itemOffers(ctx, tx)
+	if err != nil {
 		return fmt.Errorf("matching policy: offers: %w", err)
 	}
 	byItem := map[string][]rekeyOffer{}
@@ -231,27 +224,15 @@ func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[strin
 			continue
 		}
 		rep.Rekeyed++
-		if _, err := tx.ExecContext(ctx, `UPDATE items SET match_key = '', updated_at = ? WHERE id = ?`, now, k.item.ID); err != nil {
+		if err := clearMatchKey(ctx, tx, k.item.ID, now); err != nil {
 			return fmt.Errorf("matching policy: rekey %s: %w", k.item.ID, err)
 		}
 	}
 	for _, m := range merges {
-		// Each statement is given only the arguments it uses: PostgreSQL
-		// refuses a statement with more.
-		for _, st := range []struct {
-			q    string
-			args []any
-		}{
-			{`UPDATE offers SET item_id = ?, link_updated_at = ? WHERE item_id = ?`, []any{m.item, now, m.alias}},
-			{`UPDATE item_aliases SET item_id = ? WHERE item_id = ?`, []any{m.item, m.alias}},
-			{`UPDATE items SET chosen_offer_id = NULL, updated_at = ? WHERE id = ?`, []any{now, m.alias}},
-		} {
-			if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
-				return fmt.Errorf("matching policy: merge %s into %s: %w", m.alias, m.item, err)
-			}
+		if err := mergeItemInto(ctx, tx, m.alias, m.item, now); err != nil {
+			return fmt.Errorf("matching policy: merge %s into %s: %w", m.alias, m.item, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO item_aliases (alias_id, item_id, match_key, merged_at) VALUES (?, ?, ?, ?)`,
-			m.alias, m.item, m.key, now); err != nil {
+		if err := recordAlias(ctx, tx, m.alias, m.item, m.key, now); err != nil {
 			return fmt.Errorf("matching policy: alias %s: %w", m.alias, err)
 		}
 		rep.Merged = append(rep.Merged, ItemMerge{Alias: m.alias, Item: m.item, Key: m.key})
@@ -259,7 +240,7 @@ func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[strin
 	for _, k := range rekeyed {
 		key := final[k.item.ID]
 		if key != k.item.MatchKey && key != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE items SET match_key = ? WHERE id = ?`, key, k.item.ID); err != nil {
+			if err := setMatchKey(ctx, tx, k.item.ID, key); err != nil {
 				return fmt.Errorf("matching policy: rekey %s: %w", k.item.ID, err)
 			}
 		}
@@ -267,8 +248,7 @@ func rekeyItems(ctx context.Context, tx *sqlx.Tx, now string, prefixed map[strin
 			continue // an offer that reads now, in a listing that is ambiguous: it stays for review
 		}
 		for _, r := range k.relink {
-			if _, err := tx.ExecContext(ctx, `UPDATE offers SET link_method = ?, link_confidence = ?, link_updated_at = ? WHERE id = ?`,
-				r.method, strconv.FormatFloat(r.confidence, 'f', 2, 64), now, r.offer); err != nil {
+			if err := relinkOffer(ctx, tx, r.offer, r.method, strconv.FormatFloat(r.confidence, 'f', 2, 64), now); err != nil {
 				return fmt.Errorf("matching policy: relink offer %d: %w", r.offer, err)
 			}
 			rep.Relinked++
@@ -289,11 +269,8 @@ type relink struct {
 // merge must not make one silently). The edit is a versioned, audited
 // update by "syncd".
 func (c *Catalog) retargetRules(ctx context.Context, rep *MergeReport) error {
-	var aliases []struct {
-		Alias string `db:"alias_id"`
-		Item  string `db:"item_id"`
-	}
-	if err := c.db.Read.SelectContext(ctx, &aliases, `SELECT alias_id, item_id FROM item_aliases`); err != nil {
+	aliases, err := itemAliases(ctx, c.db.Read)
+	if err != nil {
 		return fmt.Errorf("matching policy: aliases: %w", err)
 	}
 	if len(aliases) == 0 {
@@ -343,20 +320,13 @@ func (c *Catalog) retargetRules(ctx context.Context, rep *MergeReport) error {
 // supplier games matching put there: one a person linked in (or split
 // out, under a name chosen unique) does not rename its game.
 func qualifyGameNames(ctx context.Context, tx *sqlx.Tx, now string) error {
-	var rows []struct {
-		ID       string `db:"id"`
-		Name     string `db:"name"`
-		Supplier string `db:"sg_name"`
-	}
-	if err := tx.SelectContext(ctx, &rows, `SELECT g.id, g.name, min(sg.name) AS sg_name FROM games g
-		JOIN game_links gl ON gl.game_id = g.id AND NOT gl.manual
-		JOIN supplier_games sg ON sg.supplier = gl.supplier AND sg.code = gl.game_code
-		GROUP BY g.id`); err != nil {
+	rows, err := matchedGameNames(ctx, tx)
+	if err != nil {
 		return fmt.Errorf("matching policy: game names: %w", err)
 	}
 	for _, r := range rows {
 		if want := matching.DisplayName(r.Supplier); want != r.Name && strings.HasPrefix(want, r.Name+" (") {
-			if _, err := tx.ExecContext(ctx, `UPDATE games SET name = ?, updated_at = ? WHERE id = ?`, want, now, r.ID); err != nil {
+			if err := renameGame(ctx, tx, r.ID, want, now); err != nil {
 				return fmt.Errorf("matching policy: rename game %s: %w", r.ID, err)
 			}
 		}

@@ -14,10 +14,11 @@ import (
 	"github.com/syncd/syncd"
 )
 
-// The catalog's storage beside the snapshot's load (store_load.go): the
-// snapshot version, the chosen offers, stored prices and their history,
-// and the helpers of a merchandiser's link decisions. The rest of the
-// package decides; these files talk to the database.
+// The catalog's storage beside the snapshot's load (store_load.go) and
+// linking's (store_link.go): the snapshot version, the chosen offers,
+// stored prices and their history, and the helpers of a merchandiser's
+// link decisions. The rest of the package decides; these files talk to
+// the database.
 
 // tiers lists the storefront price tiers, public first.
 func (c *Catalog) tiers(ctx context.Context) ([]string, error) {
