@@ -159,7 +159,7 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 		// past the reader, on this instance or another, land here one
 		// after the other, and the second finds the first's order. The
 		// unique (storefront, reference) is the backstop.
-		if err := syncd.LockTx(ctx, tx, "order "+storefront+"\x00"+req.Reference); err != nil {
+		if err := syncd.LockTx(ctx, tx, referenceKey(storefront, req.Reference)); err != nil {
 			return err
 		}
 		existing, err := orderByReference(ctx, s.w(tx), storefront, req.Reference)
@@ -194,6 +194,13 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	}
 	o, err = s.Get(context.WithoutCancel(ctx), row.ID, "")
 	return o, created, err
+}
+
+// referenceKey names a storefront's reference for LockTx. The length
+// prefix keeps ("ab", "c") and ("a", "bc") apart without a separator
+// byte: PostgreSQL's text, which the lock's key becomes, cannot hold NUL.
+func referenceKey(storefront, reference string) string {
+	return fmt.Sprintf("order %d:%s%s", len(storefront), storefront, reference)
 }
 
 func replay(row *orderRow, hash string) (*Order, bool, error) {
