@@ -281,3 +281,56 @@ func TestInstancesDeliverEachNotificationOnce(t *testing.T) {
 		}
 	}
 }
+
+// stalled is a supplier whose answer to a send comes late, after the
+// instance that sent it has lost the order's lease: it signals entered,
+// waits for proceed, and then refuses the order.
+type stalled struct {
+	orders.Supplier
+	entered, proceed chan struct{}
+}
+
+func (s stalled) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, error) {
+	close(s.entered)
+	<-s.proceed
+	return orders.Receipt{}, fmt.Errorf("%w: product inactive", orders.ErrNotTaken)
+}
+
+// An instance that stalls mid-send past its lease cannot record what its
+// send came to: another instance has resent the same attempt meanwhile,
+// and the late refusal, recorded, would send the order to a second
+// supplier after the first took it.
+func TestStalledInstanceCannotRecordALateRefusal(t *testing.T) {
+	st := stalled{entered: make(chan struct{}), proceed: make(chan struct{})}
+	e := newEnv(t, func(e *env, c *orders.Config, _ *orders.NotifyConfig) {
+		c.Suppliers = map[string]orders.Supplier{isipay.Name: st, senpay.Name: e.spc}
+	})
+	created := make(chan error, 1)
+	go func() {
+		_, _, err := e.svc.Create(context.Background(), e.request("shop-stall"), "shop")
+		created <- err
+	}()
+	<-st.entered
+	b := e.instance("b", e.sims.Orders())
+	e.clock.Add(31 * time.Second) // a's lease runs out; b resends the attempt
+	pollOn(t, b)
+	close(st.proceed) // a's send answers at last: refused
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	if err := e.db.Read.Get(&id, `SELECT id FROM orders WHERE reference = 'shop-stall'`); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Close() // a's step has ended, its late answer dropped
+	r := e.routing(id)
+	if len(r.Attempts) != 1 || r.Attempts[0].Supplier != isipay.Name || r.Attempts[0].State == "rejected" {
+		t.Fatalf("attempts %+v, want the one at isipay, not rejected", r.Attempts)
+	}
+	e.clock.Add(3 * time.Second)
+	pollOn(t, b)
+	e.waitStatus(id, orders.Success)
+	if sp, ip := e.purchases(); sp != 0 || ip != 1 {
+		t.Fatalf("purchases: senpay %d, isipay %d; want the one at isipay", sp, ip)
+	}
+}
