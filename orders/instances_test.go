@@ -3,6 +3,7 @@ package orders_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -332,5 +333,64 @@ func TestStalledInstanceCannotRecordALateRefusal(t *testing.T) {
 	e.waitStatus(id, orders.Success)
 	if sp, ip := e.purchases(); sp != 0 || ip != 1 {
 		t.Fatalf("purchases: senpay %d, isipay %d; want the one at isipay", sp, ip)
+	}
+}
+
+// gated is a supplier whose sends wait: it signals entered, waits for
+// proceed, then places the purchase for real.
+type gated struct {
+	orders.Supplier
+	entered, proceed chan struct{}
+}
+
+func (g gated) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, error) {
+	close(g.entered)
+	<-g.proceed
+	return g.Supplier.Place(ctx, p)
+}
+
+// A supplier's word arriving at one instance while another is mid-step
+// on the order waits for that step: it is not applied in between (the
+// step would then write over it). Past a lease's time it is refused as
+// busy, for its sender to retry, and applied once the step is done.
+func TestUpdateWaitsForAStepOnAnotherInstance(t *testing.T) {
+	g := gated{entered: make(chan struct{}), proceed: make(chan struct{})}
+	e := newEnv(t, func(e *env, c *orders.Config, _ *orders.NotifyConfig) {
+		g.Supplier = e.ipc
+		c.Suppliers = map[string]orders.Supplier{isipay.Name: g}
+		c.Lease = 300 * time.Millisecond
+	})
+	created := make(chan *orders.Order, 1)
+	go func() {
+		o, _, err := e.svc.Create(context.Background(), e.request("shop-wait"), "shop")
+		if err != nil {
+			t.Error(err)
+		}
+		created <- o
+	}()
+	<-g.entered
+	b := e.instance("b", e.sims.Orders())
+	var ref string
+	if err := e.db.Read.Get(&ref, `SELECT supplier_ref FROM order_attempts`); err != nil {
+		t.Fatal(err)
+	}
+	word := orders.Update{Supplier: isipay.Name, Receipt: orders.Receipt{Ref: ref, Progress: orders.Delivered,
+		Status: "Success", SN: "SN-1"}}
+	if err := b.Apply(context.Background(), word); !errors.Is(err, orders.ErrBusy) {
+		t.Fatalf("word during a's step: got %v, want ErrBusy", err)
+	}
+	close(g.proceed)
+	o := <-created
+	if o == nil || o.Status != orders.Processing {
+		t.Fatalf("after a's step: %+v, want processing", o)
+	}
+	if err := b.Apply(context.Background(), word); err != nil {
+		t.Fatalf("word after a's step: %v", err)
+	}
+	if got := e.get(o.ID); got.Status != orders.Success || got.SN != "SN-1" {
+		t.Fatalf("order: %s %q, want success with SN-1", got.Status, got.SN)
+	}
+	if _, ip := e.purchases(); ip != 1 {
+		t.Fatalf("isipay purchases: %d, want 1", ip)
 	}
 }
