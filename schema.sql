@@ -559,3 +559,20 @@ BEGIN
     DELETE FROM balance_reads WHERE supplier = NEW.supplier
         AND at < strftime('%Y-%m-%dT%H:%M:%fZ', NEW.checked_at, '-90 days');
 END;
+
+-- migration 16: order routing leases, so one instance at a time routes an order (issue 15)
+
+-- Who routes an order now, and until when. An instance takes the lease
+-- before a routing step (a send, a resend, a status check, the next
+-- supplier) and renews it while the step runs; another instance takes an
+-- order only once its lease has expired, so two never send the same
+-- attempt, and an order whose instance died is resumed by another after
+-- at most one lease. Every write of a step first checks, under the row's
+-- lock, that the lease is still its own. The row goes when the step ends;
+-- a row left behind is a step cut short. Times are syncd.FormatTime's.
+CREATE TABLE order_leases (
+    order_id    TEXT PRIMARY KEY REFERENCES orders (id),
+    owner       TEXT NOT NULL,            -- the instance (orders.Config.Instance)
+    expires_at  TEXT NOT NULL,
+    taken_at    TEXT NOT NULL
+) STRICT, WITHOUT ROWID;

@@ -526,3 +526,12 @@ CREATE TRIGGER balance_reads_insert AFTER INSERT ON supplier_balances
 CREATE TRIGGER balance_reads_update AFTER UPDATE OF read_balance, checked_at ON supplier_balances
     FOR EACH ROW WHEN (NEW.read_balance IS NOT NULL AND NEW.error = '')
     EXECUTE FUNCTION balance_reads_update();
+
+-- migration 16: order routing leases, so one instance at a time routes an order (issue 15)
+
+CREATE TABLE order_leases (
+    order_id    TEXT COLLATE "C" PRIMARY KEY REFERENCES orders (id),
+    owner       TEXT COLLATE "C" NOT NULL,
+    expires_at  TEXT COLLATE "C" NOT NULL,
+    taken_at    TEXT COLLATE "C" NOT NULL
+);
