@@ -62,11 +62,13 @@ func (n *notifications) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	if event := r.Header.Get("X-Syncd-Event"); event != "order.status" {
+	if event := r.Header.Get("X-Syncd-Event"); event != string(syncdapi.NotifyEventOrderStatus) {
 		w.WriteHeader(http.StatusNoContent) // an event this shop does not follow
 		return
 	}
-	var o syncdapi.Order
+	// The callback notifyOrderStatus of createOrder in syncd's document:
+	// the body is the order as GET /v1/orders/{id} shows it.
+	var o syncdapi.NotifyOrderStatusJSONRequestBody
 	if err := json.Unmarshal(body, &o); err != nil || o.Id == "" {
 		http.Error(w, "not an order", http.StatusBadRequest)
 		return

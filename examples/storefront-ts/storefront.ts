@@ -86,3 +86,32 @@ export class Shop {
 export function isFinal(s: Order["status"]): boolean {
   return s === "success" || s === "failed";
 }
+
+// Notifications: syncd POSTs the order (the notifyOrderStatus callback of
+// createOrder) to SYNCD_NOTIFY_URL, with these headers.
+type NotifyHeaders = {
+  "X-Syncd-Delivery": components["parameters"]["NotifyDelivery"];
+  "X-Syncd-Event": components["parameters"]["NotifyEvent"];
+  "X-Syncd-Signature"?: components["parameters"]["NotifySignature"];
+};
+
+// readNotification checks X-Syncd-Signature ("sha256=" and the hex
+// HMAC-SHA256 of the raw body under SYNCD_NOTIFY_SECRET) before the body is
+// believed. It returns "refuse" for a bad signature (answer 401), "ignore"
+// for an event the shop does not follow (answer 2xx, or it is retried), or
+// the order.
+export async function readNotification(
+  secret: string,
+  rawBody: string,
+  headers: NotifyHeaders,
+): Promise<Order | "refuse" | "ignore"> {
+  const hex = headers["X-Syncd-Signature"]?.match(/^sha256=([0-9a-f]{64})$/)?.[1];
+  if (!hex) return "refuse";
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  const mac = new Uint8Array(hex.match(/../g)?.map((b) => parseInt(b, 16)) ?? []);
+  // crypto.subtle.verify compares in constant time.
+  if (!(await crypto.subtle.verify("HMAC", key, mac, enc.encode(rawBody)))) return "refuse";
+  if (headers["X-Syncd-Event"] !== "order.status") return "ignore";
+  return JSON.parse(rawBody) as Order;
+}

@@ -744,6 +744,21 @@ func (e SupplierStatusState) Valid() bool {
 	}
 }
 
+// Defines values for NotifyEvent.
+const (
+	NotifyEventOrderStatus NotifyEvent = "order.status"
+)
+
+// Valid indicates whether the value is a known member of the NotifyEvent enum.
+func (e NotifyEvent) Valid() bool {
+	switch e {
+	case NotifyEventOrderStatus:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderReportTable.
 const (
 	OrderReportTableGames       OrderReportTable = "games"
@@ -873,6 +888,21 @@ func (e SyncSupplierParamsSupplier) Valid() bool {
 	case Isipay:
 		return true
 	case Senpay:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotifyOrderStatusParamsXSyncdEvent.
+const (
+	NotifyOrderStatusParamsXSyncdEventOrderStatus NotifyOrderStatusParamsXSyncdEvent = "order.status"
+)
+
+// Valid indicates whether the value is a known member of the NotifyOrderStatusParamsXSyncdEvent enum.
+func (e NotifyOrderStatusParamsXSyncdEvent) Valid() bool {
+	switch e {
+	case NotifyOrderStatusParamsXSyncdEventOrderStatus:
 		return true
 	default:
 		return false
@@ -2835,6 +2865,15 @@ type Item = string
 // ListLimit defines model for ListLimit.
 type ListLimit = int
 
+// NotifyDelivery defines model for NotifyDelivery.
+type NotifyDelivery = string
+
+// NotifyEvent defines model for NotifyEvent.
+type NotifyEvent string
+
+// NotifySignature defines model for NotifySignature.
+type NotifySignature = string
+
 // Offer Example: 121
 type Offer = int
 
@@ -3161,6 +3200,21 @@ type ReceiveWebhookParams struct {
 	XSignature *string `json:"X-Signature,omitempty"`
 }
 
+// NotifyOrderStatusParams defines parameters for NotifyOrderStatus.
+type NotifyOrderStatusParams struct {
+	// XSyncdDelivery the delivery's id, the same on every retry of it: syncd delivers at least once (a crash between your 2xx and syncd recording it sends it again), so take each delivery id once
+	XSyncdDelivery NotifyDelivery `json:"X-Syncd-Delivery"`
+
+	// XSyncdEvent what happened; order.status is the one event sent to SYNCD_NOTIFY_URL. Answer 2xx to an event you do not follow, or it is retried.
+	XSyncdEvent NotifyOrderStatusParamsXSyncdEvent `json:"X-Syncd-Event"`
+
+	// XSyncdSignature "sha256=" and the lower-case hex HMAC-SHA256 of the exact body bytes under SYNCD_NOTIFY_SECRET; sent whenever the secret is set (always set it). Verify it over the raw body before parsing it, comparing in constant time (Go hmac.Equal, PHP hash_equals), and refuse a bad one with 401.
+	XSyncdSignature *NotifySignature `json:"X-Syncd-Signature,omitempty"`
+}
+
+// NotifyOrderStatusParamsXSyncdEvent defines parameters for NotifyOrderStatus.
+type NotifyOrderStatusParamsXSyncdEvent string
+
 // AcceptCostHoldJSONRequestBody defines body for AcceptCostHold for application/json ContentType.
 type AcceptCostHoldJSONRequestBody = CostAccept
 
@@ -3202,6 +3256,9 @@ type SetTokenTiersJSONRequestBody = TokenTiers
 
 // ReceiveWebhookJSONRequestBody defines body for ReceiveWebhook for application/json ContentType.
 type ReceiveWebhookJSONRequestBody ReceiveWebhookJSONBody
+
+// NotifyOrderStatusJSONRequestBody defines body for NotifyOrderStatus for application/json ContentType.
+type NotifyOrderStatusJSONRequestBody = Order
 
 // AsSenpayPriceUpdateDataPriceNew0 returns the union data inside the SenpayPriceUpdate_Data_PriceNew as a SenpayPriceUpdateDataPriceNew0
 func (t SenpayPriceUpdate_Data_PriceNew) AsSenpayPriceUpdateDataPriceNew0() (SenpayPriceUpdateDataPriceNew0, error) {
@@ -15954,4 +16011,164 @@ func ParseReceiveWebhookResponse(rsp *http.Response) (*ReceiveWebhookResponse, e
 	}
 
 	return response, nil
+}
+
+// CallbackInitiator sends OpenAPI callback requests to target URLs.
+// Modeled on the generated Client, but with no stored Server -- the full
+// target URL is provided per-call by the caller (typically discovered
+// from a callback expression on the parent operation's request body,
+// e.g. `{$request.body#/callbackUrl}`).
+type CallbackInitiator struct {
+	// Doer for performing requests, typically a *http.Client with any
+	// customized settings, such as certificate chains.
+	Client HttpRequestDoer
+
+	// A list of callbacks for modifying requests which are generated before sending over
+	// the network.
+	RequestEditors []RequestEditorFn
+}
+
+// CallbackInitiatorOption allows setting custom parameters during construction.
+type CallbackInitiatorOption func(*CallbackInitiator) error
+
+// NewCallbackInitiator creates a new CallbackInitiator with reasonable defaults.
+func NewCallbackInitiator(opts ...CallbackInitiatorOption) (*CallbackInitiator, error) {
+	initiator := CallbackInitiator{}
+	for _, o := range opts {
+		if err := o(&initiator); err != nil {
+			return nil, err
+		}
+	}
+	if initiator.Client == nil {
+		initiator.Client = &http.Client{}
+	}
+	return &initiator, nil
+}
+
+// WithCallbackHTTPClient allows overriding the default Doer, which is
+// automatically created using http.Client. This is useful for tests.
+func WithCallbackHTTPClient(doer HttpRequestDoer) CallbackInitiatorOption {
+	return func(p *CallbackInitiator) error {
+		p.Client = doer
+		return nil
+	}
+}
+
+// WithCallbackRequestEditorFn allows setting up a callback function, which
+// will be called right before sending the callback request. This can be
+// used to mutate the request, e.g. to add signature headers.
+func WithCallbackRequestEditorFn(fn RequestEditorFn) CallbackInitiatorOption {
+	return func(p *CallbackInitiator) error {
+		p.RequestEditors = append(p.RequestEditors, fn)
+		return nil
+	}
+}
+
+func (p *CallbackInitiator) applyCallbackEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
+	for _, r := range p.RequestEditors {
+		if err := r(ctx, req); err != nil {
+			return err
+		}
+	}
+	for _, r := range additionalEditors {
+		if err := r(ctx, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CallbackInitiatorInterface is the interface specification for the callback initiator.
+type CallbackInitiatorInterface interface {
+	// NotifyOrderStatusWithBody fires the orderStatus callback with any body
+	NotifyOrderStatusWithBody(ctx context.Context, targetURL string, params *NotifyOrderStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	NotifyOrderStatus(ctx context.Context, targetURL string, params *NotifyOrderStatusParams, body NotifyOrderStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+func (p *CallbackInitiator) NotifyOrderStatusWithBody(ctx context.Context, targetURL string, params *NotifyOrderStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifyOrderStatusCallbackRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyCallbackEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *CallbackInitiator) NotifyOrderStatus(ctx context.Context, targetURL string, params *NotifyOrderStatusParams, body NotifyOrderStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifyOrderStatusCallbackRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyCallbackEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+// NewNotifyOrderStatusCallbackRequest builds a application/json POST request for the orderStatus callback
+func NewNotifyOrderStatusCallbackRequest(targetURL string, params *NotifyOrderStatusParams, body NotifyOrderStatusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewNotifyOrderStatusCallbackRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewNotifyOrderStatusCallbackRequestWithBody builds a POST request for the orderStatus callback with any body
+func NewNotifyOrderStatusCallbackRequestWithBody(targetURL string, params *NotifyOrderStatusParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Syncd-Delivery", params.XSyncdDelivery, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Syncd-Delivery", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Syncd-Event", params.XSyncdEvent, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Syncd-Event", headerParam1)
+
+		if params.XSyncdSignature != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Syncd-Signature", *params.XSyncdSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Syncd-Signature", headerParam2)
+		}
+
+	}
+	return req, nil
 }
