@@ -35,11 +35,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port prints a loopback port nothing answers on.
+# free_port prints a loopback port nothing answers on, below the
+# ephemeral range, so the demo's own listeners (port 0) cannot be given
+# it after it was picked.
 free_port() {
-  local p
+  local p lo=32768
+  [ -r /proc/sys/net/ipv4/ip_local_port_range ] && lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
   for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (lo - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0

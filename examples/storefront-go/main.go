@@ -141,7 +141,10 @@ func run(ctx context.Context, cfg config) error {
 		// A real shop refunds the buyer here, with order.Reason.
 		return fmt.Errorf("order %s ended %s: %s", order.Id, order.Status, deref(order.Reason))
 	}
-	log.Printf("done: order %s delivered by %s, serial %q", order.Id, deref(order.Supplier), deref(order.Sn))
+	log.Printf("done: order %s delivered by %s", order.Id, deref(order.Supplier))
+	if order.Sn != nil {
+		log.Printf("the supplier's serial, to show the buyer: %s", *order.Sn)
+	}
 	return nil
 }
 

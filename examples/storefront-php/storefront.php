@@ -163,7 +163,10 @@ if ($order['status'] !== 'success') {
     // A real shop refunds the buyer here, with the reason.
     fail('order %s ended %s: %s', $order['id'], $order['status'], $order['reason'] ?? '');
 }
-say('done: order %s delivered by %s, serial "%s"', $order['id'], $order['supplier'] ?? '', $order['sn'] ?? '');
+say('done: order %s delivered by %s', $order['id'], $order['supplier'] ?? '');
+if (isset($order['sn'])) {
+    say("the supplier's serial, to show the buyer: %s", $order['sn']);
+}
 
 // place sends the order. On 409 price_changed nothing was bought and the
 // reference is still free: re-read the item, show the buyer the new price
