@@ -116,6 +116,7 @@ echo "== Go storefront (examples/storefront-go)"
   -stale-price -reference "ci-go-$$" -timeout 2m
 
 echo "== PHP storefront (examples/storefront-php)"
+php examples/storefront-php/signature_test.php
 php examples/storefront-php/storefront.php --syncd="$base" --token="$shop" --listen="127.0.0.1:$notify_port" \
   --notify-secret="$secret" --stale-price --reference="ci-php-$$" --timeout=120
 
