@@ -39,18 +39,27 @@ type ordersEnv struct {
 	// breaker, when set before the env is built, is the order service's
 	// circuit breaker; off otherwise.
 	breaker orders.BreakerConfig
+	// notifySecret, when set before the env is built, signs the
+	// notifications (SYNCD_NOTIFY_SECRET); onNotify sees each one the
+	// receiver takes, headers and body as they arrived.
+	notifySecret string
+	onNotify     func(h http.Header, body []byte)
 }
 
 // withOrders configures an order service into the API and hands it to oe.
 func withOrders(t *testing.T, oe *ordersEnv) configureFunc {
 	return func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]offers.Source) {
 		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if oe.onNotify != nil {
+				body, _ := io.ReadAll(r.Body)
+				oe.onNotify(r.Header.Clone(), body)
+			}
 			w.WriteHeader(http.StatusNoContent)
 		}))
 		t.Cleanup(receiver.Close)
 		log := slog.New(slog.DiscardHandler)
 		oe.clock = testclock.Live()
-		oe.notifier = orders.NewNotifier(db, log, orders.NotifyConfig{URL: receiver.URL, Now: oe.clock.Now})
+		oe.notifier = orders.NewNotifier(db, log, orders.NotifyConfig{URL: receiver.URL, Secret: oe.notifySecret, Now: oe.clock.Now})
 		oe.svc = orders.New(db, cat, log, oe.notifier, orders.Config{
 			Suppliers: map[string]orders.Supplier{
 				senpay.Name: sources[senpay.Name].(*senpay.Client),
