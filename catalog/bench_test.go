@@ -100,7 +100,7 @@ func BenchmarkMatchSelectBuild(b *testing.B) {
 		items, games := c.choose(in)
 		c.price(items, []string{PublicTier}, set, time.Now())
 		var err error
-		if snap, err = build(games, items, []string{PublicTier}, nil); err != nil {
+		if snap, err = build(nil, games, items, []string{PublicTier}, nil); err != nil {
 			b.Fatal(err)
 		}
 		snap.seal(1, time.Now(), "bench")

@@ -64,7 +64,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 		items, games := c.choose(in)
 		review := deriveReview(in, items, games)
-		snap, err := build(games, items, []string{PublicTier}, nil)
+		snap, err := build(nil, games, items, []string{PublicTier}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

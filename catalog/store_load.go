@@ -170,11 +170,18 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load items: %w", err)
 		}
+		var gameID sql.RawBytes
 		for rows.Next() {
 			it := &itemRow{}
-			if err := rows.Scan(&it.ID, &it.GameID, &it.Name, &it.ChosenOfferID); err != nil {
+			if err := rows.Scan(&it.ID, &gameID, &it.Name, &it.ChosenOfferID); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("load items: %w", err)
+			}
+			// The game's id, not one copy of it per item.
+			if g, ok := in.games[string(gameID)]; ok {
+				it.GameID = g.ID
+			} else {
+				it.GameID = string(gameID)
 			}
 			in.items[it.ID] = it
 		}
@@ -205,9 +212,18 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	if games != nil {
 		q = someOffers
 	}
-	var supplier, gameCode, method, confidence sql.RawBytes
+	var supplier, gameCode, method, confidence, updatedAt, itemID sql.RawBytes
+	var lastUpdated string
 	var confirmed sql.NullInt64
 	var heldSince, heldSource sql.NullString
+	// Sized from the snapshot being served: grown by appending, the slice
+	// of 100,000 rows is copied a dozen times and peaks at twice its size
+	// while that snapshot is still alive.
+	if games == nil {
+		if prev := c.current.Load(); prev != nil {
+			in.offers = make([]offerRow, 0, len(prev.offerItem)+len(prev.offerItem)/16)
+		}
+	}
 	for _, sp := range spans {
 		rows, err = tx.QueryContext(ctx, q, sp.from, sp.to)
 		if err != nil {
@@ -216,7 +232,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		for rows.Next() {
 			var o offerRow
 			if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
-				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual,
+				&updatedAt, &itemID, &method, &confidence, &o.Manual,
 				&confirmed, &heldSince, &heldSource); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("load offers: %w", err)
@@ -228,6 +244,18 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 				}
 			}
 			o.Supplier, o.GameCode, o.Method, o.Confidence = in1(supplier), in1(gameCode), in1(method), in1(confidence)
+			// A sync stamps every row it writes alike, and rows come in
+			// id order: the previous row's time is usually this one's.
+			if lastUpdated != string(updatedAt) {
+				lastUpdated = string(updatedAt)
+			}
+			o.UpdatedAt = lastUpdated
+			// The item's id as loaded above, not a copy per offer.
+			if it, ok := in.items[string(itemID)]; ok {
+				o.ItemID = it.ID
+			} else {
+				o.ItemID = string(itemID)
+			}
 			in.offers = append(in.offers, o)
 		}
 		rows.Close()

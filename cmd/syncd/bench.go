@@ -36,7 +36,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	conc := fs.Int("conc", 64, "concurrent connections for -http")
 	httpProfile := fs.String("httpprofile", "", "write a CPU profile of the -http runs to this file")
 	withRules := fs.Bool("rules", true, "also measure margin rules: full reprice, a one-game rule edit, a global preview")
-	memProfile := fs.String("memprofile", "", "write a heap profile at the end of each phase to PREFIX-NN-phase.pb.gz")
+	memProfile := fs.String("memprofile", "", "write a heap profile at the end of each phase to PREFIX-NN-phase.pb.gz, and one of its largest live heap to PREFIX-NN-phase-peak.pb.gz")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 )
@@ -32,6 +31,7 @@ type memMeter struct {
 type memPhase struct {
 	name string
 	heap uint64 // bytes: objects, live and not yet collected
+	live uint64 // bytes: the largest heap a collection found live
 	rss  uint64 // bytes
 }
 
@@ -42,21 +42,39 @@ func (m *memMeter) phase(name string) (end func() error) {
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		m.resets = false
 	}
-	stop := sampleHeap()
+	var atPeak func()
+	if m.profile != "" {
+		// The heap profile describes the last collection: written when a
+		// collection finds more live than any before in the phase, it
+		// says what that live heap is.
+		path := m.path(len(m.phases)+1, name, "-peak")
+		atPeak = func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}
+	stop := sampleHeap(atPeak)
 	return func() error {
-		p := memPhase{name: name, heap: stop(), rss: peakRSSBytes()}
+		p := memPhase{name: name, rss: peakRSSBytes()}
+		p.heap, p.live = stop()
 		m.phases = append(m.phases, p)
 		if m.profile == "" {
 			return nil
 		}
-		slug := strings.NewReplacer(" ", "-", ",", "", ":", "", "/", "-").Replace(name)
-		f, err := os.Create(fmt.Sprintf("%s-%02d-%s.pb.gz", m.profile, len(m.phases), slug))
+		f, err := os.Create(m.path(len(m.phases), name, ""))
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		return pprof.Lookup("heap").WriteTo(f, 0)
 	}
+}
+
+func (m *memMeter) path(n int, phase, suffix string) string {
+	slug := strings.NewReplacer(" ", "-", ",", "", ":", "", "/", "-").Replace(phase)
+	return fmt.Sprintf("%s-%02d-%s%s.pb.gz", m.profile, n, slug, suffix)
 }
 
 // peakRSS is the largest resident set of the phases measured so far.
@@ -80,13 +98,14 @@ func (m *memMeter) heapOf(name string) uint64 {
 
 // write prints one line per phase and the run's peak.
 func (m *memMeter) write(w io.Writer) {
-	fmt.Fprintln(w, "\nMemory by phase (peak Go heap: objects live and not yet collected, sampled every 5 ms; peak RSS: the kernel's high-water mark during the phase)")
+	fmt.Fprintln(w, "\nMemory by phase (peak Go heap: objects live and not yet collected, sampled every 5 ms; live: the most a collection")
+	fmt.Fprintln(w, "found live, what the next collection's goal is twice of; peak RSS: the kernel's high-water mark during the phase)")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "phase\tpeak heap\tpeak RSS\t")
+	fmt.Fprintln(tw, "phase\tpeak heap\tlive\tpeak RSS\t")
 	for _, p := range m.phases {
-		fmt.Fprintf(tw, "%s\t%d MB\t%d MB\t\n", p.name, p.heap>>20, p.rss>>20)
+		fmt.Fprintf(tw, "%s\t%d MB\t%d MB\t%d MB\t\n", p.name, p.heap>>20, p.live>>20, p.rss>>20)
 	}
-	fmt.Fprintf(tw, "whole run\t\t%d MB\t\n", m.peakRSS()>>20)
+	fmt.Fprintf(tw, "whole run\t\t\t%d MB\t\n", m.peakRSS()>>20)
 	tw.Flush()
 	if !m.resets {
 		fmt.Fprintln(w, "(the kernel refused to reset the high-water mark: each phase's RSS is the peak since the start)")
@@ -94,11 +113,12 @@ func (m *memMeter) write(w io.Writer) {
 }
 
 // sampleHeap records the largest Go heap (live objects and garbage not
-// yet collected) seen until the returned function is called, sampling
-// every 5 ms without stopping the world.
-func sampleHeap() (stop func() uint64) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
+// yet collected) and the largest live heap a collection found, seen until
+// the returned function is called, sampling every 5 ms without stopping
+// the world. atPeak, if set, is called when the live heap grows.
+func sampleHeap(atPeak func()) (stop func() (heap, live uint64)) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	var peak, peakLive uint64
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -107,8 +127,12 @@ func sampleHeap() (stop func() uint64) {
 		defer t.Stop()
 		for {
 			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
+			peak = max(peak, sample[0].Value.Uint64())
+			if live := sample[1].Value.Uint64(); live > peakLive {
+				peakLive = live
+				if atPeak != nil {
+					atPeak()
+				}
 			}
 			select {
 			case <-done:
@@ -117,10 +141,10 @@ func sampleHeap() (stop func() uint64) {
 			}
 		}
 	}()
-	return func() uint64 {
+	return func() (uint64, uint64) {
 		close(done)
-		<-finished
-		return peak.Load()
+		<-finished // the sampler's writes happen before this returns
+		return peak, peakLive
 	}
 }
 
