@@ -1,0 +1,119 @@
+#!/bin/sh
+# Read-path benchmark with an external load generator (issue 17).
+#
+# Starts `syncd demo` and a bare net/http server (bench/barehttp) that
+# answers with the very bytes syncd serves for GET /v1/games/$GAME, then
+# loads each with wrk (Debian's wrk package) in alternating runs and prints
+# syncd's throughput and p99 latency as ratios of the bare server's. The
+# machine's load moves absolute figures between runs; the ratios of
+# neighbouring runs are the result.
+#
+#   bench/readpath.sh                      # 3 rounds of 10 s each side
+#   ROUNDS=1 DURATION=2s bench/readpath.sh # a smoke run (CI): no timing is asserted
+#   SYNCD=/tmp/base/syncd bench/readpath.sh  # another syncd binary (a base to compare)
+#
+# Environment: ROUNDS (3), DURATION (10s), THREADS (2), CONNS (64),
+# GAME (mobile-legends), SYNCD (built from this checkout when unset).
+set -eu
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-64}
+GAME=${GAME:-mobile-legends}
+
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "readpath: wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "readpath: curl is not installed" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+syncd_pid='' bare_pid=''
+cleanup() {
+	[ -n "$syncd_pid" ] && kill "$syncd_pid" 2>/dev/null && wait "$syncd_pid" 2>/dev/null
+	[ -n "$bare_pid" ] && kill "$bare_pid" 2>/dev/null && wait "$bare_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${SYNCD:-}" ]; then
+	go build -o "$tmp/syncd" ./cmd/syncd
+	SYNCD=$tmp/syncd
+fi
+go build -o "$tmp/barehttp" ./bench/barehttp
+
+# waitfor FILE PATTERN: the first line of FILE matching PATTERN, within 60 s.
+waitfor() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ "$i" -gt 600 ]; then
+			echo "readpath: gave up waiting for '$2' in $1:" >&2
+			cat "$1" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	grep -m1 "$2" "$1"
+}
+
+# No syncs during the runs (the demo's first sync builds the catalog at
+# start), no simulated storefront orders.
+SYNCD_ADDR=127.0.0.1:0 SYNCD_SYNC_INTERVAL=1h SYNCD_DEMO_TRAFFIC=false \
+	"$SYNCD" demo >"$tmp/demo.out" 2>"$tmp/demo.err" &
+syncd_pid=$!
+addr=$(waitfor "$tmp/demo.out" 'syncd: listening on http://' | sed 's|.*http://||')
+shop=$(waitfor "$tmp/demo.out" 'export SHOP=' | sed 's|.*export SHOP=||')
+syncd_url="http://$addr/v1/games/$GAME"
+curl -sf -H "Authorization: Bearer $shop" -o "$tmp/body.json" "$syncd_url"
+
+"$tmp/barehttp" -body "$tmp/body.json" >"$tmp/bare.out" 2>&1 &
+bare_pid=$!
+bare_url="$(waitfor "$tmp/bare.out" 'listening on http://' | sed 's|.*listening on ||')/v1/games/$GAME"
+
+# load NAME URL: one wrk run; prints "NAME RPS P99_MS".
+load() {
+	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Authorization: Bearer $shop" "$2" >"$tmp/wrk.out"
+	if grep -q 'Non-2xx' "$tmp/wrk.out"; then
+		echo "readpath: $1 answered errors:" >&2
+		cat "$tmp/wrk.out" >&2
+		return 1
+	fi
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out")
+	p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; print v}' "$tmp/wrk.out")
+	echo "$1 $rps $p99"
+}
+
+echo "GET /v1/games/$GAME: $(wc -c <"$tmp/body.json") bytes; wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds, bare and syncd alternating"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$tmp/results"
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	# Alternate which goes first, so a drift in the machine's load
+	# favours neither.
+	if [ $((r % 2)) -eq 1 ]; then
+		load bare "$bare_url" >>"$tmp/results"
+		load syncd "$syncd_url" >>"$tmp/results"
+	else
+		load syncd "$syncd_url" >>"$tmp/results"
+		load bare "$bare_url" >>"$tmp/results"
+	fi
+	r=$((r + 1))
+done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+awk '
+	{ n[$1]++; rps[$1, n[$1]] = $2; p99[$1, n[$1]] = $3 }
+	function median(a, side, k,    i, j, t, v) {
+		for (i = 1; i <= k; i++) v[i] = a[side, i]
+		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+		return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+	}
+	END {
+		k = n["syncd"]
+		printf "%-6s %12s %12s %12s %12s %9s %9s\n", "round", "bare req/s", "syncd req/s", "bare p99", "syncd p99", "req/s", "p99"
+		for (i = 1; i <= k; i++)
+			printf "%-6d %12.0f %12.0f %10.2fms %10.2fms %8.0f%% %8.2fx\n", i, rps["bare", i], rps["syncd", i], p99["bare", i], p99["syncd", i],
+				100 * rps["syncd", i] / rps["bare", i], p99["syncd", i] / p99["bare", i]
+		br = median(rps, "bare", k); sr = median(rps, "syncd", k); bp = median(p99, "bare", k); sp = median(p99, "syncd", k)
+		printf "%-6s %12.0f %12.0f %10.2fms %10.2fms %8.0f%% %8.2fx\n", "median", br, sr, bp, sp, 100 * sr / br, sp / bp
+	}' "$tmp/results"
