@@ -151,6 +151,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("catalog refresh: %w", err)
 	}
+	// Counted now, not held: a snapshot kept past the next refresh would
+	// be counted in every later phase's memory.
+	items, games := snap.ItemCount(), len(snap.GameList())
+	snap = nil
 	refresh := time.Since(t0)
 	pprof.StopCPUProfile()
 	if err := end(); err != nil {
@@ -180,7 +184,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "SQLite floor: %d prepared upserts, one tx\t%s\n", offers, floor.Round(time.Millisecond))
 	fmt.Fprintf(tw, "first sync / floor\t%.1fx\n", float64(full)/float64(floor))
 	fmt.Fprintf(tw, "re-sync / floor\t%.2fx\n", float64(re)/float64(floor))
-	fmt.Fprintf(tw, "catalog: first refresh (match and link %d offers, choose, encode)\t%s\t(%d items, %d games)\n", offers, firstRefresh.Round(time.Millisecond), snap.ItemCount(), len(snap.GameList()))
+	fmt.Fprintf(tw, "catalog: first refresh (match and link %d offers, choose, encode)\t%s\t(%d items, %d games)\n", offers, firstRefresh.Round(time.Millisecond), items, games)
 	fmt.Fprintf(tw, "catalog: refresh (load, choose, encode)\t%s\n", refresh.Round(time.Millisecond))
 	fmt.Fprintf(tw, "catalog: peak Go heap during first refresh / refresh\t%d MB / %d MB\t(objects, live and not yet collected)\n", mem.heapOf("first refresh")>>20, mem.heapOf("refresh")>>20)
 	fmt.Fprintf(tw, "peak RSS of syncd after the syncs (simulators in another process)\t%d MB\n", rssSyncs>>20)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
@@ -63,6 +64,9 @@ func (m *memMeter) phase(name string) (end func() error) {
 		if m.profile == "" {
 			return nil
 		}
+		// After a collection, so the profile is what the phase left live,
+		// not what was live at whichever collection ran last in it.
+		runtime.GC()
 		f, err := os.Create(m.path(len(m.phases), name, ""))
 		if err != nil {
 			return err
