@@ -170,12 +170,6 @@ func build(prev *Snapshot, gameMap map[string]*Game, items []*Item, tiers []stri
 		}
 	}
 	enc := newEncoder()
-	offerItem := make(map[int64]string, len(items))
-	for _, it := range items {
-		for _, o := range it.Offers {
-			offerItem[o.ID] = it.ID
-		}
-	}
 	entries := make(map[string]*gameEntry, len(gameMap))
 	for id, g := range gameMap {
 		if len(g.Items) == 0 {
@@ -196,8 +190,39 @@ func build(prev *Snapshot, gameMap map[string]*Game, items []*Item, tiers []stri
 	if err != nil {
 		return nil, err
 	}
-	s.offerItem = offerItem
+	s.offerItem = offerItems(prev, items)
 	return s, nil
+}
+
+// offerItems maps every offer to its item: prev's map when the links are
+// the same (they change only when a merchandiser or the matching moves
+// an offer), so consecutive snapshots share one map of 100,000 entries.
+func offerItems(prev *Snapshot, items []*Item) map[int64]string {
+	if prev != nil {
+		n, same := 0, true
+		for _, it := range items {
+			for _, o := range it.Offers {
+				n++
+				if id, ok := prev.offerItem[o.ID]; !ok || id != it.ID {
+					same = false
+					break
+				}
+			}
+			if !same {
+				break
+			}
+		}
+		if same && n == len(prev.offerItem) {
+			return prev.offerItem
+		}
+	}
+	m := make(map[int64]string, len(items))
+	for _, it := range items {
+		for _, o := range it.Offers {
+			m[o.ID] = it.ID
+		}
+	}
+	return m
 }
 
 // derive makes a snapshot from prev in which the given games are replaced
@@ -519,6 +544,41 @@ func (s *Snapshot) ItemBody(id, tier string) (Body, bool) {
 	js = append(append(append(js, `{"item":`...), raw...), '}')
 	sum := sha256.Sum256(js)
 	return Body{JSON: js, ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}, true
+}
+
+// item is the snapshot's item of that id (not following aliases), nil if
+// it has none or the snapshot is nil.
+func (s *Snapshot) item(id string) *Item {
+	if s == nil {
+		return nil
+	}
+	e, ok := s.gameByID[gameOf(id)]
+	if !ok {
+		return nil
+	}
+	i, ok := e.find(id)
+	if !ok {
+		return nil
+	}
+	return e.game.Items[i]
+}
+
+// offerState is the snapshot's state of an offer, nil if it has none or
+// the snapshot is nil.
+func (s *Snapshot) offerState(id int64) *OfferState {
+	if s == nil {
+		return nil
+	}
+	it := s.item(s.offerItem[id])
+	if it == nil {
+		return nil
+	}
+	for _, o := range it.Offers {
+		if o.ID == id {
+			return o
+		}
+	}
+	return nil
 }
 
 // Canonical is the id an item id stands for now: itself, or for an id

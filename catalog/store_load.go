@@ -107,6 +107,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		items:         map[string]*itemRow{},
 		suppliers:     map[string]offers.Health{},
 	}
+	prev := c.current.Load() // nil before the first snapshot: its methods answer nil
 	// One read transaction: every table as of one moment.
 	tx, err := c.db.Read.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -183,6 +184,18 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 			} else {
 				it.GameID = string(gameID)
 			}
+			// The served snapshot's strings where they are the same: the
+			// copies just read are garbage at once rather than a second
+			// copy of every id and name, alive beside the first until the
+			// swap and then in the new snapshot.
+			if old := prev.item(it.ID); old != nil {
+				if old.ID == it.ID {
+					it.ID = old.ID
+				}
+				if old.Name == it.Name {
+					it.Name = old.Name
+				}
+			}
 			in.items[it.ID] = it
 		}
 		rows.Close()
@@ -219,10 +232,8 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	// Sized from the snapshot being served: grown by appending, the slice
 	// of 100,000 rows is copied a dozen times and peaks at twice its size
 	// while that snapshot is still alive.
-	if games == nil {
-		if prev := c.current.Load(); prev != nil {
-			in.offers = make([]offerRow, 0, len(prev.offerItem)+len(prev.offerItem)/16)
-		}
+	if games == nil && prev != nil {
+		in.offers = make([]offerRow, 0, len(prev.offerItem)+len(prev.offerItem)/16)
 	}
 	for _, sp := range spans {
 		rows, err = tx.QueryContext(ctx, q, sp.from, sp.to)
@@ -255,6 +266,15 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 				o.ItemID = it.ID
 			} else {
 				o.ItemID = string(itemID)
+			}
+			// The served snapshot's code and name, as for items above.
+			if old := prev.offerState(o.ID); old != nil {
+				if old.Code == o.Code {
+					o.Code = old.Code
+				}
+				if old.Name == o.Name {
+					o.Name = old.Name
+				}
 			}
 			in.offers = append(in.offers, o)
 		}
