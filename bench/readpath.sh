@@ -28,12 +28,17 @@ command -v curl >/dev/null || { echo "readpath: curl is not installed" >&2; exit
 
 tmp=$(mktemp -d)
 syncd_pid='' bare_pid=''
+# cleanup stops both servers and keeps the script's own exit status (a
+# stopped server's would otherwise be the script's).
 cleanup() {
-	[ -n "$syncd_pid" ] && kill "$syncd_pid" 2>/dev/null && wait "$syncd_pid" 2>/dev/null
-	[ -n "$bare_pid" ] && kill "$bare_pid" 2>/dev/null && wait "$bare_pid" 2>/dev/null
+	status=$?
+	if [ -n "$syncd_pid" ]; then kill "$syncd_pid" 2>/dev/null; wait "$syncd_pid" 2>/dev/null || true; fi
+	if [ -n "$bare_pid" ]; then kill "$bare_pid" 2>/dev/null; wait "$bare_pid" 2>/dev/null || true; fi
 	rm -rf "$tmp"
+	exit "$status"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 if [ -z "${SYNCD:-}" ]; then
 	go build -o "$tmp/syncd" ./cmd/syncd
@@ -41,19 +46,20 @@ if [ -z "${SYNCD:-}" ]; then
 fi
 go build -o "$tmp/barehttp" ./bench/barehttp
 
-# waitfor FILE PATTERN: the first line of FILE matching PATTERN, within 60 s.
+# waitfor PID FILE PATTERN: the first line of FILE matching PATTERN, once
+# process PID writes it (within 60 s, and while it runs).
 waitfor() {
 	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
+	while ! grep -q "$3" "$2" 2>/dev/null; do
 		i=$((i + 1))
-		if [ "$i" -gt 600 ]; then
-			echo "readpath: gave up waiting for '$2' in $1:" >&2
-			cat "$1" >&2
+		if [ "$i" -gt 600 ] || ! kill -0 "$1" 2>/dev/null; then
+			echo "readpath: no '$3' from process $1; its output:" >&2
+			cat "$2" "${2%.out}.err" >&2 2>/dev/null
 			return 1
 		fi
 		sleep 0.1
 	done
-	grep -m1 "$2" "$1"
+	grep -m1 "$3" "$2"
 }
 
 # No syncs during the runs (the demo's first sync builds the catalog at
@@ -61,14 +67,17 @@ waitfor() {
 SYNCD_ADDR=127.0.0.1:0 SYNCD_SYNC_INTERVAL=1h SYNCD_DEMO_TRAFFIC=false \
 	"$SYNCD" demo >"$tmp/demo.out" 2>"$tmp/demo.err" &
 syncd_pid=$!
-addr=$(waitfor "$tmp/demo.out" 'syncd: listening on http://' | sed 's|.*http://||')
-shop=$(waitfor "$tmp/demo.out" 'export SHOP=' | sed 's|.*export SHOP=||')
+line=$(waitfor "$syncd_pid" "$tmp/demo.out" 'syncd: listening on http://') || exit 1
+addr=${line#*http://}
+line=$(waitfor "$syncd_pid" "$tmp/demo.out" 'export SHOP=') || exit 1
+shop=${line#*export SHOP=}
 syncd_url="http://$addr/v1/games/$GAME"
 curl -sf -H "Authorization: Bearer $shop" -o "$tmp/body.json" "$syncd_url"
 
 "$tmp/barehttp" -body "$tmp/body.json" >"$tmp/bare.out" 2>&1 &
 bare_pid=$!
-bare_url="$(waitfor "$tmp/bare.out" 'listening on http://' | sed 's|.*listening on ||')/v1/games/$GAME"
+line=$(waitfor "$bare_pid" "$tmp/bare.out" 'listening on http://') || exit 1
+bare_url="${line#*listening on }/v1/games/$GAME"
 
 # load NAME URL: one wrk run; prints "NAME RPS P99_MS".
 load() {
