@@ -11,13 +11,18 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"runtime/pprof"
 	"strconv"
+	"syscall"
 	"time"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
 	body := flag.String("body", "", "file whose bytes every request is answered with")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGINT or SIGTERM (to compare with syncd's)")
+	timeouts := flag.Bool("timeouts", false, "set syncd serve's server timeouts (read, write, idle), whose per-request deadlines cost a little")
 	flag.Parse()
 	b, err := os.ReadFile(*body)
 	if err != nil {
@@ -42,6 +47,26 @@ func main() {
 			w.WriteHeader(http.StatusOK)
 			w.Write(b)
 		}),
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-stop
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(0)
+		}()
+	}
+	if *timeouts {
+		srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout = 30*time.Second, 60*time.Second, 120*time.Second
 	}
 	log.Fatal(srv.Serve(ln))
 }
