@@ -48,22 +48,14 @@ type itemRow struct {
 	ChosenOfferID *int64 `db:"chosen_offer_id"`
 }
 
+// offerRow is an offer as loaded: its state, which choose judges and
+// gives to its item (one allocation per offer, made here), and what only
+// the load knows. Slim, because 100,000 of them are alive at once beside
+// the snapshot being served.
 type offerRow struct {
-	ID         int64
-	Supplier   string
-	Code       string
-	GameCode   string
-	Name       string
-	Cost       int64
-	Active     bool
-	Removed    bool
-	UpdatedAt  string
-	ItemID     string
-	Method     string
-	Confidence string
-	Manual     bool
-	Review     bool             // unused: the review queue is derived with each snapshot (deriveReview)
-	Hold       *offers.CostHold // nil: the cost is confirmed
+	*OfferState
+	GameCode string
+	ItemID   string
 }
 
 // loadGameSettings reads the stored settings of games (filter and args
@@ -241,7 +233,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 			return nil, fmt.Errorf("load offers: %w", err)
 		}
 		for rows.Next() {
-			var o offerRow
+			o := offerRow{OfferState: &OfferState{}}
 			if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
 				&updatedAt, &itemID, &method, &confidence, &o.Manual,
 				&confirmed, &heldSince, &heldSource); err != nil {
