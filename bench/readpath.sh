@@ -10,7 +10,7 @@
 # the one other work on the machine disturbs least.
 #
 #   bench/readpath.sh                      # 3 rounds of 10 s each side
-#   ROUNDS=1 DURATION=2s bench/readpath.sh # a smoke run (CI): no timing is asserted
+#   ROUNDS=1 DURATION=1s bench/readpath.sh # a smoke run (as CI does): no timing is asserted
 #   SYNCD=/tmp/base/syncd bench/readpath.sh  # another syncd binary (a base to compare)
 #
 # Environment: ROUNDS (3), DURATION (10s), THREADS (2), CONNS (64),
