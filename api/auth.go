@@ -16,8 +16,13 @@ type principalKey struct{}
 
 // PrincipalFrom returns the authenticated caller of a request.
 func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(auth.Principal)
-	return p, ok
+	switch p := ctx.Value(principalKey{}).(type) {
+	case *auth.Principal: // a requestContext's
+		return *p, true
+	case auth.Principal:
+		return p, true
+	}
+	return auth.Principal{}, false
 }
 
 // require refuses requests without a token of at least role: 401 without a
@@ -44,6 +49,11 @@ func (s *Server) require(role auth.Role) func(http.Handler) http.Handler {
 			}
 			if p.Role < role {
 				writeError(w, r, s.log, fault.New(fault.Forbidden, "this needs the "+role.String()+" role"))
+				return
+			}
+			if rc := requestContextOf(r.Context()); rc != nil {
+				rc.principal, rc.hasPrincipal = p, true
+				next.ServeHTTP(w, r)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))

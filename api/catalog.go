@@ -29,16 +29,15 @@ func (s *Server) snapshot() (*catalog.Snapshot, error) {
 func serveBody(w http.ResponseWriter, r *http.Request, b catalog.Body) {
 	h := w.Header()
 	h.Set("ETag", b.ETag)
-	h.Set("Cache-Control", "private, no-cache")
-	h.Set("Vary", "Accept-Encoding")
+	h["Cache-Control"], h["Vary"] = noCache, varyEncoding
 	if etagMatches(r.Header.Get("If-None-Match"), b.ETag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h["Content-Type"] = jsonType
 	body := b.JSON
 	if b.Gzip != nil && acceptsGzip(r) {
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = gzipEncoding
 		body = b.Gzip
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
@@ -48,12 +47,22 @@ func serveBody(w http.ResponseWriter, r *http.Request, b catalog.Body) {
 	}
 }
 
+// The constant header values of every catalog body, shared rather than
+// allocated per request. A literal's len is its cap: anything appending a
+// value to one of these headers gets a copy, never writes into them.
+var (
+	noCache      = []string{"private, no-cache"}
+	varyEncoding = []string{"Accept-Encoding"}
+	jsonType     = []string{"application/json; charset=utf-8"}
+	gzipEncoding = []string{"gzip"}
+)
+
 // etagMatches implements If-None-Match's weak comparison over a list.
 func etagMatches(header, etag string) bool {
 	if header == "" {
 		return false
 	}
-	for _, t := range strings.Split(header, ",") {
+	for t := range strings.SplitSeq(header, ",") {
 		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
 		if t == "*" || t == etag {
 			return true
@@ -66,12 +75,12 @@ func etagMatches(header, etag string) bool {
 // q-value above zero ("gzip;q=0", "gzip;q=0.0" and "gzip;q=0.000" all
 // refuse it).
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
 		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
 			continue
 		}
-		for _, p := range strings.Split(params, ";") {
+		for p := range strings.SplitSeq(params, ";") {
 			k, v, _ := strings.Cut(p, "=")
 			if strings.EqualFold(strings.TrimSpace(k), "q") {
 				q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)

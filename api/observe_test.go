@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -130,8 +131,15 @@ func TestRequestIDInHeaderAndLogs(t *testing.T) {
 		t.Errorf("logs: got\n%s\nwant a line with request_id %q", logs, id)
 	}
 	resp2, _ := e.get(t, "/healthz", "")
-	if id2 := resp2.Header.Get("X-Request-Id"); id2 == "" || id2 == id {
+	id2 := resp2.Header.Get("X-Request-Id")
+	if id2 == "" || id2 == id {
 		t.Errorf("second request's id: got %q, want a new one (first %q)", id2, id)
+	}
+	// host/random-000001: one prefix per process, then a counter; an id
+	// syncd makes is one syncd keeps when it comes back (a proxy chain).
+	prefix := id[:max(strings.LastIndexByte(id, '-'), 0)]
+	if !regexp.MustCompile(`^[^ ]+/[A-Z2-7]{10}-[0-9]{6,}$`).MatchString(id) || !strings.HasPrefix(id2, prefix+"-") || !plausibleID(id) {
+		t.Errorf("generated ids %q, %q: want host/random-NNNNNN with one prefix, each plausible", id, id2)
 	}
 
 	// A caller's plausible id is kept and logged, also on errors.

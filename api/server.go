@@ -2,12 +2,17 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	_ "embed"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -68,14 +73,18 @@ type ReadyCheck func(ctx context.Context) error
 
 // Server is syncd's HTTP handler.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	tokens  *auth.Store
-	syncer  *offers.Syncer
-	catalog *catalog.Catalog
-	trigger SyncTrigger
-	ready   ReadyCheck
-	router  chi.Router
+	cfg Config
+	// routeContexts are chi's routing contexts, reused across requests as
+	// chi's own Mux does: observe makes each request's context before chi
+	// sees it.
+	routeContexts sync.Pool
+	log           *slog.Logger
+	tokens        *auth.Store
+	syncer        *offers.Syncer
+	catalog       *catalog.Catalog
+	trigger       SyncTrigger
+	ready         ReadyCheck
+	router        chi.Router
 }
 
 // New builds the router. tokens authenticates every /v1 request.
@@ -85,12 +94,12 @@ func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *offers.Syncer
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.observe(w, r) }
 
 // routes is every route syncd serves, in one table.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(requestID, s.logRequests, s.recoverPanics)
+	r.Use(s.recoverPanics)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.NotFound, "no such endpoint")
 	}))
@@ -106,64 +115,66 @@ func (s *Server) routes() chi.Router {
 		r.Mount("/console", s.cfg.Console)
 	}
 
-	r.Route("/v1", func(r chi.Router) {
-		// Suppliers send no bearer token: the handler checks the source
-		// address and the optional signature itself.
-		r.Post("/webhooks/{supplier}", s.webhook)
-		r.Group(func(r chi.Router) {
-			r.Use(s.require(auth.RoleStorefront))
-			r.Get("/games", s.handle(s.listGames))
-			r.Get("/games/{game}", s.handle(s.getGame))
-			r.Get("/items/{item}", s.handle(s.getItem))
-			r.Get("/catalog", s.handle(s.getCatalog))
-			r.Get("/catalog/changes", s.handle(s.catalogChanges))
-			r.With(s.orderAccess).Post("/orders", s.handle(s.createOrder))
-			r.With(s.orderAccess).Get("/orders", s.handle(s.listOrders)) // without ?reference=, admins only
-			r.With(s.orderAccess).Get("/orders/{id}", s.handle(s.getOrder))
-		})
-		r.Group(func(r chi.Router) {
-			r.Use(s.require(auth.RoleMerchandiser))
-			r.Get("/items/{item}/offers", s.handle(s.itemOffers))
-			r.Patch("/items/{item}", s.handle(s.patchItem))
-			r.Get("/games/{game}/form", s.handle(s.getGameForm))
-			r.Patch("/games/{game}/form", s.handle(s.patchGameForm))
-			r.Get("/matching/review", s.handle(s.reviewQueue))
-			r.Post("/offers/{offer}/link", s.handle(s.linkOffer))
-			r.Post("/offers/{offer}/split", s.handle(s.splitOffer))
-			r.Get("/supplier-games/audit", s.handle(s.gameDecisions))
-			r.Post("/supplier-games/{supplier}/{code}/link", s.handle(s.linkGame))
-			r.Post("/supplier-games/{supplier}/{code}/split", s.handle(s.splitGame))
-			r.Get("/cost-holds", s.handle(s.listCostHolds))
-			r.Get("/cost-holds/audit", s.handle(s.costHoldAudit))
-			r.Post("/cost-holds/{offer}/accept", s.handle(s.acceptCost))
-			r.Get("/items/{item}/pricing", s.handle(s.explainPrice))
-			r.Get("/rules", s.handle(s.listRules))
-			r.Post("/rules", s.handle(s.createRule))
-			r.Get("/rules/audit", s.handle(s.ruleAudit))
-			r.Post("/rules/preview", s.handle(s.previewRules))
-			r.Get("/rules/{id}", s.handle(s.getRule))
-			r.Put("/rules/{id}", s.handle(s.updateRule))
-			r.Delete("/rules/{id}", s.handle(s.deleteRule))
-			r.Get("/rules/{id}/audit", s.handle(s.ruleAudit))
-			r.Get("/tiers", s.handle(s.listTiers))
-			r.Post("/tiers", s.handle(s.createTier))
-		})
-		r.Group(func(r chi.Router) {
-			r.Use(s.require(auth.RoleAdmin))
-			r.Get("/suppliers", s.handle(s.listSuppliers))
-			r.Post("/suppliers/{supplier}/sync", s.handle(s.syncSupplier))
-			r.Get("/tokens", s.handle(s.listTokens))
-			r.Post("/tokens", s.handle(s.createToken))
-			r.Patch("/tokens/{id}", s.handle(s.patchToken))
-			r.Delete("/tokens/{id}", s.handle(s.revokeToken))
-			r.Get("/orders/{id}/routing", s.handle(s.orderRouting))
-			r.Post("/orders/{id}/settle", s.handle(s.settleOrder))
-			r.Get("/notifications", s.handle(s.listNotifications))
-			r.Get("/reports/orders", s.handle(s.orderReport))
-			r.Get("/reports/orders.csv", s.handle(s.orderReportCSV))
-			r.Get("/reports/suppliers", s.handle(s.supplierScorecards))
-			r.Get("/reports/suppliers.csv", s.handle(s.supplierScorecardsCSV))
-		})
+	// The API's routes are in the top router, not a router mounted at
+	// /v1: every request would otherwise be routed twice and its pattern
+	// joined from two (the read path's cost, issue 17).
+	//
+	// Suppliers send no bearer token: the handler checks the source
+	// address and the optional signature itself.
+	r.Post("/v1/webhooks/{supplier}", s.webhook)
+	r.Group(func(r chi.Router) {
+		r.Use(s.require(auth.RoleStorefront))
+		r.Get("/v1/games", s.handle(s.listGames))
+		r.Get("/v1/games/{game}", s.handle(s.getGame))
+		r.Get("/v1/items/{item}", s.handle(s.getItem))
+		r.Get("/v1/catalog", s.handle(s.getCatalog))
+		r.Get("/v1/catalog/changes", s.handle(s.catalogChanges))
+		r.With(s.orderAccess).Post("/v1/orders", s.handle(s.createOrder))
+		r.With(s.orderAccess).Get("/v1/orders", s.handle(s.listOrders)) // without ?reference=, admins only
+		r.With(s.orderAccess).Get("/v1/orders/{id}", s.handle(s.getOrder))
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(s.require(auth.RoleMerchandiser))
+		r.Get("/v1/items/{item}/offers", s.handle(s.itemOffers))
+		r.Patch("/v1/items/{item}", s.handle(s.patchItem))
+		r.Get("/v1/games/{game}/form", s.handle(s.getGameForm))
+		r.Patch("/v1/games/{game}/form", s.handle(s.patchGameForm))
+		r.Get("/v1/matching/review", s.handle(s.reviewQueue))
+		r.Post("/v1/offers/{offer}/link", s.handle(s.linkOffer))
+		r.Post("/v1/offers/{offer}/split", s.handle(s.splitOffer))
+		r.Get("/v1/supplier-games/audit", s.handle(s.gameDecisions))
+		r.Post("/v1/supplier-games/{supplier}/{code}/link", s.handle(s.linkGame))
+		r.Post("/v1/supplier-games/{supplier}/{code}/split", s.handle(s.splitGame))
+		r.Get("/v1/cost-holds", s.handle(s.listCostHolds))
+		r.Get("/v1/cost-holds/audit", s.handle(s.costHoldAudit))
+		r.Post("/v1/cost-holds/{offer}/accept", s.handle(s.acceptCost))
+		r.Get("/v1/items/{item}/pricing", s.handle(s.explainPrice))
+		r.Get("/v1/rules", s.handle(s.listRules))
+		r.Post("/v1/rules", s.handle(s.createRule))
+		r.Get("/v1/rules/audit", s.handle(s.ruleAudit))
+		r.Post("/v1/rules/preview", s.handle(s.previewRules))
+		r.Get("/v1/rules/{id}", s.handle(s.getRule))
+		r.Put("/v1/rules/{id}", s.handle(s.updateRule))
+		r.Delete("/v1/rules/{id}", s.handle(s.deleteRule))
+		r.Get("/v1/rules/{id}/audit", s.handle(s.ruleAudit))
+		r.Get("/v1/tiers", s.handle(s.listTiers))
+		r.Post("/v1/tiers", s.handle(s.createTier))
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(s.require(auth.RoleAdmin))
+		r.Get("/v1/suppliers", s.handle(s.listSuppliers))
+		r.Post("/v1/suppliers/{supplier}/sync", s.handle(s.syncSupplier))
+		r.Get("/v1/tokens", s.handle(s.listTokens))
+		r.Post("/v1/tokens", s.handle(s.createToken))
+		r.Patch("/v1/tokens/{id}", s.handle(s.patchToken))
+		r.Delete("/v1/tokens/{id}", s.handle(s.revokeToken))
+		r.Get("/v1/orders/{id}/routing", s.handle(s.orderRouting))
+		r.Post("/v1/orders/{id}/settle", s.handle(s.settleOrder))
+		r.Get("/v1/notifications", s.handle(s.listNotifications))
+		r.Get("/v1/reports/orders", s.handle(s.orderReport))
+		r.Get("/v1/reports/orders.csv", s.handle(s.orderReportCSV))
+		r.Get("/v1/reports/suppliers", s.handle(s.supplierScorecards))
+		r.Get("/v1/reports/suppliers.csv", s.handle(s.supplierScorecardsCSV))
 	})
 	return r
 }
@@ -193,51 +204,79 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// logRequests logs every request with its request id and route, and
-// tells Observe about it.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		start := time.Now()
-		next.ServeHTTP(ww, r)
-		d := time.Since(start)
-		status := ww.Status()
-		if status == 0 { // nothing written: net/http sends 200
-			status = http.StatusOK
-		}
-		var route string
-		if rc := chi.RouteContext(r.Context()); rc != nil {
-			route = rc.RoutePattern()
-		}
-		if s.cfg.Observe != nil {
-			s.cfg.Observe(route, r.Method, status, d)
-		}
-		level := slog.LevelDebug
-		if status >= 500 {
-			level = slog.LevelWarn
-		}
-		s.log.Log(r.Context(), level, "http request", "method", r.Method, "route", route, "path", r.URL.Path,
-			"status", status, "bytes", ww.BytesWritten(), "duration", d,
-			"request_id", middleware.GetReqID(r.Context()))
-	})
+// observe gives every request its id (in its context for the logs, in
+// the X-Request-Id response header for the client to quote), routes it,
+// logs it, and tells Observe about it. Its context is made once, for
+// everything syncd keeps there (requestContext), and the router finds its
+// routing context in it: this runs on every storefront read, and the read
+// path's cost against a bare server is what issue 17 measures.
+//
+// A caller's own X-Request-Id (a proxy's, a storefront's) is kept when it
+// is a plausible id; anything else is replaced, so a client cannot put
+// arbitrary text in syncd's logs.
+func (s *Server) observe(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get(middleware.RequestIDHeader)
+	if id == "" || !plausibleID(id) {
+		id = nextRequestID()
+	}
+	w.Header()[middleware.RequestIDHeader] = []string{id}
+	rctx, _ := s.routeContexts.Get().(*chi.Context)
+	if rctx == nil {
+		rctx = chi.NewRouteContext()
+	}
+	rctx.Reset()
+	rctx.Routes = s.router
+	defer s.routeContexts.Put(rctx)
+	ctx := &requestContext{Context: r.Context(), id: id, route: rctx}
+	r = r.WithContext(ctx)
+	ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+	start := time.Now()
+	s.router.ServeHTTP(ww, r)
+	d := time.Since(start)
+	status := ww.Status()
+	if status == 0 { // nothing written: net/http sends 200
+		status = http.StatusOK
+	}
+	route := rctx.RoutePattern()
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(route, r.Method, status, d)
+	}
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	// Checked first: the arguments of a line never written would still be
+	// allocated, on every request.
+	if s.log.Enabled(ctx, level) {
+		s.log.Log(ctx, level, "http request", "method", r.Method, "route", route, "path", r.URL.Path,
+			"status", status, "bytes", ww.BytesWritten(), "duration", d, "request_id", id)
+	}
 }
 
-// requestID gives every request an id, in its context for the logs and in
-// the X-Request-Id response header for the client to quote. A caller's own
-// X-Request-Id (a proxy's, a storefront's) is kept when it is a plausible
-// id; anything else is replaced, so a client cannot put arbitrary text in
-// syncd's logs.
-func requestID(next http.Handler) http.Handler {
-	inner := middleware.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(middleware.RequestIDHeader, middleware.GetReqID(r.Context()))
-		next.ServeHTTP(w, r)
-	}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if id := r.Header.Get(middleware.RequestIDHeader); id != "" && !plausibleID(id) {
-			r.Header.Del(middleware.RequestIDHeader)
-		}
-		inner.ServeHTTP(w, r)
-	})
+// requestIDs are host/random-000001, as chi's middleware.RequestID makes
+// them: the prefix tells processes apart, the counter requests.
+var (
+	requestIDPrefix = newRequestIDPrefix()
+	requestIDs      atomic.Uint64
+)
+
+func newRequestIDPrefix() string {
+	host, err := os.Hostname()
+	if host == "" || err != nil {
+		host = "localhost"
+	}
+	return host + "/" + rand.Text()[:10] + "-"
+}
+
+// nextRequestID numbers a request without fmt: one allocation, the id.
+func nextRequestID() string {
+	var buf [128]byte
+	b := append(buf[:0], requestIDPrefix...)
+	n := requestIDs.Add(1)
+	for d := uint64(100000); d > 1 && n < d; d /= 10 {
+		b = append(b, '0')
+	}
+	return string(strconv.AppendUint(b, n, 10))
 }
 
 // plausibleID accepts up to 128 characters of letters, digits and

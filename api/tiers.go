@@ -12,6 +12,9 @@ import (
 
 // tierParam is ?tier=, public by default.
 func tierParam(r *http.Request) string {
+	if r.URL.RawQuery == "" { // most reads: no query to parse, on every call
+		return catalog.PublicTier
+	}
 	if tier := r.URL.Query().Get("tier"); tier != "" {
 		return tier
 	}

@@ -43,9 +43,9 @@ func benchInput(groups, per int) *input {
 			in.supplierGames[sup+"/"+code] = sg
 			for i := range per {
 				id++
-				in.offers = append(in.offers, offerRow{ID: id, Supplier: sup, Code: fmt.Sprintf("%sX_%d", code, i),
-					GameCode: code, Name: fmt.Sprintf("%d %s", 10*(i+1), u.unit), Cost: int64(1000 + 137*i + len(sup)),
-					Active: true, UpdatedAt: "2026-11-21T00:00:00.000000000Z"})
+				in.offers = append(in.offers, offerRow{GameCode: code, OfferState: &OfferState{ID: id, Supplier: sup,
+					Code: fmt.Sprintf("%sX_%d", code, i), Name: fmt.Sprintf("%d %s", 10*(i+1), u.unit), Cost: int64(1000 + 137*i + len(sup)),
+					Active: true, UpdatedAt: "2026-11-21T00:00:00.000000000Z"}})
 			}
 		}
 	}
@@ -100,7 +100,7 @@ func BenchmarkMatchSelectBuild(b *testing.B) {
 		items, games := c.choose(in)
 		c.price(items, []string{PublicTier}, set, time.Now())
 		var err error
-		if snap, err = build(games, items, []string{PublicTier}, nil); err != nil {
+		if snap, err = build(nil, games, items, []string{PublicTier}, nil); err != nil {
 			b.Fatal(err)
 		}
 		snap.seal(1, time.Now(), "bench")

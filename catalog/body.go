@@ -26,10 +26,12 @@ type Body struct {
 const gzipAbove = 1024
 
 // encoder makes Bodies, reusing one gzip writer: a new one allocates about
-// a megabyte, and a snapshot has a body per game.
+// a megabyte, and a snapshot has a body per game. scratch is where a game
+// is encoded before it is known to differ from the views already made.
 type encoder struct {
-	zw  *gzip.Writer
-	buf bytes.Buffer
+	zw      *gzip.Writer
+	buf     bytes.Buffer
+	scratch []byte
 }
 
 func newEncoder() *encoder {

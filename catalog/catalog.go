@@ -136,6 +136,10 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 	if err := c.rememberChoices(ctx, in, items); err != nil {
 		return nil, err
 	}
+	// The rows are read: let them go before the snapshot is priced and
+	// encoded, the two stages that allocate most, while the one being
+	// served is still alive.
+	in.offers, in.items = nil, nil
 	tiers, err := c.tiers(ctx)
 	if err != nil {
 		return nil, err
@@ -146,7 +150,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 	}
 	now := c.now()
 	c.price(items, tiers, set, now)
-	snap, err := build(games, items, tiers, deactivatedGames(in))
+	snap, err := build(c.current.Load(), games, items, tiers, deactivatedGames(in))
 	if err != nil {
 		return nil, err
 	}

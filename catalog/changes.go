@@ -34,25 +34,33 @@ func diff(prev, next *Snapshot) change {
 		}
 		if !ok {
 			ch.Games = append(ch.Games, id)
-			for item := range e.items {
-				items[item] = true
+			for _, it := range e.game.Items {
+				items[it.ID] = true
 			}
 			continue
 		}
 		gameChanged := pe.hidden != e.hidden // listed or not
 		for _, tier := range next.tiers {
-			if pe.body[tier].ETag != e.body[tier].ETag {
+			v, pv := e.views[tier], pe.views[tier]
+			if v == pv {
+				continue // shared: the same bytes
+			}
+			if pv == nil || pv.body.ETag != v.body.ETag {
 				gameChanged = true
 			}
-			for item, js := range e.itemJSON[tier] {
-				if pjs, ok := pe.itemJSON[tier][item]; !ok || !bytes.Equal(pjs, js) {
-					items[item] = true
+			for i, it := range e.game.Items {
+				if pv == nil {
+					items[it.ID] = true
+					continue
+				}
+				if j, ok := pe.find(it.ID); !ok || !bytes.Equal(pv.item(j), v.item(i)) {
+					items[it.ID] = true
 				}
 			}
 		}
-		for item := range pe.items {
-			if _, ok := e.items[item]; !ok {
-				items[item] = true
+		for _, it := range pe.game.Items {
+			if _, ok := e.find(it.ID); !ok {
+				items[it.ID] = true
 			}
 		}
 		if gameChanged {
@@ -62,8 +70,8 @@ func diff(prev, next *Snapshot) change {
 	for id, pe := range prev.gameByID {
 		if _, ok := next.gameByID[id]; !ok {
 			ch.Games = append(ch.Games, id)
-			for item := range pe.items {
-				items[item] = true
+			for _, it := range pe.game.Items {
+				items[it.ID] = true
 			}
 		}
 	}
@@ -157,7 +165,7 @@ func (s *Snapshot) ChangesSince(since int64, tier string) (*Changes, error) {
 	}
 	for _, id := range sortedKeys(games) {
 		if e, ok := s.gameByID[id]; ok {
-			out.Games = append(out.Games, e.summary[tier])
+			out.Games = append(out.Games, e.views[tier].summary)
 		} else {
 			out.RemovedGames = append(out.RemovedGames, id)
 		}

@@ -121,9 +121,7 @@ func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
 			it = &Item{ID: row.ID, GameID: row.GameID, Name: row.Name}
 			byItem[o.ItemID] = it
 		}
-		st := &OfferState{ID: o.ID, Supplier: o.Supplier, Code: o.Code, Name: o.Name, Cost: o.Cost,
-			Active: o.Active, Removed: o.Removed, UpdatedAt: o.UpdatedAt, Method: o.Method,
-			Confidence: o.Confidence, Manual: o.Manual, Review: o.Review, Hold: o.Hold}
+		st := o.OfferState // as loaded, judged here; each load is chosen once
 		st.SyncedAt = syncedAt[o.Supplier]
 		st.Ineligible = c.ineligible(in, games, o, now)
 		st.Eligible = st.Ineligible == ""

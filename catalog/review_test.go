@@ -64,7 +64,7 @@ func TestReviewHasEveryLoneOffer(t *testing.T) {
 		c := NewCatalog(nil, slog.New(slog.DiscardHandler), Config{Suppliers: []string{"senpay", "isipay"}, PrefixedCodes: testPrefixed, StaleAfter: time.Hour})
 		items, games := c.choose(in)
 		review := deriveReview(in, items, games)
-		snap, err := build(games, items, []string{PublicTier}, nil)
+		snap, err := build(nil, games, items, []string{PublicTier}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,8 +154,9 @@ func linkedInput(t *testing.T, cats map[string]*offers.SupplierCatalog) *input {
 			names[g.Code] = g.Name
 		}
 		for _, o := range cat.Offers {
-			in.offers = append(in.offers, offerRow{ID: int64(len(in.offers) + 1), Supplier: name, Code: o.Code, GameCode: o.GameCode,
-				Name: o.Name, Cost: o.Cost.Ceil().IntPart(), Active: o.Active, UpdatedAt: "2026-11-21T00:00:00.000000000Z"})
+			in.offers = append(in.offers, offerRow{GameCode: o.GameCode, OfferState: &OfferState{ID: int64(len(in.offers) + 1),
+				Supplier: name, Code: o.Code, Name: o.Name, Cost: o.Cost.Ceil().IntPart(), Active: o.Active,
+				UpdatedAt: "2026-11-21T00:00:00.000000000Z"}})
 			matches = append(matches, matchInput(name, o.GameCode, names[o.GameCode], o.Code, o.Name, testPrefixed[name]))
 		}
 	}

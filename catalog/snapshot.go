@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
@@ -60,18 +61,55 @@ type Snapshot struct {
 
 // gameEntry is one game's part of a snapshot, in every tier.
 type gameEntry struct {
-	game    *Game
-	items   map[string]*Item
-	summary map[string]GameSummary // by tier
-	body    map[string]Body        // by tier
-	// itemJSON holds each item's JSON by tier, then item id: slices of
-	// json[tier], not copies; an item's body and ETag are made when asked.
-	itemJSON map[string]map[string][]byte
-	json     map[string]json.RawMessage // by tier: the game as it stands in /v1/catalog
+	game *Game
+	// byID holds the positions of game.Items (cheapest first) in item id
+	// order: finding an item is a binary search, not a map per game.
+	byID []int32
+	// views by tier. Tiers whose storefronts see the same bytes share one
+	// view, and a snapshot built while another is served takes that one's
+	// view of every game whose bytes did not change: two snapshots alive at
+	// a swap hold one copy of what stayed the same, not two.
+	views map[string]*gameView
 	// deactivated says why every supplier has deactivated the game ("" if
 	// one has not); hidden, the same when no item of it can be bought
 	// either: then /v1/games and /v1/catalog leave it out.
 	deactivated, hidden string
+}
+
+// gameView is a game as one tier's storefronts see it: its summary and
+// its body, in which every item's JSON and the game's part of /v1/catalog
+// are slices, not copies.
+type gameView struct {
+	summary GameSummary
+	body    Body // {"game": ...}
+	// starts[i] is where the JSON of item i (of game.Items) begins in
+	// body.JSON; starts[len(items)] is one past the end of the last item,
+	// as if a comma followed it too.
+	starts []uint32
+}
+
+// gamePrefix opens every game body; the game's JSON follows it.
+const gamePrefix = `{"game":`
+
+// json is the game as it stands in /v1/catalog.
+func (v *gameView) json() json.RawMessage {
+	return v.body.JSON[len(gamePrefix) : len(v.body.JSON)-1 : len(v.body.JSON)-1]
+}
+
+// item is the JSON of item i.
+func (v *gameView) item(i int) []byte {
+	end := int(v.starts[i+1]) - 1
+	return v.body.JSON[v.starts[i]:end:end]
+}
+
+// find is the position of an item in game.Items.
+func (e *gameEntry) find(id string) (int, bool) {
+	items := e.game.Items
+	k, ok := slices.BinarySearchFunc(e.byID, id, func(p int32, id string) int { return strings.Compare(items[p].ID, id) })
+	if !ok {
+		return 0, false
+	}
+	return int(e.byID[k]), true
 }
 
 // Price is an item's price in one tier.
@@ -122,26 +160,26 @@ func itemView(it *Item, tier string) ItemView {
 }
 
 // build makes a snapshot of every game. The version is given by seal.
-// deactivated says, per game every supplier has deactivated, why.
-func build(gameMap map[string]*Game, items []*Item, tiers []string, deactivated map[string]string) (*Snapshot, error) {
+// deactivated says, per game every supplier has deactivated, why. prev,
+// the snapshot being served (nil if none), lends its bytes to every game
+// view that reads the same.
+func build(prev *Snapshot, gameMap map[string]*Game, items []*Item, tiers []string, deactivated map[string]string) (*Snapshot, error) {
 	for _, it := range items {
 		if g := gameMap[it.GameID]; g != nil {
 			g.Items = append(g.Items, it)
 		}
 	}
 	enc := newEncoder()
-	offerItem := make(map[int64]string, len(items))
-	for _, it := range items {
-		for _, o := range it.Offers {
-			offerItem[o.ID] = it.ID
-		}
-	}
 	entries := make(map[string]*gameEntry, len(gameMap))
 	for id, g := range gameMap {
 		if len(g.Items) == 0 {
 			continue // a game whose offers all moved elsewhere
 		}
-		e, err := encodeGame(enc, g, tiers)
+		var pe *gameEntry
+		if prev != nil {
+			pe = prev.gameByID[id]
+		}
+		e, err := encodeGame(enc, g, tiers, pe)
 		if err != nil {
 			return nil, err
 		}
@@ -152,8 +190,39 @@ func build(gameMap map[string]*Game, items []*Item, tiers []string, deactivated 
 	if err != nil {
 		return nil, err
 	}
-	s.offerItem = offerItem
+	s.offerItem = offerItems(prev, items)
 	return s, nil
+}
+
+// offerItems maps every offer to its item: prev's map when the links are
+// the same (they change only when a merchandiser or the matching moves
+// an offer), so consecutive snapshots share one map of 100,000 entries.
+func offerItems(prev *Snapshot, items []*Item) map[int64]string {
+	if prev != nil {
+		n, same := 0, true
+		for _, it := range items {
+			for _, o := range it.Offers {
+				n++
+				if id, ok := prev.offerItem[o.ID]; !ok || id != it.ID {
+					same = false
+					break
+				}
+			}
+			if !same {
+				break
+			}
+		}
+		if same && n == len(prev.offerItem) {
+			return prev.offerItem
+		}
+	}
+	m := make(map[int64]string, len(items))
+	for _, it := range items {
+		for _, o := range it.Offers {
+			m[o.ID] = it.ID
+		}
+	}
+	return m
 }
 
 // derive makes a snapshot from prev in which the given games are replaced
@@ -177,7 +246,7 @@ func deriveGames(prev *Snapshot, changed map[string]*Game, deactivated map[strin
 		if g == nil || len(g.Items) == 0 {
 			continue
 		}
-		e, err := encodeGame(enc, g, prev.tiers)
+		e, err := encodeGame(enc, g, prev.tiers, prev.gameByID[id])
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +276,7 @@ func index(enc *encoder, entries map[string]*gameEntry, tiers []string) (*Snapsh
 	}
 	for _, e := range entries {
 		s.games = append(s.games, e)
-		s.items += len(e.items)
+		s.items += len(e.game.Items)
 	}
 	slices.SortFunc(s.games, func(a, b *gameEntry) int {
 		return cmp.Or(cmp.Compare(a.game.Name, b.game.Name), cmp.Compare(a.game.ID, b.game.ID))
@@ -216,7 +285,7 @@ func index(enc *encoder, entries map[string]*gameEntry, tiers []string) (*Snapsh
 		sums := make([]GameSummary, 0, len(s.games))
 		for _, e := range s.games {
 			if e.hidden == "" {
-				sums = append(sums, e.summary[tier])
+				sums = append(sums, e.views[tier].summary)
 			}
 		}
 		b, err := enc.marshal(struct {
@@ -231,25 +300,25 @@ func index(enc *encoder, entries map[string]*gameEntry, tiers []string) (*Snapsh
 }
 
 // encodeGame encodes one game and its items in every tier. Each item is
-// encoded once per tier; its body and its game's body share the bytes.
-func encodeGame(enc *encoder, g *Game, tiers []string) (*gameEntry, error) {
+// encoded once per tier, into the game's body; a view whose bytes equal
+// one already made (another tier's, or prev's: the same game in the
+// snapshot being served) is shared instead of kept twice.
+func encodeGame(enc *encoder, g *Game, tiers []string, prev *gameEntry) (*gameEntry, error) {
 	// Cheapest first: the order a buyer scans; stable by id on ties.
 	slices.SortFunc(g.Items, func(a, b *Item) int {
 		return cmp.Or(cmp.Compare(floorCost(a), floorCost(b)), cmp.Compare(a.ID, b.ID))
 	})
 	e := &gameEntry{
-		game:     g,
-		items:    make(map[string]*Item, len(g.Items)),
-		summary:  make(map[string]GameSummary, len(tiers)),
-		body:     make(map[string]Body, len(tiers)),
-		itemJSON: make(map[string]map[string][]byte, len(tiers)),
-		json:     make(map[string]json.RawMessage, len(tiers)),
+		game:  g,
+		byID:  make([]int32, len(g.Items)),
+		views: make(map[string]*gameView, len(tiers)),
 	}
-	for _, it := range g.Items {
-		e.items[it.ID] = it
+	for i := range e.byID {
+		e.byID[i] = int32(i)
 	}
+	slices.SortFunc(e.byID, func(a, b int32) int { return strings.Compare(g.Items[a].ID, g.Items[b].ID) })
 	views := make([]ItemView, len(g.Items))
-	bounds := make([][2]int, len(g.Items))
+	starts := make([]uint32, len(g.Items)+1)
 	for _, tier := range tiers {
 		for i, it := range g.Items {
 			views[i] = itemView(it, tier)
@@ -259,27 +328,51 @@ func encodeGame(enc *encoder, g *Game, tiers []string) (*gameEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		js := append(head[:len(head)-1], `,"items":[`...)
+		// Encoded into the encoder's scratch buffer: most views are
+		// shared, and the kept ones are copied at their exact size.
+		b := append(enc.scratch[:0], gamePrefix...)
+		b = append(append(b, head[:len(head)-1]...), `,"items":[`...)
 		for i := range views {
 			if i > 0 {
-				js = append(js, ',')
+				b = append(b, ',')
 			}
-			bounds[i][0] = len(js)
-			js = appendItem(js, views[i])
-			bounds[i][1] = len(js)
+			starts[i] = uint32(len(b))
+			b = appendItem(b, views[i])
 		}
-		js = append(js, "]}"...)
-		items := make(map[string][]byte, len(g.Items))
-		for i, it := range g.Items {
-			items[it.ID] = js[bounds[i][0]:bounds[i][1]:bounds[i][1]]
+		starts[len(views)] = uint32(len(b)) + 1
+		b = append(b, "]}}"...)
+		enc.scratch = b
+		if v := e.same(b, prev); v != nil {
+			e.views[tier] = v
+			continue
 		}
-		body, err := enc.body(append(append([]byte(`{"game":`), js...), '}'))
+		body, err := enc.body(bytes.Clone(b))
 		if err != nil {
 			return nil, err
 		}
-		e.summary[tier], e.body[tier], e.itemJSON[tier], e.json[tier] = sum, body, items, js
+		e.views[tier] = &gameView{summary: sum, body: body, starts: slices.Clone(starts)}
 	}
 	return e, nil
+}
+
+// same finds a view whose body is js: one of e's other tiers, or any of
+// prev's. Equal bytes are an equal view: the body names every item in
+// order, and the summary is part of it.
+func (e *gameEntry) same(js []byte, prev *gameEntry) *gameView {
+	for _, v := range e.views {
+		if bytes.Equal(v.body.JSON, js) {
+			return v
+		}
+	}
+	if prev == nil {
+		return nil
+	}
+	for _, v := range prev.views {
+		if bytes.Equal(v.body.JSON, js) {
+			return v
+		}
+	}
+	return nil
 }
 
 // seal gives the snapshot its version. Whole-catalog bodies are made on
@@ -295,7 +388,7 @@ func (s *Snapshot) seal(version int64, now time.Time, epoch string) {
 		games := make([]json.RawMessage, 0, len(s.games))
 		for _, e := range s.games {
 			if e.hidden == "" {
-				games = append(games, e.json[tier])
+				games = append(games, e.views[tier].json())
 			}
 		}
 		etag := `"v` + strconv.FormatInt(version, 10) + "-" + tier + "-" + epoch + `"`
@@ -419,8 +512,11 @@ func (s *Snapshot) GameBody(id, tier string) (Body, bool) {
 	if !ok {
 		return Body{}, false
 	}
-	b, ok := e.body[tier]
-	return b, ok
+	v, ok := e.views[tier]
+	if !ok {
+		return Body{}, false
+	}
+	return v.body, true
 }
 
 // ItemBody is the body of GET /v1/items/{id} for a tier. An id merged
@@ -433,16 +529,56 @@ func (s *Snapshot) ItemBody(id, tier string) (Body, bool) {
 	if !ok {
 		return Body{}, false
 	}
-	raw, ok := e.itemJSON[tier][id]
+	v, ok := e.views[tier]
 	if !ok {
 		return Body{}, false
 	}
+	i, ok := e.find(id)
+	if !ok {
+		return Body{}, false
+	}
+	raw := v.item(i)
 	// Made per request: 200 bytes and a hash cost less than keeping
 	// 80,000 bodies per tier around.
 	js := make([]byte, 0, len(raw)+9)
 	js = append(append(append(js, `{"item":`...), raw...), '}')
 	sum := sha256.Sum256(js)
 	return Body{JSON: js, ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}, true
+}
+
+// item is the snapshot's item of that id (not following aliases), nil if
+// it has none or the snapshot is nil.
+func (s *Snapshot) item(id string) *Item {
+	if s == nil {
+		return nil
+	}
+	e, ok := s.gameByID[gameOf(id)]
+	if !ok {
+		return nil
+	}
+	i, ok := e.find(id)
+	if !ok {
+		return nil
+	}
+	return e.game.Items[i]
+}
+
+// offerState is the snapshot's state of an offer, nil if it has none or
+// the snapshot is nil.
+func (s *Snapshot) offerState(id int64) *OfferState {
+	if s == nil {
+		return nil
+	}
+	it := s.item(s.offerItem[id])
+	if it == nil {
+		return nil
+	}
+	for _, o := range it.Offers {
+		if o.ID == id {
+			return o
+		}
+	}
+	return nil
 }
 
 // Canonical is the id an item id stands for now: itself, or for an id
@@ -463,8 +599,11 @@ func (s *Snapshot) Item(id string) (*Item, bool) {
 	if !ok {
 		return nil, false
 	}
-	it, ok := e.items[id]
-	return it, ok
+	i, ok := e.find(id)
+	if !ok {
+		return nil, false
+	}
+	return e.game.Items[i], true
 }
 
 // gameOf is the game part of an item id ("mobile-legends" of

@@ -101,8 +101,8 @@ func (c *Catalog) recordPrices(ctx context.Context, prev, snap *Snapshot, ch cha
 		rows.Close()
 		candidates = nil
 		for _, e := range snap.games {
-			for id := range e.items {
-				candidates = append(candidates, id)
+			for _, it := range e.game.Items {
+				candidates = append(candidates, it.ID)
 			}
 		}
 	}

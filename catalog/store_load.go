@@ -49,22 +49,14 @@ type itemRow struct {
 	ChosenOfferID *int64 `db:"chosen_offer_id"`
 }
 
+// offerRow is an offer as loaded: its state, which choose judges and
+// gives to its item (one allocation per offer, made here), and what only
+// the load knows. Slim, because 100,000 of them are alive at once beside
+// the snapshot being served.
 type offerRow struct {
-	ID         int64
-	Supplier   string
-	Code       string
-	GameCode   string
-	Name       string
-	Cost       int64
-	Active     bool
-	Removed    bool
-	UpdatedAt  string
-	ItemID     string
-	Method     string
-	Confidence string
-	Manual     bool
-	Review     bool             // unused: the review queue is derived with each snapshot (deriveReview)
-	Hold       *offers.CostHold // nil: the cost is confirmed
+	*OfferState
+	GameCode string
+	ItemID   string
 }
 
 // loadGameSettings reads the stored settings of games (filter and args
@@ -108,6 +100,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		items:         map[string]*itemRow{},
 		suppliers:     map[string]offers.Health{},
 	}
+	prev := c.current.Load() // nil before the first snapshot: its methods answer nil
 	// One read transaction: every table as of one moment.
 	tx, err := c.db.Read.BeginTxx(ctx, syncd.ReadSnapshot)
 	if err != nil {
@@ -175,11 +168,30 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load items: %w", err)
 		}
+		var gameID sql.RawBytes
 		for rows.Next() {
 			it := &itemRow{}
-			if err := rows.Scan(&it.ID, &it.GameID, &it.Name, &it.ChosenOfferID); err != nil {
+			if err := rows.Scan(&it.ID, &gameID, &it.Name, &it.ChosenOfferID); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("load items: %w", err)
+			}
+			// The game's id, not one copy of it per item.
+			if g, ok := in.games[string(gameID)]; ok {
+				it.GameID = g.ID
+			} else {
+				it.GameID = string(gameID)
+			}
+			// The served snapshot's strings where they are the same: the
+			// copies just read are garbage at once rather than a second
+			// copy of every id and name, alive beside the first until the
+			// swap and then in the new snapshot.
+			if old := prev.item(it.ID); old != nil {
+				if old.ID == it.ID {
+					it.ID = old.ID
+				}
+				if old.Name == it.Name {
+					it.Name = old.Name
+				}
 			}
 			in.items[it.ID] = it
 		}
@@ -210,18 +222,25 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	if games != nil {
 		q = someOffers
 	}
-	var supplier, gameCode, method, confidence sql.RawBytes
+	var supplier, gameCode, method, confidence, updatedAt, itemID sql.RawBytes
+	var lastUpdated string
 	var confirmed sql.NullInt64
 	var heldSince, heldSource sql.NullString
+	// Sized from the snapshot being served: grown by appending, the slice
+	// of 100,000 rows is copied a dozen times and peaks at twice its size
+	// while that snapshot is still alive.
+	if games == nil && prev != nil {
+		in.offers = make([]offerRow, 0, len(prev.offerItem)+len(prev.offerItem)/16)
+	}
 	for _, sp := range spans {
 		rows, err = tx.QueryContext(ctx, q, sp.from, sp.to)
 		if err != nil {
 			return nil, fmt.Errorf("load offers: %w", err)
 		}
 		for rows.Next() {
-			var o offerRow
+			o := offerRow{OfferState: &OfferState{}}
 			if err := rows.Scan(&o.ID, &supplier, &o.Code, &gameCode, &o.Name, &o.Cost, &o.Active, &o.Removed,
-				&o.UpdatedAt, &o.ItemID, &method, &confidence, &o.Manual,
+				&updatedAt, &itemID, &method, &confidence, &o.Manual,
 				&confirmed, &heldSince, &heldSource); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("load offers: %w", err)
@@ -233,6 +252,27 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 				}
 			}
 			o.Supplier, o.GameCode, o.Method, o.Confidence = in1(supplier), in1(gameCode), in1(method), in1(confidence)
+			// A sync stamps every row it writes alike, and rows come in
+			// id order: the previous row's time is usually this one's.
+			if lastUpdated != string(updatedAt) {
+				lastUpdated = string(updatedAt)
+			}
+			o.UpdatedAt = lastUpdated
+			// The item's id as loaded above, not a copy per offer.
+			if it, ok := in.items[string(itemID)]; ok {
+				o.ItemID = it.ID
+			} else {
+				o.ItemID = string(itemID)
+			}
+			// The served snapshot's code and name, as for items above.
+			if old := prev.offerState(o.ID); old != nil {
+				if old.Code == o.Code {
+					o.Code = old.Code
+				}
+				if old.Name == o.Name {
+					o.Name = old.Name
+				}
+			}
 			in.offers = append(in.offers, o)
 		}
 		rows.Close()

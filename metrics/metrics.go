@@ -45,7 +45,10 @@ type Metrics struct {
 	repriceFails *prometheus.CounterVec
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
-	costHolds    *prometheus.CounterVec
+	// httpSeries holds each (route, method, status)'s two series, found
+	// by a lookup rather than by hashing their labels on every request.
+	httpSeries sync.Map // httpKey → *httpSeries
+	costHolds  *prometheus.CounterVec
 	orderMetrics
 	suppliers map[string]bool // the enabled ones, the supplier label's values
 
@@ -231,8 +234,29 @@ func (m *Metrics) HTTP(route, method string, status int, d time.Duration) {
 		route = "unmatched"
 	}
 	method = knownMethod(method)
-	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.httpDuration.WithLabelValues(route, method).Observe(d.Seconds())
+	k := httpKey{route: route, method: method, status: status}
+	v, ok := m.httpSeries.Load(k)
+	if !ok {
+		// Bounded like the labels: route patterns, known methods and the
+		// status codes syncd writes.
+		v, _ = m.httpSeries.LoadOrStore(k, &httpSeries{
+			requests: m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)),
+			duration: m.httpDuration.WithLabelValues(route, method),
+		})
+	}
+	series := v.(*httpSeries)
+	series.requests.Inc()
+	series.duration.Observe(d.Seconds())
+}
+
+type httpKey struct {
+	route, method string
+	status        int
+}
+
+type httpSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // knownMethod keeps the method label bounded: a client can send any token

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -9,11 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -39,6 +36,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	conc := fs.Int("conc", 64, "concurrent connections for -http")
 	httpProfile := fs.String("httpprofile", "", "write a CPU profile of the -http runs to this file")
 	withRules := fs.Bool("rules", true, "also measure margin rules: full reprice, a one-game rule edit, a global preview")
+	memProfile := fs.String("memprofile", "", "write a heap profile at the end of each phase to PREFIX-NN-phase.pb.gz, and one of its largest live heap to PREFIX-NN-phase-peak.pb.gz")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,15 +73,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		srcs[d.Name] = ad.Source
 	}
 
+	mem := newMemMeter(*memProfile)
+	end := mem.phase("first sync")
 	full, fullRes, err := syncAll(ctx, syncer, srcs)
 	if err != nil {
 		return fmt.Errorf("first sync: %w", err)
+	}
+	if err := end(); err != nil {
+		return err
 	}
 	offers := 0
 	for _, r := range fullRes {
 		offers += r.Seen
 	}
-	rssFirst := peakRSS()
 
 	// Change a share of costs at every simulator, spread across the catalog.
 	want, err := sims.change(*changed)
@@ -101,11 +103,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	mark := time.Now()
+	end = mem.phase("re-sync")
 	re, reRes, err := syncAll(ctx, syncer, srcs)
 	pprof.StopCPUProfile()
 	if err != nil {
 		return fmt.Errorf("re-sync: %w", err)
 	}
+	if err := end(); err != nil {
+		return err
+	}
+	rssSyncs := mem.peakRSS()
 	written := 0
 	for _, r := range reRes {
 		written += r.Added + r.Changed + r.Removed
@@ -130,29 +137,43 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	t0 := time.Now()
-	stopSampling := sampleHeap()
+	end = mem.phase("first refresh")
 	if _, err := merged.Refresh(ctx); err != nil {
 		return fmt.Errorf("first catalog refresh: %w", err)
 	}
-	firstRefresh, firstHeap := time.Since(t0), stopSampling()
+	firstRefresh := time.Since(t0)
+	if err := end(); err != nil {
+		return err
+	}
 	t0 = time.Now()
-	stopSampling = sampleHeap()
+	end = mem.phase("refresh")
 	snap, err := merged.Refresh(ctx)
 	if err != nil {
 		return fmt.Errorf("catalog refresh: %w", err)
 	}
-	refresh, refreshHeap := time.Since(t0), stopSampling()
+	// Counted now, not held: a snapshot kept past the next refresh would
+	// be counted in every later phase's memory.
+	items, games := snap.ItemCount(), len(snap.GameList())
+	snap = nil
+	refresh := time.Since(t0)
 	pprof.StopCPUProfile()
-	rssCatalog := peakRSS()
+	if err := end(); err != nil {
+		return err
+	}
+	rssCatalog := mem.peakRSS()
 	var rulesOut strings.Builder
 	if *withRules {
-		if err := benchRules(ctx, &rulesOut, merged); err != nil {
+		if err := benchRules(ctx, &rulesOut, merged, mem); err != nil {
 			return fmt.Errorf("rules: %w", err)
 		}
 	}
 
+	end = mem.phase("SQLite floor")
 	floor, err := sqliteFloor(ctx, filepath.Join(dir, "floor.db"), offers)
 	if err != nil {
+		return err
+	}
+	if err := end(); err != nil {
 		return err
 	}
 
@@ -163,14 +184,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "SQLite floor: %d prepared upserts, one tx\t%s\n", offers, floor.Round(time.Millisecond))
 	fmt.Fprintf(tw, "first sync / floor\t%.1fx\n", float64(full)/float64(floor))
 	fmt.Fprintf(tw, "re-sync / floor\t%.2fx\n", float64(re)/float64(floor))
-	fmt.Fprintf(tw, "catalog: first refresh (match and link %d offers, choose, encode)\t%s\t(%d items, %d games)\n", offers, firstRefresh.Round(time.Millisecond), snap.ItemCount(), len(snap.GameList()))
+	fmt.Fprintf(tw, "catalog: first refresh (match and link %d offers, choose, encode)\t%s\t(%d items, %d games)\n", offers, firstRefresh.Round(time.Millisecond), items, games)
 	fmt.Fprintf(tw, "catalog: refresh (load, choose, encode)\t%s\n", refresh.Round(time.Millisecond))
-	fmt.Fprintf(tw, "catalog: peak Go heap during first refresh / refresh\t%d MB / %d MB\t(objects, live and not yet collected)\n", firstHeap>>20, refreshHeap>>20)
-	fmt.Fprintf(tw, "peak RSS of syncd after the syncs (simulators in another process)\t%s\n", rssFirst)
-	fmt.Fprintf(tw, "peak RSS after the catalog refreshes\t%s\n", rssCatalog)
-	fmt.Fprintf(tw, "peak RSS at the end\t%s\n", peakRSS())
+	fmt.Fprintf(tw, "catalog: peak Go heap during first refresh / refresh\t%d MB / %d MB\t(objects, live and not yet collected)\n", mem.heapOf("first refresh")>>20, mem.heapOf("refresh")>>20)
+	fmt.Fprintf(tw, "peak RSS of syncd after the syncs (simulators in another process)\t%d MB\n", rssSyncs>>20)
+	fmt.Fprintf(tw, "peak RSS after the catalog refreshes\t%d MB\n", rssCatalog>>20)
+	fmt.Fprintf(tw, "peak RSS at the end\t%d MB\n", mem.peakRSS()>>20)
 	tw.Flush()
 	fmt.Fprint(stdout, rulesOut.String())
+	mem.write(stdout)
 	if *httpFor > 0 {
 		if *httpProfile != "" {
 			f, err := os.Create(*httpProfile)
@@ -253,51 +275,4 @@ func sqliteFloor(ctx context.Context, path string, n int) (time.Duration, error)
 		return 0, err
 	}
 	return time.Since(start), nil
-}
-
-// sampleHeap records the largest Go heap (live objects and garbage not
-// yet collected) seen until the returned function is called, sampling
-// every 5 ms without stopping the world.
-func sampleHeap() (stop func() uint64) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		<-finished
-		return peak.Load()
-	}
-}
-
-// peakRSS reads the process's high-water resident set from /proc.
-func peakRSS() string {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
