@@ -317,12 +317,17 @@ func insertOffers(ctx context.Context, tx *sqlx.Tx, supplier string, added []fet
 	const tuple = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	const tail = ` ON CONFLICT (supplier, code) DO NOTHING RETURNING id, code`
 	idOf := make(map[string]int64, len(added))
+	// Values every row shares are boxed once, not once a row; each
+	// returned row is scanned into the same two variables.
+	var supplierArg, nowArg, costAtArg any = supplier, now, costAt
+	var (
+		id   int64
+		code string
+	)
 	err := insertRows(ctx, tx, head, tuple, tail, len(added), func(args []any, i int) []any {
 		f := &added[i]
-		return append(args, supplier, f.Code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now, now, costAt)
+		return append(args, supplierArg, f.Code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, nowArg, nowArg, costAtArg)
 	}, func(rows *sql.Rows) error {
-		var id int64
-		var code string
 		if err := rows.Scan(&id, &code); err != nil {
 			return err
 		}
@@ -355,13 +360,14 @@ type costRecord struct {
 func insertHistory(ctx context.Context, tx *sqlx.Tx, history []costRecord, now string) error {
 	const head = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at) VALUES `
 	const tuple = `(?, ?, ?, ?, 'sync', ?)`
+	var nowArg any = now
 	return insertRows(ctx, tx, head, tuple, "", len(history), func(args []any, i int) []any {
 		h := &history[i]
 		var old any
 		if h.old != nil {
 			old = *h.old
 		}
-		return append(args, h.offer, old, h.cost, h.raw, now)
+		return append(args, h.offer, old, h.cost, h.raw, nowArg)
 	}, nil)
 }
 
