@@ -3,6 +3,7 @@ package offers
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -16,8 +17,10 @@ import (
 // under SQLite's limit (32,766) and PostgreSQL's (65,535).
 const batchRows = 500
 
-// insertRows runs the INSERT head VALUES tuple, tuple, … tail for n rows,
-// batchRows to a statement: row appends row i's arguments. If the
+// insertRows runs head tuple, tuple, … tail (an INSERT … VALUES, or an
+// INSERT … SELECT … IN list) for n rows, batchRows to a statement: each
+// statement's arguments are lead, then what row appends for each of its
+// rows. If the
 // statement returns rows (RETURNING), scan reads each; with scan nil the
 // statement is only executed. The full-size statement is prepared once
 // and reused; only the last, shorter batch is parsed on its own.
@@ -25,17 +28,17 @@ const batchRows = 500
 // Placeholders stay plain ?: a numbered one (?N), which could bind a value
 // every row shares once, makes SQLite look each parameter's name up in a
 // list as long as the statement's, and a batch 10 times slower.
-func insertRows(ctx context.Context, tx *sqlx.Tx, head, tuple, tail string, n int, row func(args []any, i int) []any, scan func(*sql.Rows) error) error {
+func insertRows(ctx context.Context, tx *sqlx.Tx, head, tuple, tail string, lead []any, n int, row func(args []any, i int) []any, scan func(*sql.Rows) error) error {
 	var full *sql.Stmt
 	defer func() {
 		if full != nil {
 			full.Close()
 		}
 	}()
-	var args []any
+	args := slices.Clone(lead)
 	for lo := 0; lo < n; lo += batchRows {
 		hi := min(lo+batchRows, n)
-		args = args[:0]
+		args = args[:len(lead)]
 		for i := lo; i < hi; i++ {
 			args = row(args, i)
 		}

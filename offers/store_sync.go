@@ -258,8 +258,7 @@ func (s *Syncer) writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, 
 			return err
 		}
 		if old.Cost != f.cost || old.CostRaw != f.CostRaw {
-			prev := old.Cost
-			history = append(history, costRecord{offer: old.ID, old: &prev, cost: f.cost, raw: f.CostRaw})
+			history = append(history, costRecord{offer: old.ID, old: old.Cost, cost: f.cost, raw: f.CostRaw})
 		}
 		if ev != "" {
 			e := was.event(ev, f.cost, sourceSync, t)
@@ -278,12 +277,12 @@ func (s *Syncer) writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, 
 	if err != nil {
 		return err
 	}
-	for i, f := range added {
-		history = append(history, costRecord{offer: ids[i], cost: f.cost, raw: f.CostRaw})
-	}
 	res.Added += len(added)
 	res.CostChanged = append(res.CostChanged, ids...)
 	if err := insertHistory(ctx, tx, history, now); err != nil {
+		return fmt.Errorf("cost history %s: %w", supplier, err)
+	}
+	if err := insertFirstCosts(ctx, tx, ids, now); err != nil {
 		return fmt.Errorf("cost history %s: %w", supplier, err)
 	}
 	for code, old := range stored {
@@ -324,7 +323,7 @@ func insertOffers(ctx context.Context, tx *sqlx.Tx, supplier string, added []fet
 		id   int64
 		code string
 	)
-	err := insertRows(ctx, tx, head, tuple, tail, len(added), func(args []any, i int) []any {
+	err := insertRows(ctx, tx, head, tuple, tail, nil, len(added), func(args []any, i int) []any {
 		f := &added[i]
 		return append(args, supplierArg, f.Code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, nowArg, nowArg, costAtArg)
 	}, func(rows *sql.Rows) error {
@@ -348,10 +347,20 @@ func insertOffers(ctx context.Context, tx *sqlx.Tx, supplier string, added []fet
 	return ids, nil
 }
 
-// costRecord is one row of cost_history a sync writes.
+// insertFirstCosts records the first cost of offers just inserted, as
+// they were stored: one id a row to bind rather than five values.
+func insertFirstCosts(ctx context.Context, tx *sqlx.Tx, ids []int64, now string) error {
+	const head = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at)
+		SELECT id, NULL, cost, cost_raw, 'sync', ? FROM offers WHERE id IN (`
+	return insertRows(ctx, tx, head, "?", ")", []any{now}, len(ids), func(args []any, i int) []any {
+		return append(args, ids[i])
+	}, nil)
+}
+
+// costRecord is one row of cost_history a sync writes for a changed cost.
 type costRecord struct {
 	offer int64
-	old   *int64 // nil for a first sighting
+	old   int64
 	cost  int64
 	raw   string
 }
@@ -361,13 +370,9 @@ func insertHistory(ctx context.Context, tx *sqlx.Tx, history []costRecord, now s
 	const head = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at) VALUES `
 	const tuple = `(?, ?, ?, ?, 'sync', ?)`
 	var nowArg any = now
-	return insertRows(ctx, tx, head, tuple, "", len(history), func(args []any, i int) []any {
+	return insertRows(ctx, tx, head, tuple, "", nil, len(history), func(args []any, i int) []any {
 		h := &history[i]
-		var old any
-		if h.old != nil {
-			old = *h.old
-		}
-		return append(args, h.offer, old, h.cost, h.raw, nowArg)
+		return append(args, h.offer, h.old, h.cost, h.raw, nowArg)
 	}, nil)
 }
 
