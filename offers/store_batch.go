@@ -20,10 +20,10 @@ const batchRows = 500
 // insertRows runs head tuple, tuple, … tail (an INSERT … VALUES, or an
 // INSERT … SELECT … IN list) for n rows, batchRows to a statement: each
 // statement's arguments are lead, then what row appends for each of its
-// rows. If the
-// statement returns rows (RETURNING), scan reads each; with scan nil the
-// statement is only executed. The full-size statement is prepared once
-// and reused; only the last, shorter batch is parsed on its own.
+// rows. If the statement returns rows (RETURNING), scan reads each; with
+// scan nil the statement is only executed. The full-size statement is
+// prepared once and reused; only the last, shorter batch is parsed on its
+// own.
 //
 // Placeholders stay plain ?: a numbered one (?N), which could bind a value
 // every row shares once, makes SQLite look each parameter's name up in a
