@@ -526,3 +526,18 @@ CREATE TRIGGER balance_reads_insert AFTER INSERT ON supplier_balances
 CREATE TRIGGER balance_reads_update AFTER UPDATE OF read_balance, checked_at ON supplier_balances
     FOR EACH ROW WHEN (NEW.read_balance IS NOT NULL AND NEW.error = '')
     EXECUTE FUNCTION balance_reads_update();
+
+-- migration 16: console sessions, shared by every instance
+
+CREATE TABLE console_sessions (
+    id          BYTEA PRIMARY KEY,
+    token_hash  BYTEA NOT NULL,
+    csrf        TEXT COLLATE "C" NOT NULL,
+    created_at  TEXT COLLATE "C" NOT NULL,
+    seen_at     TEXT COLLATE "C" NOT NULL,
+    flash       TEXT COLLATE "C" NOT NULL DEFAULT '',
+    flash_ok    BOOLEAN NOT NULL DEFAULT FALSE
+);
+
+CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
+CREATE INDEX console_sessions_token ON console_sessions (token_hash);
