@@ -69,13 +69,24 @@ func Digest(secret string) [sha256.Size]byte { return sha256.Sum256([]byte(secre
 // earlier to its Principal now, or ErrInvalidToken once the token is
 // revoked (or, for the bootstrap admin, no longer configured). It reads
 // memory kept fresh as Authenticate's is, so a revocation on another
-// instance is seen within a second. For sessions (the console's), which
-// must not keep secrets.
+// instance is seen within a second. Any other error means the tokens
+// could not be checked. For sessions (the console's), which must not keep
+// secrets.
 func (s *Store) Recheck(ctx context.Context, digest [sha256.Size]byte) (Principal, error) {
 	if s.admin != nil && subtle.ConstantTimeCompare(digest[:], s.admin[:]) == 1 {
 		return bootstrapAdmin, nil
 	}
 	s.fresh(ctx)
+	if p, ok := s.lookup(digest); ok {
+		return p, nil
+	}
+	// A token made on another instance since this copy was loaded (signed
+	// in there, its session now used here) moved the version. Digests come
+	// from sessions, not from clients, so a miss is rare enough to check
+	// every time.
+	if err := s.check(ctx, 0); err != nil {
+		return Principal{}, fmt.Errorf("recheck: %w", err)
+	}
 	if p, ok := s.lookup(digest); ok {
 		return p, nil
 	}

@@ -71,7 +71,7 @@ func (s *Store) StartSession(ctx context.Context, token [sha256.Size]byte) (stri
 		if err := syncd.LockTx(ctx, tx, "console sessions"); err != nil {
 			return err
 		}
-		if err := pruneSessions(ctx, tx, now); err != nil {
+		if err := pruneSessions(ctx, tx, now, s.maxSessions); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, ins, sessionKey(id), token[:], rand.Text(), at, at)
@@ -83,9 +83,9 @@ func (s *Store) StartSession(ctx context.Context, token [sha256.Size]byte) (stri
 	return id, nil
 }
 
-// pruneSessions deletes the expired sessions and, when MaxSessions live
-// ones remain, the least recently used, leaving room for one more.
-func pruneSessions(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+// pruneSessions deletes the expired sessions and, when limit live ones
+// remain, the least recently used, leaving room for one more.
+func pruneSessions(ctx context.Context, tx *sqlx.Tx, now time.Time, limit int) error {
 	const (
 		expired = `DELETE FROM console_sessions WHERE seen_at < ? OR created_at < ?`
 		count   = `SELECT count(*) FROM console_sessions`
@@ -98,10 +98,10 @@ func pruneSessions(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 	if err := tx.GetContext(ctx, &n, count); err != nil {
 		return err
 	}
-	if n < MaxSessions {
+	if n < limit {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, oldest, n-MaxSessions+1)
+	_, err := tx.ExecContext(ctx, oldest, n-limit+1)
 	return err
 }
 

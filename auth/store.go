@@ -90,6 +90,8 @@ type Store struct {
 	now   func() time.Time
 	admin *[sha256.Size]byte // bootstrap admin token's hash; nil when unset
 
+	maxSessions int // MaxSessions; tests lower it
+
 	mu     sync.RWMutex
 	byHash map[[sha256.Size]byte]Principal // live (unrevoked) tokens
 	gen    uint64                          // bumped by each change this process makes to byHash
@@ -128,7 +130,7 @@ func WithClock(now func() time.Time) StoreOption { return func(s *Store) { s.now
 
 // NewStore returns a Store over db with every live token loaded.
 func NewStore(ctx context.Context, db *syncd.DB, log *slog.Logger, opts ...StoreOption) (*Store, error) {
-	s := &Store{db: db, log: log, now: time.Now, byHash: map[[sha256.Size]byte]Principal{}}
+	s := &Store{db: db, log: log, now: time.Now, maxSessions: MaxSessions, byHash: map[[sha256.Size]byte]Principal{}}
 	for _, o := range opts {
 		o(s)
 	}

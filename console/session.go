@@ -82,7 +82,12 @@ func (c *Console) require(role auth.Role) func(http.Handler) http.Handler {
 			}
 			var p auth.Principal
 			if sess != nil {
-				if p, err = c.tokens.Recheck(r.Context(), sess.Token); err != nil || p.Role < auth.RoleMerchandiser {
+				p, err = c.tokens.Recheck(r.Context(), sess.Token)
+				if err != nil && !errors.Is(err, auth.ErrInvalidToken) {
+					c.fail(w, r, err)
+					return
+				}
+				if err != nil || p.Role < auth.RoleMerchandiser {
 					if err := c.tokens.EndSession(r.Context(), ck.Value); err != nil {
 						c.fail(w, r, err)
 						return
