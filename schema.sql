@@ -576,3 +576,26 @@ CREATE TABLE order_leases (
     expires_at  TEXT NOT NULL,
     taken_at    TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
+
+-- migration 17: console sessions, shared by every instance
+
+-- A signed-in console session. The browser's cookie holds a random id;
+-- the row is keyed by the id's SHA-256, so a copy of this table (a backup,
+-- a dump) signs no one in. token_hash is the SHA-256 of the token signed in
+-- with (tokens.hash), never the token: each request checks that the token
+-- still authenticates, and revoking it deletes its sessions. flash is the
+-- one-time message of the next page. Rows past their idle timeout or
+-- maximum age are deleted at the next sign-in; seen_at moves at most
+-- once a minute, so a page view is not a write.
+CREATE TABLE console_sessions (
+    id          BLOB PRIMARY KEY,
+    token_hash  BLOB NOT NULL,
+    csrf        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    seen_at     TEXT NOT NULL,
+    flash       TEXT NOT NULL DEFAULT '',
+    flash_ok    INTEGER NOT NULL DEFAULT 0 CHECK (flash_ok IN (0, 1))
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
+CREATE INDEX console_sessions_token ON console_sessions (token_hash);

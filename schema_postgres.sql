@@ -535,3 +535,18 @@ CREATE TABLE order_leases (
     expires_at  TEXT COLLATE "C" NOT NULL,
     taken_at    TEXT COLLATE "C" NOT NULL
 );
+
+-- migration 17: console sessions, shared by every instance
+
+CREATE TABLE console_sessions (
+    id          BYTEA PRIMARY KEY,
+    token_hash  BYTEA NOT NULL,
+    csrf        TEXT COLLATE "C" NOT NULL,
+    created_at  TEXT COLLATE "C" NOT NULL,
+    seen_at     TEXT COLLATE "C" NOT NULL,
+    flash       TEXT COLLATE "C" NOT NULL DEFAULT '',
+    flash_ok    BOOLEAN NOT NULL DEFAULT FALSE
+);
+
+CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
+CREATE INDEX console_sessions_token ON console_sessions (token_hash);
