@@ -136,13 +136,31 @@ const (
 // cellKey names a roll-up row.
 type cellKey struct{ hour, dim, key string }
 
+// The advisory locks of the roll-up (syncd.LockTx), on PostgreSQL, where
+// several instances share the database: one instance folds at a time
+// (foldKey, held through a Fold), and the mark is checked and moved by
+// one transaction at a time (markKey) all the same, should the first be
+// lost with its connection. Two keys: the fold's own write transaction
+// must not wait on the lock its guard holds.
+const (
+	foldKey = "report fold"
+	markKey = "report fold mark"
+)
+
 // Fold folds every order that became final since the last fold into the
 // roll-up, a chunk per write transaction, and returns how many it folded.
 // Reports are exact without it (they read what is not folded from the
-// orders); folding keeps them fast. One fold at a time per Store.
+// orders); folding keeps them fast. One fold at a time per Store, and on
+// PostgreSQL per database: a second instance's Fold waits for the first,
+// then folds what is left.
 func (s *Store) Fold(ctx context.Context) (int, error) {
 	s.foldMu.Lock()
 	defer s.foldMu.Unlock()
+	release, err := s.foldGuard(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("report roll-up: %w", err)
+	}
+	defer release()
 	total := 0
 	for {
 		n, more, err := s.foldChunk(ctx)
@@ -153,17 +171,64 @@ func (s *Store) Fold(ctx context.Context) (int, error) {
 	}
 }
 
+// foldGuard holds foldKey on PostgreSQL until release: a transaction of
+// its own on the writer pool, open through the fold, that takes nothing
+// else. On SQLite there is nothing to hold (foldMu, and the mark checked
+// in each chunk's write transaction, which runs alone): a transaction on
+// the writer there would be the one write lock, held through the fold.
+func (s *Store) foldGuard(ctx context.Context) (release func(), err error) {
+	if s.db.Dialect() != syncd.Postgres {
+		return func() {}, nil
+	}
+	tx, err := s.db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := syncd.LockTx(ctx, tx, foldKey); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return func() { tx.Rollback() }, nil
+}
+
+// foldLimit is the last order event's id, from where every final status
+// event at or below it has committed. On SQLite ids grow in commit order;
+// on PostgreSQL a transaction may hold a lower id uncommitted while a
+// higher one commits, so the id is read behind the final-events barrier:
+// orders holds syncd.FinalEventsKey shared from before it inserts a final
+// event until it commits, and this takes it exclusively, which waits for
+// those in flight and holds back new ones only while max(id) is read.
+// Ids allocated after that are higher.
+//
+// Not in a snapshot (inReadTx): REPEATABLE READ would fix the view at the
+// lock's statement, before the wait, and miss what committed during it.
+// READ COMMITTED reads max(id) as of after the wait.
+func (s *Store) foldLimit(ctx context.Context) (int64, error) {
+	tx, err := s.db.Read.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	if err := syncd.LockTx(ctx, tx, syncd.FinalEventsKey); err != nil {
+		return 0, err
+	}
+	var to int64
+	err = tx.GetContext(ctx, &to, qLastEvent)
+	return to, err
+}
+
 // foldChunk folds the next chunk: the orders are read, and the rows they
 // change merged, in a read transaction; the rows and the mark are written
 // in one short write transaction. more is true when events are left.
 func (s *Store) foldChunk(ctx context.Context) (n int, more bool, err error) {
-	var from, to int64
+	to, err := s.foldLimit(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	var from int64
 	changed := map[cellKey]*cell{}
 	err = s.inReadTx(ctx, func(tx *sqlx.Tx) error {
 		if from, err = folded(ctx, tx); err != nil {
-			return err
-		}
-		if err := tx.GetContext(ctx, &to, qLastEvent); err != nil {
 			return err
 		}
 		if to <= from {
@@ -191,9 +256,12 @@ func (s *Store) foldChunk(ctx context.Context) (n int, more bool, err error) {
 		return 0, false, err
 	}
 	err = s.inWriteTx(ctx, func(tx *sqlx.Tx) error {
-		// One fold at a time per Store (foldMu) and one process per
-		// database: the mark is still ours. Checked all the same, since
-		// a second fold would count its orders twice.
+		// One fold at a time (foldMu, foldGuard): the mark is still
+		// ours. Checked all the same, under markKey, since a second
+		// fold would count its orders twice.
+		if err := syncd.LockTx(ctx, tx, markKey); err != nil {
+			return err
+		}
 		if now, err := folded(ctx, tx); err != nil {
 			return err
 		} else if now != from {

@@ -103,9 +103,11 @@ func scanOrders(ctx context.Context, tx *sqlx.Tx, b *builder, q string, args ...
 }
 
 // inReadTx runs fn in one read transaction: every query of a report sees
-// the same committed state, whatever orders commit meanwhile.
+// the same committed state, whatever orders commit meanwhile (on
+// PostgreSQL, REPEATABLE READ: the mark, the roll-up and the orders not
+// folded are read before or after a fold, never across one).
 func (s *Store) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.Read.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.db.Read.BeginTxx(ctx, syncd.ReadSnapshot)
 	if err != nil {
 		return err
 	}
