@@ -62,6 +62,8 @@ func TestParsePeriodRefuses(t *testing.T) {
 		{"backwards", "2026-12-07", "2026-12-01", "", "to", "after from"},
 		{"empty", "2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z", "", "to", "after from"},
 		{"too long", "2025-01-01", "2026-12-01", "", "to", "at most 366 days"},
+		{"past the year 9999", "9999-12-31", "", "", "to", "years 0000 to 9999"},
+		{"past it in the zone", "9999-12-31T16:00:00Z", "9999-12-31T18:00:00Z", "Asia/Jakarta", "to", "years 0000 to 9999"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
