@@ -41,6 +41,30 @@ func LockTx(ctx context.Context, tx Tx, key string) error {
 	return nil
 }
 
+// LockTxShared takes key's lock shared until tx ends: any number of
+// transactions hold it together, and LockTx on the same key waits until
+// none does (and they for it). That makes a barrier for a watermark over
+// identity ids, which PostgreSQL allocates at insert, not in commit
+// order: the writers of the rows a watermark counts hold the key shared
+// while they write, and the reader that reads the mark (max(id)) takes it
+// exclusively for that moment, so every such row at or below the mark has
+// committed. A no-op on SQLite, whose one writer commits ids in order.
+func LockTxShared(ctx context.Context, tx Tx, key string) error {
+	if tx.DriverName() == "sqlite" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(?, hashtext(?))`, keyLockClass, key); err != nil {
+		return fmt.Errorf("lock %q shared: %w", key, err)
+	}
+	return nil
+}
+
+// FinalEventsKey is the barrier (LockTxShared) of orders' final status
+// events: the order transactions that write one hold it shared, and the
+// reports' roll-up takes it (LockTx) to read how far it may fold. Here,
+// not in either package, as neither imports the other.
+const FinalEventsKey = "order final events"
+
 // ForUpdate is the clause that makes a SELECT in tx lock the rows it
 // reads until tx ends, for a read-then-write of those rows: FOR UPDATE on
 // PostgreSQL, where another transaction could otherwise change them in

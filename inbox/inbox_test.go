@@ -39,6 +39,7 @@ const (
 // harness is an inbox over a real database holding Senpay's demo catalog,
 // synced from the simulator by the real client, with a snapshot built.
 type harness struct {
+	path  string // the database's DSN
 	db    *syncd.DB
 	cat   *catalog.Catalog
 	in    *Inbox
@@ -82,7 +83,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{db: te.DB, cat: te.Catalog, clk: te.Clock, sim: sp.Sim, synct: synct,
+	return &harness{path: te.Path, db: te.DB, cat: te.Catalog, clk: te.Clock, sim: sp.Sim, synct: synct,
 		in: New(te.DB, te.Catalog, te.Log, testHooks, WithClock(te.Clock.Now))}
 }
 

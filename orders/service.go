@@ -425,6 +425,13 @@ func (s *Service) move(ctx context.Context, tx *sqlx.Tx, row *orderRow, ch chang
 	if err := moveOrder(ctx, s.w(tx), row, &up); err != nil {
 		return nil, err
 	}
+	// The reports' roll-up folds orders by their final event's id: it
+	// must not read past one whose transaction has not committed.
+	if ch.to.Final() {
+		if err := syncd.LockTxShared(ctx, tx, syncd.FinalEventsKey); err != nil {
+			return nil, err
+		}
+	}
 	if err := addEvent(ctx, s.w(tx), row.ID, "status", actor, now, map[string]any{"from": row.Status, "to": ch.to, "reason": ch.reason}); err != nil {
 		return nil, err
 	}
