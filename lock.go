@@ -31,11 +31,7 @@ func LockTx(ctx context.Context, tx Tx, key string) error {
 	if tx.DriverName() == "sqlite" {
 		return nil
 	}
-	// Hashed here, not by the server: a key is any bytes (names, NULs),
-	// which PostgreSQL's text would refuse.
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, ?)`, keyLockClass, int32(h.Sum32())); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, ?)`, keyLockClass, keyHash(key)); err != nil {
 		return fmt.Errorf("lock %q: %w", key, err)
 	}
 	return nil
@@ -53,10 +49,19 @@ func LockTxShared(ctx context.Context, tx Tx, key string) error {
 	if tx.DriverName() == "sqlite" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(?, hashtext(?))`, keyLockClass, key); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(?, ?)`, keyLockClass, keyHash(key)); err != nil {
 		return fmt.Errorf("lock %q shared: %w", key, err)
 	}
 	return nil
+}
+
+// keyHash is the second key of key's advisory lock, the same for LockTx
+// and LockTxShared. Hashed here, not by the server's hashtext: a key is
+// any bytes (names, NULs), which PostgreSQL's text would refuse.
+func keyHash(key string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int32(h.Sum32())
 }
 
 // FinalEventsKey is the barrier (LockTxShared) of orders' final status
