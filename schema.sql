@@ -559,3 +559,31 @@ BEGIN
     DELETE FROM balance_reads WHERE supplier = NEW.supplier
         AND at < strftime('%Y-%m-%dT%H:%M:%fZ', NEW.checked_at, '-90 days');
 END;
+
+-- migration 16: reserved for another helper's issue 15 migration (the lead keeps theirs at merge and drops this block)
+
+SELECT 1;
+
+-- migration 17: several instances on one database: who leads, and every catalog version published
+
+-- One row: the leader's epoch, raised by each instance that takes the
+-- lead, so a deposed leader's fenced writes find it moved and fail.
+CREATE TABLE leader (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch   INTEGER NOT NULL,
+    holder  TEXT NOT NULL,
+    since   TEXT NOT NULL
+) STRICT;
+
+-- Every catalog version published, by whichever instance: the others
+-- adopt its number, time and ETag epoch, and serve the changes feed from
+-- these rows. base is the version the change was measured from (-1: none,
+-- the first build of a process; the feed cannot span it).
+CREATE TABLE catalog_versions (
+    version    INTEGER PRIMARY KEY,
+    base       INTEGER NOT NULL,
+    built_at   TEXT NOT NULL,
+    priced_at  TEXT NOT NULL,
+    epoch      TEXT NOT NULL,
+    changes    TEXT NOT NULL
+) STRICT;

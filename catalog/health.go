@@ -77,6 +77,9 @@ func (c *Catalog) armStale(snap *Snapshot) {
 		if c.closed {
 			return
 		}
+		if !c.leads() {
+			return
+		}
 		if _, err := c.refreshLocked(context.Background(), "stale"); err != nil {
 			c.log.Error("rebuild when supplier data went stale", "err", err)
 		}

@@ -107,6 +107,9 @@ func (c *Catalog) armWindow(snap *Snapshot) {
 	c.window = time.AfterFunc(wait, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if !c.leads() {
+			return
+		}
 		if _, err := c.refreshLocked(context.Background(), "window"); err != nil {
 			c.log.Error("reprice at a rule window", "err", err)
 		}
