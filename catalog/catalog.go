@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
@@ -61,6 +62,11 @@ type Config struct {
 	// the same change as a version of its own; the others follow the
 	// leader's. Nil: one instance, which always leads.
 	Leads func() bool
+	// Fence, when set, refuses in tx a version only the leader may
+	// publish (one made in a Fenced context: after a sync, at a rule
+	// window, when data went stale) unless this instance still leads, so
+	// a deposed leader publishes nothing after its successor took over.
+	Fence func(ctx context.Context, tx sqlx.QueryerContext) error
 }
 
 // Catalog is the merged catalog: it links offers to canonical items,

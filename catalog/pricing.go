@@ -110,7 +110,7 @@ func (c *Catalog) armWindow(snap *Snapshot) {
 		if !c.leads() {
 			return
 		}
-		if _, err := c.refreshLocked(context.Background(), "window"); err != nil {
+		if _, err := c.refreshLocked(Fenced(context.Background()), "window"); err != nil {
 			c.log.Error("reprice at a rule window", "err", err)
 		}
 	})

@@ -53,6 +53,11 @@ func (c *Catalog) recordVersion(ctx context.Context, snap *Snapshot, ch change) 
 		return fmt.Errorf("record version: %w", err)
 	}
 	defer tx.Rollback()
+	if fenced, _ := ctx.Value(fencedKey{}).(bool); fenced && c.cfg.Fence != nil {
+		if err := c.cfg.Fence(ctx, tx); err != nil {
+			return fmt.Errorf("publish version %d: %w", snap.Version, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO catalog_versions (version, base, built_at, priced_at, epoch, changes)
 		VALUES (?, ?, ?, ?, ?, ?)`, snap.Version, ch.Base, syncd.FormatTime(snap.BuiltAt), syncd.FormatTime(snap.pricedAt),
 		snap.epoch, string(js)); err != nil {
@@ -181,3 +186,9 @@ func (c *Catalog) clock() time.Time {
 }
 
 func (c *Catalog) leads() bool { return c.cfg.Leads == nil || c.cfg.Leads() }
+
+type fencedKey struct{}
+
+// Fenced marks ctx as the leader's: a version published under it passes
+// Config.Fence first.
+func Fenced(ctx context.Context) context.Context { return context.WithValue(ctx, fencedKey{}, true) }

@@ -55,7 +55,7 @@ func (e *Elector) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		e.campaign(ctx)
+		e.Campaign(ctx)
 		select {
 		case <-ctx.Done():
 			e.mu.Lock()
@@ -65,6 +65,14 @@ func (e *Elector) Run(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// Resign steps down, if leading, and closes the lock's session: for an
+// elector whose Run was never started.
+func (e *Elector) Resign() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.dropLocked(errors.New("resigned"))
 }
 
 // State says whether this instance leads, and gives a channel closed at
@@ -105,7 +113,9 @@ func (e *Elector) IsLeader(ctx context.Context) error {
 	return nil
 }
 
-func (e *Elector) campaign(ctx context.Context) {
+// Campaign tries for the lead once, or checks it if held. Run calls it
+// every interval; a starting instance calls it first to know at once.
+func (e *Elector) Campaign(ctx context.Context) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.epoch > 0 {

@@ -106,7 +106,7 @@ func TestALeaderThatLostItsSessionStepsDown(t *testing.T) {
 	defer cancel()
 	a := New(dsn, "a", discardLog)
 	// Campaigns driven by hand: a's next check is the test's to make.
-	a.campaign(ctx)
+	a.Campaign(ctx)
 	if !a.Leads() {
 		t.Fatal("a does not lead an empty field")
 	}
