@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/api"
 	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/offers"
@@ -124,6 +126,23 @@ func TestThreeInstancesOnePostgreSQL(t *testing.T) {
 	if after == before {
 		t.Fatalf("ETag %s unchanged by the rule", after)
 	}
+	// The changes feed answers the same everywhere, from the recorded
+	// versions.
+	since := regexp.MustCompile(`^"v(\d+)-`).FindStringSubmatch(before)
+	if since == nil {
+		t.Fatalf("ETag %s: no version in it", before)
+	}
+	var feeds []string
+	for _, name := range names {
+		resp, body := get(t, inst[name].base+"/v1/catalog/changes?since="+since[1], shop)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s /v1/catalog/changes?since=%s: %d %s", name, since[1], resp.StatusCode, body)
+		}
+		feeds = append(feeds, string(body))
+	}
+	if feeds[0] != feeds[1] || feeds[0] != feeds[2] || !strings.Contains(feeds[0], item) {
+		t.Fatalf("changes since %s differ between instances or lack %s:\n%s", since[1], item, strings.Join(feeds, "\n"))
+	}
 	want := itemPrice(t, inst["b"].base, shop, item)
 	for _, name := range names {
 		if p := itemPrice(t, inst[name].base, shop, item); p != want {
@@ -167,6 +186,28 @@ func TestThreeInstancesOnePostgreSQL(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	sameCatalog("after the takeover", alive)
+
+	// No supplier's syncs ever overlapped, across the three.
+	db, err := syncd.Open(context.Background(), env["SYNCD_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var runs []struct {
+		Supplier string `db:"supplier"`
+		Started  string `db:"started_at"`
+		Finished string `db:"finished_at"`
+	}
+	if err := db.Read.Select(&runs, `SELECT supplier, started_at, finished_at FROM sync_runs ORDER BY supplier, started_at`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(runs); i++ {
+		if runs[i].Supplier == runs[i-1].Supplier && runs[i].Started < runs[i-1].Finished {
+			t.Fatalf("%s synced twice at once: %s–%s and %s–%s", runs[i].Supplier,
+				runs[i-1].Started, runs[i-1].Finished, runs[i].Started, runs[i].Finished)
+		}
+	}
+	t.Logf("%d sync runs, none overlapping", len(runs))
 }
 
 func suppliersBody(t *testing.T, base string) []byte {
