@@ -303,13 +303,13 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	}
 	apiCfg.Webhooks, apiCfg.Inbox = hooks, a.inbox
 	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders, Reports: a.reports},
-		a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger)
+		a.log, a.tokens, a.syncer, a.catalog, a.trigger)
 	if cerr != nil {
 		a.abandon()
 		return fmt.Errorf("console: %w", cerr)
 	}
 	apiCfg.Console = con
-	handler := api.New(apiCfg, a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger, a.ready)
+	handler := api.New(apiCfg, a.log, a.tokens, a.syncer, a.catalog, a.trigger, a.ready)
 
 	// The deposits as last estimated, before the first build: the catalog
 	// must not price from a supplier that cannot pay.

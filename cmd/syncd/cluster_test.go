@@ -77,6 +77,23 @@ func TestThreeInstancesOnePostgreSQL(t *testing.T) {
 		}
 	}
 
+	// A sync asked of a follower is refused with where to send it; the
+	// leader takes it.
+	for name, want := range map[string]int{"b": http.StatusServiceUnavailable, "a": http.StatusAccepted} {
+		req, _ := http.NewRequest("POST", inst[name].base+"/v1/suppliers/isipay/sync", nil)
+		req.Header.Set("Authorization", "Bearer "+testAdmin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		// 409: the leader's own scheduled sync of isipay is running.
+		if resp.StatusCode != want && !(name == "a" && resp.StatusCode == http.StatusConflict) {
+			t.Fatalf("POST /v1/suppliers/isipay/sync on %s: %d %s, want %d", name, resp.StatusCode, body, want)
+		}
+	}
+
 	// Every instance serves the same version under the same ETag.
 	sameCatalog := func(what string, alive []string) string {
 		t.Helper()

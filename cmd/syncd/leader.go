@@ -10,6 +10,7 @@ import (
 
 	"github.com/syncd/syncd/api"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/leader"
 )
 
@@ -29,6 +30,16 @@ func instanceID(c Config) string {
 // leads reports whether this instance runs the work done once: always on
 // SQLite, whose one instance owns its file.
 func (a *app) leads() bool { return a.elector == nil || a.elector.Leads() }
+
+// trigger starts a supplier's sync now. Syncs are the leader's: on a
+// follower gocron would skip the run without a word, so the caller is told
+// where to send it instead.
+func (a *app) trigger(supplier string) error {
+	if !a.leads() {
+		return fault.New(fault.Unavailable, "this instance ("+a.instance+") does not lead: syncs run on the leader (GET /v1/suppliers names it); send the sync there")
+	}
+	return a.sched.trigger(supplier)
+}
 
 // leadership answers GET /v1/suppliers' leadership field.
 func (a *app) leadership(ctx context.Context) (api.Leadership, error) {
