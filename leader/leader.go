@@ -117,14 +117,11 @@ func (e *Elector) IsLeader(ctx context.Context) error {
 // every interval; a starting instance calls it first to know at once.
 func (e *Elector) Campaign(ctx context.Context) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.epoch > 0 {
-		if err := e.checkLocked(ctx); err != nil {
-			e.dropLocked(err)
-		}
-		return
-	}
-	if e.conn == nil {
+	connected := e.conn != nil
+	e.mu.Unlock()
+	if !connected {
+		// Dialled without the mutex: State and IsLeader (a metrics
+		// scrape, a job) must not wait on a server that does not answer.
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		conn, err := pgx.Connect(cctx, e.url)
 		cancel()
@@ -134,7 +131,17 @@ func (e *Elector) Campaign(ctx context.Context) {
 			}
 			return
 		}
+		e.mu.Lock()
 		e.conn = conn
+		e.mu.Unlock()
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.epoch > 0 {
+		if err := e.checkLocked(ctx); err != nil {
+			e.dropLocked(err)
+		}
+		return
 	}
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -323,15 +323,16 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	}
 	startedLeading := a.leads()
 	// Serve what the database holds from the first request: a restart
-	// must not empty the catalog until the next sync. A follower adopts
-	// the newest version published rather than publishing one of its own.
-	if !startedLeading {
-		if err := a.catalog.CatchUp(ctx); err != nil {
-			a.abandon()
-			return fmt.Errorf("catch up with the catalog: %w", err)
-		}
+	// must not empty the catalog until the next sync. First the newest
+	// version published, adopted as it was (a restart or a deploy keeps
+	// its ETags and the changes feed); then the leader rebuilds, which
+	// publishes a version only if something changed meanwhile (time,
+	// configuration). A follower serves what it adopted.
+	if err := a.catalog.CatchUp(ctx); err != nil {
+		a.abandon()
+		return fmt.Errorf("catch up with the catalog: %w", err)
 	}
-	if a.catalog.Snapshot() == nil {
+	if startedLeading || a.catalog.Snapshot() == nil {
 		if _, err := a.catalog.Refresh(ctx); err != nil {
 			a.abandon()
 			return fmt.Errorf("build catalog: %w", err)

@@ -253,3 +253,36 @@ func supplierStatuses(t *testing.T, base string) []offers.SupplierStatus {
 	}
 	return out.Suppliers
 }
+
+// TestRestartKeepsTheCatalogVersion: a restart adopts the version last
+// published rather than allocating one, so storefronts keep their ETags
+// and their place in the changes feed across a restart or a deploy.
+func TestRestartKeepsTheCatalogVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "syncd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	s := newSims(t)
+	env := s.env()
+	env["SYNCD_DB"] = dbtest.DSN(t)
+	env["SYNCD_ADMIN_TOKEN"] = testAdmin
+	env["SYNCD_LOG_LEVEL"] = "warn"
+	p := startBinary(t, bin, env)
+	shop := p.token(t, "storefront")
+	resp, _ := get(t, p.base+"/v1/catalog", shop)
+	before := resp.Header.Get("ETag")
+	p.kill(t)
+
+	p = startBinary(t, bin, env)
+	resp, _ = get(t, p.base+"/v1/catalog", shop)
+	if after := resp.Header.Get("ETag"); after != before || before == "" {
+		t.Fatalf("ETag across a restart: %s, then %s; want the same", before, after)
+	}
+	since := regexp.MustCompile(`^"v(\d+)-`).FindStringSubmatch(before)
+	if resp, body := get(t, p.base+"/v1/catalog/changes?since="+since[1], shop); resp.StatusCode != 200 {
+		t.Fatalf("changes since the version served before the restart: %d %s", resp.StatusCode, body)
+	}
+}
