@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -121,6 +122,8 @@ type app struct {
 	// the one instance leads).
 	instance string
 	elector  *leader.Elector
+	// followedAtStart: another instance led when this one started.
+	followedAtStart atomic.Bool
 
 	// apiListener, when set, is where the API serves instead of a new
 	// listener on cfg.Addr: the demo binds it first, to give the
@@ -245,8 +248,10 @@ func (a *app) ready(ctx context.Context) error {
 	} else if !ok {
 		return errors.New("catalog behind the newest published version")
 	}
-	// The start-up syncs are the leader's: a follower runs none.
-	if !a.leads() {
+	// The start-up syncs are the leader's: a follower runs none, and one
+	// that takes the lead later was serving already (its first syncs must
+	// not take it out of the load balancer).
+	if !a.leads() || a.followedAtStart.Load() {
 		return nil
 	}
 	if pending := a.sched.pendingFirstRuns(); len(pending) > 0 {
@@ -322,6 +327,7 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 		a.elector.Campaign(ctx)
 	}
 	startedLeading := a.leads()
+	a.followedAtStart.Store(!startedLeading)
 	// Serve what the database holds from the first request: a restart
 	// must not empty the catalog until the next sync. First the newest
 	// version published, adopted as it was (a restart or a deploy keeps

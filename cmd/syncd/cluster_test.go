@@ -187,6 +187,13 @@ func TestThreeInstancesOnePostgreSQL(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("%s took over %v after the kill", successor, time.Since(killed).Round(time.Millisecond))
+	// It stays in the load balancer while its first syncs run: it was
+	// serving already.
+	for _, name := range alive {
+		if resp, _ := get(t, inst[name].base+"/readyz", ""); resp.StatusCode != 200 {
+			t.Fatalf("%s /readyz after the takeover: %d", name, resp.StatusCode)
+		}
+	}
 	for deadline := time.Now().Add(15 * time.Second); ; {
 		synced := true
 		for _, st := range supplierStatuses(t, inst[successor].base) {
