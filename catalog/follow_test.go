@@ -3,8 +3,12 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
 )
 
 // Two catalogs on one database stand for two instances: what one
@@ -95,5 +99,29 @@ func sameVersion(t *testing.T, a, b *Snapshot) {
 	}
 	if ba.ETag != bb.ETag || !bytes.Equal(ba.JSON, bb.JSON) {
 		t.Fatalf("catalog: ETags %s and %s, bodies equal %v; want the same", ba.ETag, bb.ETag, bytes.Equal(ba.JSON, bb.JSON))
+	}
+}
+
+// A version only the leader may publish (after a sync, at a rule window,
+// when data goes stale) passes the fence in its own transaction: a
+// deposed leader's is refused and nothing is recorded or served; a write
+// any instance may make is not fenced.
+func TestFencedPublicationOfADeposedLeaderIsRefused(t *testing.T) {
+	deposed := errors.New("deposed")
+	h := newHarness(t, Config{Fence: func(context.Context, sqlx.QueryerContext) error { return deposed }})
+	ctx := context.Background()
+	first := h.round() // Refresh without Fenced: not the leader's alone
+	h.m.offer("isipay", "MLBB_ID_86").Cost = decimal.NewFromInt(18000)
+	if _, err := h.syncer.Sync(ctx, "isipay", fixed(clone(h.m.isipay))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.cat.Refresh(Fenced(ctx)); !errors.Is(err, deposed) {
+		t.Fatalf("fenced refresh of a deposed leader: got %v, want the fence's error", err)
+	}
+	if got := h.cat.Snapshot().Version; got != first.Version {
+		t.Fatalf("served version %d after the refused publication, want %d still", got, first.Version)
+	}
+	if v, _, err := h.cat.LatestVersion(ctx); err != nil || v.Version != first.Version {
+		t.Fatalf("latest recorded version: %d (%v), want %d", v.Version, err, first.Version)
 	}
 }
