@@ -599,3 +599,27 @@ CREATE TABLE console_sessions (
 
 CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
 CREATE INDEX console_sessions_token ON console_sessions (token_hash);
+
+-- migration 18: several instances on one database: who leads, and every catalog version published
+
+-- One row: the leader's epoch, raised by each instance that takes the
+-- lead, so a deposed leader's fenced writes find it moved and fail.
+CREATE TABLE leader (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch   INTEGER NOT NULL,
+    holder  TEXT NOT NULL,
+    since   TEXT NOT NULL
+) STRICT;
+
+-- Every catalog version published, by whichever instance: the others
+-- adopt its number, time and ETag epoch, and serve the changes feed from
+-- these rows. base is the version the change was measured from (-1: none,
+-- the first build of a process; the feed cannot span it).
+CREATE TABLE catalog_versions (
+    version    INTEGER PRIMARY KEY,
+    base       INTEGER NOT NULL,
+    built_at   TEXT NOT NULL,
+    priced_at  TEXT NOT NULL,
+    epoch      TEXT NOT NULL,
+    changes    TEXT NOT NULL
+) STRICT;

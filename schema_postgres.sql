@@ -550,3 +550,27 @@ CREATE TABLE console_sessions (
 
 CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
 CREATE INDEX console_sessions_token ON console_sessions (token_hash);
+
+-- migration 18: several instances on one database: who leads, and every catalog version published
+
+-- One row: the leader's epoch, raised by each instance that takes the
+-- lead, so a deposed leader's fenced writes find it moved and fail.
+CREATE TABLE leader (
+    id      BIGINT PRIMARY KEY CHECK (id = 1),
+    epoch   BIGINT NOT NULL,
+    holder  TEXT COLLATE "C" NOT NULL,
+    since   TEXT COLLATE "C" NOT NULL
+);
+
+-- Every catalog version published, by whichever instance: the others
+-- adopt its number, time and ETag epoch, and serve the changes feed from
+-- these rows. base is the version the change was measured from (-1: none,
+-- the first build of a process; the feed cannot span it).
+CREATE TABLE catalog_versions (
+    version    BIGINT PRIMARY KEY,
+    base       BIGINT NOT NULL,
+    built_at   TEXT COLLATE "C" NOT NULL,
+    priced_at  TEXT COLLATE "C" NOT NULL,
+    epoch      TEXT COLLATE "C" NOT NULL,
+    changes    TEXT COLLATE "C" NOT NULL
+);
