@@ -210,6 +210,12 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		alerts: orders.NewAlerts(db, log, orders.NotifyConfig{URL: c.AlertURL, Secret: c.AlertSecret})}
 	ocfg := orderConfig(c, adapters, m)
 	ocfg.Balance = a.balanceConfig(a.alerts)
+	if c.Instance != "" && db.Dialect() == syncd.Postgres {
+		// A named instance owns its orders' leases under that name: a
+		// restart under the same name resumes them at once, not after
+		// they expire. (On SQLite the one instance is always "local".)
+		ocfg.Instance = c.Instance
+	}
 	svc := orders.New(db, merged, log, notifier, ocfg)
 	m.WatchOrders(orderGauges(svc, notifier, log))
 	a.orders, a.inbox = svc, inbox.New(db, merged, log, c.webhooks(), inbox.WithOrders(svc.Apply))

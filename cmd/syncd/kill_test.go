@@ -86,6 +86,9 @@ func TestOrderSurvivesKill(t *testing.T) {
 			env := s.env()
 			env["ISIPAY_BASE_URL"] = ip.URL
 			env["SYNCD_DB"] = dbtest.DSN(t)
+			// The restarted process is the same instance: on PostgreSQL it
+			// takes its orders' leases back at once, as on SQLite.
+			env["SYNCD_INSTANCE"] = "kill-test"
 			env["SYNCD_ADMIN_TOKEN"] = testAdmin
 			env["SYNCD_ORDER_POLL_INTERVAL"] = "200ms"
 			env["SYNCD_ORDER_RECONCILE_TIMEOUT"] = "2s"
