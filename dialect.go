@@ -36,7 +36,8 @@ func (d Dialect) String() string {
 // Rebind rewrites a statement's placeholders into the dialect's. Store SQL
 // is written for SQLite, with ? and, where an argument is used twice, ?N;
 // PostgreSQL takes $N: each ? becomes the next $N, and ?N becomes $N. A ?
-// inside a quoted literal or identifier is left alone. SQLite's statements
+// inside a quoted literal or identifier, or in a -- comment, is left
+// alone. SQLite's statements
 // are returned as they are.
 //
 // Use this, not sqlx's Rebind: sqlx turns "?1" into "$11".
@@ -59,6 +60,20 @@ func (d Dialect) Rebind(query string) string {
 			}
 			b.WriteString(query[i : i+end+2])
 			i += end + 1
+		case '-':
+			// A -- comment runs to the end of its line; a ? in it is
+			// prose, not a placeholder.
+			if i+1 < len(query) && query[i+1] == '-' {
+				end := strings.IndexByte(query[i:], '\n')
+				if end < 0 {
+					b.WriteString(query[i:])
+					return b.String()
+				}
+				b.WriteString(query[i : i+end+1])
+				i += end
+				continue
+			}
+			b.WriteByte(c)
 		case '?':
 			j := i + 1
 			for j < len(query) && '0' <= query[j] && query[j] <= '9' {

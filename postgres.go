@@ -69,12 +69,10 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		return nil, errors.New("open database: invalid PostgreSQL URL")
 	}
 	name := RedactDSN(rawURL)
-	w, err := sqlx.Open("pgx", rawURL)
+	w, err := openPool(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
-	w.SetMaxOpenConns(pgMaxOpen)
-	w.SetMaxIdleConns(pgMaxIdle)
 	if err := migratePostgres(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", name, err)
@@ -85,14 +83,24 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	q := ru.Query()
 	q.Set("default_transaction_read_only", "on")
 	ru.RawQuery = q.Encode()
-	r, err := sqlx.Open("pgx", ru.String())
+	r, err := openPool(ru.String())
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
-	r.SetMaxOpenConns(pgMaxOpen)
-	r.SetMaxIdleConns(pgMaxIdle)
 	return &DB{Write: w, Read: r, dialect: Postgres}, nil
+}
+
+// openPool opens a pool of the "pgx" driver whose statements are rebound
+// from SQLite's placeholders (see rebind.go).
+func openPool(url string) (*sqlx.DB, error) {
+	db, err := openRebinding("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(pgMaxOpen)
+	db.SetMaxIdleConns(pgMaxIdle)
+	return sqlx.NewDb(db, "pgx"), nil
 }
 
 // migratePostgres applies every migration the database lacks, each in its

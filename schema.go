@@ -199,3 +199,10 @@ func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 // ParseTime reads a TEXT time column written by FormatTime.
 func ParseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
+
+// ReadSnapshot are the options of a read transaction whose statements all
+// see one moment: a catalog load, a report. SQLite's read transactions do
+// so anyway (WAL fixes their view at the first read) and its driver
+// ignores the level; PostgreSQL's default, READ COMMITTED, gives each
+// statement a moment of its own, so it asks for REPEATABLE READ.
+var ReadSnapshot = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}

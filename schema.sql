@@ -559,3 +559,67 @@ BEGIN
     DELETE FROM balance_reads WHERE supplier = NEW.supplier
         AND at < strftime('%Y-%m-%dT%H:%M:%fZ', NEW.checked_at, '-90 days');
 END;
+
+-- migration 16: order routing leases, so one instance at a time routes an order (issue 15)
+
+-- Who routes an order now, and until when. An instance takes the lease
+-- before a routing step (a send, a resend, a status check, the next
+-- supplier) and renews it while the step runs; another instance takes an
+-- order only once its lease has expired, so two never send the same
+-- attempt, and an order whose instance died is resumed by another after
+-- at most one lease. Every write of a step first checks, under the row's
+-- lock, that the lease is still its own. The row goes when the step ends;
+-- a row left behind is a step cut short. Times are syncd.FormatTime's.
+CREATE TABLE order_leases (
+    order_id    TEXT PRIMARY KEY REFERENCES orders (id),
+    owner       TEXT NOT NULL,            -- the instance (orders.Config.Instance)
+    expires_at  TEXT NOT NULL,
+    taken_at    TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- migration 17: console sessions, shared by every instance
+
+-- A signed-in console session. The browser's cookie holds a random id;
+-- the row is keyed by the id's SHA-256, so a copy of this table (a backup,
+-- a dump) signs no one in. token_hash is the SHA-256 of the token signed in
+-- with (tokens.hash), never the token: each request checks that the token
+-- still authenticates, and revoking it deletes its sessions. flash is the
+-- one-time message of the next page. Rows past their idle timeout or
+-- maximum age are deleted at the next sign-in; seen_at moves at most
+-- once a minute, so a page view is not a write.
+CREATE TABLE console_sessions (
+    id          BLOB PRIMARY KEY,
+    token_hash  BLOB NOT NULL,
+    csrf        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    seen_at     TEXT NOT NULL,
+    flash       TEXT NOT NULL DEFAULT '',
+    flash_ok    INTEGER NOT NULL DEFAULT 0 CHECK (flash_ok IN (0, 1))
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
+CREATE INDEX console_sessions_token ON console_sessions (token_hash);
+
+-- migration 18: several instances on one database: who leads, and every catalog version published
+
+-- One row: the leader's epoch, raised by each instance that takes the
+-- lead, so a deposed leader's fenced writes find it moved and fail.
+CREATE TABLE leader (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch   INTEGER NOT NULL,
+    holder  TEXT NOT NULL,
+    since   TEXT NOT NULL
+) STRICT;
+
+-- Every catalog version published, by whichever instance: the others
+-- adopt its number, time and ETag epoch, and serve the changes feed from
+-- these rows. base is the version the change was measured from (-1: none,
+-- the first build of a process; the feed cannot span it).
+CREATE TABLE catalog_versions (
+    version    INTEGER PRIMARY KEY,
+    base       INTEGER NOT NULL,
+    built_at   TEXT NOT NULL,
+    priced_at  TEXT NOT NULL,
+    epoch      TEXT NOT NULL,
+    changes    TEXT NOT NULL
+) STRICT;

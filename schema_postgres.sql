@@ -526,3 +526,51 @@ CREATE TRIGGER balance_reads_insert AFTER INSERT ON supplier_balances
 CREATE TRIGGER balance_reads_update AFTER UPDATE OF read_balance, checked_at ON supplier_balances
     FOR EACH ROW WHEN (NEW.read_balance IS NOT NULL AND NEW.error = '')
     EXECUTE FUNCTION balance_reads_update();
+
+-- migration 16: order routing leases, so one instance at a time routes an order (issue 15)
+
+CREATE TABLE order_leases (
+    order_id    TEXT COLLATE "C" PRIMARY KEY REFERENCES orders (id),
+    owner       TEXT COLLATE "C" NOT NULL,
+    expires_at  TEXT COLLATE "C" NOT NULL,
+    taken_at    TEXT COLLATE "C" NOT NULL
+);
+
+-- migration 17: console sessions, shared by every instance
+
+CREATE TABLE console_sessions (
+    id          BYTEA PRIMARY KEY,
+    token_hash  BYTEA NOT NULL,
+    csrf        TEXT COLLATE "C" NOT NULL,
+    created_at  TEXT COLLATE "C" NOT NULL,
+    seen_at     TEXT COLLATE "C" NOT NULL,
+    flash       TEXT COLLATE "C" NOT NULL DEFAULT '',
+    flash_ok    BOOLEAN NOT NULL DEFAULT FALSE
+);
+
+CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
+CREATE INDEX console_sessions_token ON console_sessions (token_hash);
+
+-- migration 18: several instances on one database: who leads, and every catalog version published
+
+-- One row: the leader's epoch, raised by each instance that takes the
+-- lead, so a deposed leader's fenced writes find it moved and fail.
+CREATE TABLE leader (
+    id      BIGINT PRIMARY KEY CHECK (id = 1),
+    epoch   BIGINT NOT NULL,
+    holder  TEXT COLLATE "C" NOT NULL,
+    since   TEXT COLLATE "C" NOT NULL
+);
+
+-- Every catalog version published, by whichever instance: the others
+-- adopt its number, time and ETag epoch, and serve the changes feed from
+-- these rows. base is the version the change was measured from (-1: none,
+-- the first build of a process; the feed cannot span it).
+CREATE TABLE catalog_versions (
+    version    BIGINT PRIMARY KEY,
+    base       BIGINT NOT NULL,
+    built_at   TEXT COLLATE "C" NOT NULL,
+    priced_at  TEXT COLLATE "C" NOT NULL,
+    epoch      TEXT COLLATE "C" NOT NULL,
+    changes    TEXT COLLATE "C" NOT NULL
+);

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/catalog/catalogtest"
 	"github.com/syncd/syncd/inbox"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/offers"
 )
 
@@ -44,7 +44,7 @@ func benchServer(b *testing.B, games int) (*syncd.DB, *catalog.Catalog, *httptes
 	b.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	db, err := syncd.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	db, err := syncd.Open(ctx, dbtest.DSN(b))
 	if err != nil {
 		b.Fatal(err)
 	}

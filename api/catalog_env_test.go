@@ -87,7 +87,7 @@ func catalogConfig() catalog.Config {
 
 // demoDB is a database file with both demo catalogs synced and linked,
 // made once per test binary and copied into each test's directory.
-var demoDB = sync.OnceValues(func() ([]byte, error) {
+var demoDB = sync.OnceValues(func() (*testenv.Fixture, error) {
 	_, _, ss := testsims.Both()
 	return testenv.SyncedFile(time.Hour, ss...)
 })
@@ -119,7 +119,7 @@ func newSyncedCatalogEnv(t *testing.T, configure ...configureFunc) *catalogEnv {
 // clients of its simulators.
 type configureFunc func(cfg *Config, db *syncd.DB, cat *catalog.Catalog, sources map[string]offers.Source)
 
-func startCatalogEnv(t *testing.T, file []byte, configure ...configureFunc) *catalogEnv {
+func startCatalogEnv(t *testing.T, file *testenv.Fixture, configure ...configureFunc) *catalogEnv {
 	t.Helper()
 	sp, ip, ss := testsims.Both()
 	te := testenv.New(t, testenv.Config{Suppliers: ss, File: file, StaleAfter: time.Hour})

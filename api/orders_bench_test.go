@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/isipay"
@@ -80,15 +79,7 @@ func benchOrders(b *testing.B, conns, rate int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(b.TempDir(), "syncd.db")
-	if err := os.WriteFile(path, file, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	db, err := syncd.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := testenv.OpenDB(b, testenv.CopyDB(b, file))
 	s, err := startSims()
 	if err != nil {
 		b.Fatal(err)

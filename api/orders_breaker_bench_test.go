@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
@@ -60,15 +58,7 @@ func benchSupplierDown(b *testing.B, latency time.Duration, failures int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(b.TempDir(), "syncd.db")
-	if err := os.WriteFile(path, file, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	db, err := syncd.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := testenv.OpenDB(b, testenv.CopyDB(b, file))
 	s, err := startSims()
 	if err != nil {
 		b.Fatal(err)

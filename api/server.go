@@ -62,6 +62,17 @@ type Config struct {
 	// served under /console/ with its own sign-in (cookies, not bearer
 	// tokens); nil: /console/ is not served.
 	Console http.Handler
+	// Leadership, when set, says which instance answered and which leads
+	// the instances on its database, in GET /v1/suppliers.
+	Leadership func(ctx context.Context) (Leadership, error)
+}
+
+// Leadership is which instance answered a request and which runs the
+// work done once for every instance (syncs, polls, balance checks).
+type Leadership struct {
+	Instance string `json:"instance"`
+	Leader   string `json:"leader"` // "" while no instance leads
+	Epoch    int64  `json:"epoch"`  // raised at each takeover; 0 on SQLite's one instance
 }
 
 // SyncTrigger starts a sync of one supplier in the background. It is the
@@ -391,7 +402,15 @@ func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, e)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"suppliers": out})
+	body := map[string]any{"suppliers": out}
+	if s.cfg.Leadership != nil {
+		l, err := s.cfg.Leadership(r.Context())
+		if err != nil {
+			return err
+		}
+		body["leadership"] = l
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 

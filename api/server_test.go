@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog/catalogtest"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 )
@@ -127,7 +127,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestAuthWithoutAdminTokenRefusesEveryone(t *testing.T) {
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
+	db, err := syncd.Open(context.Background(), dbtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

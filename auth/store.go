@@ -90,15 +90,22 @@ type Store struct {
 	now   func() time.Time
 	admin *[sha256.Size]byte // bootstrap admin token's hash; nil when unset
 
+	maxSessions int // MaxSessions; tests lower it
+
 	mu     sync.RWMutex
 	byHash map[[sha256.Size]byte]Principal // live (unrevoked) tokens
 	gen    uint64                          // bumped by each change this process makes to byHash
 
-	loadMu     sync.Mutex   // one load from SQLite at a time
-	lastLoad   atomic.Int64 // UnixNano of the last load attempt's start
-	refreshing atomic.Bool
-	refreshWG  sync.WaitGroup
-	loads      atomic.Int64 // loads from SQLite, for tests
+	loadMu   sync.Mutex   // one load from the database at a time
+	lastLoad atomic.Int64 // UnixNano of the last load attempt's start
+	loads    atomic.Int64 // loads from the database, for tests
+
+	checkMu   sync.Mutex   // one check of the version at a time
+	lastCheck atomic.Int64 // UnixNano of the last check's start
+	version   atomic.Int64 // the tokens' version the copy is of
+	checking  atomic.Bool  // a background check is running
+	checkWG   sync.WaitGroup
+	checks    atomic.Int64 // checks of the version, for tests
 }
 
 // StoreOption configures a Store.
@@ -123,15 +130,50 @@ func WithClock(now func() time.Time) StoreOption { return func(s *Store) { s.now
 
 // NewStore returns a Store over db with every live token loaded.
 func NewStore(ctx context.Context, db *syncd.DB, log *slog.Logger, opts ...StoreOption) (*Store, error) {
-	s := &Store{db: db, log: log, now: time.Now, byHash: map[[sha256.Size]byte]Principal{}}
+	s := &Store{db: db, log: log, now: time.Now, maxSessions: MaxSessions, byHash: map[[sha256.Size]byte]Principal{}}
 	for _, o := range opts {
 		o(s)
 	}
-	s.lastLoad.Store(s.now().UnixNano())
-	if err := s.load(ctx); err != nil {
+	now := s.now().UnixNano()
+	s.lastLoad.Store(now)
+	s.lastCheck.Store(now)
+	// The version first, as check reads them.
+	v, err := tokensVersion(ctx, s.db.Read)
+	if err != nil {
+		return nil, err
+	}
+	s.version.Store(v)
+	if _, err := s.load(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// tokensVersion is the tokens' version: a counter in meta that every
+// change of tokens or their tiers moves in its transaction, so instances
+// learn of a change by reading one row. 0 before the first change.
+func tokensVersion(ctx context.Context, q sqlx.QueryerContext) (int64, error) {
+	const sel = `SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'tokens_version'`
+	var v int64
+	err := sqlx.GetContext(ctx, q, &v, sel)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read tokens version: %w", err)
+	}
+	return v, nil
+}
+
+// bumpVersion moves the tokens' version, inside the transaction of a
+// change, so the change and the news of it commit together.
+func bumpVersion(ctx context.Context, tx *sqlx.Tx) error {
+	const q = `INSERT INTO meta (key, value) VALUES ('tokens_version', '1')
+		ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)`
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("move tokens version: %w", err)
+	}
+	return nil
 }
 
 // CreateOption refines the token Create makes.
@@ -160,7 +202,7 @@ func Rotate() CreateOption { return func(c *createSpec) { c.rotate = true } }
 // one party: a name any token has had, revoked or not, is refused with a
 // *NameTakenError unless the call asks to Rotate.
 func (s *Store) Create(ctx context.Context, name string, role Role, opts ...CreateOption) (string, Token, error) {
-	const q = `INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)`
+	const q = `INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`
 
 	var spec createSpec
 	for _, o := range opts {
@@ -176,8 +218,11 @@ func (s *Store) Create(ctx context.Context, name string, role Role, opts ...Crea
 	now := s.now().UTC()
 	tok := Token{Name: name, Role: role, CreatedAt: now}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		// Inside the write transaction, so two creations of one name
-		// cannot both find it free.
+		// Inside the write transaction, under the name's lock, so two
+		// creations of one name cannot both find it free.
+		if err := syncd.LockTx(ctx, tx, "token name "+name); err != nil {
+			return err
+		}
 		prev, taken, err := newestNamed(ctx, tx, name)
 		if err != nil {
 			return err
@@ -200,14 +245,13 @@ func (s *Store) Create(ctx context.Context, name string, role Role, opts ...Crea
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, q, name, role.String(), h[:], syncd.FormatTime(now))
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, q, name, role.String(), h[:], syncd.FormatTime(now)).Scan(&tok.ID); err != nil {
 			return err
 		}
-		if tok.ID, err = res.LastInsertId(); err != nil {
+		if err := grantTiers(ctx, tx, tok.ID, tok.Tiers); err != nil {
 			return err
 		}
-		return grantTiers(ctx, tx, tok.ID, tok.Tiers)
+		return bumpVersion(ctx, tx)
 	})
 	if err != nil {
 		return "", Token{}, fmt.Errorf("create token %q: %w", name, err)
@@ -367,23 +411,35 @@ func (r tokenRow) token() (Token, error) {
 }
 
 // Revoke stops token id from authenticating, at once in this process and
-// within a few seconds in others. The row is kept, for the record.
-// Revoking a revoked token changes nothing; an unknown id is ErrNotFound.
+// within a second in others, and ends its console sessions everywhere.
+// The row is kept, for the record. Revoking a revoked token changes
+// nothing; an unknown id is ErrNotFound.
 func (s *Store) Revoke(ctx context.Context, id int64) error {
 	// SQLite counts every row an UPDATE matches, changed or not, so zero
-	// rows affected means no such token.
-	const q = `UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`
-
-	res, err := s.db.Write.ExecContext(ctx, q, syncd.FormatTime(s.now()), id)
+	// rows affected means no such token; PostgreSQL does the same.
+	const (
+		revoke   = `UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`
+		sessions = `DELETE FROM console_sessions WHERE token_hash IN (SELECT hash FROM tokens WHERE id = ?)`
+	)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, revoke, syncd.FormatTime(s.now()), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, sessions, id); err != nil {
+			return err
+		}
+		return bumpVersion(ctx, tx)
+	})
 	if err != nil {
 		return fmt.Errorf("revoke token %d: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("revoke token %d: %w", id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("revoke token %d: %w", id, ErrNotFound)
 	}
 	s.mu.Lock()
 	for h, p := range s.byHash {

@@ -72,7 +72,7 @@ func clip(s string) string {
 }
 
 // SetTiers replaces the price tiers storefront token id may use (each must
-// exist), at once in this process and within a few seconds in another
+// exist), at once in this process and within a second in another
 // syncd on the same database. An unknown id is ErrNotFound, a revoked
 // token ErrRevoked; a merchandiser's or admin's, which use every tier, is
 // a validation error.
@@ -98,7 +98,10 @@ func (s *Store) SetTiers(ctx context.Context, id int64, tiers []string) (Token, 
 		if err := dropTiers(ctx, tx, id); err != nil {
 			return err
 		}
-		return grantTiers(ctx, tx, id, tok.Tiers)
+		if err := grantTiers(ctx, tx, id, tok.Tiers); err != nil {
+			return err
+		}
+		return bumpVersion(ctx, tx)
 	})
 	if err != nil {
 		return Token{}, fmt.Errorf("set tiers of token %d: %w", id, err)

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
@@ -55,6 +56,17 @@ type Config struct {
 	// prices its item again (SetBalance); it keeps items from flapping
 	// while a balance hovers at a cost.
 	BalanceMargin int64
+	// Leads, when set, says whether this instance leads several on one
+	// database: only the leader reprices when a rule window opens or
+	// supplier data goes stale, since each instance doing so would publish
+	// the same change as a version of its own; the others follow the
+	// leader's. Nil: one instance, which always leads.
+	Leads func() bool
+	// Fence, when set, refuses in tx a version only the leader may
+	// publish (one made in a Fenced context: after a sync, at a rule
+	// window, when data went stale) unless this instance still leads, so
+	// a deposed leader publishes nothing after its successor took over.
+	Fence func(ctx context.Context, tx sqlx.QueryerContext) error
 }
 
 // Catalog is the merged catalog: it links offers to canonical items,
@@ -79,12 +91,14 @@ type Catalog struct {
 	// Under mu.
 	rulesOwed bool
 
-	epoch   string     // random per process, part of the catalog ETag
-	mu      sync.Mutex // one rebuild or rule change at a time
+	epoch string     // random per process, part of the ETags of the versions it publishes
+	mu    sync.Mutex // one rebuild or rule change at a time
+	// adopt, under mu, is the recorded version a rebuild catches up with:
+	// it takes that version's number, time and epoch instead of a new one.
+	adopt   *Version
 	window  *time.Timer
 	stale   *time.Timer // rebuilds when a sold supplier's data goes stale
 	closed  bool        // Close was called: timers rebuild nothing
-	history []change    // newest last, at most cfg.History
 	current atomic.Pointer[Snapshot]
 }
 
@@ -123,9 +137,15 @@ func (c *Catalog) Refresh(ctx context.Context) (*Snapshot, error) {
 
 func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, error) {
 	start := c.now()
-	linked, err := c.link(ctx)
-	if err != nil {
-		return nil, err
+	var linked int
+	if c.adopt == nil {
+		// Catching up builds what the publisher linked; linking is the
+		// publisher's, not every follower's at once.
+		n, err := c.link(ctx)
+		if err != nil {
+			return nil, err
+		}
+		linked = n
 	}
 	in, err := c.load(ctx, nil)
 	if err != nil {
@@ -148,7 +168,7 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 	if err != nil {
 		return nil, err
 	}
-	now := c.now()
+	now := c.clock()
 	c.price(items, tiers, set, now)
 	snap, err := build(c.current.Load(), games, items, tiers, deactivatedGames(in))
 	if err != nil {
@@ -174,18 +194,37 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string, start time.Time) error {
 	prev := c.current.Load()
 	ch := diff(prev, snap)
-	if prev != nil && ch.empty() {
-		snap.Version, snap.BuiltAt, snap.catalog = prev.Version, prev.BuiltAt, prev.catalog
-	} else {
+	switch {
+	case c.adopt != nil:
+		// Another instance published this version: serve it as its own.
+		snap.seal(c.adopt.Version, c.adopt.BuiltAt, c.adopt.Epoch)
+	case prev != nil && ch.empty():
+		snap.Version, snap.BuiltAt, snap.epoch, snap.catalog = prev.Version, prev.BuiltAt, prev.epoch, prev.catalog
+	default:
 		version, err := c.nextVersion(ctx)
 		if err != nil {
 			return err
 		}
 		snap.seal(version, c.now(), c.epoch)
-		ch.Version = version
-		c.record(prev, ch)
+		ch.Version, ch.Base = version, -1
+		if prev != nil {
+			ch.Base = prev.Version
+		}
+		if err := c.recordVersion(ctx, snap, ch); err != nil {
+			return err
+		}
 	}
-	snap.changes = c.history
+	history, err := c.loadHistory(ctx, snap.Version)
+	if err != nil {
+		return err
+	}
+	// The version being served is the feed's newest; the rows before it
+	// are the changes of the versions before.
+	if n := len(history); n > 0 && history[n-1].Version == snap.Version {
+		snap.changes = history
+	} else {
+		snap.changes = append(history, change{Version: snap.Version, Base: -1})
+	}
 	c.current.Store(snap)
 	if c.cfg.OnPublish != nil {
 		c.cfg.OnPublish(cause, c.now().Sub(start))

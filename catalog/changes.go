@@ -10,6 +10,7 @@ import (
 // change is what one snapshot version changed for storefronts.
 type change struct {
 	Version int64
+	Base    int64    // the version it was measured from; -1 for none
 	Items   []string // items whose storefront view changed or vanished
 	Games   []string // games whose storefront view changed or vanished
 	Merged  []string // item ids that became aliases, or whose alias moved
@@ -88,22 +89,6 @@ func diff(prev, next *Snapshot) change {
 
 func (ch change) empty() bool { return len(ch.Items) == 0 && len(ch.Games) == 0 && len(ch.Merged) == 0 }
 
-// record appends a new version's changes to the history. The slice is
-// copied, never appended in place: older snapshots hold the previous one.
-// With nothing to compare with (the first snapshot since start), the feed
-// starts afresh and older versions get ErrVersionGone.
-func (c *Catalog) record(prev *Snapshot, ch change) {
-	if prev == nil {
-		c.history = nil
-		return
-	}
-	h := append(slices.Clone(c.history), ch)
-	if len(h) > c.cfg.History {
-		h = h[len(h)-c.cfg.History:]
-	}
-	c.history = h
-}
-
 // Changes is the body of GET /v1/catalog/changes: what changed after
 // version From up to To, as the current views of the changed games and
 // items, the ids of those that are gone, and the items merged into
@@ -135,6 +120,15 @@ func (s *Snapshot) ChangesSince(since int64, tier string) (*Changes, error) {
 	}
 	if since > s.Version || len(s.changes) == 0 || since < s.changes[0].Version-1 {
 		return nil, ErrVersionGone
+	}
+	// Each change lists what differs from its base. Two instances may
+	// measure from the same base (both published before either saw the
+	// other's version); the union still holds every difference since
+	// since only while no change's base is older than since.
+	for _, ch := range s.changes {
+		if ch.Version > since && ch.Base < since {
+			return nil, ErrVersionGone
+		}
 	}
 	items, games := map[string]bool{}, map[string]bool{}
 	for _, ch := range s.changes {

@@ -97,7 +97,7 @@ func (c *Catalog) choose(in *input) ([]*Item, map[string]*Game) {
 		}
 		return len(pref) + 1
 	}
-	now := c.now()
+	now := c.clock()
 	games := c.gameForms(in, rank)
 	deposits := c.balanceFor(games)
 	// One shared time per supplier, not one allocation per offer.

@@ -77,7 +77,10 @@ func (c *Catalog) armStale(snap *Snapshot) {
 		if c.closed {
 			return
 		}
-		if _, err := c.refreshLocked(context.Background(), "stale"); err != nil {
+		if !c.leads() {
+			return
+		}
+		if _, err := c.refreshLocked(Fenced(context.Background()), "stale"); err != nil {
 			c.log.Error("rebuild when supplier data went stale", "err", err)
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/offers"
 )
 
@@ -42,7 +42,7 @@ func (c *clock) advance(d time.Duration) {
 
 func newTestSyncer(t *testing.T, opts ...offers.SyncerOption) (*offers.Syncer, *syncd.DB, *clock) {
 	t.Helper()
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
+	db, err := syncd.Open(context.Background(), dbtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

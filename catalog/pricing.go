@@ -107,7 +107,10 @@ func (c *Catalog) armWindow(snap *Snapshot) {
 	c.window = time.AfterFunc(wait, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if _, err := c.refreshLocked(context.Background(), "window"); err != nil {
+		if !c.leads() {
+			return
+		}
+		if _, err := c.refreshLocked(Fenced(context.Background()), "window"); err != nil {
 			c.log.Error("reprice at a rule window", "err", err)
 		}
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/rules"
 )
@@ -372,9 +373,18 @@ func TestRuleSavedDespiteRepriceFailure(t *testing.T) {
 	db := h.cat.db.Write
 	// Publishing the repriced snapshot needs a new version: make that
 	// write fail, after the rule is stored.
-	if _, err := db.ExecContext(ctx, `CREATE TRIGGER no_version BEFORE UPDATE ON meta WHEN NEW.key = 'snapshot_version'
-		BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`); err != nil {
-		t.Fatal(err)
+	trigger := []string{`CREATE TRIGGER no_version BEFORE UPDATE ON meta WHEN NEW.key = 'snapshot_version'
+		BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`}
+	if h.cat.db.Dialect() == syncd.Postgres {
+		trigger = []string{`CREATE FUNCTION no_version() RETURNS trigger LANGUAGE plpgsql AS
+			$$BEGIN RAISE EXCEPTION 'disk I/O error'; END$$`,
+			`CREATE TRIGGER no_version BEFORE UPDATE ON meta FOR EACH ROW WHEN (NEW.key = 'snapshot_version')
+			EXECUTE FUNCTION no_version()`}
+	}
+	for _, q := range trigger {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r := mustRule(t, `{"name": "MLBB +10%", "match": {"game": "mobile-legends"},
 		"action": {"kind": "markup_percent", "value": "10", "plus": 0}, "round": {"step": 100, "mode": "up", "ending": 0}}`)
@@ -389,7 +399,11 @@ func TestRuleSavedDespiteRepriceFailure(t *testing.T) {
 		t.Fatalf("86 diamonds while the reprice failed: got %d, want the old 19500", got)
 	}
 
-	if _, err := db.ExecContext(ctx, `DROP TRIGGER no_version`); err != nil {
+	drop := `DROP TRIGGER no_version`
+	if h.cat.db.Dialect() == syncd.Postgres {
+		drop += ` ON meta`
+	}
+	if _, err := db.ExecContext(ctx, drop); err != nil {
 		t.Fatal(err)
 	}
 	h.m.offer("isipay", "FF_ID_100").Cost = decimal.NewFromInt(14100)

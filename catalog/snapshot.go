@@ -46,6 +46,7 @@ type Snapshot struct {
 	// What the prices were computed from, for explaining them on demand.
 	rules    *rules.Set
 	pricedAt time.Time
+	epoch    string // of the ETags: the publishing instance's
 	floor    []pricing.Guard
 
 	// offerItem finds an offer's item, to reprice only what a sync
@@ -382,7 +383,7 @@ func (e *gameEntry) same(js []byte, prev *gameEntry) *gameView {
 // (random per process) keeps a database restored from a backup, whose
 // version counter goes back, from reusing an ETag for other content.
 func (s *Snapshot) seal(version int64, now time.Time, epoch string) {
-	s.Version, s.BuiltAt = version, now
+	s.Version, s.BuiltAt, s.epoch = version, now, epoch
 	s.catalog = make(map[string]*lazyBody, len(s.tiers))
 	for _, tier := range s.tiers {
 		games := make([]json.RawMessage, 0, len(s.games))

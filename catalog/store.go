@@ -34,7 +34,7 @@ func (c *Catalog) tiers(ctx context.Context) ([]string, error) {
 // for a new one.
 func (c *Catalog) nextVersion(ctx context.Context) (int64, error) {
 	const q = `INSERT INTO meta (key, value) VALUES ('snapshot_version', '1')
-		ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
+		ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)
 		RETURNING value`
 	var v string
 	if err := c.db.Write.GetContext(ctx, &v, q); err != nil {
@@ -171,12 +171,12 @@ func samePrice(a, b *int64) bool {
 }
 
 // PriceHistory returns the latest limit price changes of an item, in
-// every tier, oldest first. It reads SQLite: history is not part of the
-// snapshot.
+// every tier, oldest first. It reads the database: history is not part
+// of the snapshot.
 func (c *Catalog) PriceHistory(ctx context.Context, itemID string, limit int) ([]PriceChange, error) {
 	const q = `SELECT tier, old_price, new_price, cause, at FROM (
 		SELECT id, tier, old_price, new_price, cause, at FROM price_history
-		WHERE item_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id`
+		WHERE item_id = ? ORDER BY id DESC LIMIT ?) AS recent ORDER BY id`
 	var rows []struct {
 		Tier  string `db:"tier"`
 		Old   *int64 `db:"old_price"`
@@ -209,8 +209,8 @@ func offerGame(ctx context.Context, tx *sqlx.Tx, offerID int64) (string, error) 
 }
 
 func setLink(ctx context.Context, tx *sqlx.Tx, offerID int64, itemID, by, now string) error {
-	const q = `UPDATE offers SET item_id = ?, link_method = 'manual', link_confidence = '1.00', link_manual = 1,
-		link_review = 0, link_decided_by = ?, link_updated_at = ? WHERE id = ? AND item_id IS NOT NULL`
+	const q = `UPDATE offers SET item_id = ?, link_method = 'manual', link_confidence = '1.00', link_manual = TRUE,
+		link_review = FALSE, link_decided_by = ?, link_updated_at = ? WHERE id = ? AND item_id IS NOT NULL`
 	r, err := tx.ExecContext(ctx, q, itemID, by, now, offerID)
 	if err != nil {
 		return fmt.Errorf("link offer %d to %s: %w", offerID, itemID, err)
@@ -310,7 +310,7 @@ func createItem(ctx context.Context, tx *sqlx.Tx, id, game, name, now string) er
 
 // renameItem sets the name storefronts show for an item.
 func renameItem(ctx context.Context, tx *sqlx.Tx, itemID, name, now string) error {
-	const q = `UPDATE items SET name = ?, renamed = 1, updated_at = ? WHERE id = ?`
+	const q = `UPDATE items SET name = ?, renamed = TRUE, updated_at = ? WHERE id = ?`
 	r, err := tx.ExecContext(ctx, q, name, now, itemID)
 	if err != nil {
 		return err
@@ -338,7 +338,7 @@ func supplierGameLink(ctx context.Context, tx *sqlx.Tx, supplier, code string) (
 
 // setGameLink links a supplier game to game by a merchandiser's decision.
 func setGameLink(ctx context.Context, tx *sqlx.Tx, supplier, code, game, by, now string) error {
-	const q = `UPDATE game_links SET game_id = ?, method = 'manual', manual = 1, decided_by = ?, updated_at = ?
+	const q = `UPDATE game_links SET game_id = ?, method = 'manual', manual = TRUE, decided_by = ?, updated_at = ?
 		WHERE supplier = ? AND game_code = ?`
 	if _, err := tx.ExecContext(ctx, q, game, by, now, supplier, code); err != nil {
 		return fmt.Errorf("link supplier game %s/%s to %s: %w", supplier, code, game, err)

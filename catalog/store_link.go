@@ -201,16 +201,11 @@ func setMatchKey(ctx context.Context, tx *sqlx.Tx, item, key string) error {
 // mergeItemInto moves alias's offers and the aliases that pointed at it
 // to item, and drops its chosen offer.
 func mergeItemInto(ctx context.Context, tx *sqlx.Tx, alias, item, now string) error {
-	for _, q := range []string{
-		`UPDATE offers SET item_id = ?2, link_updated_at = ?3 WHERE item_id = ?1`,
-		`UPDATE item_aliases SET item_id = ?2 WHERE item_id = ?1`,
-		`UPDATE items SET chosen_offer_id = NULL, updated_at = ?3 WHERE id = ?1`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, alias, item, now); err != nil {
-			return err
-		}
-	}
-	return nil
+	return execEach(ctx, tx, []stmt{
+		{`UPDATE offers SET item_id = ?, link_updated_at = ? WHERE item_id = ?`, []any{item, now, alias}},
+		{`UPDATE item_aliases SET item_id = ? WHERE item_id = ?`, []any{item, alias}},
+		{`UPDATE items SET chosen_offer_id = NULL, updated_at = ? WHERE id = ?`, []any{now, alias}},
+	})
 }
 
 // recordAlias records that alias, keyed key, is now item.
@@ -254,7 +249,7 @@ type matchedGameName struct {
 func matchedGameNames(ctx context.Context, tx *sqlx.Tx) ([]matchedGameName, error) {
 	var rows []matchedGameName
 	err := tx.SelectContext(ctx, &rows, `SELECT g.id, g.name, min(sg.name) AS sg_name FROM games g
-		JOIN game_links gl ON gl.game_id = g.id AND gl.manual = 0
+		JOIN game_links gl ON gl.game_id = g.id AND NOT gl.manual
 		JOIN supplier_games sg ON sg.supplier = gl.supplier AND sg.code = gl.game_code
 		GROUP BY g.id`)
 	return rows, err
@@ -343,16 +338,11 @@ func moveOffers(ctx context.Context, tx *sqlx.Tx, from, into, supplier, code, no
 // aliases that pointed at it follow, and it loses its key so that no
 // later offer links to it.
 func aliasMovedItem(ctx context.Context, tx *sqlx.Tx, alias, item, key, now string) error {
-	for _, q := range []string{
-		`UPDATE item_aliases SET item_id = ?2 WHERE item_id = ?1`,
-		`UPDATE items SET match_key = '', chosen_offer_id = NULL, updated_at = ?3 WHERE id = ?1`,
-		`INSERT INTO item_aliases (alias_id, item_id, match_key, merged_at) VALUES (?1, ?2, ?4, ?3)`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, alias, item, now, key); err != nil {
-			return err
-		}
-	}
-	return nil
+	return execEach(ctx, tx, []stmt{
+		{`UPDATE item_aliases SET item_id = ? WHERE item_id = ?`, []any{item, alias}},
+		{`UPDATE items SET match_key = '', chosen_offer_id = NULL, updated_at = ? WHERE id = ?`, []any{now, alias}},
+		{`INSERT INTO item_aliases (alias_id, item_id, match_key, merged_at) VALUES (?, ?, ?, ?)`, []any{alias, item, key, now}},
+	})
 }
 
 // gameLinkCount is a game and how many supplier games are linked to it.
@@ -387,4 +377,22 @@ func insertGame(ctx context.Context, tx *sqlx.Tx, id, name, iconURL, now string)
 	_, err := tx.ExecContext(ctx, `INSERT INTO games (id, name, icon_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 		id, name, iconURL, now, now)
 	return err
+}
+
+// stmt is a statement with its own arguments: PostgreSQL refuses a
+// statement given more arguments than it uses, so statements run in a
+// row each get theirs.
+type stmt struct {
+	q    string
+	args []any
+}
+
+// execEach runs stmts in order in tx, stopping at the first error.
+func execEach(ctx context.Context, tx *sqlx.Tx, stmts []stmt) error {
+	for _, st := range stmts {
+		if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/offers"
 )
 
@@ -101,7 +102,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	}
 	prev := c.current.Load() // nil before the first snapshot: its methods answer nil
 	// One read transaction: every table as of one moment.
-	tx, err := c.db.Read.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := c.db.Read.BeginTxx(ctx, syncd.ReadSnapshot)
 	if err != nil {
 		return nil, fmt.Errorf("load catalog: %w", err)
 	}
@@ -110,7 +111,11 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	// With games given, only those games and their suppliers' games: a
 	// price webhook on one game must not decode every game's form.
 	gameFilter, sgFilter, args := "", "", []any{}
-	if games != nil {
+	switch {
+	case games != nil && len(games) == 0:
+		// SQLite takes IN (), PostgreSQL does not.
+		gameFilter, sgFilter = " WHERE FALSE", " WHERE FALSE"
+	case games != nil:
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(games)), ",")
 		gameFilter, sgFilter = " WHERE id IN ("+marks+")", " WHERE gl.game_id IN ("+marks+")"
 		for _, g := range games {

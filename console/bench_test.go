@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/catalog/catalogtest"
 	"github.com/syncd/syncd/console"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/rules"
@@ -36,7 +36,7 @@ const benchGames = 500
 func BenchmarkPages(b *testing.B) {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	db, err := syncd.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	db, err := syncd.Open(ctx, dbtest.DSN(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -50,16 +50,15 @@ type SyncTrigger func(supplier string) error
 
 // Console is the web console's handler.
 type Console struct {
-	cfg      Config
-	log      *slog.Logger
-	tokens   *auth.Store
-	syncer   *offers.Syncer
-	catalog  *catalog.Catalog
-	trigger  SyncTrigger
-	sessions *sessions
-	pages    map[string]*template.Template
-	assets   map[string]asset
-	router   chi.Router
+	cfg     Config
+	log     *slog.Logger
+	tokens  *auth.Store
+	syncer  *offers.Syncer
+	catalog *catalog.Catalog
+	trigger SyncTrigger
+	pages   map[string]*template.Template
+	assets  map[string]asset
+	router  chi.Router
 }
 
 //go:embed templates/*.html
@@ -71,8 +70,7 @@ var staticFS embed.FS
 // New builds the console. trigger starts a supplier's sync (nil: the
 // sync button answers that syncs cannot be started here).
 func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *offers.Syncer, cat *catalog.Catalog, trigger SyncTrigger) (*Console, error) {
-	c := &Console{cfg: cfg, log: log, tokens: tokens, syncer: syncer, catalog: cat, trigger: trigger,
-		sessions: newSessions(time.Now)}
+	c := &Console{cfg: cfg, log: log, tokens: tokens, syncer: syncer, catalog: cat, trigger: trigger}
 	var err error
 	if c.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -267,9 +265,9 @@ func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status 
 	}
 	if s := sessionFrom(r); s != nil {
 		p := s.principal
-		v.User, v.Admin, v.CSRF = &p, p.Role >= auth.RoleAdmin, s.csrf
+		v.User, v.Admin, v.CSRF = &p, p.Role >= auth.RoleAdmin, s.CSRF
 		if v.Flash == "" {
-			v.Flash, v.FlashOK = c.sessions.takeFlash(s)
+			v.Flash, v.FlashOK = c.takeFlash(r, s)
 		}
 		v.LowBalances = c.lowBalances(r)
 	}
@@ -382,7 +380,10 @@ func (c *Console) snapshot() (*catalog.Snapshot, error) {
 // message for the next page.
 func (c *Console) back(w http.ResponseWriter, r *http.Request, to, flash string, ok bool) {
 	if s := sessionFrom(r); s != nil && flash != "" {
-		c.sessions.setFlash(s.session, flash, ok)
+		// A message that cannot be kept is lost, not the action: it is done.
+		if err := c.tokens.SetFlash(r.Context(), s.Session, flash, ok); err != nil {
+			c.log.Error("console message", "request_id", middleware.GetReqID(r.Context()), "err", err)
+		}
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -61,6 +61,7 @@ func catalogConfig(staleAfter time.Duration) catalog.Config {
 // mounted in the real API router, served over real HTTP.
 type env struct {
 	t       *testing.T
+	path    string // the database's DSN, for a second instance
 	db      *syncd.DB
 	cat     *catalog.Catalog
 	syncer  *offers.Syncer
@@ -91,7 +92,7 @@ func consoleSims() (*testsims.Senpay, *testsims.Isipay, []testenv.Supplier, erro
 // demoDB is a database file with both demo catalogs synced from the
 // simulators and linked, made once per test binary and copied into each
 // test's directory.
-var demoDB = sync.OnceValues(func() ([]byte, error) {
+var demoDB = sync.OnceValues(func() (*testenv.Fixture, error) {
 	_, _, ss, err := consoleSims()
 	if err != nil {
 		return nil, err
@@ -113,7 +114,7 @@ func newEnv(t *testing.T, opts ...func(*orders.Config)) *env {
 		t.Fatal(err)
 	}
 	te := testenv.New(t, testenv.Config{Suppliers: ss, File: file, StaleAfter: 24 * time.Hour})
-	e := &env{t: t, db: te.DB, cat: te.Catalog, syncer: te.Syncer, senpay: sp.Sim, isipay: ip.Sim,
+	e := &env{t: t, path: te.Path, db: te.DB, cat: te.Catalog, syncer: te.Syncer, senpay: sp.Sim, isipay: ip.Sim,
 		sources: te.Sims.Sources(), clock: te.Clock}
 	te.Refresh(t)
 	log := te.Log
@@ -194,6 +195,15 @@ type client struct {
 	e    *env
 	http *http.Client
 	csrf string // the session's, read from the last page
+	base string // the instance it asks; "" is the env's
+}
+
+// url is where the client's requests go.
+func (c *client) url() string {
+	if c.base != "" {
+		return c.base
+	}
+	return c.e.srv.URL
 }
 
 func (e *env) client() *client {
@@ -252,7 +262,7 @@ func (c *client) do(req *http.Request) (*http.Response, string) {
 // get fetches path and checks the status.
 func (c *client) get(path string, want int) (*http.Response, string) {
 	c.t.Helper()
-	req, _ := http.NewRequest("GET", c.e.srv.URL+path, nil)
+	req, _ := http.NewRequest("GET", c.url()+path, nil)
 	resp, body := c.do(req)
 	if resp.StatusCode != want {
 		c.t.Fatalf("GET %s: got %d, want %d: %.500s", path, resp.StatusCode, want, body)
@@ -263,7 +273,7 @@ func (c *client) get(path string, want int) (*http.Response, string) {
 // post sends a form as is (tests of CSRF set or leave out its token).
 func (c *client) post(path string, form url.Values) (*http.Response, string) {
 	c.t.Helper()
-	req, _ := http.NewRequest("POST", c.e.srv.URL+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", c.url()+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return c.do(req)
 }

@@ -3,125 +3,46 @@ package console
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/internal/fault"
 )
 
-// Sessions: the cookie holds a random id; the server keeps, under the id's
-// SHA-256, the token's SHA-256 (never the token), the CSRF token and a
-// one-time message. A session ends after idleTimeout without a request,
-// after maxAge whatever happens, at sign-out, and as soon as its token is
-// revoked (auth.Store.Recheck on every request).
+// Sessions: the cookie holds a random id; the database keeps, under the
+// id's SHA-256, the token's SHA-256 (never the token), the CSRF token and a
+// one-time message (auth.Store's sessions), so every instance knows every
+// session. A session ends after auth.SessionIdle without a request, after
+// auth.SessionMaxAge whatever happens, at sign-out, and as soon as its
+// token is revoked (the revocation deletes it, and auth.Store.Recheck on
+// every request refuses the token).
 const (
 	sessionCookie = "syncd_console"
 	signinCookie  = "syncd_console_signin" // the sign-in form's CSRF value, before there is a session
-	idleTimeout   = 12 * time.Hour
-	maxAge        = 7 * 24 * time.Hour
-	maxSessions   = 10_000
 	maxFormBytes  = 64 << 10
 )
 
-type session struct {
-	token   [sha256.Size]byte // SHA-256 of the token signed in with
-	csrf    string
-	created time.Time
-	seen    time.Time
-	flash   string
-	flashOK bool
-}
-
 // current is the session of one request, with who its token is now.
 type current struct {
-	*session
+	*auth.Session
 	principal auth.Principal
 }
 
-type sessions struct {
-	mu  sync.Mutex
-	m   map[[sha256.Size]byte]*session // by SHA-256 of the cookie's id
-	now func() time.Time
-}
-
-func newSessions(now func() time.Time) *sessions {
-	return &sessions{m: map[[sha256.Size]byte]*session{}, now: now}
-}
-
-// create starts a session for a token and returns the cookie's id.
-func (s *sessions) create(token [sha256.Size]byte) string {
-	id := rand.Text() + rand.Text() // 260 bits
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.m) >= maxSessions {
-		s.pruneLocked(now)
+// takeFlash is the session's one-time message, cleared as it is read. A
+// message that cannot be cleared is logged and not shown, so it is not
+// shown twice either.
+func (c *Console) takeFlash(r *http.Request, s *current) (string, bool) {
+	msg, ok, err := c.tokens.TakeFlash(r.Context(), s.Session)
+	if err != nil {
+		c.log.Error("console message", "request_id", middleware.GetReqID(r.Context()), "err", err)
 	}
-	if len(s.m) >= maxSessions {
-		// Still full of live sessions: drop the least recently used.
-		var oldest [sha256.Size]byte
-		var at time.Time
-		for k, v := range s.m {
-			if at.IsZero() || v.seen.Before(at) {
-				oldest, at = k, v.seen
-			}
-		}
-		delete(s.m, oldest)
-	}
-	s.m[sha256.Sum256([]byte(id))] = &session{token: token, csrf: rand.Text(), created: now, seen: now}
-	return id
-}
-
-// get returns the live session of a cookie's id and marks it used.
-func (s *sessions) get(id string) *session {
-	key := sha256.Sum256([]byte(id))
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.m[key]
-	if !ok {
-		return nil
-	}
-	if now.Sub(sess.seen) > idleTimeout || now.Sub(sess.created) > maxAge {
-		delete(s.m, key)
-		return nil
-	}
-	sess.seen = now
-	return sess
-}
-
-func (s *sessions) delete(id string) {
-	s.mu.Lock()
-	delete(s.m, sha256.Sum256([]byte(id)))
-	s.mu.Unlock()
-}
-
-func (s *sessions) pruneLocked(now time.Time) {
-	for k, v := range s.m {
-		if now.Sub(v.seen) > idleTimeout || now.Sub(v.created) > maxAge {
-			delete(s.m, k)
-		}
-	}
-}
-
-func (s *sessions) setFlash(sess *session, msg string, ok bool) {
-	s.mu.Lock()
-	sess.flash, sess.flashOK = msg, ok
-	s.mu.Unlock()
-}
-
-func (s *sessions) takeFlash(sess *current) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	msg, ok := sess.flash, sess.flashOK
-	sess.flash, sess.flashOK = "", false
 	return msg, ok
 }
 
@@ -151,15 +72,26 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAg
 func (c *Console) require(role auth.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var sess *session
+			var sess *auth.Session
 			ck, err := r.Cookie(sessionCookie)
 			if err == nil {
-				sess = c.sessions.get(ck.Value)
+				if sess, err = c.tokens.Session(r.Context(), ck.Value); err != nil {
+					c.fail(w, r, fmt.Errorf("console session: %w", err))
+					return
+				}
 			}
 			var p auth.Principal
 			if sess != nil {
-				if p, err = c.tokens.Recheck(sess.token); err != nil || p.Role < auth.RoleMerchandiser {
-					c.sessions.delete(ck.Value)
+				p, err = c.tokens.Recheck(r.Context(), sess.Token)
+				if err != nil && !errors.Is(err, auth.ErrInvalidToken) {
+					c.fail(w, r, err)
+					return
+				}
+				if err != nil || p.Role < auth.RoleMerchandiser {
+					if err := c.tokens.EndSession(r.Context(), ck.Value); err != nil {
+						c.fail(w, r, err)
+						return
+					}
 					sess = nil
 				}
 			}
@@ -173,7 +105,7 @@ func (c *Console) require(role auth.Role) func(http.Handler) http.Handler {
 					message: "Your session has ended (signed out, expired, or its token was revoked), so nothing was changed. Sign in again and repeat the change."})
 				return
 			}
-			cur := &current{session: sess, principal: p}
+			cur := &current{Session: sess, principal: p}
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, cur))
 			if p.Role < role {
 				c.fail(w, r, &pageError{code: fault.Forbidden, heading: "Not for your role",
@@ -187,7 +119,7 @@ func (c *Console) require(role auth.Role) func(http.Handler) http.Handler {
 						message: "The form could not be read: it is malformed or over 64 KB."})
 					return
 				}
-				if !sameToken(r.PostForm.Get("csrf"), sess.csrf) {
+				if !sameToken(r.PostForm.Get("csrf"), sess.CSRF) {
 					c.fail(w, r, &pageError{code: fault.Forbidden, heading: "Form refused",
 						message: "This form did not come from your console session (its CSRF token is missing or out of date), so nothing was changed. Reload the page and try again."})
 					return
@@ -257,9 +189,14 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) error {
 	// A new id at every sign-in: a session id planted before cannot be
 	// carried into the signed-in session.
 	if old, err := r.Cookie(sessionCookie); err == nil {
-		c.sessions.delete(old.Value)
+		if err := c.tokens.EndSession(r.Context(), old.Value); err != nil {
+			return err
+		}
 	}
-	id := c.sessions.create(auth.Digest(token))
+	id, err := c.tokens.StartSession(r.Context(), auth.Digest(token))
+	if err != nil {
+		return err
+	}
 	setCookie(w, r, sessionCookie, id, 0)
 	setCookie(w, r, signinCookie, "", -1)
 	c.log.Info("console sign-in", "name", p.Name, "role", p.Role.String())
@@ -269,7 +206,9 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) error {
 
 func (c *Console) signout(w http.ResponseWriter, r *http.Request) error {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
-		c.sessions.delete(ck.Value)
+		if err := c.tokens.EndSession(r.Context(), ck.Value); err != nil {
+			return err
+		}
 	}
 	setCookie(w, r, sessionCookie, "", -1)
 	http.Redirect(w, r, Prefix+"/signin", http.StatusSeeOther)

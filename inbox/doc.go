@@ -4,6 +4,11 @@
 // what the first one did), and applied after a crash by Replay, which
 // start-up runs before serving.
 //
+// Several instances may share one PostgreSQL database: a delivery is
+// stored by whichever instance the supplier reached and applied by one
+// instance only, which claims it (claim.go: a row lock, SKIP LOCKED for
+// Replay) until it is marked processed.
+//
 // Each supplier's deliveries are read by its webhook capability
 // (suppliers.Webhook, from its registered descriptor). A body that
 // cannot be read is refused whole (ErrInvalid) and stored nowhere: the

@@ -80,7 +80,8 @@ type Inbox struct {
 	// is serialised by its digest, so a redelivery racing the first waits
 	// and is answered with its outcome.
 	mu        sync.RWMutex
-	keys      keylock.Map // one body applied at a time
+	keys      keylock.Map   // one body applied at a time
+	claims    chan struct{} // the claims held on PostgreSQL (claim.go), at most maxClaims
 	pruneMu   sync.Mutex
 	lastPrune time.Time
 
@@ -112,7 +113,8 @@ func WithOrders(apply func(ctx context.Context, u orders.Update) error) Option {
 // webhooks, enabled or not (its stored deliveries are replayed all the
 // same); a delivery from any other supplier is refused.
 func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, hooks map[string]*suppliers.Webhook, opts ...Option) *Inbox {
-	in := &Inbox{db: db, cat: cat, log: log, now: time.Now, retention: DefaultRetention, hooks: hooks}
+	in := &Inbox{db: db, cat: cat, log: log, now: time.Now, retention: DefaultRetention, hooks: hooks,
+		claims: make(chan struct{}, maxClaims)}
 	for _, o := range opts {
 		o(in)
 	}
@@ -159,11 +161,22 @@ func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remo
 		}
 	}
 	ctx = context.WithoutCancel(ctx)
-	out, err := in.apply(ctx, supplier, ev, d.receivedAt)
+	c, processed, out, err := in.claimDelivery(ctx, d)
 	if err != nil {
+		return res, err
+	}
+	defer c.release()
+	if processed {
+		// Another instance applied it since it was stored: its
+		// Replay, or its Receive of the same body.
+		res.Outcome = out
+		in.log.Info("webhook applied by another instance", "supplier", supplier, "kind", ev.Type, "inbox_id", d.id, "remote", remote)
+		return res, nil
+	}
+	if out, err = in.apply(ctx, supplier, ev, d.receivedAt); err != nil {
 		return res, fmt.Errorf("webhook %s/%d: %w", supplier, d.id, err)
 	}
-	if err := in.finish(ctx, d.id, out); err != nil {
+	if err := c.finish(ctx, in, d.id, out); err != nil {
 		return res, err
 	}
 	in.logOutcome(supplier, ev.Type, d.id, remote, out)
@@ -175,37 +188,51 @@ func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remo
 // (a crash between storing and applying, or an apply that failed), in
 // the order they were received, each dated by its receipt as Receive
 // would have. Applying costs again is harmless: a change already stored
-// finds its cost unchanged. It returns how many it applied.
+// finds its cost unchanged. Each is claimed first (claim.go): a delivery
+// another instance is applying is left to it. It returns how many it
+// applied.
 func (in *Inbox) Replay(ctx context.Context) (int, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	rows, err := pendingDeliveries(ctx, in.db.Read)
-	if err != nil {
-		return 0, err
-	}
-	for i, p := range rows {
-		var out Outcome
-		ev, err := in.parse(p.Supplier, []byte(p.Body))
+	n := 0
+	var after int64
+	for {
+		c, p, ok, err := in.claimNext(ctx, after)
+		if err != nil || !ok {
+			return n, err
+		}
+		after = p.ID
+		out, err := in.replayOne(ctx, p)
 		if err != nil {
-			// Stored because it parsed when it came: only a change of
-			// parser can refuse it now. Record why instead of retrying
-			// it at every start.
-			out = Outcome{Message: "refused on replay: " + err.Error()}
-		} else {
-			received, err := syncd.ParseTime(p.ReceivedAt)
-			if err != nil {
-				return i, fmt.Errorf("webhook %s/%d: received_at %q: %w", p.Supplier, p.ID, p.ReceivedAt, err)
-			}
-			if out, err = in.apply(ctx, p.Supplier, ev, received); err != nil {
-				return i, fmt.Errorf("replay webhook %s/%d: %w", p.Supplier, p.ID, err)
-			}
+			c.release()
+			return n, err
 		}
-		if err := in.finish(ctx, p.ID, out); err != nil {
-			return i, err
+		if err := c.finish(ctx, in, p.ID, out); err != nil {
+			return n, err
 		}
+		n++
 		in.log.Info("webhook replayed", "supplier", p.Supplier, "inbox_id", p.ID, "accepted", out.Accepted, "message", out.Message)
 	}
-	return len(rows), nil
+}
+
+// replayOne applies a stored delivery as Receive would have.
+func (in *Inbox) replayOne(ctx context.Context, p pendingRow) (Outcome, error) {
+	ev, err := in.parse(p.Supplier, []byte(p.Body))
+	if err != nil {
+		// Stored because it parsed when it came: only a change of
+		// parser can refuse it now. Record why instead of retrying it
+		// at every start.
+		return Outcome{Message: "refused on replay: " + err.Error()}, nil
+	}
+	received, err := syncd.ParseTime(p.ReceivedAt)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("webhook %s/%d: received_at %q: %w", p.Supplier, p.ID, p.ReceivedAt, err)
+	}
+	out, err := in.apply(ctx, p.Supplier, ev, received)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("replay webhook %s/%d: %w", p.Supplier, p.ID, err)
+	}
+	return out, nil
 }
 
 func (in *Inbox) parse(supplier string, body []byte) (suppliers.Event, error) {
@@ -322,15 +349,6 @@ func (in *Inbox) apply(ctx context.Context, supplier string, ev suppliers.Event,
 		return Outcome{}, err
 	}
 	return Outcome{Accepted: true, Message: words.CostsApplied, Costs: up}, nil
-}
-
-// finish marks a delivery processed with its outcome.
-func (in *Inbox) finish(ctx context.Context, id int64, out Outcome) error {
-	b, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	return markProcessed(ctx, in.db.Write, id, syncd.FormatTime(in.now()), string(b))
 }
 
 func (in *Inbox) logOutcome(supplier, kind string, id int64, remote string, out Outcome) {

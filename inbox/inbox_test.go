@@ -39,6 +39,7 @@ const (
 // harness is an inbox over a real database holding Senpay's demo catalog,
 // synced from the simulator by the real client, with a snapshot built.
 type harness struct {
+	path  string // the database's DSN
 	db    *syncd.DB
 	cat   *catalog.Catalog
 	in    *Inbox
@@ -51,37 +52,38 @@ type harness struct {
 // as its descriptor registers it.
 var testHooks = map[string]*suppliers.Webhook{senpay.Name: senpay.Descriptor.Webhook}
 
-// synced is a database file with the demo catalog synced, made once per
-// test binary: migrating and syncing afresh for each test would dominate
-// their time under -race.
-var synced = sync.OnceValues(func() (syncedDB, error) {
-	sims := testenv.Start(0, testsims.NewSenpay(senpaysim.Options{}).Supplier())
-	defer sims.Close()
-	var started time.Time
-	file, err := testenv.DBFile(func(ctx context.Context, db *syncd.DB) error {
-		res, err := offers.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, senpay.Name, sims.Client(senpay.Name))
-		started = res.Started
+// synced is the demo catalog synced, made once per test binary:
+// migrating and syncing afresh for each test would dominate their time
+// under -race.
+var synced = sync.OnceValues(func() (*testenv.Fixture, error) {
+	return testenv.DBFile(func(ctx context.Context, db *syncd.DB) error {
+		sims := testenv.Start(0, testsims.NewSenpay(senpaysim.Options{}).Supplier())
+		defer sims.Close()
+		_, err := offers.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, senpay.Name, sims.Client(senpay.Name))
 		return err
 	})
-	return syncedDB{file: file, started: started}, err
 })
-
-type syncedDB struct {
-	file    []byte
-	started time.Time
-}
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	t.Parallel()
-	s, err := synced()
+	file, err := synced()
 	if err != nil {
 		t.Fatalf("synced database: %v", err)
 	}
 	sp := testsims.NewSenpay(senpaysim.Options{})
-	te := testenv.New(t, testenv.Config{Suppliers: []testenv.Supplier{sp.Supplier()}, File: s.file, Clock: testclock.Live()})
+	te := testenv.New(t, testenv.Config{Suppliers: []testenv.Supplier{sp.Supplier()}, File: file, Clock: testclock.Live()})
 	te.Refresh(t)
-	return &harness{db: te.DB, cat: te.Catalog, clk: te.Clock, sim: sp.Sim, synct: s.started,
+	// The sync stamped every offer's cost with its start.
+	var costAt string
+	if err := te.DB.Read.Get(&costAt, `SELECT max(cost_at) FROM offers`); err != nil {
+		t.Fatal(err)
+	}
+	synct, err := time.Parse(time.RFC3339Nano, costAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{path: te.Path, db: te.DB, cat: te.Catalog, clk: te.Clock, sim: sp.Sim, synct: synct,
 		in: New(te.DB, te.Catalog, te.Log, testHooks, WithClock(te.Clock.Now))}
 }
 

@@ -20,17 +20,16 @@ type pendingRow struct {
 	ReceivedAt string `db:"received_at"`
 }
 
-// pendingDeliveries are the deliveries never marked processed, in the
-// order they were received.
-func pendingDeliveries(ctx context.Context, q sqlx.QueryerContext) ([]pendingRow, error) {
-	const sel = `SELECT id, supplier, body, received_at FROM webhook_inbox
-		WHERE processed_at IS NULL ORDER BY id`
-	var rows []pendingRow
-	if err := sqlx.SelectContext(ctx, q, &rows, sel); err != nil {
-		return nil, fmt.Errorf("pending webhooks: %w", err)
-	}
-	return rows, nil
-}
+// The claims' statements: the next delivery never marked processed after
+// an id, in the order received, and a delivery's state. On PostgreSQL
+// they run in the claim's transaction and lock the row they read: the
+// next pending one skipping those another instance holds, a given one
+// waiting for its holder.
+const (
+	qNextPending = `SELECT id, supplier, body, received_at FROM webhook_inbox
+		WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT 1`
+	qDeliveryState = `SELECT processed_at, outcome FROM webhook_inbox WHERE id = ?`
+)
 
 // pruneProcessed deletes the processed deliveries received before before,
 // and returns how many.

@@ -220,7 +220,7 @@ func (m *Metrics) RepriceFailed(cause string) {
 func causeLabel(cause string) string {
 	cause, _, _ = strings.Cut(cause, ":")
 	switch cause {
-	case "sync", "rule", "window", "matching", "webhook", "cost_accept", "stale", "balance":
+	case "sync", "rule", "window", "matching", "webhook", "cost_accept", "stale", "balance", "follow":
 		return cause
 	}
 	return "other"

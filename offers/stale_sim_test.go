@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
@@ -56,7 +56,7 @@ type blipEnv struct {
 
 func newBlipEnv(t *testing.T) *blipEnv {
 	t.Helper()
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
+	db, err := syncd.Open(context.Background(), dbtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,9 @@ func (s *Store) StoreCosts(ctx context.Context, supplier string, changes []CostC
 		var id, cost int64
 		var raw, costAt string
 		var hold holdColumns
-		err := tx.QueryRowContext(ctx, get, supplier, ch.Code).Scan(&id, &cost, &raw, &costAt, &hold.confirmed, &hold.since, &hold.source)
+		// Locked until commit: the cost_at comparison below decides
+		// which of two concurrent deliveries has the last word.
+		err := tx.QueryRowContext(ctx, get+syncd.ForUpdate(tx), supplier, ch.Code).Scan(&id, &cost, &raw, &costAt, &hold.confirmed, &hold.since, &hold.source)
 		if errors.Is(err, sql.ErrNoRows) {
 			up.Unknown = append(up.Unknown, ch.Code)
 			continue
@@ -228,7 +230,7 @@ func (s *Store) AcceptCost(ctx context.Context, offerID, cost int64, by, note st
 	}
 	defer tx.Rollback()
 	var confirmed sql.NullInt64
-	err = tx.QueryRowContext(ctx, get, offerID).Scan(&ev.Supplier, &ev.Code, &ev.NewCost, &confirmed)
+	err = tx.QueryRowContext(ctx, get+syncd.ForUpdate(tx), offerID).Scan(&ev.Supplier, &ev.Code, &ev.NewCost, &confirmed)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("offer %d: %w", offerID, ErrNotFound)
@@ -256,18 +258,19 @@ func (s *Store) AcceptCost(ctx context.Context, offerID, cost int64, by, note st
 }
 
 // recordHoldEvent appends ev to the guard's audit.
-func recordHoldEvent(ctx context.Context, tx sqlx.ExecerContext, offerID int64, ev CostHoldEvent) (int64, error) {
+func recordHoldEvent(ctx context.Context, tx sqlx.QueryerContext, offerID int64, ev CostHoldEvent) (int64, error) {
 	const q = `INSERT INTO cost_hold_events (offer_id, event, old_cost, new_cost, source, actor, note, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	actor := ev.Actor
 	if actor == "" {
 		actor = "syncd"
 	}
-	r, err := tx.ExecContext(ctx, q, offerID, string(ev.Event), ev.OldCost, ev.NewCost, ev.Source, actor, ev.Note, syncd.FormatTime(ev.At))
+	var id int64
+	err := tx.QueryRowxContext(ctx, q, offerID, string(ev.Event), ev.OldCost, ev.NewCost, ev.Source, actor, ev.Note, syncd.FormatTime(ev.At)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("cost hold event of offer %d: %w", offerID, err)
 	}
-	return r.LastInsertId()
+	return id, nil
 }
 
 // LoadHealth reads each supplier's last successful sync and whether its
@@ -281,7 +284,7 @@ func LoadHealth(ctx context.Context, tx sqlx.QueryerContext) (map[string]Health,
 		Unauth   bool           `db:"unauthorized"`
 	}
 	const health = `SELECT r.supplier,
-			(SELECT max(started_at) FROM sync_runs k WHERE k.supplier = r.supplier AND k.ok = 1) AS last_ok,
+			(SELECT max(started_at) FROM sync_runs k WHERE k.supplier = r.supplier AND k.ok) AS last_ok,
 			r.ok AS latest_ok, r.unauthorized
 		FROM sync_runs r
 		WHERE r.id = (SELECT max(id) FROM sync_runs m WHERE m.supplier = r.supplier)`
@@ -327,9 +330,9 @@ func readSyncRuns(ctx context.Context, db sqlx.QueryerContext, supplier string) 
 	const lastRun = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error, unauthorized
 		FROM sync_runs WHERE supplier = ? ORDER BY id DESC LIMIT 1`
 	const lastOK = `SELECT started_at, ok, duration_ms, seen, added, changed, removed, error, unauthorized
-		FROM sync_runs WHERE supplier = ? AND ok = 1 ORDER BY id DESC LIMIT 1`
+		FROM sync_runs WHERE supplier = ? AND ok ORDER BY id DESC LIMIT 1`
 	const counts = `SELECT count(*) AS offers,
-		coalesce(sum(active = 1 AND removed_at IS NULL), 0) AS active_offers
+		count(*) FILTER (WHERE active AND removed_at IS NULL) AS active_offers
 		FROM offers WHERE supplier = ?`
 	var out syncRuns
 	var last, ok runRow

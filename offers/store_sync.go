@@ -199,33 +199,18 @@ func (s *Syncer) writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, 
 	// updated since (by a webhook, or an accepted hold) makes the write
 	// affect no row, and the sync rereads under the lock instead of
 	// overwriting newer data.
-	const insert = `INSERT INTO offers
-		(supplier, code, game_code, name, cost, cost_raw, active, process_duration, first_seen, updated_at, cost_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (supplier, code) DO NOTHING`
 	const update = `UPDATE offers SET game_code = ?, name = ?, cost = ?, cost_raw = ?, active = ?,
 		process_duration = ?, updated_at = ?, removed_at = NULL,
 		cost_at = CASE WHEN cost = ? AND cost_raw = ? THEN cost_at ELSE ? END,
 		confirmed_cost = ?, held_since = ?, held_source = ?
 		WHERE id = ? AND updated_at = ?`
 	const remove = `UPDATE offers SET removed_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?`
-	const history = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at)
-		VALUES (?, ?, ?, ?, 'sync', ?)`
 
-	ins, err := tx.PrepareContext(ctx, insert)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
 	upd, err := tx.PrepareContext(ctx, update)
 	if err != nil {
 		return err
 	}
 	defer upd.Close()
-	hist, err := tx.PrepareContext(ctx, history)
-	if err != nil {
-		return err
-	}
-	defer hist.Close()
 
 	// In code order, so a first sync gives offers the same ids every time.
 	codes := make([]string, 0, len(fetched))
@@ -237,68 +222,68 @@ func (s *Syncer) writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, 
 	// then. A cost a webhook stored since is newer, and stays.
 	costAt := syncd.FormatTime(res.Started)
 	now := syncd.FormatTime(t)
+	// A first sync adds every offer it fetched; a later one, few.
+	added := make([]fetchedOffer, 0, max(len(fetched)-len(stored), 0))
+	var history []costRecord
 	for _, code := range codes {
 		f := fetched[code]
 		old, exists := stored[code]
+		if !exists {
+			added = append(added, f)
+			continue
+		}
 		// What this sync's word does to the offer's hold: nothing, if a
 		// webhook's newer word stands.
 		var ev HoldEvent
 		var was costState
 		hold := old.Hold
-		if exists && old.CostAt > costAt {
+		if old.CostAt > costAt {
 			f.cost, f.CostRaw = old.Cost, old.CostRaw
-		} else if exists {
+		} else {
 			var next costState
 			was = old.Hold.state(old.Cost)
 			next, ev = s.guard.decide(was, f.cost, sourceSync)
 			hold = old.Hold.after(next, ev, sourceSync, now)
 		}
-		switch {
-		case !exists:
-			r, err := ins.ExecContext(ctx, supplier, code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now, now, costAt)
-			if err != nil {
-				return fmt.Errorf("insert offer %s/%s: %w", supplier, code, err)
-			}
-			if err := oneRow(r); err != nil {
-				return err
-			}
-			id, err := r.LastInsertId()
-			if err != nil {
-				return err
-			}
-			if _, err := hist.ExecContext(ctx, id, nil, f.cost, f.CostRaw, now); err != nil {
-				return fmt.Errorf("cost history %s/%s: %w", supplier, code, err)
-			}
-			res.Added++
-			res.CostChanged = append(res.CostChanged, id)
-		case old.GameCode != f.GameCode || old.Name != f.Name || old.Cost != f.cost || old.CostRaw != f.CostRaw ||
-			old.Active != f.Active || old.ProcessDuration != f.ProcessDuration || old.RemovedAt.Valid || ev != "":
-			r, err := upd.ExecContext(ctx, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now,
-				f.cost, f.CostRaw, costAt, hold.confirmed, hold.since, hold.source, old.ID, old.UpdatedAt)
-			if err != nil {
-				return fmt.Errorf("update offer %s/%s: %w", supplier, code, err)
-			}
-			if err := oneRow(r); err != nil {
-				return err
-			}
-			if old.Cost != f.cost || old.CostRaw != f.CostRaw {
-				if _, err := hist.ExecContext(ctx, old.ID, old.Cost, f.cost, f.CostRaw, now); err != nil {
-					return fmt.Errorf("cost history %s/%s: %w", supplier, code, err)
-				}
-			}
-			if ev != "" {
-				if _, err := recordHoldEvent(ctx, tx, old.ID, was.event(ev, f.cost, sourceSync, t)); err != nil {
-					return err
-				}
-				e := was.event(ev, f.cost, sourceSync, t)
-				e.Offer, e.Supplier, e.Code = old.ID, supplier, code
-				res.holdEvents = append(res.holdEvents, e)
-			}
-			if old.Cost != f.cost || old.Active != f.Active || old.RemovedAt.Valid || old.GameCode != f.GameCode || ev != "" {
-				res.CostChanged = append(res.CostChanged, old.ID)
-			}
-			res.Changed++
+		if old.GameCode == f.GameCode && old.Name == f.Name && old.Cost == f.cost && old.CostRaw == f.CostRaw &&
+			old.Active == f.Active && old.ProcessDuration == f.ProcessDuration && !old.RemovedAt.Valid && ev == "" {
+			continue
 		}
+		r, err := upd.ExecContext(ctx, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, now,
+			f.cost, f.CostRaw, costAt, hold.confirmed, hold.since, hold.source, old.ID, old.UpdatedAt)
+		if err != nil {
+			return fmt.Errorf("update offer %s/%s: %w", supplier, code, err)
+		}
+		if err := oneRow(r); err != nil {
+			return err
+		}
+		if old.Cost != f.cost || old.CostRaw != f.CostRaw {
+			history = append(history, costRecord{offer: old.ID, old: old.Cost, cost: f.cost, raw: f.CostRaw})
+		}
+		if ev != "" {
+			e := was.event(ev, f.cost, sourceSync, t)
+			if _, err := recordHoldEvent(ctx, tx, old.ID, e); err != nil {
+				return err
+			}
+			e.Offer, e.Supplier, e.Code = old.ID, supplier, code
+			res.holdEvents = append(res.holdEvents, e)
+		}
+		if old.Cost != f.cost || old.Active != f.Active || old.RemovedAt.Valid || old.GameCode != f.GameCode || ev != "" {
+			res.CostChanged = append(res.CostChanged, old.ID)
+		}
+		res.Changed++
+	}
+	ids, err := insertOffers(ctx, tx, supplier, added, now, costAt)
+	if err != nil {
+		return err
+	}
+	res.Added += len(added)
+	res.CostChanged = append(res.CostChanged, ids...)
+	if err := insertHistory(ctx, tx, history, now); err != nil {
+		return fmt.Errorf("cost history %s: %w", supplier, err)
+	}
+	if err := insertFirstCosts(ctx, tx, ids, now); err != nil {
+		return fmt.Errorf("cost history %s: %w", supplier, err)
 	}
 	for code, old := range stored {
 		if _, ok := fetched[code]; ok || old.RemovedAt.Valid {
@@ -315,6 +300,80 @@ func (s *Syncer) writeOffers(ctx context.Context, tx *sqlx.Tx, supplier string, 
 		res.CostChanged = append(res.CostChanged, old.ID)
 	}
 	return nil
+}
+
+// insertOffers inserts offers seen for the first time, many to a
+// statement, and returns their ids in the order given. An offer inserted
+// by someone else since the diff's read conflicts, returns no row, and
+// fails the write with errConcurrentWrite.
+func insertOffers(ctx context.Context, tx *sqlx.Tx, supplier string, added []fetchedOffer, now, costAt string) ([]int64, error) {
+	// RETURNING rather than LastInsertId, which PostgreSQL's driver lacks;
+	// with the code, since neither database promises RETURNING's rows in
+	// the order of VALUES.
+	const head = `INSERT INTO offers
+		(supplier, code, game_code, name, cost, cost_raw, active, process_duration, first_seen, updated_at, cost_at)
+		VALUES `
+	const tuple = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	const tail = ` ON CONFLICT (supplier, code) DO NOTHING RETURNING id, code`
+	idOf := make(map[string]int64, len(added))
+	// Values every row shares are boxed once, not once a row; each
+	// returned row is scanned into the same two variables.
+	var supplierArg, nowArg, costAtArg any = supplier, now, costAt
+	var (
+		id   int64
+		code string
+	)
+	err := insertRows(ctx, tx, head, tuple, tail, nil, len(added), func(args []any, i int) []any {
+		f := &added[i]
+		return append(args, supplierArg, f.Code, f.GameCode, f.Name, f.cost, f.CostRaw, f.Active, f.ProcessDuration, nowArg, nowArg, costAtArg)
+	}, func(rows *sql.Rows) error {
+		if err := rows.Scan(&id, &code); err != nil {
+			return err
+		}
+		idOf[code] = id
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("insert offers %s: %w", supplier, err)
+	}
+	ids := make([]int64, len(added))
+	for i, f := range added {
+		id, ok := idOf[f.Code]
+		if !ok {
+			return nil, errConcurrentWrite
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+// insertFirstCosts records the first cost of offers just inserted, as
+// they were stored: one id a row to bind rather than five values.
+func insertFirstCosts(ctx context.Context, tx *sqlx.Tx, ids []int64, now string) error {
+	const head = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at)
+		SELECT id, NULL, cost, cost_raw, 'sync', ? FROM offers WHERE id IN (`
+	return insertRows(ctx, tx, head, "?", ")", []any{now}, len(ids), func(args []any, i int) []any {
+		return append(args, ids[i])
+	}, nil)
+}
+
+// costRecord is one row of cost_history a sync writes for a changed cost.
+type costRecord struct {
+	offer int64
+	old   int64
+	cost  int64
+	raw   string
+}
+
+// insertHistory records the sync's cost changes, many to a statement.
+func insertHistory(ctx context.Context, tx *sqlx.Tx, history []costRecord, now string) error {
+	const head = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at) VALUES `
+	const tuple = `(?, ?, ?, ?, 'sync', ?)`
+	var nowArg any = now
+	return insertRows(ctx, tx, head, tuple, "", nil, len(history), func(args []any, i int) []any {
+		h := &history[i]
+		return append(args, h.offer, h.old, h.cost, h.raw, nowArg)
+	}, nil)
 }
 
 // oneRow turns a guarded write that matched no row into errConcurrentWrite.

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +16,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
+	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 	"github.com/syncd/syncd/suppliers/isipay"
@@ -147,7 +147,7 @@ var simSuppliers = []struct {
 
 func newSyncer(t *testing.T) (*offers.Syncer, *syncd.DB) {
 	t.Helper()
-	return openSyncer(t, filepath.Join(t.TempDir(), "syncd.db"))
+	return openSyncer(t, dbtest.DSN(t))
 }
 
 func openSyncer(t *testing.T, path string) (*offers.Syncer, *syncd.DB) {
@@ -158,36 +158,6 @@ func openSyncer(t *testing.T, path string) (*offers.Syncer, *syncd.DB) {
 	}
 	t.Cleanup(func() { db.Close() })
 	return offers.NewSyncer(db, slog.New(slog.DiscardHandler)), db
-}
-
-// snapshot checkpoints the database at path and returns its file, for
-// restore. Copying a synced database is far cheaper than migrating and
-// syncing anew, which under -race (modernc's SQLite is transpiled C)
-// dominates these tests.
-func snapshot(t *testing.T, db *syncd.DB, path string) []byte {
-	t.Helper()
-	var busy, logged, moved int
-	if err := db.Write.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &moved); err != nil {
-		t.Fatal(err)
-	}
-	if busy != 0 {
-		t.Fatal("wal checkpoint: got busy, want the whole log in the database file")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// restore opens a copy of a snapshot.
-func restore(t *testing.T, file []byte) (*offers.Syncer, *syncd.DB) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "syncd.db")
-	if err := os.WriteFile(path, file, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return openSyncer(t, path)
 }
 
 // dump renders the stored catalog, to prove a failed sync changed nothing.
@@ -231,7 +201,7 @@ func count(t *testing.T, db *syncd.DB, q string, args ...any) int {
 func activeOffers(t *testing.T, db *syncd.DB, supplier string) []string {
 	t.Helper()
 	var codes []string
-	const q = `SELECT code FROM offers WHERE supplier = ? AND active = 1 AND removed_at IS NULL ORDER BY code`
+	const q = `SELECT code FROM offers WHERE supplier = ? AND active AND removed_at IS NULL ORDER BY code`
 	if err := db.Read.Select(&codes, q, supplier); err != nil {
 		t.Fatal(err)
 	}
@@ -332,19 +302,21 @@ func TestSimSyncFailureLeavesCatalogUntouched(t *testing.T) {
 			t.Parallel()
 			// Every case starts from a copy of one successful sync of the
 			// demo catalog.
-			path := filepath.Join(t.TempDir(), "syncd.db")
-			first, base := openSyncer(t, path)
-			if _, err := first.Sync(context.Background(), sup.name, sup.start(t).client(goodKey, okTimeout)); err != nil {
+			sim := sup.start(t)
+			file, err := testenv.DBFile(func(ctx context.Context, db *syncd.DB) error {
+				_, err := offers.NewSyncer(db, slog.New(slog.DiscardHandler)).Sync(ctx, sup.name, sim.client(goodKey, okTimeout))
+				return err
+			})
+			if err != nil {
 				t.Fatalf("first sync: %v", err)
 			}
-			before := dump(t, base)
-			activeBefore := len(activeOffers(t, base, sup.name))
-			file := snapshot(t, base, path)
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					t.Parallel()
 					s := sup.start(t)
-					syncer, db := restore(t, file)
+					syncer, db := openSyncer(t, testenv.CopyDB(t, file))
+					before := dump(t, db)
+					activeBefore := len(activeOffers(t, db, sup.name))
 					ctx := context.Background()
 
 					res, syncErr := syncer.Sync(ctx, s.name, tt.breakIt(t, s, db))
@@ -480,7 +452,7 @@ func TestSimSyncAppliesSteeredChanges(t *testing.T) {
 			if !slices.Equal(history, want) {
 				t.Errorf("cost history: got %q, want %q", history, want)
 			}
-			if got := count(t, db, `SELECT count(*) FROM offers WHERE code = ? AND active = 0 AND removed_at IS NULL`, deactivated); got != 1 {
+			if got := count(t, db, `SELECT count(*) FROM offers WHERE code = ? AND NOT active AND removed_at IS NULL`, deactivated); got != 1 {
 				t.Errorf("deactivated offer %s: got %d inactive rows, want 1", deactivated, got)
 			}
 			if got := count(t, db, `SELECT count(*) FROM offers WHERE code = ? AND removed_at IS NOT NULL`, removed); got != 1 {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
 )
 
 // sourceFunc adapts a function to Source. Tests of the diff use it to state
@@ -43,7 +43,7 @@ func (c *clock) advance(d time.Duration) {
 
 func newTestSyncer(t *testing.T, opts ...SyncerOption) (*Syncer, *syncd.DB, *clock) {
 	t.Helper()
-	db, err := syncd.Open(context.Background(), filepath.Join(t.TempDir(), "syncd.db"))
+	db, err := syncd.Open(context.Background(), dbtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,5 +440,99 @@ func TestPanickingSourceIsARecordedFailure(t *testing.T) {
 	}
 	if st.LastAttempt == nil || !strings.Contains(st.LastError, "panic") || st.Running {
 		t.Fatalf("status after a panic: got %+v, want a recorded failure, not running", st)
+	}
+}
+
+// TestFirstSyncInBatches syncs more offers than two multi-row INSERTs
+// carry: every offer is stored once, with its cost and its first-sighting
+// history row, ids follow code order, and every id is reported to reprice.
+func TestFirstSyncInBatches(t *testing.T) {
+	s, db, _ := newTestSyncer(t)
+	n := 2*batchRows + 7
+	res, err := s.Sync(context.Background(), "senpay", fixed(testCatalog(n)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != n || len(res.CostChanged) != n {
+		t.Fatalf("added %d, to reprice %d; want %d each", res.Added, len(res.CostChanged), n)
+	}
+	var rows []struct {
+		ID      int64  `db:"id"`
+		Code    string `db:"code"`
+		Cost    int64  `db:"cost"`
+		History int64  `db:"history"`
+		Raw     string `db:"raw"`
+	}
+	if err := db.Read.Select(&rows, `SELECT o.id, o.code, o.cost, h.new_cost AS history, h.raw
+		FROM offers o JOIN cost_history h ON h.offer_id = o.id AND h.old_cost IS NULL ORDER BY o.id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != n {
+		t.Fatalf("offers with a first-sighting history row: got %d, want %d", len(rows), n)
+	}
+	want := map[string]int64{}
+	for i := range n {
+		want[fmt.Sprintf("MLBB_%d", i)] = int64(1000 + 100*i)
+	}
+	reported := map[int64]bool{}
+	for _, id := range res.CostChanged {
+		reported[id] = true
+	}
+	for i, r := range rows {
+		if i > 0 && r.Code <= rows[i-1].Code {
+			t.Fatalf("ids out of code order: %d is %s after %s", r.ID, r.Code, rows[i-1].Code)
+		}
+		if r.Cost != want[r.Code] || r.History != r.Cost || r.Raw != fmt.Sprint(r.Cost) || !reported[r.ID] {
+			t.Fatalf("offer %s (id %d): cost %d, history %d (raw %q), reported %v; want cost %d in both, reported",
+				r.Code, r.ID, r.Cost, r.History, r.Raw, reported[r.ID], want[r.Code])
+		}
+	}
+	if c := count(t, db, `SELECT count(*) FROM cost_history`); c != n {
+		t.Fatalf("history rows: got %d, want %d", c, n)
+	}
+}
+
+// TestInsertAfterConcurrentInsertRereads covers an offer inserted by
+// someone else between the sync's read and its write, in a later batch
+// than the first: the whole write rolls back, and the locked retry
+// inserts the rest and leaves that row as it is.
+func TestInsertAfterConcurrentInsertRereads(t *testing.T) {
+	s, db, clk := newTestSyncer(t)
+	ctx := context.Background()
+	cat := testCatalog(batchRows + 100)
+	state, err := loadStored(ctx, db.Read, "senpay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := syncd.FormatTime(clk.now())
+	if _, err := db.Write.Exec(`INSERT INTO offers (supplier, code, game_code, name, cost, cost_raw, active, first_seen, updated_at)
+		VALUES ('senpay', 'MLBB_99', 'MLBB', 'elsewhere', 7777, '7777', TRUE, ?, ?)`, at, at); err != nil {
+		t.Fatal(err)
+	}
+	// MLBB_99 sorts last of the 600 codes: in the second batch, after the
+	// first has been inserted.
+	before := dump(t, db)
+	offers, err := normalise(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(time.Second)
+	res := SyncResult{Supplier: "senpay", Started: clk.now()}
+	if err := s.write(ctx, "senpay", cat.Games, offers, state, &res); !errors.Is(err, errConcurrentWrite) {
+		t.Fatalf("insert over a stale read: got %v, want errConcurrentWrite", err)
+	}
+	if after := dump(t, db); after != before {
+		t.Fatalf("the refused write changed the catalog:\nbefore\n%s\nafter\n%s", before, after)
+	}
+
+	res = SyncResult{Supplier: "senpay", Started: clk.now()}
+	if err := s.writeLocked(ctx, "senpay", cat.Games, offers, map[string]bool{"MLBB": true}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != len(cat.Offers)-1 || res.Changed != 1 {
+		t.Fatalf("locked retry: added %d, changed %d; want %d, 1", res.Added, res.Changed, len(cat.Offers)-1)
+	}
+	if c := count(t, db, `SELECT count(*) FROM offers WHERE supplier = 'senpay'`); c != len(cat.Offers) {
+		t.Fatalf("offers: got %d, want %d", c, len(cat.Offers))
 	}
 }

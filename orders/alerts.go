@@ -27,7 +27,7 @@ type Alerts struct {
 	poll   time.Duration
 	jitter func() float64
 	kick   chan struct{}
-	mu     sync.Mutex // one pass at a time
+	mu     sync.Mutex // one pass at a time; other instances' kept off by claim
 }
 
 // NewAlerts returns the operator alerts over db's alert_outbox; with no
@@ -104,7 +104,8 @@ func (a *Alerts) DeliverDue(ctx context.Context) (int, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	rows, err := dueAlerts(ctx, a.db.Read, syncd.FormatTime(a.cfg.Now()), notifyBatch)
+	now := syncd.FormatTime(a.cfg.Now())
+	rows, err := dueAlerts(ctx, a.db.Read, now, notifyBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -113,7 +114,7 @@ func (a *Alerts) DeliverDue(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return delivered, err
 		}
-		ok, err := a.attempt(ctx, r)
+		ok, err := a.attempt(ctx, r, now)
 		if err != nil {
 			return delivered, err
 		}
@@ -137,26 +138,37 @@ func (a *Alerts) nextDue(ctx context.Context) (time.Time, bool, error) {
 }
 
 // attempt sends r once and records the outcome, not cut short by ctx.
-func (a *Alerts) attempt(ctx context.Context, r alertRow) (bool, error) {
+func (a *Alerts) attempt(ctx context.Context, r alertRow, due string) (bool, error) {
 	ctx = context.WithoutCancel(ctx)
+	tx, ok, err := claimAlert(ctx, a.db, &r, due)
+	if err != nil || !ok {
+		return false, err // another instance sends it, or has
+	}
+	var rec sqlx.ExecerContext = a.db.Write
+	if tx != nil {
+		defer tx.Rollback()
+		rec = tx
+	}
 	attempt := r.Attempts + 1
 	log := a.log.With("delivery", r.Delivery, "event", r.Event, "attempt", attempt)
 	after, sendErr := post(ctx, a.cfg, r.Delivery, r.Event, r.Body)
 	now := a.cfg.Now()
-	var err error
 	switch {
 	case sendErr == nil:
-		err = recordAlert(ctx, a.db.Write, r.ID, attempt, DeliveryDelivered, syncd.FormatTime(now), "")
+		err = recordAlert(ctx, rec, r.ID, attempt, DeliveryDelivered, syncd.FormatTime(now), "")
 		log.Info("alert delivered")
 	case attempt >= a.cfg.MaxAttempts:
 		msg := redact(a.cfg.Secret, sendErr.Error())
-		err = recordAlert(ctx, a.db.Write, r.ID, attempt, DeliveryFailed, syncd.FormatTime(now), msg)
+		err = recordAlert(ctx, rec, r.ID, attempt, DeliveryFailed, syncd.FormatTime(now), msg)
 		log.Error("alert given up", "err", msg)
 	default:
 		msg := redact(a.cfg.Secret, sendErr.Error())
 		next := now.Add(backoff(a.cfg, attempt, after, a.jitter()))
-		err = recordAlert(ctx, a.db.Write, r.ID, attempt, DeliveryRetry, syncd.FormatTime(next), msg)
+		err = recordAlert(ctx, rec, r.ID, attempt, DeliveryRetry, syncd.FormatTime(next), msg)
 		log.Warn("alert not delivered", "err", msg, "next_at", next)
+	}
+	if err == nil && tx != nil {
+		err = tx.Commit()
 	}
 	if err != nil {
 		return false, fmt.Errorf("record alert %s attempt %d: %w", r.Delivery, attempt, err)

@@ -76,6 +76,12 @@ type LowWarning struct {
 func (s *Service) RecordBalanceRead(ctx context.Context, supplier string, read int64, asked time.Time) error {
 	now := syncd.FormatTime(s.cfg.Now())
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Another instance's purchase must not land between counting
+		// what was spent and writing the estimate, or the write would
+		// undo its spend: its booking (spendBalance) waits on this row.
+		if err := lockBalance(ctx, tx, supplier); err != nil {
+			return err
+		}
 		var spent int64
 		if !asked.IsZero() {
 			var err error

@@ -92,7 +92,10 @@ func newEnv(t *testing.T, opts ...option) *env {
 		PollMax:          time.Minute,
 		RerouteWindow:    10 * time.Minute,
 		ReconcileTimeout: 15 * time.Minute,
-		Now:              e.clock.Now,
+		// restart is this instance again: it takes its orders back at
+		// once. Another instance is named otherwise (instances_test.go).
+		Instance: "a",
+		Now:      e.clock.Now,
 	}
 	var ncfg orders.NotifyConfig
 	for _, o := range opts {

@@ -91,7 +91,7 @@ type Notifier struct {
 	kick   chan struct{}
 
 	// mu lets one pass send at a time: two would send the same delivery
-	// twice.
+	// twice. Passes of other instances are kept off by claim.
 	mu sync.Mutex
 }
 
@@ -239,7 +239,7 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 			}
 			tried[r.ID] = true
 			fresh++
-			ok, err := n.attempt(ctx, r)
+			ok, err := n.attempt(ctx, r, now)
 			if err != nil {
 				return delivered, err
 			}
@@ -273,30 +273,41 @@ func (n *Notifier) nextDue(ctx context.Context) (time.Time, bool, error) {
 // attempt sends r once and records the outcome, reporting whether the
 // storefront took it. It is not cut short by ctx: a send interrupted
 // would be recorded as a failure of the storefront's, or not recorded.
-func (n *Notifier) attempt(ctx context.Context, r outboxRow) (bool, error) {
+func (n *Notifier) attempt(ctx context.Context, r outboxRow, due string) (bool, error) {
 	ctx = context.WithoutCancel(ctx)
+	tx, ok, err := claimDelivery(ctx, n.db, &r, due)
+	if err != nil || !ok {
+		return false, err // another instance sends it, or has
+	}
+	var rec sqlx.ExecerContext = n.db.Write
+	if tx != nil {
+		defer tx.Rollback()
+		rec = tx
+	}
 	attempt := r.Attempts + 1
 	log := n.log.With("delivery", r.Delivery, "order", r.Order, "status", r.Status, "attempt", attempt)
 	after, sendErr := n.send(ctx, r)
 	now := n.cfg.Now()
 	var outcome string
-	var err error
 	switch {
 	case sendErr == nil:
 		outcome = DeliveryDelivered
-		err = recordDelivery(ctx, n.db.Write, r.ID, attempt, outcome, syncd.FormatTime(now), "")
+		err = recordDelivery(ctx, rec, r.ID, attempt, outcome, syncd.FormatTime(now), "")
 		log.Info("notification delivered")
 	case attempt >= n.cfg.MaxAttempts:
 		outcome = DeliveryFailed
 		msg := n.redact(sendErr.Error())
-		err = recordDelivery(ctx, n.db.Write, r.ID, attempt, outcome, syncd.FormatTime(now), msg)
+		err = recordDelivery(ctx, rec, r.ID, attempt, outcome, syncd.FormatTime(now), msg)
 		log.Error("notification given up", "error", msg)
 	default:
 		outcome = DeliveryRetry
 		msg := n.redact(sendErr.Error())
 		next := now.Add(n.delay(attempt, after))
-		err = recordDelivery(ctx, n.db.Write, r.ID, attempt, outcome, syncd.FormatTime(next), msg)
+		err = recordDelivery(ctx, rec, r.ID, attempt, outcome, syncd.FormatTime(next), msg)
 		log.Warn("notification not delivered", "error", msg, "next_at", next)
+	}
+	if err == nil && tx != nil {
+		err = tx.Commit()
 	}
 	if err != nil {
 		return false, fmt.Errorf("record notification %s attempt %d: %w", r.Delivery, attempt, err)

@@ -11,16 +11,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	_ "modernc.org/sqlite"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/internal/testclock"
 )
 
@@ -88,7 +89,7 @@ func openNotifyDB(t *testing.T, path string) *syncd.DB {
 // newNotifyTest is a database holding orders ids and a notifier over it.
 func newNotifyTest(t *testing.T, cfg NotifyConfig, ids ...string) (*syncd.DB, *Notifier) {
 	t.Helper()
-	db := openNotifyDB(t, filepath.Join(t.TempDir(), "syncd.db"))
+	db := openNotifyDB(t, dbtest.DSN(t))
 	for _, id := range ids {
 		insertNotifyOrder(t, db, id)
 	}
@@ -372,7 +373,7 @@ func TestNotifySurvivesRestart(t *testing.T) {
 		}
 		return http.StatusOK, "ok"
 	})
-	path := filepath.Join(t.TempDir(), "syncd.db")
+	path := dbtest.DSN(t)
 	clock := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	cfg := NotifyConfig{URL: shop.URL, Secret: "s3cret", Now: clock.Now}
 
@@ -619,5 +620,63 @@ func TestNotifyRun(t *testing.T) {
 	// The delivery in progress at cancel was finished and recorded.
 	if d := notifyDelivery(t, n, second); d.State != DeliveryDelivered {
 		t.Errorf("%s: got %s, want delivered", second, d.State)
+	}
+}
+
+// Two instances' alert senders, running at once over one outbox, deliver
+// each alert once (claim). SQLite has one instance, and one sender.
+func TestAlertsOfTwoInstancesDeliverOnce(t *testing.T) {
+	if !dbtest.Postgres() {
+		t.Skip("SQLite runs one instance per database: one sender, one pass at a time")
+	}
+	shop := newNotifyStorefront(t, func(int, notifyRequest) (int, string) {
+		time.Sleep(5 * time.Millisecond) // so the two senders' passes overlap
+		return http.StatusOK, "ok"
+	})
+	ctx := context.Background()
+	path := dbtest.DSN(t)
+	clock := testclock.At(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	cfg := NotifyConfig{URL: shop.URL, Now: clock.Now}
+	dbA, dbB := openNotifyDB(t, path), openNotifyDB(t, path)
+	a := NewAlerts(dbA, slog.New(slog.DiscardHandler), cfg)
+	const n = 20
+	for i := range n {
+		err := dbA.InDurableTx(ctx, func(tx *sqlx.Tx) error {
+			return a.Enqueue(ctx, tx, "supplier.balance_low", fmt.Appendf(nil, `{"n": %d}`, i))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	senders := []*Alerts{a, NewAlerts(dbB, slog.New(slog.DiscardHandler), cfg)}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	delivered := 0
+	for _, s := range senders {
+		wg.Go(func() {
+			k, err := s.DeliverDue(ctx)
+			if err != nil {
+				t.Errorf("deliver: %v", err)
+			}
+			mu.Lock()
+			delivered += k
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for _, r := range shop.requests() {
+		got[r.delivery()]++
+	}
+	if len(got) != n || delivered != n {
+		t.Fatalf("alerts received: %d distinct, %d counted delivered; want %d", len(got), delivered, n)
+	}
+	for d, k := range got {
+		if k != 1 {
+			t.Errorf("alert %s received %d times, want once", d, k)
+		}
+	}
+	if p, err := a.Pending(ctx); err != nil || p != 0 {
+		t.Fatalf("pending after both senders: %d (%v), want 0", p, err)
 	}
 }

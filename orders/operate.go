@@ -123,10 +123,22 @@ func (s *Service) Settle(ctx context.Context, id string, st Settlement, actor st
 	if err := printable.Line(st.SN); err != nil {
 		return nil, invalid("sn", err.Error())
 	}
+	// A lease is only ever of an order that exists.
+	if _, err := getOrder(ctx, s.r(), id); err != nil {
+		return nil, err
+	}
 	unlock := s.orders.Lock(id)
 	defer unlock()
+	l, err := s.awaitLease(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer l.release()
 	var changed *orderRow
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.fence(ctx, tx, id); err != nil {
+			return err
+		}
 		row, err := getOrder(ctx, s.w(tx), id)
 		if err != nil {
 			return err

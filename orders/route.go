@@ -46,9 +46,24 @@ func (s *Service) dispatchAsync(id string, fresh int) <-chan struct{} {
 		defer unlock()
 		// Not the request's context: a storefront hanging up must not
 		// cut a purchase in half.
-		if err := s.route(context.Background(), id, fresh); err != nil {
+		ctx := context.Background()
+		var l *lease
+		if fresh > 0 {
+			// Intake took the lease with the attempt it stored.
+			l = s.keep(id)
+		} else if held, ok, err := s.tryLease(ctx, id); err != nil || !ok {
+			if err != nil {
+				s.log.Error("route order", "order", id, "err", err)
+			}
+			return // another instance routes it
+		} else {
+			l = held
+		}
+		defer l.halt()
+		if err := s.route(ctx, id, fresh); err != nil {
 			s.log.Error("route order", "order", id, "err", err)
 		}
+		l.release()
 	}()
 	return done
 }
@@ -74,7 +89,8 @@ func (s *Service) closing() bool {
 	}
 }
 
-// route moves an order as far as it can go now; the order's lock held.
+// route moves an order as far as it can go now; the order's lock and
+// lease held.
 // Each pass either sends a prepared attempt, prepares the next one, or
 // leaves the order to status tracking (an attempt in flight) or to an
 // operator. A closing service stops between steps: every step's state is
@@ -82,7 +98,7 @@ func (s *Service) closing() bool {
 func (s *Service) route(ctx context.Context, id string, fresh int) error {
 	for range 50 { // more candidates than any item has; a bound, not a plan
 		// The reader sees every committed write, and every write to this
-		// order is made under the lock the caller holds.
+		// order is made under the lease the caller holds.
 		row, err := getOrder(ctx, s.r(), id)
 		if err != nil {
 			return err
@@ -137,6 +153,9 @@ func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow)
 	var prepared *attemptRow
 	var moved *orderRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.fence(ctx, tx, row.ID); err != nil {
+			return err
+		}
 		var err error
 		prepared, moved, err = s.prepareIn(ctx, tx, row, atts)
 		return err
@@ -352,6 +371,12 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 	var moved *orderRow
 	short := false // refused for want of deposit
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Only the lease's holder may say what a send came to: a
+		// refusal recorded by an instance that lost the order while
+		// stalled would send it to another supplier.
+		if err := s.fence(ctx, tx, id); err != nil {
+			return err
+		}
 		row, a, err := s.loadAttempt(ctx, s.w(tx), id, seq)
 		if err != nil {
 			return err
@@ -461,6 +486,9 @@ func (s *Service) toAttention(ctx context.Context, row *orderRow, a *attemptRow,
 	now := s.cfg.Now()
 	var moved *orderRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.fence(ctx, tx, row.ID); err != nil {
+			return err
+		}
 		fresh, err := getOrder(ctx, s.w(tx), row.ID)
 		if err != nil {
 			return err

@@ -322,6 +322,9 @@ func TestKnownBalanceTooLowSkipsSupplier(t *testing.T) {
 	if err := e.svc.RecordBalance(context.Background(), isipay.Name, 1000, nil); err != nil {
 		t.Fatal(err)
 	}
+	// The estimate reaches the catalog in the background: the price is
+	// read once it has, not in between.
+	e.settle()
 	o := e.create(e.request("shop-bal"))
 	if o.Supplier != senpay.Name {
 		t.Fatalf("got %q (%s), want senpay", o.Supplier, o.Reason)

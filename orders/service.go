@@ -57,7 +57,17 @@ type Config struct {
 	// Reliability, when on, lets a supplier's recent record outweigh a
 	// small difference in cost (reliability.go).
 	Reliability ReliabilityConfig
-	Now         func() time.Time
+	// Instance names this process among the syncd instances sharing the
+	// database, as the owner of the orders it routes (lease.go). Default:
+	// "local" on SQLite; on PostgreSQL the host, pid and a random part.
+	// Two running instances must never share a name; a restarted one may
+	// take its previous name back to resume its orders at once.
+	Instance string
+	// Lease is how long an instance owns an order it routes without
+	// renewing it (default 30 s): how long an order of an instance that
+	// died waits before another resumes it.
+	Lease time.Duration
+	Now   func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -88,14 +98,17 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Lease <= 0 {
+		c.Lease = defaultLease
+	}
 	if c.Breaker.Failures > 0 && c.Breaker.Cooldown <= 0 {
 		c.Breaker.Cooldown = 30 * time.Second
 	}
 }
 
-// Service takes, routes and tracks orders. One Service per database: the
-// per-order lock is in memory, which is sound because SQLite has one
-// writer process.
+// Service takes, routes and tracks orders. Any number of Services, in as
+// many processes, may share a PostgreSQL database: each routes an order
+// only under its lease (lease.go). On SQLite, one process.
 type Service struct {
 	db     *syncd.DB
 	cat    *catalog.Catalog
@@ -107,6 +120,7 @@ type Service struct {
 	rel      reliability // suppliers' records, when Config.Reliability is on
 
 	stmts  stmts
+	qFence string // fence's statement in the database's dialect
 	warm   sync.Once
 	orders keylock.Map // one routing step per order at a time
 	work   sync.WaitGroup
@@ -122,8 +136,11 @@ type Service struct {
 // New returns a Service. notify may be nil.
 func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, notify *Notifier, cfg Config) *Service {
 	cfg.defaults()
+	if cfg.Instance == "" {
+		cfg.Instance = defaultInstance(db.Dialect())
+	}
 	return &Service{db: db, cat: cat, log: log, cfg: cfg, notify: notify, stop: make(chan struct{}),
-		breakers: newBreakers(cfg.Breaker, log, cfg.Observe)}
+		breakers: newBreakers(cfg.Breaker, log, cfg.Observe), qFence: fenceQuery(db.Dialect())}
 }
 
 // Breakers reports the order circuit of every supplier syncd orders
@@ -155,8 +172,13 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	var row, failed *orderRow
 	var first *attemptRow
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		// Checked again under the write lock: two requests racing past the
-		// reader both land here, one after the other.
+		// Checked again under the reference's lock: two requests racing
+		// past the reader, on this instance or another, land here one
+		// after the other, and the second finds the first's order. The
+		// unique (storefront, reference) is the backstop.
+		if err := syncd.LockTx(ctx, tx, referenceKey(storefront, req.Reference)); err != nil {
+			return err
+		}
 		existing, err := orderByReference(ctx, s.w(tx), storefront, req.Reference)
 		if err != nil || existing != nil {
 			row = existing
@@ -166,9 +188,26 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 			return err
 		}
 		created = true
-		first, failed, err = s.prepareIn(ctx, tx, row, nil)
+		if first, failed, err = s.prepareIn(ctx, tx, row, nil); err != nil || first == nil {
+			return err
+		}
+		// The step that sends the attempt owns the order from the start,
+		// so no other instance's poller resends it meanwhile.
+		_, err = takeLease(ctx, s.w(tx), row.ID, s.cfg.Instance, s.cfg.Now(), s.cfg.Lease)
 		return err
 	})
+	if errors.Is(err, errReferenceTaken) {
+		// The backstop: another request took the reference between our
+		// check and our insert (LockTx makes that all but impossible).
+		// Its order is committed; answer with it, as for any replay.
+		existing, rerr := orderByReference(ctx, s.w(nil), storefront, req.Reference)
+		if rerr != nil {
+			return nil, false, rerr
+		}
+		if existing != nil {
+			return replay(existing, hash)
+		}
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -189,6 +228,13 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	}
 	o, err = s.Get(context.WithoutCancel(ctx), row.ID, "")
 	return o, created, err
+}
+
+// referenceKey names a storefront's reference for LockTx. The length
+// prefix keeps ("ab", "c") and ("a", "bc") apart without a separator
+// byte: PostgreSQL's text, which the lock's key becomes, cannot hold NUL.
+func referenceKey(storefront, reference string) string {
+	return fmt.Sprintf("order %d:%s%s", len(storefront), storefront, reference)
 }
 
 func replay(row *orderRow, hash string) (*Order, bool, error) {
@@ -378,6 +424,13 @@ func (s *Service) move(ctx context.Context, tx *sqlx.Tx, row *orderRow, ch chang
 	}
 	if err := moveOrder(ctx, s.w(tx), row, &up); err != nil {
 		return nil, err
+	}
+	// The reports' roll-up folds orders by their final event's id: it
+	// must not read past one whose transaction has not committed.
+	if ch.to.Final() {
+		if err := syncd.LockTxShared(ctx, tx, syncd.FinalEventsKey); err != nil {
+			return nil, err
+		}
 	}
 	if err := addEvent(ctx, s.w(tx), row.ID, "status", actor, now, map[string]any{"from": row.Status, "to": ch.to, "reason": ch.reason}); err != nil {
 		return nil, err

@@ -243,7 +243,7 @@ const (
 )
 
 var writeQueries = []string{qOrderByID, qOrderByReference, qAttempts, qAttempt, qInsertAttempt, qSaveAttempt,
-	qInsertEvent, qInsertOrder, qMoveOrder, qSpendBalance}
+	qInsertEvent, qInsertOrder, qMoveOrder, qSpendBalance, qTakeLease}
 
 // r runs reads on the reader pool; w runs statements inside tx.
 func (s *Service) r() runner            { return runner{c: &s.stmts, db: s.db.Read} }
@@ -254,7 +254,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	s.warm.Do(func() {
 		// No transaction is open here: the writer's connection is free
 		// to prepare on. A failure only means slower statements.
-		for _, q := range writeQueries {
+		for _, q := range append(writeQueries, s.qFence) {
 			if _, err := s.stmts.get(ctx, s.db.Write, q, false); err != nil {
 				s.log.Warn("prepare order statement", "err", err)
 			}
@@ -265,11 +265,39 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return s.db.InDurableTx(ctx, fn)
 }
 
+// errReferenceTaken is an order refused by the unique (storefront,
+// reference): another request stored it first.
+var errReferenceTaken = errors.New("reference taken")
+
+// isUniqueViolation reports whether err is a unique constraint's refusal,
+// by the driver's code, never its message: SQLSTATE 23505 from PostgreSQL,
+// SQLITE_CONSTRAINT_UNIQUE or _PRIMARYKEY from SQLite. The drivers are
+// matched by the methods their errors have, so that this package imports
+// neither.
+func isUniqueViolation(err error) bool {
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == "23505"
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		const constraintUnique, constraintPrimaryKey = 2067, 1555
+		c := lite.Code()
+		return c == constraintUnique || c == constraintPrimaryKey
+	}
+	return false
+}
+
 // insertOrder stores a new order as pending, at version 1, with the price
 // explanation and catalog version it was taken at.
 func insertOrder(ctx context.Context, tx execer, row *orderRow, explain string, catalogVersion int64) error {
 	_, err := tx.ExecContext(ctx, qInsertOrder, row.ID, row.Reference, row.RequestHash, row.Storefront, row.ItemID, row.GameID,
 		row.ItemName, row.Tier, row.Fields, row.Price, Pending, explain, catalogVersion, row.CreatedAt, row.UpdatedAt, row.SettleBy)
+	if isUniqueViolation(err) {
+		// The order's id is 80 random bits: the unique key it broke is
+		// (storefront, reference).
+		return fmt.Errorf("store order %s: %w: %w", row.Reference, errReferenceTaken, err)
+	}
 	if err != nil {
 		return fmt.Errorf("store order %s: %w", row.Reference, err)
 	}

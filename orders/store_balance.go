@@ -60,6 +60,19 @@ func spentSince(ctx context.Context, q sqlx.QueryerContext, supplier string, sin
 	return spent, err
 }
 
+// lockBalance locks supplier's balance row until tx ends, where other
+// writers run beside tx (PostgreSQL); SQLite's writer is alone already.
+func lockBalance(ctx context.Context, tx *sqlx.Tx, supplier string) error {
+	lock := syncd.ForUpdate(tx)
+	if lock == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM supplier_balances WHERE supplier = ?`+lock, supplier); err != nil {
+		return fmt.Errorf("lock balance of %s: %w", supplier, err)
+	}
+	return nil
+}
+
 // storeBalanceRead stores an estimate and the read it came from, and
 // clears the supplier's error.
 func storeBalanceRead(ctx context.Context, tx execer, supplier string, estimate, read int64, at string) error {

@@ -3,10 +3,13 @@ package orders
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
 )
 
 // The outboxes' statements: notify_outbox (storefront notifications) and
@@ -37,6 +40,59 @@ func dueDeliveries(ctx context.Context, q sqlx.QueryerContext, now string, limit
 		return nil, fmt.Errorf("due notifications: %w", err)
 	}
 	return rows, nil
+}
+
+// claim is how an outbox row is sent once by one of several instances:
+// where the database has other writers (PostgreSQL), the row is read
+// again in a transaction that locks it, skipping it if another instance
+// holds it, and only if it is still due (q says what due means). The
+// transaction is held while the row is sent and its outcome is recorded
+// in it, so no other instance can send it meanwhile, and one that died
+// mid-send lets go of it with its connection: delivery stays at least
+// once. It returns nil when the row is not this instance's to send. On
+// SQLite, one instance, it returns nil with ok true: the caller sends
+// as it read the row and records on the writer.
+func claim(ctx context.Context, db *syncd.DB, dest any, q string, args ...any) (tx *sqlx.Tx, ok bool, err error) {
+	if db.Dialect() != syncd.Postgres {
+		return nil, true, nil
+	}
+	tx, err = db.Write.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	err = tx.GetContext(ctx, dest, q+` FOR UPDATE SKIP LOCKED`, args...)
+	if err != nil {
+		tx.Rollback()
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	return tx, true, nil
+}
+
+// claimDelivery is claim of a storefront notification that is still due
+// at now and still the oldest pending of its order.
+func claimDelivery(ctx context.Context, db *syncd.DB, r *outboxRow, now string) (*sqlx.Tx, bool, error) {
+	const sel = `SELECT id, delivery_id, order_id, status, body, attempts FROM notify_outbox o
+		WHERE id = ? AND next_at IS NOT NULL AND next_at <= ? AND id = (
+			SELECT MIN(id) FROM notify_outbox h WHERE h.order_id = o.order_id AND h.next_at IS NOT NULL)`
+	tx, ok, err := claim(ctx, db, r, sel, r.ID, now)
+	if err != nil {
+		return nil, false, fmt.Errorf("claim notification %s: %w", r.Delivery, err)
+	}
+	return tx, ok, nil
+}
+
+// claimAlert is claim of an operator alert that is still due at now.
+func claimAlert(ctx context.Context, db *syncd.DB, r *alertRow, now string) (*sqlx.Tx, bool, error) {
+	const sel = `SELECT id, delivery_id, event, body, attempts FROM alert_outbox
+		WHERE id = ? AND next_at IS NOT NULL AND next_at <= ?`
+	tx, ok, err := claim(ctx, db, r, sel, r.ID, now)
+	if err != nil {
+		return nil, false, fmt.Errorf("claim alert %s: %w", r.Delivery, err)
+	}
+	return tx, ok, nil
 }
 
 // nextDelivery is the earliest next_at of a sendable delivery, if any.
@@ -105,7 +161,7 @@ func listDeliveries(ctx context.Context, q sqlx.QueryerContext, f DeliveryFilter
 		args = append(args, f.Order)
 	}
 	if len(where) == 0 {
-		where = append(where, "1")
+		where = append(where, "TRUE")
 	}
 	args = append(args, limit)
 	var rows []deliveryRow

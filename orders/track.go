@@ -100,7 +100,8 @@ func (s *Service) Poll(ctx context.Context) (int, error) {
 	return len(rows), errors.Join(errs...)
 }
 
-// check does what a due attempt needs, under its order's lock.
+// check does what a due attempt needs, under its order's lock and lease.
+// An order another instance holds is that instance's to check.
 func (s *Service) check(ctx context.Context, id string, seq int) error {
 	if !s.begin() {
 		return nil
@@ -108,6 +109,17 @@ func (s *Service) check(ctx context.Context, id string, seq int) error {
 	defer s.work.Done()
 	unlock := s.orders.Lock(id)
 	defer unlock()
+	l, ok, err := s.tryLease(ctx, id)
+	if err != nil || !ok {
+		return err
+	}
+	defer l.halt()
+	err = s.checkHeld(ctx, id, seq)
+	l.release()
+	return err
+}
+
+func (s *Service) checkHeld(ctx context.Context, id string, seq int) error {
 	row, a, err := s.loadAttempt(ctx, s.r(), id, seq)
 	if err != nil {
 		return err
@@ -176,6 +188,9 @@ func (s *Service) postpone(ctx context.Context, a *attemptRow, msg string) error
 		msg = a.Message
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.fence(ctx, tx, a.OrderID); err != nil {
+			return err
+		}
 		return postponeAttempt(ctx, tx, a, next, msg, syncd.FormatTime(now))
 	})
 }
@@ -187,6 +202,9 @@ func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) er
 	var moved *orderRow
 	reroute, supplier := false, ""
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.fence(ctx, tx, id); err != nil {
+			return err
+		}
 		row, a, err := s.loadAttempt(ctx, s.w(tx), id, seq)
 		if err != nil {
 			return err
@@ -243,7 +261,16 @@ func (s *Service) Apply(ctx context.Context, u Update) error {
 	defer s.work.Done()
 	unlock := s.orders.Lock(key.OrderID)
 	defer unlock()
-	return s.update(ctx, key.OrderID, key.Seq, u.Receipt)
+	// The supplier's word waits for a step in progress on another
+	// instance, as it waits for one on this instance's lock.
+	l, err := s.awaitLease(ctx, key.OrderID)
+	if err != nil {
+		return err
+	}
+	defer l.halt()
+	err = s.update(ctx, key.OrderID, key.Seq, u.Receipt)
+	l.release()
+	return err
 }
 
 // Resume routes every order a previous run left mid-way. Attempts in

@@ -8,4 +8,11 @@
 // (its refusals are fault.Validation errors). It must not import orders,
 // catalog, api or console: it reads orders' tables, not its service, so a
 // report never takes an order's lock or the writer.
+//
+// On PostgreSQL several instances share the roll-up (rollup.go): one
+// folds at a time (an advisory lock), and reads how far it may fold
+// behind a barrier that orders holds while it writes an order's final
+// event (syncd.FinalEventsKey), since ids there are not allocated in
+// commit order. The statements that read events' JSON are spelt per
+// dialect, once per Store (statementsFor).
 package reports

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	_ "time/tzdata" // time zones by name on hosts without a zoneinfo database
+	_ "time/tzdata"
+	"unicode/utf8" // time zones by name on hosts without a zoneinfo database
 
 	"github.com/syncd/syncd/internal/fault"
 )
@@ -90,6 +91,13 @@ func ParsePeriod(from, to, tz string, now time.Time) (Period, error) {
 	if _, off := f.In(zone).Zone(); off%3600 != 0 {
 		fe["tz"] = fmt.Sprintf("%s is not a whole number of hours from UTC; reports are kept by the hour", zone)
 	}
+	// A report shows its bounds as RFC 3339 times, in UTC and in the
+	// zone, which have four-digit years.
+	for field, b := range map[string]time.Time{"from": f, "to": t} {
+		if !writable(b) || !writable(b.In(zone)) {
+			fe[field] = "must be in the years 0000 to 9999"
+		}
+	}
 	switch {
 	case !f.Before(t):
 		fe["to"] = "must be after from"
@@ -125,6 +133,9 @@ func parseBound(s string, zone *time.Location, end bool) (time.Time, bool) {
 	}
 	return d, true
 }
+
+// writable is whether t has an RFC 3339 form (and so a JSON one).
+func writable(t time.Time) bool { return 0 <= t.Year() && t.Year() <= 9999 }
 
 func onTheHour(t time.Time) bool { return t.Equal(t.Truncate(time.Hour)) }
 
@@ -166,9 +177,15 @@ func invalid(fields map[string]string) error {
 	return fault.Invalid("invalid report request", fields)
 }
 
+// clip shortens what a request said, for a message about it, at a
+// character's start: a message shows no half of one.
 func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	if len(s) <= 40 {
+		return s
 	}
-	return s
+	n := 40
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

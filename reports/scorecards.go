@@ -104,7 +104,7 @@ const (
 	// reconcile has several, hence DISTINCT.
 	qUnknownSends = `SELECT a.supplier, count(*)
 		FROM (SELECT DISTINCT e.order_id, json_extract(e.detail, '$.seq') AS seq FROM order_events e
-			WHERE e.kind = 'attempt' AND json_extract(e.detail, '$.outcome') IN ('unknown', 'taken') AND e.at >= ?1) u
+			WHERE ` + sqliteUnknownSendsWhere + ` AND e.at >= ?1) u
 		CROSS JOIN order_attempts a ON a.order_id = u.order_id AND a.seq = u.seq
 		WHERE a.created_at >= ?1 AND a.created_at < ?2 GROUP BY a.supplier`
 	qRoutes        = `SELECT detail FROM order_events WHERE kind = 'route' AND at >= ?1 AND at < ?2`
@@ -119,7 +119,7 @@ func (s *Store) Scorecards(ctx context.Context, p Period, suppliers []string) (*
 	out := &Scorecards{Period: p.view(), Suppliers: make([]Scorecard, 0, len(suppliers))}
 	from, to := syncd.FormatTime(p.From), syncd.FormatTime(p.To)
 	err := s.inReadTx(ctx, func(tx *sqlx.Tx) error {
-		unknown, err := countBySupplier(ctx, tx, qUnknownSends, from, to)
+		unknown, err := countBySupplier(ctx, tx, s.q.unknownSends, from, to)
 		if err != nil {
 			return err
 		}

@@ -15,11 +15,12 @@ import (
 // keeps the order report's roll-up (rollup.go) on the writer.
 type Store struct {
 	db     *syncd.DB
+	q      statements // in db's dialect
 	foldMu sync.Mutex
 }
 
 // New returns a Store over db.
-func New(db *syncd.DB) *Store { return &Store{db: db} }
+func New(db *syncd.DB) *Store { return &Store{db: db, q: statementsFor(db.Dialect())} }
 
 // The order report's statements, for orders created in [?1, ?2): the
 // roll-up's rows of the period's hours, and the orders not in it: those
@@ -48,10 +49,10 @@ func (s *Store) Orders(ctx context.Context, p Period) (*OrderReport, error) {
 		if err := scanRollup(ctx, tx, b, p.From.UTC().Format(hourLayout), p.To.UTC().Format(hourLayout)); err != nil {
 			return err
 		}
-		if err := scanOrders(ctx, tx, b, qReportOpen, from, to); err != nil {
+		if err := scanOrders(ctx, tx, b, s.q.reportOpen, from, to); err != nil {
 			return err
 		}
-		return scanOrders(ctx, tx, b, qReportUnfolded, from, to, mark)
+		return scanOrders(ctx, tx, b, s.q.reportUnfolded, from, to, mark)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("order report %s–%s: %w", from, to, err)
@@ -102,9 +103,11 @@ func scanOrders(ctx context.Context, tx *sqlx.Tx, b *builder, q string, args ...
 }
 
 // inReadTx runs fn in one read transaction: every query of a report sees
-// the same committed state, whatever orders commit meanwhile.
+// the same committed state, whatever orders commit meanwhile (on
+// PostgreSQL, REPEATABLE READ: the mark, the roll-up and the orders not
+// folded are read before or after a fold, never across one).
 func (s *Store) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.Read.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.db.Read.BeginTxx(ctx, syncd.ReadSnapshot)
 	if err != nil {
 		return err
 	}

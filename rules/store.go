@@ -111,8 +111,14 @@ func (s *Store) Create(ctx context.Context, r Rule, actor string) (Rule, error) 
 // Update replaces rule r.ID if its current version is version, and bumps
 // the version: two merchandisers editing one rule cannot overwrite each
 // other unseen.
+//
+// The write is conditional on the version read, not only the read: on
+// PostgreSQL two transactions can read the same version and both write
+// (SQLite's one writer never lets them), and the second's UPDATE, which
+// waits for the first's row, then finds the version moved and changes
+// nothing.
 func (s *Store) Update(ctx context.Context, r Rule, version int64, actor string) (Rule, error) {
-	const q = `UPDATE rules SET version = ?, body = ?, updated_at = ? WHERE id = ?`
+	const q = `UPDATE rules SET version = ?, body = ?, updated_at = ? WHERE id = ? AND version = ? AND deleted_at IS NULL`
 	err := s.change(ctx, func(tx *sqlx.Tx, now string) error {
 		old, err := get(ctx, tx, r.ID)
 		if err != nil {
@@ -130,8 +136,12 @@ func (s *Store) Update(ctx context.Context, r Rule, version int64, actor string)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, q, r.Version, string(after), now, r.ID); err != nil {
+		res, err := tx.ExecContext(ctx, q, r.Version, string(after), now, r.ID, version)
+		if err != nil {
 			return fmt.Errorf("update rule %s: %w", r.ID, err)
+		}
+		if err := changedOne(res, r.ID, version); err != nil {
+			return err
 		}
 		return audit(ctx, tx, r.ID, r.Version, "update", actor, now, before, after)
 	})
@@ -139,9 +149,9 @@ func (s *Store) Update(ctx context.Context, r Rule, version int64, actor string)
 }
 
 // Delete removes rule id if its current version is version. The row stays
-// for the audit trail.
+// for the audit trail. Conditional on the version as Update is.
 func (s *Store) Delete(ctx context.Context, id string, version int64, actor string) (Rule, error) {
-	const q = `UPDATE rules SET version = version + 1, deleted_at = ?, updated_at = ? WHERE id = ?`
+	const q = `UPDATE rules SET version = version + 1, deleted_at = ?, updated_at = ? WHERE id = ? AND version = ? AND deleted_at IS NULL`
 	var old Rule
 	err := s.change(ctx, func(tx *sqlx.Tx, now string) error {
 		var err error
@@ -155,12 +165,29 @@ func (s *Store) Delete(ctx context.Context, id string, version int64, actor stri
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, q, now, now, id); err != nil {
+		res, err := tx.ExecContext(ctx, q, now, now, id, version)
+		if err != nil {
 			return fmt.Errorf("delete rule %s: %w", id, err)
+		}
+		if err := changedOne(res, id, version); err != nil {
+			return err
 		}
 		return audit(ctx, tx, id, version+1, "delete", actor, now, before, nil)
 	})
 	return old, err
+}
+
+// changedOne is ErrStale unless res changed a row: another transaction
+// moved rule id past version (or deleted it) after this one read it.
+func changedOne(res sql.Result, id string, version int64) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rule %s: %w", id, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("rule %s changed since version %d: %w", id, version, ErrStale)
+	}
+	return nil
 }
 
 func (s *Store) change(ctx context.Context, fn func(tx *sqlx.Tx, now string) error) error {

@@ -3,10 +3,14 @@ package rules_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	_ "modernc.org/sqlite"
 
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/internal/fault"
 	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/rules"
@@ -112,5 +116,75 @@ func TestTiers(t *testing.T) {
 	tiers, _ = s.Tiers(ctx)
 	if len(tiers) != 2 || tiers[0].ID != "public" || tiers[1].ID != "member" {
 		t.Fatalf("tiers: got %v, want public then member", tiers)
+	}
+}
+
+// TestConcurrentUpdatesOfOneVersion: editors who all read version 1 save
+// at once, through two instances' pools on one database: one edit wins,
+// every other is refused as stale, and the audit trail has one version 2.
+func TestConcurrentUpdatesOfOneVersion(t *testing.T) {
+	ctx := context.Background()
+	dsn := dbtest.DSN(t)
+	var stores []*rules.Store
+	for range 2 {
+		db, err := syncd.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		stores = append(stores, rules.NewStore(db.Write, db.Read))
+	}
+	r, err := rules.Decode([]byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := stores[0].Create(ctx, r, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const editors = 8
+	var wg sync.WaitGroup
+	results := make([]error, editors)
+	for i := range editors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			edit := created
+			edit.Name = fmt.Sprintf("edit %d", i)
+			_, results[i] = stores[i%2].Update(ctx, edit, 1, fmt.Sprintf("editor-%d", i))
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range results {
+		switch {
+		case err == nil && winner < 0:
+			winner = i
+		case err == nil:
+			t.Errorf("editors %d and %d both saved over version 1", winner, i)
+		case !errors.Is(err, rules.ErrStale):
+			t.Errorf("editor %d: got %v, want ErrStale", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no editor saved")
+	}
+	got, err := stores[1].Get(ctx, created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 2 || got.Name != fmt.Sprintf("edit %d", winner) {
+		t.Fatalf("stored: version %d %q, want version 2 %q", got.Version, got.Name, fmt.Sprintf("edit %d", winner))
+	}
+	audit, err := stores[0].Audit(ctx, created.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != 2 || audit[0].Version != 2 || audit[0].Actor != fmt.Sprintf("editor-%d", winner) {
+		t.Fatalf("audit: got %+v, want the create and the winner's update", audit)
+	}
+	// A delete at the version every editor read is stale too.
+	if _, err := stores[1].Delete(ctx, created.ID, 1, "dodi"); !errors.Is(err, rules.ErrStale) {
+		t.Fatalf("delete at version 1: got %v, want ErrStale", err)
 	}
 }

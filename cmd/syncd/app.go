@@ -9,8 +9,11 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/go-co-op/gocron/v2"
+	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
@@ -19,6 +22,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/console"
 	"github.com/syncd/syncd/inbox"
+	"github.com/syncd/syncd/leader"
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
@@ -113,6 +117,13 @@ type app struct {
 	// reports serves the order report and scorecards, and folds ended
 	// orders into their roll-up on the scheduler.
 	reports *reports.Store
+	// instance names this process; elector, on PostgreSQL, decides
+	// whether it leads the instances sharing the database (nil on SQLite:
+	// the one instance leads).
+	instance string
+	elector  *leader.Elector
+	// followedAtStart: another instance led when this one started.
+	followedAtStart atomic.Bool
 
 	// apiListener, when set, is where the API serves instead of a new
 	// listener on cfg.Addr: the demo binds it first, to give the
@@ -131,6 +142,21 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	m := metrics.New(c.Suppliers())
+	instance := instanceID(c)
+	var elector *leader.Elector
+	var leads func() bool
+	var fence func(context.Context, sqlx.QueryerContext) error
+	var schedOpts []gocron.SchedulerOption
+	if db.Dialect() == syncd.Postgres {
+		elector = leader.New(c.DB, instance, log)
+		leads, fence = elector.Leads, elector.Fence
+		// Every scheduled job (syncs, order polls, balance checks, report
+		// folding) runs on the leader alone, which gocron asks before each.
+		schedOpts = append(schedOpts, gocron.WithDistributedElector(elector))
+		m.WatchLeader(instance, elector.Leads)
+	} else {
+		m.WatchLeader(instance, func() bool { return true })
+	}
 	guard := costGuard(c)
 	guard.OnEvent = func(supplier string, ev offers.HoldEvent) { m.CostHold(supplier, string(ev)) }
 	syncer := offers.NewSyncer(db, log, offers.WithMaxShrink(c.MaxShrink), offers.WithCostGuard(guard))
@@ -143,6 +169,8 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		CostGuard:    &guard,
 		// An offer skipped for want of deposit returns past the margin.
 		BalanceMargin: c.BalanceMargin,
+		Leads:         leads,
+		Fence:         fence,
 	}))
 	// Items linked under an older matching policy are rekeyed, and those
 	// that are now one merged, before anything is built from them.
@@ -162,7 +190,7 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	for name, ad := range adapters {
 		srcs[name] = ad.Source
 	}
-	sched, err := newScheduler(log, syncer, srcs, c.SyncInterval)
+	sched, err := newScheduler(log, syncer, srcs, c.SyncInterval, schedOpts...)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -171,16 +199,23 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	// merged catalog up to date after each.
 	sched.afterSync = func(ctx context.Context, res offers.SyncResult) {
 		m.Sync(syncRun(res))
-		if _, err := merged.AfterSync(ctx, res); err != nil {
+		if _, err := merged.AfterSync(catalog.Fenced(ctx), res); err != nil {
 			m.RepriceFailed("sync")
 			log.Error("catalog refresh failed", "err", err)
 		}
 	}
 	notifier := orders.NewNotifier(db, log, orders.NotifyConfig{URL: c.NotifyURL, Secret: c.NotifySecret, OnAttempt: m.Notification})
 	a := &app{cfg: c, log: log, db: db, tokens: tokens, syncer: syncer, catalog: merged, notifier: notifier, sched: sched, metrics: m,
+		instance: instance, elector: elector,
 		alerts: orders.NewAlerts(db, log, orders.NotifyConfig{URL: c.AlertURL, Secret: c.AlertSecret})}
 	ocfg := orderConfig(c, adapters, m)
 	ocfg.Balance = a.balanceConfig(a.alerts)
+	if c.Instance != "" && db.Dialect() == syncd.Postgres {
+		// A named instance owns its orders' leases under that name: a
+		// restart under the same name resumes them at once, not after
+		// they expire. (On SQLite the one instance is always "local".)
+		ocfg.Instance = c.Instance
+	}
 	svc := orders.New(db, merged, log, notifier, ocfg)
 	m.WatchOrders(orderGauges(svc, notifier, log))
 	a.orders, a.inbox = svc, inbox.New(db, merged, log, c.webhooks(), inbox.WithOrders(svc.Apply))
@@ -210,6 +245,20 @@ func (a *app) ready(ctx context.Context) error {
 	}
 	if a.catalog.Snapshot() == nil {
 		return errors.New("catalog snapshot not built yet")
+	}
+	// Every instance serves the newest version any published: a
+	// follower is ready once it caught up.
+	if ok, err := a.catalog.Serves(ctx); err != nil {
+		a.log.Warn("not ready: catalog versions unreadable", "err", err)
+		return errors.New("catalog versions unreadable")
+	} else if !ok {
+		return errors.New("catalog behind the newest published version")
+	}
+	// The start-up syncs are the leader's: a follower runs none, and one
+	// that takes the lead later was serving already (its first syncs must
+	// not take it out of the load balancer).
+	if !a.leads() || a.followedAtStart.Load() {
+		return nil
 	}
 	if pending := a.sched.pendingFirstRuns(); len(pending) > 0 {
 		return fmt.Errorf("start-up sync not finished: %v", pending)
@@ -253,6 +302,7 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 		Orders:         a.orders,
 		Notifier:       a.notifier,
 		Reports:        a.reports,
+		Leadership:     a.leadership,
 	}
 	if a.cfg.MetricsAddr == "" {
 		apiCfg.Metrics = a.metrics.Handler()
@@ -264,34 +314,54 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	}
 	apiCfg.Webhooks, apiCfg.Inbox = hooks, a.inbox
 	con, cerr := console.New(console.Config{Suppliers: a.cfg.Suppliers(), StaleAfter: a.cfg.StaleAfter, Orders: a.orders, Reports: a.reports},
-		a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger)
+		a.log, a.tokens, a.syncer, a.catalog, a.trigger)
 	if cerr != nil {
 		a.abandon()
 		return fmt.Errorf("console: %w", cerr)
 	}
 	apiCfg.Console = con
-	handler := api.New(apiCfg, a.log, a.tokens, a.syncer, a.catalog, a.sched.trigger, a.ready)
+	handler := api.New(apiCfg, a.log, a.tokens, a.syncer, a.catalog, a.trigger, a.ready)
 
 	// The deposits as last estimated, before the first build: the catalog
 	// must not price from a supplier that cannot pay.
 	if err := a.orders.SyncBalances(ctx); err != nil {
 		a.log.Error("supplier balances not applied", "err", err)
 	}
+	// On PostgreSQL, learn at once whether this instance leads: the start-up
+	// work below that must happen once is the leader's.
+	if a.elector != nil {
+		a.elector.Campaign(ctx)
+	}
+	startedLeading := a.leads()
+	a.followedAtStart.Store(!startedLeading)
 	// Serve what the database holds from the first request: a restart
-	// must not empty the catalog until the next sync.
-	if _, err := a.catalog.Refresh(ctx); err != nil {
+	// must not empty the catalog until the next sync. First the newest
+	// version published, adopted as it was (a restart or a deploy keeps
+	// its ETags and the changes feed); then the leader rebuilds, which
+	// publishes a version only if something changed meanwhile (time,
+	// configuration). A follower serves what it adopted.
+	if err := a.catalog.CatchUp(ctx); err != nil {
 		a.abandon()
-		return fmt.Errorf("build catalog: %w", err)
+		return fmt.Errorf("catch up with the catalog: %w", err)
+	}
+	if startedLeading || a.catalog.Snapshot() == nil {
+		if _, err := a.catalog.Refresh(ctx); err != nil {
+			a.abandon()
+			return fmt.Errorf("build catalog: %w", err)
+		}
 	}
 	// Deliveries stored but never applied (a crash between the two) go
 	// next, in the order received, before anything is served. After the
 	// first build, not before: a transaction_status may send its order
-	// to the next supplier, which routing does from the snapshot.
-	if n, err := a.inbox.Replay(ctx); err != nil {
-		a.abandon()
-		return fmt.Errorf("replay webhooks: %w", err)
-	} else if n > 0 {
-		a.log.Info("webhooks replayed", "count", n)
+	// to the next supplier, which routing does from the snapshot. The
+	// leader's: a follower that takes the lead replays then.
+	if startedLeading {
+		if n, err := a.inbox.Replay(ctx); err != nil {
+			a.abandon()
+			return fmt.Errorf("replay webhooks: %w", err)
+		} else if n > 0 {
+			a.log.Info("webhooks replayed", "count", n)
+		}
 	}
 	a.seedLastSuccess(ctx)
 	// Orders the last run left before any supplier had them are routed
@@ -305,20 +375,47 @@ func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	// Not ctx: notifications of the changes made while shutting down
 	// still go out, until stopNotifier.
 	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
-	notified, alerted := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(notified)
-		a.notifier.Run(notifyCtx)
-	}()
-	go func() {
-		defer close(alerted)
-		a.alerts.Run(notifyCtx)
-	}()
+	notified := make(chan struct{})
+	outboxes := func(ctx context.Context) {
+		var wg sync.WaitGroup
+		wg.Go(func() { a.notifier.Run(ctx) })
+		wg.Go(func() { a.alerts.Run(ctx) })
+		wg.Wait()
+	}
+	// The elector, the catalog's follower and its listener stop after the
+	// outboxes: a leader steps down last.
+	clusterCtx, stopCluster := context.WithCancel(context.WithoutCancel(ctx))
+	var cluster sync.WaitGroup
+	if a.elector == nil {
+		go func() {
+			defer close(notified)
+			outboxes(notifyCtx)
+		}()
+	} else {
+		wake := make(chan struct{}, 1)
+		cluster.Go(func() { a.elector.Run(clusterCtx, time.Second) })
+		cluster.Go(func() { a.listenVersions(clusterCtx, wake) })
+		cluster.Go(func() { a.catalog.Follow(clusterCtx, wake, time.Second) })
+		first := true
+		go func() {
+			defer close(notified)
+			// The outbox workers run on the leader alone, and whoever
+			// takes the lead later first does what a new leader owes.
+			a.elector.WhileLeading(notifyCtx, func(ctx context.Context) {
+				if !first || !startedLeading {
+					a.onLead(ctx)
+				}
+				first = false
+				outboxes(ctx)
+			})
+		}()
+	}
 	stopBackground := func() {
 		a.stopOrders()
 		stopNotify()
 		<-notified
-		<-alerted
+		stopCluster()
+		cluster.Wait()
 		a.catalog.Close()
 	}
 

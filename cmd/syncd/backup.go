@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/syncd/syncd"
 )
 
 const backupUsage = `usage: syncd backup [-db FILE] BACKUP
@@ -40,6 +42,9 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		fs.Usage()
 		return errors.New("backup: want one backup file")
 	}
+	if syncd.IsPostgresURL(*dbPath) {
+		return errPostgresBackup
+	}
 	size, err := backup(ctx, *dbPath, fs.Arg(0))
 	if err != nil {
 		return err
@@ -47,6 +52,13 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	fmt.Fprintf(stdout, "syncd: backed up %s to %s (%s, integrity ok)\n", *dbPath, fs.Arg(0), byteSize(size))
 	return nil
 }
+
+// errPostgresBackup is backup's answer on PostgreSQL, whose own tools
+// already take a consistent copy of a live database, and restore it.
+var errPostgresBackup = errors.New(`backup: SYNCD_DB is a PostgreSQL database; back it up with PostgreSQL's tools:
+  pg_dump --format=custom --file=syncd.dump "$SYNCD_DB"
+and restore it into an empty database with pg_restore --dbname=URL syncd.dump
+(docs: README, "Backups and restore")`)
 
 // backup writes a consistent copy of the database at src to dst, which must
 // not exist, and returns its size.

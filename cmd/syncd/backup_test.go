@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -241,5 +242,23 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBackupOnPostgresPointsAtPgDump: VACUUM INTO is SQLite's; on
+// PostgreSQL backup copies nothing and says which tool does.
+func TestBackupOnPostgresPointsAtPgDump(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "copy.db")
+	env := map[string]string{"SYNCD_DB": "postgres://syncd:secret@db.example:5432/syncd"}
+	var out, errOut strings.Builder
+	err := runBackup(context.Background(), []string{dst}, func(k string) string { return env[k] }, &out, &errOut)
+	if !errors.Is(err, errPostgresBackup) || !strings.Contains(err.Error(), "pg_dump") {
+		t.Fatalf("got %v, want the pg_dump advice", err)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Fatalf("the advice shows the password: %v", err)
+	}
+	if _, serr := os.Stat(dst); !errors.Is(serr, os.ErrNotExist) {
+		t.Fatalf("backup on PostgreSQL wrote %s", dst)
 	}
 }

@@ -30,7 +30,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	groups := fs.Int("groups", 500, "games (providers, products) per supplier")
 	per := fs.Int("per", 100, "offers per game")
 	changed := fs.Float64("changed", 0.01, "share of costs changed before the re-sync")
+	firstProfile := fs.String("firstprofile", "", "write a CPU profile of the first full sync to this file")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the re-sync to this file")
+	syncOnly := fs.Bool("synconly", false, "measure the syncs and the SQLite floor only (no catalog, rules or -http)")
 	refreshProfile := fs.String("refreshprofile", "", "write a CPU profile of the catalog refreshes to this file")
 	httpFor := fs.Duration("http", 0, "also load GET /v1/games/{game} and GET /v1/catalog for this long per run (0: skip)")
 	conc := fs.Int("conc", 64, "concurrent connections for -http")
@@ -73,9 +75,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		srcs[d.Name] = ad.Source
 	}
 
+	stopProfile, err := startProfile(*firstProfile)
+	if err != nil {
+		return err
+	}
 	mem := newMemMeter(*memProfile)
 	end := mem.phase("first sync")
 	full, fullRes, err := syncAll(ctx, syncer, srcs)
+	stopProfile()
 	if err != nil {
 		return fmt.Errorf("first sync: %w", err)
 	}
@@ -92,20 +99,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	stopProfile, err = startProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
 	mark := time.Now()
 	end = mem.phase("re-sync")
 	re, reRes, err := syncAll(ctx, syncer, srcs)
-	pprof.StopCPUProfile()
+	stopProfile()
 	if err != nil {
 		return fmt.Errorf("re-sync: %w", err)
 	}
@@ -120,6 +121,23 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var rowsTouched int
 	if err := db.Read.GetContext(ctx, &rowsTouched, `SELECT count(*) FROM offers WHERE updated_at >= ?`, syncd.FormatTime(mark)); err != nil {
 		return err
+	}
+	checkWrites := func() error {
+		if written != want || rowsTouched != want {
+			return fmt.Errorf("re-sync wrote %d rows (touched %d), want exactly the %d changed", written, rowsTouched, want)
+		}
+		return nil
+	}
+	if *syncOnly {
+		floor, err := sqliteFloor(ctx, filepath.Join(dir, "floor.db"), offers)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		printSyncs(tw, len(srcs), *groups**per, offers, full, re, floor, want, written, rowsTouched)
+		fmt.Fprintf(tw, "peak RSS of syncd after the syncs (simulators in another process)\t%d MB\n", rssSyncs>>20)
+		tw.Flush()
+		return checkWrites()
 	}
 
 	// The merged catalog over the same 100,000 offers: the first refresh
@@ -178,12 +196,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "catalog\t%d suppliers x %d offers (%d in all), loopback HTTP, file database\n", len(srcs), *groups**per, offers)
-	fmt.Fprintf(tw, "first full sync of all\t%s\n", full.Round(time.Millisecond))
-	fmt.Fprintf(tw, "re-sync, %d costs changed\t%s\t(rows written %d, offer rows touched %d)\n", want, re.Round(time.Millisecond), written, rowsTouched)
-	fmt.Fprintf(tw, "SQLite floor: %d prepared upserts, one tx\t%s\n", offers, floor.Round(time.Millisecond))
-	fmt.Fprintf(tw, "first sync / floor\t%.1fx\n", float64(full)/float64(floor))
-	fmt.Fprintf(tw, "re-sync / floor\t%.2fx\n", float64(re)/float64(floor))
+	printSyncs(tw, len(srcs), *groups**per, offers, full, re, floor, want, written, rowsTouched)
 	fmt.Fprintf(tw, "catalog: first refresh (match and link %d offers, choose, encode)\t%s\t(%d items, %d games)\n", offers, firstRefresh.Round(time.Millisecond), items, games)
 	fmt.Fprintf(tw, "catalog: refresh (load, choose, encode)\t%s\n", refresh.Round(time.Millisecond))
 	fmt.Fprintf(tw, "catalog: peak Go heap during first refresh / refresh\t%d MB / %d MB\t(objects, live and not yet collected)\n", mem.heapOf("first refresh")>>20, mem.heapOf("refresh")>>20)
@@ -209,10 +222,37 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	if written != want || rowsTouched != want {
-		return fmt.Errorf("re-sync wrote %d rows (touched %d), want exactly the %d changed", written, rowsTouched, want)
+	return checkWrites()
+}
+
+// printSyncs writes the sync rows of the report.
+func printSyncs(tw io.Writer, sources, per, offers int, full, re, floor time.Duration, want, written, rowsTouched int) {
+	fmt.Fprintf(tw, "catalog\t%d suppliers x %d offers (%d in all), loopback HTTP, file database\n", sources, per, offers)
+	fmt.Fprintf(tw, "first full sync of all\t%s\n", full.Round(time.Millisecond))
+	fmt.Fprintf(tw, "re-sync, %d costs changed\t%s\t(rows written %d, offer rows touched %d)\n", want, re.Round(time.Millisecond), written, rowsTouched)
+	fmt.Fprintf(tw, "SQLite floor: %d prepared upserts, one tx\t%s\n", offers, floor.Round(time.Millisecond))
+	fmt.Fprintf(tw, "first sync / floor\t%.2fx\n", float64(full)/float64(floor))
+	fmt.Fprintf(tw, "re-sync / floor\t%.2fx\n", float64(re)/float64(floor))
+}
+
+// startProfile starts a CPU profile into path (none if path is empty);
+// stop ends it and closes the file.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
 	}
-	return nil
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // syncAll syncs every source at once, as the scheduler does.

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/suppliers"
@@ -155,7 +156,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		guide := strings.NewReplacer("{sims}", lines.String(), "{suppliers}", guides.String(), "{first}", first)
 		fill := strings.NewReplacer("{addr}", at.API, "{metrics}", metricsURL,
-			"{db}", cfg.DB, "{interval}", cfg.SyncInterval.String(), "{token}", adminToken, "{shop}", shopToken,
+			"{db}", syncd.RedactDSN(cfg.DB), "{interval}", cfg.SyncInterval.String(), "{token}", adminToken, "{shop}", shopToken,
 			"{merch}", merchToken, "{kept}", dbFate(cfg.DB, defaults["SYNCD_DB"]), "{traffic}", trafficLine(cfg.DemoTraffic))
 		// The order example quotes a current price: printed once the
 		// start-up syncs have priced the catalog.

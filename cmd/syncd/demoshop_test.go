@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/orders"
 )
 
@@ -25,7 +25,7 @@ func TestDemoShop(t *testing.T) {
 		t.Skip("runs the demo for several seconds")
 	}
 	const admin = "demo-shop-test-admin"
-	db := filepath.Join(t.TempDir(), "syncd.db")
+	db := dbtest.DSN(t)
 	env := map[string]string{"SYNCD_ADDR": "127.0.0.1:0", "SYNCD_ADMIN_TOKEN": admin, "SYNCD_DB": db,
 		"SYNCD_LOG_LEVEL": "error", "SYNCD_DEMO_TRAFFIC": "200ms", "SYNCD_ORDER_POLL_INTERVAL": "200ms"}
 

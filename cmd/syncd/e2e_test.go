@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
 )
@@ -36,7 +37,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 
 	const token = "e2e-admin-token"
-	dbPath := filepath.Join(t.TempDir(), "syncd.db")
+	dbPath := dbtest.DSN(t)
 	cmd := exec.Command(bin, "demo")
 	cmd.Env = append(os.Environ(), "SYNCD_ADDR=127.0.0.1:0", "SYNCD_ADMIN_TOKEN="+token, "SYNCD_LOG_LEVEL=warn", "SYNCD_DB="+dbPath)
 	stdout, err := cmd.StdoutPipe()
@@ -311,7 +312,7 @@ func waitDemoOrder(t *testing.T, base, token, id string, within time.Duration) o
 // TestSyncCommand runs `syncd sync` in-process against the simulators.
 func TestSyncCommand(t *testing.T) {
 	sp, ip := startSims(t)
-	db := filepath.Join(t.TempDir(), "syncd.db")
+	db := dbtest.DSN(t)
 	env := map[string]string{
 		"SYNCD_DB": db, "SENPAY_BASE_URL": sp, "SENPAY_API_KEY": "k", "SENPAY_SECRET_KEY": "s",
 		"ISIPAY_BASE_URL": ip, "ISIPAY_API_TOKEN": "t",

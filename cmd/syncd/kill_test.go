@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/orders"
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 )
@@ -84,7 +85,10 @@ func TestOrderSurvivesKill(t *testing.T) {
 			t.Cleanup(ip.Close)
 			env := s.env()
 			env["ISIPAY_BASE_URL"] = ip.URL
-			env["SYNCD_DB"] = filepath.Join(t.TempDir(), "syncd.db")
+			env["SYNCD_DB"] = dbtest.DSN(t)
+			// The restarted process is the same instance: on PostgreSQL it
+			// takes its orders' leases back at once, as on SQLite.
+			env["SYNCD_INSTANCE"] = "kill-test"
 			env["SYNCD_ADMIN_TOKEN"] = testAdmin
 			env["SYNCD_ORDER_POLL_INTERVAL"] = "200ms"
 			env["SYNCD_ORDER_RECONCILE_TIMEOUT"] = "2s"

@@ -16,7 +16,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for SYNCD_DB=postgres://…
+	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
 )
 
 const usage = `usage: syncd <command> [flags]

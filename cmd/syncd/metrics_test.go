@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
@@ -42,7 +42,7 @@ func startServeWith(t *testing.T, reg []suppliers.Descriptor, env map[string]str
 	t.Helper()
 	defaults := map[string]string{
 		"SYNCD_ADDR": "127.0.0.1:0", "SYNCD_ADMIN_TOKEN": testAdmin,
-		"SYNCD_DB": filepath.Join(t.TempDir(), "syncd.db"),
+		"SYNCD_DB": dbtest.DSN(t),
 	}
 	cfg, err := parseConfigWith(reg, "serve", nil, func(k string) string {
 		if v, ok := env[k]; ok {

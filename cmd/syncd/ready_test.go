@@ -9,10 +9,11 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/syncd/syncd/internal/dbtest"
 )
 
 // TestReadyStages walks readiness through start-up: no snapshot, then
@@ -20,7 +21,7 @@ import (
 // holds the database's write lock.
 func TestReadyStages(t *testing.T) {
 	sp, ip := startSims(t)
-	dbPath := filepath.Join(t.TempDir(), "syncd.db")
+	dbPath := dbtest.DSN(t)
 	env := map[string]string{
 		"SYNCD_DB":        dbPath,
 		"SENPAY_BASE_URL": sp, "SENPAY_API_KEY": "k", "SENPAY_SECRET_KEY": "s",
@@ -35,7 +36,15 @@ func TestReadyStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if a.elector != nil {
+		// The only instance on its database leads at its first campaign,
+		// and so owes the start-up syncs readiness waits for.
+		a.elector.Campaign(ctx)
+	}
 	t.Cleanup(func() {
+		if a.elector != nil {
+			a.elector.Resign()
+		}
 		a.sched.shutdown()
 		a.catalog.Close()
 		a.db.Close()
@@ -59,8 +68,16 @@ func TestReadyStages(t *testing.T) {
 		t.Fatalf("after the start-up syncs: got %v, want ready", err)
 	}
 
-	// Another process holding the write lock past the probe's deadline.
-	other, err := sql.Open("sqlite", "file:"+dbPath+"?_txlock=immediate")
+	// Another process holding the write lock past the probe's deadline:
+	// SQLite's one write lock, or on PostgreSQL the lock of the row the
+	// probe writes.
+	driver, hold := "sqlite", ""
+	if dbtest.Postgres() {
+		driver, hold = "pgx", `UPDATE meta SET value = value WHERE key = 'ready_probe'`
+	} else {
+		dbPath = "file:" + dbPath + "?_txlock=immediate"
+	}
+	other, err := sql.Open(driver, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +85,11 @@ func TestReadyStages(t *testing.T) {
 	tx, err := other.Begin()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if hold != "" {
+		if _, err := tx.Exec(hold); err != nil {
+			t.Fatal(err)
+		}
 	}
 	wantNotReady("with the write lock held elsewhere", "database not writable")
 	if err := tx.Rollback(); err != nil {

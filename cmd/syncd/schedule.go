@@ -30,8 +30,8 @@ type scheduler struct {
 	pending map[string]bool // suppliers whose first sync has not finished
 }
 
-func newScheduler(log *slog.Logger, syncer *offers.Syncer, srcs map[string]offers.Source, interval time.Duration) (*scheduler, error) {
-	cron, err := gocron.NewScheduler(gocron.WithStopTimeout(20 * time.Second))
+func newScheduler(log *slog.Logger, syncer *offers.Syncer, srcs map[string]offers.Source, interval time.Duration, opts ...gocron.SchedulerOption) (*scheduler, error) {
+	cron, err := gocron.NewScheduler(append([]gocron.SchedulerOption{gocron.WithStopTimeout(20 * time.Second)}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
@@ -131,6 +131,16 @@ func (s *scheduler) start() { s.cron.Start() }
 func (s *scheduler) shutdown() {
 	if err := s.cron.Shutdown(); err != nil {
 		s.log.Error("scheduler shutdown", "err", err)
+	}
+}
+
+// syncAll runs every supplier's job now: a new leader syncs at once
+// rather than an interval after the last one's runs were skipped.
+func (s *scheduler) syncAll() {
+	for name, job := range s.jobs {
+		if err := job.RunNow(); err != nil {
+			s.log.Error("sync on taking the lead", "supplier", name, "err", err)
+		}
 	}
 }
 

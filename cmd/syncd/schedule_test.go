@@ -105,7 +105,7 @@ func (f *schedFixture) firstRunsDone() bool { return len(f.sched.pendingFirstRun
 
 func (f *schedFixture) runs(t *testing.T, supplier string) (ok, failed int) {
 	t.Helper()
-	const q = `SELECT coalesce(sum(ok), 0), coalesce(sum(1 - ok), 0) FROM sync_runs WHERE supplier = ?`
+	const q = `SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok) FROM sync_runs WHERE supplier = ?`
 	if err := f.db.Read.QueryRow(q, supplier).Scan(&ok, &failed); err != nil {
 		t.Fatal(err)
 	}

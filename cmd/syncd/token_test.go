@@ -11,11 +11,12 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/auth"
+	"github.com/syncd/syncd/internal/dbtest"
 )
 
 func TestTokenCommands(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "syncd.db")
+	path := dbtest.DSN(t)
 	env := map[string]string{"SYNCD_DB": path}
 	getenv := func(k string) string { return env[k] }
 	token := func(args ...string) (string, string, error) {
@@ -84,7 +85,7 @@ func TestTokenCommands(t *testing.T) {
 }
 
 func TestTokenCommandRefusesBadInput(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "syncd.db")
+	path := dbtest.DSN(t)
 	getenv := func(k string) string {
 		if k == "SYNCD_DB" {
 			return path
@@ -129,7 +130,7 @@ func TestTokenCommandRefusesBadInput(t *testing.T) {
 // time unless -rotate says the new token is the same party.
 func TestTokenCommandTiersAndNames(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "syncd.db")
+	path := dbtest.DSN(t)
 	getenv := func(k string) string {
 		if k == "SYNCD_DB" {
 			return path

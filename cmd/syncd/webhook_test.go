@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
 )
 
@@ -21,7 +21,7 @@ func TestServeWebhooks(t *testing.T) {
 	s := newSims(t)
 	ctx := context.Background()
 	env := s.env()
-	env["SYNCD_DB"] = filepath.Join(t.TempDir(), "syncd.db")
+	env["SYNCD_DB"] = dbtest.DSN(t)
 	if err := run(ctx, []string{"sync"}, func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}

@@ -36,10 +36,30 @@ const LocalURL = "postgres://postgres@127.0.0.1:5432/test"
 // PostgreSQL URL.
 func Open(t testing.TB) *syncd.DB {
 	t.Helper()
+	return open(t, DSN(t))
+}
+
+// DSN names a new, empty database for t, which syncd.Open creates (and
+// migrates) on first open: a file in t.TempDir(), or with SYNCD_TEST_DB a
+// PostgreSQL URL of a schema of t's own, dropped when t ends. Opening the
+// DSN twice is two processes on one database, as two instances would be.
+func DSN(t testing.TB) string {
+	t.Helper()
 	if u := os.Getenv(Env); syncd.IsPostgresURL(u) {
-		return open(t, NewSchema(t, u))
+		return NewSchema(t, u)
 	}
-	return open(t, filepath.Join(t.TempDir(), "syncd.db"))
+	return filepath.Join(t.TempDir(), "syncd.db")
+}
+
+// Postgres reports whether tests run on PostgreSQL (SYNCD_TEST_DB).
+func Postgres() bool { return syncd.IsPostgresURL(os.Getenv(Env)) }
+
+// SkipOnPostgres skips a test of something only SQLite has, saying why.
+func SkipOnPostgres(t testing.TB, why string) {
+	t.Helper()
+	if Postgres() {
+		t.Skip("SQLite only: " + why)
+	}
 }
 
 // OpenPostgres is Open on PostgreSQL whatever SYNCD_TEST_DB says, for

@@ -11,14 +11,15 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/offers"
 )
 
-// OpenDB opens (and migrates) the database at path, closed when the test
-// ends.
-func OpenDB(t testing.TB, path string) *syncd.DB {
+// OpenDB opens (and migrates) the database dsn names (a path or, on
+// PostgreSQL, a URL), closed when the test ends.
+func OpenDB(t testing.TB, dsn string) *syncd.DB {
 	t.Helper()
-	db, err := syncd.Open(context.Background(), path)
+	db, err := syncd.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,24 +27,47 @@ func OpenDB(t testing.TB, path string) *syncd.DB {
 	return db
 }
 
-// CopyDB writes file (a database DBFile made) into the test's directory
-// and returns its path; nil file: a path for an empty database.
-func CopyDB(t testing.TB, file []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "syncd.db")
-	if file != nil {
-		if err := os.WriteFile(path, file, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return path
+// A Fixture is a database tests start from, made once per binary
+// (sync.OnceValues) and copied for each test: migrating and syncing
+// afresh for each test would dominate their time under -race. On SQLite
+// it is the file, checkpointed into one; on PostgreSQL, which has no file
+// to copy, it is the recipe, run again in each test's schema.
+type Fixture struct {
+	file  []byte
+	build func(ctx context.Context, db *syncd.DB) error
 }
 
-// DBFile is a database file made by build, checkpointed into one file.
-// Tests make one per binary (sync.OnceValues) and copy it into each
-// test's directory: migrating and syncing afresh for each test would
-// dominate their time under -race.
-func DBFile(build func(ctx context.Context, db *syncd.DB) error) ([]byte, error) {
+// CopyDB makes a database for the test from fx and returns its DSN; a nil
+// fx: an empty database.
+func CopyDB(t testing.TB, fx *Fixture) string {
+	t.Helper()
+	dsn := dbtest.DSN(t)
+	if fx == nil {
+		return dsn
+	}
+	if fx.build != nil {
+		db := OpenDB(t, dsn)
+		if err := fx.build(context.Background(), db); err != nil {
+			t.Fatalf("build the test database: %v", err)
+		}
+		db.Close()
+		return dsn
+	}
+	if err := os.WriteFile(dsn, fx.file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dsn
+}
+
+// FileFixture is a SQLite database file as a fixture, for the tests of
+// SQLite's own files (an older version's, to migrate).
+func FileFixture(file []byte) *Fixture { return &Fixture{file: file} }
+
+// DBFile is the fixture build makes.
+func DBFile(build func(ctx context.Context, db *syncd.DB) error) (*Fixture, error) {
+	if dbtest.Postgres() {
+		return &Fixture{build: build}, nil
+	}
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "syncd-test")
 	if err != nil {
@@ -66,16 +90,20 @@ func DBFile(build func(ctx context.Context, db *syncd.DB) error) ([]byte, error)
 	if busy != 0 {
 		return nil, errors.New("wal checkpoint: busy")
 	}
-	return os.ReadFile(path)
+	file, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Fixture{file: file}, nil
 }
 
-// SyncedFile is DBFile holding the catalogs of the suppliers ss as their
+// SyncedFile is the fixture holding the catalogs of the suppliers ss as their
 // simulators serve them, synced in order and, when staleAfter is not
 // zero, linked by a catalog refresh.
-func SyncedFile(staleAfter time.Duration, ss ...Supplier) ([]byte, error) {
-	sims := Start(0, ss...)
-	defer sims.Close()
+func SyncedFile(staleAfter time.Duration, ss ...Supplier) (*Fixture, error) {
 	return DBFile(func(ctx context.Context, db *syncd.DB) error {
+		sims := Start(0, ss...)
+		defer sims.Close()
 		log := slog.New(slog.DiscardHandler)
 		if err := SyncAll(ctx, offers.NewSyncer(db, log), sims); err != nil {
 			return err
@@ -101,7 +129,7 @@ func SyncAll(ctx context.Context, syncer *offers.Syncer, sims *Sims) error {
 	return nil
 }
 
-// NewDB is an empty database, migrated, in the test's directory.
+// NewDB is an empty database, migrated, of the test's own.
 func NewDB(t testing.TB) *syncd.DB {
 	t.Helper()
 	return OpenDB(t, CopyDB(t, nil))

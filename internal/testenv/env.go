@@ -19,7 +19,7 @@ type Config struct {
 	Suppliers []Supplier
 	// File is the database to start from (a SyncedFile made once per
 	// binary); nil: an empty one.
-	File []byte
+	File *Fixture
 	// StaleAfter is the catalog's; zero: an hour.
 	StaleAfter time.Duration
 	// Clock is the order service's; nil: one standing at the start.
@@ -31,7 +31,7 @@ type Config struct {
 // Env is a database, the simulators and the catalog over them, all
 // stopped when the test ends.
 type Env struct {
-	Path    string // the database file
+	Path    string // the database's DSN: a file, or a PostgreSQL URL
 	DB      *syncd.DB
 	Sims    *Sims
 	Syncer  *offers.Syncer
