@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,12 +19,14 @@ import (
 	"github.com/syncd/syncd/api"
 	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/offers"
+	"github.com/syncd/syncd/orders"
 )
 
 // TestThreeInstancesOnePostgreSQL runs three real syncd serve processes
 // on one PostgreSQL database with the simulators: one leads, every one
 // serves the same catalog version, a rule saved through one is served by
-// all, and when the leader is killed another takes over and syncs again.
+// all, 20 concurrent submissions of one order spread across the three buy
+// once, and when the leader is killed another takes over and syncs again.
 func TestThreeInstancesOnePostgreSQL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary three times")
@@ -165,6 +169,65 @@ func TestThreeInstancesOnePostgreSQL(t *testing.T) {
 		if p := itemPrice(t, inst[name].base, shop, item); p != want {
 			t.Fatalf("%s prices %s at %d, b at %d", name, item, p, want)
 		}
+	}
+
+	// 20 submissions of one order, spread across the three at once, buy
+	// exactly once: one order everywhere, one purchase at the suppliers.
+	body, _ = json.Marshal(map[string]any{"reference": "cluster-1", "item": item, "expected_price": want,
+		"fields": map[string]string{"user_id": "12345678", "server": "2001"}})
+	ids := make(chan string, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			base := inst[names[i%len(names)]].base
+			req, _ := http.NewRequest("POST", base+"/v1/orders", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+shop)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var o orders.Order
+			b, _ := io.ReadAll(resp.Body)
+			if (resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK) || json.Unmarshal(b, &o) != nil {
+				t.Errorf("POST /v1/orders on %s: %d %s", base, resp.StatusCode, b)
+				return
+			}
+			ids <- o.ID
+		})
+	}
+	wg.Wait()
+	close(ids)
+	var orderID string
+	for id := range ids {
+		if orderID != "" && id != orderID {
+			t.Fatalf("one reference became orders %s and %s", orderID, id)
+		}
+		orderID = id
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	for _, name := range names {
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			resp, b := get(t, inst[name].base+"/v1/orders/"+orderID, shop)
+			var o orders.Order
+			if resp.StatusCode != 200 || json.Unmarshal(b, &o) != nil {
+				t.Fatalf("GET /v1/orders/%s on %s: %d %s", orderID, name, resp.StatusCode, b)
+			}
+			if o.Status == orders.Success {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("order %s on %s: %s (%s), want success", orderID, name, o.Status, o.Reason)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if bought := len(s.senpay.Transactions()) + len(s.isipay.Orders()); bought != 1 {
+		t.Fatalf("20 submissions across three instances bought %d times, want once", bought)
 	}
 
 	// Kill the leader: another takes over, and the syncs run again.
