@@ -88,8 +88,10 @@ func catalogConfig() catalog.Config {
 // demoDB is a database file with both demo catalogs synced and linked,
 // made once per test binary and copied into each test's directory.
 var demoDB = sync.OnceValues(func() (*testenv.Fixture, error) {
-	_, _, ss := testsims.Both()
-	return testenv.SyncedFile(time.Hour, ss...)
+	return testenv.SyncedFile(time.Hour, func() ([]testenv.Supplier, error) {
+		_, _, ss := testsims.Both()
+		return ss, nil
+	})
 })
 
 // newCatalogEnv starts the simulators with the demo catalogs and serves the

@@ -93,11 +93,10 @@ func consoleSims() (*testsims.Senpay, *testsims.Isipay, []testenv.Supplier, erro
 // simulators and linked, made once per test binary and copied into each
 // test's directory.
 var demoDB = sync.OnceValues(func() (*testenv.Fixture, error) {
-	_, _, ss, err := consoleSims()
-	if err != nil {
-		return nil, err
-	}
-	return testenv.SyncedFile(24*time.Hour, ss...)
+	return testenv.SyncedFile(24*time.Hour, func() ([]testenv.Supplier, error) {
+		_, _, ss, err := consoleSims()
+		return ss, err
+	})
 })
 
 // newEnv is the console over the demo catalog; opts adjust the order

@@ -97,11 +97,17 @@ func DBFile(build func(ctx context.Context, db *syncd.DB) error) (*Fixture, erro
 	return &Fixture{file: file}, nil
 }
 
-// SyncedFile is the fixture holding the catalogs of the suppliers ss as their
-// simulators serve them, synced in order and, when staleAfter is not
-// zero, linked by a catalog refresh.
-func SyncedFile(staleAfter time.Duration, ss ...Supplier) (*Fixture, error) {
+// SyncedFile is the fixture holding the catalogs of the suppliers that
+// newSuppliers makes, as their simulators serve them, synced in order
+// and, when staleAfter is not zero, linked by a catalog refresh. Each
+// build makes its own suppliers: on PostgreSQL every test runs the build
+// again, in parallel with others, and simulators keep state.
+func SyncedFile(staleAfter time.Duration, newSuppliers func() ([]Supplier, error)) (*Fixture, error) {
 	return DBFile(func(ctx context.Context, db *syncd.DB) error {
+		ss, err := newSuppliers()
+		if err != nil {
+			return err
+		}
 		sims := Start(0, ss...)
 		defer sims.Close()
 		log := slog.New(slog.DiscardHandler)
@@ -113,7 +119,7 @@ func SyncedFile(staleAfter time.Duration, ss ...Supplier) (*Fixture, error) {
 		}
 		cat := catalog.NewCatalog(db, log, sims.CatalogConfig(staleAfter))
 		defer cat.Close()
-		_, err := cat.Refresh(ctx)
+		_, err = cat.Refresh(ctx)
 		return err
 	})
 }
