@@ -205,11 +205,14 @@ func (gb *gameBalance) costsOf(g *Game) map[string][]int64 {
 // When the supplier's ceiling moves past the cost of an offer, the items
 // whose chosen offer changes are chosen again and repriced, and their
 // games re-encoded; every other item and game is shared with the current
-// snapshot. Nothing is read from SQLite.
+// snapshot. Nothing is read from the database.
+//
+// It returns once the catalog prices from every balance set before it,
+// also when this call changed nothing: the caller that did change the
+// book may still be waiting for the lock, and rebalanceLocked prices
+// whatever the book holds (games already priced with it are skipped).
 func (c *Catalog) SetBalance(ctx context.Context, supplier string, b SupplierBalance) error {
-	if !c.balances.set(supplier, b, c.cfg.BalanceMargin) {
-		return nil
-	}
+	c.balances.set(supplier, b, c.cfg.BalanceMargin)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.current.Load() == nil {
