@@ -98,17 +98,22 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The same first sync into PostgreSQL, from the same simulators before
 	// any cost changes, so the two databases are timed on one catalog in
 	// one run (and under one machine load).
-	var pgFull time.Duration
+	var (
+		pgFull time.Duration
+		pgDB   *syncd.DB
+	)
 	if *pgURL != "" {
 		stopProfile, err := startProfile(*pgProfile)
 		if err != nil {
 			return err
 		}
-		pgFull, err = pgFirstSync(ctx, *pgURL, log, srcs, offers)
+		var drop func()
+		pgFull, pgDB, drop, err = pgFirstSync(ctx, *pgURL, log, srcs, offers)
 		stopProfile()
 		if err != nil {
 			return err
 		}
+		defer drop()
 	}
 
 	// Change a share of costs at every simulator, spread across the catalog.
@@ -239,6 +244,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		if err := benchHTTP(ctx, stdout, db, log, merged, *conc, *httpFor); err != nil {
 			return err
+		}
+		if pgDB != nil {
+			// The same reads over a catalog built from PostgreSQL: they are
+			// served from the in-memory snapshot and should not differ.
+			pgCat := catalog.NewCatalog(pgDB, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour, Suppliers: names}, registered...))
+			defer pgCat.Close()
+			if _, err := pgCat.Refresh(ctx); err != nil {
+				return fmt.Errorf("catalog refresh on PostgreSQL: %w", err)
+			}
+			fmt.Fprintln(stdout, "storefront reads, catalog built from PostgreSQL:")
+			if err := benchHTTP(ctx, stdout, pgDB, log, pgCat, *conc, *httpFor); err != nil {
+				return err
+			}
 		}
 	}
 	return checkWrites()

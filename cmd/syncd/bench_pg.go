@@ -18,51 +18,60 @@ import (
 
 // pgFirstSync times the first sync of srcs into an empty database on the
 // PostgreSQL server at base: a schema of its own (bench_<random>),
-// migrated by syncd.Open and dropped afterwards, so a bench run leaves the
-// server as it found it and never meets another run's rows. It checks that
-// every one of the want offers arrived.
-func pgFirstSync(ctx context.Context, base string, log *slog.Logger, srcs map[string]offers.Source, want int) (time.Duration, error) {
+// migrated by syncd.Open, which drop closes and drops, so a bench run
+// leaves the server as it found it and never meets another run's rows. It
+// checks that every one of the want offers arrived. The database stays
+// open for the storefront reads (-http) to be measured over it too.
+func pgFirstSync(ctx context.Context, base string, log *slog.Logger, srcs map[string]offers.Source, want int) (d time.Duration, db *syncd.DB, drop func(), err error) {
 	if !syncd.IsPostgresURL(base) {
-		return 0, fmt.Errorf("-pg: %q is not a postgres:// URL", base)
+		return 0, nil, nil, fmt.Errorf("-pg: %q is not a postgres:// URL", base)
 	}
 	u, err := url.Parse(base)
 	if err != nil {
-		return 0, fmt.Errorf("-pg: %w", err)
+		return 0, nil, nil, fmt.Errorf("-pg: %w", err)
 	}
 	b := make([]byte, 8)
 	rand.Read(b)
 	schema := "bench_" + hex.EncodeToString(b)
 	admin, err := sqlx.Open("pgx", base)
 	if err != nil {
-		return 0, err
+		return 0, nil, nil, err
 	}
-	defer admin.Close()
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return 0, fmt.Errorf("create schema on %s: %w", u.Redacted(), err)
+		admin.Close()
+		return 0, nil, nil, fmt.Errorf("create schema on %s: %w", u.Redacted(), err)
 	}
-	// Dropped with a fresh context: an interrupted run still cleans up.
-	defer admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+	drop = func() {
+		if db != nil {
+			db.Close()
+		}
+		// A fresh context: an interrupted run still cleans up.
+		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 
-	db, err := syncd.Open(ctx, u.String())
-	if err != nil {
-		return 0, fmt.Errorf("open %s: %w", u.Redacted(), err)
+	if db, err = syncd.Open(ctx, u.String()); err != nil {
+		drop()
+		return 0, nil, nil, fmt.Errorf("open %s: %w", u.Redacted(), err)
 	}
-	defer db.Close()
-	d, _, err := syncAll(ctx, offers.NewSyncer(db, log), srcs)
+	d, _, err = syncAll(ctx, offers.NewSyncer(db, log), srcs)
 	if err != nil {
-		return 0, fmt.Errorf("first sync into PostgreSQL: %w", err)
+		drop()
+		return 0, nil, nil, fmt.Errorf("first sync into PostgreSQL: %w", err)
 	}
 	var n int
 	if err := db.Read.GetContext(ctx, &n, `SELECT count(*) FROM offers`); err != nil {
-		return 0, err
+		drop()
+		return 0, nil, nil, err
 	}
 	if n != want {
-		return 0, fmt.Errorf("first sync into PostgreSQL: %d offers stored, want %d", n, want)
+		drop()
+		return 0, nil, nil, fmt.Errorf("first sync into PostgreSQL: %d offers stored, want %d", n, want)
 	}
-	return d, nil
+	return d, db, drop, nil
 }
 
 // printPostgres writes the PostgreSQL row of the report, if it was run.
