@@ -19,6 +19,7 @@ import (
 
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/dbtest"
 	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
@@ -70,16 +71,43 @@ func BenchmarkOrders(b *testing.B) {
 	b.Run("paced=300/s", func(b *testing.B) { benchOrders(b, 64, 300) })
 }
 
-// benchOrders places b.N orders over conns connections; with rate > 0 an
-// order starts every 1/rate seconds (if a connection is free), otherwise
-// each connection places its next order as soon as the last is answered.
-func benchOrders(b *testing.B, conns, rate int) {
+// BenchmarkOrdersInstances is BenchmarkOrders with three instances on one
+// PostgreSQL database, as deploy/cluster runs them: three *syncd.DB on one
+// DSN, each with its own catalog, token store, orders service and API
+// server, and the storefronts' orders dealt to them in turn. Beside it,
+// instances=1 is the same code with one, so the two read as a ratio in one
+// run. PostgreSQL only (SYNCD_TEST_DB): a SQLite file has one instance.
+//
+//	SYNCD_TEST_DB=postgres://postgres@127.0.0.1:5432/test go test ./api -run '^$' -bench BenchmarkOrdersInstances -benchtime 3000x
+func BenchmarkOrdersInstances(b *testing.B) {
+	if !dbtest.Postgres() {
+		b.Skip("several instances share a PostgreSQL database (SYNCD_TEST_DB); a SQLite file has one")
+	}
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("instances=%d/conns=48", n), func(b *testing.B) { benchInstances(b, n, 48, 0) })
+	}
+}
+
+func benchOrders(b *testing.B, conns, rate int) { benchInstances(b, 1, conns, rate) }
+
+// instance is one syncd's order path: its API server, over its own
+// catalog, token store and orders service, on its own *syncd.DB.
+type instance struct {
+	url string
+	cat *catalog.Catalog
+}
+
+// benchInstances places b.N orders over conns connections, order i to
+// instance i mod n; with rate > 0 an order starts every 1/rate seconds (if
+// a connection is free), otherwise each connection places its next order
+// as soon as the last is answered.
+func benchInstances(b *testing.B, n, conns, rate int) {
 	ctx := context.Background()
 	file, err := demoDB()
 	if err != nil {
 		b.Fatal(err)
 	}
-	db := testenv.OpenDB(b, testenv.CopyDB(b, file))
+	dsn := testenv.CopyDB(b, file)
 	s, err := startSims()
 	if err != nil {
 		b.Fatal(err)
@@ -87,19 +115,6 @@ func benchOrders(b *testing.B, conns, rate int) {
 	b.Cleanup(s.close)
 	s.isipay.SetBalance(1 << 50)
 	log := slog.New(slog.DiscardHandler)
-	cat := catalog.NewCatalog(db, log, catalogConfig())
-	b.Cleanup(cat.Close)
-	if _, err := cat.Refresh(ctx); err != nil {
-		b.Fatal(err)
-	}
-	tokens, err := auth.NewStore(ctx, db, log, auth.WithAdminToken(adminToken))
-	if err != nil {
-		b.Fatal(err)
-	}
-	token, _, err := tokens.Create(ctx, "bench-shop", auth.RoleStorefront)
-	if err != nil {
-		b.Fatal(err)
-	}
 	ip := &timed{Supplier: s.sources[isipay.Name].(*isipay.Client), spent: map[string]time.Duration{}}
 	sp := &timed{Supplier: s.sources[senpay.Name].(*senpay.Client), spent: map[string]time.Duration{}}
 	ocfg := orders.Config{Suppliers: map[string]orders.Supplier{isipay.Name: ip, senpay.Name: sp}}
@@ -107,18 +122,44 @@ func benchOrders(b *testing.B, conns, rate int) {
 	// reliability-weighted routing on (a tolerance in rupiah that
 	// reaches Senpay's 86 Diamonds), its figures read as in production.
 	if v := os.Getenv("BENCH_ROUTE_RELIABILITY"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
+		amount, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			b.Fatalf("BENCH_ROUTE_RELIABILITY: %v", err)
 		}
-		ocfg.Reliability = orders.ReliabilityConfig{Amount: n, MinSamples: 20}
+		ocfg.Reliability = orders.ReliabilityConfig{Amount: amount, MinSamples: 20}
 	}
-	svc := orders.New(db, cat, log, nil, ocfg)
-	b.Cleanup(svc.Close)
-	srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, Orders: svc}, log, tokens,
-		offers.NewSyncer(db, log), cat, nil, nil))
-	b.Cleanup(srv.Close)
-	it, _ := cat.Snapshot().Item(diamonds86)
+	var (
+		insts []instance
+		token string
+	)
+	for range n {
+		db := testenv.OpenDB(b, dsn)
+		cat := catalog.NewCatalog(db, log, catalogConfig())
+		b.Cleanup(cat.Close)
+		if _, err := cat.Refresh(ctx); err != nil {
+			b.Fatal(err)
+		}
+		tokens, err := auth.NewStore(ctx, db, log, auth.WithAdminToken(adminToken))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// One storefront, known to every instance through the database.
+		if token == "" {
+			if token, _, err = tokens.Create(ctx, "bench-shop", auth.RoleStorefront); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// The instances share the suppliers' clients (one *http.Client
+		// each): separate processes would each have their own pool of
+		// connections to a supplier, which on loopback costs the same.
+		svc := orders.New(db, cat, log, nil, ocfg)
+		b.Cleanup(svc.Close)
+		srv := httptest.NewServer(New(Config{Suppliers: supplierNames, StaleAfter: time.Hour, Orders: svc}, log, tokens,
+			offers.NewSyncer(db, log), cat, nil, nil))
+		b.Cleanup(srv.Close)
+		insts = append(insts, instance{url: srv.URL, cat: cat})
+	}
+	it, _ := insts[0].cat.Snapshot().Item(diamonds86)
 	price := *it.PriceIn("public").Amount
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
@@ -148,7 +189,7 @@ func benchOrders(b *testing.B, conns, rate int) {
 				}
 				body := fmt.Sprintf(`{"reference": "bench-%s-%d", "item": %q, "fields": {"user_id": "%d", "server": "1234"}, "expected_price": %d}`,
 					run, i, diamonds86, 10000000+i, price)
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/orders", strings.NewReader(body))
+				req, _ := http.NewRequest(http.MethodPost, insts[i%n].url+"/v1/orders", strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+token)
 				req.Header.Set("Content-Type", "application/json")
 				t0 := time.Now()
@@ -188,7 +229,7 @@ func benchOrders(b *testing.B, conns, rate int) {
 	b.ReportMetric(pct(latency, 0.99), "p99-ms")
 	b.ReportMetric(pct(overhead, 0.50), "own-p50-ms")
 	b.ReportMetric(pct(overhead, 0.99), "own-p99-ms")
-	if n := len(s.isipay.Orders()) + len(s.senpay.Transactions()); n != b.N {
-		b.Fatalf("purchases: got %d, want %d", n, b.N)
+	if bought := len(s.isipay.Orders()) + len(s.senpay.Transactions()); bought != b.N {
+		b.Fatalf("purchases: got %d, want %d", bought, b.N)
 	}
 }

@@ -38,6 +38,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	conc := fs.Int("conc", 64, "concurrent connections for -http")
 	httpProfile := fs.String("httpprofile", "", "write a CPU profile of the -http runs to this file")
 	withRules := fs.Bool("rules", true, "also measure margin rules: full reprice, a one-game rule edit, a global preview")
+	pgURL := fs.String("pg", "", "also time the first sync into PostgreSQL at this URL (postgres://…), in a schema of its own dropped after")
+	pgProfile := fs.String("pgprofile", "", "write a CPU profile of the first sync into PostgreSQL to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of each phase to PREFIX-NN-phase.pb.gz, and one of its largest live heap to PREFIX-NN-phase-peak.pb.gz")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,6 +95,26 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, r := range fullRes {
 		offers += r.Seen
 	}
+	// The same first sync into PostgreSQL, from the same simulators before
+	// any cost changes, so the two databases are timed on one catalog in
+	// one run (and under one machine load).
+	var (
+		pgFull time.Duration
+		pgDB   *syncd.DB
+	)
+	if *pgURL != "" {
+		stopProfile, err := startProfile(*pgProfile)
+		if err != nil {
+			return err
+		}
+		var drop func()
+		pgFull, pgDB, drop, err = pgFirstSync(ctx, *pgURL, log, srcs, offers)
+		stopProfile()
+		if err != nil {
+			return err
+		}
+		defer drop()
+	}
 
 	// Change a share of costs at every simulator, spread across the catalog.
 	want, err := sims.change(*changed)
@@ -135,6 +157,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		printSyncs(tw, len(srcs), *groups**per, offers, full, re, floor, want, written, rowsTouched)
+		printPostgres(tw, full, pgFull)
 		fmt.Fprintf(tw, "peak RSS of syncd after the syncs (simulators in another process)\t%d MB\n", rssSyncs>>20)
 		tw.Flush()
 		return checkWrites()
@@ -197,6 +220,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	printSyncs(tw, len(srcs), *groups**per, offers, full, re, floor, want, written, rowsTouched)
+	printPostgres(tw, full, pgFull)
 	fmt.Fprintf(tw, "catalog: first refresh (match and link %d offers, choose, encode)\t%s\t(%d items, %d games)\n", offers, firstRefresh.Round(time.Millisecond), items, games)
 	fmt.Fprintf(tw, "catalog: refresh (load, choose, encode)\t%s\n", refresh.Round(time.Millisecond))
 	fmt.Fprintf(tw, "catalog: peak Go heap during first refresh / refresh\t%d MB / %d MB\t(objects, live and not yet collected)\n", mem.heapOf("first refresh")>>20, mem.heapOf("refresh")>>20)
@@ -220,6 +244,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		if err := benchHTTP(ctx, stdout, db, log, merged, *conc, *httpFor); err != nil {
 			return err
+		}
+		if pgDB != nil {
+			// The same reads over a catalog built from PostgreSQL: they are
+			// served from the in-memory snapshot and should not differ.
+			pgCat := catalog.NewCatalog(pgDB, log, suppliers.CatalogConfig(catalog.Config{StaleAfter: time.Hour, Suppliers: names}, registered...))
+			defer pgCat.Close()
+			if _, err := pgCat.Refresh(ctx); err != nil {
+				return fmt.Errorf("catalog refresh on PostgreSQL: %w", err)
+			}
+			fmt.Fprintln(stdout, "storefront reads, catalog built from PostgreSQL:")
+			if err := benchHTTP(ctx, stdout, pgDB, log, pgCat, *conc, *httpFor); err != nil {
+				return err
+			}
 		}
 	}
 	return checkWrites()
