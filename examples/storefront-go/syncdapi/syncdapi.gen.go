@@ -1579,6 +1579,18 @@ type ItemView struct {
 // ItemViewCurrency defines model for ItemView.Currency.
 type ItemViewCurrency string
 
+// Leadership Which syncd instance answered, and which leads the instances sharing its database: the leader alone runs syncs, status polls, balance checks, the outbox and repricing at rule windows. On SQLite the one instance leads, at epoch 0.
+type Leadership struct {
+	// Epoch raised each time an instance takes the lead
+	Epoch int64 `json:"epoch"`
+
+	// Instance the answering instance (SYNCD_INSTANCE, or host name and process id)
+	Instance string `json:"instance"`
+
+	// Leader the leading instance as the database records it; empty before any took the lead
+	Leader string `json:"leader"`
+}
+
 // LinkGame defines model for LinkGame.
 type LinkGame struct {
 	// Game the canonical game the supplier game is part of; the game it is in confirms it there
@@ -11273,7 +11285,9 @@ type ListSuppliersResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Suppliers []SupplierEntry `json:"suppliers"`
+		// Leadership Which syncd instance answered, and which leads the instances sharing its database: the leader alone runs syncs, status polls, balance checks, the outbox and repricing at rule windows. On SQLite the one instance leads, at epoch 0.
+		Leadership *Leadership     `json:"leadership,omitempty"`
+		Suppliers  []SupplierEntry `json:"suppliers"`
 	}
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
@@ -11283,7 +11297,9 @@ type ListSuppliersResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListSuppliersResponse) GetJSON200() *struct {
-	Suppliers []SupplierEntry `json:"suppliers"`
+	// Leadership Which syncd instance answered, and which leads the instances sharing its database: the leader alone runs syncs, status polls, balance checks, the outbox and repricing at rule windows. On SQLite the one instance leads, at epoch 0.
+	Leadership *Leadership     `json:"leadership,omitempty"`
+	Suppliers  []SupplierEntry `json:"suppliers"`
 } {
 	return r.JSON200
 }
@@ -11344,6 +11360,8 @@ type SyncSupplierResponse struct {
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -11373,6 +11391,11 @@ func (r SyncSupplierResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r SyncSupplierResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SyncSupplierResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15524,7 +15547,9 @@ func ParseListSuppliersResponse(rsp *http.Response) (*ListSuppliersResponse, err
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Suppliers []SupplierEntry `json:"suppliers"`
+			// Leadership Which syncd instance answered, and which leads the instances sharing its database: the leader alone runs syncs, status polls, balance checks, the outbox and repricing at rule windows. On SQLite the one instance leads, at epoch 0.
+			Leadership *Leadership     `json:"leadership,omitempty"`
+			Suppliers  []SupplierEntry `json:"suppliers"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -15602,6 +15627,13 @@ func ParseSyncSupplierResponse(rsp *http.Response) (*SyncSupplierResponse, error
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
