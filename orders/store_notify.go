@@ -108,19 +108,20 @@ func nextDelivery(ctx context.Context, q sqlx.QueryerContext) (sql.NullString, e
 // recordDelivery stores the outcome of a delivery's attempt: delivered at
 // at, given up at at with msg, or retried at at with msg.
 func recordDelivery(ctx context.Context, ex sqlx.ExecerContext, id int64, attempt int, outcome, at, msg string) error {
-	const (
-		done   = `UPDATE notify_outbox SET attempts = ?, next_at = NULL, delivered_at = ?, last_error = '' WHERE id = ?`
-		failed = `UPDATE notify_outbox SET attempts = ?, next_at = NULL, failed_at = ?, last_error = ? WHERE id = ?`
-		retry  = `UPDATE notify_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`
-	)
+	return recordAttempt(ctx, ex, "notify_outbox", id, attempt, outcome, at, msg)
+}
+
+// recordAttempt stores an attempt's outcome in outbox (notify_outbox or
+// alert_outbox, which share these columns).
+func recordAttempt(ctx context.Context, ex sqlx.ExecerContext, outbox string, id int64, attempt int, outcome, at, msg string) error {
 	var err error
 	switch outcome {
 	case DeliveryDelivered:
-		_, err = ex.ExecContext(ctx, done, attempt, at, id)
+		_, err = ex.ExecContext(ctx, `UPDATE `+outbox+` SET attempts = ?, next_at = NULL, delivered_at = ?, last_error = '' WHERE id = ?`, attempt, at, id)
 	case DeliveryFailed:
-		_, err = ex.ExecContext(ctx, failed, attempt, at, msg, id)
+		_, err = ex.ExecContext(ctx, `UPDATE `+outbox+` SET attempts = ?, next_at = NULL, failed_at = ?, last_error = ? WHERE id = ?`, attempt, at, msg, id)
 	default:
-		_, err = ex.ExecContext(ctx, retry, attempt, at, msg, id)
+		_, err = ex.ExecContext(ctx, `UPDATE `+outbox+` SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`, attempt, at, msg, id)
 	}
 	return err
 }
@@ -214,21 +215,7 @@ func nextAlert(ctx context.Context, q sqlx.QueryerContext) (sql.NullString, erro
 
 // recordAlert stores the outcome of an alert's attempt, as recordDelivery.
 func recordAlert(ctx context.Context, ex sqlx.ExecerContext, id int64, attempt int, outcome, at, msg string) error {
-	const (
-		done   = `UPDATE alert_outbox SET attempts = ?, next_at = NULL, delivered_at = ?, last_error = '' WHERE id = ?`
-		failed = `UPDATE alert_outbox SET attempts = ?, next_at = NULL, failed_at = ?, last_error = ? WHERE id = ?`
-		retry  = `UPDATE alert_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`
-	)
-	var err error
-	switch outcome {
-	case DeliveryDelivered:
-		_, err = ex.ExecContext(ctx, done, attempt, at, id)
-	case DeliveryFailed:
-		_, err = ex.ExecContext(ctx, failed, attempt, at, msg, id)
-	default:
-		_, err = ex.ExecContext(ctx, retry, attempt, at, msg, id)
-	}
-	return err
+	return recordAttempt(ctx, ex, "alert_outbox", id, attempt, outcome, at, msg)
 }
 
 // pendingAlerts counts the alerts waiting to be delivered.
