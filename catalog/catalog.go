@@ -194,12 +194,14 @@ func (c *Catalog) refreshLocked(ctx context.Context, cause string) (*Snapshot, e
 func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string, start time.Time) error {
 	prev := c.current.Load()
 	ch := diff(prev, snap)
+	var history []change
 	switch {
 	case c.adopt != nil:
 		// Another instance published this version: serve it as its own.
 		snap.seal(c.adopt.Version, c.adopt.BuiltAt, c.adopt.Epoch)
 	case prev != nil && ch.empty():
 		snap.Version, snap.BuiltAt, snap.epoch, snap.catalog = prev.Version, prev.BuiltAt, prev.epoch, prev.catalog
+		history = prev.changes
 	default:
 		version, err := c.nextVersion(ctx)
 		if err != nil {
@@ -213,10 +215,13 @@ func (c *Catalog) publish(ctx context.Context, snap *Snapshot, cause string, sta
 		if err := c.recordVersion(ctx, snap, ch); err != nil {
 			return err
 		}
+		history = extendHistory(prev, ch, c.cfg.History)
 	}
-	history, err := c.loadHistory(ctx, snap.Version)
-	if err != nil {
-		return err
+	if history == nil {
+		var err error
+		if history, err = c.loadHistory(ctx, snap.Version); err != nil {
+			return err
+		}
 	}
 	// The version being served is the feed's newest; the rows before it
 	// are the changes of the versions before.

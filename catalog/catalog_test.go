@@ -439,3 +439,42 @@ func TestChangesFeed(t *testing.T) {
 		t.Fatal("an unchanged item's ETag changed")
 	}
 }
+
+// TestChangesFeedCarriedForward: a publish extends the served feed in
+// memory instead of reading it back; across more versions than the feed
+// spans, and a refresh that changes nothing, it stays what the database
+// would give.
+func TestChangesFeedCarriedForward(t *testing.T) {
+	h := newHarness(t, Config{History: 4})
+	h.round()
+	ctx := context.Background()
+	for i := range 9 {
+		h.m.offer("isipay", "MLBB_ID_86").Cost = decimal.NewFromInt(int64(19000 + 100*i))
+		h.clk.advance(time.Minute)
+		snap := h.round()
+		if i == 4 {
+			h.clk.advance(time.Minute)
+			if snap = h.round(); snap.Version != h.cat.Snapshot().Version {
+				t.Fatal("unchanged refresh moved the version")
+			}
+		}
+		fromDB, err := h.cat.loadHistory(ctx, snap.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := feedText(snap.changes), feedText(fromDB); got != want {
+			t.Fatalf("version %d: feed in memory\n%s\nwant, as recorded\n%s", snap.Version, got, want)
+		}
+		if len(snap.changes) != min(4, i+2) {
+			t.Fatalf("version %d: feed spans %d versions, want %d", snap.Version, len(snap.changes), min(4, i+2))
+		}
+	}
+}
+
+func feedText(cs []change) string {
+	var b strings.Builder
+	for _, c := range cs {
+		fmt.Fprintf(&b, "%d<-%d items=%v games=%v merged=%v\n", c.Version, c.Base, c.Items, c.Games, c.Merged)
+	}
+	return b.String()
+}

@@ -120,6 +120,24 @@ func (c *Catalog) loadHistory(ctx context.Context, upTo int64) ([]change, error)
 	return out, nil
 }
 
+// extendHistory is prev's changes feed with ch, the version recorded just
+// after prev's, appended, keeping the newest limit versions, as loadHistory
+// would read them back: a publish under a stream of webhooks then reads
+// no rows. It is nil, to be read from the database, when another
+// instance recorded a version in between or prev has no feed.
+func extendHistory(prev *Snapshot, ch change, limit int) []change {
+	if prev == nil || ch.Version != prev.Version+1 {
+		return nil
+	}
+	n := len(prev.changes)
+	if n == 0 || prev.changes[n-1].Version != prev.Version {
+		return nil
+	}
+	keep := prev.changes[max(0, n+1-limit):]
+	// A new array: prev's feed is part of a published snapshot.
+	return append(slices.Clip(keep), ch)
+}
+
 // Follow keeps this instance at the newest version any instance
 // recorded, until ctx ends: it checks at every wake (a NOTIFY) and every
 // interval. A version it does not serve is rebuilt from the database and
