@@ -1,11 +1,13 @@
 package offers
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -71,19 +73,90 @@ type CostUpdate struct {
 // each. It returns the ids of the offers whose cost or hold moved: the
 // offers whose items need repricing. Changes are checked by the caller.
 func (s *Store) StoreCosts(ctx context.Context, supplier string, changes []CostChange, at time.Time, up *CostUpdate) ([]int64, error) {
-	const get = `SELECT id, cost, cost_raw, cost_at, confirmed_cost, held_since, held_source FROM offers WHERE supplier = ? AND code = ?`
-	const set = `UPDATE offers SET cost = ?, cost_raw = ?, cost_at = ?, updated_at = ?,
-		confirmed_cost = ?, held_since = ?, held_source = ? WHERE id = ?`
-	const history = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at) VALUES (?, ?, ?, ?, 'webhook', ?)`
+	return s.StoreCostBatches(ctx, []CostBatch{{Supplier: supplier, Changes: changes, At: at, Update: up}})
+}
+
+// CostBatch is one delivery's cost changes for StoreCostBatches: a
+// supplier's changes true as of At, and where to say what became of each.
+type CostBatch struct {
+	Supplier string
+	Changes  []CostChange
+	At       time.Time
+	Update   *CostUpdate
+}
+
+// StoreCostBatches writes several deliveries' cost changes in one
+// transaction, each as StoreCosts would have in its own, one after the
+// other in the order given (of two changes to one offer, the later
+// delivery's is judged against the earlier's). It returns the ids of the
+// offers whose cost or hold moved, in all of them.
+func (s *Store) StoreCostBatches(ctx context.Context, batches []CostBatch) ([]int64, error) {
 	tx, err := s.db.Write.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	atText, now := syncd.FormatTime(at), syncd.FormatTime(s.now())
+	if s.db.Dialect() == syncd.Postgres {
+		if err := lockCostRows(ctx, tx, batches); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
 	var moved []int64
 	var events []CostHoldEvent
-	for _, ch := range changes {
+	for _, b := range batches {
+		if moved, events, err = s.storeCosts(ctx, tx, b, now, moved, events); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	for _, ev := range events {
+		logHoldEvent(s.log, ev)
+		s.holdEvent(ev.Supplier, ev.Event)
+	}
+	return moved, nil
+}
+
+// lockCostRows takes the row locks of every offer the batches name, in
+// one order (supplier, code) whatever the order of the changes: two
+// transactions storing overlapping changes then wait for each other
+// instead of deadlocking. SQLite needs none: its transaction holds the
+// one write lock.
+func lockCostRows(ctx context.Context, tx *sqlx.Tx, batches []CostBatch) error {
+	type key struct{ supplier, code string }
+	var keys []key
+	for _, b := range batches {
+		for _, ch := range b.Changes {
+			keys = append(keys, key{b.Supplier, ch.Code})
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.supplier, b.supplier), cmp.Compare(a.code, b.code))
+	})
+	keys = slices.Compact(keys)
+	const q = `SELECT id FROM offers WHERE supplier = ? AND code = ? FOR UPDATE`
+	for _, k := range keys {
+		var id int64
+		err := tx.QueryRowContext(ctx, q, k.supplier, k.code).Scan(&id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("lock offer %s/%s: %w", k.supplier, k.code, err)
+		}
+	}
+	return nil
+}
+
+// storeCosts writes one delivery's changes in tx, appending to moved the
+// offers whose cost or hold moved and to events the cost guard's events.
+func (s *Store) storeCosts(ctx context.Context, tx *sqlx.Tx, b CostBatch, now time.Time, moved []int64, events []CostHoldEvent) ([]int64, []CostHoldEvent, error) {
+	const get = `SELECT id, cost, cost_raw, cost_at, confirmed_cost, held_since, held_source FROM offers WHERE supplier = ? AND code = ?`
+	const set = `UPDATE offers SET cost = ?, cost_raw = ?, cost_at = ?, updated_at = ?,
+		confirmed_cost = ?, held_since = ?, held_source = ? WHERE id = ?`
+	const history = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at) VALUES (?, ?, ?, ?, 'webhook', ?)`
+	supplier, up := b.Supplier, b.Update
+	atText, nowText := syncd.FormatTime(b.At), syncd.FormatTime(now)
+	for _, ch := range b.Changes {
 		var id, cost int64
 		var raw, costAt string
 		var hold holdColumns
@@ -95,7 +168,7 @@ func (s *Store) StoreCosts(ctx context.Context, supplier string, changes []CostC
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("cost of %s/%s: %w", supplier, ch.Code, err)
+			return nil, nil, fmt.Errorf("cost of %s/%s: %w", supplier, ch.Code, err)
 		}
 		if costAt > atText {
 			up.Stale = append(up.Stale, ch.Code)
@@ -111,14 +184,14 @@ func (s *Store) StoreCosts(ctx context.Context, supplier string, changes []CostC
 		}
 		was := hold.state(cost)
 		next, ev := s.guard.decide(was, newCost, sourceWebhook)
-		h := hold.after(next, ev, sourceWebhook, now)
-		if _, err := tx.ExecContext(ctx, set, newCost, newRaw, atText, now, h.confirmed, h.since, h.source, id); err != nil {
-			return nil, fmt.Errorf("set cost of %s/%s: %w", supplier, ch.Code, err)
+		h := hold.after(next, ev, sourceWebhook, nowText)
+		if _, err := tx.ExecContext(ctx, set, newCost, newRaw, atText, nowText, h.confirmed, h.since, h.source, id); err != nil {
+			return nil, nil, fmt.Errorf("set cost of %s/%s: %w", supplier, ch.Code, err)
 		}
 		if ev != "" {
-			e := was.event(ev, newCost, sourceWebhook, s.now())
+			e := was.event(ev, newCost, sourceWebhook, now)
 			if _, err := recordHoldEvent(ctx, tx, id, e); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			e.Offer, e.Supplier, e.Code = id, supplier, ch.Code
 			events = append(events, e)
@@ -133,22 +206,15 @@ func (s *Store) StoreCosts(ctx context.Context, supplier string, changes []CostC
 			up.Unchanged = append(up.Unchanged, ch.Code)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, history, id, cost, newCost, newRaw, now); err != nil {
-			return nil, fmt.Errorf("cost history of %s/%s: %w", supplier, ch.Code, err)
+		if _, err := tx.ExecContext(ctx, history, id, cost, newCost, newRaw, nowText); err != nil {
+			return nil, nil, fmt.Errorf("cost history of %s/%s: %w", supplier, ch.Code, err)
 		}
 		up.Applied = append(up.Applied, ch.Code)
 		if ev == "" {
 			moved = append(moved, id)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	for _, ev := range events {
-		logHoldEvent(s.log, ev)
-		s.holdEvent(supplier, ev.Event)
-	}
-	return moved, nil
+	return moved, events, nil
 }
 
 // CostHolds lists the offers whose cost is held, longest held first. It
