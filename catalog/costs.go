@@ -19,24 +19,85 @@ import (
 // limits is stored and held: the offer is not sold until a sync confirms
 // it or a merchandiser accepts it.
 func (c *Catalog) ApplyCosts(ctx context.Context, supplier string, changes []offers.CostChange, at time.Time) (*offers.CostUpdate, error) {
-	up := &offers.CostUpdate{Applied: []string{}, Unchanged: []string{}, Stale: []string{}, Unknown: []string{}, Discrepancies: []string{},
-		Held: []string{}, Released: []string{}}
-	for _, ch := range changes {
-		if ch.Code == "" || ch.New.IsNegative() || ch.New.GreaterThan(decimal.NewFromInt(1<<53)) {
-			return nil, fmt.Errorf("%w: cost change %q to %s", ErrInvalid, ch.Code, ch.New)
-		}
-	}
-	moved, err := c.offers.StoreCosts(ctx, supplier, changes, at, up)
+	rs, err := c.ApplyCostBatches(ctx, []CostDelivery{{Supplier: supplier, Changes: changes, At: at}})
 	if err != nil {
 		return nil, err
 	}
+	return rs[0].Update, rs[0].Err
+}
+
+// CostDelivery is one delivery's cost changes: a supplier's, true as of
+// At.
+type CostDelivery struct {
+	Supplier string
+	Changes  []offers.CostChange
+	At       time.Time
+}
+
+// CostResult is what became of one delivery of a batch: its update, or
+// Err (wrapping ErrInvalid) for a delivery refused whole, which changed
+// nothing.
+type CostResult struct {
+	Update *offers.CostUpdate
+	Err    error
+}
+
+// ApplyCostBatches applies several deliveries as ApplyCosts would have
+// one after the other, with their costs stored in one transaction and
+// their games repriced together once: the webhook inbox's group commit.
+// A delivery refused whole does not hold up the others; an error
+// returned stored nothing of any (or stored the costs and failed to
+// reprice, which the next delivery or sync makes good).
+func (c *Catalog) ApplyCostBatches(ctx context.Context, ds []CostDelivery) ([]CostResult, error) {
+	rs := make([]CostResult, len(ds))
+	var batches []offers.CostBatch
+	for i, d := range ds {
+		if err := checkCosts(d.Changes); err != nil {
+			rs[i].Err = err
+			continue
+		}
+		rs[i].Update = &offers.CostUpdate{Applied: []string{}, Unchanged: []string{}, Stale: []string{}, Unknown: []string{},
+			Discrepancies: []string{}, Held: []string{}, Released: []string{}}
+		batches = append(batches, offers.CostBatch{Supplier: d.Supplier, Changes: d.Changes, At: d.At, Update: rs[i].Update})
+	}
+	if len(batches) == 0 {
+		return rs, nil
+	}
+	moved, err := c.offers.StoreCostBatches(ctx, batches)
+	if err != nil {
+		return nil, err
+	}
+	version, err := c.repriceMoved(ctx, moved)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if r.Update != nil {
+			r.Update.Version = version
+		}
+	}
+	return rs, nil
+}
+
+// checkCosts refuses a delivery with a change no cost can be.
+func checkCosts(changes []offers.CostChange) error {
+	for _, ch := range changes {
+		if ch.Code == "" || ch.New.IsNegative() || ch.New.GreaterThan(decimal.NewFromInt(1<<53)) {
+			return fmt.Errorf("%w: cost change %q to %s", ErrInvalid, ch.Code, ch.New)
+		}
+	}
+	return nil
+}
+
+// repriceMoved reprices the games of the offers whose costs moved and
+// returns the version that serves them.
+func (c *Catalog) repriceMoved(ctx context.Context, moved []int64) (int64, error) {
 	prev := c.current.Load()
 	if prev == nil {
-		return up, nil // the first build will price them
+		return 0, nil // the first build will price them
 	}
-	up.Version = prev.Version
 	if len(moved) == 0 {
-		return up, nil
+		return prev.Version, nil
 	}
 	games, full := map[string]bool{}, false
 	for _, id := range moved {
@@ -53,16 +114,15 @@ func (c *Catalog) ApplyCosts(ctx context.Context, supplier string, changes []off
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.costsDone >= batch {
-		up.Version = c.current.Load().Version // repriced with someone else's batch
-		return up, nil
+		return c.current.Load().Version, nil // repriced with someone else's batch
 	}
 	games, full, batch = c.costQueue.take()
 	if len(games) == 0 && !full {
 		c.costsDone = batch
-		up.Version = c.current.Load().Version
-		return up, nil
+		return c.current.Load().Version, nil
 	}
 	var snap *Snapshot
+	var err error
 	if full || c.rulesOwed {
 		snap, err = c.refreshLocked(ctx, "webhook")
 	} else {
@@ -75,11 +135,10 @@ func (c *Catalog) ApplyCosts(ctx context.Context, supplier string, changes []off
 		// The costs are stored; requeue their games so the next delivery
 		// (or the next sync) reprices them.
 		c.costQueue.add(games, full)
-		return nil, err
+		return 0, err
 	}
 	c.costsDone = batch
-	up.Version = snap.Version
-	return up, nil
+	return snap.Version, nil
 }
 
 // costQueue gathers the games whose costs webhooks stored, until a
