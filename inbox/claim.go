@@ -148,3 +148,78 @@ func (c *claim) finish(ctx context.Context, in *Inbox, id int64, out Outcome) er
 	}
 	return nil
 }
+
+// claimBatch claims the deliveries ids for one batch (claimDelivery's
+// batch form): on PostgreSQL one transaction holding every row, taken in
+// id order so two instances' batches never deadlock, with the outcome of
+// each one another instance processed meanwhile. On SQLite, where nothing
+// else processes them, nothing is held and none is done.
+func (in *Inbox) claimBatch(ctx context.Context, ids []int64) (c *claim, done map[int64]Outcome, err error) {
+	if c, err = in.begin(ctx); err != nil {
+		return nil, nil, err
+	}
+	if c.tx == nil {
+		return c, nil, nil
+	}
+	q, args, err := sqlx.In(`SELECT id, processed_at, outcome FROM webhook_inbox WHERE id IN (?) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		c.release()
+		return nil, nil, err
+	}
+	var rows []struct {
+		ID        int64          `db:"id"`
+		Processed sql.NullString `db:"processed_at"`
+		Outcome   string         `db:"outcome"`
+	}
+	if err := c.tx.SelectContext(ctx, &rows, q, args...); err != nil {
+		c.release()
+		return nil, nil, fmt.Errorf("claim webhooks: %w", err)
+	}
+	for _, r := range rows {
+		if !r.Processed.Valid {
+			continue
+		}
+		var out Outcome
+		if err := json.Unmarshal([]byte(r.Outcome), &out); err != nil {
+			c.release()
+			return nil, nil, fmt.Errorf("webhook %d: outcome: %w", r.ID, err)
+		}
+		if done == nil {
+			done = map[int64]Outcome{}
+		}
+		done[r.ID] = out
+	}
+	return c, done, nil
+}
+
+// processedMark is a delivery's outcome (JSON), to be marked processed.
+type processedMark struct {
+	id      int64
+	outcome string
+}
+
+// finishAll marks deliveries processed in one transaction (the claim's,
+// on PostgreSQL) and ends the claim.
+func (c *claim) finishAll(ctx context.Context, in *Inbox, marks []processedMark) error {
+	defer c.release()
+	at := syncd.FormatTime(in.now())
+	tx := c.tx
+	if tx == nil {
+		var err error
+		if tx, err = in.db.Write.BeginTxx(ctx, nil); err != nil {
+			return fmt.Errorf("mark webhooks processed: %w", err)
+		}
+		defer tx.Rollback()
+	}
+	for _, m := range marks {
+		if err := markProcessed(ctx, tx, m.id, at, m.outcome); err != nil {
+			return err
+		}
+	}
+	err := tx.Commit()
+	c.tx = nil
+	if err != nil {
+		return fmt.Errorf("mark webhooks processed: %w", err)
+	}
+	return nil
+}

@@ -4,18 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
+	"github.com/syncd/syncd/internal/group"
 	"github.com/syncd/syncd/internal/keylock"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
@@ -80,14 +78,21 @@ type Inbox struct {
 	// is serialised by its digest, so a redelivery racing the first waits
 	// and is answered with its outcome.
 	mu        sync.RWMutex
-	keys      keylock.Map   // one body applied at a time
-	claims    chan struct{} // the claims held on PostgreSQL (claim.go), at most maxClaims
+	keys      keylock.Map               // one body applied at a time
+	stores    *group.Batcher[*storeJob] // the group commit of storing (batch.go)
+	costs     *group.Batcher[*costJob]  // the group commit of cost updates
+	claims    chan struct{}             // the claims held on PostgreSQL (claim.go), at most maxClaims
 	pruneMu   sync.Mutex
 	lastPrune time.Time
 
 	// afterStore, in tests, stands for a crash between storing a
 	// delivery and applying it: an error stops Receive there.
 	afterStore func(id int64) error
+	// In tests: beforeBatch is told of each batch a group commit runs
+	// ("store" or "costs") and its size, before it runs; storeFails
+	// stands for a body the database refuses to store.
+	beforeBatch func(stage string, n int)
+	storeFails  func(body []byte) error
 }
 
 // Option configures an Inbox.
@@ -118,6 +123,7 @@ func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, hooks map[string]
 	for _, o := range opts {
 		o(in)
 	}
+	in.newBatchers()
 	return in
 }
 
@@ -132,6 +138,10 @@ func New(db *syncd.DB, cat *catalog.Catalog, log *slog.Logger, hooks map[string]
 // deliveries arrive in is the order their costs are believed in, and a
 // cost a sync fetched after a delivery arrived wins over it.
 //
+// Deliveries received together are stored together, in one durable
+// commit, and cost updates applied together (batch.go): each is answered
+// once its batch is written.
+//
 // Once stored, a delivery is applied even if ctx is cancelled (the sender
 // hung up): it is ours now. An error after storing leaves it pending for
 // the sender's redelivery or for Replay at the next start.
@@ -142,13 +152,18 @@ func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remo
 	}
 	in.mu.RLock()
 	defer in.mu.RUnlock()
-	sum := sha256.Sum256(body)
-	unlock := in.keys.Lock(supplier + "/" + hex.EncodeToString(sum[:]))
+	// One body at a time: a redelivery racing the first waits, then
+	// finds it processed. The batches then never hold one body twice.
+	unlock := in.keys.Lock(supplier + "/" + digestOf(body))
 	defer unlock()
-	d, err := in.store(ctx, supplier, ev.Type, body, remote)
-	if err != nil {
+	sj := &storeJob{supplier: supplier, kind: ev.Type, body: body, remote: remote}
+	if err := in.stores.Do(sj); err != nil {
 		return Result{}, err
 	}
+	if sj.err != nil {
+		return Result{}, sj.err
+	}
+	d := sj.d
 	res := Result{ID: d.id, Kind: ev.Type, Duplicate: d.duplicate}
 	if d.processed {
 		res.Outcome = d.outcome
@@ -159,6 +174,23 @@ func (in *Inbox) Receive(ctx context.Context, supplier string, body []byte, remo
 		if err := in.afterStore(d.id); err != nil {
 			return res, err
 		}
+	}
+	if ev.Order == nil {
+		// A cost update: applied with the others of its batch.
+		cj := &costJob{supplier: supplier, ev: ev, d: d}
+		if err := in.costs.Do(cj); err != nil {
+			return res, err
+		}
+		if cj.err != nil {
+			return res, fmt.Errorf("webhook %s/%d: %w", supplier, d.id, cj.err)
+		}
+		res.Outcome = cj.out
+		if cj.elsewhere {
+			in.log.Info("webhook applied by another instance", "supplier", supplier, "kind", ev.Type, "inbox_id", d.id, "remote", remote)
+			return res, nil
+		}
+		in.logOutcome(supplier, ev.Type, d.id, remote, cj.out)
+		return res, nil
 	}
 	ctx = context.WithoutCancel(ctx)
 	c, processed, out, err := in.claimDelivery(ctx, d)
@@ -256,62 +288,10 @@ type delivery struct {
 	outcome    Outcome
 }
 
-// store inserts the delivery, or finds the earlier one with the same
-// body, and now and then deletes expired processed deliveries.
-func (in *Inbox) store(ctx context.Context, supplier, kind string, body []byte, remote string) (delivery, error) {
+// digestOf is a body's SHA-256, in hex: a delivery's identity.
+func digestOf(body []byte) string {
 	sum := sha256.Sum256(body)
-	digest := hex.EncodeToString(sum[:])
-	now := in.now()
-	// Durable: once stored, a delivery is answered and never asked for
-	// again, so it must survive a power cut. Applying it need not: the
-	// WAL keeps commits in order, so a lost apply is a lost mark too, and
-	// Replay applies the delivery again.
-	pruned := false
-	d := delivery{receivedAt: now}
-	err := in.db.InDurableTx(ctx, func(tx *sqlx.Tx) error {
-		in.pruneMu.Lock()
-		due := now.Sub(in.lastPrune) >= pruneEvery
-		in.pruneMu.Unlock()
-		if due {
-			n, err := pruneProcessed(ctx, tx, syncd.FormatTime(now.Add(-in.retention)))
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				in.log.Info("webhook inbox pruned", "deleted", n, "older_than", in.retention)
-			}
-			pruned = true
-		}
-		id, inserted, err := insertDelivery(ctx, tx, supplier, kind, digest, body, remote, syncd.FormatTime(now))
-		if err != nil || inserted {
-			d.id = id
-			return err
-		}
-		d.duplicate = true
-		e, err := earlierDelivery(ctx, tx, supplier, digest)
-		if err != nil {
-			return err
-		}
-		d.id = e.ID
-		if d.receivedAt, err = syncd.ParseTime(e.ReceivedAt); err != nil {
-			return fmt.Errorf("webhook %s/%d: received_at %q: %w", supplier, d.id, e.ReceivedAt, err)
-		}
-		if d.processed = e.Processed.Valid; d.processed {
-			if err := json.Unmarshal([]byte(e.Outcome), &d.outcome); err != nil {
-				return fmt.Errorf("webhook %s/%d: outcome: %w", supplier, d.id, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return delivery{}, err
-	}
-	if pruned {
-		in.pruneMu.Lock()
-		in.lastPrune = now
-		in.pruneMu.Unlock()
-	}
-	return d, nil
+	return hex.EncodeToString(sum[:])
 }
 
 // apply does what a delivery says, dated as of received.

@@ -52,6 +52,17 @@ func New[T any](max int, run func(batch []T)) *Batcher[T] {
 	return &Batcher[T]{run: run, max: max}
 }
 
+// Queued is how many items wait for a batch (not counting a running
+// one's).
+func (b *Batcher[T]) Queued() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.busy {
+		return 0
+	}
+	return len(b.queue)
+}
+
 // Do queues item and returns once a batch holding it has run: at once,
 // run by this caller, if nothing is running; otherwise after the batch
 // before it. It returns ErrAbandoned if that batch's run panicked in
