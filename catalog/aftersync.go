@@ -100,3 +100,86 @@ func (c *Catalog) repriceGamesLocked(ctx context.Context, prev *Snapshot, games 
 	}
 	return snap, nil
 }
+
+// repriceItemsLocked reprices the given items, which a cost webhook moved,
+// and publishes a snapshot derived from prev in which their games keep
+// every other item as prev serves it: a cost moves only its offer's item
+// (which offer sells it, at what price), and reading and choosing a whole
+// game for each delivery was most of a webhook's time. Their games' forms
+// and settings are read afresh, as a game's reprice does. Where the items
+// do not fit prev's games (too many to read by id, an item prev does not
+// serve), their games are repriced whole.
+func (c *Catalog) repriceItemsLocked(ctx context.Context, prev *Snapshot, items map[string]bool,
+	health map[string]offers.Health, now time.Time, cause string) (*Snapshot, error) {
+	games := map[string]bool{}
+	ids := make([]string, 0, len(items))
+	whole := len(items) > maxLoadItems
+	for id := range items {
+		g := gameOf(id)
+		games[g] = true
+		ids = append(ids, id)
+		if pe := prev.gameByID[g]; pe == nil {
+			whole = true
+		} else if _, ok := pe.find(id); !ok {
+			whole = true
+		}
+	}
+	if whole {
+		return c.repriceGamesLocked(ctx, prev, games, health, now, cause)
+	}
+	gameIDs := sortedKeys(games)
+	slices.Sort(ids)
+	in, err := c.loadItems(ctx, gameIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	fresh, gameMap := c.choose(in)
+	if err := c.rememberChoices(ctx, in, fresh); err != nil {
+		return nil, err
+	}
+	set, err := c.ruleSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.price(fresh, prev.tiers, set, now)
+	byID := make(map[string]*Item, len(fresh))
+	for _, it := range fresh {
+		byID[it.ID] = it
+	}
+	changed := make(map[string]*Game, len(gameIDs))
+	for _, id := range gameIDs {
+		g := gameMap[id]
+		if g == nil {
+			// Gone since prev: reprice it whole, as a game reprice would
+			// drop it.
+			return c.repriceGamesLocked(ctx, prev, games, health, now, cause)
+		}
+		pe := prev.gameByID[id]
+		if pb := pe.game.bal; pb != nil && pb.view != g.bal.view {
+			// The deposits moved since prev chose this game's items:
+			// choose them all with the new ones.
+			return c.repriceGamesLocked(ctx, prev, games, health, now, cause)
+		}
+		g.Items = make([]*Item, 0, len(pe.game.Items))
+		for _, it := range pe.game.Items {
+			switch {
+			case byID[it.ID] != nil:
+				g.Items = append(g.Items, byID[it.ID])
+			case !items[it.ID]:
+				g.Items = append(g.Items, it) // shared with prev: never written
+			}
+			// A moved item with no offer left has no entry, as in a
+			// game's reprice.
+		}
+		changed[id] = g
+	}
+	snap, err := deriveGames(prev, changed, deactivatedGames(in))
+	if err != nil {
+		return nil, err
+	}
+	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, health
+	if err := c.publish(ctx, snap, cause, now); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}

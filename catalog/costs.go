@@ -99,10 +99,10 @@ func (c *Catalog) repriceMoved(ctx context.Context, moved []int64) (int64, error
 	if len(moved) == 0 {
 		return prev.Version, nil
 	}
-	games, full := map[string]bool{}, false
+	items, full := map[string]bool{}, false
 	for _, id := range moved {
 		if item, ok := prev.offerItem[id]; ok {
-			games[gameOf(item)] = true
+			items[item] = true
 		} else {
 			full = true // an offer stored since the last rebuild, not linked yet
 		}
@@ -110,14 +110,14 @@ func (c *Catalog) repriceMoved(ctx context.Context, moved []int64) (int64, error
 	// Deliveries that arrive while a reprice runs are gathered and
 	// repriced together by whichever gets the lock next: under a stream of
 	// webhooks the catalog reprices once per batch, not once per delivery.
-	batch := c.costQueue.add(games, full)
+	batch := c.costQueue.add(items, full)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.costsDone >= batch {
 		return c.current.Load().Version, nil // repriced with someone else's batch
 	}
-	games, full, batch = c.costQueue.take()
-	if len(games) == 0 && !full {
+	items, full, batch = c.costQueue.take()
+	if len(items) == 0 && !full {
 		c.costsDone = batch
 		return c.current.Load().Version, nil
 	}
@@ -128,48 +128,48 @@ func (c *Catalog) repriceMoved(ctx context.Context, moved []int64) (int64, error
 	} else {
 		var health map[string]offers.Health
 		if health, err = c.loadHealth(ctx); err == nil {
-			snap, err = c.repriceGamesLocked(ctx, c.current.Load(), games, health, c.now(), "webhook")
+			snap, err = c.repriceItemsLocked(ctx, c.current.Load(), items, health, c.now(), "webhook")
 		}
 	}
 	if err != nil {
-		// The costs are stored; requeue their games so the next delivery
+		// The costs are stored; requeue their items so the next delivery
 		// (or the next sync) reprices them.
-		c.costQueue.add(games, full)
+		c.costQueue.add(items, full)
 		return 0, err
 	}
 	c.costsDone = batch
 	return snap.Version, nil
 }
 
-// costQueue gathers the games whose costs webhooks stored, until a
+// costQueue gathers the items whose costs webhooks stored, until a
 // reprice takes them.
 type costQueue struct {
 	mu    sync.Mutex
-	games map[string]bool
+	items map[string]bool
 	full  bool
 	batch uint64 // the batch now gathering
 }
 
-// add queues games and returns the batch they will be repriced with.
-func (q *costQueue) add(games map[string]bool, full bool) uint64 {
+// add queues items and returns the batch they will be repriced with.
+func (q *costQueue) add(items map[string]bool, full bool) uint64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.games == nil {
-		q.games = map[string]bool{}
+	if q.items == nil {
+		q.items = map[string]bool{}
 	}
-	for g := range games {
-		q.games[g] = true
+	for it := range items {
+		q.items[it] = true
 	}
 	q.full = q.full || full
 	return q.batch + 1
 }
 
-// take empties the queue and returns its games and the batch number.
+// take empties the queue and returns its items and the batch number.
 func (q *costQueue) take() (map[string]bool, bool, uint64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	games, full := q.games, q.full
-	q.games, q.full = map[string]bool{}, false
+	items, full := q.items, q.full
+	q.items, q.full = map[string]bool{}, false
 	q.batch++
-	return games, full, q.batch
+	return items, full, q.batch
 }

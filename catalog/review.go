@@ -171,7 +171,12 @@ func (q *reviewQueue) carry(changed map[string]*Game) *reviewQueue {
 			if !ok {
 				continue // its game lost it
 			}
-			o.Review = true
+			if !o.Review {
+				// A fresh state; one kept from the served snapshot
+				// (repriceItemsLocked) is marked already and is never
+				// written once published.
+				o.Review = true
+			}
 			e.Offer = o
 		}
 		out.entries = append(out.entries, e)

@@ -46,6 +46,25 @@ func (c *Catalog) nextVersion(ctx context.Context) (int64, error) {
 // rememberChoices stores each item's chosen offer where it changed, so the
 // switch margin still holds after a restart.
 func (c *Catalog) rememberChoices(ctx context.Context, in *input, items []*Item) error {
+	type choice struct {
+		item   string
+		chosen *int64
+	}
+	var moved []choice
+	for _, it := range items {
+		var chosen *int64
+		if it.Chosen != nil {
+			chosen = &it.Chosen.ID
+		}
+		before := in.items[it.ID].ChosenOfferID
+		if (chosen == nil) == (before == nil) && (chosen == nil || *chosen == *before) {
+			continue
+		}
+		moved = append(moved, choice{it.ID, chosen})
+	}
+	if len(moved) == 0 {
+		return nil // no write transaction to wait for the writer for
+	}
 	tx, err := c.db.Write.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -56,17 +75,9 @@ func (c *Catalog) rememberChoices(ctx context.Context, in *input, items []*Item)
 		return err
 	}
 	defer stmt.Close()
-	for _, it := range items {
-		var chosen *int64
-		if it.Chosen != nil {
-			chosen = &it.Chosen.ID
-		}
-		before := in.items[it.ID].ChosenOfferID
-		if (chosen == nil) == (before == nil) && (chosen == nil || *chosen == *before) {
-			continue
-		}
-		if _, err := stmt.ExecContext(ctx, chosen, it.ID); err != nil {
-			return fmt.Errorf("remember choice of %s: %w", it.ID, err)
+	for _, m := range moved {
+		if _, err := stmt.ExecContext(ctx, m.chosen, m.item); err != nil {
+			return fmt.Errorf("remember choice of %s: %w", m.item, err)
 		}
 	}
 	return tx.Commit()

@@ -94,6 +94,20 @@ func loadGameSettings(ctx context.Context, tx *sqlx.Tx, games map[string]*gameRo
 // or with games given, those games' alone (games, supplier games and
 // supplier health are always read whole: they are small).
 func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
+	return c.loadInput(ctx, games, nil)
+}
+
+// maxLoadItems bounds the items loadItems reads by id, one bind variable
+// each; more are read game by game.
+const maxLoadItems = 500
+
+// loadItems reads games as load does, but of their items and offers only
+// items' (ids of those games' items): what a cost webhook's reprice needs.
+func (c *Catalog) loadItems(ctx context.Context, games, items []string) (*input, error) {
+	return c.loadInput(ctx, games, items)
+}
+
+func (c *Catalog) loadInput(ctx context.Context, games, itemIDs []string) (*input, error) {
 	in := &input{
 		games:         map[string]*gameRow{},
 		supplierGames: map[string]*supplierGameRow{},
@@ -155,6 +169,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 
 	// An item id starts with its game id and a dot: a game's items and
 	// offers are the id range [game+".", game+"/").
+	// Or, with items given, those items alone, all in one statement.
 	type span struct{ from, to string }
 	spans := []span{{"", "\U0010ffff"}}
 	if games != nil {
@@ -163,8 +178,19 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 			spans = append(spans, span{g + ".", g + "/"})
 		}
 	}
+	itemsQ, itemArgs := `SELECT id, game_id, name, chosen_offer_id FROM items WHERE id >= ? AND id < ?`, func(sp span) []any { return []any{sp.from, sp.to} }
+	var idArgs []any
+	if itemIDs != nil {
+		spans = []span{{}}
+		for _, id := range itemIDs {
+			idArgs = append(idArgs, id)
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(itemIDs)), ",")
+		itemsQ = `SELECT id, game_id, name, chosen_offer_id FROM items WHERE id IN (` + marks + `)`
+		itemArgs = func(span) []any { return idArgs }
+	}
 	for _, sp := range spans {
-		rows, err = tx.QueryContext(ctx, `SELECT id, game_id, name, chosen_offer_id FROM items WHERE id >= ? AND id < ?`, sp.from, sp.to)
+		rows, err = tx.QueryContext(ctx, itemsQ, itemArgs(sp)...)
 		if err != nil {
 			return nil, fmt.Errorf("load items: %w", err)
 		}
@@ -218,9 +244,17 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual,
 			confirmed_cost, held_since, held_source
 		FROM offers INDEXED BY offers_item WHERE item_id >= ? AND item_id < ?`
+	// Some items: through offers_item, by id.
+	const itemOffers = `SELECT id, supplier, code, game_code, name, cost, active,
+			removed_at IS NOT NULL, updated_at, item_id, link_method, link_confidence, link_manual,
+			confirmed_cost, held_since, held_source
+		FROM offers INDEXED BY offers_item WHERE item_id IN (`
 	q := allOffers
 	if games != nil {
 		q = someOffers
+	}
+	if itemIDs != nil {
+		q = itemOffers + strings.TrimSuffix(strings.Repeat("?,", len(itemIDs)), ",") + `)`
 	}
 	var supplier, gameCode, method, confidence, updatedAt, itemID sql.RawBytes
 	var lastUpdated string
@@ -233,7 +267,7 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 		in.offers = make([]offerRow, 0, len(prev.offerItem)+len(prev.offerItem)/16)
 	}
 	for _, sp := range spans {
-		rows, err = tx.QueryContext(ctx, q, sp.from, sp.to)
+		rows, err = tx.QueryContext(ctx, q, itemArgs(sp)...)
 		if err != nil {
 			return nil, fmt.Errorf("load offers: %w", err)
 		}
