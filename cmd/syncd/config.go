@@ -291,7 +291,14 @@ var settings = []setting{
 	{"SYNCD_ADDR", "addr", "127.0.0.1:8080", "listen address", str(func(c *Config) *string { return &c.Addr })},
 	{"SYNCD_METRICS_ADDR", "metrics-addr", "", "listen address for GET /metrics without a token (default: on the main address, admin token required)", str(func(c *Config) *string { return &c.MetricsAddr })},
 	{"SYNCD_DB", "db", "syncd.db", "SQLite database file", str(func(c *Config) *string { return &c.DB })},
-	{"SYNCD_INSTANCE", "instance", "", "this instance's name among several on one PostgreSQL database, shown in GET /v1/suppliers and the syncd_leader metric (default: host name and process id)", str(func(c *Config) *string { return &c.Instance })},
+	{"SYNCD_INSTANCE", "instance", "", "this instance's name among several on one PostgreSQL database, shown in GET /v1/suppliers and the syncd_leader metric (default: host name and process id)", func(c *Config, v string) error {
+		// It owns order leases and labels a metric: a name, not text.
+		if len(v) > 64 || strings.TrimLeft(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:@-") != "" {
+			return fmt.Errorf("%q is not an instance name: at most 64 letters, digits and . _ : @ -", v)
+		}
+		c.Instance = v
+		return nil
+	}},
 	{"SYNCD_SYNC_INTERVAL", "sync-interval", "5m", "time between catalog syncs of each supplier", dur(func(c *Config) *time.Duration { return &c.SyncInterval })},
 	{"SYNCD_STALE_AFTER", "stale-after", "", "age of the last successful sync after which a supplier's data is stale (default 3 sync intervals)", dur(func(c *Config) *time.Duration { return &c.StaleAfter })},
 	{"SYNCD_SWITCH_MARGIN", "switch-margin", "0", "rupiah another supplier must undercut an item's current supplier by before syncd switches", func(c *Config, v string) error {

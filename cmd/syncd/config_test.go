@@ -89,6 +89,8 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"negative breaker failures", map[string]string{"SYNCD_BREAKER_FAILURES": "-1"}, "SYNCD_BREAKER_FAILURES"},
 		{"breaker failures not a number", map[string]string{"SYNCD_BREAKER_FAILURES": "five"}, "SYNCD_BREAKER_FAILURES"},
 		{"breaker cool-down too short", map[string]string{"SYNCD_BREAKER_COOLDOWN": "10ms"}, "SYNCD_BREAKER_COOLDOWN"},
+		{"instance name with a space", map[string]string{"SYNCD_INSTANCE": "syncd 1"}, "SYNCD_INSTANCE"},
+		{"instance name too long", map[string]string{"SYNCD_INSTANCE": strings.Repeat("a", 65)}, "SYNCD_INSTANCE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
