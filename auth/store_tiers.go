@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd"
 )
 
 // The statements of tokens' price tiers (token_tiers), run inside the
@@ -54,7 +56,9 @@ func dropTiers(ctx context.Context, tx *sqlx.Tx, id int64) error {
 func tokenByID(ctx context.Context, tx *sqlx.Tx, id int64) (tokenRow, error) {
 	const q = `SELECT id, name, role, created_at, revoked_at FROM tokens WHERE id = ?`
 	var r tokenRow
-	err := tx.GetContext(ctx, &r, q, id)
+	// Locked until commit on PostgreSQL: two instances changing one
+	// token's tiers, or revoking it meanwhile, take turns.
+	err := tx.GetContext(ctx, &r, q+syncd.ForUpdate(tx), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return tokenRow{}, ErrNotFound
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,5 +176,41 @@ func TestTokenNamesAndRotation(t *testing.T) {
 	}
 	if _, _, err := s.Create(ctx, "fresh", RoleMerchandiser, Rotate()); err != nil {
 		t.Fatalf("rotate onto a free name: got %v, want it created", err)
+	}
+}
+
+// TestConcurrentSetTiersTakeTurns: two instances on one database setting
+// one token's tiers at once, again and again. Each must succeed, and the
+// token end with one caller's tiers, never a mix of both.
+func TestConcurrentSetTiersTakeTurns(t *testing.T) {
+	ctx := context.Background()
+	path := dbtest.DSN(t)
+	a := newStore(t, testenv.OpenDB(t, path))
+	b := newStore(t, testenv.OpenDB(t, path))
+	for _, tier := range []string{"member", "reseller", "vip"} {
+		addTier(t, a, tier)
+	}
+	_, tok, err := a.Create(ctx, "shop", RoleStorefront)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := [][]string{{"public", "member"}, {"reseller", "vip"}}
+	for round := range 20 {
+		var wg sync.WaitGroup
+		for i, s := range []*Store{a, b} {
+			wg.Go(func() {
+				if _, err := s.SetTiers(ctx, tok.ID, sets[i]); err != nil {
+					t.Errorf("round %d, instance %d: %v", round, i, err)
+				}
+			})
+		}
+		wg.Wait()
+		var got []string
+		if err := a.db.Read.Select(&got, `SELECT tier FROM token_tiers WHERE token_id = ? ORDER BY tier`, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, []string{"member", "public"}) && !slices.Equal(got, []string{"reseller", "vip"}) {
+			t.Fatalf("round %d: tiers %v, want one caller's set", round, got)
+		}
 	}
 }
