@@ -107,13 +107,15 @@ func (c *Catalog) repriceGamesLocked(ctx context.Context, prev *Snapshot, games 
 // (which offer sells it, at what price), and reading and choosing a whole
 // game for each delivery was most of a webhook's time. Their games' forms
 // and settings are read afresh, as a game's reprice does. Where the items
-// do not fit prev's games (too many to read by id, an item prev does not
-// serve), their games are repriced whole.
+// do not fit prev's games (an item prev does not serve, a game gone,
+// deposits moved), their games are repriced whole. However many items a
+// batch moves, they are read by id: falling back to whole games when
+// deliveries pile up would make each batch slower than the one before.
 func (c *Catalog) repriceItemsLocked(ctx context.Context, prev *Snapshot, items map[string]bool,
 	health map[string]offers.Health, now time.Time, cause string) (*Snapshot, error) {
 	games := map[string]bool{}
 	ids := make([]string, 0, len(items))
-	whole := len(items) > maxLoadItems
+	whole := false
 	for id := range items {
 		g := gameOf(id)
 		games[g] = true

@@ -55,3 +55,34 @@ func TestWebhookRepriceEqualsAFullBuild(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookMovingManyItems: a delivery (or a batch of them) moving more
+// items than one statement reads by id is read in chunks, and the result
+// is still what a full build gives.
+func TestWebhookMovingManyItems(t *testing.T) {
+	rng := rand.New(rand.NewPCG(99, 17))
+	ctx := context.Background()
+	h := newHarness(t, Config{})
+	h.m = randomMarket(rng, loadChunk+70)
+	h.round()
+	var changes []offers.CostChange
+	for _, o := range h.m.senpay.Offers {
+		changes = append(changes, offers.CostChange{Code: o.Code, New: moveCost(rng, o.Cost)})
+	}
+	h.clk.advance(1)
+	up, err := h.cat.ApplyCosts(ctx, "senpay", changes, h.clk.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up.Applied) < loadChunk {
+		t.Fatalf("applied %d changes, want over %d", len(up.Applied), loadChunk)
+	}
+	served := h.cat.Snapshot()
+	full, err := h.cat.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Version != served.Version {
+		t.Fatalf("a full build moved the version from %d to %d", served.Version, full.Version)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -97,9 +98,9 @@ func (c *Catalog) load(ctx context.Context, games []string) (*input, error) {
 	return c.loadInput(ctx, games, nil)
 }
 
-// maxLoadItems bounds the items loadItems reads by id, one bind variable
-// each; more are read game by game.
-const maxLoadItems = 500
+// loadChunk bounds the items loadItems reads in one statement, one bind
+// variable each; more are read in several.
+const loadChunk = 500
 
 // loadItems reads games as load does, but of their items and offers only
 // items' (ids of those games' items): what a cost webhook's reprice needs.
@@ -169,28 +170,42 @@ func (c *Catalog) loadInput(ctx context.Context, games, itemIDs []string) (*inpu
 
 	// An item id starts with its game id and a dot: a game's items and
 	// offers are the id range [game+".", game+"/").
-	// Or, with items given, those items alone, all in one statement.
-	type span struct{ from, to string }
-	spans := []span{{"", "\U0010ffff"}}
+	// Or, with items given, those items alone, by id: a span is then a
+	// chunk of ids.
+	type span struct {
+		from, to string
+		ids      []any
+	}
+	spans := []span{{from: "", to: "\U0010ffff"}}
 	if games != nil {
 		spans = spans[:0]
 		for _, g := range games {
-			spans = append(spans, span{g + ".", g + "/"})
+			spans = append(spans, span{from: g + ".", to: g + "/"})
 		}
 	}
-	itemsQ, itemArgs := `SELECT id, game_id, name, chosen_offer_id FROM items WHERE id >= ? AND id < ?`, func(sp span) []any { return []any{sp.from, sp.to} }
-	var idArgs []any
 	if itemIDs != nil {
-		spans = []span{{}}
-		for _, id := range itemIDs {
-			idArgs = append(idArgs, id)
+		spans = spans[:0]
+		for chunk := range slices.Chunk(itemIDs, loadChunk) {
+			sp := span{ids: make([]any, len(chunk))}
+			for i, id := range chunk {
+				sp.ids[i] = id
+			}
+			spans = append(spans, sp)
 		}
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(itemIDs)), ",")
-		itemsQ = `SELECT id, game_id, name, chosen_offer_id FROM items WHERE id IN (` + marks + `)`
-		itemArgs = func(span) []any { return idArgs }
 	}
+	spanArgs := func(sp span) []any {
+		if sp.ids != nil {
+			return sp.ids
+		}
+		return []any{sp.from, sp.to}
+	}
+	marks := func(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 	for _, sp := range spans {
-		rows, err = tx.QueryContext(ctx, itemsQ, itemArgs(sp)...)
+		q := `SELECT id, game_id, name, chosen_offer_id FROM items WHERE id >= ? AND id < ?`
+		if sp.ids != nil {
+			q = `SELECT id, game_id, name, chosen_offer_id FROM items WHERE id IN (` + marks(len(sp.ids)) + `)`
+		}
+		rows, err = tx.QueryContext(ctx, q, spanArgs(sp)...)
 		if err != nil {
 			return nil, fmt.Errorf("load items: %w", err)
 		}
@@ -253,9 +268,6 @@ func (c *Catalog) loadInput(ctx context.Context, games, itemIDs []string) (*inpu
 	if games != nil {
 		q = someOffers
 	}
-	if itemIDs != nil {
-		q = itemOffers + strings.TrimSuffix(strings.Repeat("?,", len(itemIDs)), ",") + `)`
-	}
 	var supplier, gameCode, method, confidence, updatedAt, itemID sql.RawBytes
 	var lastUpdated string
 	var confirmed sql.NullInt64
@@ -267,7 +279,10 @@ func (c *Catalog) loadInput(ctx context.Context, games, itemIDs []string) (*inpu
 		in.offers = make([]offerRow, 0, len(prev.offerItem)+len(prev.offerItem)/16)
 	}
 	for _, sp := range spans {
-		rows, err = tx.QueryContext(ctx, q, itemArgs(sp)...)
+		if sp.ids != nil {
+			q = itemOffers + marks(len(sp.ids)) + `)`
+		}
+		rows, err = tx.QueryContext(ctx, q, spanArgs(sp)...)
 		if err != nil {
 			return nil, fmt.Errorf("load offers: %w", err)
 		}
