@@ -78,6 +78,11 @@ func (s *Syncer) writeLocked(ctx context.Context, supplier string, games []Suppl
 }
 
 func (s *Syncer) apply(ctx context.Context, tx *sqlx.Tx, supplier string, games []SupplierGame, offers map[string]fetchedOffer, state stored, res *SyncResult) error {
+	if s.fence != nil {
+		if err := s.fence(ctx, tx); err != nil {
+			return fmt.Errorf("%w: %w", ErrFenced, err)
+		}
+	}
 	t := s.now()
 	now := syncd.FormatTime(t)
 	if err := writeGames(ctx, tx, supplier, games, state.games, now, res); err != nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
 	"github.com/syncd/syncd"
@@ -20,6 +21,10 @@ var (
 	ErrEmptyCatalog    = errors.New("supplier returned an empty catalog")
 	ErrShrunkenCatalog = errors.New("supplier catalog shrank beyond the safety limit")
 	ErrInvalidCatalog  = errors.New("supplier catalog is invalid")
+	// ErrFenced: the sync's write was refused because this instance no
+	// longer leads (WithFence). It is not recorded as the supplier's
+	// failure: the supplier did nothing wrong, and the new leader syncs.
+	ErrFenced = errors.New("sync refused: this instance no longer leads")
 )
 
 // DefaultMaxShrink is the largest share of a supplier's active offers that
@@ -35,6 +40,7 @@ type Syncer struct {
 	now       func() time.Time
 	maxShrink float64
 	guard     CostGuard
+	fence     func(ctx context.Context, tx sqlx.QueryerContext) error
 
 	mu      sync.Mutex
 	running map[string]bool
@@ -51,6 +57,15 @@ func WithMaxShrink(f float64) SyncerOption { return func(s *Syncer) { s.maxShrin
 // later sync confirms it (default DefaultCostGuard). catalog.Catalog must
 // have the same (Config.CostGuard): webhooks pass through it there.
 func WithCostGuard(g CostGuard) SyncerOption { return func(s *Syncer) { s.guard = g } }
+
+// WithFence makes every sync's write transaction ask fence first, and
+// write nothing unless it passes: with several instances on PostgreSQL,
+// the leader's epoch (leader.Elector.Fence), so a sync a deposed leader
+// was running when another took over stores nothing, and a takeover waits
+// for a write the fence let through.
+func WithFence(fence func(ctx context.Context, tx sqlx.QueryerContext) error) SyncerOption {
+	return func(s *Syncer) { s.fence = fence }
+}
 
 // WithClock replaces time.Now, for tests of staleness.
 func WithClock(now func() time.Time) SyncerOption { return func(s *Syncer) { s.now = now } }
@@ -98,6 +113,10 @@ func (s *Syncer) Sync(ctx context.Context, supplier string, src Source) (SyncRes
 	err := s.syncSafely(ctx, supplier, src, &res)
 	res.Duration = s.now().Sub(res.Started)
 	res.Err = err
+	if errors.Is(err, ErrFenced) {
+		s.log.Warn("sync refused: another instance leads", "supplier", supplier, "err", err)
+		return SyncResult{Supplier: supplier, Started: res.Started, Duration: res.Duration, Err: err}, fmt.Errorf("sync %s: %w", supplier, err)
+	}
 	if err != nil {
 		// The transaction rolled back: nothing was added or changed.
 		res.Added, res.Changed, res.Removed, res.CostChanged, res.GamesChanged, res.holdEvents = 0, 0, 0, nil, 0, nil

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 	_ "modernc.org/sqlite"
 
@@ -534,5 +536,41 @@ func TestInsertAfterConcurrentInsertRereads(t *testing.T) {
 	}
 	if c := count(t, db, `SELECT count(*) FROM offers WHERE supplier = 'senpay'`); c != len(cat.Offers) {
 		t.Fatalf("offers: got %d, want %d", c, len(cat.Offers))
+	}
+}
+
+// TestFencedSyncWritesNothing: a sync whose write the fence refuses (a
+// deposed leader's) stores nothing and records no failure against the
+// supplier; once the fence passes, the sync writes.
+func TestFencedSyncWritesNothing(t *testing.T) {
+	deposed := errors.New("deposed")
+	var leads atomic.Bool
+	s, db, _ := newTestSyncer(t, WithFence(func(ctx context.Context, tx sqlx.QueryerContext) error {
+		var one int
+		if err := sqlx.GetContext(ctx, tx, &one, `SELECT 1`); err != nil {
+			return err // asked inside the write's transaction
+		}
+		if !leads.Load() {
+			return deposed
+		}
+		return nil
+	}))
+	ctx := context.Background()
+	_, err := s.Sync(ctx, "senpay", fixed(testCatalog(3)))
+	if !errors.Is(err, ErrFenced) || !errors.Is(err, deposed) {
+		t.Fatalf("deposed sync: got %v, want ErrFenced wrapping the fence's error", err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM offers`); n != 0 {
+		t.Fatalf("deposed sync stored %d offers, want none", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM sync_runs`); n != 0 {
+		t.Fatalf("deposed sync recorded %d runs, want none", n)
+	}
+	leads.Store(true)
+	if _, err := s.Sync(ctx, "senpay", fixed(testCatalog(3))); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM offers`); n != 3 {
+		t.Fatalf("leader's sync stored %d offers, want 3", n)
 	}
 }

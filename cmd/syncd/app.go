@@ -159,7 +159,11 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	}
 	guard := costGuard(c)
 	guard.OnEvent = func(supplier string, ev offers.HoldEvent) { m.CostHold(supplier, string(ev)) }
-	syncer := offers.NewSyncer(db, log, offers.WithMaxShrink(c.MaxShrink), offers.WithCostGuard(guard))
+	syncOpts := []offers.SyncerOption{offers.WithMaxShrink(c.MaxShrink), offers.WithCostGuard(guard)}
+	if fence != nil {
+		syncOpts = append(syncOpts, offers.WithFence(fence))
+	}
+	syncer := offers.NewSyncer(db, log, syncOpts...)
 	merged := catalog.NewCatalog(db, log, c.catalogConfig(catalog.Config{
 		StaleAfter:   c.StaleAfter,
 		Suppliers:    c.Preference,
