@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/offers"
+	"github.com/syncd/syncd/rules"
 )
 
 // AfterSync brings the catalog up to date after a sync of one supplier.
@@ -67,15 +68,10 @@ func (c *Catalog) repriceGamesLocked(ctx context.Context, prev *Snapshot, games 
 	if err != nil {
 		return nil, err
 	}
-	items, gameMap := c.choose(in)
-	if err := c.rememberChoices(ctx, in, items); err != nil {
-		return nil, err
-	}
-	set, err := c.ruleSet(ctx)
+	items, gameMap, set, err := c.chooseAndPrice(ctx, in, prev.tiers, now)
 	if err != nil {
 		return nil, err
 	}
-	c.price(items, prev.tiers, set, now)
 	changed := make(map[string]*Game, len(ids))
 	for _, id := range ids {
 		if g := gameMap[id]; g != nil {
@@ -90,15 +86,7 @@ func (c *Catalog) repriceGamesLocked(ctx context.Context, prev *Snapshot, games 
 			g.Items = append(g.Items, it)
 		}
 	}
-	snap, err := deriveGames(prev, changed, deactivatedGames(in))
-	if err != nil {
-		return nil, err
-	}
-	snap.rules, snap.pricedAt, snap.floor, snap.health = set, now, c.cfg.Floor, health
-	if err := c.publish(ctx, snap, cause, now); err != nil {
-		return nil, err
-	}
-	return snap, nil
+	return c.publishDerived(ctx, prev, changed, in, set, health, now, cause)
 }
 
 // repriceItemsLocked reprices the given items, which a cost webhook moved,
@@ -135,15 +123,10 @@ func (c *Catalog) repriceItemsLocked(ctx context.Context, prev *Snapshot, items 
 	if err != nil {
 		return nil, err
 	}
-	fresh, gameMap := c.choose(in)
-	if err := c.rememberChoices(ctx, in, fresh); err != nil {
-		return nil, err
-	}
-	set, err := c.ruleSet(ctx)
+	fresh, gameMap, set, err := c.chooseAndPrice(ctx, in, prev.tiers, now)
 	if err != nil {
 		return nil, err
 	}
-	c.price(fresh, prev.tiers, set, now)
 	byID := make(map[string]*Item, len(fresh))
 	for _, it := range fresh {
 		byID[it.ID] = it
@@ -175,6 +158,29 @@ func (c *Catalog) repriceItemsLocked(ctx context.Context, prev *Snapshot, items 
 		}
 		changed[id] = g
 	}
+	return c.publishDerived(ctx, prev, changed, in, set, health, now, cause)
+}
+
+// chooseAndPrice chooses the loaded items' offers, remembers the choices
+// that moved, and prices the items in tiers with the stored rules as of
+// now.
+func (c *Catalog) chooseAndPrice(ctx context.Context, in *input, tiers []string, now time.Time) ([]*Item, map[string]*Game, *rules.Set, error) {
+	items, games := c.choose(in)
+	if err := c.rememberChoices(ctx, in, items); err != nil {
+		return nil, nil, nil, err
+	}
+	set, err := c.ruleSet(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c.price(items, tiers, set, now)
+	return items, games, set, nil
+}
+
+// publishDerived publishes prev with the changed games replaced, priced
+// with set as of now.
+func (c *Catalog) publishDerived(ctx context.Context, prev *Snapshot, changed map[string]*Game, in *input, set *rules.Set,
+	health map[string]offers.Health, now time.Time, cause string) (*Snapshot, error) {
 	snap, err := deriveGames(prev, changed, deactivatedGames(in))
 	if err != nil {
 		return nil, err

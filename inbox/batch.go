@@ -45,11 +45,18 @@ func (in *Inbox) storeBatch(batch []*storeJob) {
 	if in.beforeBatch != nil {
 		in.beforeBatch("store", len(batch))
 	}
-	if err := in.storeAll(ctx, batch); err == nil || len(batch) == 1 {
+	eachAloneIfNot(batch, func(b []*storeJob) error { return in.storeAll(ctx, b) })
+}
+
+// eachAloneIfNot runs all on the batch and, if that fails, on each item
+// alone, so an item that fails the batch fails alone. all records each
+// item's result (its error too) in the item.
+func eachAloneIfNot[T any](batch []T, all func([]T) error) {
+	if err := all(batch); err == nil || len(batch) == 1 {
 		return
 	}
 	for _, j := range batch {
-		in.storeAll(ctx, []*storeJob{j})
+		all([]T{j})
 	}
 }
 
@@ -148,13 +155,7 @@ func (in *Inbox) applyBatch(batch []*costJob) {
 	if in.beforeBatch != nil {
 		in.beforeBatch("costs", len(batch))
 	}
-	if err := in.applyAll(ctx, batch); err == nil || len(batch) == 1 {
-		return
-	}
-	for _, j := range batch {
-		j.err = nil
-		in.applyAll(ctx, []*costJob{j})
-	}
+	eachAloneIfNot(batch, func(b []*costJob) error { return in.applyAll(ctx, b) })
 }
 
 // applyAll claims the deliveries, stores their costs in one transaction,
@@ -162,10 +163,8 @@ func (in *Inbox) applyBatch(batch []*costJob) {
 // An error leaves every one of them pending.
 func (in *Inbox) applyAll(ctx context.Context, batch []*costJob) (err error) {
 	defer func() {
-		if err != nil {
-			for _, j := range batch {
-				j.err = err
-			}
+		for _, j := range batch {
+			j.err = err
 		}
 	}()
 	ids := make([]int64, len(batch))

@@ -98,15 +98,7 @@ func TestCallersWaitForTheirBatch(t *testing.T) {
 		})
 	}
 	// Wait until all five are queued behind the running batch.
-	for {
-		b.mu.Lock()
-		n := len(b.queue)
-		b.mu.Unlock()
-		if n == 5 {
-			break
-		}
-		runtime.Gosched()
-	}
+	waitQueued(b, 5)
 	close(release)
 	wg.Wait()
 	if !slices.Equal(sizes, []int{1, 5}) {
@@ -145,15 +137,7 @@ func TestPanicAbandonsTheBatchNotTheBatcher(t *testing.T) {
 			errs[i] = b.Do(&job{n: i})
 		})
 	}
-	for {
-		b.mu.Lock()
-		n := len(b.queue)
-		b.mu.Unlock()
-		if n == 3 {
-			break
-		}
-		runtime.Gosched()
-	}
+	waitQueued(b, 3)
 	close(release)
 	wg.Wait()
 	leaders, abandonedN := 0, 0
@@ -173,5 +157,12 @@ func TestPanicAbandonsTheBatchNotTheBatcher(t *testing.T) {
 	after := &job{}
 	if err := b.Do(after); err != nil || after.result != 1 {
 		t.Fatalf("after the panic: err %v, result %d; want the batch run", err, after.result)
+	}
+}
+
+// waitQueued waits until n items wait behind the running batch.
+func waitQueued(b *Batcher[*job], n int) {
+	for b.Queued() < n {
+		runtime.Gosched()
 	}
 }
