@@ -129,7 +129,10 @@ func (s *Server) listGames(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, _ := snap.Games(tier)
+	b, _, err := snap.Games(tier)
+	if err != nil {
+		return err
+	}
 	serveBody(w, r, b)
 	return nil
 }

@@ -62,6 +62,41 @@ func (e *encoder) body(js []byte) (Body, error) {
 	return b, nil
 }
 
+// lazyGames is a tier's GET /v1/games body, encoded when first asked
+// for: under a stream of webhooks versions come faster than storefronts
+// read the list, and encoding every game's summary at each publish was a
+// third of a webhook's reprice. It holds its own snapshot's entries, so it
+// is never carried to another snapshot (lazyBody, which is, holds bytes).
+type lazyGames struct {
+	games []*gameEntry // the snapshot's, in order
+	tier  string
+	once  sync.Once
+	body  Body
+	err   error
+}
+
+func (l *lazyGames) get() (Body, error) {
+	l.once.Do(func() {
+		sums := make([]GameSummary, 0, len(l.games))
+		for _, e := range l.games {
+			if e.hidden == "" {
+				sums = append(sums, e.views[l.tier].summary)
+			}
+		}
+		enc := encoders.Get().(*encoder)
+		defer encoders.Put(enc)
+		l.body, l.err = enc.marshal(struct {
+			Games []GameSummary `json:"games"`
+		}{sums})
+		l.games = nil
+	})
+	return l.body, l.err
+}
+
+// encoders are encoders for bodies made on demand: each holds a gzip
+// writer, about a megabyte to make.
+var encoders = sync.Pool{New: func() any { return newEncoder() }}
+
 // lazyBody is the whole-catalog body, assembled once, when first asked for.
 type lazyBody struct {
 	etag  string
@@ -104,7 +139,9 @@ func assembleCatalog(version int64, now time.Time, games []json.RawMessage) (Bod
 		cat = append(cat, js...)
 	}
 	cat = append(cat, "]}"...)
-	return newEncoder().body(cat)
+	enc := encoders.Get().(*encoder)
+	defer encoders.Put(enc)
+	return enc.body(cat)
 }
 
 // appendItem encodes an ItemView as encoding/json would, without

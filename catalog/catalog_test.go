@@ -200,7 +200,7 @@ func TestMergedCatalogMatchesAcrossSuppliers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gb, _ := snap.Games(PublicTier)
+	gb, _, _ := snap.Games(PublicTier)
 	if !json.Valid(cb.JSON) || !json.Valid(gb.JSON) {
 		t.Fatal("catalog or games body is not valid JSON")
 	}

@@ -171,7 +171,7 @@ func TestStorefrontHidesDeactivatedGames(t *testing.T) {
 		t.Fatal(err)
 	}
 	const gone = "astra-knights-of-veda" // inactive at Senpay and at Isipay
-	games, _ := snap.Games(PublicTier)
+	games, _, _ := snap.Games(PublicTier)
 	cat, _, err := snap.Catalog(PublicTier)
 	if err != nil {
 		t.Fatal(err)

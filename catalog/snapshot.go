@@ -38,8 +38,8 @@ type Snapshot struct {
 	gameByID map[string]*gameEntry
 	items    int
 
-	gamesBody map[string]Body      // by tier
-	catalog   map[string]*lazyBody // by tier
+	gamesBody map[string]*lazyGames // by tier
+	catalog   map[string]*lazyBody  // by tier
 
 	changes []change // the versions before this one, oldest first
 
@@ -187,10 +187,7 @@ func build(prev *Snapshot, gameMap map[string]*Game, items []*Item, tiers []stri
 		e.hide(deactivated[id])
 		entries[id] = e
 	}
-	s, err := index(enc, entries, tiers)
-	if err != nil {
-		return nil, err
-	}
+	s := index(entries, tiers, nil)
 	s.offerItem = offerItems(prev, items)
 	return s, nil
 }
@@ -226,6 +223,26 @@ func offerItems(prev *Snapshot, items []*Item) map[int64]string {
 	return m
 }
 
+// keptOrder is prev's order of the games with the changed entries in
+// place, when no game came, went or was renamed (a reprice): sorting the
+// games again would give the same. Otherwise nil.
+func keptOrder(prev *Snapshot, entries map[string]*gameEntry, changed map[string]*Game) []*gameEntry {
+	if len(entries) != len(prev.games) {
+		return nil
+	}
+	for id := range changed {
+		e, pe := entries[id], prev.gameByID[id]
+		if e == nil || pe == nil || e.game.Name != pe.game.Name {
+			return nil
+		}
+	}
+	order := make([]*gameEntry, len(prev.games))
+	for i, pe := range prev.games {
+		order[i] = entries[pe.game.ID]
+	}
+	return order
+}
+
 // derive makes a snapshot from prev in which the given games are replaced
 // (a nil Game, or one without items, removes it); every other game's
 // entry is shared with prev. A replaced game keeps prev's word on whether
@@ -258,46 +275,42 @@ func deriveGames(prev *Snapshot, changed map[string]*Game, deactivated map[strin
 		e.hide(why)
 		entries[id] = e
 	}
-	s, err := index(enc, entries, prev.tiers)
-	if err != nil {
-		return nil, err
-	}
+	s := index(entries, prev.tiers, keptOrder(prev, entries, changed))
 	// Links do not change without a full rebuild, so neither do these.
 	s.offerItem, s.health = prev.offerItem, prev.health
 	s.review, s.aliases = prev.review.carry(changed), prev.aliases
 	return s, nil
 }
 
-// index orders the games and encodes the game list of each tier.
-func index(enc *encoder, entries map[string]*gameEntry, tiers []string) (*Snapshot, error) {
+// index orders the games and readies the game list of each tier, to be
+// encoded when first asked for. order, when not nil, is the games in
+// their order already (prev's, with the changed entries in place).
+func index(entries map[string]*gameEntry, tiers []string, order []*gameEntry) *Snapshot {
 	s := &Snapshot{
 		tiers:     tiers,
 		gameByID:  entries,
-		gamesBody: make(map[string]Body, len(tiers)),
+		gamesBody: make(map[string]*lazyGames, len(tiers)),
+		games:     order,
 	}
-	for _, e := range entries {
-		s.games = append(s.games, e)
+	if s.games == nil {
+		s.games = make([]*gameEntry, 0, len(entries))
+		for _, e := range entries {
+			s.games = append(s.games, e)
+		}
+		slices.SortFunc(s.games, byName)
+	}
+	for _, e := range s.games {
 		s.items += len(e.game.Items)
 	}
-	slices.SortFunc(s.games, func(a, b *gameEntry) int {
-		return cmp.Or(cmp.Compare(a.game.Name, b.game.Name), cmp.Compare(a.game.ID, b.game.ID))
-	})
 	for _, tier := range tiers {
-		sums := make([]GameSummary, 0, len(s.games))
-		for _, e := range s.games {
-			if e.hidden == "" {
-				sums = append(sums, e.views[tier].summary)
-			}
-		}
-		b, err := enc.marshal(struct {
-			Games []GameSummary `json:"games"`
-		}{sums})
-		if err != nil {
-			return nil, err
-		}
-		s.gamesBody[tier] = b
+		s.gamesBody[tier] = &lazyGames{games: s.games, tier: tier}
 	}
-	return s, nil
+	return s
+}
+
+// byName is the games' order: by name, then id.
+func byName(a, b *gameEntry) int {
+	return cmp.Or(cmp.Compare(a.game.Name, b.game.Name), cmp.Compare(a.game.ID, b.game.ID))
 }
 
 // encodeGame encodes one game and its items in every tier. Each item is
@@ -492,9 +505,13 @@ func (s *Snapshot) Tiers() []string { return s.tiers }
 func (s *Snapshot) HasTier(tier string) bool { return slices.Contains(s.tiers, tier) }
 
 // Games is the body of GET /v1/games for a tier.
-func (s *Snapshot) Games(tier string) (Body, bool) {
-	b, ok := s.gamesBody[tier]
-	return b, ok
+func (s *Snapshot) Games(tier string) (Body, bool, error) {
+	l, ok := s.gamesBody[tier]
+	if !ok {
+		return Body{}, false, nil
+	}
+	b, err := l.get()
+	return b, true, err
 }
 
 // Catalog is the body of GET /v1/catalog for a tier.

@@ -178,7 +178,7 @@ func TestBackupDuringWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := snap.Games(catalog.PublicTier)
+	want, _, _ := snap.Games(catalog.PublicTier)
 	final := filepath.Join(dir, "final.db")
 	if err := run(ctx, []string{"backup", "-db", cfg.DB, final}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
