@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"sync"
+	"weak"
 
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/metrics"
@@ -38,8 +39,10 @@ func (a *app) seedLastSuccess(ctx context.Context) {
 // scrape.
 func catalogGauges(cat *catalog.Catalog) func() (metrics.CatalogState, bool) {
 	var (
-		mu      sync.Mutex
-		counted *catalog.Snapshot
+		mu sync.Mutex
+		// Weak: holding the counted snapshot would keep a whole old
+		// catalog alive after a swap until the next scrape.
+		counted weak.Pointer[catalog.Snapshot]
 		state   metrics.CatalogState
 	)
 	return func() (metrics.CatalogState, bool) {
@@ -49,8 +52,8 @@ func catalogGauges(cat *catalog.Catalog) func() (metrics.CatalogState, bool) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if snap != counted {
-			counted, state = snap, countItems(snap)
+		if counted.Value() != snap {
+			counted, state = weak.Make(snap), countItems(snap)
 		}
 		// Read at every scrape: a state moves with time (degraded to
 		// stale), not only with snapshots.

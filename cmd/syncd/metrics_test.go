@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -20,6 +22,8 @@ import (
 	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
+	"github.com/syncd/syncd/suppliers/senpay/senpaysim"
+	"github.com/syncd/syncd/suppliers/testsims"
 )
 
 const testAdmin = "test-admin-token"
@@ -372,5 +376,31 @@ func TestRefusedSyncIsNotObserved(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "sync skipped") {
 		t.Errorf("log: got\n%s\nwant the skip logged", logs.String())
+	}
+}
+
+// TestCatalogGaugesKeepNoOldSnapshot: the gauges count a snapshot once
+// and recount after a swap, and what they counted does not keep an old
+// snapshot (a whole catalog) alive.
+func TestCatalogGaugesKeepNoOldSnapshot(t *testing.T) {
+	te := testenv.New(t, testenv.Config{Suppliers: []testenv.Supplier{testsims.NewSenpay(senpaysim.Options{}).Supplier()}})
+	first := te.SyncAll(t)
+	gauges := catalogGauges(te.Catalog)
+	st, ok := gauges()
+	if !ok || st.Version != first.Version {
+		t.Fatalf("gauges: got version %d (%v), want %d", st.Version, ok, first.Version)
+	}
+	old := weak.Make(first)
+	first = nil
+	if _, err := te.Catalog.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.GC()
+	if old.Value() != nil {
+		t.Fatal("the counted snapshot is still reachable after a swap")
+	}
+	if st, _ := gauges(); st.Version != te.Catalog.Snapshot().Version {
+		t.Fatalf("after the swap: counted version %d, want %d", st.Version, te.Catalog.Snapshot().Version)
 	}
 }
