@@ -47,13 +47,20 @@ if [ -z "${SYNCD:-}" ]; then
 fi
 go build -o "$tmp/barehttp" ./bench/barehttp
 
+# alive PID: whether process PID runs. A child that exited stays a zombie
+# until it is waited for, and kill -0 still finds a zombie.
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in Z*) return 1 ;; esac
+}
+
 # waitfor PID FILE PATTERN: the first line of FILE matching PATTERN, once
 # process PID writes it (within 60 s, and while it runs).
 waitfor() {
 	i=0
 	while ! grep -q "$3" "$2" 2>/dev/null; do
 		i=$((i + 1))
-		if [ "$i" -gt 600 ] || ! kill -0 "$1" 2>/dev/null; then
+		if [ "$i" -gt 600 ] || ! alive "$1"; then
 			echo "readpath: no '$3' from process $1; its output:" >&2
 			cat "$2" "${2%.out}.err" >&2 2>/dev/null
 			return 1
