@@ -19,8 +19,8 @@ import (
 // applied, and applied once before it is answered; but under a stream of
 // webhooks the deliveries that arrive while one batch is written are
 // written together in the next: stored in one durable commit, and, for
-// cost updates, their costs stored in one transaction, their games
-// repriced once, and all marked processed in one transaction. A lone
+// cost updates, their costs stored in one transaction, the items they
+// moved repriced once, and all marked processed in one transaction. A lone
 // delivery is a batch of one and waits for nobody.
 //
 // A batch that fails is tried again one delivery at a time, so a delivery
@@ -159,7 +159,8 @@ func (in *Inbox) applyBatch(batch []*costJob) {
 }
 
 // applyAll claims the deliveries, stores their costs in one transaction,
-// reprices their games once and marks them processed in one transaction.
+// reprices what they moved once and marks them processed in one
+// transaction.
 // An error leaves every one of them pending.
 func (in *Inbox) applyAll(ctx context.Context, batch []*costJob) (err error) {
 	defer func() {
