@@ -101,11 +101,16 @@ func (s *Store) StoreCostBatches(ctx context.Context, batches []CostBatch) ([]in
 			return nil, err
 		}
 	}
+	st, err := prepareCostStmts(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
 	now := s.now()
 	var moved []int64
 	var events []CostHoldEvent
 	for _, b := range batches {
-		if moved, events, err = s.storeCosts(ctx, tx, b, now, moved, events); err != nil {
+		if moved, events, err = s.storeCosts(ctx, tx, st, b, now, moved, events); err != nil {
 			return nil, err
 		}
 	}
@@ -147,13 +152,41 @@ func lockCostRows(ctx context.Context, tx *sqlx.Tx, batches []CostBatch) error {
 	return nil
 }
 
-// storeCosts writes one delivery's changes in tx, appending to moved the
-// offers whose cost or hold moved and to events the cost guard's events.
-func (s *Store) storeCosts(ctx context.Context, tx *sqlx.Tx, b CostBatch, now time.Time, moved []int64, events []CostHoldEvent) ([]int64, []CostHoldEvent, error) {
+// costStmts are a cost write's statements, prepared once per batch: a
+// batch runs each once per change, and parsing them again for each change
+// was about a quarter of the write's time.
+type costStmts struct{ get, set, history *sql.Stmt }
+
+func prepareCostStmts(ctx context.Context, tx *sqlx.Tx) (*costStmts, error) {
 	const get = `SELECT id, cost, cost_raw, cost_at, confirmed_cost, held_since, held_source FROM offers WHERE supplier = ? AND code = ?`
 	const set = `UPDATE offers SET cost = ?, cost_raw = ?, cost_at = ?, updated_at = ?,
 		confirmed_cost = ?, held_since = ?, held_source = ? WHERE id = ?`
 	const history = `INSERT INTO cost_history (offer_id, old_cost, new_cost, raw, source, at) VALUES (?, ?, ?, ?, 'webhook', ?)`
+	st := &costStmts{}
+	var err error
+	if st.get, err = tx.PrepareContext(ctx, get+syncd.ForUpdate(tx)); err == nil {
+		if st.set, err = tx.PrepareContext(ctx, set); err == nil {
+			st.history, err = tx.PrepareContext(ctx, history)
+		}
+	}
+	if err != nil {
+		st.close()
+		return nil, fmt.Errorf("prepare cost write: %w", err)
+	}
+	return st, nil
+}
+
+func (st *costStmts) close() {
+	for _, s := range []*sql.Stmt{st.get, st.set, st.history} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// storeCosts writes one delivery's changes in tx, appending to moved the
+// offers whose cost or hold moved and to events the cost guard's events.
+func (s *Store) storeCosts(ctx context.Context, tx *sqlx.Tx, st *costStmts, b CostBatch, now time.Time, moved []int64, events []CostHoldEvent) ([]int64, []CostHoldEvent, error) {
 	supplier, up := b.Supplier, b.Update
 	atText, nowText := syncd.FormatTime(b.At), syncd.FormatTime(now)
 	for _, ch := range b.Changes {
@@ -162,7 +195,7 @@ func (s *Store) storeCosts(ctx context.Context, tx *sqlx.Tx, b CostBatch, now ti
 		var hold holdColumns
 		// Locked until commit: the cost_at comparison below decides
 		// which of two concurrent deliveries has the last word.
-		err := tx.QueryRowContext(ctx, get+syncd.ForUpdate(tx), supplier, ch.Code).Scan(&id, &cost, &raw, &costAt, &hold.confirmed, &hold.since, &hold.source)
+		err := st.get.QueryRowContext(ctx, supplier, ch.Code).Scan(&id, &cost, &raw, &costAt, &hold.confirmed, &hold.since, &hold.source)
 		if errors.Is(err, sql.ErrNoRows) {
 			up.Unknown = append(up.Unknown, ch.Code)
 			continue
@@ -185,7 +218,7 @@ func (s *Store) storeCosts(ctx context.Context, tx *sqlx.Tx, b CostBatch, now ti
 		was := hold.state(cost)
 		next, ev := s.guard.decide(was, newCost, sourceWebhook)
 		h := hold.after(next, ev, sourceWebhook, nowText)
-		if _, err := tx.ExecContext(ctx, set, newCost, newRaw, atText, nowText, h.confirmed, h.since, h.source, id); err != nil {
+		if _, err := st.set.ExecContext(ctx, newCost, newRaw, atText, nowText, h.confirmed, h.since, h.source, id); err != nil {
 			return nil, nil, fmt.Errorf("set cost of %s/%s: %w", supplier, ch.Code, err)
 		}
 		if ev != "" {
@@ -206,7 +239,7 @@ func (s *Store) storeCosts(ctx context.Context, tx *sqlx.Tx, b CostBatch, now ti
 			up.Unchanged = append(up.Unchanged, ch.Code)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, history, id, cost, newCost, newRaw, nowText); err != nil {
+		if _, err := st.history.ExecContext(ctx, id, cost, newCost, newRaw, nowText); err != nil {
 			return nil, nil, fmt.Errorf("cost history of %s/%s: %w", supplier, ch.Code, err)
 		}
 		up.Applied = append(up.Applied, ch.Code)
