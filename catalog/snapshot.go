@@ -170,7 +170,8 @@ func build(prev *Snapshot, gameMap map[string]*Game, items []*Item, tiers []stri
 			g.Items = append(g.Items, it)
 		}
 	}
-	enc := newEncoder()
+	enc := encoders.Get().(*encoder)
+	defer encoders.Put(enc)
 	entries := make(map[string]*gameEntry, len(gameMap))
 	for id, g := range gameMap {
 		if len(g.Items) == 0 {
@@ -254,7 +255,8 @@ func derive(prev *Snapshot, changed map[string]*Game) (*Snapshot, error) {
 // deriveGames is derive with the changed games' deactivation reloaded
 // (deactivated nil: prev's).
 func deriveGames(prev *Snapshot, changed map[string]*Game, deactivated map[string]string) (*Snapshot, error) {
-	enc := newEncoder()
+	enc := encoders.Get().(*encoder)
+	defer encoders.Put(enc)
 	entries := make(map[string]*gameEntry, len(prev.gameByID)+len(changed))
 	for id, e := range prev.gameByID {
 		entries[id] = e
