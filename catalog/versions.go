@@ -133,9 +133,13 @@ func extendHistory(prev *Snapshot, ch change, limit int) []change {
 	if n == 0 || prev.changes[n-1].Version != prev.Version {
 		return nil
 	}
-	keep := prev.changes[max(0, n+1-limit):]
-	// A new array: prev's feed is part of a published snapshot.
-	return append(slices.Clip(keep), ch)
+	// Appended in place where the array has room: prev reads only its
+	// first n entries, and no other snapshot is ever derived from prev
+	// (publishes run one at a time, each from the one served, which it
+	// then replaces), so the slot written is no one else's. Trimming
+	// moves the window's start; append copies the window when the array
+	// is full, so a stream of publishes allocates only now and then.
+	return append(prev.changes[max(0, n+1-limit):], ch)
 }
 
 // Follow keeps this instance at the newest version any instance
