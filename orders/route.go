@@ -153,12 +153,13 @@ func (s *Service) route(ctx context.Context, l *lease, id string, fresh int) err
 func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow) (*attemptRow, error) {
 	var prepared *attemptRow
 	var moved *orderRow
+	cands, cerr := s.cat.Candidates(ctx, row.ItemID)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.fence(ctx, tx, row.ID); err != nil {
 			return err
 		}
 		var err error
-		prepared, moved, err = s.prepareIn(ctx, tx, row, atts)
+		prepared, moved, err = s.prepareIn(ctx, tx, row, atts, cands, cerr)
 		return err
 	})
 	if err != nil {
@@ -172,7 +173,15 @@ func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow)
 // first attempt together: one fsync fewer per order, and still both are
 // stored before any supplier is called. It returns the attempt, or the
 // order if it failed for want of a supplier.
-func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, atts []attemptRow) (*attemptRow, *orderRow, error) {
+//
+// cands and cerr are what Candidates said of the order's item, read by the
+// caller before tx began: the read is on the reader pool either way, and
+// outside the transaction it no longer holds the one writer (SQLite) while
+// it runs, which every other order's commit waits for. A cost moved by a
+// sync in between is what PostgreSQL, whose writers run side by side,
+// could always see.
+func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, atts []attemptRow,
+	cands []catalog.Candidate, cerr error) (*attemptRow, *orderRow, error) {
 	now := s.cfg.Now()
 	snap := s.cat.Snapshot()
 	if snap == nil {
@@ -182,16 +191,16 @@ func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, att
 	var pick *catalog.Candidate
 	var rel *ReliabilityNote
 	why := ""
-	switch cands, err := s.cat.Candidates(ctx, row.ItemID); {
-	case errors.Is(err, catalog.ErrNotFound):
+	switch {
+	case errors.Is(cerr, catalog.ErrNotFound):
 		why = "the item is no longer in the catalog"
-	case err != nil:
-		return nil, nil, err
+	case cerr != nil:
+		return nil, nil, cerr
 	case now.After(row.settleBy()):
 		why = fmt.Sprintf("no supplier delivered within %s of the order", s.cfg.RerouteWindow)
 	default:
-		decisions, pick, rel, err = s.judge(ctx, row, atts, cands, snap, now)
-		if err != nil {
+		var err error
+		if decisions, pick, rel, err = s.judge(ctx, row, atts, cands, snap, now); err != nil {
 			return nil, nil, err
 		}
 		if pick == nil {
