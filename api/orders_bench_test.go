@@ -169,6 +169,7 @@ func benchInstances(b *testing.B, n, conns, rate int) {
 	overhead := make([]time.Duration, b.N)
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	b.ResetTimer()
+	cpu0, cpuKnown := processCPU()
 	start := time.Now()
 	// Paced, orders are dealt from a schedule: each tick deals every
 	// order due by then, so a tick late on a busy machine is made up, not
@@ -230,6 +231,7 @@ func benchInstances(b *testing.B, n, conns, rate int) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1, _ := processCPU()
 	b.StopTimer()
 	if b.Failed() {
 		return
@@ -244,6 +246,12 @@ func benchInstances(b *testing.B, n, conns, rate int) {
 	b.ReportMetric(pct(latency, 0.99), "p99-ms")
 	b.ReportMetric(pct(overhead, 0.50), "own-p50-ms")
 	b.ReportMetric(pct(overhead, 0.99), "own-p99-ms")
+	// The CPU the whole process spent per order (syncd, the simulator and
+	// the load generator alike): unlike latency, it hardly moves when
+	// other work on the machine competes for the cores.
+	if cpuKnown {
+		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-us/order")
+	}
 	if bought := len(s.isipay.Orders()) + len(s.senpay.Transactions()); bought != b.N {
 		b.Fatalf("purchases: got %d, want %d", bought, b.N)
 	}
