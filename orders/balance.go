@@ -161,7 +161,7 @@ func (s *Service) SyncBalances(ctx context.Context) error {
 // passBalance reads supplier's estimate, gives it to the catalog and
 // judges it against the supplier's low-balance threshold.
 func (s *Service) passBalance(ctx context.Context, supplier string) error {
-	row, ok, err := getEstimate(ctx, s.db.Read, supplier)
+	row, ok, err := getEstimate(ctx, s.r(), supplier)
 	if err != nil || !ok {
 		return err // never read: unknown, which the catalog never takes for empty
 	}

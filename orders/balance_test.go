@@ -332,6 +332,10 @@ func TestLowBalanceByRateOfSpend(t *testing.T) {
 	}
 	e.create(e.request("rate-d")) // 118,600 left: under two hours
 	e.settle()
+	// The order's own background pass may have recorded the crossing
+	// first, settle's then finding it recorded: Close waits for that pass
+	// to have called OnLow.
+	e.svc.Close()
 	mu.Lock()
 	got := slices.Clone(crossings)
 	mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -100,7 +101,7 @@ func takeLease(ctx context.Context, ex sqlx.ExecerContext, id, owner string, now
 // false when another instance holds it. The caller holds the order's
 // in-process lock and, when true, calls release when the step ends.
 func (s *Service) tryLease(ctx context.Context, id string) (*lease, bool, error) {
-	ok, err := takeLease(ctx, s.db.Write, id, s.cfg.Instance, s.cfg.Now(), s.cfg.Lease)
+	ok, err := takeLease(ctx, s.w(nil), id, s.cfg.Instance, s.cfg.Now(), s.cfg.Lease)
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -139,6 +140,11 @@ type lease struct {
 	id   string
 	stop chan struct{}
 	done chan struct{}
+	// ending is set while the step's last transaction deletes the lease
+	// (dropIn), so a renewal that finds it gone knows why; gone once that
+	// transaction has committed, and release has nothing left to delete.
+	ending atomic.Bool
+	gone   bool
 }
 
 // keep renews order id's lease every third of its length until the
@@ -159,12 +165,15 @@ func (s *Service) keep(id string) *lease {
 			case <-t.C:
 			}
 			until := syncd.FormatTime(s.cfg.Now().Add(s.cfg.Lease))
-			res, err := s.db.Write.ExecContext(context.Background(), qRenewLease, until, id, s.cfg.Instance)
+			res, err := s.w(nil).ExecContext(context.Background(), qRenewLease, until, id, s.cfg.Instance)
 			if err != nil {
 				s.log.Warn("renew order lease", "order", id, "err", err)
 				continue
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
+				if l.ending.Load() {
+					return // the step's last transaction let it go
+				}
 				s.log.Error("order lease lost to another instance", "order", id, "instance", s.cfg.Instance)
 				return
 			}
@@ -189,10 +198,32 @@ func (l *lease) halt() {
 // anyone's again. Not by ctx: a step that ended must let go.
 func (l *lease) release() {
 	l.halt()
-	if _, err := l.s.db.Write.ExecContext(context.Background(), qReleaseLease, l.id, l.s.cfg.Instance); err != nil {
+	if l.gone {
+		return
+	}
+	if _, err := l.s.w(nil).ExecContext(context.Background(), qReleaseLease, l.id, l.s.cfg.Instance); err != nil {
 		// It expires on its own; until then the order waits.
 		l.s.log.Warn("release order lease", "order", l.id, "err", err)
 	}
+}
+
+// dropIn deletes the lease in tx, the step's last write transaction, which
+// fence has checked: the lease goes with the step's last write, one
+// statement on the writer fewer than release's own. The caller calls
+// dropped with whether tx committed.
+func (l *lease) dropIn(ctx context.Context, tx *sqlx.Tx) error {
+	l.ending.Store(true)
+	if _, err := l.s.w(tx).ExecContext(ctx, qReleaseLease, l.id, l.s.cfg.Instance); err != nil {
+		return fmt.Errorf("release lease of order %s: %w", l.id, err)
+	}
+	return nil
+}
+
+// dropped records whether dropIn's transaction committed: if it did,
+// release only stops the renewing; if not, the lease is still held.
+func (l *lease) dropped(committed bool) {
+	l.gone = committed
+	l.ending.Store(committed)
 }
 
 // fence refuses a step's write in tx unless the order's lease is still

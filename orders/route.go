@@ -60,7 +60,7 @@ func (s *Service) dispatchAsync(id string, fresh int) <-chan struct{} {
 			l = held
 		}
 		defer l.halt()
-		if err := s.route(ctx, id, fresh); err != nil {
+		if err := s.route(ctx, l, id, fresh); err != nil {
 			s.log.Error("route order", "order", id, "err", err)
 		}
 		l.release()
@@ -90,12 +90,13 @@ func (s *Service) closing() bool {
 }
 
 // route moves an order as far as it can go now; the order's lock and
-// lease held.
+// lease l held. A send that leaves the order to status tracking is the
+// step's last write, and its transaction lets the lease go (dropIn).
 // Each pass either sends a prepared attempt, prepares the next one, or
 // leaves the order to status tracking (an attempt in flight) or to an
 // operator. A closing service stops between steps: every step's state is
 // stored, and the next start resumes from it.
-func (s *Service) route(ctx context.Context, id string, fresh int) error {
+func (s *Service) route(ctx context.Context, l *lease, id string, fresh int) error {
 	for range 50 { // more candidates than any item has; a bound, not a plan
 		// The reader sees every committed write, and every write to this
 		// order is made under the lease the caller holds.
@@ -120,7 +121,7 @@ func (s *Service) route(ctx context.Context, id string, fresh int) error {
 				// reference it already has (see ErrTaken).
 				first := last.Seq == fresh
 				fresh = 0
-				if st, err := s.send(ctx, row, last, first); err != nil || !closed(st) {
+				if st, err := s.send(ctx, l, row, last, first); err != nil || !closed(st) {
 					return err
 				}
 				continue
@@ -140,7 +141,7 @@ func (s *Service) route(ctx context.Context, id string, fresh int) error {
 		}
 		// An attempt still open is status tracking's from here; only a
 		// closed one sends route round again, to the next candidate.
-		if st, err := s.send(ctx, row, a, true); err != nil || !closed(st) {
+		if st, err := s.send(ctx, l, row, a, true); err != nil || !closed(st) {
 			return err
 		}
 	}
@@ -152,12 +153,13 @@ func (s *Service) route(ctx context.Context, id string, fresh int) error {
 func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow) (*attemptRow, error) {
 	var prepared *attemptRow
 	var moved *orderRow
+	cands, cerr := s.cat.Candidates(ctx, row.ItemID)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.fence(ctx, tx, row.ID); err != nil {
 			return err
 		}
 		var err error
-		prepared, moved, err = s.prepareIn(ctx, tx, row, atts)
+		prepared, moved, err = s.prepareIn(ctx, tx, row, atts, cands, cerr)
 		return err
 	})
 	if err != nil {
@@ -171,7 +173,15 @@ func (s *Service) prepare(ctx context.Context, row *orderRow, atts []attemptRow)
 // first attempt together: one fsync fewer per order, and still both are
 // stored before any supplier is called. It returns the attempt, or the
 // order if it failed for want of a supplier.
-func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, atts []attemptRow) (*attemptRow, *orderRow, error) {
+//
+// cands and cerr are what Candidates said of the order's item, read by the
+// caller before tx began: the read is on the reader pool either way, and
+// outside the transaction it no longer holds the one writer (SQLite) while
+// it runs, which every other order's commit waits for. A cost moved by a
+// sync in between is what PostgreSQL, whose writers run side by side,
+// could always see.
+func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, atts []attemptRow,
+	cands []catalog.Candidate, cerr error) (*attemptRow, *orderRow, error) {
 	now := s.cfg.Now()
 	snap := s.cat.Snapshot()
 	if snap == nil {
@@ -181,16 +191,16 @@ func (s *Service) prepareIn(ctx context.Context, tx *sqlx.Tx, row *orderRow, att
 	var pick *catalog.Candidate
 	var rel *ReliabilityNote
 	why := ""
-	switch cands, err := s.cat.Candidates(ctx, row.ItemID); {
-	case errors.Is(err, catalog.ErrNotFound):
+	switch {
+	case errors.Is(cerr, catalog.ErrNotFound):
 		why = "the item is no longer in the catalog"
-	case err != nil:
-		return nil, nil, err
+	case cerr != nil:
+		return nil, nil, cerr
 	case now.After(row.settleBy()):
 		why = fmt.Sprintf("no supplier delivered within %s of the order", s.cfg.RerouteWindow)
 	default:
-		decisions, pick, rel, err = s.judge(ctx, row, atts, cands, snap, now)
-		if err != nil {
+		var err error
+		if decisions, pick, rel, err = s.judge(ctx, row, atts, cands, snap, now); err != nil {
 			return nil, nil, err
 		}
 		if pick == nil {
@@ -337,7 +347,7 @@ func summary(ds []Decision) string {
 // process prepared the attempt and has not sent it: only then is a
 // refusal proof that the supplier does not have the order.
 // It returns the attempt's new state.
-func (s *Service) send(ctx context.Context, row *orderRow, a *attemptRow, first bool) (string, error) {
+func (s *Service) send(ctx context.Context, l *lease, row *orderRow, a *attemptRow, first bool) (string, error) {
 	sup := s.cfg.Suppliers[a.Supplier]
 	if sup == nil {
 		// Configured when the attempt was stored, not now: it may have
@@ -349,7 +359,7 @@ func (s *Service) send(ctx context.Context, row *orderRow, a *attemptRow, first 
 		return a.State, fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
 	}
 	rc, err := s.place(ctx, sup, a, p)
-	return s.record(ctx, row.ID, a.Seq, rc, err, first)
+	return s.record(ctx, l, row.ID, a.Seq, rc, err, first)
 }
 
 // place sends the purchase of attempt a to its supplier, and tells the
@@ -364,8 +374,11 @@ func (s *Service) place(ctx context.Context, sup Supplier, a *attemptRow, p Purc
 // candidate.
 func closed(state string) bool { return state == stateRejected || state == stateFailed }
 
-// record stores a supplier's answer to a send (first) or a resend.
-func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, placeErr error, first bool) (string, error) {
+// record stores a supplier's answer to a send (first) or a resend. With
+// the step's lease l (nil: the step goes on after it), an answer that
+// leaves the attempt open ends the step, and the lease goes in the same
+// transaction.
+func (s *Service) record(ctx context.Context, l *lease, id string, seq int, rc Receipt, placeErr error, first bool) (string, error) {
 	now := s.cfg.Now()
 	outcome, supplier, state := "", "", ""
 	var moved *orderRow
@@ -424,6 +437,11 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 			return err
 		}
 		state = a.State
+		if l != nil && !closed(state) {
+			if err := l.dropIn(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if wasPrepared && a.State != stateRejected {
 			// Taken, or maybe taken: the supplier may have charged it, so
 			// a known balance is lowered until the next balance check.
@@ -434,6 +452,9 @@ func (s *Service) record(ctx context.Context, id string, seq int, rc Receipt, pl
 		return addEvent(ctx, s.w(tx), id, "attempt", "syncd", now, map[string]any{"seq": a.Seq, "supplier": a.Supplier,
 			"supplier_ref": a.Ref, "outcome": outcome, "state": a.State, "message": a.Message, "supplier_status": a.SupplierStatus})
 	})
+	if l != nil && l.ending.Load() {
+		l.dropped(err == nil)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -171,6 +171,9 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	}
 	var row, failed *orderRow
 	var first *attemptRow
+	// Read before the transaction, off the writer (see prepareIn). An
+	// unknown item is refused by admit.
+	cands, cerr := s.cat.Candidates(ctx, req.Item)
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Checked again under the reference's lock: two requests racing
 		// past the reader, on this instance or another, land here one
@@ -188,7 +191,7 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 			return err
 		}
 		created = true
-		if first, failed, err = s.prepareIn(ctx, tx, row, nil); err != nil || first == nil {
+		if first, failed, err = s.prepareIn(ctx, tx, row, nil, cands, cerr); err != nil || first == nil {
 			return err
 		}
 		// The step that sends the attempt owns the order from the start,

@@ -243,7 +243,7 @@ const (
 )
 
 var writeQueries = []string{qOrderByID, qOrderByReference, qAttempts, qAttempt, qInsertAttempt, qSaveAttempt,
-	qInsertEvent, qInsertOrder, qMoveOrder, qSpendBalance, qTakeLease}
+	qInsertEvent, qInsertOrder, qMoveOrder, qSpendBalance, qTakeLease, qRenewLease, qReleaseLease}
 
 // r runs reads on the reader pool; w runs statements inside tx.
 func (s *Service) r() runner            { return runner{c: &s.stmts, db: s.db.Read} }

@@ -114,12 +114,12 @@ func (s *Service) check(ctx context.Context, id string, seq int) error {
 		return err
 	}
 	defer l.halt()
-	err = s.checkHeld(ctx, id, seq)
+	err = s.checkHeld(ctx, l, id, seq)
 	l.release()
 	return err
 }
 
-func (s *Service) checkHeld(ctx context.Context, id string, seq int) error {
+func (s *Service) checkHeld(ctx context.Context, l *lease, id string, seq int) error {
 	row, a, err := s.loadAttempt(ctx, s.r(), id, seq)
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func (s *Service) checkHeld(ctx context.Context, id string, seq int) error {
 	age := now.Sub(a.created())
 	switch {
 	case a.State == statePrepared:
-		return s.route(ctx, id, 0)
+		return s.route(ctx, l, id, 0)
 	case sup == nil:
 		return s.toAttention(ctx, row, a, a.Supplier+" is no longer configured")
 	case a.State == stateAccepted:
@@ -170,12 +170,13 @@ func (s *Service) checkHeld(ctx context.Context, id string, seq int) error {
 			return fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
 		}
 		rc, err := s.place(ctx, sup, a, p)
-		if _, err := s.record(ctx, id, seq, rc, err, false); err != nil {
+		// Not the last write: route follows, under the lease.
+		if _, err := s.record(ctx, nil, id, seq, rc, err, false); err != nil {
 			return err
 		}
 		// A resend can end in "not delivered" (the supplier took it and
 		// failed it at once): route on.
-		return s.route(ctx, id, 0)
+		return s.route(ctx, l, id, 0)
 	}
 }
 
