@@ -71,6 +71,8 @@ type Inbox struct {
 	// orders takes order status updates; nil refuses them all as
 	// unknown transactions.
 	orders func(ctx context.Context, u orders.Update) error
+	// observe, when set, is told of each applied cost update.
+	observe func(supplier string, up *offers.CostUpdate)
 
 	// mu lets Replay run alone (it holds it exclusively; Receives share
 	// it). Different deliveries are received and applied concurrently, so
@@ -111,6 +113,12 @@ func WithRetention(d time.Duration) Option { return func(in *Inbox) { in.retenti
 // status update is answered as an unknown transaction.
 func WithOrders(apply func(ctx context.Context, u orders.Update) error) Option {
 	return func(in *Inbox) { in.orders = apply }
+}
+
+// WithCostObserver tells observe what each applied price webhook did
+// with the products it named (its supplier and the update), for metrics.
+func WithCostObserver(observe func(supplier string, up *offers.CostUpdate)) Option {
+	return func(in *Inbox) { in.observe = observe }
 }
 
 // New returns the inbox over db, applying cost changes to cat. hooks are
@@ -243,6 +251,9 @@ func (in *Inbox) Replay(ctx context.Context) (int, error) {
 			return n, err
 		}
 		n++
+		if out.Costs != nil && in.observe != nil {
+			in.observe(p.Supplier, out.Costs)
+		}
 		in.log.Info("webhook replayed", "supplier", p.Supplier, "inbox_id", p.ID, "accepted", out.Accepted, "message", out.Message)
 	}
 }
@@ -338,6 +349,9 @@ func (in *Inbox) logOutcome(supplier, kind string, id int64, remote string, out 
 		return
 	}
 	if c := out.Costs; c != nil {
+		if in.observe != nil {
+			in.observe(supplier, c)
+		}
 		attrs = append(attrs, "applied", len(c.Applied), "unchanged", len(c.Unchanged), "stale", len(c.Stale),
 			"unknown", len(c.Unknown), "version", c.Version)
 		if len(c.Unknown) > 0 {

@@ -47,8 +47,9 @@ type Metrics struct {
 	httpDuration *prometheus.HistogramVec
 	// httpSeries holds each (route, method, status)'s two series, found
 	// by a lookup rather than by hashing their labels on every request.
-	httpSeries sync.Map // httpKey → *httpSeries
-	costHolds  *prometheus.CounterVec
+	httpSeries     sync.Map // httpKey → *httpSeries
+	costHolds      *prometheus.CounterVec
+	webhookChanges *prometheus.CounterVec
 	orderMetrics
 	suppliers map[string]bool // the enabled ones, the supplier label's values
 
@@ -113,6 +114,7 @@ func New(suppliers []string) *Metrics {
 	}
 	m.orderMetrics = newOrderMetrics(suppliers)
 	m.costHolds = newCostHoldEvents(suppliers)
+	m.webhookChanges = newWebhookChanges(suppliers)
 	m.suppliers = map[string]bool{}
 	for _, s := range suppliers {
 		m.suppliers[s] = true
@@ -130,7 +132,7 @@ func New(suppliers []string) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
 		m.syncRuns, m.syncDuration, m.syncOffers, m.retries, m.waits,
-		m.build, m.reprices, m.repriceFails, m.httpRequests, m.httpDuration, m.costHolds,
+		m.build, m.reprices, m.repriceFails, m.httpRequests, m.httpDuration, m.costHolds, m.webhookChanges,
 		stateCollector{m}, orderCollector{m},
 	)
 	m.reg.MustRegister(m.orderMetrics.collectors()...)

@@ -222,7 +222,10 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	}
 	svc := orders.New(db, merged, log, notifier, ocfg)
 	m.WatchOrders(orderGauges(svc, notifier, log))
-	a.orders, a.inbox = svc, inbox.New(db, merged, log, c.webhooks(), inbox.WithOrders(svc.Apply))
+	a.orders, a.inbox = svc, inbox.New(db, merged, log, c.webhooks(), inbox.WithOrders(svc.Apply),
+		inbox.WithCostObserver(func(supplier string, up *offers.CostUpdate) {
+			m.WebhookChanges(supplier, len(up.Applied), len(up.Unchanged), len(up.Stale), len(up.Unknown))
+		}))
 	if err := a.scheduleOrders(adapters); err != nil {
 		sched.shutdown()
 		db.Close()

@@ -89,6 +89,14 @@ func TestServeWebhooks(t *testing.T) {
 	if err := r.app.db.Read.QueryRow(`SELECT count(*) FROM webhook_inbox WHERE kind = 'transaction_status' AND processed_at IS NOT NULL`).Scan(&kept); err != nil || kept != 1 {
 		t.Fatalf("unknown transaction in the inbox: got %d rows (%v), want 1 processed", kept, err)
 	}
+	// The replayed delivery and the signed one each moved one cost.
+	fams := scrape(t, "http://"+r.at.API+"/metrics", testAdmin)
+	for result, want := range map[string]float64{"applied": 2, "unchanged": 0, "stale": 0, "unknown": 0} {
+		got := series(fams, "syncd_webhook_changes_total", map[string]string{"supplier": "senpay", "result": result})
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("syncd_webhook_changes_total{supplier=senpay,result=%s}: got %v, want %v", result, got, want)
+		}
+	}
 
 	resp, page := get(t, "http://"+r.at.API+"/v1/games/mobile-legends", testAdmin)
 	if resp.StatusCode != 200 {
