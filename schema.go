@@ -10,9 +10,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/syncd/syncd/internal/group"
 )
 
 // DB is syncd's database. On SQLite: one writer connection, because SQLite
@@ -24,6 +27,10 @@ type DB struct {
 	Read  *sqlx.DB
 
 	dialect Dialect
+	// durable batches SQLite's durable transactions for group commit
+	// (durable.go); nil on PostgreSQL.
+	durable *group.Batcher[*durableJob]
+	commits atomic.Int64 // durable commits made, for tests
 }
 
 // Dialect is the SQL the database speaks, for the few statements that
@@ -88,7 +95,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &DB{Write: w, Read: r}, nil
+	db := &DB{Write: w, Read: r}
+	db.durable = group.New(maxShared, db.runDurable)
+	return db, nil
 }
 
 // InDurableTx runs fn in a write transaction whose commit is fsynced
@@ -101,22 +110,17 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 //
 // SQLite refuses to change the setting inside a transaction, so the
 // writer's one connection is held for the whole of it: set FULL, run the
-// transaction, set NORMAL back.
+// transaction, set NORMAL back. Transactions that arrive while one runs
+// share the next one's commit, each in its own savepoint (durable.go):
+// fn may run on another goroutine than its caller's, after transactions
+// of other callers in the same SQLite transaction, and must not begin,
+// commit or roll back anything itself. A panic in fn is raised again in
+// the caller.
 func (db *DB) InDurableTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if db.dialect == Postgres {
 		return inTx(ctx, db.Write, fn)
 	}
-	conn, err := db.Write.Connx(ctx)
-	if err != nil {
-		return fmt.Errorf("writer connection: %w", err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = FULL"); err != nil {
-		return fmt.Errorf("durable transaction: %w", err)
-	}
-	// Left at FULL if this fails: slower, never less safe.
-	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = NORMAL")
-	return inTx(ctx, conn, fn)
+	return db.inSharedDurableTx(ctx, fn)
 }
 
 // inTx runs fn in a transaction begun on b and commits it if fn succeeds.
