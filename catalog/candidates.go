@@ -56,7 +56,7 @@ func (c *Catalog) Candidates(ctx context.Context, itemID string) ([]Candidate, e
 	for i, o := range it.Offers {
 		ids[i] = o.ID
 	}
-	now, err := currentOffers(ctx, c.db.Read, ids)
+	now, err := c.currentOffers(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("offers of %s: %w", itemID, err)
 	}

@@ -83,9 +83,10 @@ type Catalog struct {
 	// guard, and reads the holds.
 	offers *offers.Store
 
-	costQueue costQueue
-	costsDone uint64 // the last cost batch repriced; under mu
-	balances  balanceBook
+	costQueue  costQueue
+	offerReads offerReads // currentOffers' statements
+	costsDone  uint64     // the last cost batch repriced; under mu
+	balances   balanceBook
 	// rulesOwed: a rule change is stored but its reprice failed, so the
 	// snapshot prices with older rules; the next rebuild is a full one.
 	// Under mu.

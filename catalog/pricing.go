@@ -116,7 +116,8 @@ func (c *Catalog) armWindow(snap *Snapshot) {
 	})
 }
 
-// Close stops the window and staleness timers.
+// Close stops the window and staleness timers and closes the catalog's
+// prepared statements.
 func (c *Catalog) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -127,4 +128,5 @@ func (c *Catalog) Close() {
 	if c.stale != nil {
 		c.stale.Stop()
 	}
+	c.offerReads.close()
 }
