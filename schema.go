@@ -7,6 +7,7 @@ package syncd
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -31,6 +32,9 @@ type DB struct {
 	// (durable.go); nil on PostgreSQL.
 	durable *group.Batcher[*durableJob]
 	commits atomic.Int64 // durable commits made, for tests
+	// ckpt checkpoints SQLite's WAL off the writer (checkpoint.go); nil
+	// on PostgreSQL.
+	ckpt *checkpointer
 }
 
 // Dialect is the SQL the database speaks, for the few statements that
@@ -57,6 +61,9 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_txlock", "immediate")
+		// Checkpoints run in the background (checkpoint.go); this is
+		// the backstop.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -95,7 +102,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	db := &DB{Write: w, Read: r}
+	db := &DB{Write: w, Read: r, ckpt: startCheckpointer(dsn(path, false))}
 	db.durable = group.New(maxShared, db.runDurable)
 	return db, nil
 }
@@ -143,7 +150,9 @@ func inTx(ctx context.Context, b interface {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	rerr := db.Read.Close()
+	// Stopped first: the writer's close checkpoints what is left.
+	cerr := db.ckpt.close()
+	rerr := errors.Join(db.Read.Close(), cerr)
 	if err := db.Write.Close(); err != nil {
 		return err
 	}

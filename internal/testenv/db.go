@@ -83,12 +83,21 @@ func DBFile(build func(ctx context.Context, db *syncd.DB) error) (*Fixture, erro
 	if err := build(ctx, db); err != nil {
 		return nil, err
 	}
-	var busy, logged, moved int
-	if err := db.Write.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &moved); err != nil {
-		return nil, err
-	}
-	if busy != 0 {
-		return nil, errors.New("wal checkpoint: busy")
+	// The database's background checkpoint (checkpoint.go) may be
+	// running: a second checkpoint is then refused as busy at once, so
+	// it is asked again.
+	for try := 0; ; try++ {
+		var busy, logged, moved int
+		if err := db.Write.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &moved); err != nil {
+			return nil, err
+		}
+		if busy == 0 {
+			break
+		}
+		if try == 500 {
+			return nil, errors.New("wal checkpoint: busy")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	file, err := os.ReadFile(path)
 	if err != nil {
