@@ -41,6 +41,7 @@ type checkpointer struct {
 	walFrames int
 	copied    int
 	runs      atomic.Int64
+	failed    atomic.Int64
 }
 
 // startCheckpointer opens the checkpointer's connection with dsn and
@@ -79,6 +80,7 @@ func (c *checkpointer) checkpoint() {
 	var busy, log, copied int
 	err := c.conn.QueryRowxContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &copied)
 	if err != nil {
+		c.failed.Add(1)
 		return
 	}
 	c.mu.Lock()
@@ -98,4 +100,30 @@ func (c *checkpointer) close() (err error) {
 		err = c.conn.Close()
 	})
 	return err
+}
+
+// Stats is what the database counts of its own work, for metrics.
+type Stats struct {
+	// DurableTxs is how many durable transactions ran (InDurableTx), and
+	// DurableCommits how many commits made them durable: fewer on SQLite
+	// when transactions shared a commit.
+	DurableTxs, DurableCommits int64
+	// Checkpoints and CheckpointsFailed count the background checkpoints
+	// (SQLite). WALBacklog is the frames the last one left in the WAL,
+	// because a reader still needed them: growing, the WAL is not being
+	// copied back (a reader that never ends its transaction).
+	Checkpoints, CheckpointsFailed int64
+	WALBacklog                     int64
+}
+
+// Stats returns the database's counts.
+func (db *DB) Stats() Stats {
+	st := Stats{DurableTxs: db.durableTxs.Load(), DurableCommits: db.commits.Load()}
+	if c := db.ckpt; c != nil {
+		st.Checkpoints, st.CheckpointsFailed = c.runs.Load(), c.failed.Load()
+		c.mu.Lock()
+		st.WALBacklog = int64(c.walFrames - c.copied)
+		c.mu.Unlock()
+	}
+	return st
 }

@@ -62,6 +62,7 @@ func (db *DB) inSharedDurableTx(ctx context.Context, fn func(tx *sqlx.Tx) error)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	db.durableTxs.Add(1)
 	j := &durableJob{ctx: ctx, fn: fn}
 	if err := db.durable.Do(j); err != nil {
 		return err
@@ -125,8 +126,9 @@ func (db *DB) commitShared(jobs []*durableJob) (rest []*durableJob) {
 		if runJob(tx, j) {
 			if err := tx.Commit(); err != nil {
 				j.err = fmt.Errorf("commit: %w", err)
+			} else {
+				db.commits.Add(1)
 			}
-			db.commits.Add(1)
 		}
 		return nil
 	}
@@ -159,6 +161,7 @@ func (db *DB) commitShared(jobs []*durableJob) (rest []*durableJob) {
 				j.err = err
 			}
 		}
+		return nil
 	}
 	db.commits.Add(1)
 	return nil

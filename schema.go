@@ -31,7 +31,9 @@ type DB struct {
 	// durable batches SQLite's durable transactions for group commit
 	// (durable.go); nil on PostgreSQL.
 	durable *group.Batcher[*durableJob]
-	commits atomic.Int64 // durable commits made, for tests
+	// durableTxs and commits count durable transactions and the commits
+	// that made them durable (fewer on SQLite, where they share commits).
+	durableTxs, commits atomic.Int64
 	// ckpt checkpoints SQLite's WAL off the writer (checkpoint.go); nil
 	// on PostgreSQL.
 	ckpt *checkpointer
@@ -121,11 +123,17 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 // share the next one's commit, each in its own savepoint (durable.go):
 // fn may run on another goroutine than its caller's, after transactions
 // of other callers in the same SQLite transaction, and must not begin,
-// commit or roll back anything itself. A panic in fn is raised again in
-// the caller.
+// commit or roll back anything itself, nor wait for a lock that a caller
+// of InDurableTx may hold while it waits (that caller may be the one
+// running fn). A panic in fn is raised again in the caller.
 func (db *DB) InDurableTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if db.dialect == Postgres {
-		return inTx(ctx, db.Write, fn)
+		db.durableTxs.Add(1)
+		err := inTx(ctx, db.Write, fn)
+		if err == nil {
+			db.commits.Add(1)
+		}
+		return err
 	}
 	return db.inSharedDurableTx(ctx, fn)
 }

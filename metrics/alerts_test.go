@@ -31,7 +31,9 @@ func TestAlertRulesUseExportedMetrics(t *testing.T) {
 	exported := map[string][]string{} // name → its labels
 	ch := make(chan *prometheus.Desc)
 	go func() {
-		New([]string{"senpay", "isipay"}).reg.Describe(ch)
+		m := New([]string{"senpay", "isipay"})
+		m.WatchDatabase(true, func() DatabaseStats { return DatabaseStats{} })
+		m.reg.Describe(ch)
 		close(ch)
 	}()
 	for d := range ch {

@@ -271,3 +271,56 @@ func knownMethod(m string) string {
 	}
 	return "OTHER"
 }
+
+// DatabaseStats is what the database counts of its own work
+// (syncd.DB.Stats), passed in by main so that metrics imports no store.
+type DatabaseStats struct {
+	DurableTxs, DurableCommits     int64
+	Checkpoints, CheckpointsFailed int64
+	WALBacklog                     int64
+}
+
+// WatchDatabase adds the database's own counts, read at each scrape:
+// syncd_db_durable_transactions_total and syncd_db_durable_commits_total
+// (their ratio is how many transactions shared a fsynced commit on
+// SQLite), and on SQLite syncd_db_checkpoints_total{result} and
+// syncd_db_wal_backlog_frames.
+func (m *Metrics) WatchDatabase(sqlite bool, read func() DatabaseStats) {
+	m.reg.MustRegister(&databaseCollector{sqlite: sqlite, read: read})
+}
+
+var (
+	descDurableTxs = prometheus.NewDesc("syncd_db_durable_transactions_total",
+		"Durable transactions run (orders, stored webhooks): each is on disk before anyone is told of it.", nil, nil)
+	descDurableCommits = prometheus.NewDesc("syncd_db_durable_commits_total",
+		"Fsynced commits that made the durable transactions durable; on SQLite transactions arriving together share one.", nil, nil)
+	descCheckpoints = prometheus.NewDesc("syncd_db_checkpoints_total",
+		"Background checkpoints of SQLite's WAL into the database file, by result (ok, failed).", []string{"result"}, nil)
+	descWALBacklog = prometheus.NewDesc("syncd_db_wal_backlog_frames",
+		"WAL frames the last background checkpoint could not copy back because a reader still needed them; growing, the WAL grows.", nil, nil)
+)
+
+type databaseCollector struct {
+	sqlite bool
+	read   func() DatabaseStats
+}
+
+func (c *databaseCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descDurableTxs
+	ch <- descDurableCommits
+	if c.sqlite {
+		ch <- descCheckpoints
+		ch <- descWALBacklog
+	}
+}
+
+func (c *databaseCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.read()
+	ch <- prometheus.MustNewConstMetric(descDurableTxs, prometheus.CounterValue, float64(st.DurableTxs))
+	ch <- prometheus.MustNewConstMetric(descDurableCommits, prometheus.CounterValue, float64(st.DurableCommits))
+	if c.sqlite {
+		ch <- prometheus.MustNewConstMetric(descCheckpoints, prometheus.CounterValue, float64(st.Checkpoints), "ok")
+		ch <- prometheus.MustNewConstMetric(descCheckpoints, prometheus.CounterValue, float64(st.CheckpointsFailed), "failed")
+		ch <- prometheus.MustNewConstMetric(descWALBacklog, prometheus.GaugeValue, float64(st.WALBacklog))
+	}
+}

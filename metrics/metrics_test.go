@@ -219,3 +219,40 @@ func TestSupplierStateAndBreakerSeries(t *testing.T) {
 		}
 	}
 }
+
+func TestDatabaseSeries(t *testing.T) {
+	st := DatabaseStats{DurableTxs: 30, DurableCommits: 12, Checkpoints: 5, CheckpointsFailed: 1, WALBacklog: 40}
+	sqlite := New(nil)
+	sqlite.WatchDatabase(true, func() DatabaseStats { return st })
+	fams := scrape(t, sqlite)
+	for _, w := range []struct {
+		name   string
+		labels map[string]string
+		value  float64
+	}{
+		{"syncd_db_durable_transactions_total", nil, 30},
+		{"syncd_db_durable_commits_total", nil, 12},
+		{"syncd_db_checkpoints_total", map[string]string{"result": "ok"}, 5},
+		{"syncd_db_checkpoints_total", map[string]string{"result": "failed"}, 1},
+		{"syncd_db_wal_backlog_frames", nil, 40},
+	} {
+		if got, ok := sample(fams, w.name, w.labels); !ok || got != w.value {
+			t.Errorf("%s%v: got %v (present %v), want %v", w.name, w.labels, got, ok, w.value)
+		}
+	}
+	// Read at each scrape.
+	st.DurableTxs = 31
+	if got, _ := sample(scrape(t, sqlite), "syncd_db_durable_transactions_total", nil); got != 31 {
+		t.Errorf("second scrape: %v, want 31", got)
+	}
+	// PostgreSQL has no WAL of syncd's to checkpoint.
+	pg := New(nil)
+	pg.WatchDatabase(false, func() DatabaseStats { return st })
+	fams = scrape(t, pg)
+	if _, ok := fams["syncd_db_checkpoints_total"]; ok {
+		t.Error("checkpoints on PostgreSQL: present, want absent")
+	}
+	if got, ok := sample(fams, "syncd_db_durable_commits_total", nil); !ok || got != 12 {
+		t.Errorf("commits on PostgreSQL: %v (present %v), want 12", got, ok)
+	}
+}

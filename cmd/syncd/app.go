@@ -184,6 +184,11 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	}
 	m.RegisterDB("write", db.Write.DB)
 	m.RegisterDB("read", db.Read.DB)
+	m.WatchDatabase(db.Dialect() == syncd.SQLite, func() metrics.DatabaseStats {
+		st := db.Stats()
+		return metrics.DatabaseStats{DurableTxs: st.DurableTxs, DurableCommits: st.DurableCommits,
+			Checkpoints: st.Checkpoints, CheckpointsFailed: st.CheckpointsFailed, WALBacklog: st.WALBacklog}
+	})
 	m.WatchCatalog(catalogGauges(merged))
 	adapters, err := openSuppliers(c, m)
 	if err != nil {

@@ -97,6 +97,15 @@ func TestServeWebhooks(t *testing.T) {
 			t.Errorf("syncd_webhook_changes_total{supplier=senpay,result=%s}: got %v, want %v", result, got, want)
 		}
 	}
+	// Each delivery was stored durably before it was answered.
+	txs := series(fams, "syncd_db_durable_transactions_total", nil)
+	commits := series(fams, "syncd_db_durable_commits_total", nil)
+	if len(txs) != 1 || len(commits) != 1 || txs[0] < 2 || commits[0] < 1 || commits[0] > txs[0] {
+		t.Errorf("durable transactions %v, commits %v: want at least 2 transactions, made durable by 1 to as many commits", txs, commits)
+	}
+	if _, sqlite := fams["syncd_db_wal_backlog_frames"]; sqlite != (r.app.db.Dialect() == syncd.SQLite) {
+		t.Errorf("syncd_db_wal_backlog_frames present %v on %v", sqlite, r.app.db.Dialect())
+	}
 
 	resp, page := get(t, "http://"+r.at.API+"/v1/games/mobile-legends", testAdmin)
 	if resp.StatusCode != 200 {
