@@ -18,8 +18,16 @@ import (
 // p99 (issue 17). So a connection of its own checkpoints in the
 // background, PASSIVE (it never blocks the writer or a reader: it copies
 // what no reader still needs and leaves the rest for next time), every
-// checkpointEvery; the writer's own threshold stays, raised, as a backstop
-// should the background fall behind.
+// checkpointEvery; the writer's own threshold stays, raised, as a backstop.
+//
+// The price is WAL size. SQLite starts the WAL over from its beginning
+// only once a checkpoint has copied every frame in it, and a background
+// checkpoint under a steady stream of commits always leaves the few
+// committed while it ran. So under sustained writes the WAL grows to the
+// backstop (40 MB) before the writer's own checkpoint, which then has
+// only the last quarter second's frames to copy, lets it start over; the
+// file keeps its size and is written over after that (it was about 4 MB).
+// A pause in the writes longer than checkpointEvery restarts it sooner.
 const (
 	checkpointEvery = 250 * time.Millisecond
 	// writerCheckpointPages is wal_autocheckpoint on the writer: 10,000
