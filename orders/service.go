@@ -171,9 +171,11 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	}
 	var row, failed *orderRow
 	var first *attemptRow
-	// Read before the transaction, off the writer (see prepareIn). An
-	// unknown item is refused by admit.
+	// Read and judged before the transaction, off the writer (see
+	// prepareIn): the item's offers, and the request against the catalog.
+	// An unknown item is refused by admit.
 	cands, cerr := s.cat.Candidates(ctx, req.Item)
+	adm, admErr := s.admit(req, hash, storefront)
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Checked again under the reference's lock: two requests racing
 		// past the reader, on this instance or another, land here one
@@ -187,9 +189,16 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 			row = existing
 			return err
 		}
-		if row, err = s.admit(ctx, tx, req, hash, storefront); err != nil {
+		// admit's verdict counts only now: a replay is answered as one
+		// even when the request would no longer be admitted (its price
+		// moved since).
+		if admErr != nil {
+			return admErr
+		}
+		if err := adm.store(ctx, s, tx, actorOr(storefront)); err != nil {
 			return err
 		}
+		row = adm.row
 		created = true
 		if first, failed, err = s.prepareIn(ctx, tx, row, nil, cands, cerr); err != nil || first == nil {
 			return err
@@ -248,9 +257,20 @@ func replay(row *orderRow, hash string) (*Order, bool, error) {
 	return o, false, err
 }
 
-// admit validates req against the catalog as it stands and stores it as a
-// pending order, inside tx.
-func (s *Service) admit(ctx context.Context, tx *sqlx.Tx, req Request, hash, storefront string) (*orderRow, error) {
+// admission is an order admitted against the catalog, ready to store.
+type admission struct {
+	row     *orderRow
+	explain string // the price's explanation, stored with the order
+	version int64  // the catalog version it was priced in
+	at      time.Time
+	event   map[string]any
+}
+
+// admit validates req against the catalog as it stands and makes the
+// pending order to store. It reads only the snapshot, so intake runs it
+// before its transaction: on SQLite every moment inside one holds the
+// writer that every other order's commit waits for.
+func (s *Service) admit(req Request, hash, storefront string) (*admission, error) {
 	snap := s.cat.Snapshot()
 	if snap == nil {
 		return nil, ErrNotReady
@@ -293,12 +313,16 @@ func (s *Service) admit(ctx context.Context, tx *sqlx.Tx, req Request, hash, sto
 		CreatedAt: syncd.FormatTime(now), UpdatedAt: syncd.FormatTime(now),
 		SettleBy: syncd.FormatTime(now.Add(s.cfg.RerouteWindow)),
 	}
-	if err := insertOrder(ctx, s.w(tx), row, string(explain), snap.Version); err != nil {
-		return nil, err
+	return &admission{row: row, explain: string(explain), version: snap.Version, at: now, event: map[string]any{
+		"price": row.Price, "tier": row.Tier, "catalog_version": snap.Version, "chosen": supplierOf(it)}}, nil
+}
+
+// store inserts the admitted order, and its "created" event, inside tx.
+func (a *admission) store(ctx context.Context, s *Service, tx *sqlx.Tx, actor string) error {
+	if err := insertOrder(ctx, s.w(tx), a.row, a.explain, a.version); err != nil {
+		return err
 	}
-	err := addEvent(ctx, s.w(tx), row.ID, "created", actorOr(storefront), now, map[string]any{
-		"price": row.Price, "tier": row.Tier, "catalog_version": snap.Version, "chosen": supplierOf(it)})
-	return row, err
+	return addEvent(ctx, s.w(tx), a.row.ID, "created", actor, a.at, a.event)
 }
 
 func supplierOf(it *catalog.Item) string {
