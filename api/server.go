@@ -96,12 +96,18 @@ type Server struct {
 	trigger       SyncTrigger
 	ready         ReadyCheck
 	router        chi.Router
+	hot           *hotRoutes
 }
 
 // New builds the router. tokens authenticates every /v1 request.
 func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *offers.Syncer, cat *catalog.Catalog, trigger SyncTrigger, ready ReadyCheck) *Server {
 	s := &Server{cfg: cfg, log: log, tokens: tokens, syncer: syncer, catalog: cat, trigger: trigger, ready: ready}
 	s.router = s.routes()
+	hot, err := hotRoutesOf(s.router, hotPatterns...)
+	if err != nil {
+		panic("api: " + err.Error()) // the route table's mistake, found by any test
+	}
+	s.hot = hot
 	return s
 }
 
@@ -242,13 +248,27 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 	start := time.Now()
-	s.router.ServeHTTP(ww, r)
+	var route string
+	if hot, param := s.hot.match(r); hot != nil {
+		// What chi's routing leaves for the handlers (chi.URLParam,
+		// chi.RouteContext, Request.Pattern), but Request.PathValue:
+		// handlers read parameters with chi.URLParam and pathParam.
+		route = hot.pattern
+		rctx.RoutePatterns = append(rctx.RoutePatterns, route)
+		if hot.param != "" {
+			rctx.URLParams.Add(hot.param, param)
+		}
+		r.Pattern = route
+		hot.handler.ServeHTTP(ww, r)
+	} else {
+		s.router.ServeHTTP(ww, r)
+		route = rctx.RoutePattern()
+	}
 	d := time.Since(start)
 	status := ww.Status()
 	if status == 0 { // nothing written: net/http sends 200
 		status = http.StatusOK
 	}
-	route := rctx.RoutePattern()
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(route, r.Method, status, d)
 	}
