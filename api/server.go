@@ -236,7 +236,6 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request) {
 	if id == "" || !plausibleID(id) {
 		id = nextRequestID()
 	}
-	w.Header()[middleware.RequestIDHeader] = []string{id}
 	rctx, _ := s.routeContexts.Get().(*chi.Context)
 	if rctx == nil {
 		rctx = chi.NewRouteContext()
@@ -244,9 +243,11 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request) {
 	rctx.Reset()
 	rctx.Routes = s.router
 	defer s.routeContexts.Put(rctx)
-	ctx := &requestContext{Context: r.Context(), id: id, route: rctx}
+	ctx := &requestContext{Context: r.Context(), id: id, route: rctx, w: responseWriter{ResponseWriter: w}}
+	ctx.idHeader[0] = id
+	w.Header()[middleware.RequestIDHeader] = ctx.idHeader[:]
 	r = r.WithContext(ctx)
-	ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+	ww := &ctx.w
 	start := time.Now()
 	var route string
 	if hot, param := s.hot.match(r); hot != nil {
@@ -265,7 +266,7 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request) {
 		route = rctx.RoutePattern()
 	}
 	d := time.Since(start)
-	status := ww.Status()
+	status := ww.status
 	if status == 0 { // nothing written: net/http sends 200
 		status = http.StatusOK
 	}
@@ -280,7 +281,7 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request) {
 	// allocated, on every request.
 	if s.log.Enabled(ctx, level) {
 		s.log.Log(ctx, level, "http request", "method", r.Method, "route", route, "path", r.URL.Path,
-			"status", status, "bytes", ww.BytesWritten(), "duration", d, "request_id", id)
+			"status", status, "bytes", ww.bytes, "duration", d, "request_id", id)
 	}
 }
 
