@@ -55,7 +55,11 @@ func hotRoutesOf(router chi.Routes, patterns ...string) (*hotRoutes, error) {
 	err := chi.Walk(router, func(method, route string, handler http.Handler, mw ...func(http.Handler) http.Handler) error {
 		routes = append(routes, route)
 		if rt, ok := byPattern[route]; ok && method == http.MethodGet {
-			rt.handler = chi.Chain(mw...).Handler(handler)
+			// chi.Chain's order, without its ChainHandler's frame.
+			for i := len(mw) - 1; i >= 0; i-- {
+				handler = mw[i](handler)
+			}
+			rt.handler = handler
 		}
 		return nil
 	})
