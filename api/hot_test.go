@@ -1,14 +1,22 @@
 package api
 
 import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 )
 
 // TestHotRoutesMatchAsChiRoutes: a request the hot routes take is one chi
@@ -156,5 +164,51 @@ func TestHotRouteKeepsRecoveringPanics(t *testing.T) {
 		if resp.StatusCode != 500 || errorCode(t, body) != "internal" {
 			t.Errorf("GET %s: got %d %s, want 500 internal", path, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestHeaderNamesAreCanonical: every name the package reads a request
+// header by with header() is in net/http's canonical form, or the read
+// would miss the header a client sent.
+func TestHeaderNamesAreCanonical(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts := map[string]string{"middleware.RequestIDHeader": middleware.RequestIDHeader}
+	calls := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 2 {
+				return true
+			}
+			if fn, ok := call.Fun.(*ast.Ident); !ok || fn.Name != "header" {
+				return true
+			}
+			calls++
+			var got string
+			switch arg := call.Args[1].(type) {
+			case *ast.BasicLit:
+				got, _ = strconv.Unquote(arg.Value)
+			case *ast.SelectorExpr:
+				got = consts[fmt.Sprintf("%s.%s", arg.X, arg.Sel.Name)]
+			}
+			if got == "" || textproto.CanonicalMIMEHeaderKey(got) != got {
+				t.Errorf("%s: header(r, %q): want a constant name in canonical form", fset.Position(call.Pos()), got)
+			}
+			return true
+		})
+	}
+	if calls == 0 {
+		t.Fatal("found no call of header()")
 	}
 }

@@ -249,7 +249,7 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request) {
 // begin makes the request's context: its id, a routing context and the
 // writer that records the response.
 func (s *Server) begin(w http.ResponseWriter, r *http.Request) *requestContext {
-	id := r.Header.Get(middleware.RequestIDHeader)
+	id := header(r, middleware.RequestIDHeader)
 	if id == "" || !plausibleID(id) {
 		id = nextRequestID()
 	}
