@@ -27,10 +27,15 @@ func (s *Server) snapshot() (*catalog.Snapshot, error) {
 // the client takes it. Storefronts revalidate (no-cache) so a price change
 // is seen on the next request, at the cost of a 304.
 func serveBody(w http.ResponseWriter, r *http.Request, b catalog.Body) {
+	// Names in canonical form, set directly (Header.Set would make them so
+	// on every request), and the two values made per request in one
+	// allocation.
 	h := w.Header()
-	h.Set("ETag", b.ETag)
+	v := new([2]string)
+	v[0] = b.ETag
+	h["Etag"] = v[0:1:1]
 	h["Cache-Control"], h["Vary"] = noCache, varyEncoding
-	if etagMatches(r.Header.Get("If-None-Match"), b.ETag) {
+	if etagMatches(header(r, "If-None-Match"), b.ETag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -40,11 +45,22 @@ func serveBody(w http.ResponseWriter, r *http.Request, b catalog.Body) {
 		h["Content-Encoding"] = gzipEncoding
 		body = b.Gzip
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	v[1] = strconv.Itoa(len(body))
+	h["Content-Length"] = v[1:2:2]
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)
 	}
+}
+
+// header is the first value of r's header of that name, given in its
+// canonical form ("If-None-Match"), as net/http stores the names it reads:
+// Header.Get would canonicalize the name again on every request.
+func header(r *http.Request, canonicalName string) string {
+	if v := r.Header[canonicalName]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // The constant header values of every catalog body, shared rather than
@@ -75,7 +91,7 @@ func etagMatches(header, etag string) bool {
 // q-value above zero ("gzip;q=0", "gzip;q=0.0" and "gzip;q=0.000" all
 // refuse it).
 func acceptsGzip(r *http.Request) bool {
-	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
+	for part := range strings.SplitSeq(header(r, "Accept-Encoding"), ",") {
 		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
 			continue

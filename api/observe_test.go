@@ -186,3 +186,50 @@ func TestMetricsRoute(t *testing.T) {
 		t.Errorf("/metrics with no handler: got %d, want 404: %s", resp.StatusCode, body)
 	}
 }
+
+// TestResponseWriterPassesOn: the writer observe records the response
+// with still flushes, copies through the connection's ReadFrom and lets a
+// handler take the connection over, and the status and size it records
+// are the log line's, over real HTTP.
+func TestResponseWriterPassesOn(t *testing.T) {
+	e := &observeEnv{logs: &syncBuffer{}}
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	console := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/console/copy":
+			if _, ok := w.(io.ReaderFrom); !ok {
+				t.Error("the writer is not an io.ReaderFrom")
+			}
+			w.WriteHeader(http.StatusAccepted)
+			w.WriteHeader(http.StatusTeapot) // dropped, as chi's writer drops it
+			io.Copy(w, strings.NewReader("hello, "))
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("flush: %v", err)
+			}
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "world")
+		case "/console/hijack":
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Errorf("hijack: %v", err)
+				return
+			}
+			defer conn.Close()
+			buf.WriteString("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+			buf.Flush()
+		}
+	})
+	e.srv = httptest.NewServer(New(Config{Console: console}, log, nil, nil, nil, nil, nil))
+	defer e.srv.Close()
+
+	resp, body := e.get(t, "/console/copy", "")
+	if resp.StatusCode != http.StatusAccepted || body != "hello, world" {
+		t.Errorf("copy: got %d %q, want 202 %q", resp.StatusCode, body, "hello, world")
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, `"status":202,"bytes":12,`) {
+		t.Errorf("logs: got\n%s\nwant the request's line with status 202 and 12 bytes", logs)
+	}
+	if resp, _ := e.get(t, "/console/hijack", ""); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("hijack: got %d, want 204", resp.StatusCode)
+	}
+}

@@ -96,12 +96,18 @@ type Server struct {
 	trigger       SyncTrigger
 	ready         ReadyCheck
 	router        chi.Router
+	hot           *hotRoutes
 }
 
 // New builds the router. tokens authenticates every /v1 request.
 func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *offers.Syncer, cat *catalog.Catalog, trigger SyncTrigger, ready ReadyCheck) *Server {
 	s := &Server{cfg: cfg, log: log, tokens: tokens, syncer: syncer, catalog: cat, trigger: trigger, ready: ready}
 	s.router = s.routes()
+	hot, err := hotRoutesOf(s.router, hotPatterns...)
+	if err != nil {
+		panic("api: " + err.Error()) // the route table's mistake, found by any test
+	}
+	s.hot = hot
 	return s
 }
 
@@ -225,30 +231,66 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // A caller's own X-Request-Id (a proxy's, a storefront's) is kept when it
 // is a plausible id; anything else is replaced, so a client cannot put
 // arbitrary text in syncd's logs.
+//
+// The work before and after the handler is in functions of its own, so
+// the frames on the connection's stack while the handler writes stay
+// small: net/http's goroutine for a connection fits a read in 8 KB of
+// stack, and a deeper one grows to 16 KB, is shrunk back by the next
+// collection while idle and copied again by the next request.
 func (s *Server) observe(w http.ResponseWriter, r *http.Request) {
-	id := r.Header.Get(middleware.RequestIDHeader)
+	ctx := s.begin(w, r)
+	defer s.routeContexts.Put(ctx.route)
+	r = r.WithContext(ctx)
+	start := time.Now()
+	route := s.serve(&ctx.w, r, ctx.route)
+	s.finish(ctx, r, route, time.Since(start))
+}
+
+// begin makes the request's context: its id, a routing context and the
+// writer that records the response.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request) *requestContext {
+	id := header(r, middleware.RequestIDHeader)
 	if id == "" || !plausibleID(id) {
 		id = nextRequestID()
 	}
-	w.Header()[middleware.RequestIDHeader] = []string{id}
 	rctx, _ := s.routeContexts.Get().(*chi.Context)
 	if rctx == nil {
 		rctx = chi.NewRouteContext()
 	}
 	rctx.Reset()
 	rctx.Routes = s.router
-	defer s.routeContexts.Put(rctx)
-	ctx := &requestContext{Context: r.Context(), id: id, route: rctx}
-	r = r.WithContext(ctx)
-	ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-	start := time.Now()
-	s.router.ServeHTTP(ww, r)
-	d := time.Since(start)
-	status := ww.Status()
+	ctx := &requestContext{Context: r.Context(), id: id, route: rctx, w: responseWriter{ResponseWriter: w}}
+	ctx.idHeader[0] = id
+	w.Header()[middleware.RequestIDHeader] = ctx.idHeader[:]
+	return ctx
+}
+
+// serve runs the request's route, a hot one or chi's, and returns its
+// pattern ("" when none matched).
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rctx *chi.Context) string {
+	hot, param := s.hot.match(r)
+	if hot == nil {
+		s.router.ServeHTTP(w, r)
+		return rctx.RoutePattern()
+	}
+	// What chi's routing leaves for the handlers (chi.URLParam,
+	// chi.RouteContext, Request.Pattern), but Request.PathValue: handlers
+	// read parameters with chi.URLParam and pathParam.
+	rctx.RoutePatterns = append(rctx.RoutePatterns, hot.pattern)
+	if hot.param != "" {
+		rctx.URLParams.Add(hot.param, param)
+	}
+	r.Pattern = hot.pattern
+	hot.handler.ServeHTTP(w, r)
+	return hot.pattern
+}
+
+// finish tells Observe about the request and logs it.
+func (s *Server) finish(ctx *requestContext, r *http.Request, route string, d time.Duration) {
+	status := ctx.w.status
 	if status == 0 { // nothing written: net/http sends 200
 		status = http.StatusOK
 	}
-	route := rctx.RoutePattern()
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(route, r.Method, status, d)
 	}
@@ -260,7 +302,7 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request) {
 	// allocated, on every request.
 	if s.log.Enabled(ctx, level) {
 		s.log.Log(ctx, level, "http request", "method", r.Method, "route", route, "path", r.URL.Path,
-			"status", status, "bytes", ww.BytesWritten(), "duration", d, "request_id", id)
+			"status", status, "bytes", ctx.w.bytes, "duration", d, "request_id", ctx.id)
 	}
 }
 

@@ -94,9 +94,7 @@ func (s *Store) Recheck(ctx context.Context, digest [sha256.Size]byte) (Principa
 }
 
 func (s *Store) lookup(h [sha256.Size]byte) (Principal, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p, ok := s.byHash[h]
+	p, ok := (*s.byHash.Load())[h]
 	return p, ok
 }
 
@@ -183,15 +181,15 @@ func (s *Store) reload(ctx context.Context, minAge time.Duration) (bool, error) 
 // reports whether it did (see the end).
 func (s *Store) load(ctx context.Context) (bool, error) {
 	s.loads.Add(1)
-	s.mu.RLock()
+	s.mu.Lock()
 	gen := s.gen
-	s.mu.RUnlock()
+	s.mu.Unlock()
 
 	rows, err := liveTokens(ctx, s.db.Read)
 	if err != nil {
 		return false, err
 	}
-	m := make(map[[sha256.Size]byte]Principal, len(rows))
+	m := make(tokenMap, len(rows))
 	for _, r := range rows {
 		if len(r.Hash) != sha256.Size {
 			return false, fmt.Errorf("load tokens: token %d: hash is %d bytes, want %d", r.ID, len(r.Hash), sha256.Size)
@@ -223,6 +221,6 @@ func (s *Store) load(ctx context.Context) (bool, error) {
 	if s.gen != gen {
 		return false, nil
 	}
-	s.byHash = m
+	s.byHash.Store(&m)
 	return true, nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,9 +93,13 @@ type Store struct {
 
 	maxSessions int // MaxSessions; tests lower it
 
-	mu     sync.RWMutex
-	byHash map[[sha256.Size]byte]Principal // live (unrevoked) tokens
-	gen    uint64                          // bumped by each change this process makes to byHash
+	// byHash is the live (unrevoked) tokens: a map never changed once
+	// stored, so Authenticate reads it without a lock (a read lock is a
+	// write to memory every request shares, on the storefront's read
+	// path). Changes copy it under mu, which also guards gen.
+	byHash atomic.Pointer[tokenMap]
+	mu     sync.Mutex
+	gen    uint64 // bumped by each change this process makes to byHash
 
 	loadMu   sync.Mutex   // one load from the database at a time
 	lastLoad atomic.Int64 // UnixNano of the last load attempt's start
@@ -130,7 +135,8 @@ func WithClock(now func() time.Time) StoreOption { return func(s *Store) { s.now
 
 // NewStore returns a Store over db with every live token loaded.
 func NewStore(ctx context.Context, db *syncd.DB, log *slog.Logger, opts ...StoreOption) (*Store, error) {
-	s := &Store{db: db, log: log, now: time.Now, maxSessions: MaxSessions, byHash: map[[sha256.Size]byte]Principal{}}
+	s := &Store{db: db, log: log, now: time.Now, maxSessions: MaxSessions}
+	s.byHash.Store(&tokenMap{})
 	for _, o := range opts {
 		o(s)
 	}
@@ -257,10 +263,7 @@ func (s *Store) Create(ctx context.Context, name string, role Role, opts ...Crea
 		return "", Token{}, fmt.Errorf("create token %q: %w", name, err)
 	}
 	p := Principal{TokenID: tok.ID, Name: name, Role: role, Tiers: tok.Tiers}
-	s.mu.Lock()
-	s.byHash[h] = p
-	s.gen++
-	s.mu.Unlock()
+	s.change(func(m tokenMap) { m[h] = p })
 	return secret, tok, nil
 }
 
@@ -441,13 +444,26 @@ func (s *Store) Revoke(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("revoke token %d: %w", id, err)
 	}
-	s.mu.Lock()
-	for h, p := range s.byHash {
-		if p.TokenID == id {
-			delete(s.byHash, h)
+	s.change(func(m tokenMap) {
+		for h, p := range m {
+			if p.TokenID == id {
+				delete(m, h)
+			}
 		}
-	}
-	s.gen++
-	s.mu.Unlock()
+	})
 	return nil
+}
+
+// tokenMap is the live tokens' principals by the SHA-256 of their secrets.
+type tokenMap = map[[sha256.Size]byte]Principal
+
+// change applies a change of this process's to a copy of the tokens and
+// serves the copy.
+func (s *Store) change(fn func(tokenMap)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := maps.Clone(*s.byHash.Load())
+	fn(m)
+	s.byHash.Store(&m)
+	s.gen++
 }

@@ -417,6 +417,57 @@ func TestConcurrentAuthenticate(t *testing.T) {
 	}
 }
 
+// TestAuthenticateWhileTokensChange: Authenticate reads the tokens
+// without a lock while this process creates, regrants and revokes others
+// (each change serves a new copy; run with -race).
+func TestAuthenticateWhileTokensChange(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, testenv.OpenDB(t, dbtest.DSN(t)))
+	good, _, err := s.Create(ctx, "shop", RoleStorefront)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if p, err := s.Authenticate(ctx, good); err != nil || p.Name != "shop" {
+					errs <- fmt.Errorf("good token: got %+v, %v", p, err)
+					return
+				}
+			}
+		})
+	}
+	for range 20 {
+		secret, tok, err := s.Create(ctx, "churn", RoleStorefront, Rotate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetTiers(ctx, tok.ID, []string{PublicTier}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Revoke(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Authenticate(ctx, secret); !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("just revoked: got %v, want ErrInvalidToken", err)
+		}
+	}
+	close(done)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
 // asBytes is a scanned column's bytes: text and blobs as they are.
 func asBytes(v any) []byte {
 	switch v := v.(type) {

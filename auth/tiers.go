@@ -106,14 +106,13 @@ func (s *Store) SetTiers(ctx context.Context, id int64, tiers []string) (Token, 
 	if err != nil {
 		return Token{}, fmt.Errorf("set tiers of token %d: %w", id, err)
 	}
-	s.mu.Lock()
-	for h, p := range s.byHash {
-		if p.TokenID == id {
-			p.Tiers = tok.Tiers
-			s.byHash[h] = p
+	s.change(func(m tokenMap) {
+		for h, p := range m {
+			if p.TokenID == id {
+				p.Tiers = tok.Tiers
+				m[h] = p
+			}
 		}
-	}
-	s.gen++
-	s.mu.Unlock()
+	})
 	return tok, nil
 }

@@ -12,9 +12,12 @@
 #   bench/readpath.sh                      # 3 rounds of 10 s each side
 #   ROUNDS=1 DURATION=1s bench/readpath.sh # a smoke run (as CI does): no timing is asserted
 #   SYNCD=/tmp/base/syncd bench/readpath.sh  # another syncd binary (a base to compare)
+#   BAREFLAGS=-timeouts bench/readpath.sh    # the bare server with syncd's server timeouts
 #
 # Environment: ROUNDS (3), DURATION (10s), THREADS (2), CONNS (64),
-# GAME (mobile-legends), SYNCD (built from this checkout when unset).
+# GAME (mobile-legends), SYNCD (built from this checkout when unset),
+# BAREFLAGS (flags of bench/barehttp; none by default, which is issue 17's
+# yardstick).
 set -eu
 
 ROUNDS=${ROUNDS:-3}
@@ -82,7 +85,8 @@ shop=${line#*export SHOP=}
 syncd_url="http://$addr/v1/games/$GAME"
 curl -sf -H "Authorization: Bearer $shop" -o "$tmp/body.json" "$syncd_url"
 
-"$tmp/barehttp" -body "$tmp/body.json" >"$tmp/bare.out" 2>&1 &
+# shellcheck disable=SC2086 # BAREFLAGS is a list of flags
+"$tmp/barehttp" -body "$tmp/body.json" ${BAREFLAGS:-} >"$tmp/bare.out" 2>&1 &
 bare_pid=$!
 line=$(waitfor "$bare_pid" "$tmp/bare.out" 'listening on http://') || exit 1
 bare_url="${line#*listening on }/v1/games/$GAME"
@@ -111,7 +115,7 @@ load() {
 	echo "$1 $rps $p99 $(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { print t / hz / n * 1e6 }')"
 }
 
-echo "GET /v1/games/$GAME: $(wc -c <"$tmp/body.json") bytes; wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds, bare and syncd alternating"
+echo "GET /v1/games/$GAME: $(wc -c <"$tmp/body.json") bytes; wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds, bare${BAREFLAGS:+ ($BAREFLAGS)} and syncd alternating"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$tmp/results"
 r=1
