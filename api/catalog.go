@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/fault"
 )
@@ -158,7 +156,7 @@ func (s *Server) getGame(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "game")
+	id := pathParam(r, "game")
 	b, ok := snap.GameBody(id, tier)
 	if !ok {
 		return fault.New(fault.GameNotFound, "no game "+id)
@@ -172,7 +170,7 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "item")
+	id := pathParam(r, "item")
 	b, ok := snap.ItemBody(id, tier)
 	if !ok {
 		return fault.New(fault.ItemNotFound, "no item "+id)
@@ -261,7 +259,7 @@ func (s *Server) itemOffers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := detailOf(snap, chi.URLParam(r, "item"))
+	d, err := detailOf(snap, pathParam(r, "item"))
 	if err != nil {
 		return err
 	}
@@ -287,7 +285,7 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
 }
 
 func offerID(r *http.Request) (int64, error) {
-	raw := chi.URLParam(r, "offer")
+	raw := pathParam(r, "offer")
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
 		return 0, fault.New(fault.NotFound, "no offer "+raw)
@@ -353,7 +351,7 @@ func (s *Server) patchItem(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &body); err != nil {
 		return err
 	}
-	item := chi.URLParam(r, "item")
+	item := pathParam(r, "item")
 	if err := s.catalog.RenameItem(r.Context(), item, body.Name, who(r)); err != nil {
 		return fieldError(err, "name")
 	}
@@ -388,7 +386,7 @@ func (s *Server) getGameForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "game")
+	id := pathParam(r, "game")
 	g, ok := snap.Game(id)
 	if !ok {
 		return fault.New(fault.GameNotFound, "no game "+id)
@@ -425,7 +423,7 @@ func (s *Server) patchGameForm(w http.ResponseWriter, r *http.Request) error {
 		return &fault.Error{Code: fault.Validation, Message: "settings: nothing to set",
 			Details: map[string]any{"settings": "at least one supplier's setting is required"}}
 	}
-	if err := s.catalog.SetGameSettings(r.Context(), chi.URLParam(r, "game"), body.Settings); err != nil {
+	if err := s.catalog.SetGameSettings(r.Context(), pathParam(r, "game"), body.Settings); err != nil {
 		var se *catalog.SettingError
 		if errors.As(err, &se) {
 			return fieldError(err, se.Field())

@@ -114,6 +114,27 @@ func TestCatalogAPI(t *testing.T) {
 		}
 	})
 
+	// An id sent percent-encoded where it need not be (a client library
+	// escaping "-", say) is the same id: it goes through chi's routing,
+	// not the hot routes, and is unescaped there too.
+	t.Run("escaped ids", func(t *testing.T) {
+		for _, p := range []struct{ escaped, plain string }{
+			{"/v1/games/mobile%2Dlegends", "/v1/games/mobile-legends"},
+			{"/v1/items/" + strings.ReplaceAll(diamonds86, "-", "%2D"), "/v1/items/" + diamonds86},
+			{"/v1/items/" + strings.ReplaceAll(diamonds86, "-", "%2D") + "/offers", "/v1/items/" + diamonds86 + "/offers"},
+		} {
+			token := c.storefront
+			if strings.HasSuffix(p.plain, "/offers") {
+				token = c.merchandiser
+			}
+			want, wantBody := c.call(t, "GET", p.plain, token, "")
+			got, gotBody := c.call(t, "GET", p.escaped, token, "")
+			if want.StatusCode != http.StatusOK || got.StatusCode != http.StatusOK || string(gotBody) != string(wantBody) {
+				t.Errorf("GET %s: got %d (%d bytes), want %d and the body of %s", p.escaped, got.StatusCode, len(gotBody), want.StatusCode, p.plain)
+			}
+		}
+	})
+
 	t.Run("gzip", func(t *testing.T) {
 		resp, plain := c.call(t, "GET", "/v1/catalog", c.storefront, "")
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" || !json.Valid(plain) {

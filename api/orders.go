@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
@@ -119,7 +118,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := svc.Get(r.Context(), chi.URLParam(r, "id"), ownOrders(r))
+	o, err := svc.Get(r.Context(), pathParam(r, "id"), ownOrders(r))
 	if err != nil {
 		return err
 	}
@@ -209,7 +208,7 @@ func (s *Server) orderRouting(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rt, err := svc.Routing(r.Context(), chi.URLParam(r, "id"))
+	rt, err := svc.Routing(r.Context(), pathParam(r, "id"))
 	if err != nil {
 		return err
 	}
@@ -247,7 +246,7 @@ func (s *Server) settleOrder(w http.ResponseWriter, r *http.Request) error {
 		return orders.ErrInvalid.WithFields(map[string]string{"outcome": "required: succeeded or failed"})
 	}
 	p, _ := PrincipalFrom(r.Context())
-	id := chi.URLParam(r, "id")
+	id := pathParam(r, "id")
 	o, err := svc.Settle(r.Context(), id, st, p.Name)
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/catalog"
@@ -47,7 +46,7 @@ func (s *Server) listRules(w http.ResponseWriter, r *http.Request) error {
 func ruleETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
 func (s *Server) getRule(w http.ResponseWriter, r *http.Request) error {
-	rule, err := s.catalog.Rules().Get(r.Context(), chi.URLParam(r, "id"))
+	rule, err := s.catalog.Rules().Get(r.Context(), pathParam(r, "id"))
 	if err != nil {
 		return err
 	}
@@ -102,7 +101,7 @@ func (s *Server) updateRule(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.snapshot(); err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "id")
+	id := pathParam(r, "id")
 	version, err := s.precondition(r, id)
 	if err != nil {
 		return err
@@ -138,7 +137,7 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.snapshot(); err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "id")
+	id := pathParam(r, "id")
 	version, err := s.precondition(r, id)
 	if err != nil {
 		return err
@@ -260,7 +259,7 @@ func (s *Server) ruleAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "id") // "" on /v1/rules/audit: every rule
+	id := pathParam(r, "id") // "" on /v1/rules/audit: every rule
 	entries, err := s.catalog.Rules().Audit(r.Context(), id, limit)
 	if err != nil {
 		return err
@@ -322,7 +321,7 @@ func (s *Server) explainPrice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "item")
+	id := pathParam(r, "item")
 	if _, ok := snap.Item(id); !ok {
 		return fault.New(fault.ItemNotFound, "no item "+id)
 	}

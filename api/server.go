@@ -275,7 +275,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rctx *chi.Context
 	}
 	// What chi's routing leaves for the handlers (chi.URLParam,
 	// chi.RouteContext, Request.Pattern), but Request.PathValue: handlers
-	// read parameters with chi.URLParam and pathParam.
+	// read parameters with pathParam (chi.URLParam, unescaped).
 	rctx.RoutePatterns = append(rctx.RoutePatterns, hot.pattern)
 	if hot.param != "" {
 		rctx.URLParams.Add(hot.param, param)
@@ -457,7 +457,7 @@ func (s *Server) listSuppliers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) syncSupplier(w http.ResponseWriter, r *http.Request) error {
-	name := chi.URLParam(r, "supplier")
+	name := pathParam(r, "supplier")
 	if !slices.Contains(s.cfg.Suppliers, name) {
 		return fault.New(fault.SupplierNotFound, "no enabled supplier "+name)
 	}

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/auth"
@@ -97,7 +96,7 @@ func (s *Server) patchToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func tokenID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	id, err := strconv.ParseInt(pathParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, auth.ErrNotFound
 	}

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/syncd/syncd/inbox"
@@ -36,7 +35,7 @@ type Webhook struct {
 // webhook receives one delivery at /v1/webhooks/{supplier}; a supplier
 // with no webhook is no endpoint at all.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "supplier")
+	name := pathParam(r, "supplier")
 	hook := s.cfg.Webhooks[name]
 	if hook == nil {
 		s.handle(func(http.ResponseWriter, *http.Request) error {
