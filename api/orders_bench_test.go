@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/syncd/syncd/internal/gcfloor"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -103,6 +104,11 @@ type instance struct {
 // places its next order as soon as the last is answered.
 func benchInstances(b *testing.B, n, conns, rate int) {
 	ctx := context.Background()
+	// The garbage collection floor syncd serves with (SYNCD_GC_FLOOR's
+	// default), unless GOGC is set: GOGC=100 measures without it.
+	if os.Getenv("GOGC") == "" {
+		b.Cleanup(gcfloor.Start(gcfloor.Default))
+	}
 	file, err := demoDB()
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/console"
 	"github.com/syncd/syncd/inbox"
+	"github.com/syncd/syncd/internal/gcfloor"
 	"github.com/syncd/syncd/leader"
 	"github.com/syncd/syncd/metrics"
 	"github.com/syncd/syncd/offers"
@@ -306,6 +308,7 @@ type listening struct {
 // picks one).
 func (a *app) serve(ctx context.Context, onListen func(listening)) error {
 	defer a.db.Close()
+	defer startGCFloor(a.cfg.GCFloor, a.log)()
 	apiCfg := api.Config{
 		Suppliers:      a.cfg.Suppliers(),
 		StaleAfter:     a.cfg.StaleAfter,
@@ -526,4 +529,15 @@ func (a *app) abandon() {
 	}
 	a.stopOrders()
 	a.catalog.Close()
+}
+
+// startGCFloor keeps the garbage collector from running below floor bytes
+// of heap (internal/gcfloor) unless GOGC is set in the environment, which
+// then wins; it returns what stops it.
+func startGCFloor(floor uint64, log *slog.Logger) (stop func()) {
+	if gogc := os.Getenv("GOGC"); gogc != "" {
+		log.Info("GOGC is set: no garbage collection floor", "GOGC", gogc)
+		return func() {}
+	}
+	return gcfloor.Start(floor)
 }

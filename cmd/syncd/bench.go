@@ -40,11 +40,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	withRules := fs.Bool("rules", true, "also measure margin rules: full reprice, a one-game rule edit, a global preview")
 	pgURL := fs.String("pg", "", "also time the first sync into PostgreSQL at this URL (postgres://…), in a schema of its own dropped after")
 	pgProfile := fs.String("pgprofile", "", "write a CPU profile of the first sync into PostgreSQL to this file")
+	gcFloor := fs.String("gc-floor", "64MiB", "SYNCD_GC_FLOOR as serve has it: heap size below which the garbage collector does not run (0: Go's default)")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of each phase to PREFIX-NN-phase.pb.gz, and one of its largest live heap to PREFIX-NN-phase-peak.pb.gz")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	heapFloor, err := parseSize(*gcFloor)
+	if err != nil {
+		return fmt.Errorf("-gc-floor: %w", err)
+	}
+	defer startGCFloor(heapFloor, log)()
 
 	sims, err := startSimsProcess(*groups, *per)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -96,6 +97,9 @@ type Config struct {
 	// DemoTraffic is how often `syncd demo`'s simulated storefront orders;
 	// 0: it places none. Other commands ignore it.
 	DemoTraffic time.Duration
+	// GCFloor is the heap size below which the garbage collector does not
+	// start a collection (internal/gcfloor); 0 leaves Go's default.
+	GCFloor uint64
 }
 
 // Suppliers lists the enabled suppliers, in registration order: a
@@ -163,6 +167,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("route_reliability_min_samples", c.RouteReliability.MinSamples),
 		slog.Duration("route_reliability_window", c.RouteReliability.Window),
 		slog.Duration("demo_traffic", c.DemoTraffic),
+		slog.Uint64("gc_floor", c.GCFloor),
 	}
 	// Each supplier's settings under their variable's name; a secret only
 	// as set or unset.
@@ -385,6 +390,32 @@ var settings = []setting{
 		c.DemoTraffic = d
 		return err
 	}},
+	{"SYNCD_GC_FLOOR", "gc-floor", "64MiB", "heap size below which Go's garbage collector does not run (as GOMEMLIMIT is written: 64MiB, 1GiB, bytes); above twice the live heap it collects as by default; 0: Go's default; a GOGC in the environment wins", func(c *Config, v string) error {
+		n, err := parseSize(v)
+		c.GCFloor = n
+		return err
+	}},
+}
+
+// parseSize reads a size as GOMEMLIMIT is written: bytes, or a whole
+// number with a B, KiB, MiB, GiB or TiB suffix.
+func parseSize(v string) (uint64, error) {
+	v = strings.TrimSpace(v)
+	num, mult := v, uint64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			num, mult = strings.TrimSuffix(v, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || n > math.MaxUint64/mult {
+		return 0, fmt.Errorf("%q is not a size such as 64MiB (B, KiB, MiB, GiB, TiB)", v)
+	}
+	return n * mult, nil
 }
 
 // parseReliability reads SYNCD_ROUTE_RELIABILITY's tolerance into r:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/syncd/syncd/internal/gcfloor"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,9 @@ func TestConfigDefaultsAndOverrides(t *testing.T) {
 	if c.BreakerFailures != 5 || c.BreakerCooldown != 30*time.Second {
 		t.Errorf("breaker defaults: got %d failures, %s cool-down; want 5 and 30s", c.BreakerFailures, c.BreakerCooldown)
 	}
+	if c.GCFloor != gcfloor.Default {
+		t.Errorf("gc floor default: got %d bytes, want gcfloor.Default (%d)", c.GCFloor, gcfloor.Default)
+	}
 	if got := c.Suppliers(); len(got) != 1 || got[0] != "senpay" {
 		t.Errorf("enabled suppliers: got %v, want [senpay]", got)
 	}
@@ -56,6 +60,14 @@ func TestConfigDefaultsAndOverrides(t *testing.T) {
 	}
 	if g := costGuard(c); g.MaxFall.String() != "0.25" || !g.MaxRise.IsZero() {
 		t.Errorf("cost guard set: got fall %s, rise %s; want 0.25 and 0 (off)", g.MaxFall, g.MaxRise)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]uint64{"0": 0, "64MiB": 64 << 20, "1GiB": 1 << 30, "512KiB": 512 << 10, "1000": 1000, "10B": 10, " 2TiB ": 2 << 40} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
 	}
 }
 
@@ -90,6 +102,9 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"breaker failures not a number", map[string]string{"SYNCD_BREAKER_FAILURES": "five"}, "SYNCD_BREAKER_FAILURES"},
 		{"breaker cool-down too short", map[string]string{"SYNCD_BREAKER_COOLDOWN": "10ms"}, "SYNCD_BREAKER_COOLDOWN"},
 		{"instance name with a space", map[string]string{"SYNCD_INSTANCE": "syncd 1"}, "SYNCD_INSTANCE"},
+		{"gc floor without a unit", map[string]string{"SYNCD_GC_FLOOR": "64MB"}, "SYNCD_GC_FLOOR"},
+		{"negative gc floor", map[string]string{"SYNCD_GC_FLOOR": "-1MiB"}, "SYNCD_GC_FLOOR"},
+		{"gc floor past 64 bits", map[string]string{"SYNCD_GC_FLOOR": "17000000TiB"}, "SYNCD_GC_FLOOR"},
 		{"instance name too long", map[string]string{"SYNCD_INSTANCE": strings.Repeat("a", 65)}, "SYNCD_INSTANCE"},
 	}
 	for _, tt := range tests {

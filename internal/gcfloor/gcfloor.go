@@ -1,0 +1,124 @@
+// Package gcfloor keeps Go's garbage collector from running while the heap
+// is small: the next collection starts when the heap reaches the larger of
+// a floor and what GOGC=100 would let it reach.
+//
+// Why: with the default GOGC=100 the next collection starts when the heap
+// has grown by as much as is live. A syncd serving a small catalog keeps a
+// few MB live (snapshot bodies, templates, connection buffers) and
+// allocates a few KB per request, so it collected every thousand or so
+// requests, and each collection marked those few MB on one of the
+// machine's cores while requests waited for it (issue 17: up to a third of
+// the read path's CPU and most of the orders' tail). A floor of tens of MB
+// costs that much memory at most, and only while the live heap is small:
+// once twice the live heap passes the floor, GOGC is back to 100, so a
+// large catalog's peak heap is what it was (issue 17's memory row).
+//
+// It is the technique of Uber's GOGC tuner and of the "heap ballast"
+// before Go 1.19, done with the runtime's own knobs: after every
+// collection (a finalizer on a sentinel object, re-armed each time) it
+// reads the live heap from runtime/metrics and sets GOGC so that the next
+// goal is max(floor, 2×live). GOMEMLIMIT, when set, still caps the heap.
+//
+// gcfloor imports only the standard library.
+package gcfloor
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+)
+
+// Default is syncd's floor unless SYNCD_GC_FLOOR says otherwise: tens of
+// MB is little beside a server's memory and far above a small catalog's
+// live heap.
+const Default = 64 << 20
+
+// Base is the GOGC used once the floor no longer matters: Go's default.
+const Base = 100
+
+// heapMinimum is the runtime's smallest heap goal at GOGC=100. The
+// runtime scales it with GOGC (runtime/mgcpacer.go: heapMinimum =
+// 4 MB × GOGC/100), so a GOGC above floor/heapMinimum×100 would put the
+// goal past the floor while the live heap is tiny, or before the first
+// collection.
+const heapMinimum = 4 << 20
+
+// Percent is the GOGC that makes the next collection's goal
+// max(floor, live×(1+Base/100)) for a live heap of live bytes, within the
+// runtime's scaled minimum: never a goal above the larger of the two.
+func Percent(live, floor uint64) int {
+	most := floor * 100 / heapMinimum
+	if most <= Base || live*(100+Base)/100 >= floor {
+		return Base
+	}
+	if live == 0 {
+		return int(most)
+	}
+	return int(min((floor-live)*100/live, most))
+}
+
+// sentinel is the object whose finalizer runs after each collection. It
+// holds a pointer so it is never one of the tiny allocator's combined
+// blocks, whose finalizers may not run.
+type sentinel struct{ t *tuner }
+
+type tuner struct {
+	floor  uint64
+	sample []metrics.Sample
+
+	mu      sync.Mutex
+	stopped bool
+	before  int // GOGC when started, restored by stop
+}
+
+// Start tunes GOGC after every collection until the returned function is
+// called, which restores the GOGC in force before. A floor of 0 tunes
+// nothing. Only one tuner should run in a process: they would take turns
+// setting the one GOGC.
+func Start(floor uint64) (stop func()) {
+	if floor == 0 {
+		return func() {}
+	}
+	t := &tuner{floor: floor, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	t.before = debug.SetGCPercent(Base)
+	t.tune()
+	s := &sentinel{t: t}
+	runtime.SetFinalizer(s, fire)
+	return t.stop
+}
+
+// fire runs on the finalizer goroutine after the collection that found s
+// unreachable; setting the finalizer again resurrects s for the next one.
+func fire(s *sentinel) {
+	if s.t.tune() {
+		runtime.SetFinalizer(s, fire)
+	}
+}
+
+// tune sets GOGC for the live heap the last collection found; it reports
+// whether the tuner still runs.
+func (t *tuner) tune() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return false
+	}
+	metrics.Read(t.sample)
+	var live uint64
+	if t.sample[0].Value.Kind() == metrics.KindUint64 {
+		live = t.sample[0].Value.Uint64()
+	}
+	debug.SetGCPercent(Percent(live, t.floor))
+	return true
+}
+
+func (t *tuner) stop() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
+	t.stopped = true
+	debug.SetGCPercent(t.before)
+}

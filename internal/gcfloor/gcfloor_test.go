@@ -1,0 +1,128 @@
+package gcfloor
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+const mib = 1 << 20
+
+func TestPercent(t *testing.T) {
+	for _, c := range []struct {
+		live, floor uint64
+		want        int
+	}{
+		{4 * mib, 64 * mib, 1500},  // goal 4 × 16 = 64 MiB
+		{2 * mib, 64 * mib, 1600},  // capped: 4 MiB × 16 is the floor already
+		{0, 64 * mib, 1600},        // before the first collection
+		{30 * mib, 64 * mib, 113},  // 30 × 2.13 ≈ 64
+		{32 * mib, 64 * mib, Base}, // 2 × live reaches the floor
+		{500 * mib, 64 * mib, Base},
+		{1 * mib, 2 * mib, Base}, // a floor below the runtime's own minimum
+	} {
+		if got := Percent(c.live, c.floor); got != c.want {
+			t.Errorf("Percent(%d MiB, %d MiB) = %d, want %d", c.live/mib, c.floor/mib, got, c.want)
+		}
+		goal := max(c.live*uint64(100+Percent(c.live, c.floor))/100, heapMinimum*uint64(Percent(c.live, c.floor))/100)
+		if c.live*2 < c.floor && goal > c.floor {
+			t.Errorf("live %d MiB, floor %d MiB: goal %d MiB is above the floor", c.live/mib, c.floor/mib, goal/mib)
+		}
+	}
+}
+
+// read is one runtime metric's current value.
+func read(name string) uint64 {
+	s := []metrics.Sample{{Name: name}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// gogcBecomes waits (10 s at most) for the tuner, on the finalizer
+// goroutine, to set GOGC to want after a collection.
+func gogcBecomes(t *testing.T, want int) {
+	t.Helper()
+	for range 1000 {
+		if read("/gc/gogc:percent") == uint64(want) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("GOGC is %d, want %d", read("/gc/gogc:percent"), want)
+}
+
+var sink []byte
+
+// churn allocates n bytes of short-lived garbage, 4 KiB at a time, and
+// returns how many collections ran meanwhile.
+func churn(n int) uint64 {
+	before := read("/gc/cycles/total:gc-cycles")
+	for range n / 4096 {
+		sink = make([]byte, 4096)
+	}
+	sink = nil
+	return read("/gc/cycles/total:gc-cycles") - before
+}
+
+// The floor is what it says: while little is live, a heap's worth of
+// garbage below the floor runs no collection where GOGC=100 runs several;
+// once much is live GOGC is back to 100; stop restores GOGC.
+func TestTheFloorHoldsOffCollections(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(Base))
+	runtime.GC()
+	without := churn(48 * mib)
+
+	stop := Start(64 * mib)
+	runtime.GC()
+	live := read("/gc/heap/live:bytes")
+	gogcBecomes(t, Percent(live, 64*mib))
+	if live > 8*mib {
+		t.Fatalf("the test's own live heap is %d MiB: it assumes a small one", live/mib)
+	}
+	with := churn(48 * mib)
+	t.Logf("48 MiB of garbage, %d KiB live: %d collections at GOGC=100, %d with a 64 MiB floor", live>>10, without, with)
+	if without < 4 {
+		t.Fatalf("%d collections without the floor: the test's premise (GOGC=100 collects every few MiB) does not hold", without)
+	}
+	if with > 1 {
+		t.Errorf("%d collections with a 64 MiB floor, want at most 1", with)
+	}
+
+	// A live heap above half the floor: GOGC=100 again.
+	big := make([][]byte, 48)
+	for i := range big {
+		big[i] = make([]byte, mib)
+	}
+	runtime.GC()
+	gogcBecomes(t, Base)
+	runtime.KeepAlive(big)
+	big = nil
+	runtime.GC()
+	gogcBecomes(t, Percent(read("/gc/heap/live:bytes"), 64*mib))
+
+	stop()
+	if got := read("/gc/gogc:percent"); got != Base {
+		t.Errorf("after stop GOGC is %d, want %d (what it was at Start)", got, Base)
+	}
+	debug.SetGCPercent(77)
+	Start(64 * mib)()
+	if got := read("/gc/gogc:percent"); got != 77 {
+		t.Errorf("after stop GOGC is %d, want 77 (what it was at Start)", got)
+	}
+	runtime.GC()
+	runtime.GC() // a stopped tuner's finalizer, if any ran, changes nothing
+	time.Sleep(50 * time.Millisecond)
+	if got := read("/gc/gogc:percent"); got != 77 {
+		t.Errorf("a collection after stop set GOGC to %d, want 77", got)
+	}
+}
+
+func TestAZeroFloorTunesNothing(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(55))
+	Start(0)()
+	if got := read("/gc/gogc:percent"); got != 55 {
+		t.Errorf("GOGC is %d, want 55", got)
+	}
+}
