@@ -40,6 +40,16 @@ type orderRow struct {
 const orderColumns = `id, reference, request_hash, storefront, item_id, game_id, item_name, tier, fields,
 	price, status, reason, supplier, cost, sn, version, created_at, updated_at, settle_by`
 
+// dest is r's fields in orderColumns' order, to Scan into. An order is
+// read several times on its way, and sqlx's reflection (the columns
+// matched to fields again at every read) cost more than the read itself
+// (issue 17; TestRowsScanInColumnOrder keeps the two lists in step).
+func (r *orderRow) dest() []any {
+	return []any{&r.ID, &r.Reference, &r.RequestHash, &r.Storefront, &r.ItemID, &r.GameID, &r.ItemName, &r.Tier,
+		&r.Fields, &r.Price, &r.Status, &r.Reason, &r.Supplier, &r.Cost, &r.SN, &r.Version, &r.CreatedAt,
+		&r.UpdatedAt, &r.SettleBy}
+}
+
 func (r *orderRow) view() (*Order, error) {
 	o := &Order{ID: r.ID, Reference: r.Reference, Item: r.ItemID, Game: r.GameID, ItemName: r.ItemName,
 		Tier: r.Tier, Price: r.Price, Currency: catalog.Currency, Status: r.Status, Reason: r.Reason,
@@ -63,7 +73,7 @@ func (r *orderRow) settleBy() time.Time {
 
 func getOrder(ctx context.Context, q sqlx.QueryerContext, id string) (*orderRow, error) {
 	var r orderRow
-	err := sqlx.GetContext(ctx, q, &r, qOrderByID, id)
+	err := q.QueryRowxContext(ctx, qOrderByID, id).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("order %s: %w", id, ErrNotFound)
 	}
@@ -77,7 +87,7 @@ func getOrder(ctx context.Context, q sqlx.QueryerContext, id string) (*orderRow,
 // nil when it has none.
 func orderByReference(ctx context.Context, q sqlx.QueryerContext, storefront, ref string) (*orderRow, error) {
 	var r orderRow
-	err := sqlx.GetContext(ctx, q, &r, qOrderByReference, storefront, ref)
+	err := q.QueryRowxContext(ctx, qOrderByReference, storefront, ref).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -122,6 +132,14 @@ type attemptRow struct {
 const attemptColumns = `order_id, seq, supplier, offer_id, product_code, cost, supplier_ref, state, purchase,
 	supplier_txn, supplier_status, message, sn, checks, next_check_at, created_at, updated_at`
 
+// dest is a's fields in attemptColumns' order, to Scan into (see
+// orderRow.dest).
+func (a *attemptRow) dest() []any {
+	return []any{&a.OrderID, &a.Seq, &a.Supplier, &a.OfferID, &a.ProductCode, &a.Cost, &a.Ref, &a.State,
+		&a.Purchase, &a.Txn, &a.SupplierStatus, &a.Message, &a.SN, &a.Checks, &a.NextCheckAt, &a.CreatedAt,
+		&a.UpdatedAt}
+}
+
 // open reports whether the attempt may still deliver.
 func (a *attemptRow) open() bool {
 	switch a.State {
@@ -137,8 +155,19 @@ func (a *attemptRow) created() time.Time {
 }
 
 func attemptsOf(ctx context.Context, q sqlx.QueryerContext, orderID string) ([]attemptRow, error) {
+	rows, err := q.QueryxContext(ctx, qAttempts, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("attempts of order %s: %w", orderID, err)
+	}
+	defer rows.Close()
 	var out []attemptRow
-	if err := sqlx.SelectContext(ctx, q, &out, qAttempts, orderID); err != nil {
+	for rows.Next() {
+		out = append(out, attemptRow{})
+		if err := rows.Scan(out[len(out)-1].dest()...); err != nil {
+			return nil, fmt.Errorf("attempts of order %s: %w", orderID, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("attempts of order %s: %w", orderID, err)
 	}
 	return out, nil
@@ -156,7 +185,7 @@ func insertAttempt(ctx context.Context, tx execer, a *attemptRow) error {
 
 func getAttempt(ctx context.Context, q sqlx.QueryerContext, orderID string, seq int) (*attemptRow, error) {
 	var a attemptRow
-	if err := sqlx.GetContext(ctx, q, &a, qAttempt, orderID, seq); err != nil {
+	if err := q.QueryRowxContext(ctx, qAttempt, orderID, seq).Scan(a.dest()...); err != nil {
 		return nil, fmt.Errorf("attempt %d of order %s: %w", seq, orderID, err)
 	}
 	return &a, nil

@@ -3,6 +3,8 @@ package orders
 import (
 	"context"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,4 +37,32 @@ func TestInsertOrderTakenReference(t *testing.T) {
 	if isUniqueViolation(errors.New("duplicate key value violates unique constraint")) {
 		t.Fatal("an error's text taken for a unique violation")
 	}
+}
+
+// TestRowsScanInColumnOrder keeps orderRow.dest and attemptRow.dest in
+// step with orderColumns and attemptColumns: the i-th destination is the
+// field whose db tag is the i-th column.
+func TestRowsScanInColumnOrder(t *testing.T) {
+	check := func(name string, row any, dest []any, columns string) {
+		t.Helper()
+		cols := strings.Split(columns, ",")
+		v := reflect.ValueOf(row).Elem()
+		byAddr := map[uintptr]string{}
+		for i := range v.NumField() {
+			byAddr[v.Field(i).Addr().Pointer()] = v.Type().Field(i).Tag.Get("db")
+		}
+		if len(dest) != len(cols) || len(dest) != v.NumField() {
+			t.Fatalf("%s: %d destinations, %d columns, %d fields", name, len(dest), len(cols), v.NumField())
+		}
+		for i, d := range dest {
+			col := strings.TrimSpace(cols[i])
+			if got := byAddr[reflect.ValueOf(d).Pointer()]; got != col {
+				t.Errorf("%s: destination %d is field %q, column %d is %q", name, i, got, i, col)
+			}
+		}
+	}
+	var o orderRow
+	check("orderRow", &o, o.dest(), orderColumns)
+	var a attemptRow
+	check("attemptRow", &a, a.dest(), attemptColumns)
 }
