@@ -307,7 +307,7 @@ func (s *Service) admit(req Request, hash, storefront string) (*admission, error
 	}
 	now := s.cfg.Now()
 	row := &orderRow{
-		ID: newOrderID(), Reference: req.Reference, RequestHash: hash, Storefront: storefront,
+		ID: newOrderID(now), Reference: req.Reference, RequestHash: hash, Storefront: storefront,
 		ItemID: it.ID, GameID: it.GameID, ItemName: it.Name, Tier: req.Tier, Fields: string(fields),
 		Price: req.ExpectedPrice, Status: Pending, Version: 1,
 		CreatedAt: syncd.FormatTime(now), UpdatedAt: syncd.FormatTime(now),
@@ -376,11 +376,34 @@ func checkFields(form []catalog.FormField, checkAnswer func(string) error, value
 	return nil
 }
 
-// newOrderID is "ord_" and 16 random base32 characters (80 bits).
-func newOrderID() string {
+// idEpoch is when order ids' clock starts; 40 bits of milliseconds from it
+// last until 2058.
+var idEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// newOrderID is "ord_" and 16 base32hex characters, lower case (80 bits):
+// 40 bits of milliseconds since idEpoch at now, then 40 random bits.
+//
+// Time first, in an alphabet that sorts as its bits do, so new ids
+// increase: the b-trees keyed by an order's id (the orders' own, its
+// attempts', events', outbox's and lease's, the supplier references
+// derived from it) take a new order's rows at their right-hand edge, in
+// pages the orders before it just wrote. With 80 random bits each order
+// landed in a page of its own in each of them: about a dozen pages more
+// for every commit to write to the WAL, and to read back (issue 17, row
+// 5). Forty random bits keep ids made in one millisecond apart (a
+// thousand of them share one with a chance of one in two million), and
+// the orders' primary key refuses a duplicate all the same: the request
+// fails, nothing is bought, and its retry with the same reference gets a
+// new id.
+func newOrderID(now time.Time) string {
 	var b [10]byte
-	rand.Read(b[:])
-	return "ord_" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+	ms := max(now.Sub(idEpoch).Milliseconds(), 0)
+	for i := 4; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	rand.Read(b[5:])
+	return "ord_" + strings.ToLower(base32.HexEncoding.EncodeToString(b[:]))
 }
 
 // supplierRef is the reference of attempt seq of an order: deterministic,

@@ -323,8 +323,10 @@ func insertOrder(ctx context.Context, tx execer, row *orderRow, explain string, 
 	_, err := tx.ExecContext(ctx, qInsertOrder, row.ID, row.Reference, row.RequestHash, row.Storefront, row.ItemID, row.GameID,
 		row.ItemName, row.Tier, row.Fields, row.Price, Pending, explain, catalogVersion, row.CreatedAt, row.UpdatedAt, row.SettleBy)
 	if isUniqueViolation(err) {
-		// The order's id is 80 random bits: the unique key it broke is
-		// (storefront, reference).
+		// The unique key it broke is (storefront, reference): an id
+		// repeats only if two orders of one millisecond drew the same 40
+		// random bits (newOrderID). Then Create finds no order with the
+		// reference and fails the request, and its retry gets a new id.
 		return fmt.Errorf("store order %s: %w: %w", row.Reference, errReferenceTaken, err)
 	}
 	if err != nil {

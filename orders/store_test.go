@@ -66,3 +66,35 @@ func TestRowsScanInColumnOrder(t *testing.T) {
 	var a attemptRow
 	check("attemptRow", &a, a.dest(), attemptColumns)
 }
+
+// Order ids grow with the time they are made at, as text, so each new
+// order's rows land at the right-hand edge of the b-trees keyed by them;
+// ids of one millisecond still differ; a supplier reference made from one
+// is letters and digits.
+func TestOrderIDsIncreaseWithTime(t *testing.T) {
+	at := time.Date(2026, 12, 4, 21, 0, 0, 0, time.UTC)
+	prev := newOrderID(at)
+	seen := map[string]bool{prev: true}
+	for i := range 2000 {
+		// Steps of 1 ms to an hour and more, across byte boundaries.
+		at = at.Add(time.Millisecond + time.Duration(i%7*(i%13))*time.Minute)
+		id := newOrderID(at)
+		if len(id) != 20 || !strings.HasPrefix(id, "ord_") || strings.Trim(id[4:], "0123456789abcdefghijklmnopqrstuv") != "" {
+			t.Fatalf("id %q: want ord_ and 16 of 0-9a-v", id)
+		}
+		if id <= prev {
+			t.Fatalf("id %q made after %q sorts before it", id, prev)
+		}
+		same := newOrderID(at)
+		if same == id || seen[same] || same[:12] != id[:12] {
+			t.Fatalf("ids of one millisecond: %q and %q, want the same time and different random bits", id, same)
+		}
+		seen[id], seen[same], prev = true, true, max(id, same)
+		if ref := supplierRef(id, 1); len(ref) != 20 || strings.Trim(ref, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			t.Fatalf("supplier reference %q: want 20 letters and digits", ref)
+		}
+	}
+	if id := newOrderID(idEpoch.Add(-time.Hour)); id[4:12] != "00000000" {
+		t.Errorf("an id made before the epoch: %q, want time zero", id)
+	}
+}
