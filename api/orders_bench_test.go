@@ -104,10 +104,17 @@ type instance struct {
 // places its next order as soon as the last is answered.
 func benchInstances(b *testing.B, n, conns, rate int) {
 	ctx := context.Background()
-	// The garbage collection floor syncd serves with (SYNCD_GC_FLOOR's
-	// default), unless GOGC is set: GOGC=100 measures without it.
+	// The garbage collection floor syncd serves with: SYNCD_GC_FLOOR, or
+	// its default; GOGC set measures without it, as syncd would run.
 	if os.Getenv("GOGC") == "" {
-		b.Cleanup(gcfloor.Start(gcfloor.Default))
+		floor := uint64(gcfloor.Default)
+		if v := os.Getenv("SYNCD_GC_FLOOR"); v != "" {
+			var err error
+			if floor, err = gcfloor.ParseSize(v); err != nil {
+				b.Fatalf("SYNCD_GC_FLOOR: %v", err)
+			}
+		}
+		b.Cleanup(gcfloor.Start(floor))
 	}
 	file, err := demoDB()
 	if err != nil {

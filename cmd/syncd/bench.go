@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/syncd/syncd/internal/gcfloor"
 	"io"
 	"log/slog"
 	"os"
@@ -46,7 +47,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	heapFloor, err := parseSize(*gcFloor)
+	heapFloor, err := gcfloor.ParseSize(*gcFloor)
 	if err != nil {
 		return fmt.Errorf("-gc-floor: %w", err)
 	}

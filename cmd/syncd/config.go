@@ -4,8 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/syncd/syncd/internal/gcfloor"
 	"log/slog"
-	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -391,31 +391,10 @@ var settings = []setting{
 		return err
 	}},
 	{"SYNCD_GC_FLOOR", "gc-floor", "64MiB", "heap size below which Go's garbage collector does not run (as GOMEMLIMIT is written: 64MiB, 1GiB, bytes); above twice the live heap it collects as by default; 0: Go's default; a GOGC in the environment wins", func(c *Config, v string) error {
-		n, err := parseSize(v)
+		n, err := gcfloor.ParseSize(v)
 		c.GCFloor = n
 		return err
 	}},
-}
-
-// parseSize reads a size as GOMEMLIMIT is written: bytes, or a whole
-// number with a B, KiB, MiB, GiB or TiB suffix.
-func parseSize(v string) (uint64, error) {
-	v = strings.TrimSpace(v)
-	num, mult := v, uint64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   uint64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
-		if strings.HasSuffix(v, u.suffix) {
-			num, mult = strings.TrimSuffix(v, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseUint(num, 10, 64)
-	if err != nil || n > math.MaxUint64/mult {
-		return 0, fmt.Errorf("%q is not a size such as 64MiB (B, KiB, MiB, GiB, TiB)", v)
-	}
-	return n * mult, nil
 }
 
 // parseReliability reads SYNCD_ROUTE_RELIABILITY's tolerance into r:

@@ -63,14 +63,6 @@ func TestConfigDefaultsAndOverrides(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]uint64{"0": 0, "64MiB": 64 << 20, "1GiB": 1 << 30, "512KiB": 512 << 10, "1000": 1000, "10B": 10, " 2TiB ": 2 << 40} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-}
-
 func TestConfigRefusesBadValues(t *testing.T) {
 	tests := []struct {
 		name string

@@ -23,9 +23,13 @@
 package gcfloor
 
 import (
+	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -121,4 +125,25 @@ func (t *tuner) stop() {
 	}
 	t.stopped = true
 	debug.SetGCPercent(t.before)
+}
+
+// ParseSize reads a size as GOMEMLIMIT is written: bytes, or a whole
+// number with a B, KiB, MiB, GiB or TiB suffix.
+func ParseSize(v string) (uint64, error) {
+	v = strings.TrimSpace(v)
+	num, mult := v, uint64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			num, mult = strings.TrimSuffix(v, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || n > math.MaxUint64/mult {
+		return 0, fmt.Errorf("%q is not a size such as 64MiB (B, KiB, MiB, GiB, TiB)", v)
+	}
+	return n * mult, nil
 }
