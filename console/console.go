@@ -56,7 +56,8 @@ type Console struct {
 	syncer  *offers.Syncer
 	catalog *catalog.Catalog
 	trigger SyncTrigger
-	pages   map[string]*template.Template
+	tmpl    *template.Template // every page's templates (parsePages)
+	pages   map[string]bool
 	assets  map[string]asset
 	router  chi.Router
 }
@@ -75,7 +76,7 @@ func New(cfg Config, log *slog.Logger, tokens *auth.Store, syncer *offers.Syncer
 	if c.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	if c.pages, err = parsePages(c.assets); err != nil {
+	if c.tmpl, c.pages, err = parsePages(c.assets); err != nil {
 		return nil, err
 	}
 	c.router = c.routes()
@@ -259,9 +260,11 @@ func (c *Console) renderPart(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status int, page, name string, v view) error {
-	t, ok := c.pages[page]
-	if !ok {
+	if !c.pages[page] {
 		return errors.New("no template " + page)
+	}
+	if name == "layout" {
+		name = "layout:" + page
 	}
 	if s := sessionFrom(r); s != nil {
 		p := s.principal
@@ -272,7 +275,7 @@ func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status 
 		v.LowBalances = c.lowBalances(r)
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, name, v); err != nil {
+	if err := c.tmpl.ExecuteTemplate(&buf, name, v); err != nil {
 		c.log.Error("render", "page", page, "request_id", middleware.GetReqID(r.Context()), "err", err)
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
 		return nil
