@@ -62,69 +62,89 @@ func Percent(live, floor uint64) int {
 	return int(min((floor-live)*100/live, most))
 }
 
-// sentinel is the object whose finalizer runs after each collection. It
-// holds a pointer so it is never one of the tiny allocator's combined
-// blocks, whose finalizers may not run.
-type sentinel struct{ t *tuner }
-
-type tuner struct {
-	floor  uint64
+// The process has one GOGC, so it has one tuner. Start and stop count
+// who uses it: while several do (tests run several servers in one
+// process), the largest floor holds, and GOGC is restored when the last
+// stops.
+var tuner struct {
+	mu     sync.Mutex
+	floors map[int]uint64 // by the Start call that set it
+	next   int
+	before int // GOGC when the first of them started
+	gen    int // the sentinel in service; an older one retires
 	sample []metrics.Sample
+}
 
-	mu      sync.Mutex
-	stopped bool
-	before  int // GOGC when started, restored by stop
+// sentinel is the object whose finalizer runs after each collection. The
+// pointer keeps it out of the tiny allocator's combined blocks, whose
+// finalizers may never run.
+type sentinel struct {
+	gen int
+	_   *byte
 }
 
 // Start tunes GOGC after every collection until the returned function is
-// called, which restores the GOGC in force before. A floor of 0 tunes
-// nothing. Only one tuner should run in a process: they would take turns
-// setting the one GOGC.
+// called; when no other Start's tuning is left, that restores the GOGC in
+// force before. A floor of 0 tunes nothing.
 func Start(floor uint64) (stop func()) {
 	if floor == 0 {
 		return func() {}
 	}
-	t := &tuner{floor: floor, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
-	t.before = debug.SetGCPercent(Base)
-	t.tune()
-	s := &sentinel{t: t}
-	runtime.SetFinalizer(s, fire)
-	return t.stop
+	tuner.mu.Lock()
+	defer tuner.mu.Unlock()
+	if tuner.floors == nil {
+		tuner.floors = map[int]uint64{}
+		tuner.sample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	}
+	if len(tuner.floors) == 0 {
+		tuner.before = debug.SetGCPercent(Base)
+		tuner.gen++
+		runtime.SetFinalizer(&sentinel{gen: tuner.gen}, fire)
+	}
+	id := tuner.next
+	tuner.next++
+	tuner.floors[id] = floor
+	tuneLocked()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			tuner.mu.Lock()
+			defer tuner.mu.Unlock()
+			delete(tuner.floors, id)
+			if len(tuner.floors) == 0 {
+				debug.SetGCPercent(tuner.before)
+				return
+			}
+			tuneLocked()
+		})
+	}
 }
 
 // fire runs on the finalizer goroutine after the collection that found s
 // unreachable; setting the finalizer again resurrects s for the next one.
 func fire(s *sentinel) {
-	if s.t.tune() {
-		runtime.SetFinalizer(s, fire)
+	tuner.mu.Lock()
+	defer tuner.mu.Unlock()
+	if s.gen != tuner.gen || len(tuner.floors) == 0 {
+		return // stopped, perhaps started again with a sentinel of its own
 	}
+	tuneLocked()
+	runtime.SetFinalizer(s, fire)
 }
 
-// tune sets GOGC for the live heap the last collection found; it reports
-// whether the tuner still runs.
-func (t *tuner) tune() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.stopped {
-		return false
+// tuneLocked sets GOGC for the live heap the last collection found and the
+// largest floor asked for.
+func tuneLocked() {
+	var floor uint64
+	for _, f := range tuner.floors {
+		floor = max(floor, f)
 	}
-	metrics.Read(t.sample)
+	metrics.Read(tuner.sample)
 	var live uint64
-	if t.sample[0].Value.Kind() == metrics.KindUint64 {
-		live = t.sample[0].Value.Uint64()
+	if tuner.sample[0].Value.Kind() == metrics.KindUint64 {
+		live = tuner.sample[0].Value.Uint64()
 	}
-	debug.SetGCPercent(Percent(live, t.floor))
-	return true
-}
-
-func (t *tuner) stop() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.stopped {
-		return
-	}
-	t.stopped = true
-	debug.SetGCPercent(t.before)
+	debug.SetGCPercent(Percent(live, floor))
 }
 
 // ParseSize reads a size as GOMEMLIMIT is written: bytes, or a whole

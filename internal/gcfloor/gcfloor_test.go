@@ -41,16 +41,17 @@ func read(name string) uint64 {
 }
 
 // gogcBecomes waits (10 s at most) for the tuner, on the finalizer
-// goroutine, to set GOGC to want after a collection.
-func gogcBecomes(t *testing.T, want int) {
+// goroutine, to set GOGC for the last collection's live heap and floor
+// (0: want Base).
+func gogcBecomes(t *testing.T, floor uint64) {
 	t.Helper()
 	for range 1000 {
-		if read("/gc/gogc:percent") == uint64(want) {
+		if read("/gc/gogc:percent") == uint64(Percent(read("/gc/heap/live:bytes"), floor)) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("GOGC is %d, want %d", read("/gc/gogc:percent"), want)
+	t.Fatalf("GOGC is %d, want %d", read("/gc/gogc:percent"), Percent(read("/gc/heap/live:bytes"), floor))
 }
 
 var sink []byte
@@ -77,7 +78,7 @@ func TestTheFloorHoldsOffCollections(t *testing.T) {
 	stop := Start(64 * mib)
 	runtime.GC()
 	live := read("/gc/heap/live:bytes")
-	gogcBecomes(t, Percent(live, 64*mib))
+	gogcBecomes(t, 64*mib)
 	if live > 8*mib {
 		t.Fatalf("the test's own live heap is %d MiB: it assumes a small one", live/mib)
 	}
@@ -96,11 +97,11 @@ func TestTheFloorHoldsOffCollections(t *testing.T) {
 		big[i] = make([]byte, mib)
 	}
 	runtime.GC()
-	gogcBecomes(t, Base)
+	gogcBecomes(t, 0)
 	runtime.KeepAlive(big)
 	big = nil
 	runtime.GC()
-	gogcBecomes(t, Percent(read("/gc/heap/live:bytes"), 64*mib))
+	gogcBecomes(t, 64*mib)
 
 	stop()
 	if got := read("/gc/gogc:percent"); got != Base {
@@ -116,6 +117,36 @@ func TestTheFloorHoldsOffCollections(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if got := read("/gc/gogc:percent"); got != 77 {
 		t.Errorf("a collection after stop set GOGC to %d, want 77", got)
+	}
+}
+
+// Several users of the one tuner: the largest floor holds while both run,
+// the other's when one stops, and GOGC comes back only when the last does.
+func TestOverlappingStarts(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(90))
+	runtime.GC()
+	big := Start(64 * mib)
+	small := Start(16 * mib)
+	gogcBecomes(t, 64*mib)
+	big()
+	big() // a second call changes nothing
+	runtime.GC()
+	gogcBecomes(t, 16*mib)
+	small()
+	if got := read("/gc/gogc:percent"); got != 90 {
+		t.Errorf("after the last stop GOGC is %d, want 90", got)
+	}
+	// Started again: a sentinel of its own; the old one, if any is left,
+	// retires without touching GOGC.
+	again := Start(64 * mib)
+	runtime.GC()
+	gogcBecomes(t, 64*mib)
+	again()
+	runtime.GC()
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	if got := read("/gc/gogc:percent"); got != 90 {
+		t.Errorf("after stopping again GOGC is %d, want 90", got)
 	}
 }
 
