@@ -34,14 +34,14 @@ type Decision struct {
 // closed when the step is done; nil once the service is closing. fresh is
 // the attempt this process prepared and has not sent (0: none): only its
 // send is a first send.
-func (s *Service) dispatchAsync(id string, fresh int) <-chan struct{} {
+func (s *Service) dispatchAsync(id string, fresh int) *dispatched {
 	if !s.begin() {
 		return nil
 	}
-	done := make(chan struct{})
+	d := &dispatched{done: make(chan struct{})}
 	go func() {
 		defer s.work.Done()
-		defer close(done)
+		defer close(d.done)
 		unlock := s.orders.Lock(id)
 		defer unlock()
 		// Not the request's context: a storefront hanging up must not
@@ -60,12 +60,23 @@ func (s *Service) dispatchAsync(id string, fresh int) <-chan struct{} {
 			l = held
 		}
 		defer l.halt()
-		if err := s.route(ctx, l, id, fresh); err != nil {
+		last, err := s.route(ctx, l, id, fresh)
+		if err != nil {
 			s.log.Error("route order", "order", id, "err", err)
 		}
+		d.last = last
 		l.release()
 	}()
-	return done
+	return d
+}
+
+// dispatched is a routing step in its goroutine: done closes when it
+// ends, and last is then the order as the step's last transaction left
+// it (nil if unknown), which intake answers with instead of reading the
+// order back.
+type dispatched struct {
+	done chan struct{}
+	last *orderRow // written before done closes; read only after
 }
 
 // begin registers a step of work unless the service is closing; the
@@ -96,20 +107,24 @@ func (s *Service) closing() bool {
 // leaves the order to status tracking (an attempt in flight) or to an
 // operator. A closing service stops between steps: every step's state is
 // stored, and the next start resumes from it.
-func (s *Service) route(ctx context.Context, l *lease, id string, fresh int) error {
+//
+// It returns the order as the step left it when it knows it: as read at
+// the step's end, or as the transaction that stored its last send's
+// answer wrote it (nil otherwise).
+func (s *Service) route(ctx context.Context, l *lease, id string, fresh int) (*orderRow, error) {
 	for range 50 { // more candidates than any item has; a bound, not a plan
 		// The reader sees every committed write, and every write to this
 		// order is made under the lease the caller holds.
 		row, err := getOrder(ctx, s.r(), id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if row.Status.Final() || row.Status == Attention {
-			return nil
+			return row, nil
 		}
 		atts, err := attemptsOf(ctx, s.r(), id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n := len(atts); n > 0 {
 			switch last := &atts[n-1]; last.State {
@@ -121,31 +136,31 @@ func (s *Service) route(ctx context.Context, l *lease, id string, fresh int) err
 				// reference it already has (see ErrTaken).
 				first := last.Seq == fresh
 				fresh = 0
-				if st, err := s.send(ctx, l, row, last, first); err != nil || !closed(st) {
-					return err
+				if st, after, err := s.send(ctx, l, row, last, first); err != nil || !closed(st) {
+					return after, err
 				}
 				continue
 			case stateUnknown, stateTaken, stateAccepted:
-				return nil // status tracking follows it
+				return row, nil // status tracking follows it
 			}
 		}
 		if s.closing() {
-			return nil
+			return nil, nil
 		}
 		a, err := s.prepare(ctx, row, atts)
 		if err != nil || a == nil {
-			return err
+			return nil, err
 		}
 		if len(atts) > 0 {
 			s.observe("fallback", a.Supplier, "")
 		}
 		// An attempt still open is status tracking's from here; only a
 		// closed one sends route round again, to the next candidate.
-		if st, err := s.send(ctx, l, row, a, true); err != nil || !closed(st) {
-			return err
+		if st, after, err := s.send(ctx, l, row, a, true); err != nil || !closed(st) {
+			return after, err
 		}
 	}
-	return fmt.Errorf("order %s: routing did not settle", id)
+	return nil, fmt.Errorf("order %s: routing did not settle", id)
 }
 
 // prepare picks the next supplier for an order and stores the attempt
@@ -347,16 +362,16 @@ func summary(ds []Decision) string {
 // process prepared the attempt and has not sent it: only then is a
 // refusal proof that the supplier does not have the order.
 // It returns the attempt's new state.
-func (s *Service) send(ctx context.Context, l *lease, row *orderRow, a *attemptRow, first bool) (string, error) {
+func (s *Service) send(ctx context.Context, l *lease, row *orderRow, a *attemptRow, first bool) (string, *orderRow, error) {
 	sup := s.cfg.Suppliers[a.Supplier]
 	if sup == nil {
 		// Configured when the attempt was stored, not now: it may have
 		// been sent, so it is the operator's.
-		return a.State, s.toAttention(ctx, row, a, a.Supplier+" is no longer configured; the attempt may have been sent")
+		return a.State, nil, s.toAttention(ctx, row, a, a.Supplier+" is no longer configured; the attempt may have been sent")
 	}
 	var p Purchase
 	if err := json.Unmarshal([]byte(a.Purchase), &p); err != nil {
-		return a.State, fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
+		return a.State, nil, fmt.Errorf("purchase of attempt %s: %w", a.Ref, err)
 	}
 	rc, err := s.place(ctx, sup, a, p)
 	return s.record(ctx, l, row.ID, a.Seq, rc, err, first)
@@ -377,11 +392,12 @@ func closed(state string) bool { return state == stateRejected || state == state
 // record stores a supplier's answer to a send (first) or a resend. With
 // the step's lease l (nil: the step goes on after it), an answer that
 // leaves the attempt open ends the step, and the lease goes in the same
-// transaction.
-func (s *Service) record(ctx context.Context, l *lease, id string, seq int, rc Receipt, placeErr error, first bool) (string, error) {
+// transaction. It returns the attempt's state and the order as the
+// transaction left it.
+func (s *Service) record(ctx context.Context, l *lease, id string, seq int, rc Receipt, placeErr error, first bool) (string, *orderRow, error) {
 	now := s.cfg.Now()
 	outcome, supplier, state := "", "", ""
-	var moved *orderRow
+	var moved, after *orderRow
 	short := false // refused for want of deposit
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Only the lease's holder may say what a send came to: a
@@ -394,6 +410,7 @@ func (s *Service) record(ctx context.Context, l *lease, id string, seq int, rc R
 		if err != nil {
 			return err
 		}
+		after = row
 		supplier = a.Supplier
 		wasPrepared := a.State == statePrepared
 		a.UpdatedAt = syncd.FormatTime(now)
@@ -456,7 +473,10 @@ func (s *Service) record(ctx context.Context, l *lease, id string, seq int, rc R
 		l.dropped(err == nil)
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
+	}
+	if moved != nil {
+		after = moved
 	}
 	s.observe("attempt", supplier, outcome)
 	s.changed(moved)
@@ -467,7 +487,7 @@ func (s *Service) record(ctx context.Context, l *lease, id string, seq int, rc R
 			s.cfg.Balance.Recheck(supplier)
 		}
 	}
-	return state, nil
+	return state, after, nil
 }
 
 func clipMessage(err error) string {

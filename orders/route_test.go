@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -562,5 +563,39 @@ func TestReferencesAndOrdersArePerStorefront(t *testing.T) {
 	}
 	if list, err := e.svc.ByReference(ctx, "", "INV-1"); err != nil || len(list) != 2 {
 		t.Fatalf("by reference for an operator: got %d orders, %v; want 2", len(list), err)
+	}
+}
+
+// Create answers with the order as its routing step's last transaction
+// left it, without reading it back: the same order a read straight after
+// finds, whether the step left it processing at a supplier or failed it.
+// (Isipay only: Senpay's webhook could move the order in between.)
+func TestCreateAnswersWithTheOrderAsStored(t *testing.T) {
+	isipayOnly := func(_ *env, cfg *orders.Config, _ *orders.NotifyConfig) { delete(cfg.Suppliers, senpay.Name) }
+	for _, tc := range []struct {
+		name   string
+		reject bool // Isipay refuses the product
+		want   orders.Status
+	}{
+		{"processing at isipay", false, orders.Processing},
+		{"failed: isipay refuses and nobody else can", true, orders.Failed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, isipayOnly)
+			if tc.reject {
+				for _, code := range []string{"MLBB_ID_86", "MLBB_MY_86"} {
+					if err := e.isipay.SetActive(code, false); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			o := e.create(e.request("shop-answer"))
+			if o.Status != tc.want {
+				t.Fatalf("create answered %s (%s), want %s", o.Status, o.Reason, tc.want)
+			}
+			if got := e.get(o.ID); !reflect.DeepEqual(o, got) {
+				t.Fatalf("create answered\n%+v\na read straight after finds\n%+v", o, got)
+			}
+		})
 	}
 }

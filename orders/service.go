@@ -227,15 +227,20 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 		return replay(row, hash)
 	}
 	s.changed(failed)
-	var done <-chan struct{}
 	if first != nil {
-		done = s.dispatchAsync(row.ID, first.Seq)
-	}
-	if done != nil {
-		select {
-		case <-done:
-		case <-time.After(s.cfg.DispatchWait):
-		case <-ctx.Done():
+		if d := s.dispatchAsync(row.ID, first.Seq); d != nil {
+			select {
+			case <-d.done:
+				// The order as the step's last transaction left it: what
+				// reading it back would find, unless a webhook moved it
+				// since, which the storefront's next read shows.
+				if d.last != nil {
+					o, err = d.last.view()
+					return o, created, err
+				}
+			case <-time.After(s.cfg.DispatchWait):
+			case <-ctx.Done():
+			}
 		}
 	}
 	o, err = s.Get(context.WithoutCancel(ctx), row.ID, "")

@@ -132,7 +132,8 @@ func (s *Service) checkHeld(ctx context.Context, l *lease, id string, seq int) e
 	age := now.Sub(a.created())
 	switch {
 	case a.State == statePrepared:
-		return s.route(ctx, l, id, 0)
+		_, err := s.route(ctx, l, id, 0)
+		return err
 	case sup == nil:
 		return s.toAttention(ctx, row, a, a.Supplier+" is no longer configured")
 	case a.State == stateAccepted:
@@ -171,12 +172,13 @@ func (s *Service) checkHeld(ctx context.Context, l *lease, id string, seq int) e
 		}
 		rc, err := s.place(ctx, sup, a, p)
 		// Not the last write: route follows, under the lease.
-		if _, err := s.record(ctx, nil, id, seq, rc, err, false); err != nil {
+		if _, _, err := s.record(ctx, nil, id, seq, rc, err, false); err != nil {
 			return err
 		}
 		// A resend can end in "not delivered" (the supplier took it and
 		// failed it at once): route on.
-		return s.route(ctx, l, id, 0)
+		_, err = s.route(ctx, l, id, 0)
+		return err
 	}
 }
 
