@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/syncd/syncd/internal/gcfloor"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +20,7 @@ import (
 	"github.com/syncd/syncd/auth"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/dbtest"
+	"github.com/syncd/syncd/internal/gcfloor"
 	"github.com/syncd/syncd/internal/testenv"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/orders"
@@ -106,16 +106,14 @@ func benchInstances(b *testing.B, n, conns, rate int) {
 	ctx := context.Background()
 	// The garbage collection floor syncd serves with: SYNCD_GC_FLOOR, or
 	// its default; GOGC set measures without it, as syncd would run.
-	if os.Getenv("GOGC") == "" {
-		floor := uint64(gcfloor.Default)
-		if v := os.Getenv("SYNCD_GC_FLOOR"); v != "" {
-			var err error
-			if floor, err = gcfloor.ParseSize(v); err != nil {
-				b.Fatalf("SYNCD_GC_FLOOR: %v", err)
-			}
+	floor := uint64(gcfloor.Default)
+	if v := os.Getenv("SYNCD_GC_FLOOR"); v != "" {
+		var err error
+		if floor, err = gcfloor.ParseSize(v); err != nil {
+			b.Fatalf("SYNCD_GC_FLOOR: %v", err)
 		}
-		b.Cleanup(gcfloor.Start(floor))
 	}
+	b.Cleanup(gcfloor.Start(floor))
 	file, err := demoDB()
 	if err != nil {
 		b.Fatal(err)

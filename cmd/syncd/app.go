@@ -532,12 +532,11 @@ func (a *app) abandon() {
 }
 
 // startGCFloor keeps the garbage collector from running below floor bytes
-// of heap (internal/gcfloor) unless GOGC is set in the environment, which
-// then wins; it returns what stops it.
+// of heap (internal/gcfloor), and says so when GOGC in the environment
+// overrides it; it returns what stops it.
 func startGCFloor(floor uint64, log *slog.Logger) (stop func()) {
-	if gogc := os.Getenv("GOGC"); gogc != "" {
-		log.Info("GOGC is set: no garbage collection floor", "GOGC", gogc)
-		return func() {}
+	if floor > 0 && gcfloor.Overridden() {
+		log.Info("GOGC is set: no garbage collection floor", "GOGC", os.Getenv("GOGC"))
 	}
 	return gcfloor.Start(floor)
 }

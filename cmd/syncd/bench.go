@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/syncd/syncd/internal/gcfloor"
 	"io"
 	"log/slog"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/internal/gcfloor"
 	"github.com/syncd/syncd/offers"
 	"github.com/syncd/syncd/suppliers"
 )

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"github.com/syncd/syncd/internal/gcfloor"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/internal/gcfloor"
 )
 
 func TestConfigDefaultsAndOverrides(t *testing.T) {

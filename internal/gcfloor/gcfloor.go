@@ -25,6 +25,7 @@ package gcfloor
 import (
 	"fmt"
 	"math"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -85,9 +86,11 @@ type sentinel struct {
 
 // Start tunes GOGC after every collection until the returned function is
 // called; when no other Start's tuning is left, that restores the GOGC in
-// force before. A floor of 0 tunes nothing.
+// force before. A floor of 0 tunes nothing, and neither does any floor
+// while GOGC is set in the environment (Overridden): whoever set it
+// chose the collector's pace.
 func Start(floor uint64) (stop func()) {
-	if floor == 0 {
+	if floor == 0 || Overridden() {
 		return func() {}
 	}
 	tuner.mu.Lock()
@@ -119,6 +122,10 @@ func Start(floor uint64) (stop func()) {
 		})
 	}
 }
+
+// Overridden reports whether GOGC is set in the environment, which wins
+// over any floor.
+func Overridden() bool { return os.Getenv("GOGC") != "" }
 
 // fire runs on the finalizer goroutine after the collection that found s
 // unreachable; setting the finalizer again resurrects s for the next one.

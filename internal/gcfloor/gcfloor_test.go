@@ -71,11 +71,15 @@ func churn(n int) uint64 {
 // garbage below the floor runs no collection where GOGC=100 runs several;
 // once much is live GOGC is back to 100; stop restores GOGC.
 func TestTheFloorHoldsOffCollections(t *testing.T) {
+	skipIfOverridden(t)
 	defer debug.SetGCPercent(debug.SetGCPercent(Base))
 	runtime.GC()
-	without := churn(48 * mib)
+	// Twice the garbage the floor is judged on, so the premise holds with
+	// room to spare (one run under -race counted 3 collections in 48 MiB).
+	without := churn(96 * mib)
 
 	stop := Start(64 * mib)
+	defer stop() // a second call changes nothing; a failure leaves no tuner behind
 	runtime.GC()
 	live := read("/gc/heap/live:bytes")
 	gogcBecomes(t, 64*mib)
@@ -83,8 +87,8 @@ func TestTheFloorHoldsOffCollections(t *testing.T) {
 		t.Fatalf("the test's own live heap is %d MiB: it assumes a small one", live/mib)
 	}
 	with := churn(48 * mib)
-	t.Logf("48 MiB of garbage, %d KiB live: %d collections at GOGC=100, %d with a 64 MiB floor", live>>10, without, with)
-	if without < 4 {
+	t.Logf("%d KiB live: %d collections in 96 MiB of garbage at GOGC=%d, %d in 48 MiB with a 64 MiB floor", live>>10, without, Base, with)
+	if without < 8 {
 		t.Fatalf("%d collections without the floor: the test's premise (GOGC=100 collects every few MiB) does not hold", without)
 	}
 	if with > 1 {
@@ -123,10 +127,13 @@ func TestTheFloorHoldsOffCollections(t *testing.T) {
 // Several users of the one tuner: the largest floor holds while both run,
 // the other's when one stops, and GOGC comes back only when the last does.
 func TestOverlappingStarts(t *testing.T) {
+	skipIfOverridden(t)
 	defer debug.SetGCPercent(debug.SetGCPercent(90))
 	runtime.GC()
 	big := Start(64 * mib)
 	small := Start(16 * mib)
+	defer big()
+	defer small() // second calls change nothing; a failure leaves no tuner behind
 	gogcBecomes(t, 64*mib)
 	big()
 	big() // a second call changes nothing
@@ -139,6 +146,7 @@ func TestOverlappingStarts(t *testing.T) {
 	// Started again: a sentinel of its own; the old one, if any is left,
 	// retires without touching GOGC.
 	again := Start(64 * mib)
+	defer again()
 	runtime.GC()
 	gogcBecomes(t, 64*mib)
 	again()
@@ -148,6 +156,27 @@ func TestOverlappingStarts(t *testing.T) {
 	if got := read("/gc/gogc:percent"); got != 90 {
 		t.Errorf("after stopping again GOGC is %d, want 90", got)
 	}
+}
+
+// skipIfOverridden skips a test of the tuning when GOGC in the
+// environment turns it off.
+func skipIfOverridden(t *testing.T) {
+	if Overridden() {
+		t.Skip("GOGC is set in the environment: the floor stands aside")
+	}
+}
+
+// GOGC in the environment wins: Start tunes nothing.
+func TestGOGCInTheEnvironmentWins(t *testing.T) {
+	t.Setenv("GOGC", "150")
+	defer debug.SetGCPercent(debug.SetGCPercent(150))
+	stop := Start(64 * mib)
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	if got := read("/gc/gogc:percent"); got != 150 {
+		t.Errorf("GOGC is %d with GOGC=150 in the environment, want 150", got)
+	}
+	stop()
 }
 
 func TestAZeroFloorTunesNothing(t *testing.T) {
