@@ -623,3 +623,19 @@ CREATE TABLE catalog_versions (
     epoch      TEXT NOT NULL,
     changes    TEXT NOT NULL
 ) STRICT;
+
+-- migration 19: price explanations stored once, named by the orders priced alike
+
+-- The explanation of an order's price as it stood when the order was
+-- taken (GET /v1/orders/{id}/routing). Every order of one item and tier
+-- in one catalog version has the same one, about 2.4 KB of JSON, so it is
+-- stored once under the SHA-256 of its text and orders name it: an order
+-- row went from about 2.7 KB, a page of its own in every commit that
+-- wrote it, to a few hundred bytes (issue 17, row 5). Orders taken before
+-- keep theirs in orders.explain.
+CREATE TABLE price_explains (
+    hash     TEXT PRIMARY KEY,     -- lower-case hex SHA-256 of explain
+    explain  TEXT NOT NULL
+) STRICT;
+
+ALTER TABLE orders ADD COLUMN explain_hash TEXT NOT NULL DEFAULT '';

@@ -574,3 +574,14 @@ CREATE TABLE catalog_versions (
     epoch      TEXT COLLATE "C" NOT NULL,
     changes    TEXT COLLATE "C" NOT NULL
 );
+
+-- migration 19: price explanations stored once, named by the orders priced alike
+
+-- See schema.sql: one row per distinct explanation, under the SHA-256 of
+-- its text; orders taken before keep theirs in orders.explain.
+CREATE TABLE price_explains (
+    hash     TEXT COLLATE "C" PRIMARY KEY,
+    explain  TEXT COLLATE "C" NOT NULL
+);
+
+ALTER TABLE orders ADD COLUMN explain_hash TEXT COLLATE "C" NOT NULL DEFAULT '';

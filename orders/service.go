@@ -119,14 +119,15 @@ type Service struct {
 	breakers *breakers
 	rel      reliability // suppliers' records, when Config.Reliability is on
 
-	stmts  stmts
-	qFence string // fence's statement in the database's dialect
-	warm   sync.Once
-	orders keylock.Map // one routing step per order at a time
-	work   sync.WaitGroup
-	mu     sync.Mutex
-	closed bool
-	stop   chan struct{} // closed by Close: background work ends its step
+	stmts    stmts
+	explains explains // price explanations built and stored (explain.go)
+	qFence   string   // fence's statement in the database's dialect
+	warm     sync.Once
+	orders   keylock.Map // one routing step per order at a time
+	work     sync.WaitGroup
+	mu       sync.Mutex
+	closed   bool
+	stop     chan struct{} // closed by Close: background work ends its step
 
 	balanceQueue balanceQueue         // estimates to pass on (balance.go)
 	spendMu      sync.Mutex           // guards spendRates
@@ -226,6 +227,10 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	if !created {
 		return replay(row, hash)
 	}
+	if adm.explained {
+		// Committed: later orders priced alike need not store it again.
+		s.explains.markStored(adm.explain.hash)
+	}
 	s.changed(failed)
 	if first != nil {
 		if d := s.dispatchAsync(row.ID, first.Seq); d != nil {
@@ -264,11 +269,12 @@ func replay(row *orderRow, hash string) (*Order, bool, error) {
 
 // admission is an order admitted against the catalog, ready to store.
 type admission struct {
-	row     *orderRow
-	explain string // the price's explanation, stored with the order
-	version int64  // the catalog version it was priced in
-	at      time.Time
-	event   map[string]any
+	row       *orderRow
+	explain   explanation // the price's explanation, which the order names
+	explained bool        // false: the snapshot could not explain the price
+	version   int64       // the catalog version it was priced in
+	at        time.Time
+	event     map[string]any
 }
 
 // admit validates req against the catalog as it stands and makes the
@@ -306,10 +312,7 @@ func (s *Service) admit(req Request, hash, storefront string) (*admission, error
 		return nil, &PriceChangedError{Expected: req.ExpectedPrice, Current: price.Amount}
 	}
 	fields, _ := json.Marshal(req.Fields)
-	var explain []byte
-	if ex, err := snap.Explain(it.ID, req.Tier); err == nil {
-		explain, _ = json.Marshal(ex)
-	}
+	explain, explained := s.explains.explain(snap, it, req.Tier)
 	now := s.cfg.Now()
 	row := &orderRow{
 		ID: newOrderID(now), Reference: req.Reference, RequestHash: hash, Storefront: storefront,
@@ -318,13 +321,23 @@ func (s *Service) admit(req Request, hash, storefront string) (*admission, error
 		CreatedAt: syncd.FormatTime(now), UpdatedAt: syncd.FormatTime(now),
 		SettleBy: syncd.FormatTime(now.Add(s.cfg.RerouteWindow)),
 	}
-	return &admission{row: row, explain: string(explain), version: snap.Version, at: now, event: map[string]any{
+	return &admission{row: row, explain: explain, explained: explained, version: snap.Version, at: now, event: map[string]any{
 		"price": row.Price, "tier": row.Tier, "catalog_version": snap.Version, "chosen": supplierOf(it)}}, nil
 }
 
-// store inserts the admitted order, and its "created" event, inside tx.
+// store inserts the admitted order, its price's explanation unless it is
+// known to be stored, and its "created" event, inside tx.
 func (a *admission) store(ctx context.Context, s *Service, tx *sqlx.Tx, actor string) error {
-	if err := insertOrder(ctx, s.w(tx), a.row, a.explain, a.version); err != nil {
+	hash := ""
+	if a.explained {
+		hash = a.explain.hash
+		if !s.explains.isStored(hash) {
+			if err := storeExplain(ctx, s.w(tx), a.explain); err != nil {
+				return err
+			}
+		}
+	}
+	if err := insertOrder(ctx, s.w(tx), a.row, hash, a.version); err != nil {
 		return err
 	}
 	return addEvent(ctx, s.w(tx), a.row.ID, "created", actor, a.at, a.event)

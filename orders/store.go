@@ -265,14 +265,14 @@ const (
 		checks = ?, next_check_at = ?, updated_at = ? WHERE order_id = ? AND seq = ?`
 	qInsertEvent = `INSERT INTO order_events (order_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)`
 	qInsertOrder = `INSERT INTO orders (id, reference, request_hash, storefront, item_id, game_id,
-		item_name, tier, fields, price, status, explain, catalog_version, version, created_at, updated_at, settle_by)
+		item_name, tier, fields, price, status, explain_hash, catalog_version, version, created_at, updated_at, settle_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`
 	qMoveOrder = `UPDATE orders SET status = ?, reason = ?, supplier = ?, cost = ?, sn = ?,
 		version = ?, updated_at = ? WHERE id = ? AND status = ? AND version = ?`
 )
 
 var writeQueries = []string{qOrderByID, qOrderByReference, qAttempts, qAttempt, qInsertAttempt, qSaveAttempt,
-	qInsertEvent, qInsertOrder, qMoveOrder, qSpendBalance, qTakeLease, qRenewLease, qReleaseLease}
+	qInsertEvent, qInsertOrder, qMoveOrder, qStoreExplain, qSpendBalance, qTakeLease, qRenewLease, qReleaseLease}
 
 // r runs reads on the reader pool; w runs statements inside tx.
 func (s *Service) r() runner            { return runner{c: &s.stmts, db: s.db.Read} }
@@ -317,11 +317,12 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
-// insertOrder stores a new order as pending, at version 1, with the price
-// explanation and catalog version it was taken at.
-func insertOrder(ctx context.Context, tx execer, row *orderRow, explain string, catalogVersion int64) error {
+// insertOrder stores a new order as pending, at version 1, with the hash
+// of its price explanation (stored apart, in price_explains; "" for none)
+// and the catalog version it was taken at.
+func insertOrder(ctx context.Context, tx execer, row *orderRow, explainHash string, catalogVersion int64) error {
 	_, err := tx.ExecContext(ctx, qInsertOrder, row.ID, row.Reference, row.RequestHash, row.Storefront, row.ItemID, row.GameID,
-		row.ItemName, row.Tier, row.Fields, row.Price, Pending, explain, catalogVersion, row.CreatedAt, row.UpdatedAt, row.SettleBy)
+		row.ItemName, row.Tier, row.Fields, row.Price, Pending, explainHash, catalogVersion, row.CreatedAt, row.UpdatedAt, row.SettleBy)
 	if isUniqueViolation(err) {
 		// The unique key it broke is (storefront, reference): an id
 		// repeats only if two orders of one millisecond drew the same 40
@@ -386,16 +387,6 @@ func listOrders(ctx context.Context, q sqlx.QueryerContext, f Filter) ([]orderRo
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
 	return rows, nil
-}
-
-// explainOf is the price explanation stored with an order, "" if none.
-func explainOf(ctx context.Context, q sqlx.QueryerContext, id string) (string, error) {
-	const sel = `SELECT explain FROM orders WHERE id = ?`
-	var explain string
-	if err := sqlx.GetContext(ctx, q, &explain, sel, id); err != nil {
-		return "", fmt.Errorf("explain of order %s: %w", id, err)
-	}
-	return explain, nil
 }
 
 // countOrders counts the orders in each status that has any.
