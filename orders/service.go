@@ -177,6 +177,17 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	// An unknown item is refused by admit.
 	cands, cerr := s.cat.Candidates(ctx, req.Item)
 	adm, admErr := s.admit(req, hash, storefront)
+	// The new order's lock, before it exists: its first routing step
+	// takes it over (handoff), so nothing moves the order in between.
+	var unlock func()
+	if admErr == nil {
+		unlock = s.orders.Lock(adm.row.ID)
+		defer func() {
+			if unlock != nil {
+				unlock()
+			}
+		}()
+	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// Checked again under the reference's lock: two requests racing
 		// past the reader, on this instance or another, land here one
@@ -233,7 +244,9 @@ func (s *Service) Create(ctx context.Context, req Request, storefront string) (o
 	}
 	s.changed(failed)
 	if first != nil {
-		if d := s.dispatchAsync(row.ID, first.Seq); d != nil {
+		h := &handoff{unlock: unlock, row: row, first: first}
+		unlock = nil // the step's now, whatever happens
+		if d := s.dispatch(row.ID, h); d != nil {
 			select {
 			case <-d.done:
 				// The order as the step's last transaction left it: what

@@ -76,7 +76,7 @@ func (s *Service) Poll(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, id := range orphans {
-		s.dispatchAsync(id, 0)
+		s.dispatchAsync(id)
 	}
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
@@ -132,7 +132,7 @@ func (s *Service) checkHeld(ctx context.Context, l *lease, id string, seq int) e
 	age := now.Sub(a.created())
 	switch {
 	case a.State == statePrepared:
-		_, err := s.route(ctx, l, id, 0)
+		_, err := s.route(ctx, l, id, nil)
 		return err
 	case sup == nil:
 		return s.toAttention(ctx, row, a, a.Supplier+" is no longer configured")
@@ -177,7 +177,7 @@ func (s *Service) checkHeld(ctx context.Context, l *lease, id string, seq int) e
 		}
 		// A resend can end in "not delivered" (the supplier took it and
 		// failed it at once): route on.
-		_, err = s.route(ctx, l, id, 0)
+		_, err = s.route(ctx, l, id, nil)
 		return err
 	}
 }
@@ -240,7 +240,7 @@ func (s *Service) update(ctx context.Context, id string, seq int, rc Receipt) er
 		// and its price still covers the cost; otherwise it fails. In the
 		// background, once the caller lets go of the order: a webhook's
 		// sender should not wait on another supplier's answer.
-		s.dispatchAsync(id, 0)
+		s.dispatchAsync(id)
 	}
 	return nil
 }
@@ -284,7 +284,7 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, id := range ids {
-		s.dispatchAsync(id, 0)
+		s.dispatchAsync(id)
 	}
 	return len(ids), nil
 }
