@@ -11,17 +11,25 @@
 #
 #   bench/readpath.sh                      # 3 rounds of 10 s each side
 #   ROUNDS=1 DURATION=1s bench/readpath.sh # a smoke run (as CI does): no timing is asserted
+#   WARMUP=0 bench/readpath.sh             # a syncd just started, measured from its first request
 #   SYNCD=/tmp/base/syncd bench/readpath.sh  # another syncd binary (a base to compare)
 #   BAREFLAGS=-timeouts bench/readpath.sh    # the bare server with syncd's server timeouts
 #
-# Environment: ROUNDS (3), DURATION (10s), THREADS (2), CONNS (64),
-# GAME (mobile-legends), SYNCD (built from this checkout when unset),
+# Before the rounds, each server is loaded for WARMUP (2s; 0 skips it) and
+# the figures thrown away: a syncd just started grows its heap to the GC
+# floor (SYNCD_GC_FLOOR) through fresh pages the kernel faults in, and its
+# first round measured that rather than serving (1.16-1.59x bare's p99 in
+# round 1 against 0.95-1.16x in the rounds after, four runs of 00:20).
+#
+# Environment: ROUNDS (3), DURATION (10s), WARMUP (2s), THREADS (2),
+# CONNS (64), GAME (mobile-legends), SYNCD (built from this checkout when unset),
 # BAREFLAGS (flags of bench/barehttp; none by default, which is issue 17's
 # yardstick).
 set -eu
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 GAME=${GAME:-mobile-legends}
@@ -115,7 +123,15 @@ load() {
 	echo "$1 $rps $p99 $(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { print t / hz / n * 1e6 }')"
 }
 
-echo "GET /v1/games/$GAME: $(wc -c <"$tmp/body.json") bytes; wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds, bare${BAREFLAGS:+ ($BAREFLAGS)} and syncd alternating"
+echo "GET /v1/games/$GAME: $(wc -c <"$tmp/body.json") bytes; wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds after a warm-up of $WARMUP, bare${BAREFLAGS:+ ($BAREFLAGS)} and syncd alternating"
+case $WARMUP in
+0 | 0s) ;;
+*)
+	for url in "$bare_url" "$syncd_url"; do
+		wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H "Authorization: Bearer $shop" "$url" >/dev/null
+	done
+	;;
+esac
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$tmp/results"
 r=1
