@@ -250,7 +250,8 @@ func (r spendRate) per(d time.Duration) int64 {
 }
 
 // crossed records a crossing of the threshold, once: the update only
-// matches a row on the other side, so a second judge of the same estimate
+// matches a row on the other side that still holds the estimate est, so a
+// second judge of the same estimate, or a late judge of an older one,
 // finds nothing to do.
 func (s *Service) crossed(ctx context.Context, supplier string, low bool, est, threshold int64) error {
 	now := s.cfg.Now()
@@ -266,7 +267,7 @@ func (s *Service) crossed(ctx context.Context, supplier string, low bool, est, t
 	}
 	done := false
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		changed, err := markLow(ctx, tx, supplier, low, now, threshold)
+		changed, err := markLow(ctx, tx, supplier, low, now, threshold, est)
 		if err != nil || !changed {
 			return err
 		}

@@ -128,15 +128,21 @@ func getEstimate(ctx context.Context, q sqlx.QueryerContext, supplier string) (e
 	return row, true, nil
 }
 
-// markLow starts (low) or ends a low-balance warning. It reports whether
-// the row was on the other side: a second mark of the same crossing
-// changes nothing.
-func markLow(ctx context.Context, tx execer, supplier string, low bool, at time.Time, threshold int64) (bool, error) {
-	q := `UPDATE supplier_balances SET low_since = NULL, low_threshold = NULL WHERE supplier = ? AND low_since IS NOT NULL`
-	args := []any{supplier}
+// markLow starts (low) or ends a low-balance warning, judged on the
+// estimate est. It reports whether the row was on the other side and
+// still holds est: a second mark of the same crossing changes nothing, and
+// neither does a pass that read the estimate before it moved again. That
+// pass's verdict may be stale (it read 505,000 and "recovered" while a
+// newer estimate of 499,999 is already marked low), and every move of the
+// estimate is judged by a pass of its own after it.
+func markLow(ctx context.Context, tx execer, supplier string, low bool, at time.Time, threshold, est int64) (bool, error) {
+	q := `UPDATE supplier_balances SET low_since = NULL, low_threshold = NULL
+		WHERE supplier = ? AND low_since IS NOT NULL AND balance = ?`
+	args := []any{supplier, est}
 	if low {
-		q = `UPDATE supplier_balances SET low_since = ?, low_threshold = ? WHERE supplier = ? AND low_since IS NULL`
-		args = []any{syncd.FormatTime(at), threshold, supplier}
+		q = `UPDATE supplier_balances SET low_since = ?, low_threshold = ?
+			WHERE supplier = ? AND low_since IS NULL AND balance = ?`
+		args = []any{syncd.FormatTime(at), threshold, supplier, est}
 	}
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
