@@ -21,7 +21,7 @@ func TestALateBalancePassMarksNothing(t *testing.T) {
 	var crossings []bool
 	svc := New(dbtest.Open(t), nil, slog.New(slog.DiscardHandler), nil, Config{Balance: BalanceConfig{
 		Margin: 5_000, Low: map[string]LowBalance{"": {Amount: 500_000}},
-		OnLow:  func(_ string, low bool) { mu.Lock(); crossings = append(crossings, low); mu.Unlock() }}})
+		OnLow: func(_ string, low bool) { mu.Lock(); crossings = append(crossings, low); mu.Unlock() }}})
 	t.Cleanup(svc.Close)
 	record := func(b int64) {
 		t.Helper()
