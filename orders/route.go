@@ -30,8 +30,8 @@ type Decision struct {
 	Reliability *Reliability `json:"reliability,omitempty"`
 }
 
-// dispatchAsync routes an order in the background and returns a channel
-// closed when the step is done; nil once the service is closing.
+// dispatchAsync routes an order in the background and returns the step
+// (its done channel closes when it ends); nil once the service is closing.
 func (s *Service) dispatchAsync(id string) *dispatched { return s.dispatch(id, nil) }
 
 // handoff is a new order passed from intake to its first routing step:
