@@ -101,7 +101,8 @@ type instance struct {
 // benchInstances places b.N orders over conns connections, order i to
 // instance i mod n; with rate > 0 order i is due i/rate seconds after the
 // start and goes on the next free connection, otherwise each connection
-// places its next order as soon as the last is answered.
+// places its next order as soon as the last is answered. A warm-up before
+// them (see warm) is placed alike and not measured.
 func benchInstances(b *testing.B, n, conns, rate int) {
 	ctx := context.Background()
 	// The garbage collection floor syncd serves with: SYNCD_GC_FLOOR, or
@@ -175,72 +176,102 @@ func benchInstances(b *testing.B, n, conns, rate int) {
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
 	b.Cleanup(client.CloseIdleConnections)
-	var next atomic.Int64
+	// place places n orders, order i due i/rate seconds after the start
+	// when paced, and records each one's latency and syncd's own time.
+	place := func(run string, n int, latency, overhead []time.Duration) {
+		var next atomic.Int64
+		start := time.Now()
+		// Paced, orders are dealt from a schedule: each tick deals every
+		// order due by then, so a tick late on a busy machine is made up,
+		// not lost. A ticker read directly by the connections dropped the
+		// ticks it fired late and offered about 289 a second, not 300.
+		var due chan int
+		if rate > 0 {
+			due = make(chan int, n)
+			tick := time.NewTicker(time.Second / time.Duration(rate))
+			defer tick.Stop()
+			go func() {
+				defer close(due)
+				for dealt := 0; dealt < n; {
+					<-tick.C
+					for m := min(n, int(time.Since(start).Seconds()*float64(rate))+1); dealt < m; dealt++ {
+						due <- dealt
+					}
+				}
+			}()
+		}
+		var wg sync.WaitGroup
+		for range conns {
+			wg.Go(func() {
+				for {
+					var i int
+					if due != nil {
+						var ok bool
+						if i, ok = <-due; !ok {
+							return
+						}
+					} else if i = int(next.Add(1)) - 1; i >= n {
+						return
+					}
+					body := fmt.Sprintf(`{"reference": "bench-%s-%d", "item": %q, "fields": {"user_id": "%d", "server": "1234"}, "expected_price": %d}`,
+						run, i, diamonds86, 10000000+i, price)
+					req, _ := http.NewRequest(http.MethodPost, insts[i%len(insts)].url+"/v1/orders", strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+token)
+					req.Header.Set("Content-Type", "application/json")
+					t0 := time.Now()
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					var buf bytes.Buffer
+					buf.ReadFrom(resp.Body)
+					resp.Body.Close()
+					d := time.Since(t0)
+					var o orders.Order
+					if resp.StatusCode != http.StatusCreated || json.Unmarshal(buf.Bytes(), &o) != nil || o.Status != orders.Processing {
+						b.Errorf("order %d: http %d %s", i, resp.StatusCode, buf.String())
+						return
+					}
+					ref := "SD" + strings.ToUpper(strings.TrimPrefix(o.ID, "ord_")) + "01"
+					latency[i] = d
+					overhead[i] = d - ip.waited(ref) - sp.waited(ref)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	// The warm-up: orders at the same pace whose figures are dropped. A
+	// syncd just started, on a database just opened, runs its first
+	// seconds slower than it will for the rest of its life: its heap grows
+	// through pages the kernel has still to fault in, and its WAL file
+	// grows by appending, each commit's fsync then committing the file
+	// system's journal too, until the WAL first starts over (at the 40 MB
+	// backstop, about 400 orders: checkpoint.go). BENCH_ORDERS_WARMUP sets
+	// its length in orders (0: none); by default two seconds' worth when
+	// paced, none otherwise.
+	warm := 0
+	if rate > 0 {
+		warm = 2 * rate
+	}
+	if v := os.Getenv("BENCH_ORDERS_WARMUP"); v != "" {
+		if warm, err = strconv.Atoi(v); err != nil || warm < 0 {
+			b.Fatalf("BENCH_ORDERS_WARMUP: want a count of orders, got %q", v)
+		}
+	}
+	if warm > 0 {
+		place("warm-"+run, warm, make([]time.Duration, warm), make([]time.Duration, warm))
+		if b.Failed() {
+			return
+		}
+	}
 	latency := make([]time.Duration, b.N)
 	overhead := make([]time.Duration, b.N)
-	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	b.ResetTimer()
 	cpu0, cpuKnown := processCPU()
 	start := time.Now()
-	// Paced, orders are dealt from a schedule: each tick deals every
-	// order due by then, so a tick late on a busy machine is made up, not
-	// lost. A ticker read directly by the connections dropped the ticks
-	// it fired late and offered about 289 a second, not 300.
-	var due chan int
-	if rate > 0 {
-		due = make(chan int, b.N)
-		tick := time.NewTicker(time.Second / time.Duration(rate))
-		defer tick.Stop()
-		go func() {
-			defer close(due)
-			for dealt := 0; dealt < b.N; {
-				<-tick.C
-				for n := min(b.N, int(time.Since(start).Seconds()*float64(rate))+1); dealt < n; dealt++ {
-					due <- dealt
-				}
-			}
-		}()
-	}
-	var wg sync.WaitGroup
-	for range conns {
-		wg.Go(func() {
-			for {
-				var i int
-				if due != nil {
-					var ok bool
-					if i, ok = <-due; !ok {
-						return
-					}
-				} else if i = int(next.Add(1)) - 1; i >= b.N {
-					return
-				}
-				body := fmt.Sprintf(`{"reference": "bench-%s-%d", "item": %q, "fields": {"user_id": "%d", "server": "1234"}, "expected_price": %d}`,
-					run, i, diamonds86, 10000000+i, price)
-				req, _ := http.NewRequest(http.MethodPost, insts[i%n].url+"/v1/orders", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "application/json")
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				var buf bytes.Buffer
-				buf.ReadFrom(resp.Body)
-				resp.Body.Close()
-				d := time.Since(t0)
-				var o orders.Order
-				if resp.StatusCode != http.StatusCreated || json.Unmarshal(buf.Bytes(), &o) != nil || o.Status != orders.Processing {
-					b.Errorf("order %d: http %d %s", i, resp.StatusCode, buf.String())
-					return
-				}
-				ref := "SD" + strings.ToUpper(strings.TrimPrefix(o.ID, "ord_")) + "01"
-				latency[i] = d
-				overhead[i] = d - ip.waited(ref) - sp.waited(ref)
-			}
-		})
-	}
-	wg.Wait()
+	place(run, b.N, latency, overhead)
 	elapsed := time.Since(start)
 	cpu1, _ := processCPU()
 	b.StopTimer()
@@ -263,7 +294,7 @@ func benchInstances(b *testing.B, n, conns, rate int) {
 	if cpuKnown {
 		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-us/order")
 	}
-	if bought := len(s.isipay.Orders()) + len(s.senpay.Transactions()); bought != b.N {
-		b.Fatalf("purchases: got %d, want %d", bought, b.N)
+	if bought := len(s.isipay.Orders()) + len(s.senpay.Transactions()); bought != warm+b.N {
+		b.Fatalf("purchases: got %d, want %d", bought, warm+b.N)
 	}
 }
