@@ -116,6 +116,8 @@ type Stats struct {
 	// DurableCommits how many commits made them durable: fewer on SQLite
 	// when transactions shared a commit.
 	DurableTxs, DurableCommits int64
+	// CommitLatency is how long those commits took.
+	CommitLatency CommitLatency
 	// Checkpoints and CheckpointsFailed count the background checkpoints
 	// (SQLite). WALBacklog is the frames the last one left in the WAL,
 	// because a reader still needed them: growing, the WAL is not being
@@ -126,7 +128,7 @@ type Stats struct {
 
 // Stats returns the database's counts.
 func (db *DB) Stats() Stats {
-	st := Stats{DurableTxs: db.durableTxs.Load(), DurableCommits: db.commits.Load()}
+	st := Stats{DurableTxs: db.durableTxs.Load(), DurableCommits: db.commits.Load(), CommitLatency: db.commitTimes.read()}
 	if c := db.ckpt; c != nil {
 		st.Checkpoints, st.CheckpointsFailed = c.runs.Load(), c.failed.Load()
 		c.mu.Lock()

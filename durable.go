@@ -124,10 +124,8 @@ func (db *DB) commitShared(jobs []*durableJob) (rest []*durableJob) {
 		// Alone: no savepoint, exactly a transaction of its own.
 		j := jobs[0]
 		if runJob(tx, j) {
-			if err := tx.Commit(); err != nil {
+			if err := db.commit(tx); err != nil {
 				j.err = fmt.Errorf("commit: %w", err)
-			} else {
-				db.commits.Add(1)
 			}
 		}
 		return nil
@@ -154,16 +152,14 @@ func (db *DB) commitShared(jobs []*durableJob) (rest []*durableJob) {
 	if !slices.ContainsFunc(jobs, func(j *durableJob) bool { return j.ran }) {
 		return nil // nothing to commit: the deferred rollback ends it
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		err = fmt.Errorf("commit: %w", err)
 		for _, j := range jobs {
 			if j.ran {
 				j.err = err
 			}
 		}
-		return nil
 	}
-	db.commits.Add(1)
 	return nil
 }
 

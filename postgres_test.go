@@ -223,4 +223,10 @@ func TestPostgresInDurableTx(t *testing.T) {
 	if err := db.Read.GetContext(ctx, &n, `SELECT count(*) FROM meta WHERE key = 'durable'`); err != nil || n != 1 {
 		t.Fatalf("committed rows: got %d (%v), want 1", n, err)
 	}
+	// The one commit is counted and timed; the refused transaction is not.
+	st := db.Stats()
+	if st.DurableTxs != 2 || st.DurableCommits != 1 || st.CommitLatency.Count() != 1 || st.CommitLatency.Sum <= 0 {
+		t.Errorf("stats: %d transactions, %d commits, %d timed taking %v; want 2, 1, 1 taking some time",
+			st.DurableTxs, st.DurableCommits, st.CommitLatency.Count(), st.CommitLatency.Sum)
+	}
 }

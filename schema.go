@@ -34,6 +34,8 @@ type DB struct {
 	// durableTxs and commits count durable transactions and the commits
 	// that made them durable (fewer on SQLite, where they share commits).
 	durableTxs, commits atomic.Int64
+	// commitTimes times the commits that made them durable (commitlat.go).
+	commitTimes commitTimes
 	// ckpt checkpoints SQLite's WAL off the writer (checkpoint.go); nil
 	// on PostgreSQL.
 	ckpt *checkpointer
@@ -129,31 +131,31 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 func (db *DB) InDurableTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if db.dialect == Postgres {
 		db.durableTxs.Add(1)
-		err := inTx(ctx, db.Write, fn)
-		if err == nil {
-			db.commits.Add(1)
+		tx, err := db.Write.BeginTxx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
 		}
-		return err
+		defer tx.Rollback()
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := db.commit(tx); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
 	}
 	return db.inSharedDurableTx(ctx, fn)
 }
 
-// inTx runs fn in a transaction begun on b and commits it if fn succeeds.
-func inTx(ctx context.Context, b interface {
-	BeginTxx(context.Context, *sql.TxOptions) (*sqlx.Tx, error)
-}, fn func(tx *sqlx.Tx) error) error {
-	tx, err := b.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+// commit commits a durable transaction, timed, and counts it.
+func (db *DB) commit(tx *sqlx.Tx) error {
+	start := time.Now()
+	err := tx.Commit()
+	if err == nil {
+		db.commitTimes.observe(time.Since(start))
+		db.commits.Add(1)
 	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return err
 }
 
 // Close closes both pools.

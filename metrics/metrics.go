@@ -278,12 +278,41 @@ type DatabaseStats struct {
 	DurableTxs, DurableCommits     int64
 	Checkpoints, CheckpointsFailed int64
 	WALBacklog                     int64
+	// CommitLatency is how long the durable commits took, in buckets.
+	CommitLatency Histogram
+}
+
+// Histogram is a histogram counted elsewhere: Counts[i] observations of at
+// most Bounds[i] (and more than the bound before), Counts[len(Bounds)]
+// above the last bound, and their Sum.
+type Histogram struct {
+	Bounds []time.Duration
+	Counts []uint64
+	Sum    time.Duration
+}
+
+// constHistogram is h as Prometheus exposes it: cumulative buckets in
+// seconds, +Inf being the count.
+func constHistogram(desc *prometheus.Desc, h Histogram) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(h.Bounds))
+	var n uint64
+	for i, b := range h.Bounds {
+		if i < len(h.Counts) {
+			n += h.Counts[i]
+		}
+		buckets[b.Seconds()] = n
+	}
+	for _, c := range h.Counts[min(len(h.Bounds), len(h.Counts)):] {
+		n += c
+	}
+	return prometheus.MustNewConstHistogram(desc, n, h.Sum.Seconds(), buckets)
 }
 
 // WatchDatabase adds the database's own counts, read at each scrape:
 // syncd_db_durable_transactions_total and syncd_db_durable_commits_total
 // (their ratio is how many transactions shared a fsynced commit on
-// SQLite), and on SQLite syncd_db_checkpoints_total{result} and
+// SQLite), syncd_db_durable_commit_seconds (how long those commits took:
+// mostly the disk's fsync, which every order waits for twice), and on SQLite syncd_db_checkpoints_total{result} and
 // syncd_db_wal_backlog_frames.
 func (m *Metrics) WatchDatabase(sqlite bool, read func() DatabaseStats) {
 	m.reg.MustRegister(&databaseCollector{sqlite: sqlite, read: read})
@@ -294,6 +323,8 @@ var (
 		"Durable transactions run (orders, stored webhooks): each is on disk before anyone is told of it.", nil, nil)
 	descDurableCommits = prometheus.NewDesc("syncd_db_durable_commits_total",
 		"Fsynced commits that made the durable transactions durable; on SQLite transactions arriving together share one.", nil, nil)
+	descCommitSeconds = prometheus.NewDesc("syncd_db_durable_commit_seconds",
+		"Time the durable commits took, mostly the disk's fsync; an order waits for two in turn.", nil, nil)
 	descCheckpoints = prometheus.NewDesc("syncd_db_checkpoints_total",
 		"Background checkpoints of SQLite's WAL into the database file, by result (ok, failed).", []string{"result"}, nil)
 	descWALBacklog = prometheus.NewDesc("syncd_db_wal_backlog_frames",
@@ -308,6 +339,7 @@ type databaseCollector struct {
 func (c *databaseCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descDurableTxs
 	ch <- descDurableCommits
+	ch <- descCommitSeconds
 	if c.sqlite {
 		ch <- descCheckpoints
 		ch <- descWALBacklog
@@ -318,6 +350,7 @@ func (c *databaseCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.read()
 	ch <- prometheus.MustNewConstMetric(descDurableTxs, prometheus.CounterValue, float64(st.DurableTxs))
 	ch <- prometheus.MustNewConstMetric(descDurableCommits, prometheus.CounterValue, float64(st.DurableCommits))
+	ch <- constHistogram(descCommitSeconds, st.CommitLatency)
 	if c.sqlite {
 		ch <- prometheus.MustNewConstMetric(descCheckpoints, prometheus.CounterValue, float64(st.Checkpoints), "ok")
 		ch <- prometheus.MustNewConstMetric(descCheckpoints, prometheus.CounterValue, float64(st.CheckpointsFailed), "failed")

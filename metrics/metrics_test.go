@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -221,7 +223,12 @@ func TestSupplierStateAndBreakerSeries(t *testing.T) {
 }
 
 func TestDatabaseSeries(t *testing.T) {
-	st := DatabaseStats{DurableTxs: 30, DurableCommits: 12, Checkpoints: 5, CheckpointsFailed: 1, WALBacklog: 40}
+	st := DatabaseStats{DurableTxs: 30, DurableCommits: 12, Checkpoints: 5, CheckpointsFailed: 1, WALBacklog: 40,
+		CommitLatency: Histogram{
+			Bounds: []time.Duration{time.Millisecond, 10 * time.Millisecond},
+			Counts: []uint64{9, 2, 1}, // the last above 10 ms
+			Sum:    30 * time.Millisecond,
+		}}
 	sqlite := New(nil)
 	sqlite.WatchDatabase(true, func() DatabaseStats { return st })
 	fams := scrape(t, sqlite)
@@ -235,10 +242,20 @@ func TestDatabaseSeries(t *testing.T) {
 		{"syncd_db_checkpoints_total", map[string]string{"result": "ok"}, 5},
 		{"syncd_db_checkpoints_total", map[string]string{"result": "failed"}, 1},
 		{"syncd_db_wal_backlog_frames", nil, 40},
+		{"syncd_db_durable_commit_seconds", nil, 12},
 	} {
 		if got, ok := sample(fams, w.name, w.labels); !ok || got != w.value {
 			t.Errorf("%s%v: got %v (present %v), want %v", w.name, w.labels, got, ok, w.value)
 		}
+	}
+	// The commits' histogram in seconds, its buckets cumulative.
+	h := fams["syncd_db_durable_commit_seconds"].GetMetric()[0].GetHistogram()
+	var got []string
+	for _, b := range h.GetBucket() {
+		got = append(got, fmt.Sprintf("le=%g:%d", b.GetUpperBound(), b.GetCumulativeCount()))
+	}
+	if want := []string{"le=0.001:9", "le=0.01:11", "le=+Inf:12"}; !slices.Equal(got, want) || h.GetSampleSum() != 0.03 {
+		t.Errorf("commit seconds: buckets %v sum %v, want %v sum 0.03", got, h.GetSampleSum(), want)
 	}
 	// Read at each scrape.
 	st.DurableTxs = 31

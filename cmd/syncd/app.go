@@ -189,7 +189,8 @@ func newApp(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 	m.WatchDatabase(db.Dialect() == syncd.SQLite, func() metrics.DatabaseStats {
 		st := db.Stats()
 		return metrics.DatabaseStats{DurableTxs: st.DurableTxs, DurableCommits: st.DurableCommits,
-			Checkpoints: st.Checkpoints, CheckpointsFailed: st.CheckpointsFailed, WALBacklog: st.WALBacklog}
+			Checkpoints: st.Checkpoints, CheckpointsFailed: st.CheckpointsFailed, WALBacklog: st.WALBacklog,
+			CommitLatency: metrics.Histogram{Bounds: syncd.CommitBounds[:], Counts: st.CommitLatency.Counts, Sum: st.CommitLatency.Sum}}
 	})
 	m.WatchCatalog(catalogGauges(merged))
 	adapters, err := openSuppliers(c, m)
