@@ -350,6 +350,52 @@ func TestOpenAPIOperationIDs(t *testing.T) {
 
 var operationIDPattern = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
 
+// TestOpenAPISupplierParametersListNoSuppliers: a parameter that names a
+// supplier takes any name. Which suppliers there are is the registry's
+// and the configuration's (GET /v1/suppliers), not the document's: an enum
+// of today's two made a third supplier's sync invalid to a generated
+// client and to any validating proxy.
+func TestOpenAPISupplierParametersListNoSuppliers(t *testing.T) {
+	d := loadAPIDoc(t)
+	paths, _ := d.root["paths"].(map[string]any)
+	var params []any
+	for _, route := range sortedMapKeys(paths) {
+		item, _ := paths[route].(map[string]any)
+		params = append(params, asSlice(item["parameters"])...)
+		for _, op := range item {
+			if op, ok := op.(map[string]any); ok {
+				params = append(params, asSlice(op["parameters"])...)
+			}
+		}
+	}
+	comps, _ := d.root["components"].(map[string]any)
+	shared, _ := comps["parameters"].(map[string]any)
+	for _, name := range sortedMapKeys(shared) {
+		params = append(params, shared[name])
+	}
+	checked := 0
+	for _, p := range params {
+		p, err := d.deref(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p["name"] != "supplier" {
+			continue
+		}
+		checked++
+		schema, err := d.deref(p["schema"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if enum, ok := schema["enum"]; ok {
+			t.Errorf("parameter supplier (in %v) lists %v; want any name", p["in"], enum)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no parameter named supplier found: the test no longer looks where the document puts them")
+	}
+}
+
 // TestOpenAPIComponentNames: no two components share a name across kinds;
 // generators make one Go type per component and stop at a collision (the
 // Tier parameter and the Tier schema did).
