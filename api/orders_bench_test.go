@@ -48,6 +48,32 @@ func (t *timed) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, e
 	return rc, err
 }
 
+// placeOrder posts an order to the API at url as the storefront token,
+// and returns when it was sent, how long its answer took and the order,
+// which must have been created and be processing.
+func placeOrder(client *http.Client, url, token, body string) (time.Time, time.Duration, orders.Order, error) {
+	var o orders.Order
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/orders", strings.NewReader(body))
+	if err != nil {
+		return time.Time{}, 0, o, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return t0, 0, o, err
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	d := time.Since(t0)
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(buf.Bytes(), &o) != nil || o.Status != orders.Processing {
+		return t0, d, o, fmt.Errorf("http %d %s", resp.StatusCode, buf.String())
+	}
+	return t0, d, o, nil
+}
+
 // commitLatency is the durable commits of dbs, timed, as one histogram.
 func commitLatency(dbs []*syncd.DB) syncd.CommitLatency {
 	var h syncd.CommitLatency
@@ -227,22 +253,9 @@ func benchInstances(b *testing.B, n, conns, rate int) {
 					}
 					body := fmt.Sprintf(`{"reference": "bench-%s-%d", "item": %q, "fields": {"user_id": "%d", "server": "1234"}, "expected_price": %d}`,
 						run, i, diamonds86, 10000000+i, price)
-					req, _ := http.NewRequest(http.MethodPost, insts[i%len(insts)].url+"/v1/orders", strings.NewReader(body))
-					req.Header.Set("Authorization", "Bearer "+token)
-					req.Header.Set("Content-Type", "application/json")
-					t0 := time.Now()
-					resp, err := client.Do(req)
+					_, d, o, err := placeOrder(client, insts[i%len(insts)].url, token, body)
 					if err != nil {
-						b.Error(err)
-						return
-					}
-					var buf bytes.Buffer
-					buf.ReadFrom(resp.Body)
-					resp.Body.Close()
-					d := time.Since(t0)
-					var o orders.Order
-					if resp.StatusCode != http.StatusCreated || json.Unmarshal(buf.Bytes(), &o) != nil || o.Status != orders.Processing {
-						b.Errorf("order %d: http %d %s", i, resp.StatusCode, buf.String())
+						b.Errorf("order %d: %v", i, err)
 						return
 					}
 					ref := "SD" + strings.ToUpper(strings.TrimPrefix(o.ID, "ord_")) + "01"

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -138,22 +136,9 @@ func benchSupplierDown(b *testing.B, latency time.Duration, failures int) {
 					}
 					body := fmt.Sprintf(`{"reference": "down-%s-%s-%d", "item": %q, "fields": {"user_id": "%d", "server": "1234"}, "expected_price": %d}`,
 						run, phase, i, diamonds86, 10000000+i, price)
-					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/orders", strings.NewReader(body))
-					req.Header.Set("Authorization", "Bearer "+token)
-					req.Header.Set("Content-Type", "application/json")
-					t0 := time.Now()
-					resp, err := client.Do(req)
+					t0, d, o, err := placeOrder(client, srv.URL, token, body)
 					if err != nil {
-						b.Error(err)
-						return
-					}
-					var buf bytes.Buffer
-					buf.ReadFrom(resp.Body)
-					resp.Body.Close()
-					d := time.Since(t0)
-					var o orders.Order
-					if resp.StatusCode != http.StatusCreated || json.Unmarshal(buf.Bytes(), &o) != nil || o.Status != orders.Processing {
-						b.Errorf("%s order %d: http %d %s", phase, i, resp.StatusCode, buf.String())
+						b.Errorf("%s order %d: %v", phase, i, err)
 						return
 					}
 					out[i] = placed{start: t0, latency: d, supplier: o.Supplier,
