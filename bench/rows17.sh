@@ -66,9 +66,10 @@ if [ -n "${BASE:-}" ]; then
 fi
 go build -o "$tmp/fsynclat" ./bench/fsynclat
 
-# fsync: the disk's fsync percentiles, one line.
+# fsync WHEN: the disk's fsync percentiles, alone and two in turn (an
+# order's floor).
 fsync() {
-	"$tmp/fsynclat" -dir "$tmp" | tail -n 1
+	"$tmp/fsynclat" -dir "$tmp" | sed -n "2,\$ s/^/== disk $1: /p"
 }
 
 # srcdir NAME: the checkout NAME was built from, whose api directory
@@ -123,7 +124,7 @@ orders() {
 	done
 }
 
-echo "== disk before: $(fsync)"
+fsync before
 echo "== load average $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$tmp/lines"
 r=1
@@ -140,7 +141,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	done
 	r=$((r + 1))
 done
-echo "== disk after: $(fsync)"
+fsync after
 echo "== load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The median of each figure of each row and build: every number on a
