@@ -86,7 +86,7 @@ metric() {
 # syncbench NAME ROUND: rows 1 and 3.
 syncbench() {
 	out=$tmp/$1.bench
-	(cd "$tmp" && "$tmp/$1/syncd" bench >"$out" 2>&1)
+	(cd "$tmp" && "$tmp/$1/syncd" bench >"$out" 2>&1) || { cat "$out" >&2; return 1; }
 	# The memory table's "refresh" row (one tier) is the refresh's peak
 	# heap; builds before the table have none.
 	heap=$(awk '$1 == "refresh" && $3 == "MB" { print $2 " MB" }' "$out")
@@ -124,6 +124,13 @@ orders() {
 	done
 }
 
+# run FUNCTION NAME ROUND: one row's measurement, its lines printed and
+# kept for the medians; a failure ends the script.
+run() {
+	"$@" >"$tmp/row" || { cat "$tmp/row"; echo "rows17: $1 failed for $2" >&2; exit 1; }
+	tee -a "$tmp/lines" <"$tmp/row"
+}
+
 fsync before
 echo "== load average $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$tmp/lines"
@@ -134,10 +141,10 @@ while [ "$r" -le "$ROUNDS" ]; do
 	order=$builds
 	if [ $((r % 2)) -eq 0 ] && [ -n "${BASE:-}" ]; then order="new base"; fi
 	for b in $order; do
-		if has 1 || has 3; then syncbench "$b" "$r" | tee -a "$tmp/lines"; fi
-		if has 2; then reads "$b" "$r" | tee -a "$tmp/lines"; fi
-		if has 4; then webhooks "$b" "$r" | tee -a "$tmp/lines"; fi
-		if has 5; then orders "$b" "$r" | tee -a "$tmp/lines"; fi
+		if has 1 || has 3; then run syncbench "$b" "$r"; fi
+		if has 2; then run reads "$b" "$r"; fi
+		if has 4; then run webhooks "$b" "$r"; fi
+		if has 5; then run orders "$b" "$r"; fi
 	done
 	r=$((r + 1))
 done
