@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,15 +52,25 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// shots saves full-page screenshots where SYNCD_SCREENSHOTS says (never
-// committed), else in the test's temporary directory.
-type shots struct {
+// stepTimeout bounds one step of a browser flow, so a step that never
+// completes fails naming itself and what the page showed. It measures
+// nothing: a step takes under 2 s even with CI's other packages on both
+// cores, and a deadline on the whole flow would fail a loaded machine
+// instead of a broken page.
+const stepTimeout = 45 * time.Second
+
+// tab is a browser tab under test. Every step runs with its own deadline;
+// a failed one reports the page's address, its flash and error messages,
+// and leaves a screenshot.
+type tab struct {
 	t   *testing.T
-	ctx context.Context
-	dir string
+	ctx context.Context // the tab's, without a deadline
+	dir string          // screenshots
 }
 
-func newShots(t *testing.T, ctx context.Context) *shots {
+// newTab starts the browser. Screenshots go where SYNCD_SCREENSHOTS says
+// (never committed), else to the test's temporary directory.
+func newTab(t *testing.T) *tab {
 	dir := os.Getenv("SYNCD_SCREENSHOTS")
 	if dir == "" {
 		dir = t.TempDir()
@@ -67,19 +78,77 @@ func newShots(t *testing.T, ctx context.Context) *shots {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &shots{t: t, ctx: ctx, dir: dir}
+	return &tab{t: t, ctx: browser(t), dir: dir}
 }
 
-func (s *shots) take(name string) {
-	s.t.Helper()
-	png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		s.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.WriteFile(filepath.Join(s.dir, name+".png"), png, 0o644); err != nil {
-		s.t.Fatal(err)
+// run runs one step, failing the test if it errs or outlasts stepTimeout.
+func (b *tab) run(what string, step func(context.Context) error) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := step(ctx); err != nil {
+		b.t.Fatalf("%s: %v\n%s", what, err, b.state("failed"))
 	}
 }
+
+// do runs the actions as one step.
+func (b *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.run(what, func(ctx context.Context) error { return chromedp.Do(ctx, actions...) })
+}
+
+// get runs an action that reads the page as one step.
+func get[T any](b *tab, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	var v T
+	b.run(what, func(ctx context.Context) (err error) {
+		v, err = chromedp.Run(ctx, a)
+		return err
+	})
+	return v
+}
+
+// text is the trimmed text of the first element sel matches.
+func (b *tab) text(sel string) string {
+	b.t.Helper()
+	return strings.TrimSpace(get(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel))))
+}
+
+// take saves a full-page screenshot as name.png.
+func (b *tab) take(name string) {
+	b.t.Helper()
+	png := get(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(b.dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// state describes the page for a failure: its address and title, and the
+// messages a person would read first. It saves a screenshot as name.png
+// and never fails the test itself.
+func (b *tab) state(name string) string {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	desc, err := chromedp.Run(ctx, chromedp.Evaluate[string](stateJS))
+	if err != nil {
+		return fmt.Sprintf("the page could not be read: %v", err)
+	}
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		if os.WriteFile(filepath.Join(b.dir, name+".png"), png, 0o644) == nil {
+			desc += "\nscreenshot: " + filepath.Join(b.dir, name+".png")
+		}
+	}
+	return desc
+}
+
+// stateJS is the page's address, title, and the text of its flash
+// messages, error summary and impact preview.
+const stateJS = `(() => {
+  const parts = [location.href, document.title];
+  for (const el of document.querySelectorAll(".flash, .summary, #preview")) parts.push(el.className + ": " + el.innerText.trim().slice(0, 300));
+  if (document.querySelector(".htmx-request")) parts.push("an htmx request is in flight");
+  return parts.join("\n  ");
+})()`
 
 // TestBrowserFlow drives the console in a real browser: a merchandiser
 // signs in, writes a rule, previews its impact, saves it and sees the
@@ -90,25 +159,9 @@ func (s *shots) take(name string) {
 func TestBrowserFlow(t *testing.T) {
 	e := newEnv(t)
 	order := e.attentionOrder("browser-1")
-	ctx := browser(t)
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	shot := newShots(t, ctx)
+	b := newTab(t)
 	base := e.srv.URL + "/console"
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
+	do, text, shot := b.do, b.text, b.take
 	signIn := func(token string) {
 		t.Helper()
 		do("sign in",
@@ -121,9 +174,9 @@ func TestBrowserFlow(t *testing.T) {
 	}
 
 	do("sign-in page", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.CSS("#token")))
-	shot.take("signin")
+	shot("signin")
 	signIn(e.merch)
-	shot.take("catalog")
+	shot("catalog")
 
 	// The item's price before the rule: its cheapest offer's cost.
 	priceCell := "table.catalog tbody td[data-label=Price]"
@@ -147,7 +200,7 @@ func TestBrowserFlow(t *testing.T) {
 	if n, _ := e.cat.Rules().List(context.Background()); len(n) != 0 {
 		t.Fatalf("the preview saved a rule: %+v", n)
 	}
-	shot.take("rule-preview")
+	shot("rule-preview")
 	do("save rule",
 		chromedp.Click(chromedp.CSS("#save-button")),
 		chromedp.WaitVisible(chromedp.CSS(".flash.ok")),
@@ -155,20 +208,20 @@ func TestBrowserFlow(t *testing.T) {
 	if msg := text(".flash.ok"); !strings.Contains(msg, "Saved rule") {
 		t.Fatalf("after save: got %q", msg)
 	}
-	shot.take("rule-saved")
+	shot("rule-saved")
 	do("catalog after", chromedp.Navigate(base+"/catalog?q="+diamonds86), chromedp.WaitVisible(chromedp.CSS(priceCell)))
 	after := text(priceCell)
 	if after == before || after != "22.400" { // 20,350 × 1.1 = 22,385, up to 22,400
 		t.Fatalf("catalog price: before %s, after %s; want 22.400 after", before, after)
 	}
 	do("rules list", chromedp.Navigate(base+"/rules"), chromedp.WaitVisible(chromedp.CSS("table.rules")))
-	shot.take("rules")
+	shot("rules")
 	do("item", chromedp.Navigate(base+"/items/"+diamonds86), chromedp.WaitVisible(chromedp.CSS("figure.chart svg")))
-	shot.take("item")
+	shot("item")
 
 	// Link the offer the matcher could not place.
 	do("matching", chromedp.Navigate(base+"/matching"), chromedp.WaitVisible(chromedp.CSS("ul.review")))
-	shot.take("matching")
+	shot("matching")
 	offerID := e.reviewOffer(bundleCode)
 	input := "#link-" + offerID
 	do("link",
@@ -188,7 +241,7 @@ func TestBrowserFlow(t *testing.T) {
 	e.barePUBG()
 	entry := "#game-pubg-mobile-global #sg-senpay-PUBGM-RCF"
 	do("matching with a game entry", chromedp.Navigate(base+"/matching"), chromedp.WaitVisible(chromedp.CSS(entry)))
-	shot.take("matching-games")
+	shot("matching-games")
 	do("link game",
 		chromedp.Click(chromedp.CSS(entry+" form.link-game button")),
 		chromedp.WaitVisible(chromedp.CSS(".flash.ok")),
@@ -199,10 +252,10 @@ func TestBrowserFlow(t *testing.T) {
 	if it, ok := e.cat.Snapshot().Item("pubg-mobile.uc-60"); !ok || !hasOffer(it.Offers, "PUBGM-RCFPUBGM_60UC") {
 		t.Fatalf("pubg-mobile.uc-60 after the game link: got %v (%v), want Senpay's Global 60 UC in it", it, ok)
 	}
-	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sg-senpay-PUBGM-RCF").length`)); err != nil || n != 0 {
-		t.Fatalf("the linked supplier game is still offered on the page (%d, %v)", n, err)
+	if n := get(b, "count the game entries", chromedp.Evaluate[int](`document.querySelectorAll("#sg-senpay-PUBGM-RCF").length`)); n != 0 {
+		t.Fatalf("the linked supplier game is still offered on the page (%d)", n)
 	}
-	shot.take("matching-game-linked")
+	shot("matching-game-linked")
 
 	// An admin settles the order in attention.
 	do("sign out", chromedp.Click(chromedp.CSS(`form.who button`)), chromedp.WaitVisible(chromedp.CSS("#token")))
@@ -215,9 +268,9 @@ func TestBrowserFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	do("suppliers", chromedp.Navigate(base+"/suppliers"), chromedp.WaitVisible(chromedp.CSS("article.supplier section.scorecard")))
-	shot.take("suppliers")
+	shot("suppliers")
 	do("reports", chromedp.Navigate(base+"/reports?tz=Asia%2FJakarta"), chromedp.WaitVisible(chromedp.CSS("figure.report-chart svg rect.rev")))
-	shot.take("reports")
+	shot("reports")
 	do("reports: last 30 days",
 		chromedp.Click(chromedp.CSS(`nav.statuses a[href*="from="]:last-child`)),
 		chromedp.WaitVisible(chromedp.CSS(`nav.statuses a[aria-current="page"]`)),
@@ -226,12 +279,12 @@ func TestBrowserFlow(t *testing.T) {
 		t.Fatalf("after choosing the last 30 days: %q is the current period", got)
 	}
 	do("orders", chromedp.Navigate(base+"/orders"), chromedp.WaitVisible(chromedp.CSS("table.orders")))
-	shot.take("orders")
+	shot("orders")
 	do("settle",
 		chromedp.Navigate(base+"/orders/"+order.ID),
 		chromedp.WaitVisible(chromedp.CSS("#note")),
 	)
-	shot.take("order")
+	shot("order")
 	do("settle",
 		chromedp.SendKeys(chromedp.CSS("#sn"), "SN-123"),
 		chromedp.SendKeys(chromedp.CSS("#note"), "Isipay support confirmed delivery"),
@@ -241,7 +294,7 @@ func TestBrowserFlow(t *testing.T) {
 	if o, err := e.svc.Get(context.Background(), order.ID, ""); err != nil || o.Status != orders.Success || o.SN != "SN-123" {
 		t.Fatalf("after settling: got %+v, %v; want success with SN-123", o, err)
 	}
-	shot.take("order-settled")
+	shot("order-settled")
 
 	// Phone width: every page again.
 	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
@@ -256,9 +309,9 @@ func TestBrowserFlow(t *testing.T) {
 		{"reports", "/reports", "figure.report-chart"},
 	} {
 		do(p.name+" on a phone", chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.wait)))
-		shot.take("phone-" + p.name)
-		if wide, err := chromedp.Run(ctx, chromedp.Evaluate[string](overflowJS)); err != nil || wide != "" {
-			t.Errorf("%s on a phone is wider than the screen (%v): %s", p.name, err, wide)
+		shot("phone-" + p.name)
+		if wide := get(b, "measure "+p.name, chromedp.Evaluate[string](overflowJS)); wide != "" {
+			t.Errorf("%s on a phone is wider than the screen: %s", p.name, wide)
 		}
 	}
 	do("rule form on a phone",
@@ -270,11 +323,11 @@ func TestBrowserFlow(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#save-button")),
 		chromedp.WaitVisible(chromedp.CSS(".summary")),
 	)
-	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#f-name"))); v != "Free Fire" {
+	if v := get(b, "the name typed", chromedp.Value(chromedp.CSS("#f-name"))); v != "Free Fire" {
 		t.Fatalf("after a refused save the name is %q, want what was typed", v)
 	}
-	shot.take("phone-rule-errors")
-	t.Logf("screenshots in %s", shot.dir)
+	shot("phone-rule-errors")
+	t.Logf("screenshots in %s", b.dir)
 }
 
 // overflowJS names the elements that stick out past the right edge of

@@ -269,7 +269,11 @@ func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status 
 	if s := sessionFrom(r); s != nil {
 		p := s.principal
 		v.User, v.Admin, v.CSRF = &p, p.Role >= auth.RoleAdmin, s.CSRF
-		if v.Flash == "" {
+		// Only a whole page shows the message, so only a whole page takes
+		// it: a fragment rendered between an action and the page it
+		// redirects to (the form's delayed preview, say) would clear a
+		// message nobody saw.
+		if v.Flash == "" && name == "layout:"+page {
 			v.Flash, v.FlashOK = c.takeFlash(r, s)
 		}
 		v.LowBalances = c.lowBalances(r)

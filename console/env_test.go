@@ -291,6 +291,17 @@ func (c *client) submit(path string, form url.Values, want int) (*http.Response,
 	return resp, body
 }
 
+// htmxPost sends a form with the session's CSRF token as htmx does, asking
+// for a fragment.
+func (c *client) htmxPost(path string, form url.Values) (*http.Response, string) {
+	c.t.Helper()
+	form.Set("csrf", c.csrf)
+	req, _ := http.NewRequest("POST", c.url()+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	return c.do(req)
+}
+
 func mustContain(t *testing.T, what, body string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
