@@ -181,11 +181,6 @@ func TestRulesPages(t *testing.T) {
 	})
 }
 
-func withCSRF(v url.Values, token string) url.Values {
-	v.Set("csrf", token)
-	return v
-}
-
 func TestMatchingPage(t *testing.T) {
 	e := newEnv(t)
 	c := e.signedIn(e.merch)
