@@ -69,9 +69,9 @@ func (c *Catalog) Preview(ctx context.Context, changes []RuleChange) (*Impact, e
 	}
 	now := c.now()
 	imp := &Impact{Lint: rules.Lint(proposed, snap.subjects(), snap.tiers, now),
-		NewlyBlocked: []ImpactItem{}, Unblocked: []ImpactItem{}, LargestIncreases: []ImpactItem{}, LargestDecreases: []ImpactItem{}}
+		NewlyBlocked: []ImpactItem{}, Unblocked: []ImpactItem{}}
 	var costBefore, revBefore, costAfter, revAfter int64
-	var moves []ImpactItem
+	increases, decreases := newLargest(increaseFirst), newLargest(decreaseFirst)
 	for _, e := range snap.games {
 		if !reaches(touched, e.game, snap.tiers) {
 			continue
@@ -107,27 +107,56 @@ func (c *Catalog) Preview(ctx context.Context, changes []RuleChange) (*Impact, e
 					m.Delta = *after.Amount - *before.Amount
 					if m.Delta > 0 {
 						imp.Up++
+						increases.add(m)
 					} else {
 						imp.Down++
+						decreases.add(m)
 					}
-					moves = append(moves, m)
 				}
 			}
 		}
 	}
-	slices.SortFunc(moves, func(a, b ImpactItem) int { return cmp.Or(cmp.Compare(b.Delta, a.Delta), cmp.Compare(a.Item, b.Item)) })
-	for _, m := range moves {
-		if m.Delta > 0 && len(imp.LargestIncreases) < impactListLen {
-			imp.LargestIncreases = append(imp.LargestIncreases, m)
-		}
-	}
-	for i := len(moves) - 1; i >= 0 && len(imp.LargestDecreases) < impactListLen; i-- {
-		if moves[i].Delta < 0 {
-			imp.LargestDecreases = append(imp.LargestDecreases, moves[i])
-		}
-	}
+	imp.LargestIncreases, imp.LargestDecreases = increases.list, decreases.list
 	imp.MarginBefore, imp.MarginAfter = marginPercent(costBefore, revBefore), marginPercent(costAfter, revAfter)
 	return imp, nil
+}
+
+// largest keeps the impactListLen moves that come first in its order,
+// in that order. A global rule moves every item in every tier (240,000
+// pairs in syncd bench); keeping them all to sort them was the preview's
+// largest allocation, about 40 MB at the run's peak (issue 17, row 1).
+type largest struct {
+	list  []ImpactItem
+	first func(a, b ImpactItem) int // < 0: a is listed before b
+}
+
+func newLargest(first func(a, b ImpactItem) int) *largest {
+	return &largest{list: make([]ImpactItem, 0, impactListLen), first: first}
+}
+
+// add lists m if it comes before the last listed, or the list is short.
+func (l *largest) add(m ImpactItem) {
+	n := len(l.list)
+	if n == impactListLen && l.first(m, l.list[n-1]) >= 0 {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(l.list, m, l.first)
+	if n < impactListLen {
+		l.list = append(l.list, ImpactItem{})
+	}
+	copy(l.list[i+1:], l.list[i:len(l.list)-1])
+	l.list[i] = m
+}
+
+// increaseFirst orders the largest rise first, then by item and tier, so
+// equal rises list the same way in every preview.
+func increaseFirst(a, b ImpactItem) int {
+	return cmp.Or(cmp.Compare(b.Delta, a.Delta), cmp.Compare(a.Item, b.Item), cmp.Compare(a.Tier, b.Tier))
+}
+
+// decreaseFirst orders the largest drop first, then by item and tier.
+func decreaseFirst(a, b ImpactItem) int {
+	return cmp.Or(cmp.Compare(a.Delta, b.Delta), cmp.Compare(a.Item, b.Item), cmp.Compare(a.Tier, b.Tier))
 }
 
 func appendBounded(list []ImpactItem, m ImpactItem) []ImpactItem {
