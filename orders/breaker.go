@@ -210,7 +210,8 @@ func (b *breakers) forced(supplier string) {
 }
 
 // record learns what a send (or a reconciling resend) of attempt ref to
-// supplier showed: any answer closes the circuit; a failure counts, opens
+// supplier showed: a purchase the adapter refused to send shows nothing;
+// any answer closes the circuit; a failure counts, opens
 // a closed circuit at the threshold, and reopens a half-open one.
 func (b *breakers) record(supplier, ref string, err error, now time.Time) {
 	if !b.on() {
@@ -221,6 +222,11 @@ func (b *breakers) record(supplier, ref string, err error, now time.Time) {
 	c := b.get(supplier)
 	if c.probe == ref {
 		c.probe = ""
+	}
+	if errors.Is(err, ErrNotSent) {
+		// The supplier was not asked: its circuit stays as it was, and a
+		// half-open one is free for the next order to probe.
+		return
 	}
 	if !breakerFailure(err) {
 		c.failures = 0

@@ -35,6 +35,11 @@ var (
 	// timeout, a dropped connection, a 5xx, an unreadable reply). Never
 	// try another supplier after it.
 	ErrUnknownOutcome = errors.New("outcome of the purchase unknown")
+	// ErrNotSent: the adapter refused the purchase before sending it (a
+	// form value the supplier's format cannot carry). Wrapped beside
+	// ErrNotTaken. Nothing reached the supplier, so the circuit breaker
+	// counts it neither as an answer nor as a failure.
+	ErrNotSent = errors.New("purchase refused before it was sent")
 )
 
 // Purchase is one order to place at one supplier.

@@ -73,6 +73,10 @@ type Error struct {
 	Message  string // the supplier's own message, when it sent one
 	Snippet  string // a bounded, single-line excerpt of a bad body
 	Err      error  // the underlying cause, if any
+	// Unsent: syncd refused the request before sending it (a value the
+	// supplier's format cannot carry, a blank field). Nothing reached the
+	// supplier, so a rejection of this kind says nothing about it.
+	Unsent bool
 }
 
 func (e *Error) Error() string {

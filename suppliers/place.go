@@ -14,7 +14,9 @@ import (
 // deposit is also orders.ErrInsufficientBalance. Only a clear refusal, or
 // a request that never left, is orders.ErrNotTaken: everything else may
 // have created the order (orders.ErrUnknownOutcome). One that never left
-// is also orders.ErrUnreachable, for the order path's circuit breaker.
+// is also orders.ErrUnreachable, for the order path's circuit breaker; one
+// syncd refused to send (Error.Unsent, rejected) is also orders.ErrNotSent,
+// which the breaker counts neither way.
 func PlaceOutcome(err, duplicate error) error {
 	if errors.Is(err, duplicate) {
 		return orders.ErrTaken
@@ -23,7 +25,12 @@ func PlaceOutcome(err, duplicate error) error {
 		return fmt.Errorf("%w (%w)", orders.ErrNotTaken, orders.ErrInsufficientBalance)
 	}
 	switch KindOf(err) {
-	case KindRejected, KindUnauthorized, KindRateLimited:
+	case KindRejected:
+		if e, ok := errors.AsType[*Error](err); ok && e.Unsent {
+			return fmt.Errorf("%w, %w", orders.ErrNotTaken, orders.ErrNotSent)
+		}
+		return orders.ErrNotTaken
+	case KindUnauthorized, KindRateLimited:
 		return orders.ErrNotTaken
 	case KindUnavailable:
 		// Never sent: not taken, and a sign the endpoint is down.

@@ -215,8 +215,10 @@ func read(path string, body any) suppliers.Request {
 	return suppliers.Request{Method: http.MethodPost, Path: path, Body: body, Idempotent: true}
 }
 
+// notSent reports a request that was never sent: refused by syncd as
+// malformed (KindRejected), or with no way to send it (KindUnavailable).
 func notSent(req suppliers.Request, kind suppliers.Kind, err error) error {
-	return &suppliers.Error{Supplier: Name, Op: req.Op(), Kind: kind, Err: err}
+	return &suppliers.Error{Supplier: Name, Op: req.Op(), Kind: kind, Err: err, Unsent: true}
 }
 
 // call sends req and decodes the reply. The body decides success: a 2xx

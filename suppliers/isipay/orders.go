@@ -27,14 +27,14 @@ func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, 
 	if key, ok := tmpl.Blank(p.Values); ok {
 		err := notSent(suppliers.Request{Method: http.MethodPost, Path: pathOrder}, suppliers.KindRejected,
 			fmt.Errorf("no value for {%s} in data template %q", key, tmpl))
-		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, orders.ErrNotTaken, err)
+		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, suppliers.PlaceOutcome(err, ErrDuplicateReference), err)
 	}
 	// Orders are taken only with values that cannot change the
 	// template's shape; the template may have changed since.
 	if key, why := tmpl.Breaking(p.Values); why != nil {
 		err := notSent(suppliers.Request{Method: http.MethodPost, Path: pathOrder}, suppliers.KindRejected,
 			fmt.Errorf("value of {%s} in data template %q: %w", key, tmpl, why))
-		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, orders.ErrNotTaken, err)
+		return orders.Receipt{}, fmt.Errorf("isipay place %s ref %s: %w: %w", p.Code, p.Ref, suppliers.PlaceOutcome(err, ErrDuplicateReference), err)
 	}
 	o, err := c.Order(ctx, OrderRequest{
 		Code:            p.Code,

@@ -151,6 +151,11 @@ func TestPlaceFailures(t *testing.T) {
 			if got := errors.Is(err, orders.ErrInsufficientBalance); got != short {
 				t.Errorf("errors.Is(%v, ErrInsufficientBalance): got %v, want %v", err, got, short)
 			}
+			// Only what syncd refused to send is also ErrNotSent, which the
+			// order path's circuit breaker counts neither way.
+			if got := errors.Is(err, orders.ErrNotSent); got != (tt.sent == 0) {
+				t.Errorf("errors.Is(%v, ErrNotSent): got %v, want %v", err, got, tt.sent == 0)
+			}
 			if r != (orders.Receipt{}) {
 				t.Errorf("receipt: got %+v, want none", r)
 			}

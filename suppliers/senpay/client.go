@@ -302,5 +302,5 @@ func (c *Client) judge(r suppliers.Request, resp *suppliers.Response, err error)
 
 // refuse reports a request that was never sent because it is malformed.
 func refuse(r suppliers.Request, err error) *suppliers.Error {
-	return &suppliers.Error{Supplier: Name, Op: r.Op(), Kind: suppliers.KindRejected, Err: err}
+	return &suppliers.Error{Supplier: Name, Op: r.Op(), Kind: suppliers.KindRejected, Err: err, Unsent: true}
 }

@@ -25,7 +25,7 @@ func (c *Client) Place(ctx context.Context, p orders.Purchase) (orders.Receipt, 
 		if strings.TrimSpace(fields[f.Key]) == "" {
 			err := refuse(suppliers.Request{Method: http.MethodPost, Path: pathCreate},
 				fmt.Errorf("form field %q has no value", f.Key))
-			return orders.Receipt{}, fmt.Errorf("senpay place %s ref %s: %w: %w", p.Code, p.Ref, orders.ErrNotTaken, err)
+			return orders.Receipt{}, fmt.Errorf("senpay place %s ref %s: %w: %w", p.Code, p.Ref, suppliers.PlaceOutcome(err, ErrDuplicateReference), err)
 		}
 	}
 	t, err := c.CreateTransaction(ctx, TransactionRequest{ProductCode: p.Code, PartnerReference: p.Ref, Fields: fields})
