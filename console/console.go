@@ -269,14 +269,17 @@ func (c *Console) renderTemplate(w http.ResponseWriter, r *http.Request, status 
 	if s := sessionFrom(r); s != nil {
 		p := s.principal
 		v.User, v.Admin, v.CSRF = &p, p.Role >= auth.RoleAdmin, s.CSRF
-		// Only a whole page shows the message, so only a whole page takes
-		// it: a fragment rendered between an action and the page it
-		// redirects to (the form's delayed preview, say) would clear a
-		// message nobody saw.
-		if v.Flash == "" && name == "layout:"+page {
-			v.Flash, v.FlashOK = c.takeFlash(r, s)
+		// Only a whole page shows the message and the low-balance banner,
+		// so only a whole page takes the message and reads the balances:
+		// a fragment rendered between an action and the page it redirects
+		// to (the form's delayed preview, say) would clear a message
+		// nobody saw.
+		if name == "layout:"+page {
+			if v.Flash == "" {
+				v.Flash, v.FlashOK = c.takeFlash(r, s)
+			}
+			v.LowBalances = c.lowBalances(r)
 		}
-		v.LowBalances = c.lowBalances(r)
 	}
 	var buf bytes.Buffer
 	if err := c.tmpl.ExecuteTemplate(&buf, name, v); err != nil {
