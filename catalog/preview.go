@@ -122,9 +122,9 @@ func (c *Catalog) Preview(ctx context.Context, changes []RuleChange) (*Impact, e
 }
 
 // largest keeps the impactListLen moves that come first in its order,
-// in that order. A global rule moves every item in every tier (240,000
-// pairs in syncd bench); keeping them all to sort them was the preview's
-// largest allocation, about 40 MB at the run's peak (issue 17, row 1).
+// in that order. A global rule moves most items in every tier (155,019
+// pairs in syncd bench): keeping them all to sort them, for ten each way,
+// made the preview a third slower (BENCHMARKS.md, "Margin rules").
 type largest struct {
 	list  []ImpactItem
 	first func(a, b ImpactItem) int // < 0: a is listed before b

@@ -211,8 +211,8 @@ func (b *breakers) forced(supplier string) {
 
 // record learns what a send (or a reconciling resend) of attempt ref to
 // supplier showed: a purchase the adapter refused to send shows nothing;
-// any answer closes the circuit; a failure counts, opens
-// a closed circuit at the threshold, and reopens a half-open one.
+// any answer closes the circuit; a failure counts, opens a closed circuit
+// at the threshold, and reopens a half-open one.
 func (b *breakers) record(supplier, ref string, err error, now time.Time) {
 	if !b.on() {
 		return
