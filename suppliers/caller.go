@@ -102,6 +102,11 @@ func (c *Caller) Do(ctx context.Context, r Request) (*Response, error) {
 				wait = min(ra, policy.Max)
 			}
 		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// The retry could not be sent in time: give back this reply
+			// now rather than idle until the deadline to give back the same.
+			return resp, err
+		}
 		if c.OnRetry != nil {
 			cause := err
 			if cause == nil {
@@ -122,16 +127,42 @@ func (c *Caller) Do(ctx context.Context, r Request) (*Response, error) {
 	}
 }
 
+// waitTurn holds r back until the rate limiter gives it a token. It does
+// what rate.Limiter.Wait does, but through a reservation, so the wait it
+// reports to OnWait is the one the limiter imposed: a request with a token
+// at hand reports nothing, however long the scheduler took to run it.
+func (c *Caller) waitTurn(ctx context.Context, r Request) error {
+	res := c.Limiter.Reserve()
+	if !res.OK() {
+		return errors.New("rate limiter admits no request (burst 0)")
+	}
+	delay := res.Delay()
+	if delay == 0 {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
+		res.Cancel()
+		return fmt.Errorf("waiting %s for a token would pass the deadline", delay.Round(time.Millisecond))
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		res.Cancel()
+		return ctx.Err()
+	case <-t.C:
+	}
+	if c.OnWait != nil {
+		c.OnWait(r.Op(), delay)
+	}
+	return nil
+}
+
 func (c *Caller) once(ctx context.Context, r Request, body []byte) (*Response, error) {
 	if c.Limiter != nil {
-		start := time.Now()
-		if err := c.Limiter.Wait(ctx); err != nil {
+		if err := c.waitTurn(ctx, r); err != nil {
 			// Nothing was sent: safe to treat as unavailable even for writes.
 			return nil, c.fail(r, KindUnavailable, 0, fmt.Errorf("rate limit wait: %w", err))
-		}
-		// A token at hand returns at once; only a real wait is reported.
-		if waited := time.Since(start); waited > time.Millisecond && c.OnWait != nil {
-			c.OnWait(r.Op(), waited)
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -546,10 +546,17 @@ func TestRateLimitWaitIsObserved(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	var waits atomic.Int32
+	var waited atomic.Int64
+	const refill = 250 * time.Millisecond
 	c := &Caller{Supplier: "isipay", BaseURL: srv.URL, HTTP: srv.Client(),
-		// One token, refilled every 20 ms: the second call must wait.
-		Limiter: rate.NewLimiter(rate.Every(20*time.Millisecond), 1),
-		OnWait:  func(op string, d time.Duration) { waits.Add(1) },
+		// One token, refilled every 250 ms: the second call must wait
+		// unless the first took longer than that (a loaded CI machine took
+		// 20 ms, which is why the refill is not shorter).
+		Limiter: rate.NewLimiter(rate.Every(refill), 1),
+		OnWait: func(op string, d time.Duration) {
+			waits.Add(1)
+			waited.Store(int64(d))
+		},
 	}
 	for range 2 {
 		if _, err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "/api/v1/balance", Idempotent: true}); err != nil {
@@ -558,5 +565,57 @@ func TestRateLimitWaitIsObserved(t *testing.T) {
 	}
 	if got := waits.Load(); got != 1 {
 		t.Fatalf("observed waits: got %d, want 1 (the first call had a token)", got)
+	}
+	if d := time.Duration(waited.Load()); d <= 0 || d > refill {
+		t.Fatalf("reported wait %s, want the limiter's delay, in (0, %s]", d, refill)
+	}
+}
+
+// A wait that would outlast the caller's deadline fails at once, sends
+// nothing, and gives the token back for the next request.
+func TestRateLimitWaitPastDeadline(t *testing.T) {
+	srv, reqs := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"status":200}`)
+	})
+	c := testCaller(srv.URL, 5*time.Second)
+	c.Limiter = rate.NewLimiter(rate.Every(time.Hour), 1)
+	if _, err := c.Do(context.Background(), readReq); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := c.Do(ctx, readReq)
+	wantKind(t, err, KindUnavailable)
+	if ctx.Err() != nil {
+		t.Errorf("Do returned at the deadline, want at once: %v", err)
+	}
+	if got := reqs.get(); got != 1 {
+		t.Errorf("got %d requests, want 1", got)
+	}
+	if tokens := c.Limiter.Tokens(); tokens < -0.01 {
+		t.Errorf("limiter tokens %.2f after a wait given up, want the reservation given back", tokens)
+	}
+}
+
+// A Retry-After that would outlast the caller's deadline ends the read at
+// once with the reply in hand, rather than idling until the deadline.
+func TestDoGivesUpARetryPastDeadline(t *testing.T) {
+	srv, reqs := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	c := testCaller(srv.URL, 5*time.Second)
+	c.Retry = Retry{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Minute}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := c.Do(ctx, readReq)
+	if err != nil || resp.Status != http.StatusTooManyRequests {
+		t.Fatalf("got %v, %v; want the 429 reply", resp, err)
+	}
+	if ctx.Err() != nil {
+		t.Error("Do returned at the deadline, want at once")
+	}
+	if got := reqs.get(); got != 1 {
+		t.Errorf("got %d requests, want 1", got)
 	}
 }

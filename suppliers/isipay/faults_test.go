@@ -61,9 +61,11 @@ func TestFaultsOnReads(t *testing.T) {
 func TestRetryAfterHonoured(t *testing.T) {
 	sim, _, url := startSim(t, isipaysim.Options{})
 	c := New(Config{BaseURL: url, APIToken: testToken, RatePerSecond: -1,
-		Retry: suppliers.Retry{Attempts: 2, Base: 10 * time.Second, Max: 10 * time.Second}})
+		// A backoff of an hour and a deadline of 30 s: only Retry-After: 0
+		// can bring the retry in time, with room for a loaded machine.
+		Retry: suppliers.Retry{Attempts: 2, Base: time.Hour, Max: time.Hour}})
 	sim.Fail(isipaysim.Fault{Path: "/api/v1/product", Mode: isipaysim.FaultRateLimit, Count: 1, RetryAfter: "0"})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := c.Products(ctx); err != nil {
 		t.Fatalf("got %v, want the retry to succeed at once", err)

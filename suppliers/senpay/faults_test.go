@@ -90,11 +90,13 @@ func TestReadFaultClassified(t *testing.T) {
 // read rather than hammering Senpay with the backoff's quick retries.
 func TestRetryAfterHonoured(t *testing.T) {
 	sim, srv := demoSim(t, senpaysim.Options{})
-	sim.Fail(senpaysim.Fault{Path: pathProviders, Mode: senpaysim.Fault429, Count: 1, RetryAfter: time.Second})
+	// Senpay asks for a minute; the caller has 10 s, room for a loaded
+	// machine's first request but far short of the wait.
+	sim.Fail(senpaysim.Fault{Path: pathProviders, Mode: senpaysim.Fault429, Count: 1, RetryAfter: time.Minute})
 	c := testClient(srv, 5*time.Second, func(c *Config) {
-		c.Retry = suppliers.Retry{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Second}
+		c.Retry = suppliers.Retry{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Minute}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.Providers(ctx)
 	wantKind(t, err, suppliers.KindRateLimited)
