@@ -273,7 +273,9 @@ func TestBrowserFlow(t *testing.T) {
 	shot("reports")
 	do("reports: last 30 days",
 		chromedp.Click(chromedp.CSS(`nav.statuses a[href*="from="]:last-child`)),
-		chromedp.WaitVisible(chromedp.CSS(`nav.statuses a[aria-current="page"]`)),
+		// The old page marks "Last 7 days" current and stays queryable
+		// until the new one commits: wait for the last link to be current.
+		chromedp.WaitVisible(chromedp.CSS(`nav.statuses a[href*="from="][aria-current="page"]:last-child`)),
 	)
 	if got := text(`nav.statuses a[aria-current="page"]`); got != "Last 30 days" {
 		t.Fatalf("after choosing the last 30 days: %q is the current period", got)

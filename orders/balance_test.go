@@ -46,7 +46,7 @@ func withBalances(cfg orders.BalanceConfig) option {
 // public price.
 func (e *env) seller(item, supplier string) int64 {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		it, _ := e.cat.Snapshot().Item(item)
 		if it.Chosen != nil && it.Chosen.Supplier == supplier {

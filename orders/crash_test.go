@@ -155,7 +155,9 @@ func TestNotificationsFollowTheOrder(t *testing.T) {
 // is stored before Close returns, and no new step starts after it.
 func TestCloseFinishesTheStepInProgress(t *testing.T) {
 	e := newEnv(t)
-	e.isipay.SetLatency(300 * time.Millisecond)
+	// The test must see the call under way, within the latency: two
+	// seconds, so that a loaded machine's slow poll does not miss it.
+	e.isipay.SetLatency(2 * time.Second)
 	done := make(chan *orders.Order)
 	go func() {
 		o, _, err := e.svc.Create(context.Background(), e.request("shop-close"), "shop")

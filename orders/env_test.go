@@ -67,13 +67,22 @@ type option func(*env, *orders.Config, *orders.NotifyConfig)
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
+	return newEnvTimeout(t, 10*time.Second, opts...)
+}
+
+// newEnvTimeout is newEnv with the supplier clients giving up after
+// timeout: short for a test that hangs a simulator on purpose, long
+// otherwise, so that a loaded CI machine's slow reply is not an unknown
+// outcome the test did not ask for.
+func newEnvTimeout(t *testing.T, timeout time.Duration, opts ...option) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t}
 	e.hook = httptest.NewServer(http.HandlerFunc(e.serveWebhook))
 	t.Cleanup(e.hook.Close)
 	sp := testsims.NewSenpay(senpaysim.Options{WebhookURL: e.hook.URL})
 	ip := testsims.NewIsipay(isipaysim.Options{Balance: 10_000_000})
-	te := testenv.New(t, testenv.Config{Suppliers: []testenv.Supplier{sp.Supplier(), ip.Supplier()}, HTTPTimeout: 2 * time.Second})
+	te := testenv.New(t, testenv.Config{Suppliers: []testenv.Supplier{sp.Supplier(), ip.Supplier()}, HTTPTimeout: timeout})
 	e.sims, e.path, e.db, e.cat, e.syncer, e.clock = te.Sims, te.Path, te.DB, te.Catalog, te.Syncer, te.Clock
 	e.senpay, e.isipay, e.spc, e.ipc = sp.Sim, ip.Sim, sp.Client, ip.Client
 	e.spURL, e.ipURL = te.Sims.URL(senpay.Name), te.Sims.URL(isipay.Name)
@@ -138,10 +147,14 @@ func (e *env) sync(supplier string) {
 // serveWebhook is syncd's webhook endpoint reduced to what orders need:
 // Senpay's wire format parsed by the real parser, applied by the service.
 func (e *env) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	// The body is read before the hold, and applied whatever the sender
+	// does meanwhile: Senpay's simulator gives up after 10 s, which a test
+	// holding its word on a loaded machine can outlast, and a webhook that
+	// arrived is applied even when its sender no longer waits for the reply.
+	body, _ := io.ReadAll(r.Body)
 	if e.hold != nil {
 		<-e.hold
 	}
-	body, _ := io.ReadAll(r.Body)
 	wh, err := senpay.ParseWebhook(body)
 	if err != nil {
 		http.Error(w, `{"status": 400, "message": "bad webhook"}`, http.StatusBadRequest)
@@ -152,7 +165,7 @@ func (e *env) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"status": 200, "message": "ignored"}`))
 		return
 	}
-	if err := e.svc.Apply(r.Context(), u); errors.Is(err, orders.ErrNotFound) {
+	if err := e.svc.Apply(context.WithoutCancel(r.Context()), u); errors.Is(err, orders.ErrNotFound) {
 		w.Write([]byte(`{"status": 400, "message": "Transaksi tidak ditemukan"}`))
 		return
 	} else if err != nil {

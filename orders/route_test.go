@@ -122,7 +122,11 @@ func TestNoFallbackAfterUnknownOutcome(t *testing.T) {
 		{"dropped connection", isipaysim.FaultDrop},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
+			timeout := 10 * time.Second
+			if tc.fault == isipaysim.FaultTimeout {
+				timeout = 2 * time.Second // the fault hangs until the client gives up
+			}
+			e := newEnvTimeout(t, timeout)
 			e.isipay.Fail(isipaysim.Fault{Path: isipaysim.PathOrder, Mode: tc.fault, Count: 1})
 			o := e.create(e.request("shop-u"))
 			if o.Status != orders.Processing || o.Supplier != isipay.Name {

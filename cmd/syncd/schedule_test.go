@@ -21,9 +21,15 @@ import (
 	"github.com/syncd/syncd/offers"
 )
 
-// schedWait bounds every wait on the scheduler's goroutines. It only ever
-// matters when something is broken; a passing run waits milliseconds.
-const schedWait = 10 * time.Second
+// schedWait bounds every wait on the scheduler's goroutines and on a
+// started syncd. It only ever matters when something is broken; a passing
+// run waits milliseconds, or seconds on a loaded CI machine whose start-up
+// syncs both suppliers and writes durably.
+const schedWait = 30 * time.Second
+
+// shutdownWait bounds a shutdown that must not wait out gocron's 20 s stop
+// timeout: it stays below it.
+const shutdownWait = 15 * time.Second
 
 // sourceOf adapts a function to offers.Source.
 type sourceOf func(ctx context.Context) (*offers.SupplierCatalog, error)
@@ -185,8 +191,8 @@ func TestShutdownCancelsRunningSync(t *testing.T) {
 	// 20 s stop timeout.
 	select {
 	case <-done:
-	case <-time.After(schedWait):
-		t.Fatalf("shutdown still waiting after %v", schedWait)
+	case <-time.After(shutdownWait):
+		t.Fatalf("shutdown still waiting after %v", shutdownWait)
 	}
 	select {
 	case err := <-seen:

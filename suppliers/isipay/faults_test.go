@@ -38,7 +38,7 @@ func TestFaultsOnReads(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim, c, _ := startSim(t, isipaysim.Options{})
+			sim, c, _ := startSimTimeout(t, isipaysim.Options{}, timeoutFor(tt.fault))
 			tt.fault.Path = "/api/v1/variant"
 			sim.Fail(tt.fault)
 			vs, err := c.Variants(context.Background(), "valorant")
@@ -95,7 +95,7 @@ func TestFaultsOnOrders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim, c, _ := startSim(t, isipaysim.Options{Balance: 1_000_000})
+			sim, c, _ := startSimTimeout(t, isipaysim.Options{Balance: 1_000_000}, timeoutFor(tt.fault))
 			tt.fault.Path = "/api/v1/order"
 			sim.Fail(tt.fault)
 			_, err := c.Order(context.Background(), OrderRequest{Code: "VALO_420", ReferenceNumber: "ord-9-a1", Data: "Player#ID1"})
@@ -167,7 +167,7 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestLatencyBeyondTimeout(t *testing.T) {
-	sim, c, _ := startSim(t, isipaysim.Options{Balance: 1_000_000})
+	sim, c, _ := startHungSim(t, isipaysim.Options{Balance: 1_000_000})
 	sim.SetLatency(time.Minute)
 	_, err := c.Balance(context.Background())
 	checkKind(t, err, suppliers.KindUnavailable, "POST "+pathBalance)

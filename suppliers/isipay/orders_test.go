@@ -134,9 +134,11 @@ func TestPlaceFailures(t *testing.T) {
 			if tt.opts.Balance == 0 {
 				tt.opts.Balance = 1_000_000
 			}
-			// startSim's client times out after clientTimeout, which the
-			// timeout fault outlasts.
-			sim, c, _ := startSim(t, tt.opts)
+			timeout := clientTimeout
+			if tt.name == "timeout" {
+				timeout = hangTimeout // the fault hangs until the client gives up
+			}
+			sim, c, _ := startSimTimeout(t, tt.opts, timeout)
 			if tt.steer != nil {
 				tt.steer(sim)
 			}

@@ -14,8 +14,14 @@ import (
 	"github.com/syncd/syncd/suppliers/isipay/isipaysim"
 )
 
-// clientTimeout is the HTTP timeout in tests that hang the simulator.
-const clientTimeout = 200 * time.Millisecond
+// The HTTP timeouts of test clients. A call that must be answered gets
+// room for a loaded CI machine (a 200 ms timeout once turned a slow reply
+// into an unknown outcome there); a test that hangs the simulator on
+// purpose waits out hangTimeout instead.
+const (
+	clientTimeout = 10 * time.Second
+	hangTimeout   = time.Second
+)
 
 func demoCatalog(t testing.TB) *isipaysim.Catalog {
 	t.Helper()
@@ -30,6 +36,26 @@ func demoCatalog(t testing.TB) *isipaysim.Catalog {
 // it with fast retries and no rate limit.
 func startSim(t testing.TB, opts isipaysim.Options) (*isipaysim.Sim, *Client, string) {
 	t.Helper()
+	return startSimTimeout(t, opts, clientTimeout)
+}
+
+// startHungSim is startSim for a test that hangs the simulator: its client
+// gives up after hangTimeout.
+func startHungSim(t testing.TB, opts isipaysim.Options) (*isipaysim.Sim, *Client, string) {
+	t.Helper()
+	return startSimTimeout(t, opts, hangTimeout)
+}
+
+// timeoutFor is the client timeout a test of fault f needs.
+func timeoutFor(f isipaysim.Fault) time.Duration {
+	if f.Mode == isipaysim.FaultTimeout {
+		return hangTimeout
+	}
+	return clientTimeout
+}
+
+func startSimTimeout(t testing.TB, opts isipaysim.Options, timeout time.Duration) (*isipaysim.Sim, *Client, string) {
+	t.Helper()
 	if opts.APIToken == "" {
 		opts.APIToken = testToken
 	}
@@ -39,7 +65,7 @@ func startSim(t testing.TB, opts isipaysim.Options) (*isipaysim.Sim, *Client, st
 	c := New(Config{
 		BaseURL:       srv.URL,
 		APIToken:      testToken,
-		HTTP:          &http.Client{Timeout: clientTimeout},
+		HTTP:          &http.Client{Timeout: timeout},
 		RatePerSecond: -1,
 		Retry:         fastRetry,
 	})

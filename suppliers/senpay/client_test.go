@@ -255,7 +255,7 @@ func TestSecretsStayOut(t *testing.T) {
 // clean rejection; the transaction_status webhook names partner_reference.
 func TestLostCreateReply(t *testing.T) {
 	sim, srv := demoSim(t, senpaysim.Options{})
-	c := testClient(srv, 500*time.Millisecond)
+	c := testClient(srv, 5*time.Second) // nothing hangs: accept-drop closes at once
 	ctx := context.Background()
 	req := TransactionRequest{ProductCode: "VALO-BJVALO_420", PartnerReference: "ORD-77-1", Fields: map[string]string{"id": "Raze#ID1"}}
 
